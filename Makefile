@@ -1,0 +1,55 @@
+# Pannier — the two commands that matter: `make run` and `make test`.
+# Builds live outside the clone so CI and later sessions reuse them.
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/pannier-target
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+BIN := $(CARGO_TARGET_DIR)/release/pannier
+SERVER_PKGS := -p domain -p app -p migration -p server --features domain/server,app/ssr
+WASM_PKGS := -p frontend -p app -p domain --target wasm32-unknown-unknown --features app/hydrate
+
+.PHONY: help run dev build test lint unit integration-postgres wasm-check e2e fmt
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
+
+run: ## Install what is missing, build for release, serve http://127.0.0.1:3000 (SQLite + local disk).
+	scripts/bootstrap.sh run
+	$(MAKE) build
+	$(BIN) serve
+
+dev: ## Live-reloading development server (cargo leptos watch).
+	scripts/bootstrap.sh run
+	cargo leptos watch
+
+build: ## Release build: server binary + hashed, precompressed site in target/site.
+	cargo leptos build --release --precompress
+
+test: ## Everything CI runs: lint, build, WASM check, unit + integration (SQLite, PostgreSQL), Playwright.
+	scripts/bootstrap.sh test
+	$(MAKE) lint
+	$(MAKE) build
+	$(MAKE) wasm-check
+	$(MAKE) unit
+	$(MAKE) integration-postgres
+	$(MAKE) e2e
+
+lint: ## rustfmt check; clippy on the server side and the WASM side separately.
+	cargo fmt --all --check
+	cargo clippy $(SERVER_PKGS) --all-targets -- -D warnings
+	cargo clippy $(WASM_PKGS) -- -D warnings
+
+unit: ## Unit, service and integration tests on SQLite + local disk.
+	cargo test $(SERVER_PKGS)
+
+integration-postgres: ## The integration suite again on a throwaway PostgreSQL cluster.
+	scripts/with-postgres.sh cargo test -p server --test api
+
+wasm-check: ## No server-only crate in the WASM bundle; print its size.
+	scripts/check-wasm-bundle.sh
+
+e2e: ## Playwright in Chromium against the release build (one project with JavaScript off).
+	cd end2end && npx playwright test
+
+fmt: ## Format the code.
+	cargo fmt --all

@@ -1,0 +1,20 @@
+//! Showing an `AppError` to a person: what happened and what to do next.
+
+use domain::AppError;
+use leptos::prelude::*;
+
+/// A notice for a failed load, with a hint on what to do next.
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    let hint = match error {
+        AppError::BadRequest(_) => "Check what you entered and try again.",
+        AppError::NotFound(_) => "It may have been moved or deleted.",
+        AppError::Unavailable(_) | AppError::Internal => "Reload the page in a moment.",
+    };
+    view! {
+        <div role="alert" class="rounded-lg border border-red-200 bg-red-50 p-4 text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200">
+            <p class="font-medium">{error.to_string()}</p>
+            <p class="mt-1 text-sm">{hint}</p>
+        </div>
+    }
+}

@@ -1,0 +1,77 @@
+//! The frame of every page: skip link, header with navigation, main area and footer.
+
+use domain::AppError;
+use domain::site::SiteInfo;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api::get_site_info;
+use crate::components::theme::ThemeToggle;
+
+/// The instance's name and tagline, loaded once per page and shared through context.
+#[derive(Clone, Copy)]
+pub struct SiteResource(pub Resource<Result<SiteInfo, AppError>>);
+
+/// The instance name, falling back to "Pannier" while loading or on error.
+pub fn site_name() -> impl IntoView {
+    let site = use_context::<SiteResource>();
+    view! {
+        <Suspense fallback=|| "Pannier">
+            {move || Suspend::new(async move {
+                match site {
+                    Some(SiteResource(site)) => site.await.map(|s| s.name).unwrap_or_else(|_| "Pannier".into()),
+                    None => "Pannier".into(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Wraps a routed page in the header, navigation and footer.
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    // Blocking: the page title and header name are in the first byte the server sends.
+    let site = Resource::new_blocking(|| (), |_| get_site_info());
+    provide_context(SiteResource(site));
+    let nav_link = "rounded-md px-3 py-2 text-sm font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900 aria-[current=page]:text-sky-700 dark:text-slate-300 dark:hover:bg-slate-800 dark:hover:text-white dark:aria-[current=page]:text-sky-400";
+    view! {
+        <a href="#main" class="sr-only rounded-md bg-sky-700 px-3 py-2 text-white focus:not-sr-only focus:absolute focus:left-2 focus:top-2">
+            "Skip to content"
+        </a>
+        <div class="flex min-h-screen flex-col">
+            <header class="border-b border-slate-200 dark:border-slate-800">
+                <div class="mx-auto flex max-w-5xl items-center justify-between gap-4 px-4 py-3">
+                    <a href="/" class="flex items-center gap-2 rounded-md text-lg font-semibold tracking-tight focus-visible:outline-2 focus-visible:outline-sky-600">
+                        <Logo/>
+                        <span>{site_name()}</span>
+                    </a>
+                    <nav aria-label="Main" class="flex items-center gap-1">
+                        <A href="/" attr:class=nav_link exact=true>"Home"</A>
+                        <ThemeToggle/>
+                    </nav>
+                </div>
+            </header>
+            <main id="main" class="mx-auto w-full max-w-5xl flex-1 px-4 py-10">
+                {children()}
+            </main>
+            <footer class="border-t border-slate-200 text-sm text-slate-500 dark:border-slate-800 dark:text-slate-400">
+                <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-2 px-4 py-4">
+                    <span>"Pannier " {env!("CARGO_PKG_VERSION")} " · self-hosted file sharing"</span>
+                    <span>"Your files stay on your server."</span>
+                </div>
+            </footer>
+        </div>
+    }
+}
+
+/// The Pannier mark: a bicycle pannier bag.
+#[component]
+fn Logo() -> impl IntoView {
+    view! {
+        <svg class="h-7 w-7 text-sky-600 dark:text-sky-400" viewBox="0 0 32 32" fill="none" stroke="currentColor" stroke-width="2.2" aria-hidden="true">
+            <path stroke-linecap="round" d="M9 9V6a3 3 0 0 1 3-3h8a3 3 0 0 1 3 3v3"/>
+            <rect x="5" y="9" width="22" height="19" rx="4"/>
+            <path stroke-linecap="round" d="M5 16h22M14 16v4h4v-4"/>
+        </svg>
+    }
+}

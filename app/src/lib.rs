@@ -1,0 +1,34 @@
+//! Pannier's user interface: the page shell, routes, pages, components and the server functions
+//! they call. Compiled twice: with `ssr` into the server, with `hydrate` into the WASM bundle.
+
+pub mod api;
+pub mod components;
+pub mod pages;
+#[cfg(feature = "ssr")]
+mod shell;
+
+use leptos::prelude::*;
+use leptos_meta::provide_meta_context;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::layout::Layout;
+use crate::pages::{home::HomePage, not_found::NotFound};
+
+#[cfg(feature = "ssr")]
+pub use shell::shell;
+
+/// The whole application: meta context, router and layout around the routed page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=path!("") view=HomePage/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

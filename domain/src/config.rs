@@ -1,0 +1,331 @@
+//! Typed, layered configuration: defaults → optional TOML file → `PANNIER_…` environment.
+//!
+//! Every key is listed once, in [`KEYS`]; `pannier serve --help` and the README print it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// One configuration key: its TOML name, its environment name, its default and what it does.
+pub struct ConfigKey {
+    /// The key in the TOML file.
+    pub toml: &'static str,
+    /// The environment variable that overrides it.
+    pub env: &'static str,
+    /// The default, as a person would write it.
+    pub default: &'static str,
+    /// What it controls.
+    pub help: &'static str,
+}
+
+/// Every configuration key Pannier reads.
+pub const KEYS: &[ConfigKey] = &[
+    ConfigKey {
+        toml: "bind",
+        env: "PANNIER_BIND",
+        default: "127.0.0.1:3000",
+        help: "Address and port the HTTP server listens on (port 0 picks a free one).",
+    },
+    ConfigKey {
+        toml: "public_url",
+        env: "PANNIER_PUBLIC_URL",
+        default: "http://<bind>",
+        help: "The URL people use to reach Pannier (scheme, host, optional port and path).",
+    },
+    ConfigKey {
+        toml: "data_dir",
+        env: "PANNIER_DATA_DIR",
+        default: "./data",
+        help: "Directory for the embedded database and local file storage.",
+    },
+    ConfigKey {
+        toml: "database_url",
+        env: "PANNIER_DATABASE_URL",
+        default: "sqlite://<data_dir>/pannier.db",
+        help: "sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB (secret: never logged).",
+    },
+    ConfigKey {
+        toml: "log_format",
+        env: "PANNIER_LOG_FORMAT",
+        default: "pretty",
+        help: "Log output: `pretty` for people, `json` for log collectors.",
+    },
+    ConfigKey {
+        toml: "log_level",
+        env: "PANNIER_LOG_LEVEL",
+        default: "info",
+        help: "Log filter, e.g. `info` or `info,sqlx=warn,server=debug`.",
+    },
+    ConfigKey {
+        toml: "site_root",
+        env: "PANNIER_SITE_ROOT",
+        default: "target/site",
+        help: "Directory holding the built static site (pkg/ bundle, favicon, …).",
+    },
+    ConfigKey {
+        toml: "assets_base_url",
+        env: "PANNIER_ASSETS_BASE_URL",
+        default: "(empty: same origin)",
+        help: "Origin the page loads /pkg assets from, e.g. a CDN: https://cdn.example.com.",
+    },
+    ConfigKey {
+        toml: "shutdown_timeout_secs",
+        env: "PANNIER_SHUTDOWN_TIMEOUT_SECS",
+        default: "30",
+        help: "On SIGTERM/SIGINT, how long in-flight requests may take to finish.",
+    },
+];
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, coloured when on a terminal.
+    #[default]
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Which database engine a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    /// The embedded default.
+    Sqlite,
+    /// The scale-out engine.
+    Postgres,
+}
+
+/// Pannier's configuration, as loaded. Secrets are redacted in `Debug`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// See [`KEYS`].
+    pub bind: SocketAddr,
+    /// See [`KEYS`]; use [`Config::public_url`] to read it.
+    pub public_url: Option<String>,
+    /// See [`KEYS`].
+    pub data_dir: PathBuf,
+    /// See [`KEYS`]; use [`Config::database_url`] to read it.
+    pub database_url: Option<SecretString>,
+    /// See [`KEYS`].
+    pub log_format: LogFormat,
+    /// See [`KEYS`].
+    pub log_level: String,
+    /// See [`KEYS`].
+    pub site_root: PathBuf,
+    /// See [`KEYS`]; empty means same origin.
+    pub assets_base_url: String,
+    /// See [`KEYS`].
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            public_url: None,
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            log_format: LogFormat::Pretty,
+            log_level: "info".into(),
+            site_root: PathBuf::from("target/site"),
+            assets_base_url: String::new(),
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+/// Why the configuration could not be loaded; the message names the key to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML file or an environment value could not be read or parsed.
+    #[error("invalid configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// A value parsed but makes no sense.
+    #[error("invalid configuration: {key}: {message}")]
+    Invalid {
+        /// The environment name of the offending key.
+        key: &'static str,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Loads defaults, then `file` (which must exist when given), then `PANNIER_…` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError::Invalid {
+                    key: "--config",
+                    message: format!("no such file: {}", file.display()),
+                });
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let names: Vec<&str> = KEYS.iter().map(|k| k.toml).collect();
+        figment = figment.merge(Env::prefixed("PANNIER_").only(&names));
+        Self::from_figment(&figment)
+    }
+
+    /// Extracts and checks a configuration from any figment (tests build their own).
+    pub fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        let mut config: Self = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&mut self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.public_url {
+            self.public_url = Some(normalize_http_url(url, "PANNIER_PUBLIC_URL")?);
+        }
+        if !self.assets_base_url.is_empty() {
+            self.assets_base_url =
+                normalize_http_url(&self.assets_base_url, "PANNIER_ASSETS_BASE_URL")?;
+        }
+        if let Some(url) = &self.database_url {
+            database_kind(url.expose_secret())?;
+        }
+        if self.shutdown_timeout_secs == 0 {
+            return Err(ConfigError::Invalid {
+                key: "PANNIER_SHUTDOWN_TIMEOUT_SECS",
+                message: "must be at least 1 second".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+
+    /// The database URL: the configured one, or the SQLite file in the data dir.
+    pub fn database_url(&self) -> SecretString {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => {
+                let path = self.data_dir.join("pannier.db");
+                SecretString::from(format!("sqlite://{}", path.display()))
+            }
+        }
+    }
+
+    /// The engine behind [`Config::database_url`].
+    pub fn database_kind(&self) -> DatabaseKind {
+        database_kind(self.database_url().expose_secret()).unwrap_or(DatabaseKind::Sqlite)
+    }
+}
+
+fn database_kind(url: &str) -> Result<DatabaseKind, ConfigError> {
+    if url.starts_with("sqlite:") {
+        Ok(DatabaseKind::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(DatabaseKind::Postgres)
+    } else {
+        Err(ConfigError::Invalid {
+            key: "PANNIER_DATABASE_URL",
+            message: "must start with sqlite:// or postgres://".into(),
+        })
+    }
+}
+
+/// Checks `url` is an absolute http(s) URL with a host, and strips any trailing slash.
+fn normalize_http_url(url: &str, key: &'static str) -> Result<String, ConfigError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') && !host.contains(['?', '#']) => {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(ConfigError::Invalid {
+            key,
+            message: format!("`{url}` is not an absolute http:// or https:// URL"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn defaults_apply_without_file_or_env() {
+        Jail::expect_with(|_| {
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
+            assert_eq!(config.public_url(), "http://127.0.0.1:3000");
+            assert_eq!(config.database_kind(), DatabaseKind::Sqlite);
+            assert!(config.database_url().expose_secret().ends_with("data/pannier.db"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn env_overrides_file_which_overrides_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "pannier.toml",
+                "bind = \"0.0.0.0:8080\"\ndata_dir = \"/srv/pannier\"\nlog_format = \"json\"\n",
+            )?;
+            jail.set_env("PANNIER_BIND", "127.0.0.1:9000");
+            jail.set_env("PANNIER_PUBLIC_URL", "https://files.example.com/");
+            let config =
+                Config::load(Some(Path::new("pannier.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.bind.to_string(), "127.0.0.1:9000");
+            assert_eq!(config.data_dir, PathBuf::from("/srv/pannier"));
+            assert_eq!(config.log_format, LogFormat::Json);
+            assert_eq!(config.public_url(), "https://files.example.com");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PANNIER_DATABASE_URL", "postgres://pannier:hunter2@db/pannier");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.database_kind(), DatabaseKind::Postgres);
+            assert!(!format!("{config:?}").contains("hunter2"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PANNIER_DATABASE_URL", "mysql://nope");
+            let err = Config::load(None).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("PANNIER_DATABASE_URL"), "{err}");
+
+            jail.set_env("PANNIER_DATABASE_URL", "sqlite://x.db");
+            jail.set_env("PANNIER_PUBLIC_URL", "files.example.com");
+            let err = Config::load(None).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("PANNIER_PUBLIC_URL"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_toml_keys_and_missing_files_are_errors() {
+        Jail::expect_with(|jail| {
+            jail.create_file("typo.toml", "bnid = \"0.0.0.0:1\"\n")?;
+            let err = Config::load(Some(Path::new("typo.toml")))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("bnid"), "{err}");
+            assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

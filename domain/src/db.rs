@@ -1,0 +1,44 @@
+//! The database connection: SQLite (embedded default) or PostgreSQL, chosen by the URL.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use secrecy::ExposeSecret;
+
+use crate::config::{Config, DatabaseKind};
+
+/// How long a SQLite writer waits for the lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens the pool for `config`'s database, creating the SQLite file (and data dir) if missing.
+///
+/// SQLite connections run in WAL mode with foreign keys on and a busy timeout.
+#[tracing::instrument(skip_all, fields(kind = ?config.database_kind()))]
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    let url = config.database_url();
+    let url = url.expose_secret();
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
+    if config.database_kind() == DatabaseKind::Sqlite {
+        if url.contains(":memory:") {
+            // Each connection to `:memory:` is its own database: keep exactly one, forever.
+            options.max_connections(1).min_connections(1).idle_timeout(None);
+        } else {
+            tokio::fs::create_dir_all(&config.data_dir)
+                .await
+                .map_err(|e| DbErr::Custom(format!("cannot create data dir: {e}")))?;
+        }
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        });
+    }
+    Database::connect(options).await
+}

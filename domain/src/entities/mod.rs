@@ -1,0 +1,4 @@
+//! SeaORM entities, one file per table, in the shape `sea-orm-cli generate entity` writes.
+//! Behaviour lives in the service modules beside them, never here.
+
+pub mod settings;

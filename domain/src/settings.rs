@@ -1,0 +1,92 @@
+//! Instance settings: what the instance is called and how it greets people.
+
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::OnConflict;
+
+use crate::AppError;
+use crate::entities::settings;
+use crate::site::SiteInfo;
+
+/// Setting key for the instance name.
+pub const SITE_NAME: &str = "site_name";
+/// Setting key for the home page tagline.
+pub const SITE_TAGLINE: &str = "site_tagline";
+
+/// Reads the instance name and tagline (the migration seeds both).
+#[tracing::instrument(skip_all)]
+pub async fn site_info(db: &impl ConnectionTrait) -> Result<SiteInfo, AppError> {
+    let rows = settings::Entity::find()
+        .filter(settings::Column::Key.is_in([SITE_NAME, SITE_TAGLINE]))
+        .all(db)
+        .await?;
+    let get = |key: &str| rows.iter().find(|r| r.key == key).map(|r| r.value.clone());
+    Ok(SiteInfo {
+        name: get(SITE_NAME).unwrap_or_else(|| "Pannier".into()),
+        tagline: get(SITE_TAGLINE).unwrap_or_default(),
+    })
+}
+
+/// Sets one setting, inserting or replacing it.
+#[tracing::instrument(skip(db, value))]
+pub async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), AppError> {
+    let key = key.trim();
+    if key.is_empty() || key.len() > 64 {
+        return Err(AppError::BadRequest("a setting key is 1 to 64 characters".into()));
+    }
+    let row = settings::ActiveModel {
+        key: Set(key.to_owned()),
+        value: Set(value.to_owned()),
+        updated_at: Set(chrono::Utc::now()),
+    };
+    settings::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(settings::Column::Key)
+                .update_columns([settings::Column::Value, settings::Column::UpdatedAt])
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use migration::{Migrator, MigratorTrait};
+    use secrecy::SecretString;
+
+    async fn memory_db() -> sea_orm::DatabaseConnection {
+        let config = Config {
+            database_url: Some(SecretString::from("sqlite::memory:")),
+            ..Config::default()
+        };
+        let db = crate::db::connect(&config).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        db
+    }
+
+    #[tokio::test]
+    async fn site_info_comes_from_the_seeded_settings() {
+        let db = memory_db().await;
+        let info = site_info(&db).await.unwrap();
+        assert_eq!(info.name, "Pannier");
+        assert!(info.tagline.contains("links"));
+    }
+
+    #[tokio::test]
+    async fn set_replaces_an_existing_value() {
+        let db = memory_db().await;
+        set(&db, SITE_NAME, "Family files").await.unwrap();
+        set(&db, SITE_NAME, "Team files").await.unwrap();
+        assert_eq!(site_info(&db).await.unwrap().name, "Team files");
+    }
+
+    #[tokio::test]
+    async fn set_rejects_bad_keys_and_changes_nothing() {
+        let db = memory_db().await;
+        let err = set(&db, "", "x").await.unwrap_err();
+        assert!(matches!(err, AppError::BadRequest(_)));
+        assert_eq!(site_info(&db).await.unwrap().name, "Pannier");
+    }
+}

@@ -1,0 +1,76 @@
+import { expect, test } from "@playwright/test";
+
+test("home page hydrates and the theme toggle works only after hydration", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Pannier");
+  await expect(page).toHaveTitle("Pannier");
+  const toggle = page.getByRole("button", { name: "Toggle dark mode" });
+  // Server-rendered disabled; enabled by the WASM bundle once hydrated.
+  await expect(toggle).toBeEnabled();
+  const html = page.locator("html");
+  await expect(html).not.toHaveClass(/dark/);
+  await toggle.click();
+  await expect(html).toHaveClass(/\bdark\b/);
+  await expect(page.locator("body")).not.toHaveCSS("background-color", "rgb(255, 255, 255)");
+});
+
+test("the dark-mode choice persists across reloads and can be undone", async ({ page }) => {
+  await page.goto("/");
+  const toggle = page.getByRole("button", { name: "Toggle dark mode" });
+  await expect(toggle).toBeEnabled();
+  await toggle.click();
+  await expect(page.locator("html")).toHaveClass(/\bdark\b/);
+
+  await page.reload();
+  // Rendered by the server from the cookie: dark before any script runs.
+  await expect(page.locator("html")).toHaveClass(/\bdark\b/);
+  await expect(toggle).toBeEnabled();
+  await toggle.click();
+  await expect(page.locator("html")).toHaveClass(/\blight\b/);
+  await page.reload();
+  await expect(page.locator("html")).toHaveClass(/\blight\b/);
+});
+
+test("with no choice the page follows the system dark scheme", async ({ browser }) => {
+  const context = await browser.newContext({ colorScheme: "dark" });
+  const page = await context.newPage();
+  await page.goto("/");
+  await expect(page.locator("body")).not.toHaveCSS("background-color", "rgb(255, 255, 255)");
+  await context.close();
+});
+
+test("unknown addresses show the 404 page with status 404 and a way home", async ({ page }) => {
+  const response = await page.goto("/no/such/page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found");
+  await expect(page).toHaveTitle("Page not found");
+  await page.getByRole("link", { name: "Go to the home page" }).click();
+  await expect(page).toHaveURL("/");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Pannier");
+});
+
+test("the page is usable by keyboard: skip link first, then the header", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("button", { name: "Toggle dark mode" })).toBeEnabled();
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to content" });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeVisible();
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("button", { name: "Toggle dark mode" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.locator("html")).toHaveClass(/\bdark\b/);
+});
+
+test("no console errors or hydration warnings on load", async ({ page }) => {
+  const problems: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error" || msg.type() === "warning") problems.push(msg.text());
+  });
+  page.on("pageerror", (err) => problems.push(err.message));
+  await page.goto("/");
+  await expect(page.getByRole("button", { name: "Toggle dark mode" })).toBeEnabled();
+  expect(problems).toEqual([]);
+});

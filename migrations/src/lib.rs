@@ -1,0 +1,18 @@
+//! Pannier's database migrations, portable across SQLite and PostgreSQL.
+//!
+//! Each migration is a file `mYYYYMMDD_NNNNNN_what.rs`, listed in order below. Migrations are
+//! never edited once released; a change is a new migration. This crate never imports `domain`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_settings;
+
+/// Applies Pannier's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_settings::Migration)]
+    }
+}

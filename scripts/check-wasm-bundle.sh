@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Fails if a server-only crate reaches the WASM bundle; prints what the browser downloads.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FORBIDDEN='^(sea-orm|sea-query|sqlx|sqlx-[a-z-]+|tokio|mio|aws-[a-z0-9-]+|argon2|hyper|reqwest|axum|figment)$'
+deps="$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none --format '{p}' \
+  | awk '{print $1}' | sort -u)"
+bad="$(grep -E "$FORBIDDEN" <<<"$deps" || true)"
+if [ -n "$bad" ]; then
+  echo "error: server-only crates in the WASM bundle's dependency tree:" >&2
+  echo "$bad" | sed 's/^/  /' >&2
+  echo "hint: cargo tree -p frontend --target wasm32-unknown-unknown -i <crate>" >&2
+  exit 1
+fi
+echo "wasm bundle: $(wc -l <<<"$deps") crates, none server-only"
+
+pkg=target/site/pkg
+if compgen -G "$pkg/pannier.*.wasm" >/dev/null; then
+  for ext in wasm js css; do
+    f="$(ls "$pkg"/pannier.*."$ext" | grep -v '\.\(br\|gz\)$' | head -n1)"
+    raw=$(stat -c %s "$f")
+    br=$(stat -c %s "$f.br" 2>/dev/null || echo "?")
+    printf '  %-4s %8s bytes raw, %8s bytes brotli  (%s)\n' "$ext" "$raw" "$br" "$(basename "$f")"
+  done
+fi

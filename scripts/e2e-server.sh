@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The server Playwright tests against: the release build on a fresh data dir (started by
+# end2end/playwright.config.ts, which waits for /healthz and stops it afterwards).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${CARGO_TARGET_DIR:=$HOME/.cache/pannier-target}"
+DATA=end2end/.data
+rm -rf "$DATA" && mkdir -p "$DATA"
+export PANNIER_BIND="127.0.0.1:${E2E_PORT:-3100}"
+export PANNIER_DATA_DIR="$DATA"
+export PANNIER_SITE_ROOT=target/site
+export PANNIER_LOG_LEVEL="${PANNIER_LOG_LEVEL:-warn}"
+exec "$CARGO_TARGET_DIR/release/pannier" serve

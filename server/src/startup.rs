@@ -1,0 +1,199 @@
+//! Building the application (database, migrations, router, listener) and running it until a
+//! shutdown signal, finishing in-flight requests first.
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use app::{App, shell};
+use axum::Router;
+use axum::extract::{FromRef, Request};
+use axum::handler::HandlerWithoutStateExt;
+use axum::http::{HeaderName, HeaderValue};
+use axum::routing::get;
+use domain::config::Config;
+use domain::state::AppState;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list, render_app_to_stream_with_context};
+use migration::{Migrator, MigratorTrait};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::{assets, health};
+
+/// The router's state: Leptos' options for the page routes, `AppState` for everything else.
+#[derive(Clone, FromRef)]
+pub struct ServerState {
+    /// Where the site lives and how its assets are named.
+    pub leptos_options: LeptosOptions,
+    /// The services.
+    pub app: AppState,
+}
+
+/// A built application: migrated database, router, bound listener.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    shutdown_timeout: Duration,
+}
+
+impl Application {
+    /// Connects to the database, applies pending migrations, builds the router and binds.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = domain::db::connect(&config).await.context("cannot open the database")?;
+        Migrator::up(&db, None).await.context("cannot apply database migrations")?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let shutdown_timeout = Duration::from_secs(config.shutdown_timeout_secs);
+        let state = AppState { config: Arc::new(config), db };
+        Ok(Self { listener, router: router(state.clone()), state, shutdown_timeout })
+    }
+
+    /// The services the router was built with (tests reach the same database pool through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `signal` completes, then lets in-flight requests finish for at most the
+    /// configured shutdown timeout.
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let stopping = Arc::new(Notify::new());
+        let notify = Arc::clone(&stopping);
+        let server = axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            signal.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            notify.notify_one();
+        });
+        let timeout = self.shutdown_timeout;
+        tokio::select! {
+            result = server.into_future() => result.context("server error")?,
+            () = async { stopping.notified().await; tokio::time::sleep(timeout).await } => {
+                tracing::warn!(?timeout, "in-flight requests did not finish in time; stopping anyway");
+            }
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Leptos' options, from Pannier's configuration (no `LEPTOS_*` variables needed).
+///
+/// cargo-leptos writes the asset hashes to `hash.txt` beside the server binary; Leptos reads
+/// them from there. Without it (a binary built by plain `cargo build`), unhashed names are used.
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let hash_file_present = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")))
+        .is_some_and(|path| path.is_file());
+    if !hash_file_present {
+        tracing::warn!("hash.txt not found beside the binary: build with `cargo leptos build`");
+    }
+    LeptosOptions::builder()
+        .output_name("pannier")
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind)
+        .hash_files(hash_file_present)
+        .build()
+}
+
+/// The whole HTTP surface: health, pages and server fns, static files, the 404 page; wrapped in
+/// request ids, tracing and security headers.
+pub fn router(state: AppState) -> Router {
+    let options = leptos_options(&state.config);
+    let site_root = PathBuf::from(options.site_root.as_ref());
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let app_shell = {
+        let options = options.clone();
+        move || shell(options.clone())
+    };
+    let render_404 = render_app_to_stream_with_context(context.clone(), app_shell.clone());
+    let not_found = (move |request: Request| render_404(request)).into_service();
+    let server_state = ServerState { leptos_options: options, app: state };
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(&server_state, generate_route_list(App), context, app_shell)
+        .fallback_service(assets::router(&site_root, not_found))
+        .with_state(server_state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(header_if_missing("x-content-type-options", "nosniff"))
+                .layer(header_if_missing("referrer-policy", "strict-origin-when-cross-origin"))
+                .layer(header_if_missing("x-frame-options", "DENY")),
+        )
+}
+
+fn header_if_missing(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+}
+
+/// One span per request, carrying the request id so every log line can be traced back.
+fn request_span(request: &Request) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+    )
+}

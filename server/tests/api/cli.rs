@@ -1,0 +1,112 @@
+//! The `pannier` binary itself: help, configuration errors, migrate, serve + SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use secrecy::ExposeSecret;
+
+use crate::helpers::{built_site_root, fresh_database};
+
+fn pannier() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pannier"));
+    command.env_clear().env("PANNIER_LOG_LEVEL", "warn");
+    command
+}
+
+#[test]
+fn serve_help_documents_every_configuration_key() {
+    let output = pannier().args(["serve", "--help"]).output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for key in domain::config::KEYS {
+        assert!(help.contains(key.env), "{} missing from serve --help", key.env);
+        assert!(help.contains(key.toml), "TOML key {} missing", key.toml);
+    }
+}
+
+#[test]
+fn a_bad_configuration_names_the_key_and_exits_2() {
+    let output = pannier().arg("serve").env("PANNIER_DATABASE_URL", "mysql://db/x").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("PANNIER_DATABASE_URL"), "{stderr}");
+
+    let output = pannier().args(["--config", "/no/such.toml", "serve"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such.toml"));
+}
+
+#[tokio::test]
+async fn migrate_up_down_and_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(dir.path()).await;
+    let run = |args: &[&str]| {
+        let output = pannier()
+            .args(["migrate"])
+            .args(args)
+            .env("PANNIER_DATABASE_URL", url.expose_secret())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let status = run(&["status"]);
+    assert!(status.contains("Pending") && status.contains("settings"), "{status}");
+    let up = run(&["up"]);
+    assert!(up.contains("Applied") && !up.contains("Pending"), "{up}");
+    assert_eq!(run(&["up"]), up, "up twice changes nothing");
+    let down = run(&["down"]);
+    assert!(down.contains("Pending"), "{down}");
+}
+
+#[tokio::test]
+async fn serve_logs_json_with_request_ids_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = pannier()
+        .args(["--log-format", "json", "serve"])
+        .env("PANNIER_LOG_LEVEL", "info")
+        .env("PANNIER_BIND", "127.0.0.1:0")
+        .env("PANNIER_DATA_DIR", dir.path())
+        .env("PANNIER_DATABASE_URL", fresh_database(dir.path()).await.expose_secret())
+        .env("PANNIER_SITE_ROOT", built_site_root())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let next_json = |what: &str| -> serde_json::Value {
+        loop {
+            let line = lines_rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("no log line for {what}"));
+            let json: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+            if line.contains(what) {
+                return json;
+            }
+        }
+    };
+    let listening = next_json("listening");
+    let addr = listening["addr"].as_str().unwrap().to_owned();
+
+    let response = reqwest::get(format!("http://{addr}/healthz")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let logged = next_json(&request_id);
+    assert_eq!(logged["span"]["request_id"], request_id.as_str());
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not stop within 15 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

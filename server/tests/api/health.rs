@@ -1,0 +1,67 @@
+//! `/healthz`, `/readyz`, request ids and the headers every response carries.
+
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn healthz_answers_ok_with_the_version() {
+    let app = spawn_app().await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn readyz_checks_the_database() {
+    let app = spawn_app().await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["checks"]["database"]["status"], "ok");
+}
+
+#[tokio::test]
+async fn readyz_is_503_when_the_database_is_gone_but_healthz_still_answers() {
+    let app = spawn_app().await;
+    app.db.clone().close().await.unwrap();
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "error");
+    assert_eq!(body["checks"]["database"]["status"], "error");
+    let text = body.to_string();
+    assert!(!text.contains("sqlite") && !text.contains("postgres"), "no internals: {text}");
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_security_headers() {
+    let app = spawn_app().await;
+    for path in ["/", "/healthz", "/missing"] {
+        let response = app.get(path).await;
+        let id = response.headers()["x-request-id"].to_str().unwrap();
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{path}: {id}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(response.headers()["x-frame-options"], "DENY");
+    }
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .header("x-request-id", "from-the-load-balancer")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "from-the-load-balancer");
+}
+
+#[tokio::test]
+async fn request_ids_differ_between_requests() {
+    let app = spawn_app().await;
+    let a = app.get("/healthz").await.headers()["x-request-id"].clone();
+    let b = app.get("/healthz").await.headers()["x-request-id"].clone();
+    assert_ne!(a, b);
+}

@@ -1,0 +1,124 @@
+//! `spawn_app`: one fresh application per test, like production but on port 0.
+
+use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Once};
+
+use domain::config::Config;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use secrecy::SecretString;
+use server::startup::Application;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+/// The site cargo-leptos built (`make test` builds it before running these tests).
+pub fn built_site_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site")
+}
+
+/// A running application and what a test needs to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// A client that does not follow redirects.
+    pub client: reqwest::Client,
+    /// The application's own database pool (not a second connection).
+    pub db: DatabaseConnection,
+    /// Stops the server (graceful shutdown) when sent.
+    pub stop: Option<oneshot::Sender<()>>,
+    /// Resolves when the server has stopped.
+    pub stopped: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _data_dir: TempDir,
+}
+
+impl TestApp {
+    /// GET `path` on the app.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.address)).send().await.expect("request failed")
+    }
+}
+
+static LOGGING: Once = Once::new();
+
+/// Spawns the app on the built site.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns the app after `customize` adjusts the configuration.
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
+    LOGGING.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            server::telemetry::init(domain::config::LogFormat::Pretty, "debug");
+        }
+    });
+    install_hash_file();
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config {
+        bind: "127.0.0.1:0".parse().expect("address"),
+        data_dir: data_dir.path().to_path_buf(),
+        database_url: Some(fresh_database(data_dir.path()).await),
+        site_root: built_site_root(),
+        ..Config::default()
+    };
+    customize(&mut config);
+    let app = Application::build(config.clone()).await.expect("application builds");
+    let address = format!("http://{}", app.local_addr().expect("bound"));
+    let db = app.state().db.clone();
+    let (stop, stop_rx) = oneshot::channel::<()>();
+    let stopped = tokio::spawn(app.run_until(async move {
+        let _ = stop_rx.await;
+    }));
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        db,
+        stop: Some(stop),
+        stopped: Some(stopped),
+        _data_dir: data_dir,
+    }
+}
+
+/// A database no other test uses: a SQLite file in `dir`, or a new PostgreSQL database on the
+/// server named by `TEST_DATABASE_URL`.
+pub async fn fresh_database(dir: &Path) -> SecretString {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        return SecretString::from(format!("sqlite://{}", dir.join("pannier.db").display()));
+    };
+    let name = format!("pannier_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(&admin_url).await.expect("TEST_DATABASE_URL reachable");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create test database");
+    admin.close().await.expect("close admin connection");
+    let (server, _) = admin_url.rsplit_once('/').expect("URL has a database path");
+    SecretString::from(format!("{server}/{name}"))
+}
+
+/// Leptos reads `hash.txt` (asset names) from beside the running executable; copy the one
+/// cargo-leptos wrote beside the release server into this test binary's directory.
+fn install_hash_file() {
+    static INSTALLED: LazyLock<()> = LazyLock::new(|| {
+        let exe = std::env::current_exe().expect("current exe");
+        let deps = exe.parent().expect("exe dir");
+        // <target>/<profile>/deps/<test exe>  →  <target>/release/hash.txt
+        let built = deps.join("../../release/hash.txt");
+        if built.is_file() {
+            std::fs::copy(&built, deps.join("hash.txt")).expect("copy hash.txt");
+        }
+    });
+    LazyLock::force(&INSTALLED);
+}
+
+/// The first `attr="…"` value in `html` that starts with `prefix`.
+pub fn find_asset(html: &str, prefix: &str, suffix: &str) -> Option<String> {
+    html.match_indices(prefix).find_map(|(start, _)| {
+        let rest = &html[start..];
+        let end = rest.find('"')?;
+        let url = &rest[..end];
+        url.ends_with(suffix).then(|| url.to_string())
+    })
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real application on port 0 with a fresh data dir and database.
+//! On SQLite by default; on PostgreSQL when `TEST_DATABASE_URL` is set (`make test` runs both).
+
+mod assets;
+mod cli;
+mod health;
+mod helpers;
+mod migrations;
+mod pages;
+mod shutdown;

@@ -1,0 +1,67 @@
+//! Migrations on an empty database: apply, re-apply (no-op), roll back, apply again.
+
+use domain::config::Config;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
+
+use crate::helpers::fresh_database;
+
+#[tokio::test]
+async fn migrations_apply_cleanly_and_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        database_url: Some(fresh_database(dir.path()).await),
+        ..Config::default()
+    };
+    let db = domain::db::connect(&config).await.unwrap();
+    let settings = || domain::entities::settings::Entity::find().count(&db);
+
+    Migrator::up(&db, None).await.unwrap();
+    let statuses = Migrator::get_migration_with_status(&db).await.unwrap();
+    assert!(!statuses.is_empty());
+    assert!(statuses.iter().all(|m| m.status().to_string() == "Applied"));
+    assert_eq!(settings().await.unwrap(), 2, "the seed rows");
+
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(settings().await.unwrap(), 2, "re-running must not seed twice");
+
+    Migrator::down(&db, None).await.unwrap();
+    assert!(
+        Migrator::get_migration_with_status(&db)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.status().to_string() == "Pending")
+    );
+    assert!(settings().await.is_err(), "the table is gone after rolling back");
+
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(settings().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
+    if std::env::var_os("TEST_DATABASE_URL").is_some() {
+        return; // SQLite pragmas only.
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config { data_dir: dir.path().join("nested"), ..Config::default() };
+    let db = domain::db::connect(&config).await.unwrap();
+    assert!(dir.path().join("nested/pannier.db").is_file(), "created in the data dir");
+    let pragma = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<String>(0)
+                .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+                .unwrap()
+        }
+    };
+    assert_eq!(pragma("PRAGMA journal_mode").await, "wal");
+    assert_eq!(pragma("PRAGMA foreign_keys").await, "1");
+    assert_eq!(pragma("PRAGMA busy_timeout").await, "5000");
+}

@@ -1,0 +1,72 @@
+//! Server-rendered pages: home, 404, theme.
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn home_page_renders_server_side_from_the_database() {
+    let app = spawn_app().await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<title>Pannier</title>"), "title missing: {html}");
+    assert!(html.contains("Share files of any size"), "tagline from settings missing");
+    assert!(html.contains("<nav aria-label=\"Main\""), "layout nav missing");
+    assert!(html.contains("/favicon.svg"), "favicon link missing");
+}
+
+#[tokio::test]
+async fn home_page_shows_the_current_setting() {
+    let app = spawn_app().await;
+    domain::settings::set(&app.db, domain::settings::SITE_NAME, "Family Drop").await.unwrap();
+    let html = app.get("/").await.text().await.unwrap();
+    assert!(html.contains("<title>Family Drop</title>"), "{html}");
+    assert!(html.contains(">Family Drop</h1>"));
+}
+
+#[tokio::test]
+async fn unknown_paths_get_the_404_page_with_status_404() {
+    let app = spawn_app().await;
+    for path in ["/no/such/page", "/pkg/missing.js", "/favicon.svg/x"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 404, "{path}");
+        assert!(response.headers().get("cache-control").is_none(), "{path} must not be cached");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("Page not found"), "{path}: {html}");
+        assert!(html.contains("Go to the home page"));
+    }
+    let response = app.client.post(format!("{}/no/such/page", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn the_theme_cookie_is_rendered_on_the_html_element() {
+    let app = spawn_app().await;
+    let page = |cookie: &'static str| {
+        app.client.get(format!("{}/", app.address)).header("cookie", cookie).send()
+    };
+    let dark = page("pannier_theme=dark").await.unwrap().text().await.unwrap();
+    assert!(dark.contains(r#"<html lang="en" class="dark""#), "{dark}");
+    let light = page("other=1; pannier_theme=light").await.unwrap().text().await.unwrap();
+    assert!(light.contains(r#"<html lang="en" class="light""#));
+    let junk = page("pannier_theme=<script>").await.unwrap().text().await.unwrap();
+    assert!(junk.contains(r#"<html lang="en" class="""#) || junk.contains(r#"<html lang="en">"#));
+    assert!(!junk.contains("<script>\""));
+}
+
+#[tokio::test]
+async fn site_info_server_fn_answers_json() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/api/site_info", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let info: domain::site::SiteInfo = response.json().await.unwrap();
+    assert_eq!(info.name, "Pannier");
+}
