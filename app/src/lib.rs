@@ -10,7 +10,7 @@ mod shell;
 use leptos::prelude::*;
 use leptos_meta::provide_meta_context;
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use crate::components::layout::Layout;
 use crate::pages::{home::HomePage, not_found::NotFound};
@@ -19,6 +19,9 @@ use crate::pages::{home::HomePage, not_found::NotFound};
 pub use shell::shell;
 
 /// The whole application: meta context, router and layout around the routed page.
+///
+/// Routes render `InOrder`: every `Suspense` resolves in place on the server, so each page is
+/// complete without JavaScript (out-of-order streaming would need a script to swap it in).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -26,7 +29,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("") view=HomePage/>
+                    <Route path=path!("") view=HomePage ssr=SsrMode::InOrder/>
                 </Routes>
             </Layout>
         </Router>

@@ -239,9 +239,7 @@ fn database_kind(url: &str) -> Result<DatabaseKind, ConfigError> {
 /// Checks `url` is an absolute http(s) URL with a host, and strips any trailing slash.
 fn normalize_http_url(url: &str, key: &'static str) -> Result<String, ConfigError> {
     let trimmed = url.trim().trim_end_matches('/');
-    let rest = trimmed
-        .strip_prefix("https://")
-        .or_else(|| trimmed.strip_prefix("http://"));
+    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
     match rest {
         Some(host) if !host.is_empty() && !host.starts_with('/') && !host.contains(['?', '#']) => {
             Ok(trimmed.to_string())
@@ -254,6 +252,7 @@ fn normalize_http_url(url: &str, key: &'static str) -> Result<String, ConfigErro
 }
 
 #[cfg(test)]
+#[expect(clippy::result_large_err, reason = "figment::Jail's closures return figment::Error")]
 mod tests {
     use super::*;
     use figment::Jail;

@@ -42,3 +42,31 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     }
     Database::connect(options).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnectionTrait, Statement};
+
+    async fn pragma(db: &DatabaseConnection, sql: &str) -> String {
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<String>(0)
+            .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn sqlite_file_is_created_in_the_data_dir_with_wal_and_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config { data_dir: dir.path().join("nested"), ..Config::default() };
+        let db = connect(&config).await.unwrap();
+        assert!(dir.path().join("nested/pannier.db").is_file());
+        assert_eq!(pragma(&db, "PRAGMA journal_mode").await, "wal");
+        assert_eq!(pragma(&db, "PRAGMA foreign_keys").await, "1");
+        assert_eq!(pragma(&db, "PRAGMA busy_timeout").await, "5000");
+    }
+}

@@ -92,8 +92,8 @@ mod tests {
 
     #[test]
     fn serializes_as_code_and_message() {
-        let json = serde_json::to_string(&AppError::NotFound("no such folder".into()))
-            .unwrap_or_default();
+        let json =
+            serde_json::to_string(&AppError::NotFound("no such folder".into())).unwrap_or_default();
         assert_eq!(json, r#"{"code":"not_found","message":"no such folder"}"#);
     }
 

@@ -44,7 +44,8 @@ impl Etags {
                     stack.push(path);
                     continue;
                 }
-                let (Ok(relative), Ok(bytes)) = (path.strip_prefix(site_root), std::fs::read(&path))
+                let (Ok(relative), Ok(bytes)) =
+                    (path.strip_prefix(site_root), std::fs::read(&path))
                 else {
                     continue;
                 };

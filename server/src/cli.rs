@@ -81,9 +81,7 @@ impl From<LogFormatArg> for LogFormat {
 
 /// The configuration reference shown under `--help`.
 fn config_help() -> String {
-    let mut help = String::from(
-        "Configuration (defaults < --config FILE < environment):\n",
-    );
+    let mut help = String::from("Configuration (defaults < --config FILE < environment):\n");
     for key in KEYS {
         help.push_str(&format!(
             "  {:<30} {}\n  {:<30} TOML key `{}`, default: {}\n",

@@ -18,7 +18,7 @@ use domain::config::Config;
 use domain::state::AppState;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list, render_app_to_stream_with_context};
+use leptos_axum::{LeptosRoutes, generate_route_list, render_app_to_stream_in_order_with_context};
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -72,7 +72,10 @@ impl Application {
 
     /// Serves until `signal` completes, then lets in-flight requests finish for at most the
     /// configured shutdown timeout.
-    pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let stopping = Arc::new(Notify::new());
         let notify = Arc::clone(&stopping);
         let server = axum::serve(
@@ -154,7 +157,7 @@ pub fn router(state: AppState) -> Router {
         let options = options.clone();
         move || shell(options.clone())
     };
-    let render_404 = render_app_to_stream_with_context(context.clone(), app_shell.clone());
+    let render_404 = render_app_to_stream_in_order_with_context(context.clone(), app_shell.clone());
     let not_found = (move |request: Request| render_404(request)).into_service();
     let server_state = ServerState { leptos_options: options, app: state };
 
@@ -179,8 +182,14 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
-fn header_if_missing(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+fn header_if_missing(
+    name: &'static str,
+    value: &'static str,
+) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(
+        HeaderName::from_static(name),
+        HeaderValue::from_static(value),
+    )
 }
 
 /// One span per request, carrying the request id so every log line can be traced back.

@@ -82,7 +82,8 @@ fn toggle() {
     let _ = classes.remove_2("dark", "light");
     let _ = classes.add_1(next.class());
     if let Ok(html) = document.dyn_into::<web_sys::HtmlDocument>() {
-        let cookie = format!("{THEME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", next.class());
+        let cookie =
+            format!("{THEME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", next.class());
         let _ = html.set_cookie(&cookie);
     }
 }

@@ -39,7 +39,10 @@ async fn precompressed_variants_follow_accept_encoding() {
     let app = spawn_app().await;
     for url in bundle_urls(&app).await {
         let fetch = |encoding: &'static str| {
-            app.client.get(format!("{}{url}", app.address)).header("accept-encoding", encoding).send()
+            app.client
+                .get(format!("{}{url}", app.address))
+                .header("accept-encoding", encoding)
+                .send()
         };
         let plain = fetch("identity").await.unwrap();
         assert!(plain.headers().get("content-encoding").is_none(), "{url}");

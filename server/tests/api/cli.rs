@@ -27,7 +27,8 @@ fn serve_help_documents_every_configuration_key() {
 
 #[test]
 fn a_bad_configuration_names_the_key_and_exits_2() {
-    let output = pannier().arg("serve").env("PANNIER_DATABASE_URL", "mysql://db/x").output().unwrap();
+    let output =
+        pannier().arg("serve").env("PANNIER_DATABASE_URL", "mysql://db/x").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("PANNIER_DATABASE_URL"), "{stderr}");
@@ -82,8 +83,11 @@ async fn serve_logs_json_with_request_ids_and_stops_on_sigterm() {
     });
     let next_json = |what: &str| -> serde_json::Value {
         loop {
-            let line = lines_rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("no log line for {what}"));
-            let json: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+            let line = lines_rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no log line for {what}"));
+            let json: serde_json::Value =
+                serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
             if line.contains(what) {
                 return json;
             }

@@ -2,7 +2,7 @@
 
 use domain::config::Config;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
+use sea_orm::{EntityTrait, PaginatorTrait};
 
 use crate::helpers::fresh_database;
 
@@ -38,30 +38,4 @@ async fn migrations_apply_cleanly_and_are_idempotent() {
 
     Migrator::up(&db, None).await.unwrap();
     assert_eq!(settings().await.unwrap(), 2);
-}
-
-#[tokio::test]
-async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
-    if std::env::var_os("TEST_DATABASE_URL").is_some() {
-        return; // SQLite pragmas only.
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config { data_dir: dir.path().join("nested"), ..Config::default() };
-    let db = domain::db::connect(&config).await.unwrap();
-    assert!(dir.path().join("nested/pannier.db").is_file(), "created in the data dir");
-    let pragma = |sql: &'static str| {
-        let db = db.clone();
-        async move {
-            let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
-                .await
-                .unwrap()
-                .unwrap();
-            row.try_get_by_index::<String>(0)
-                .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
-                .unwrap()
-        }
-    };
-    assert_eq!(pragma("PRAGMA journal_mode").await, "wal");
-    assert_eq!(pragma("PRAGMA foreign_keys").await, "1");
-    assert_eq!(pragma("PRAGMA busy_timeout").await, "5000");
 }

@@ -27,7 +27,10 @@ async fn in_flight_requests_finish_after_the_stop_signal() {
     assert_eq!(received, BIG, "the whole file arrives despite the shutdown");
     let stopped = tokio::time::timeout(Duration::from_secs(10), app.stopped.take().unwrap()).await;
     assert!(stopped.unwrap().unwrap().is_ok());
-    assert!(app.client.get(format!("{}/healthz", app.address)).send().await.is_err(), "no new requests");
+    assert!(
+        app.client.get(format!("{}/healthz", app.address)).send().await.is_err(),
+        "no new requests"
+    );
 }
 
 #[tokio::test]
