@@ -1,7 +1,11 @@
 //! Integration tests: the real application on port 0 with a fresh data dir and database.
 //! On SQLite by default; on PostgreSQL when `TEST_DATABASE_URL` is set (`make test` runs both).
 
-#![expect(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly at the first surprise")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly at the first surprise"
+)]
 
 mod assets;
 mod cli;
