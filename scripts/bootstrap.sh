@@ -28,9 +28,13 @@ apt_install() {
 }
 
 # Rust toolchain and the WASM target (rust-toolchain.toml pins the channel).
-rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install 1.95
-rustup target list --installed | grep -q wasm32-unknown-unknown \
-  || rustup target add wasm32-unknown-unknown
+TOOLCHAIN="$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)"
+rustup toolchain list | grep -q "^$TOOLCHAIN" \
+  || rustup toolchain install "$TOOLCHAIN" --profile minimal -c rustfmt,clippy
+rustup target list --installed --toolchain "$TOOLCHAIN" | grep -q wasm32-unknown-unknown \
+  || rustup target add wasm32-unknown-unknown --toolchain "$TOOLCHAIN"
+rustup component list --installed --toolchain "$TOOLCHAIN" | grep -q clippy \
+  || rustup component add rustfmt clippy --toolchain "$TOOLCHAIN"
 
 # cargo-leptos: `cargo install --locked` fails on 1.95 (its lock wants a newer
 # cargo-util-schemas), so unpack the published crate and pin that one dependency.
@@ -43,7 +47,7 @@ if ! have cargo-leptos || ! cargo-leptos --version 2>/dev/null | grep -q "$CARGO
   (
     cd "$tmp/cargo-leptos-$CARGO_LEPTOS_VERSION"
     cargo update -p cargo-util-schemas --precise 0.14.1
-    cargo install --locked --path .
+    env -u CARGO_TARGET_DIR cargo install --locked --path .
   )
   rm -rf "$tmp"
 fi
@@ -52,7 +56,7 @@ fi
 WB_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,""); print; exit}' Cargo.lock)"
 if ! have wasm-bindgen || ! wasm-bindgen --version | grep -q "$WB_VERSION"; then
   log "installing wasm-bindgen-cli $WB_VERSION"
-  cargo install wasm-bindgen-cli --version "$WB_VERSION"
+  env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$WB_VERSION"
 fi
 
 # npm: Tailwind v4 CLI and binaryen (wasm-opt) for cargo-leptos. `npm install`, not `npm ci`.
@@ -63,7 +67,7 @@ if [ ! -x node_modules/.bin/tailwindcss ] || [ ! -x node_modules/.bin/wasm-opt ]
 fi
 
 if [ "$MODE" = "test" ]; then
-  apt_install chromium postgresql brotli
+  apt_install chromium postgresql
   if [ ! -d end2end/node_modules/@playwright/test ] \
     || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     log "npm ci in end2end (Playwright, no browser download)"
