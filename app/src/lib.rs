@@ -13,6 +13,9 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::layout::Layout;
+use crate::pages::account::AccountPage;
+use crate::pages::admin::AdminPage;
+use crate::pages::sign_in::{SignInPage, SignUpPage};
 use crate::pages::{home::HomePage, not_found::NotFound};
 
 #[cfg(feature = "ssr")]
@@ -30,6 +33,10 @@ pub fn App() -> impl IntoView {
             <Layout>
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=HomePage ssr=SsrMode::InOrder/>
+                    <Route path=path!("sign-in") view=SignInPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("sign-up") view=SignUpPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("account") view=AccountPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("admin") view=AdminPage ssr=SsrMode::InOrder/>
                 </Routes>
             </Layout>
         </Router>

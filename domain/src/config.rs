@@ -73,6 +73,24 @@ pub const KEYS: &[ConfigKey] = &[
         help: "Origin the page loads /pkg assets from, e.g. a CDN: https://cdn.example.com.",
     },
     ConfigKey {
+        toml: "session_idle_minutes",
+        env: "PANNIER_SESSION_IDLE_MINUTES",
+        default: "720",
+        help: "A signed-in session ends after this long without a request.",
+    },
+    ConfigKey {
+        toml: "session_remember_days",
+        env: "PANNIER_SESSION_REMEMBER_DAYS",
+        default: "30",
+        help: "With \"remember me\", the inactivity limit in days instead.",
+    },
+    ConfigKey {
+        toml: "session_absolute_days",
+        env: "PANNIER_SESSION_ABSOLUTE_DAYS",
+        default: "30",
+        help: "Every session ends this many days after signing in, active or not.",
+    },
+    ConfigKey {
         toml: "shutdown_timeout_secs",
         env: "PANNIER_SHUTDOWN_TIMEOUT_SECS",
         default: "30",
@@ -121,6 +139,12 @@ pub struct Config {
     /// See [`KEYS`]; empty means same origin.
     pub assets_base_url: String,
     /// See [`KEYS`].
+    pub session_idle_minutes: u32,
+    /// See [`KEYS`].
+    pub session_remember_days: u32,
+    /// See [`KEYS`].
+    pub session_absolute_days: u32,
+    /// See [`KEYS`].
     pub shutdown_timeout_secs: u64,
 }
 
@@ -135,6 +159,9 @@ impl Default for Config {
             log_level: "info".into(),
             site_root: PathBuf::from("target/site"),
             assets_base_url: String::new(),
+            session_idle_minutes: 720,
+            session_remember_days: 30,
+            session_absolute_days: 30,
             shutdown_timeout_secs: 30,
         }
     }
@@ -192,6 +219,12 @@ impl Config {
         if let Some(url) = &self.database_url {
             database_kind(url.expose_secret())?;
         }
+        if self.session_idle_minutes == 0 || self.session_remember_days == 0 || self.session_absolute_days == 0 {
+            return Err(ConfigError::Invalid {
+                key: "PANNIER_SESSION_*",
+                message: "session lifetimes must be at least 1".into(),
+            });
+        }
         if self.shutdown_timeout_secs == 0 {
             return Err(ConfigError::Invalid {
                 key: "PANNIER_SHUTDOWN_TIMEOUT_SECS",
@@ -199,6 +232,21 @@ impl Config {
             });
         }
         Ok(())
+    }
+
+    /// Whether the public URL is https (cookies then get `Secure` and the `__Host-` prefix).
+    pub fn is_https(&self) -> bool {
+        self.public_url().starts_with("https://")
+    }
+
+    /// The public URL's origin (`scheme://host[:port]`), which browsers send as `Origin`.
+    pub fn public_origin(&self) -> String {
+        let url = self.public_url();
+        let after_scheme = url.find("://").map_or(0, |i| i + 3);
+        match url[after_scheme..].find('/') {
+            Some(slash) => url[..after_scheme + slash].to_owned(),
+            None => url,
+        }
     }
 
     /// The public base URL without a trailing slash.
@@ -284,6 +332,8 @@ mod tests {
             assert_eq!(config.data_dir, PathBuf::from("/srv/pannier"));
             assert_eq!(config.log_format, LogFormat::Json);
             assert_eq!(config.public_url(), "https://files.example.com");
+            assert_eq!(config.public_origin(), "https://files.example.com");
+            assert!(config.is_https());
             Ok(())
         });
     }

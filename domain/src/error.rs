@@ -14,9 +14,34 @@ pub enum AppError {
     /// The request itself is wrong; the message says what to change.
     #[error("{0}")]
     BadRequest(String),
+    /// One input field is wrong; the UI shows `message` under `field`.
+    #[error("{message}")]
+    Invalid {
+        /// The form field or JSON key at fault.
+        field: String,
+        /// What is wrong and what would be right.
+        message: String,
+    },
+    /// Not signed in, or the credentials are wrong.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
     /// The thing asked for does not exist (or is not yours to see).
     #[error("{0}")]
     NotFound(String),
+    /// The request clashes with what exists (e.g. an email already registered).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts; try again after `retry_after_secs`.
+    #[error("{message}")]
+    TooManyRequests {
+        /// What was throttled and when to retry.
+        message: String,
+        /// Seconds until a retry can succeed (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
     /// A dependency (database, storage) cannot be reached right now.
     #[error("{0}")]
     Unavailable(String),
@@ -30,9 +55,27 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad_request",
+            Self::Invalid { .. } => "invalid_input",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal => "internal",
+        }
+    }
+
+    /// An `Invalid` error for `field`.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid { field: field.to_owned(), message: message.into() }
+    }
+
+    /// The message for `field` if this error is about that field.
+    pub fn field_message(&self, name: &str) -> Option<String> {
+        match self {
+            Self::Invalid { field, message } if field == name => Some(message.clone()),
+            _ => None,
         }
     }
 
@@ -40,7 +83,12 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest(_) => 400,
+            Self::Invalid { .. } => 422,
+            Self::Unauthorized(_) => 401,
+            Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
+            Self::Conflict(_) => 409,
+            Self::TooManyRequests { .. } => 429,
             Self::Unavailable(_) => 503,
             Self::Internal => 500,
         }
@@ -49,6 +97,19 @@ impl AppError {
 
 #[cfg(feature = "server")]
 impl AppError {
+    /// The REST body: `{"error": {"code": …, "message": …}}` plus `field` / `retry_after`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut error = serde_json::json!({ "code": self.code(), "message": self.to_string() });
+        match self {
+            Self::Invalid { field, .. } => error["field"] = field.as_str().into(),
+            Self::TooManyRequests { retry_after_secs, .. } => {
+                error["retry_after"] = (*retry_after_secs).into();
+            }
+            _ => {}
+        }
+        serde_json::json!({ "error": error })
+    }
+
     /// Logs `err` with its whole cause chain under `context` and returns the generic error.
     pub fn internal(context: &str, err: &(dyn std::error::Error + 'static)) -> Self {
         let mut chain = err.to_string();

@@ -4,9 +4,14 @@
 //! error type); it compiles to WASM. The `server` feature adds the services: configuration,
 //! the database connection and entities, and the application state handed to every handler.
 
+pub mod account;
 pub mod error;
 pub mod site;
 
+#[cfg(feature = "server")]
+pub mod audit;
+#[cfg(feature = "server")]
+pub mod auth;
 #[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
@@ -14,8 +19,16 @@ pub mod db;
 #[cfg(feature = "server")]
 pub mod entities;
 #[cfg(feature = "server")]
+pub mod invites;
+#[cfg(feature = "server")]
+pub mod sessions;
+#[cfg(feature = "server")]
 pub mod settings;
 #[cfg(feature = "server")]
 pub mod state;
+#[cfg(feature = "server")]
+pub mod tokens;
+#[cfg(feature = "server")]
+pub mod users;
 
 pub use error::AppError;

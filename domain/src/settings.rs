@@ -4,6 +4,9 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::AppError;
+use crate::account::RegistrationMode;
+use crate::audit::{self, Event, action};
+use crate::auth::{ClientInfo, Identity};
 use crate::entities::settings;
 use crate::site::SiteInfo;
 
@@ -11,6 +14,8 @@ use crate::site::SiteInfo;
 pub const SITE_NAME: &str = "site_name";
 /// Setting key for the home page tagline.
 pub const SITE_TAGLINE: &str = "site_tagline";
+/// Setting key for who may sign up.
+pub const REGISTRATION_MODE: &str = "registration_mode";
 
 /// Reads the instance name and tagline (the migration seeds both).
 #[tracing::instrument(skip_all)]
@@ -24,6 +29,30 @@ pub async fn site_info(db: &impl ConnectionTrait) -> Result<SiteInfo, AppError> 
         name: get(SITE_NAME).unwrap_or_else(|| "Pannier".into()),
         tagline: get(SITE_TAGLINE).unwrap_or_default(),
     })
+}
+
+/// Who may sign up now (the migration seeds `open`).
+pub async fn registration_mode(db: &impl ConnectionTrait) -> Result<RegistrationMode, AppError> {
+    let row = settings::Entity::find_by_id(REGISTRATION_MODE).one(db).await?;
+    Ok(row.and_then(|r| RegistrationMode::parse(&r.value).ok()).unwrap_or(RegistrationMode::Open))
+}
+
+/// Changes who may sign up (admins only).
+pub async fn set_registration_mode(
+    db: &impl ConnectionTrait,
+    admin: &Identity,
+    mode: RegistrationMode,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    admin.require_admin()?;
+    set(db, REGISTRATION_MODE, mode.as_str()).await?;
+    let event = Event {
+        actor: Some(admin.user.id),
+        action: action::REGISTRATION_MODE_CHANGED,
+        target: Some(mode.as_str()),
+        success: true,
+    };
+    audit::record(db, event, client).await
 }
 
 /// Sets one setting, inserting or replacing it.

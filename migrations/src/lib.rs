@@ -6,6 +6,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_settings;
+mod m20261121_000002_accounts;
 
 /// Applies Pannier's migrations in order.
 pub struct Migrator;
@@ -13,6 +14,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_settings::Migration)]
+        vec![
+            Box::new(m20261121_000001_settings::Migration),
+            Box::new(m20261121_000002_accounts::Migration),
+        ]
     }
 }

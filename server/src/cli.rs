@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use domain::config::{Config, KEYS, LogFormat};
 use migration::{Migrator, MigratorTrait};
 
+use crate::cli_accounts::{self, TokenAction, UserAction};
 use crate::startup::{Application, shutdown_signal};
 use crate::telemetry;
 
@@ -34,6 +35,18 @@ pub enum Command {
     /// Serve the web UI and API (applies pending database migrations first).
     #[command(after_help = config_help())]
     Serve,
+    /// Manage accounts.
+    User {
+        /// The account action.
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage API tokens.
+    Token {
+        /// The token action.
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Manage the database schema.
     Migrate {
         /// The migration action.
@@ -128,7 +141,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             app.run_until(shutdown_signal()).await
         }
         Command::Migrate { action } => migrate(action, &config).await,
+        Command::User { action } => cli_accounts::user(action, &migrated(&config).await?).await,
+        Command::Token { action } => cli_accounts::token(action, &migrated(&config).await?).await,
     }
+}
+
+/// The database with every migration applied (account commands may run before `serve`).
+async fn migrated(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let db = domain::db::connect(config).await.context("cannot open the database")?;
+    Migrator::up(&db, None).await.context("cannot apply database migrations")?;
+    Ok(db)
 }
 
 async fn migrate(action: MigrateAction, config: &Config) -> anyhow::Result<()> {

@@ -3,8 +3,11 @@
 //! `main.rs` only parses the command line; everything else lives here so the integration tests
 //! can start the very same application in-process (`startup::Application`).
 
+pub mod api_v1;
 pub mod assets;
+pub mod auth;
 pub mod cli;
+pub mod cli_accounts;
 pub mod health;
 pub mod startup;
 pub mod telemetry;

@@ -12,6 +12,7 @@ use app::{App, shell};
 use axum::Router;
 use axum::extract::{FromRef, Request};
 use axum::handler::HandlerWithoutStateExt;
+use axum::middleware;
 use axum::http::{HeaderName, HeaderValue};
 use axum::routing::get;
 use domain::config::Config;
@@ -28,7 +29,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::{assets, health};
+use crate::{api_v1, assets, auth, health};
 
 /// The router's state: Leptos' options for the page routes, `AppState` for everything else.
 #[derive(Clone, FromRef)]
@@ -56,6 +57,11 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let shutdown_timeout = Duration::from_secs(config.shutdown_timeout_secs);
+        let mut config = config;
+        if config.public_url.is_none() {
+            // Port 0 (tests) binds a random port: the origin is the one actually bound.
+            config.public_url = Some(format!("http://{}", listener.local_addr()?));
+        }
         let state = AppState { config: Arc::new(config), db };
         Ok(Self { listener, router: router(state.clone()), state, shutdown_timeout })
     }
@@ -161,9 +167,12 @@ pub fn router(state: AppState) -> Router {
     let not_found = (move |request: Request| render_404(request)).into_service();
     let server_state = ServerState { leptos_options: options, app: state };
 
+    let session_layer = auth::session_layer(&server_state.app);
+    let app_state = server_state.app.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .nest("/api/v1", api_v1::router())
         .leptos_routes_with_context(&server_state, generate_route_list(App), context, app_shell)
         .fallback_service(assets::router(&site_root, not_found))
         .with_state(server_state)
@@ -176,6 +185,9 @@ pub fn router(state: AppState) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(middleware::from_fn_with_state(app_state.clone(), auth::csrf))
+                .layer(session_layer)
+                .layer(middleware::from_fn_with_state(app_state, auth::identify))
                 .layer(header_if_missing("x-content-type-options", "nosniff"))
                 .layer(header_if_missing("referrer-policy", "strict-origin-when-cross-origin"))
                 .layer(header_if_missing("x-frame-options", "DENY")),

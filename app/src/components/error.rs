@@ -7,8 +7,13 @@ use leptos::prelude::*;
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     let hint = match error {
-        AppError::BadRequest(_) => "Check what you entered and try again.",
+        AppError::BadRequest(_) | AppError::Invalid { .. } | AppError::Conflict(_) => {
+            "Check what you entered and try again."
+        }
+        AppError::Unauthorized(_) => "Sign in and try again.",
+        AppError::Forbidden(_) => "Ask an admin if you need access.",
         AppError::NotFound(_) => "It may have been moved or deleted.",
+        AppError::TooManyRequests { .. } => "Wait a little, then try again.",
         AppError::Unavailable(_) | AppError::Internal => "Reload the page in a moment.",
     };
     view! {

@@ -3,8 +3,12 @@
 use domain::AppError;
 use domain::site::SiteInfo;
 use leptos::prelude::*;
+use domain::account::Role;
+use leptos::form::ActionForm;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
+use crate::api::auth::{SignOut, current_user};
 use crate::api::get_site_info;
 use crate::components::theme::ThemeToggle;
 
@@ -47,6 +51,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </a>
                     <nav aria-label="Main" class="flex items-center gap-1">
                         <A href="/" attr:class=nav_link exact=true>"Home"</A>
+                        <AccountNav link_class=nav_link/>
                         <ThemeToggle/>
                     </nav>
                 </div>
@@ -61,6 +66,37 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </div>
             </footer>
         </div>
+    }
+}
+
+/// Sign in / sign up, or the account, admin and sign-out entries. Refetched on every
+/// navigation, so signing in or out shows at once.
+#[component]
+fn AccountNav(link_class: &'static str) -> impl IntoView {
+    let location = use_location();
+    let user = Resource::new_blocking(
+        move || (location.pathname.get(), location.search.get()),
+        |_| current_user(),
+    );
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(user)) => view! {
+                        <A href="/account" attr:class=link_class>"Account"</A>
+                        {(user.role == Role::Admin).then(|| view! { <A href="/admin" attr:class=link_class>"Admin"</A> })}
+                        <ActionForm action=sign_out>
+                            <button type="submit" class=link_class>"Sign out"</button>
+                        </ActionForm>
+                    }.into_any(),
+                    _ => view! {
+                        <A href="/sign-in" attr:class=link_class>"Sign in"</A>
+                        <A href="/sign-up" attr:class=link_class>"Sign up"</A>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

@@ -1,5 +1,7 @@
 //! Reusable pieces of UI.
 
 pub mod error;
+pub mod form;
+pub mod guard;
 pub mod layout;
 pub mod theme;

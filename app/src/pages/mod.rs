@@ -1,4 +1,7 @@
 //! One module per routed page.
 
+pub mod account;
+pub mod admin;
 pub mod home;
 pub mod not_found;
+pub mod sign_in;

@@ -1,4 +1,9 @@
 //! SeaORM entities, one file per table, in the shape `sea-orm-cli generate entity` writes.
 //! Behaviour lives in the service modules beside them, never here.
 
+pub mod api_tokens;
+pub mod audit_events;
+pub mod invites;
+pub mod sessions;
 pub mod settings;
+pub mod users;

@@ -114,3 +114,49 @@ async fn serve_logs_json_with_request_ids_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[tokio::test]
+async fn user_create_reset_password_and_token_create() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(dir.path()).await;
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = pannier()
+            .args(args)
+            .env("PANNIER_DATABASE_URL", url.expose_secret())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+    let created = run(&["user", "create", "--email", "Root@Example.com", "--admin", "--password-stdin"], Some("a long admin passphrase\n"));
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert!(String::from_utf8_lossy(&created.stdout).contains("root@example.com (admin)"));
+
+    let weak = run(&["user", "create", "--email", "weak@example.com", "--password-stdin"], Some("password\n"));
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("common"));
+
+    let token = run(&["token", "create", "--email", "root@example.com", "--name", "backup", "--scope", "write"], None);
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    let secret = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    assert!(secret.starts_with("pnr_"), "{secret}");
+
+    let config = domain::config::Config { database_url: Some(url.clone()), ..Default::default() };
+    let db = domain::db::connect(&config).await.unwrap();
+    let identity = domain::tokens::authenticate(&db, &secret).await.unwrap();
+    assert_eq!(identity.user.email, "root@example.com");
+
+    let reset = run(&["user", "reset-password", "--email", "root@example.com"], None);
+    assert!(reset.status.success());
+    let generated = String::from_utf8(reset.stdout).unwrap();
+    let new_password = generated.lines().find_map(|l| l.strip_prefix("password: ")).unwrap().to_owned();
+    let client = domain::auth::ClientInfo::default();
+    let user = domain::users::authenticate(&db, "root@example.com", new_password.into(), &client).await;
+    assert!(user.is_ok());
+}

@@ -30,7 +30,34 @@ pub struct TestApp {
     _data_dir: TempDir,
 }
 
+/// A client that keeps cookies (a browser), not following redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
 impl TestApp {
+    /// POSTs a form to server fn `endpoint` as a page with JavaScript would (JSON answer),
+    /// from this app's origin.
+    pub async fn call(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client
+            .post(format!("{}/api/{endpoint}", self.address))
+            .header("origin", &self.address)
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// Signs up through the server fn with `client`, which then holds the session.
+    pub async fn sign_up(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+        self.call(client, "sign_up", &[("email", email), ("display_name", "Test Person"), ("password", password)]).await
+    }
+
     /// GET `path` on the app.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(format!("{}{path}", self.address)).send().await.expect("request failed")

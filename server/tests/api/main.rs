@@ -7,6 +7,7 @@
     reason = "a test fails loudly at the first surprise"
 )]
 
+mod accounts;
 mod assets;
 mod cli;
 mod health;

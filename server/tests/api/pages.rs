@@ -68,6 +68,7 @@ async fn site_info_server_fn_answers_json() {
         .post(format!("{}/api/site_info", app.address))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "application/json")
+        .header("origin", &app.address)
         .send()
         .await
         .unwrap();

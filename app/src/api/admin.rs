@@ -1,0 +1,54 @@
+//! Instance administration: who may sign up, and invites.
+
+use domain::AppError;
+use domain::account::{InviteDto, RegistrationMode};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use super::edge::{client, fail, require_identity, session, state};
+
+/// Everything the admin page shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdminPage {
+    /// Who may sign up.
+    pub mode: RegistrationMode,
+    /// Invites, newest first.
+    pub invites: Vec<InviteDto>,
+    /// The link of an invite created just now, shown this once.
+    pub new_invite_link: Option<String>,
+}
+
+/// The admin page's data; `Unauthorized` or `Forbidden` for everyone but admins.
+#[server(endpoint = "admin_overview")]
+pub async fn admin_overview() -> Result<AdminPage, AppError> {
+    let identity = require_identity()?;
+    identity.require_admin()?;
+    let state = state()?;
+    let secret = domain::sessions::take_flash(&session()?, "new_invite").await?;
+    Ok(AdminPage {
+        mode: domain::settings::registration_mode(&state.db).await?,
+        invites: domain::invites::list(&state.db, &identity).await?,
+        new_invite_link: secret.map(|s| format!("{}/sign-up?invite={s}", state.config.public_url())),
+    })
+}
+
+/// Sets who may sign up.
+#[server(endpoint = "set_registration_mode")]
+pub async fn set_registration_mode(mode: String) -> Result<(), AppError> {
+    let identity = require_identity()?;
+    let mode = RegistrationMode::parse(&mode).or_else(fail)?;
+    domain::settings::set_registration_mode(&state()?.db, &identity, mode, &client()).await.or_else(fail)?;
+    leptos_axum::redirect("/admin");
+    Ok(())
+}
+
+/// Creates a single-use invite valid for `days`; its link is shown once on the admin page.
+#[server(endpoint = "create_invite")]
+pub async fn create_invite(days: u32) -> Result<(), AppError> {
+    let identity = require_identity()?;
+    let (secret, _) = domain::invites::create(&state()?.db, &identity, days, &client()).await.or_else(fail)?;
+    domain::sessions::set_flash(&session()?, "new_invite", &secret).await?;
+    leptos_axum::redirect("/admin");
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! Form pieces shared by every page: labelled fields with their error, the form-level error,
+//! the submit button. Errors come from the action's value, which the server also fills from
+//! the URL after a form post without JavaScript.
+
+use domain::AppError;
+use leptos::prelude::*;
+
+/// An action's last result, as every form here sees it.
+pub type Outcome = Signal<Option<Result<(), AppError>>>;
+
+/// The message for `field`, if the last attempt failed on it.
+pub fn field_error(outcome: Outcome, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || outcome.get().and_then(Result::err).and_then(|e| e.field_message(field)))
+}
+
+/// A labelled input with its error underneath.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional, into)] value: Option<String>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(into)] outcome: Outcome,
+) -> impl IntoView {
+    let error = field_error(outcome, name);
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="space-y-1">
+            <label for=id.clone() class="block text-sm font-medium">{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                value=value
+                required=true
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=error_id.clone()
+                class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-sky-600 focus:outline-2 focus:outline-sky-600 aria-[invalid=true]:border-red-600 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100"
+            />
+            {hint.map(|hint| view! { <p class="text-xs text-slate-500 dark:text-slate-400">{hint}</p> })}
+            <p id=error_id class="text-sm text-red-700 dark:text-red-400" role="alert">
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// The last failure that is not about one field (wrong credentials, throttling, …).
+#[component]
+pub fn FormError(#[prop(into)] outcome: Outcome) -> impl IntoView {
+    let error = move || outcome.get().and_then(Result::err).filter(|e| !matches!(e, AppError::Invalid { .. }));
+    view! {
+        <Show when=move || error().is_some()>
+            <p role="alert" class="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200">
+                {move || error().map(|e| e.to_string())}
+            </p>
+        </Show>
+    }
+}
+
+/// Primary submit button, showing progress while the action runs.
+#[component]
+pub fn Submit(label: &'static str, pending: Signal<bool>, #[prop(optional)] danger: bool) -> impl IntoView {
+    let colour = if danger { "bg-red-700 hover:bg-red-800" } else { "bg-sky-700 hover:bg-sky-800" };
+    view! {
+        <button
+            type="submit"
+            class=format!("inline-flex items-center justify-center rounded-md px-4 py-2 font-medium text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 disabled:opacity-60 {colour}")
+            disabled=move || pending.get()
+        >
+            {move || if pending.get() { "Working…" } else { label }}
+        </button>
+    }
+}
+
+/// A titled card grouping one form or list.
+#[component]
+pub fn Card(title: &'static str, #[prop(optional)] id: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <section id=id class="rounded-xl border border-slate-200 p-5 dark:border-slate-800">
+            <h2 class="mb-4 text-lg font-semibold">{title}</h2>
+            {children()}
+        </section>
+    }
+}

@@ -1,0 +1,147 @@
+//! `/account`: profile, password, signed-in devices, API tokens, deleting the account.
+
+use domain::account::{SessionDto, TokenDto};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::account::{
+    AccountPage, ChangePassword, CreateToken, DeleteAccount, RevokeSession, RevokeToken,
+    SignOutEverywhere, UpdateProfile, account_overview,
+};
+use crate::components::form::{Card, Field, FormError, Submit};
+use crate::components::guard::signed_in;
+
+const SECONDARY: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
+
+/// The account page (signed in only).
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let data = Resource::new_blocking(|| (), |_| account_overview());
+    view! {
+        <Title text="Your account"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move { signed_in(data.await, |page| view! { <Account page/> }) })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Account(page: AccountPage) -> impl IntoView {
+    let profile = ServerAction::<UpdateProfile>::new();
+    let password = ServerAction::<ChangePassword>::new();
+    let delete = ServerAction::<DeleteAccount>::new();
+    view! {
+        <h1 class="mb-2 text-2xl font-bold">"Your account"</h1>
+        <p class="mb-8 text-slate-600 dark:text-slate-400">{page.user.email.clone()}</p>
+        <div class="grid gap-6">
+            <Card title="Profile">
+                <ActionForm action=profile attr:class="space-y-4">
+                    <FormError outcome=profile.value()/>
+                    <Field label="Your name" name="display_name" value=page.user.display_name.clone() outcome=profile.value()/>
+                    <Submit label="Save" pending=profile.pending().into()/>
+                </ActionForm>
+            </Card>
+            <Card title="Password">
+                <ActionForm action=password attr:class="space-y-4">
+                    <FormError outcome=password.value()/>
+                    <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" outcome=password.value()/>
+                    <Field label="New password" name="new_password" kind="password" autocomplete="new-password" outcome=password.value() hint="Changing it signs out every other device."/>
+                    <Submit label="Change password" pending=password.pending().into()/>
+                </ActionForm>
+            </Card>
+            <Sessions sessions=page.sessions/>
+            <Tokens tokens=page.tokens new_token=page.new_token/>
+            <Card title="Delete account">
+                <ActionForm action=delete attr:class="space-y-4">
+                    <p class="text-sm text-slate-600 dark:text-slate-400">"This deletes your account, your sessions and your API tokens. It cannot be undone."</p>
+                    <FormError outcome=delete.value()/>
+                    <Field label="Your password" name="password" kind="password" autocomplete="current-password" outcome=delete.value()/>
+                    <Submit label="Delete my account" pending=delete.pending().into() danger=true/>
+                </ActionForm>
+            </Card>
+        </div>
+    }
+}
+
+#[component]
+fn Sessions(sessions: Vec<SessionDto>) -> impl IntoView {
+    let revoke = ServerAction::<RevokeSession>::new();
+    let everywhere = ServerAction::<SignOutEverywhere>::new();
+    view! {
+        <Card title="Signed-in devices" id="sessions">
+            <FormError outcome=revoke.value()/>
+            <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="sessions">
+                {sessions.into_iter().map(|s| view! {
+                    <li class="flex flex-wrap items-center justify-between gap-2 py-3">
+                        <div>
+                            <p class="font-medium">{s.device.clone()} {s.current.then_some(" · this device")}</p>
+                            <p class="text-sm text-slate-500 dark:text-slate-400">{format!("{} · last seen {}", s.ip, s.last_seen)}</p>
+                        </div>
+                        {(!s.current).then(|| view! {
+                            <ActionForm action=revoke>
+                                <input type="hidden" name="handle" value=s.handle.clone()/>
+                                <button type="submit" class=SECONDARY>"Sign out"</button>
+                            </ActionForm>
+                        })}
+                    </li>
+                }).collect_view()}
+            </ul>
+            <ActionForm action=everywhere attr:class="mt-4">
+                <button type="submit" class=SECONDARY>"Sign out everywhere"</button>
+            </ActionForm>
+        </Card>
+    }
+}
+
+#[component]
+fn Tokens(tokens: Vec<TokenDto>, new_token: Option<String>) -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    view! {
+        <Card title="API tokens" id="tokens">
+            {new_token.map(|secret| view! {
+                <div role="status" class="mb-4 rounded-md border border-emerald-300 bg-emerald-50 p-3 text-sm dark:border-emerald-800 dark:bg-emerald-950">
+                    <p class="font-medium">"Copy your new token now: it will not be shown again."</p>
+                    <code data-testid="new-token" class="mt-2 block break-all font-mono">{secret}</code>
+                </div>
+            })}
+            <ActionForm action=create attr:class="grid gap-4 sm:grid-cols-3 sm:items-end">
+                <div class="sm:col-span-3"><FormError outcome=create.value()/></div>
+                <Field label="Name" name="name" outcome=create.value() hint="e.g. backup script"/>
+                <div class="space-y-1">
+                    <label for="field-scope" class="block text-sm font-medium">"Scope"</label>
+                    <select id="field-scope" name="scope" class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900">
+                        <option value="read">"Read only"</option>
+                        <option value="write">"Read and write"</option>
+                    </select>
+                </div>
+                <div class="space-y-1">
+                    <label for="field-expires_days" class="block text-sm font-medium">"Expires after (days)"</label>
+                    <input id="field-expires_days" name="expires_days" type="number" min="1" max="3650" placeholder="never" class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900"/>
+                </div>
+                <div><Submit label="Create token" pending=create.pending().into()/></div>
+            </ActionForm>
+            <ul class="mt-4 divide-y divide-slate-200 dark:divide-slate-800" data-testid="tokens">
+                {tokens.into_iter().map(|t| view! {
+                    <li class="flex flex-wrap items-center justify-between gap-2 py-3">
+                        <div>
+                            <p class="font-medium">{t.name.clone()} <span class="ml-2 font-mono text-xs text-slate-500">{format!("{}…", t.prefix)}</span></p>
+                            <p class="text-sm text-slate-500 dark:text-slate-400">
+                                {format!("{} · created {} · {} · {}",
+                                    if t.scope == domain::account::TokenScope::Read { "read only" } else { "read and write" },
+                                    t.created,
+                                    t.last_used.clone().map_or("never used".into(), |u| format!("last used {u}")),
+                                    t.expires.clone().map_or("no expiry".into(), |e| format!("expires {e}")))}
+                            </p>
+                        </div>
+                        <ActionForm action=revoke>
+                            <input type="hidden" name="id" value=t.id.clone()/>
+                            <button type="submit" class=SECONDARY>"Revoke"</button>
+                        </ActionForm>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </Card>
+    }
+}

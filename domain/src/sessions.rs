@@ -1,0 +1,289 @@
+//! Browser sessions: a tower-sessions store in the application database (SQLite or PostgreSQL),
+//! signing in and out, resolving the signed-in account, and listing/revoking one's sessions.
+//! The store is a plain `SessionStore`, so a Redis store can replace it for scale-out.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use tower_sessions::cookie::time::{Duration as CookieDuration, OffsetDateTime};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+use tower_sessions::{Expiry, Session};
+use uuid::Uuid;
+
+use crate::AppError;
+use crate::account::SessionDto;
+use crate::audit::{self, Event, action};
+use crate::auth::{ClientInfo, Identity, human_time, sha256_hex};
+use crate::config::Config;
+use crate::entities::{sessions, users};
+use crate::users as user_service;
+
+/// Session keys.
+const USER_ID: &str = "user_id";
+const AUTH_AT: &str = "auth_at";
+const IP: &str = "ip";
+const USER_AGENT: &str = "ua";
+
+/// Sessions stored in the `sessions` table.
+#[derive(Debug, Clone)]
+pub struct DbSessionStore {
+    db: DatabaseConnection,
+}
+
+impl DbSessionStore {
+    /// A store on `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn backend(err: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+fn to_chrono(time: OffsetDateTime) -> DateTime<Utc> {
+    DateTime::from_timestamp(time.unix_timestamp(), time.nanosecond()).unwrap_or_default()
+}
+
+#[async_trait::async_trait]
+impl SessionStore for DbSessionStore {
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let text = |key: &str| record.data.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let now = Utc::now();
+        let row = sessions::ActiveModel {
+            id: Set(record.id.to_string()),
+            user_id: Set(text(USER_ID).and_then(|id| Uuid::parse_str(&id).ok())),
+            data: Set(serde_json::to_string(&record.data).map_err(backend)?),
+            expires_at: Set(to_chrono(record.expiry_date)),
+            created_at: Set(now),
+            last_seen_at: Set(now),
+            ip: Set(text(IP)),
+            user_agent: Set(text(USER_AGENT)),
+        };
+        sessions::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(sessions::Column::Id)
+                    .update_columns([
+                        sessions::Column::UserId,
+                        sessions::Column::Data,
+                        sessions::Column::ExpiresAt,
+                        sessions::Column::LastSeenAt,
+                        sessions::Column::Ip,
+                        sessions::Column::UserAgent,
+                    ])
+                    .to_owned(),
+            )
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let row = sessions::Entity::find_by_id(id.to_string())
+            .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
+            .one(&self.db)
+            .await
+            .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let data: HashMap<String, serde_json::Value> =
+            serde_json::from_str(&row.data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date = OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp()).map_err(backend)?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sessions::Entity::delete_by_id(id.to_string()).exec(&self.db).await.map_err(backend)?;
+        Ok(())
+    }
+}
+
+fn session_error(err: impl std::error::Error + 'static) -> AppError {
+    AppError::internal("session store", &err)
+}
+
+/// Signs `user` into `session`: a new session id (no fixation), who/when/where, and the
+/// inactivity expiry ("remember me" keeps it for days instead of hours).
+pub async fn sign_in(
+    session: &Session,
+    user: &users::Model,
+    remember: bool,
+    client: &ClientInfo,
+    config: &Config,
+) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session.insert(USER_ID, user.id.to_string()).await.map_err(session_error)?;
+    session.insert(AUTH_AT, Utc::now().timestamp()).await.map_err(session_error)?;
+    session.insert(IP, client.ip.clone()).await.map_err(session_error)?;
+    session.insert(USER_AGENT, client.user_agent.clone()).await.map_err(session_error)?;
+    let idle = if remember {
+        CookieDuration::days(i64::from(config.session_remember_days))
+    } else {
+        CookieDuration::minutes(i64::from(config.session_idle_minutes))
+    };
+    session.set_expiry(Some(Expiry::OnInactivity(idle)));
+    Ok(())
+}
+
+/// After the owner changed their password: every other session ends, this one gets a new id
+/// and a new sign-in time (so the password check in [`identity`] keeps it valid).
+pub async fn keep_only_current(db: &impl ConnectionTrait, session: &Session, user: &users::Model) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session.insert(AUTH_AT, Utc::now().timestamp()).await.map_err(session_error)?;
+    session.save().await.map_err(session_error)?;
+    revoke_all(db, user.id, session.id()).await?;
+    Ok(())
+}
+
+/// Keeps `value` in the session until [`take_flash`] reads it once (a secret shown once, with
+/// or without JavaScript).
+pub async fn set_flash(session: &Session, key: &str, value: &str) -> Result<(), AppError> {
+    session.insert(&format!("flash.{key}"), value).await.map_err(session_error)
+}
+
+/// Reads and forgets a value kept by [`set_flash`].
+pub async fn take_flash(session: &Session, key: &str) -> Result<Option<String>, AppError> {
+    session.remove(&format!("flash.{key}")).await.map_err(session_error)
+}
+
+/// Ends `session` (deletes it from the store and clears the cookie).
+pub async fn sign_out(db: &impl ConnectionTrait, session: &Session, identity: Option<&Identity>, client: &ClientInfo) -> Result<(), AppError> {
+    session.flush().await.map_err(session_error)?;
+    if let Some(identity) = identity {
+        let user = &identity.user;
+        let event = Event { actor: Some(user.id), action: action::SIGN_OUT, target: Some(&user.email), success: true };
+        audit::record(db, event, client).await?;
+    }
+    Ok(())
+}
+
+/// The account signed into `session`, if it is still valid: the account exists, the absolute
+/// lifetime has not passed, and the password has not changed since signing in.
+pub async fn identity(db: &impl ConnectionTrait, session: &Session, config: &Config) -> Result<Option<Identity>, AppError> {
+    let user_id: Option<String> = session.get(USER_ID).await.map_err(session_error)?;
+    let Some(user_id) = user_id.and_then(|id| Uuid::parse_str(&id).ok()) else {
+        return Ok(None);
+    };
+    let auth_at: i64 = session.get(AUTH_AT).await.map_err(session_error)?.unwrap_or_default();
+    let auth_at = DateTime::from_timestamp(auth_at, 0).unwrap_or_default();
+    let absolute = chrono::Duration::days(i64::from(config.session_absolute_days));
+    let user = user_service::find(db, user_id).await?;
+    let valid = user.filter(|u| Utc::now() - auth_at < absolute && u.password_changed_at.timestamp() <= auth_at.timestamp());
+    match valid {
+        Some(user) => Ok(Some(Identity { user, token_scope: None })),
+        None => {
+            session.flush().await.map_err(session_error)?;
+            Ok(None)
+        }
+    }
+}
+
+/// The user's live sessions, most recently seen first; `current` marks the caller's.
+pub async fn list(db: &impl ConnectionTrait, user_id: Uuid, current: Option<Id>) -> Result<Vec<SessionDto>, AppError> {
+    let current = current.map(|id| id.to_string());
+    let rows = live_sessions(db, user_id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| SessionDto {
+            handle: handle(&row.id),
+            device: device(row.user_agent.as_deref().unwrap_or_default()),
+            ip: row.ip.clone().unwrap_or_else(|| "unknown".into()),
+            last_seen: human_time(row.last_seen_at),
+            current: current.as_deref() == Some(row.id.as_str()),
+        })
+        .collect())
+}
+
+async fn live_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<sessions::Model>, AppError> {
+    Ok(sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
+        .order_by_desc(sessions::Column::LastSeenAt)
+        .all(db)
+        .await?)
+}
+
+/// Signs out the user's session known by `handle`.
+pub async fn revoke(db: &impl ConnectionTrait, user: &users::Model, handle_: &str, client: &ClientInfo) -> Result<(), AppError> {
+    let rows = live_sessions(db, user.id).await?;
+    let row = rows
+        .into_iter()
+        .find(|row| handle(&row.id) == handle_)
+        .ok_or_else(|| AppError::NotFound("That session has already ended.".into()))?;
+    sessions::Entity::delete_by_id(row.id).exec(db).await?;
+    let event = Event { actor: Some(user.id), action: action::SESSION_REVOKED, target: Some(&user.email), success: true };
+    audit::record(db, event, client).await
+}
+
+/// Signs out every session of `user_id`, except `keep` when given.
+pub async fn revoke_all(db: &impl ConnectionTrait, user_id: Uuid, keep: Option<Id>) -> Result<u64, AppError> {
+    let mut delete = sessions::Entity::delete_many().filter(sessions::Column::UserId.eq(user_id));
+    if let Some(keep) = keep {
+        delete = delete.filter(sessions::Column::Id.ne(keep.to_string()));
+    }
+    Ok(delete.exec(db).await?.rows_affected)
+}
+
+/// Deletes expired sessions; returns how many.
+pub async fn delete_expired(db: &impl ConnectionTrait) -> Result<u64, AppError> {
+    let result = sessions::Entity::delete_many().filter(sessions::Column::ExpiresAt.lte(Utc::now())).exec(db).await?;
+    Ok(result.rows_affected)
+}
+
+/// A public handle for a session id: revoking needs it, and it reveals nothing of the id.
+fn handle(id: &str) -> String {
+    sha256_hex(id).chars().take(16).collect()
+}
+
+/// "Firefox on Linux" from a user agent, or the raw agent's start when unrecognised.
+pub fn device(user_agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| user_agent.contains(needle))
+    .map(|(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| user_agent.contains(needle))
+    .map(|(_, name)| name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(s)) => format!("Browser on {s}"),
+        (None, None) if user_agent.is_empty() => "Unknown device".into(),
+        (None, None) => user_agent.chars().take(40).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_are_named_from_user_agents() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(device(firefox), "Firefox on Linux");
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+        assert_eq!(device(chrome), "Chrome on Windows");
+        assert_eq!(device(""), "Unknown device");
+    }
+}

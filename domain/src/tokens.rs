@@ -1,0 +1,114 @@
+//! API tokens: `pnr_…` bearer secrets, shown once, stored as SHA-256, scoped read or write.
+
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::AppError;
+use crate::account::{CreatedToken, TokenDto, TokenScope};
+use crate::audit::{self, Event, action};
+use crate::auth::{ClientInfo, Identity, human_time, random_secret, sha256_hex};
+use crate::entities::{api_tokens, users};
+
+/// Every token starts with this, so leaked tokens are easy to recognise and scan for.
+pub const PREFIX: &str = "pnr_";
+
+/// Creates a token for `user`; the returned secret is never stored and never shown again.
+#[tracing::instrument(skip(db, client))]
+pub async fn create(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    name: &str,
+    scope: TokenScope,
+    expires_days: Option<u32>,
+    client: &ClientInfo,
+) -> Result<CreatedToken, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid("name", "Name the token (1 to 100 characters), e.g. \"backup script\"."));
+    }
+    if expires_days.is_some_and(|d| d == 0 || d > 3650) {
+        return Err(AppError::invalid("expires_days", "A token expires after 1 to 3650 days, or never."));
+    }
+    let secret = format!("{PREFIX}{}", random_secret(32));
+    let now = Utc::now();
+    let token = api_tokens::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user.id),
+        name: Set(name.to_owned()),
+        prefix: Set(secret.chars().take(12).collect()),
+        token_hash: Set(sha256_hex(&secret)),
+        scope: Set(scope.as_str().to_owned()),
+        expires_at: Set(expires_days.map(|d| now + Duration::days(i64::from(d)))),
+        last_used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    let event = Event { actor: Some(user.id), action: action::TOKEN_CREATED, target: Some(name), success: true };
+    audit::record(db, event, client).await?;
+    Ok(CreatedToken { secret, token: dto(&token) })
+}
+
+/// Resolves a bearer secret to its account, or `Unauthorized` (unknown, revoked or expired).
+pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Identity, AppError> {
+    let invalid = || AppError::Unauthorized("This API token is invalid, expired or revoked.".into());
+    if !secret.starts_with(PREFIX) || secret.len() > 200 {
+        return Err(invalid());
+    }
+    let token = api_tokens::Entity::find()
+        .filter(api_tokens::Column::TokenHash.eq(sha256_hex(secret)))
+        .one(db)
+        .await?
+        .ok_or_else(invalid)?;
+    let now = Utc::now();
+    if token.expires_at.is_some_and(|at| at <= now) {
+        return Err(invalid());
+    }
+    let user = users::Entity::find_by_id(token.user_id).one(db).await?.ok_or_else(invalid)?;
+    api_tokens::Entity::update_many()
+        .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
+        .filter(api_tokens::Column::Id.eq(token.id))
+        .exec(db)
+        .await?;
+    Ok(Identity { user, token_scope: Some(TokenScope::parse(&token.scope).unwrap_or(TokenScope::Read)) })
+}
+
+/// The user's tokens, newest first.
+pub async fn list(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<TokenDto>, AppError> {
+    let tokens = api_tokens::Entity::find()
+        .filter(api_tokens::Column::UserId.eq(user_id))
+        .order_by_desc(api_tokens::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(tokens.iter().map(dto).collect())
+}
+
+/// Revokes one of the user's tokens; it stops working at once.
+pub async fn revoke(db: &impl ConnectionTrait, user: &users::Model, id: &str, client: &ClientInfo) -> Result<(), AppError> {
+    let not_found = || AppError::NotFound("No such token; it may have been revoked already.".into());
+    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+    let token = api_tokens::Entity::find_by_id(id)
+        .filter(api_tokens::Column::UserId.eq(user.id))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    api_tokens::Entity::delete_by_id(token.id).exec(db).await?;
+    let event = Event { actor: Some(user.id), action: action::TOKEN_REVOKED, target: Some(&token.name), success: true };
+    audit::record(db, event, client).await
+}
+
+fn dto(token: &api_tokens::Model) -> TokenDto {
+    TokenDto {
+        id: token.id.to_string(),
+        name: token.name.clone(),
+        prefix: token.prefix.clone(),
+        scope: TokenScope::parse(&token.scope).unwrap_or(TokenScope::Read),
+        created: human_time(token.created_at),
+        last_used: token.last_used_at.map(human_time),
+        expires: token.expires_at.map(human_time),
+    }
+}

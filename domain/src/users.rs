@@ -1,0 +1,242 @@
+//! Accounts: sign-up (first account becomes admin; registration mode and invites), sign-in
+//! with throttling, password changes, profile, deletion.
+
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, TransactionTrait,
+};
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use crate::AppError;
+use crate::account::{DisplayName, EmailAddress, RegistrationMode, Role};
+use crate::audit::{self, Event, action};
+use crate::auth::{ClientInfo, password};
+use crate::entities::users;
+use crate::{invites, settings};
+
+/// Failed sign-ins allowed per account in [`THROTTLE_WINDOW`].
+pub const MAX_FAILURES_PER_ACCOUNT: u64 = 10;
+/// Failed sign-ins allowed per IP address in [`THROTTLE_WINDOW`].
+pub const MAX_FAILURES_PER_IP: u64 = 20;
+/// The sliding window throttling looks at.
+pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+
+const BAD_CREDENTIALS: &str = "Invalid email or password.";
+
+/// A sign-up request, already parsed.
+pub struct SignUp {
+    /// The address to sign in with.
+    pub email: EmailAddress,
+    /// The name shown to others.
+    pub display_name: DisplayName,
+    /// The chosen password (policy checked here).
+    pub password: SecretString,
+    /// The invite secret from the link, when registration is invite-only.
+    pub invite: Option<String>,
+}
+
+/// Creates an account through the sign-up page, under the registration mode. The first account
+/// on an empty instance is always allowed and becomes admin.
+#[tracing::instrument(skip_all)]
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    input: SignUp,
+    client: &ClientInfo,
+) -> Result<users::Model, AppError> {
+    password::check_policy(&input.password, "password")?;
+    let mode = settings::registration_mode(db).await?;
+    let hash = password::hash(input.password).await?;
+    let txn = db.begin().await?;
+    let first = users::Entity::find().count(&txn).await? == 0;
+    if !first && mode == RegistrationMode::Closed {
+        return Err(AppError::Forbidden(
+            "Sign-up is closed on this instance. Ask an admin to create an account for you.".into(),
+        ));
+    }
+    let needs_invite = !first && mode == RegistrationMode::InviteOnly;
+    if needs_invite && input.invite.as_deref().unwrap_or_default().is_empty() {
+        return Err(AppError::invalid(
+            "invite",
+            "Sign-up needs an invite on this instance. Ask an admin for an invite link.",
+        ));
+    }
+    let role = if first { Role::Admin } else { Role::User };
+    let user = insert(&txn, &input.email, &input.display_name, hash, role).await?;
+    if needs_invite {
+        invites::consume(&txn, input.invite.as_deref().unwrap_or_default(), user.id).await?;
+    }
+    txn.commit().await?;
+    let event = Event { actor: Some(user.id), action: action::SIGN_UP, target: Some(&user.email), success: true };
+    audit::record(db, event, client).await?;
+    Ok(user)
+}
+
+/// Creates an account from the command line: no registration mode, any role.
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    db: &impl ConnectionTrait,
+    email: &EmailAddress,
+    display_name: &DisplayName,
+    password: SecretString,
+    role: Role,
+) -> Result<users::Model, AppError> {
+    password::check_policy(&password, "password")?;
+    let hash = password::hash(password).await?;
+    let user = insert(db, email, display_name, hash, role).await?;
+    let event = Event { actor: None, action: action::USER_CREATED, target: Some(&user.email), success: true };
+    audit::record(db, event, &ClientInfo::default()).await?;
+    if role == Role::Admin {
+        let event = Event { actor: None, action: action::ROLE_CHANGED, target: Some(&user.email), success: true };
+        audit::record(db, event, &ClientInfo::default()).await?;
+    }
+    Ok(user)
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    email: &EmailAddress,
+    display_name: &DisplayName,
+    password_hash: String,
+    role: Role,
+) -> Result<users::Model, AppError> {
+    if find_by_email(db, email).await?.is_some() {
+        return Err(AppError::invalid("email", "An account with this email already exists. Sign in instead."));
+    }
+    let now = Utc::now();
+    let user = users::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        email: Set(email.as_str().to_owned()),
+        display_name: Set(display_name.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        role: Set(role.as_str().to_owned()),
+        created_at: Set(now),
+        password_changed_at: Set(now),
+    };
+    Ok(user.insert(db).await?)
+}
+
+/// Checks email and password, with per-account and per-IP throttling. Every attempt is audited.
+#[tracing::instrument(skip_all)]
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    email: &str,
+    password: SecretString,
+    client: &ClientInfo,
+) -> Result<users::Model, AppError> {
+    let email = email.trim().to_lowercase();
+    throttle(db, &email, client).await?;
+    let user = match EmailAddress::parse(&email) {
+        Ok(parsed) => find_by_email(db, &parsed).await?,
+        Err(_) => None,
+    };
+    let ok = password::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let event = Event {
+        actor: user.as_ref().filter(|_| ok).map(|u| u.id),
+        action: action::SIGN_IN,
+        target: Some(&email),
+        success: ok,
+    };
+    audit::record(db, event, client).await?;
+    match user {
+        Some(user) if ok => Ok(user),
+        _ => Err(AppError::Unauthorized(BAD_CREDENTIALS.into())),
+    }
+}
+
+async fn throttle(db: &impl ConnectionTrait, email: &str, client: &ClientInfo) -> Result<(), AppError> {
+    let since = Utc::now() - THROTTLE_WINDOW;
+    let per_account = audit::recent_failures(db, action::SIGN_IN, since, Some(email), None).await?;
+    let per_ip = match &client.ip {
+        Some(ip) => audit::recent_failures(db, action::SIGN_IN, since, None, Some(ip)).await?,
+        None => (0, None),
+    };
+    let blocked = [(per_account, MAX_FAILURES_PER_ACCOUNT), (per_ip, MAX_FAILURES_PER_IP)]
+        .into_iter()
+        .filter(|((count, _), max)| count >= max)
+        .filter_map(|((_, oldest), _)| oldest)
+        .max();
+    let Some(oldest) = blocked else { return Ok(()) };
+    let retry_after = (oldest + THROTTLE_WINDOW - Utc::now()).num_seconds().max(1);
+    let minutes = (retry_after + 59) / 60;
+    Err(AppError::TooManyRequests {
+        message: format!("Too many failed sign-in attempts. Try again in {minutes} minute(s)."),
+        retry_after_secs: u64::try_from(retry_after).unwrap_or(1),
+    })
+}
+
+/// The account with this email, if any.
+pub async fn find_by_email(db: &impl ConnectionTrait, email: &EmailAddress) -> Result<Option<users::Model>, AppError> {
+    Ok(users::Entity::find().filter(users::Column::Email.eq(email.as_str())).one(db).await?)
+}
+
+/// The account with this id, if any.
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<users::Model>, AppError> {
+    Ok(users::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Changes the caller's password after checking the current one.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn change_password(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    current: SecretString,
+    new: SecretString,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    if !password::verify(current, Some(user.password_hash.clone())).await? {
+        return Err(AppError::invalid("current_password", "That is not your current password."));
+    }
+    password::check_policy(&new, "new_password")?;
+    set_password(db, user.clone(), new).await?;
+    let event = Event { actor: Some(user.id), action: action::PASSWORD_CHANGED, target: Some(&user.email), success: true };
+    audit::record(db, event, client).await
+}
+
+/// Sets a new password from the command line; every session of the account ends.
+pub async fn reset_password(db: &impl ConnectionTrait, email: &EmailAddress, new: SecretString) -> Result<(), AppError> {
+    let user = find_by_email(db, email)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("No account has the email {}.", email.as_str())))?;
+    password::check_policy(&new, "password")?;
+    let user_id = user.id;
+    set_password(db, user, new).await?;
+    crate::sessions::revoke_all(db, user_id, None).await?;
+    let event = Event { actor: None, action: action::PASSWORD_RESET, target: Some(email.as_str()), success: true };
+    audit::record(db, event, &ClientInfo::default()).await
+}
+
+async fn set_password(db: &impl ConnectionTrait, user: users::Model, new: SecretString) -> Result<(), AppError> {
+    let hash = password::hash(new).await?;
+    let mut user = user.into_active_model();
+    user.password_hash = Set(hash);
+    user.password_changed_at = Set(Utc::now());
+    user.update(db).await?;
+    Ok(())
+}
+
+/// Renames the account.
+pub async fn set_display_name(db: &impl ConnectionTrait, user: &users::Model, name: &DisplayName) -> Result<(), AppError> {
+    let mut user = user.clone().into_active_model();
+    user.display_name = Set(name.as_str().to_owned());
+    user.update(db).await?;
+    Ok(())
+}
+
+/// Deletes the account and everything it owns (sessions, tokens) after checking its password.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    password: SecretString,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    if !password::verify(password, Some(user.password_hash.clone())).await? {
+        return Err(AppError::invalid("password", "That is not your password."));
+    }
+    let event = Event { actor: Some(user.id), action: action::ACCOUNT_DELETED, target: Some(&user.email), success: true };
+    audit::record(db, event, client).await?;
+    users::Entity::delete_by_id(user.id).exec(db).await?;
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! Authentication at the edge: the session cookie, who is calling (session or bearer token),
+//! and the CSRF rule for every state-changing request.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use domain::AppError;
+use domain::account::TokenScope;
+use domain::auth::ClientInfo;
+use domain::sessions::DbSessionStore;
+use domain::state::AppState;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::time::Duration;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+/// The session cookie: HttpOnly, SameSite=Lax; `Secure` with the `__Host-` prefix on https.
+pub fn session_layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
+    let https = state.config.is_https();
+    let idle = Duration::minutes(i64::from(state.config.session_idle_minutes));
+    SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name(if https { "__Host-pannier_session" } else { "pannier_session" })
+        .with_secure(https)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// Paths that never need to know who is asking (no session lookup for them).
+fn is_anonymous_path(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/healthz" || path == "/readyz" || path == "/favicon.svg"
+}
+
+/// Puts `ClientInfo` and, when authenticated, `Identity` into the request's extensions.
+/// A bearer token that is unknown, expired or revoked is answered with 401 at once; a read
+/// token may only read.
+pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let client = client_info(&request);
+    request.extensions_mut().insert(client);
+    if is_anonymous_path(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(|token| token.trim().to_owned());
+    let identity = match (bearer, request.extensions().get::<Session>().cloned()) {
+        (Some(secret), _) => domain::tokens::authenticate(&state.db, &secret).await.map(Some),
+        (None, Some(session)) => domain::sessions::identity(&state.db, &session, &state.config).await,
+        (None, None) => Ok(None),
+    };
+    match identity {
+        Ok(Some(identity)) => {
+            if identity.token_scope == Some(TokenScope::Read) && !is_safe(request.method()) {
+                return error_response(&AppError::Forbidden(
+                    "This token is read-only; create a write token to change things.".into(),
+                ));
+            }
+            request.extensions_mut().insert(identity);
+        }
+        Ok(None) => {}
+        Err(err) => return error_response(&err),
+    }
+    next.run(request).await
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Refuses state-changing requests that a browser sent from another site: the `Origin` must be
+/// the public URL's origin (or, without `Origin`, `Sec-Fetch-Site` must say same-origin).
+/// Requests authenticated only by a bearer token (no cookie) carry no ambient authority and pass.
+pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if is_safe(request.method()) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let bearer_only = headers.contains_key(header::AUTHORIZATION) && !headers.contains_key(header::COOKIE);
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let same_origin = match origin {
+        Some(origin) => origin == state.config.public_origin(),
+        None => matches!(fetch_site, Some("same-origin" | "none")),
+    };
+    if bearer_only || same_origin {
+        return next.run(request).await;
+    }
+    tracing::warn!(?origin, ?fetch_site, "refused a cross-site request");
+    error_response(&AppError::Forbidden(
+        "This request did not come from a Pannier page, so it was refused to protect your \
+         account. Reload the page and try again."
+            .into(),
+    ))
+}
+
+/// Peer address and user agent of a request.
+fn client_info(request: &Request) -> ClientInfo {
+    let ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(512).collect());
+    ClientInfo { ip, user_agent }
+}
+
+/// The one mapping from `AppError` to an HTTP response: status, JSON body, `Retry-After`.
+pub fn error_response(err: &AppError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, Json(err.to_json())).into_response();
+    if let AppError::TooManyRequests { retry_after_secs, .. } = err
+        && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
