@@ -40,16 +40,16 @@ lint: ## rustfmt check; clippy on the server side and the WASM side separately.
 	cargo clippy $(WASM_PKGS) -- -D warnings
 
 unit: ## Unit, service and integration tests on SQLite + local disk.
-	cargo test $(SERVER_PKGS)
+	timeout 1200 cargo test $(SERVER_PKGS)
 
 integration-postgres: ## The integration suite again on a throwaway PostgreSQL cluster.
-	scripts/with-postgres.sh cargo test -p server --test api
+	timeout 1200 scripts/with-postgres.sh cargo test -p server --test api
 
 wasm-check: ## No server-only crate in the WASM bundle; print its size.
 	scripts/check-wasm-bundle.sh
 
 e2e: ## Playwright in Chromium against the release build (one project with JavaScript off).
-	cd end2end && npx playwright test
+	cd end2end && timeout 900 npx playwright test
 
 fmt: ## Format the code.
 	cargo fmt --all

@@ -32,6 +32,7 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${port}`,
     colorScheme: "light",
     trace: "retain-on-failure",
+    screenshot: "only-on-failure",
   },
   projects: [
     { name: "chromium", testIgnore: /no-js/, use: { ...chromium } },

@@ -23,8 +23,10 @@ pub use shell::shell;
 
 /// The whole application: meta context, router and layout around the routed page.
 ///
-/// Routes render `InOrder`: every `Suspense` resolves in place on the server, so each page is
-/// complete without JavaScript (out-of-order streaming would need a script to swap it in).
+/// No route streams out of order (that would need a script to swap content in): pages render
+/// `InOrder`, every `Suspense` resolved in place, so they are complete without JavaScript.
+/// Pages whose title or status depends on data render `Async`: nothing is sent before the data,
+/// so the `<title>` is always there and a signed-out visitor gets a real 302 to sign in.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -32,11 +34,11 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("") view=HomePage ssr=SsrMode::InOrder/>
+                    <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("sign-in") view=SignInPage ssr=SsrMode::InOrder/>
                     <Route path=path!("sign-up") view=SignUpPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("account") view=AccountPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("admin") view=AdminPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

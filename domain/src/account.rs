@@ -58,7 +58,10 @@ impl DisplayName {
             return Err(AppError::invalid("display_name", "A name is at most 100 characters."));
         }
         if name.chars().any(char::is_control) {
-            return Err(AppError::invalid("display_name", "A name cannot contain control characters."));
+            return Err(AppError::invalid(
+                "display_name",
+                "A name cannot contain control characters.",
+            ));
         }
         Ok(Self(name.to_owned()))
     }
@@ -232,7 +235,9 @@ mod tests {
     #[test]
     fn emails_are_normalized_and_checked() {
         assert_eq!(EmailAddress::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "ada@@x.io"] {
+        for bad in
+            ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "ada@@x.io"]
+        {
             let err = EmailAddress::parse(bad).unwrap_err();
             assert!(err.field_message("email").is_some(), "{bad:?}");
         }
@@ -254,7 +259,8 @@ mod tests {
         assert_eq!(TokenScope::parse("read").unwrap(), TokenScope::Read);
         assert_eq!(TokenScope::parse("read-write").unwrap(), TokenScope::Write);
         assert!(TokenScope::parse("admin").is_err());
-        for mode in [RegistrationMode::Open, RegistrationMode::InviteOnly, RegistrationMode::Closed] {
+        for mode in [RegistrationMode::Open, RegistrationMode::InviteOnly, RegistrationMode::Closed]
+        {
             assert_eq!(RegistrationMode::parse(mode.as_str()).unwrap(), mode);
         }
         assert_eq!(Role::parse("root"), Role::User);

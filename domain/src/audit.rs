@@ -55,7 +55,11 @@ pub struct Event<'a> {
 
 /// Writes `event` with the client's address and user agent.
 #[tracing::instrument(skip_all, fields(action = event.action, success = event.success))]
-pub async fn record(db: &impl ConnectionTrait, event: Event<'_>, client: &ClientInfo) -> Result<(), AppError> {
+pub async fn record(
+    db: &impl ConnectionTrait,
+    event: Event<'_>,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
     audit_events::ActiveModel {
         id: Set(Uuid::new_v4()),
         actor_id: Set(event.actor),
@@ -96,7 +100,10 @@ pub async fn recent_failures(
 }
 
 /// The latest events, newest first (tests and, later, the admin audit page).
-pub async fn latest(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<audit_events::Model>, AppError> {
+pub async fn latest(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<audit_events::Model>, AppError> {
     use sea_orm::QuerySelect;
     Ok(audit_events::Entity::find()
         .order_by_desc(audit_events::Column::CreatedAt)

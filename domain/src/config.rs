@@ -219,7 +219,10 @@ impl Config {
         if let Some(url) = &self.database_url {
             database_kind(url.expose_secret())?;
         }
-        if self.session_idle_minutes == 0 || self.session_remember_days == 0 || self.session_absolute_days == 0 {
+        if self.session_idle_minutes == 0
+            || self.session_remember_days == 0
+            || self.session_absolute_days == 0
+        {
             return Err(ConfigError::Invalid {
                 key: "PANNIER_SESSION_*",
                 message: "session lifetimes must be at least 1".into(),

@@ -37,13 +37,22 @@ pub async fn create(
     }
     .insert(db)
     .await?;
-    let event = Event { actor: Some(admin.user.id), action: action::INVITE_CREATED, target: None, success: true };
+    let event = Event {
+        actor: Some(admin.user.id),
+        action: action::INVITE_CREATED,
+        target: None,
+        success: true,
+    };
     audit::record(db, event, client).await?;
     Ok((secret, dto(&invite)))
 }
 
 /// Marks the invite used by `user_id`, atomically: two sign-ups cannot use one invite.
-pub async fn consume(db: &impl ConnectionTrait, secret: &str, user_id: Uuid) -> Result<(), AppError> {
+pub async fn consume(
+    db: &impl ConnectionTrait,
+    secret: &str,
+    user_id: Uuid,
+) -> Result<(), AppError> {
     let now = Utc::now();
     let result = invites::Entity::update_many()
         .col_expr(invites::Column::UsedAt, Expr::value(now))
@@ -71,5 +80,9 @@ pub async fn list(db: &impl ConnectionTrait, admin: &Identity) -> Result<Vec<Inv
 }
 
 fn dto(invite: &invites::Model) -> InviteDto {
-    InviteDto { id: invite.id.to_string(), expires: human_time(invite.expires_at), used: invite.used_at.is_some() }
+    InviteDto {
+        id: invite.id.to_string(),
+        expires: human_time(invite.expires_at),
+        used: invite.used_at.is_some(),
+    }
 }

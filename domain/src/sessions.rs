@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder,
@@ -29,6 +28,11 @@ const USER_ID: &str = "user_id";
 const AUTH_AT: &str = "auth_at";
 const IP: &str = "ip";
 const USER_AGENT: &str = "ua";
+const REMEMBER: &str = "remember";
+const SEEN_AT: &str = "seen_at";
+
+/// How stale `last seen` may get before a request refreshes it (and the inactivity expiry).
+const TOUCH_AFTER_SECS: i64 = 300;
 
 /// Sessions stored in the `sessions` table.
 #[derive(Debug, Clone)]
@@ -51,34 +55,51 @@ fn to_chrono(time: OffsetDateTime) -> DateTime<Utc> {
     DateTime::from_timestamp(time.unix_timestamp(), time.nanosecond()).unwrap_or_default()
 }
 
-#[async_trait::async_trait]
-impl SessionStore for DbSessionStore {
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
+impl DbSessionStore {
+    fn row(record: &Record) -> session_store::Result<sessions::ActiveModel> {
         let text = |key: &str| record.data.get(key).and_then(|v| v.as_str()).map(str::to_owned);
         let now = Utc::now();
-        let row = sessions::ActiveModel {
+        Ok(sessions::ActiveModel {
             id: Set(record.id.to_string()),
             user_id: Set(text(USER_ID).and_then(|id| Uuid::parse_str(&id).ok())),
-            data: Set(serde_json::to_string(&record.data).map_err(backend)?),
+            data: Set(serde_json::to_string(&record.data)
+                .map_err(|e| session_store::Error::Encode(e.to_string()))?),
             expires_at: Set(to_chrono(record.expiry_date)),
             created_at: Set(now),
             last_seen_at: Set(now),
             ip: Set(text(IP)),
             user_agent: Set(text(USER_AGENT)),
-        };
-        sessions::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(sessions::Column::Id)
-                    .update_columns([
-                        sessions::Column::UserId,
-                        sessions::Column::Data,
-                        sessions::Column::ExpiresAt,
-                        sessions::Column::LastSeenAt,
-                        sessions::Column::Ip,
-                        sessions::Column::UserAgent,
-                    ])
-                    .to_owned(),
-            )
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for DbSessionStore {
+    /// Inserts a new session; on the (astronomically unlikely) id collision, draws a new id.
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        loop {
+            let exists = sessions::Entity::find_by_id(record.id.to_string())
+                .one(&self.db)
+                .await
+                .map_err(backend)?
+                .is_some();
+            if !exists {
+                break;
+            }
+            record.id = Id::default();
+        }
+        sessions::Entity::insert(Self::row(record)?).exec(&self.db).await.map_err(backend)?;
+        Ok(())
+    }
+
+    /// Updates an existing session only: a session deleted meanwhile (signed out elsewhere)
+    /// stays deleted instead of being written back by a request that was still running.
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let mut row = Self::row(record)?;
+        row.created_at = sea_orm::ActiveValue::NotSet;
+        sessions::Entity::update_many()
+            .set(row)
+            .filter(sessions::Column::Id.eq(record.id.to_string()))
             .exec(&self.db)
             .await
             .map_err(backend)?;
@@ -92,9 +113,10 @@ impl SessionStore for DbSessionStore {
             .await
             .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
-        let data: HashMap<String, serde_json::Value> =
-            serde_json::from_str(&row.data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        let expiry_date = OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp()).map_err(backend)?;
+        let data: HashMap<String, serde_json::Value> = serde_json::from_str(&row.data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date =
+            OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp()).map_err(backend)?;
         Ok(Some(Record { id: *id, data, expiry_date }))
     }
 
@@ -122,18 +144,40 @@ pub async fn sign_in(
     session.insert(AUTH_AT, Utc::now().timestamp()).await.map_err(session_error)?;
     session.insert(IP, client.ip.clone()).await.map_err(session_error)?;
     session.insert(USER_AGENT, client.user_agent.clone()).await.map_err(session_error)?;
-    let idle = if remember {
+    session.insert(REMEMBER, remember).await.map_err(session_error)?;
+    session.insert(SEEN_AT, Utc::now().timestamp()).await.map_err(session_error)?;
+    session.set_expiry(Some(Expiry::OnInactivity(inactivity(remember, config))));
+    Ok(())
+}
+
+fn inactivity(remember: bool, config: &Config) -> CookieDuration {
+    if remember {
         CookieDuration::days(i64::from(config.session_remember_days))
     } else {
         CookieDuration::minutes(i64::from(config.session_idle_minutes))
-    };
-    session.set_expiry(Some(Expiry::OnInactivity(idle)));
+    }
+}
+
+/// Keeps a live session alive: its own inactivity limit again, and every few minutes a save
+/// that pushes the expiry forward and refreshes "last seen".
+async fn touch(session: &Session, config: &Config) -> Result<(), AppError> {
+    let remember: bool = session.get(REMEMBER).await.map_err(session_error)?.unwrap_or(false);
+    session.set_expiry(Some(Expiry::OnInactivity(inactivity(remember, config))));
+    let seen_at: i64 = session.get(SEEN_AT).await.map_err(session_error)?.unwrap_or_default();
+    let now = Utc::now().timestamp();
+    if now - seen_at >= TOUCH_AFTER_SECS {
+        session.insert(SEEN_AT, now).await.map_err(session_error)?;
+    }
     Ok(())
 }
 
 /// After the owner changed their password: every other session ends, this one gets a new id
 /// and a new sign-in time (so the password check in [`identity`] keeps it valid).
-pub async fn keep_only_current(db: &impl ConnectionTrait, session: &Session, user: &users::Model) -> Result<(), AppError> {
+pub async fn keep_only_current(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    user: &users::Model,
+) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
     session.insert(AUTH_AT, Utc::now().timestamp()).await.map_err(session_error)?;
     session.save().await.map_err(session_error)?;
@@ -153,11 +197,21 @@ pub async fn take_flash(session: &Session, key: &str) -> Result<Option<String>, 
 }
 
 /// Ends `session` (deletes it from the store and clears the cookie).
-pub async fn sign_out(db: &impl ConnectionTrait, session: &Session, identity: Option<&Identity>, client: &ClientInfo) -> Result<(), AppError> {
+pub async fn sign_out(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    identity: Option<&Identity>,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
     session.flush().await.map_err(session_error)?;
     if let Some(identity) = identity {
         let user = &identity.user;
-        let event = Event { actor: Some(user.id), action: action::SIGN_OUT, target: Some(&user.email), success: true };
+        let event = Event {
+            actor: Some(user.id),
+            action: action::SIGN_OUT,
+            target: Some(&user.email),
+            success: true,
+        };
         audit::record(db, event, client).await?;
     }
     Ok(())
@@ -165,7 +219,11 @@ pub async fn sign_out(db: &impl ConnectionTrait, session: &Session, identity: Op
 
 /// The account signed into `session`, if it is still valid: the account exists, the absolute
 /// lifetime has not passed, and the password has not changed since signing in.
-pub async fn identity(db: &impl ConnectionTrait, session: &Session, config: &Config) -> Result<Option<Identity>, AppError> {
+pub async fn identity(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    config: &Config,
+) -> Result<Option<Identity>, AppError> {
     let user_id: Option<String> = session.get(USER_ID).await.map_err(session_error)?;
     let Some(user_id) = user_id.and_then(|id| Uuid::parse_str(&id).ok()) else {
         return Ok(None);
@@ -174,9 +232,14 @@ pub async fn identity(db: &impl ConnectionTrait, session: &Session, config: &Con
     let auth_at = DateTime::from_timestamp(auth_at, 0).unwrap_or_default();
     let absolute = chrono::Duration::days(i64::from(config.session_absolute_days));
     let user = user_service::find(db, user_id).await?;
-    let valid = user.filter(|u| Utc::now() - auth_at < absolute && u.password_changed_at.timestamp() <= auth_at.timestamp());
+    let valid = user.filter(|u| {
+        Utc::now() - auth_at < absolute && u.password_changed_at.timestamp() <= auth_at.timestamp()
+    });
     match valid {
-        Some(user) => Ok(Some(Identity { user, token_scope: None })),
+        Some(user) => {
+            touch(session, config).await?;
+            Ok(Some(Identity { user, token_scope: None }))
+        }
         None => {
             session.flush().await.map_err(session_error)?;
             Ok(None)
@@ -185,7 +248,11 @@ pub async fn identity(db: &impl ConnectionTrait, session: &Session, config: &Con
 }
 
 /// The user's live sessions, most recently seen first; `current` marks the caller's.
-pub async fn list(db: &impl ConnectionTrait, user_id: Uuid, current: Option<Id>) -> Result<Vec<SessionDto>, AppError> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    current: Option<Id>,
+) -> Result<Vec<SessionDto>, AppError> {
     let current = current.map(|id| id.to_string());
     let rows = live_sessions(db, user_id).await?;
     Ok(rows
@@ -200,7 +267,10 @@ pub async fn list(db: &impl ConnectionTrait, user_id: Uuid, current: Option<Id>)
         .collect())
 }
 
-async fn live_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<sessions::Model>, AppError> {
+async fn live_sessions(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<Vec<sessions::Model>, AppError> {
     Ok(sessions::Entity::find()
         .filter(sessions::Column::UserId.eq(user_id))
         .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
@@ -210,19 +280,33 @@ async fn live_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<s
 }
 
 /// Signs out the user's session known by `handle`.
-pub async fn revoke(db: &impl ConnectionTrait, user: &users::Model, handle_: &str, client: &ClientInfo) -> Result<(), AppError> {
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    handle_: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
     let rows = live_sessions(db, user.id).await?;
     let row = rows
         .into_iter()
         .find(|row| handle(&row.id) == handle_)
         .ok_or_else(|| AppError::NotFound("That session has already ended.".into()))?;
     sessions::Entity::delete_by_id(row.id).exec(db).await?;
-    let event = Event { actor: Some(user.id), action: action::SESSION_REVOKED, target: Some(&user.email), success: true };
+    let event = Event {
+        actor: Some(user.id),
+        action: action::SESSION_REVOKED,
+        target: Some(&user.email),
+        success: true,
+    };
     audit::record(db, event, client).await
 }
 
 /// Signs out every session of `user_id`, except `keep` when given.
-pub async fn revoke_all(db: &impl ConnectionTrait, user_id: Uuid, keep: Option<Id>) -> Result<u64, AppError> {
+pub async fn revoke_all(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    keep: Option<Id>,
+) -> Result<u64, AppError> {
     let mut delete = sessions::Entity::delete_many().filter(sessions::Column::UserId.eq(user_id));
     if let Some(keep) = keep {
         delete = delete.filter(sessions::Column::Id.ne(keep.to_string()));
@@ -232,7 +316,10 @@ pub async fn revoke_all(db: &impl ConnectionTrait, user_id: Uuid, keep: Option<I
 
 /// Deletes expired sessions; returns how many.
 pub async fn delete_expired(db: &impl ConnectionTrait) -> Result<u64, AppError> {
-    let result = sessions::Entity::delete_many().filter(sessions::Column::ExpiresAt.lte(Utc::now())).exec(db).await?;
+    let result = sessions::Entity::delete_many()
+        .filter(sessions::Column::ExpiresAt.lte(Utc::now()))
+        .exec(db)
+        .await?;
     Ok(result.rows_affected)
 }
 
@@ -285,5 +372,32 @@ mod tests {
         let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
         assert_eq!(device(chrome), "Chrome on Windows");
         assert_eq!(device(""), "Unknown device");
+    }
+}
+
+#[cfg(test)]
+mod store_tests {
+    use super::*;
+    use migration::{Migrator, MigratorTrait};
+    use secrecy::SecretString;
+
+    #[tokio::test]
+    async fn a_deleted_session_is_not_written_back_by_a_late_save() {
+        let config = Config {
+            database_url: Some(SecretString::from("sqlite::memory:")),
+            ..Config::default()
+        };
+        let db = crate::db::connect(&config).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        let store = DbSessionStore::new(db);
+        let expiry_date = OffsetDateTime::now_utc() + CookieDuration::hours(1);
+        let mut record = Record { id: Id::default(), data: HashMap::new(), expiry_date };
+        store.create(&mut record).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_some());
+
+        store.delete(&record.id).await.unwrap();
+        record.data.insert(SEEN_AT.into(), 1.into());
+        store.save(&record).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_none(), "revoked stays revoked");
     }
 }

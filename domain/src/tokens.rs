@@ -28,10 +28,16 @@ pub async fn create(
 ) -> Result<CreatedToken, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid("name", "Name the token (1 to 100 characters), e.g. \"backup script\"."));
+        return Err(AppError::invalid(
+            "name",
+            "Name the token (1 to 100 characters), e.g. \"backup script\".",
+        ));
     }
     if expires_days.is_some_and(|d| d == 0 || d > 3650) {
-        return Err(AppError::invalid("expires_days", "A token expires after 1 to 3650 days, or never."));
+        return Err(AppError::invalid(
+            "expires_days",
+            "A token expires after 1 to 3650 days, or never.",
+        ));
     }
     let secret = format!("{PREFIX}{}", random_secret(32));
     let now = Utc::now();
@@ -48,14 +54,20 @@ pub async fn create(
     }
     .insert(db)
     .await?;
-    let event = Event { actor: Some(user.id), action: action::TOKEN_CREATED, target: Some(name), success: true };
+    let event = Event {
+        actor: Some(user.id),
+        action: action::TOKEN_CREATED,
+        target: Some(name),
+        success: true,
+    };
     audit::record(db, event, client).await?;
     Ok(CreatedToken { secret, token: dto(&token) })
 }
 
 /// Resolves a bearer secret to its account, or `Unauthorized` (unknown, revoked or expired).
 pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Identity, AppError> {
-    let invalid = || AppError::Unauthorized("This API token is invalid, expired or revoked.".into());
+    let invalid =
+        || AppError::Unauthorized("This API token is invalid, expired or revoked.".into());
     if !secret.starts_with(PREFIX) || secret.len() > 200 {
         return Err(invalid());
     }
@@ -74,7 +86,10 @@ pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Ide
         .filter(api_tokens::Column::Id.eq(token.id))
         .exec(db)
         .await?;
-    Ok(Identity { user, token_scope: Some(TokenScope::parse(&token.scope).unwrap_or(TokenScope::Read)) })
+    Ok(Identity {
+        user,
+        token_scope: Some(TokenScope::parse(&token.scope).unwrap_or(TokenScope::Read)),
+    })
 }
 
 /// The user's tokens, newest first.
@@ -88,8 +103,14 @@ pub async fn list(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<TokenD
 }
 
 /// Revokes one of the user's tokens; it stops working at once.
-pub async fn revoke(db: &impl ConnectionTrait, user: &users::Model, id: &str, client: &ClientInfo) -> Result<(), AppError> {
-    let not_found = || AppError::NotFound("No such token; it may have been revoked already.".into());
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    id: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let not_found =
+        || AppError::NotFound("No such token; it may have been revoked already.".into());
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
     let token = api_tokens::Entity::find_by_id(id)
         .filter(api_tokens::Column::UserId.eq(user.id))
@@ -97,7 +118,12 @@ pub async fn revoke(db: &impl ConnectionTrait, user: &users::Model, id: &str, cl
         .await?
         .ok_or_else(not_found)?;
     api_tokens::Entity::delete_by_id(token.id).exec(db).await?;
-    let event = Event { actor: Some(user.id), action: action::TOKEN_REVOKED, target: Some(&token.name), success: true };
+    let event = Event {
+        actor: Some(user.id),
+        action: action::TOKEN_REVOKED,
+        target: Some(&token.name),
+        success: true,
+    };
     audit::record(db, event, client).await
 }
 

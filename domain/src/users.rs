@@ -3,8 +3,8 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, TransactionTrait,
 };
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -68,7 +68,12 @@ pub async fn sign_up(
         invites::consume(&txn, input.invite.as_deref().unwrap_or_default(), user.id).await?;
     }
     txn.commit().await?;
-    let event = Event { actor: Some(user.id), action: action::SIGN_UP, target: Some(&user.email), success: true };
+    let event = Event {
+        actor: Some(user.id),
+        action: action::SIGN_UP,
+        target: Some(&user.email),
+        success: true,
+    };
     audit::record(db, event, client).await?;
     Ok(user)
 }
@@ -85,10 +90,20 @@ pub async fn create(
     password::check_policy(&password, "password")?;
     let hash = password::hash(password).await?;
     let user = insert(db, email, display_name, hash, role).await?;
-    let event = Event { actor: None, action: action::USER_CREATED, target: Some(&user.email), success: true };
+    let event = Event {
+        actor: None,
+        action: action::USER_CREATED,
+        target: Some(&user.email),
+        success: true,
+    };
     audit::record(db, event, &ClientInfo::default()).await?;
     if role == Role::Admin {
-        let event = Event { actor: None, action: action::ROLE_CHANGED, target: Some(&user.email), success: true };
+        let event = Event {
+            actor: None,
+            action: action::ROLE_CHANGED,
+            target: Some(&user.email),
+            success: true,
+        };
         audit::record(db, event, &ClientInfo::default()).await?;
     }
     Ok(user)
@@ -102,7 +117,10 @@ async fn insert(
     role: Role,
 ) -> Result<users::Model, AppError> {
     if find_by_email(db, email).await?.is_some() {
-        return Err(AppError::invalid("email", "An account with this email already exists. Sign in instead."));
+        return Err(AppError::invalid(
+            "email",
+            "An account with this email already exists. Sign in instead.",
+        ));
     }
     let now = Utc::now();
     let user = users::ActiveModel {
@@ -145,7 +163,11 @@ pub async fn authenticate(
     }
 }
 
-async fn throttle(db: &impl ConnectionTrait, email: &str, client: &ClientInfo) -> Result<(), AppError> {
+async fn throttle(
+    db: &impl ConnectionTrait,
+    email: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
     let since = Utc::now() - THROTTLE_WINDOW;
     let per_account = audit::recent_failures(db, action::SIGN_IN, since, Some(email), None).await?;
     let per_ip = match &client.ip {
@@ -167,7 +189,10 @@ async fn throttle(db: &impl ConnectionTrait, email: &str, client: &ClientInfo) -
 }
 
 /// The account with this email, if any.
-pub async fn find_by_email(db: &impl ConnectionTrait, email: &EmailAddress) -> Result<Option<users::Model>, AppError> {
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &EmailAddress,
+) -> Result<Option<users::Model>, AppError> {
     Ok(users::Entity::find().filter(users::Column::Email.eq(email.as_str())).one(db).await?)
 }
 
@@ -190,24 +215,42 @@ pub async fn change_password(
     }
     password::check_policy(&new, "new_password")?;
     set_password(db, user.clone(), new).await?;
-    let event = Event { actor: Some(user.id), action: action::PASSWORD_CHANGED, target: Some(&user.email), success: true };
+    let event = Event {
+        actor: Some(user.id),
+        action: action::PASSWORD_CHANGED,
+        target: Some(&user.email),
+        success: true,
+    };
     audit::record(db, event, client).await
 }
 
 /// Sets a new password from the command line; every session of the account ends.
-pub async fn reset_password(db: &impl ConnectionTrait, email: &EmailAddress, new: SecretString) -> Result<(), AppError> {
-    let user = find_by_email(db, email)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("No account has the email {}.", email.as_str())))?;
+pub async fn reset_password(
+    db: &impl ConnectionTrait,
+    email: &EmailAddress,
+    new: SecretString,
+) -> Result<(), AppError> {
+    let user = find_by_email(db, email).await?.ok_or_else(|| {
+        AppError::NotFound(format!("No account has the email {}.", email.as_str()))
+    })?;
     password::check_policy(&new, "password")?;
     let user_id = user.id;
     set_password(db, user, new).await?;
     crate::sessions::revoke_all(db, user_id, None).await?;
-    let event = Event { actor: None, action: action::PASSWORD_RESET, target: Some(email.as_str()), success: true };
+    let event = Event {
+        actor: None,
+        action: action::PASSWORD_RESET,
+        target: Some(email.as_str()),
+        success: true,
+    };
     audit::record(db, event, &ClientInfo::default()).await
 }
 
-async fn set_password(db: &impl ConnectionTrait, user: users::Model, new: SecretString) -> Result<(), AppError> {
+async fn set_password(
+    db: &impl ConnectionTrait,
+    user: users::Model,
+    new: SecretString,
+) -> Result<(), AppError> {
     let hash = password::hash(new).await?;
     let mut user = user.into_active_model();
     user.password_hash = Set(hash);
@@ -217,7 +260,11 @@ async fn set_password(db: &impl ConnectionTrait, user: users::Model, new: Secret
 }
 
 /// Renames the account.
-pub async fn set_display_name(db: &impl ConnectionTrait, user: &users::Model, name: &DisplayName) -> Result<(), AppError> {
+pub async fn set_display_name(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    name: &DisplayName,
+) -> Result<(), AppError> {
     let mut user = user.clone().into_active_model();
     user.display_name = Set(name.as_str().to_owned());
     user.update(db).await?;
@@ -235,7 +282,12 @@ pub async fn delete(
     if !password::verify(password, Some(user.password_hash.clone())).await? {
         return Err(AppError::invalid("password", "That is not your password."));
     }
-    let event = Event { actor: Some(user.id), action: action::ACCOUNT_DELETED, target: Some(&user.email), success: true };
+    let event = Event {
+        actor: Some(user.id),
+        action: action::ACCOUNT_DELETED,
+        target: Some(&user.email),
+        success: true,
+    };
     audit::record(db, event, client).await?;
     users::Entity::delete_by_id(user.id).exec(db).await?;
     Ok(())

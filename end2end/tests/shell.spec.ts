@@ -56,8 +56,11 @@ test("the page is usable by keyboard: skip link first, then the header", async (
   const skip = page.getByRole("link", { name: "Skip to content" });
   await expect(skip).toBeFocused();
   await expect(skip).toBeVisible();
-  await page.keyboard.press("Tab");
-  await page.keyboard.press("Tab");
+  // Then the header in reading order: logo, Home, Sign in, Sign up, the theme toggle.
+  for (const name of ["Pannier", "Home", "Sign in", "Sign up"]) {
+    await page.keyboard.press("Tab");
+    await expect(page.getByRole("link", { name, exact: true }).first()).toBeFocused();
+  }
   await page.keyboard.press("Tab");
   await expect(page.getByRole("button", { name: "Toggle dark mode" })).toBeFocused();
   await page.keyboard.press("Enter");

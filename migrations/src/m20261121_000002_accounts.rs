@@ -80,8 +80,16 @@ enum Settings {
     Value,
 }
 
-fn user_fk(table: impl IntoIden, column: impl IntoIden, on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(table, column).to(Users::Table, Users::Id).on_delete(on_delete).to_owned()
+fn user_fk(
+    table: impl IntoIden,
+    column: impl IntoIden,
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(table, column)
+        .to(Users::Table, Users::Id)
+        .on_delete(on_delete)
+        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -113,15 +121,31 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Sessions::LastSeenAt))
                     .col(string_len_null(Sessions::Ip, 64))
                     .col(string_len_null(Sessions::UserAgent, 512))
-                    .foreign_key(&mut user_fk(Sessions::Table, Sessions::UserId, ForeignKeyAction::Cascade))
+                    .foreign_key(&mut user_fk(
+                        Sessions::Table,
+                        Sessions::UserId,
+                        ForeignKeyAction::Cascade,
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(Index::create().name("idx_sessions_user").table(Sessions::Table).col(Sessions::UserId).to_owned())
+            .create_index(
+                Index::create()
+                    .name("idx_sessions_user")
+                    .table(Sessions::Table)
+                    .col(Sessions::UserId)
+                    .to_owned(),
+            )
             .await?;
         manager
-            .create_index(Index::create().name("idx_sessions_expires").table(Sessions::Table).col(Sessions::ExpiresAt).to_owned())
+            .create_index(
+                Index::create()
+                    .name("idx_sessions_expires")
+                    .table(Sessions::Table)
+                    .col(Sessions::ExpiresAt)
+                    .to_owned(),
+            )
             .await?;
         manager
             .create_table(
@@ -136,7 +160,11 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(ApiTokens::ExpiresAt))
                     .col(timestamp_with_time_zone_null(ApiTokens::LastUsedAt))
                     .col(timestamp_with_time_zone(ApiTokens::CreatedAt))
-                    .foreign_key(&mut user_fk(ApiTokens::Table, ApiTokens::UserId, ForeignKeyAction::Cascade))
+                    .foreign_key(&mut user_fk(
+                        ApiTokens::Table,
+                        ApiTokens::UserId,
+                        ForeignKeyAction::Cascade,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -151,8 +179,16 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(Invites::UsedAt))
                     .col(uuid_null(Invites::UsedBy))
                     .col(timestamp_with_time_zone(Invites::CreatedAt))
-                    .foreign_key(&mut user_fk(Invites::Table, Invites::CreatedBy, ForeignKeyAction::SetNull))
-                    .foreign_key(&mut user_fk(Invites::Table, Invites::UsedBy, ForeignKeyAction::SetNull))
+                    .foreign_key(&mut user_fk(
+                        Invites::Table,
+                        Invites::CreatedBy,
+                        ForeignKeyAction::SetNull,
+                    ))
+                    .foreign_key(&mut user_fk(
+                        Invites::Table,
+                        Invites::UsedBy,
+                        ForeignKeyAction::SetNull,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -168,7 +204,11 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(AuditEvents::UserAgent, 512))
                     .col(boolean(AuditEvents::Success))
                     .col(timestamp_with_time_zone(AuditEvents::CreatedAt))
-                    .foreign_key(&mut user_fk(AuditEvents::Table, AuditEvents::ActorId, ForeignKeyAction::SetNull))
+                    .foreign_key(&mut user_fk(
+                        AuditEvents::Table,
+                        AuditEvents::ActorId,
+                        ForeignKeyAction::SetNull,
+                    ))
                     .to_owned(),
             )
             .await?;

@@ -52,7 +52,9 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         .map(|token| token.trim().to_owned());
     let identity = match (bearer, request.extensions().get::<Session>().cloned()) {
         (Some(secret), _) => domain::tokens::authenticate(&state.db, &secret).await.map(Some),
-        (None, Some(session)) => domain::sessions::identity(&state.db, &session, &state.config).await,
+        (None, Some(session)) => {
+            domain::sessions::identity(&state.db, &session, &state.config).await
+        }
         (None, None) => Ok(None),
     };
     match identity {
@@ -82,7 +84,8 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
         return next.run(request).await;
     }
     let headers = request.headers();
-    let bearer_only = headers.contains_key(header::AUTHORIZATION) && !headers.contains_key(header::COOKIE);
+    let bearer_only =
+        headers.contains_key(header::AUTHORIZATION) && !headers.contains_key(header::COOKIE);
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     let same_origin = match origin {
@@ -102,7 +105,10 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
 
 /// Peer address and user agent of a request.
 fn client_info(request: &Request) -> ClientInfo {
-    let ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string());
     let user_agent = request
         .headers()
         .get(header::USER_AGENT)

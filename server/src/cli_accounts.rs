@@ -76,10 +76,13 @@ pub async fn user(action: UserAction, db: &DatabaseConnection) -> anyhow::Result
         UserAction::Create { email, name, admin, password_stdin } => {
             let email = EmailAddress::parse(&email).map_err(anyhow_app)?;
             let default_name = email.as_str().split('@').next().unwrap_or_default().to_owned();
-            let name = DisplayName::parse(name.as_deref().unwrap_or(&default_name)).map_err(anyhow_app)?;
+            let name =
+                DisplayName::parse(name.as_deref().unwrap_or(&default_name)).map_err(anyhow_app)?;
             let (password, generated) = password(password_stdin)?;
             let role = if admin { Role::Admin } else { Role::User };
-            let user = domain::users::create(db, &email, &name, password, role).await.map_err(anyhow_app)?;
+            let user = domain::users::create(db, &email, &name, password, role)
+                .await
+                .map_err(anyhow_app)?;
             writeln!(out, "created {} ({}) {}", user.email, user.role, user.id)?;
             if let Some(generated) = generated {
                 writeln!(out, "password: {generated}")?;
@@ -89,7 +92,11 @@ pub async fn user(action: UserAction, db: &DatabaseConnection) -> anyhow::Result
             let email = EmailAddress::parse(&email).map_err(anyhow_app)?;
             let (password, generated) = password(password_stdin)?;
             domain::users::reset_password(db, &email, password).await.map_err(anyhow_app)?;
-            writeln!(out, "password reset for {}; every session of the account ended", email.as_str())?;
+            writeln!(
+                out,
+                "password reset for {}; every session of the account ended",
+                email.as_str()
+            )?;
             if let Some(generated) = generated {
                 writeln!(out, "password: {generated}")?;
             }
@@ -109,9 +116,10 @@ pub async fn token(action: TokenAction, db: &DatabaseConnection) -> anyhow::Resu
         ScopeArg::Read => TokenScope::Read,
         ScopeArg::Write => TokenScope::Write,
     };
-    let created = domain::tokens::create(db, &user, &name, scope, expires_days, &ClientInfo::default())
-        .await
-        .map_err(anyhow_app)?;
+    let created =
+        domain::tokens::create(db, &user, &name, scope, expires_days, &ClientInfo::default())
+            .await
+            .map_err(anyhow_app)?;
     writeln!(std::io::stdout().lock(), "{}", created.secret)?;
     Ok(())
 }
@@ -120,7 +128,10 @@ pub async fn token(action: TokenAction, db: &DatabaseConnection) -> anyhow::Resu
 fn password(from_stdin: bool) -> anyhow::Result<(SecretString, Option<String>)> {
     if from_stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from stdin")?;
         let line = line.trim_end_matches(['\r', '\n']).to_owned();
         return Ok((SecretString::from(line), None));
     }

@@ -12,8 +12,8 @@ use app::{App, shell};
 use axum::Router;
 use axum::extract::{FromRef, Request};
 use axum::handler::HandlerWithoutStateExt;
-use axum::middleware;
 use axum::http::{HeaderName, HeaderValue};
+use axum::middleware;
 use axum::routing::get;
 use domain::config::Config;
 use domain::state::AppState;
@@ -94,14 +94,30 @@ impl Application {
             notify.notify_one();
         });
         let timeout = self.shutdown_timeout;
+        let janitor = tokio::spawn(janitor(self.state.clone()));
         tokio::select! {
             result = server.into_future() => result.context("server error")?,
             () = async { stopping.notified().await; tokio::time::sleep(timeout).await } => {
                 tracing::warn!(?timeout, "in-flight requests did not finish in time; stopping anyway");
             }
         }
+        janitor.abort();
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Periodic housekeeping until the server stops: expired sessions are deleted hourly.
+/// (The job queue will take this over.)
+async fn janitor(state: AppState) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match domain::sessions::delete_expired(&state.db).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "expired sessions deleted"),
+            Err(err) => tracing::warn!(error = %err, "could not delete expired sessions"),
+        }
     }
 }
 

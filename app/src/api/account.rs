@@ -47,12 +47,21 @@ pub async fn update_profile(display_name: String) -> Result<(), AppError> {
 
 /// Changes the password (the current one is required) and signs out every other session.
 #[server(endpoint = "change_password")]
-pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
     let identity = require_identity()?;
     let state = state()?;
-    domain::users::change_password(&state.db, &identity.user, current_password.into(), new_password.into(), &client())
-        .await
-        .or_else(fail)?;
+    domain::users::change_password(
+        &state.db,
+        &identity.user,
+        current_password.into(),
+        new_password.into(),
+        &client(),
+    )
+    .await
+    .or_else(fail)?;
     domain::sessions::keep_only_current(&state.db, &session()?, &identity.user).await?;
     leptos_axum::redirect("/account");
     Ok(())
@@ -62,7 +71,9 @@ pub async fn change_password(current_password: String, new_password: String) -> 
 #[server(endpoint = "revoke_session")]
 pub async fn revoke_session(handle: String) -> Result<(), AppError> {
     let identity = require_identity()?;
-    domain::sessions::revoke(&state()?.db, &identity.user, &handle, &client()).await.or_else(fail)?;
+    domain::sessions::revoke(&state()?.db, &identity.user, &handle, &client())
+        .await
+        .or_else(fail)?;
     leptos_axum::redirect("/account");
     Ok(())
 }
@@ -80,20 +91,32 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
 
 /// Creates an API token; the secret is shown once on the account page.
 #[server(endpoint = "create_token")]
-pub async fn create_token(name: String, scope: String, expires_days: Option<String>) -> Result<(), AppError> {
+pub async fn create_token(
+    name: String,
+    scope: String,
+    expires_days: Option<String>,
+) -> Result<(), AppError> {
     let identity = require_identity()?;
     identity.require_write()?;
     let scope = domain::account::TokenScope::parse(&scope).or_else(fail)?;
     let expires_days = match expires_days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => None,
-        Some(days) => Some(days.parse::<u32>().map_err(|_| {
-            AppError::invalid("expires_days", "Enter a number of days, or leave it empty for no expiry.")
-        }).or_else(fail)?),
+        Some(days) => Some(
+            days.parse::<u32>()
+                .map_err(|_| {
+                    AppError::invalid(
+                        "expires_days",
+                        "Enter a number of days, or leave it empty for no expiry.",
+                    )
+                })
+                .or_else(fail)?,
+        ),
     };
     let state = state()?;
-    let created = domain::tokens::create(&state.db, &identity.user, &name, scope, expires_days, &client())
-        .await
-        .or_else(fail)?;
+    let created =
+        domain::tokens::create(&state.db, &identity.user, &name, scope, expires_days, &client())
+            .await
+            .or_else(fail)?;
     domain::sessions::set_flash(&session()?, "new_token", &created.secret).await?;
     leptos_axum::redirect("/account#tokens");
     Ok(())
@@ -113,7 +136,9 @@ pub async fn revoke_token(id: String) -> Result<(), AppError> {
 pub async fn delete_account(password: String) -> Result<(), AppError> {
     let identity = require_identity()?;
     let state = state()?;
-    domain::users::delete(&state.db, &identity.user, password.into(), &client()).await.or_else(fail)?;
+    domain::users::delete(&state.db, &identity.user, password.into(), &client())
+        .await
+        .or_else(fail)?;
     session()?.flush().await.map_err(|e| AppError::internal("session flush", &e))?;
     leptos_axum::redirect("/");
     Ok(())

@@ -29,7 +29,8 @@ pub async fn admin_overview() -> Result<AdminPage, AppError> {
     Ok(AdminPage {
         mode: domain::settings::registration_mode(&state.db).await?,
         invites: domain::invites::list(&state.db, &identity).await?,
-        new_invite_link: secret.map(|s| format!("{}/sign-up?invite={s}", state.config.public_url())),
+        new_invite_link: secret
+            .map(|s| format!("{}/sign-up?invite={s}", state.config.public_url())),
     })
 }
 
@@ -38,7 +39,9 @@ pub async fn admin_overview() -> Result<AdminPage, AppError> {
 pub async fn set_registration_mode(mode: String) -> Result<(), AppError> {
     let identity = require_identity()?;
     let mode = RegistrationMode::parse(&mode).or_else(fail)?;
-    domain::settings::set_registration_mode(&state()?.db, &identity, mode, &client()).await.or_else(fail)?;
+    domain::settings::set_registration_mode(&state()?.db, &identity, mode, &client())
+        .await
+        .or_else(fail)?;
     leptos_axum::redirect("/admin");
     Ok(())
 }
@@ -47,7 +50,8 @@ pub async fn set_registration_mode(mode: String) -> Result<(), AppError> {
 #[server(endpoint = "create_invite")]
 pub async fn create_invite(days: u32) -> Result<(), AppError> {
     let identity = require_identity()?;
-    let (secret, _) = domain::invites::create(&state()?.db, &identity, days, &client()).await.or_else(fail)?;
+    let (secret, _) =
+        domain::invites::create(&state()?.db, &identity, days, &client()).await.or_else(fail)?;
     domain::sessions::set_flash(&session()?, "new_invite", &secret).await?;
     leptos_axum::redirect("/admin");
     Ok(())

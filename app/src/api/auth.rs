@@ -49,8 +49,11 @@ pub async fn sign_in(
 ) -> Result<(), AppError> {
     let state = state()?;
     let client = client();
-    let user = domain::users::authenticate(&state.db, &email, password.into(), &client).await.or_else(fail)?;
-    domain::sessions::sign_in(&session()?, &user, remember.is_some(), &client, &state.config).await?;
+    let user = domain::users::authenticate(&state.db, &email, password.into(), &client)
+        .await
+        .or_else(fail)?;
+    domain::sessions::sign_in(&session()?, &user, remember.is_some(), &client, &state.config)
+        .await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }

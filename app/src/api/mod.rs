@@ -19,7 +19,9 @@ pub async fn get_site_info() -> Result<SiteInfo, AppError> {
 /// Only a local path may be a redirect target (no open redirects): `/…` but not `//…` or `/\…`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") => {
+        Some(path)
+            if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") =>
+        {
             path.to_owned()
         }
         _ => "/".to_owned(),
@@ -54,7 +56,9 @@ pub mod edge {
 
     /// The signed-in caller, or `Unauthorized`.
     pub fn require_identity() -> Result<Identity, AppError> {
-        identity().ok_or_else(|| AppError::Unauthorized("Sign in to continue.".into()))
+        identity()
+            .ok_or_else(|| AppError::Unauthorized("Sign in to continue.".into()))
+            .or_else(fail)
     }
 
     /// Peer address and user agent.
@@ -99,7 +103,9 @@ mod tests {
     fn only_local_paths_are_redirect_targets() {
         assert_eq!(safe_next(Some("/account")), "/account");
         assert_eq!(safe_next(Some("/files?x=1")), "/files?x=1");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)", ""] {
+        for bad in
+            ["//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)", ""]
+        {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");

@@ -49,11 +49,23 @@ pub fn Field(
     }
 }
 
-/// The last failure that is not about one field (wrong credentials, throttling, …).
+/// The last failure that is not about one field (wrong credentials, throttling, …), or
+/// `success` once the action has succeeded (shown with JavaScript; without it the page reloads).
 #[component]
-pub fn FormError(#[prop(into)] outcome: Outcome) -> impl IntoView {
-    let error = move || outcome.get().and_then(Result::err).filter(|e| !matches!(e, AppError::Invalid { .. }));
+pub fn FormError(
+    #[prop(into)] outcome: Outcome,
+    #[prop(optional)] success: Option<&'static str>,
+) -> impl IntoView {
+    let error = move || {
+        outcome.get().and_then(Result::err).filter(|e| !matches!(e, AppError::Invalid { .. }))
+    };
+    let succeeded = move || success.filter(|_| matches!(outcome.get(), Some(Ok(()))));
     view! {
+        <Show when=move || succeeded().is_some()>
+            <p role="status" class="rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900 dark:border-emerald-800 dark:bg-emerald-950 dark:text-emerald-100">
+                {succeeded}
+            </p>
+        </Show>
         <Show when=move || error().is_some()>
             <p role="alert" class="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200">
                 {move || error().map(|e| e.to_string())}
@@ -64,7 +76,11 @@ pub fn FormError(#[prop(into)] outcome: Outcome) -> impl IntoView {
 
 /// Primary submit button, showing progress while the action runs.
 #[component]
-pub fn Submit(label: &'static str, pending: Signal<bool>, #[prop(optional)] danger: bool) -> impl IntoView {
+pub fn Submit(
+    label: &'static str,
+    pending: Signal<bool>,
+    #[prop(optional)] danger: bool,
+) -> impl IntoView {
     let colour = if danger { "bg-red-700 hover:bg-red-800" } else { "bg-sky-700 hover:bg-sky-800" };
     view! {
         <button
@@ -77,9 +93,28 @@ pub fn Submit(label: &'static str, pending: Signal<bool>, #[prop(optional)] dang
     }
 }
 
+/// A form that always makes a full page load, with or without JavaScript: for signing out,
+/// where nothing of the old page should survive. `action` is the server fn's URL.
+#[component]
+pub fn PlainForm(
+    action: &'static str,
+    #[prop(optional)] class: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <form method="post" action=action class=class>
+            {children()}
+        </form>
+    }
+}
+
 /// A titled card grouping one form or list.
 #[component]
-pub fn Card(title: &'static str, #[prop(optional)] id: &'static str, children: Children) -> impl IntoView {
+pub fn Card(
+    title: &'static str,
+    #[prop(optional)] id: &'static str,
+    children: Children,
+) -> impl IntoView {
     view! {
         <section id=id class="rounded-xl border border-slate-200 p-5 dark:border-slate-800">
             <h2 class="mb-4 text-lg font-semibold">{title}</h2>

@@ -1,15 +1,16 @@
 //! The frame of every page: skip link, header with navigation, main area and footer.
 
 use domain::AppError;
+use domain::account::Role;
 use domain::site::SiteInfo;
 use leptos::prelude::*;
-use domain::account::Role;
-use leptos::form::ActionForm;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 use crate::api::auth::{SignOut, current_user};
 use crate::api::get_site_info;
+use crate::components::form::PlainForm;
 use crate::components::theme::ThemeToggle;
 
 /// The instance's name and tagline, loaded once per page and shared through context.
@@ -78,17 +79,17 @@ fn AccountNav(link_class: &'static str) -> impl IntoView {
         move || (location.pathname.get(), location.search.get()),
         |_| current_user(),
     );
-    let sign_out = ServerAction::<SignOut>::new();
+    // `Transition`: the current entries stay while a navigation refetches, so nothing jumps.
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(user)) => view! {
                         <A href="/account" attr:class=link_class>"Account"</A>
                         {(user.role == Role::Admin).then(|| view! { <A href="/admin" attr:class=link_class>"Admin"</A> })}
-                        <ActionForm action=sign_out>
+                        <PlainForm action=SignOut::PATH>
                             <button type="submit" class=link_class>"Sign out"</button>
-                        </ActionForm>
+                        </PlainForm>
                     }.into_any(),
                     _ => view! {
                         <A href="/sign-in" attr:class=link_class>"Sign in"</A>
@@ -96,7 +97,7 @@ fn AccountNav(link_class: &'static str) -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -3,55 +3,88 @@
 use domain::account::{SessionDto, TokenDto};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 use crate::api::account::{
     AccountPage, ChangePassword, CreateToken, DeleteAccount, RevokeSession, RevokeToken,
     SignOutEverywhere, UpdateProfile, account_overview,
 };
-use crate::components::form::{Card, Field, FormError, Submit};
+use crate::components::form::{Card, Field, FormError, PlainForm, Submit};
 use crate::components::guard::signed_in;
 
 const SECONDARY: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
 
+/// Every form on the page; the page reloads its data after any of them completes.
+#[derive(Clone, Copy)]
+struct Actions {
+    profile: ServerAction<UpdateProfile>,
+    password: ServerAction<ChangePassword>,
+    delete: ServerAction<DeleteAccount>,
+    revoke_session: ServerAction<RevokeSession>,
+    create_token: ServerAction<CreateToken>,
+    revoke_token: ServerAction<RevokeToken>,
+}
+
+impl Actions {
+    fn new() -> Self {
+        Self {
+            profile: ServerAction::new(),
+            password: ServerAction::new(),
+            delete: ServerAction::new(),
+            revoke_session: ServerAction::new(),
+            create_token: ServerAction::new(),
+            revoke_token: ServerAction::new(),
+        }
+    }
+
+    /// Changes whenever one of the forms has completed.
+    fn version(self) -> usize {
+        self.profile.version().get()
+            + self.password.version().get()
+            + self.revoke_session.version().get()
+            + self.create_token.version().get()
+            + self.revoke_token.version().get()
+    }
+}
+
 /// The account page (signed in only).
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let data = Resource::new_blocking(|| (), |_| account_overview());
+    let actions = Actions::new();
+    let data = Resource::new_blocking(move || actions.version(), |_| account_overview());
     view! {
         <Title text="Your account"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move { signed_in(data.await, |page| view! { <Account page/> }) })}
-        </Suspense>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move { signed_in(data.await, move |page| view! { <Account page actions/> }) })}
+        </Transition>
     }
 }
 
 #[component]
-fn Account(page: AccountPage) -> impl IntoView {
-    let profile = ServerAction::<UpdateProfile>::new();
-    let password = ServerAction::<ChangePassword>::new();
-    let delete = ServerAction::<DeleteAccount>::new();
+fn Account(page: AccountPage, actions: Actions) -> impl IntoView {
+    let Actions { profile, password, delete, .. } = actions;
     view! {
         <h1 class="mb-2 text-2xl font-bold">"Your account"</h1>
         <p class="mb-8 text-slate-600 dark:text-slate-400">{page.user.email.clone()}</p>
         <div class="grid gap-6">
             <Card title="Profile">
                 <ActionForm action=profile attr:class="space-y-4">
-                    <FormError outcome=profile.value()/>
+                    <FormError outcome=profile.value() success="Saved."/>
                     <Field label="Your name" name="display_name" value=page.user.display_name.clone() outcome=profile.value()/>
                     <Submit label="Save" pending=profile.pending().into()/>
                 </ActionForm>
             </Card>
             <Card title="Password">
                 <ActionForm action=password attr:class="space-y-4">
-                    <FormError outcome=password.value()/>
+                    <FormError outcome=password.value() success="Password changed. Your other devices were signed out."/>
                     <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" outcome=password.value()/>
                     <Field label="New password" name="new_password" kind="password" autocomplete="new-password" outcome=password.value() hint="Changing it signs out every other device."/>
                     <Submit label="Change password" pending=password.pending().into()/>
                 </ActionForm>
             </Card>
-            <Sessions sessions=page.sessions/>
-            <Tokens tokens=page.tokens new_token=page.new_token/>
+            <Sessions sessions=page.sessions actions/>
+            <Tokens tokens=page.tokens new_token=page.new_token actions/>
             <Card title="Delete account">
                 <ActionForm action=delete attr:class="space-y-4">
                     <p class="text-sm text-slate-600 dark:text-slate-400">"This deletes your account, your sessions and your API tokens. It cannot be undone."</p>
@@ -65,9 +98,8 @@ fn Account(page: AccountPage) -> impl IntoView {
 }
 
 #[component]
-fn Sessions(sessions: Vec<SessionDto>) -> impl IntoView {
-    let revoke = ServerAction::<RevokeSession>::new();
-    let everywhere = ServerAction::<SignOutEverywhere>::new();
+fn Sessions(sessions: Vec<SessionDto>, actions: Actions) -> impl IntoView {
+    let Actions { revoke_session: revoke, .. } = actions;
     view! {
         <Card title="Signed-in devices" id="sessions">
             <FormError outcome=revoke.value()/>
@@ -87,17 +119,16 @@ fn Sessions(sessions: Vec<SessionDto>) -> impl IntoView {
                     </li>
                 }).collect_view()}
             </ul>
-            <ActionForm action=everywhere attr:class="mt-4">
+            <PlainForm action=SignOutEverywhere::PATH class="mt-4">
                 <button type="submit" class=SECONDARY>"Sign out everywhere"</button>
-            </ActionForm>
+            </PlainForm>
         </Card>
     }
 }
 
 #[component]
-fn Tokens(tokens: Vec<TokenDto>, new_token: Option<String>) -> impl IntoView {
-    let create = ServerAction::<CreateToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
+fn Tokens(tokens: Vec<TokenDto>, new_token: Option<String>, actions: Actions) -> impl IntoView {
+    let Actions { create_token: create, revoke_token: revoke, .. } = actions;
     view! {
         <Card title="API tokens" id="tokens">
             {new_token.map(|secret| view! {

@@ -12,19 +12,29 @@ use crate::components::guard::signed_in;
 /// The admin page.
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let data = Resource::new_blocking(|| (), |_| admin_overview());
+    let mode = ServerAction::<SetRegistrationMode>::new();
+    let invite = ServerAction::<CreateInvite>::new();
+    // Reloads after either form completes.
+    let data = Resource::new_blocking(
+        move || mode.version().get() + invite.version().get(),
+        |_| admin_overview(),
+    );
     view! {
         <Title text="Admin"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move { signed_in(data.await, |page| view! { <Admin page/> }) })}
-        </Suspense>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                signed_in(data.await, move |page| view! { <Admin page mode invite/> })
+            })}
+        </Transition>
     }
 }
 
 #[component]
-fn Admin(page: AdminPage) -> impl IntoView {
-    let mode = ServerAction::<SetRegistrationMode>::new();
-    let invite = ServerAction::<CreateInvite>::new();
+fn Admin(
+    page: AdminPage,
+    mode: ServerAction<SetRegistrationMode>,
+    invite: ServerAction<CreateInvite>,
+) -> impl IntoView {
     let select = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
     let modes = [
         (RegistrationMode::Open, "Open: anyone can sign up"),

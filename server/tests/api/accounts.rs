@@ -15,7 +15,11 @@ async fn the_first_account_is_admin_and_is_signed_in_after_sign_up() {
     let app = spawn_app().await;
     let ada = browser();
     let response = app.sign_up(&ada, "Ada@Example.com", PASSWORD).await;
-    assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
+    assert!(
+        response.status().is_success() || response.status().is_redirection(),
+        "{}",
+        response.status()
+    );
     let body: Value = me(&app, &ada).await.json().await.unwrap();
     assert_eq!(body["email"], "ada@example.com");
     assert_eq!(body["role"], "admin");
@@ -52,7 +56,8 @@ async fn bad_sign_ups_get_field_errors_and_change_nothing() {
 async fn sign_in_cycles_the_session_id_and_sign_out_ends_it() {
     let app = spawn_app().await;
     app.sign_up(&browser(), "ada@example.com", PASSWORD).await;
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     // A session the visitor had before signing in (fixation attempt).
     let before = "pannier_session=attacker-chosen-id";
     let response = client
@@ -91,8 +96,11 @@ async fn wrong_credentials_get_one_message_and_are_audited() {
     let app = spawn_app().await;
     app.sign_up(&browser(), "ada@example.com", PASSWORD).await;
     let client = browser();
-    let wrong_password = app.call(&client, "sign_in", &[("email", "ada@example.com"), ("password", "nope nope nope")]).await;
-    let unknown = app.call(&client, "sign_in", &[("email", "eve@example.com"), ("password", PASSWORD)]).await;
+    let wrong_password = app
+        .call(&client, "sign_in", &[("email", "ada@example.com"), ("password", "nope nope nope")])
+        .await;
+    let unknown =
+        app.call(&client, "sign_in", &[("email", "eve@example.com"), ("password", PASSWORD)]).await;
     assert_eq!(wrong_password.status(), 401);
     assert_eq!(unknown.status(), 401);
     let a: Value = wrong_password.json().await.unwrap();
@@ -110,10 +118,17 @@ async fn repeated_failures_are_throttled_with_429_and_retry_after() {
     app.sign_up(&browser(), "ada@example.com", PASSWORD).await;
     let client = browser();
     for _ in 0..domain::users::MAX_FAILURES_PER_ACCOUNT {
-        let response = app.call(&client, "sign_in", &[("email", "ada@example.com"), ("password", "wrong password!")]).await;
+        let response = app
+            .call(
+                &client,
+                "sign_in",
+                &[("email", "ada@example.com"), ("password", "wrong password!")],
+            )
+            .await;
         assert_eq!(response.status(), 401);
     }
-    let response = app.call(&client, "sign_in", &[("email", "ada@example.com"), ("password", PASSWORD)]).await;
+    let response =
+        app.call(&client, "sign_in", &[("email", "ada@example.com"), ("password", PASSWORD)]).await;
     assert_eq!(response.status(), 429, "even the right password waits out the window");
     let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry_after > 0 && retry_after <= 15 * 60, "{retry_after}");
@@ -125,9 +140,11 @@ async fn cross_site_posts_are_refused_with_403() {
     let app = spawn_app().await;
     let client = browser();
     for origin in [Some("https://evil.example"), None] {
-        let mut request = client
-            .post(format!("{}/api/sign_up", app.address))
-            .form(&[("email", "ada@example.com"), ("display_name", "Ada"), ("password", PASSWORD)]);
+        let mut request = client.post(format!("{}/api/sign_up", app.address)).form(&[
+            ("email", "ada@example.com"),
+            ("display_name", "Ada"),
+            ("password", PASSWORD),
+        ]);
         if let Some(origin) = origin {
             request = request.header("origin", origin);
         }
@@ -145,7 +162,15 @@ async fn cross_site_posts_are_refused_with_403() {
         .await
         .unwrap();
     assert!(same_site.status().is_success(), "{}", same_site.status());
-    assert_eq!(domain::audit::latest(&app.db, 10).await.unwrap().iter().filter(|e| e.action == "sign_up").count(), 1);
+    assert_eq!(
+        domain::audit::latest(&app.db, 10)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "sign_up")
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -157,13 +182,27 @@ async fn changing_the_password_signs_out_every_other_session() {
     app.call(&phone, "sign_in", &[("email", "ada@example.com"), ("password", PASSWORD)]).await;
     assert_eq!(me(&app, &phone).await.status(), 200);
 
-    let wrong = app.call(&laptop, "change_password", &[("current_password", "not it at all"), ("new_password", "a new long passphrase")]).await;
+    let wrong = app
+        .call(
+            &laptop,
+            "change_password",
+            &[("current_password", "not it at all"), ("new_password", "a new long passphrase")],
+        )
+        .await;
     assert_eq!(wrong.status(), 422);
-    let ok = app.call(&laptop, "change_password", &[("current_password", PASSWORD), ("new_password", "a new long passphrase")]).await;
+    let ok = app
+        .call(
+            &laptop,
+            "change_password",
+            &[("current_password", PASSWORD), ("new_password", "a new long passphrase")],
+        )
+        .await;
     assert!(ok.status().is_success() || ok.status().is_redirection(), "{}", ok.status());
     assert_eq!(me(&app, &laptop).await.status(), 200, "this session stays");
     assert_eq!(me(&app, &phone).await.status(), 401, "the other one ends");
-    let old = app.call(&browser(), "sign_in", &[("email", "ada@example.com"), ("password", PASSWORD)]).await;
+    let old = app
+        .call(&browser(), "sign_in", &[("email", "ada@example.com"), ("password", PASSWORD)])
+        .await;
     assert_eq!(old.status(), 401);
 }
 
@@ -171,7 +210,9 @@ async fn changing_the_password_signs_out_every_other_session() {
 async fn only_local_next_paths_are_followed_after_sign_in() {
     let app = spawn_app().await;
     app.sign_up(&browser(), "ada@example.com", PASSWORD).await;
-    for (next, expected) in [("/account", "/account"), ("https://evil.example/", "/"), ("//evil.example", "/")] {
+    for (next, expected) in
+        [("/account", "/account"), ("https://evil.example/", "/"), ("//evil.example", "/")]
+    {
         let response = browser()
             .post(format!("{}/api/sign_in", app.address))
             .header("origin", &app.address)
@@ -188,7 +229,13 @@ async fn only_local_next_paths_are_followed_after_sign_in() {
 #[tokio::test]
 async fn protected_pages_redirect_to_sign_in_and_back() {
     let app = spawn_app().await;
-    let response = app.get("/account").await;
+    let response = app
+        .client
+        .get(format!("{}/account", app.address))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert!(response.status().is_redirection(), "{}", response.status());
     assert_eq!(response.headers()["location"], "/sign-in?next=/account");
     let client = browser();
@@ -204,15 +251,28 @@ async fn api_tokens_authenticate_with_scopes_until_revoked() {
     let app = spawn_app().await;
     let client = browser();
     app.sign_up(&client, "ada@example.com", PASSWORD).await;
-    let user = domain::users::find_by_email(&app.db, &domain::account::EmailAddress::parse("ada@example.com").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let user = domain::users::find_by_email(
+        &app.db,
+        &domain::account::EmailAddress::parse("ada@example.com").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let client_info = domain::auth::ClientInfo::default();
-    let read = domain::tokens::create(&app.db, &user, "reader", domain::account::TokenScope::Read, None, &client_info).await.unwrap();
+    let read = domain::tokens::create(
+        &app.db,
+        &user,
+        "reader",
+        domain::account::TokenScope::Read,
+        None,
+        &client_info,
+    )
+    .await
+    .unwrap();
     assert!(read.secret.starts_with("pnr_"));
     let anonymous = reqwest::Client::new();
-    let with = |secret: &str| anonymous.get(format!("{}/api/v1/me", app.address)).bearer_auth(secret);
+    let with =
+        |secret: &str| anonymous.get(format!("{}/api/v1/me", app.address)).bearer_auth(secret);
     let body: Value = with(&read.secret).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["email"], "ada@example.com");
 
@@ -248,13 +308,40 @@ async fn invite_only_sign_up_needs_a_fresh_invite() {
     assert_eq!(response.status(), 422);
     let invite = app.call(&admin, "create_invite", &[("days", "7")]).await;
     assert!(invite.status().is_success() || invite.status().is_redirection());
-    let page: String = admin.get(format!("{}/admin", app.address)).send().await.unwrap().text().await.unwrap();
+    let page: String =
+        admin.get(format!("{}/admin", app.address)).send().await.unwrap().text().await.unwrap();
     let secret = page.split("invite=").nth(1).unwrap().split('<').next().unwrap().to_owned();
 
     let bob = browser();
-    let response = app.call(&bob, "sign_up", &[("email", "bob@example.com"), ("display_name", "Bob"), ("password", PASSWORD), ("invite", &secret)]).await;
-    assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
-    let reuse = app.call(&browser(), "sign_up", &[("email", "eve@example.com"), ("display_name", "Eve"), ("password", PASSWORD), ("invite", &secret)]).await;
+    let response = app
+        .call(
+            &bob,
+            "sign_up",
+            &[
+                ("email", "bob@example.com"),
+                ("display_name", "Bob"),
+                ("password", PASSWORD),
+                ("invite", &secret),
+            ],
+        )
+        .await;
+    assert!(
+        response.status().is_success() || response.status().is_redirection(),
+        "{}",
+        response.status()
+    );
+    let reuse = app
+        .call(
+            &browser(),
+            "sign_up",
+            &[
+                ("email", "eve@example.com"),
+                ("display_name", "Eve"),
+                ("password", PASSWORD),
+                ("invite", &secret),
+            ],
+        )
+        .await;
     assert_eq!(reuse.status(), 422, "single use");
 
     let non_admin = app.call(&bob, "set_registration_mode", &[("mode", "open")]).await;

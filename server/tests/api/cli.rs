@@ -134,15 +134,24 @@ async fn user_create_reset_password_and_token_create() {
         }
         child.wait_with_output().unwrap()
     };
-    let created = run(&["user", "create", "--email", "Root@Example.com", "--admin", "--password-stdin"], Some("a long admin passphrase\n"));
+    let created = run(
+        &["user", "create", "--email", "Root@Example.com", "--admin", "--password-stdin"],
+        Some("a long admin passphrase\n"),
+    );
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     assert!(String::from_utf8_lossy(&created.stdout).contains("root@example.com (admin)"));
 
-    let weak = run(&["user", "create", "--email", "weak@example.com", "--password-stdin"], Some("password\n"));
+    let weak = run(
+        &["user", "create", "--email", "weak@example.com", "--password-stdin"],
+        Some("password\n"),
+    );
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("common"));
 
-    let token = run(&["token", "create", "--email", "root@example.com", "--name", "backup", "--scope", "write"], None);
+    let token = run(
+        &["token", "create", "--email", "root@example.com", "--name", "backup", "--scope", "write"],
+        None,
+    );
     assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
     let secret = String::from_utf8(token.stdout).unwrap().trim().to_owned();
     assert!(secret.starts_with("pnr_"), "{secret}");
@@ -155,8 +164,10 @@ async fn user_create_reset_password_and_token_create() {
     let reset = run(&["user", "reset-password", "--email", "root@example.com"], None);
     assert!(reset.status.success());
     let generated = String::from_utf8(reset.stdout).unwrap();
-    let new_password = generated.lines().find_map(|l| l.strip_prefix("password: ")).unwrap().to_owned();
+    let new_password =
+        generated.lines().find_map(|l| l.strip_prefix("password: ")).unwrap().to_owned();
     let client = domain::auth::ClientInfo::default();
-    let user = domain::users::authenticate(&db, "root@example.com", new_password.into(), &client).await;
+    let user =
+        domain::users::authenticate(&db, "root@example.com", new_password.into(), &client).await;
     assert!(user.is_ok());
 }

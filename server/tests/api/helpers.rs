@@ -42,7 +42,12 @@ pub fn browser() -> reqwest::Client {
 impl TestApp {
     /// POSTs a form to server fn `endpoint` as a page with JavaScript would (JSON answer),
     /// from this app's origin.
-    pub async fn call(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         client
             .post(format!("{}/api/{endpoint}", self.address))
             .header("origin", &self.address)
@@ -54,8 +59,18 @@ impl TestApp {
     }
 
     /// Signs up through the server fn with `client`, which then holds the session.
-    pub async fn sign_up(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
-        self.call(client, "sign_up", &[("email", email), ("display_name", "Test Person"), ("password", password)]).await
+    pub async fn sign_up(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.call(
+            client,
+            "sign_up",
+            &[("email", email), ("display_name", "Test Person"), ("password", password)],
+        )
+        .await
     }
 
     /// GET `path` on the app.

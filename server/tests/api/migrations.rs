@@ -6,6 +6,9 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 
 use crate::helpers::fresh_database;
 
+/// Site name, tagline, registration mode.
+const SEEDED: u64 = 3;
+
 #[tokio::test]
 async fn migrations_apply_cleanly_and_are_idempotent() {
     let dir = tempfile::tempdir().unwrap();
@@ -21,10 +24,10 @@ async fn migrations_apply_cleanly_and_are_idempotent() {
     let statuses = Migrator::get_migration_with_status(&db).await.unwrap();
     assert!(!statuses.is_empty());
     assert!(statuses.iter().all(|m| m.status().to_string() == "Applied"));
-    assert_eq!(settings().await.unwrap(), 2, "the seed rows");
+    assert_eq!(settings().await.unwrap(), SEEDED, "the seed rows");
 
     Migrator::up(&db, None).await.unwrap();
-    assert_eq!(settings().await.unwrap(), 2, "re-running must not seed twice");
+    assert_eq!(settings().await.unwrap(), SEEDED, "re-running must not seed twice");
 
     Migrator::down(&db, None).await.unwrap();
     assert!(
@@ -37,5 +40,5 @@ async fn migrations_apply_cleanly_and_are_idempotent() {
     assert!(settings().await.is_err(), "the table is gone after rolling back");
 
     Migrator::up(&db, None).await.unwrap();
-    assert_eq!(settings().await.unwrap(), 2);
+    assert_eq!(settings().await.unwrap(), SEEDED);
 }

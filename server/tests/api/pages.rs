@@ -41,7 +41,13 @@ async fn unknown_paths_get_the_404_page_with_status_404() {
         assert!(html.contains("Page not found"), "{path}: {html}");
         assert!(html.contains("Go to the home page"));
     }
-    let response = app.client.post(format!("{}/no/such/page", app.address)).send().await.unwrap();
+    let response = app
+        .client
+        .post(format!("{}/no/such/page", app.address))
+        .header("origin", &app.address)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
 }
 
