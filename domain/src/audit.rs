@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::AppError;
 use crate::auth::ClientInfo;
-use crate::entities::audit_events;
+use crate::entities::{audit_events, users};
 
 /// The actions written to the log.
 pub mod action {
@@ -73,6 +73,17 @@ pub async fn record(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// Records a successful `action` that `user` did on their own account.
+pub async fn own_account(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    action: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let event = Event { actor: Some(user.id), action, target: Some(&user.email), success: true };
+    record(db, event, client).await
 }
 
 /// Failed `action` events since `since` for `target` (when given) or from `ip` (when given):

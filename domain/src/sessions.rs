@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::AppError;
 use crate::account::SessionDto;
-use crate::audit::{self, Event, action};
+use crate::audit::{self, action};
 use crate::auth::{ClientInfo, Identity, human_time, sha256_hex};
 use crate::config::Config;
 use crate::entities::{sessions, users};
@@ -206,13 +206,7 @@ pub async fn sign_out(
     session.flush().await.map_err(session_error)?;
     if let Some(identity) = identity {
         let user = &identity.user;
-        let event = Event {
-            actor: Some(user.id),
-            action: action::SIGN_OUT,
-            target: Some(&user.email),
-            success: true,
-        };
-        audit::record(db, event, client).await?;
+        audit::own_account(db, user, action::SIGN_OUT, client).await?;
     }
     Ok(())
 }
@@ -292,13 +286,7 @@ pub async fn revoke(
         .find(|row| handle(&row.id) == handle_)
         .ok_or_else(|| AppError::NotFound("That session has already ended.".into()))?;
     sessions::Entity::delete_by_id(row.id).exec(db).await?;
-    let event = Event {
-        actor: Some(user.id),
-        action: action::SESSION_REVOKED,
-        target: Some(&user.email),
-        success: true,
-    };
-    audit::record(db, event, client).await
+    audit::own_account(db, user, action::SESSION_REVOKED, client).await
 }
 
 /// Signs out every session of `user_id`, except `keep` when given.

@@ -68,13 +68,7 @@ pub async fn sign_up(
         invites::consume(&txn, input.invite.as_deref().unwrap_or_default(), user.id).await?;
     }
     txn.commit().await?;
-    let event = Event {
-        actor: Some(user.id),
-        action: action::SIGN_UP,
-        target: Some(&user.email),
-        success: true,
-    };
-    audit::record(db, event, client).await?;
+    audit::own_account(db, &user, action::SIGN_UP, client).await?;
     Ok(user)
 }
 
@@ -215,13 +209,7 @@ pub async fn change_password(
     }
     password::check_policy(&new, "new_password")?;
     set_password(db, user.clone(), new).await?;
-    let event = Event {
-        actor: Some(user.id),
-        action: action::PASSWORD_CHANGED,
-        target: Some(&user.email),
-        success: true,
-    };
-    audit::record(db, event, client).await
+    audit::own_account(db, user, action::PASSWORD_CHANGED, client).await
 }
 
 /// Sets a new password from the command line; every session of the account ends.
@@ -282,13 +270,7 @@ pub async fn delete(
     if !password::verify(password, Some(user.password_hash.clone())).await? {
         return Err(AppError::invalid("password", "That is not your password."));
     }
-    let event = Event {
-        actor: Some(user.id),
-        action: action::ACCOUNT_DELETED,
-        target: Some(&user.email),
-        success: true,
-    };
-    audit::record(db, event, client).await?;
+    audit::own_account(db, user, action::ACCOUNT_DELETED, client).await?;
     users::Entity::delete_by_id(user.id).exec(db).await?;
     Ok(())
 }

@@ -77,7 +77,7 @@ fn Admin(
                 </ActionForm>
                 <ul class="mt-4 divide-y divide-slate-200 text-sm dark:divide-slate-800">
                     {page.invites.into_iter().map(|i| view! {
-                        <li class="py-2">{if i.used { format!("Used · expired or valid until {}", i.expires) } else { format!("Unused · valid until {}", i.expires) }}</li>
+                        <li class="py-2">{if i.used { "Used".to_string() } else { format!("Not used yet · valid until {}", i.expires) }}</li>
                     }).collect_view()}
                 </ul>
             </Card>

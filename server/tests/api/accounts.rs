@@ -350,3 +350,65 @@ async fn invite_only_sign_up_needs_a_fresh_invite() {
     let closed = app.sign_up(&browser(), "carol@example.com", PASSWORD).await;
     assert_eq!(closed.status(), 403);
 }
+
+#[tokio::test]
+async fn one_session_can_be_signed_out_from_another() {
+    let app = spawn_app().await;
+    let laptop = browser();
+    app.sign_up(&laptop, "ada@example.com", PASSWORD).await;
+    let phone = browser();
+    app.call(&phone, "sign_in", &[("email", "ada@example.com"), ("password", PASSWORD)]).await;
+    let user = domain::users::find_by_email(
+        &app.db,
+        &domain::account::EmailAddress::parse("ada@example.com").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let sessions = domain::sessions::list(&app.db, user.id, None).await.unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert!(sessions.iter().all(|s| s.ip == "127.0.0.1"));
+    // Newest first: the phone's session.
+    let phone_handle = sessions[0].handle.clone();
+    let response = app.call(&laptop, "revoke_session", &[("handle", &phone_handle)]).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(me(&app, &phone).await.status(), 401);
+    assert_eq!(me(&app, &laptop).await.status(), 200);
+    let again = app.call(&laptop, "revoke_session", &[("handle", &phone_handle)]).await;
+    assert_eq!(again.status(), 404);
+}
+
+#[tokio::test]
+async fn deleting_the_account_needs_the_password_and_removes_everything() {
+    let app = spawn_app().await;
+    let client = browser();
+    app.sign_up(&client, "ada@example.com", PASSWORD).await;
+    let wrong = app.call(&client, "delete_account", &[("password", "not my password")]).await;
+    assert_eq!(wrong.status(), 422);
+    assert_eq!(me(&app, &client).await.status(), 200, "nothing changed");
+
+    let deleted = app.call(&client, "delete_account", &[("password", PASSWORD)]).await;
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    assert_eq!(me(&app, &client).await.status(), 401);
+    let email = domain::account::EmailAddress::parse("ada@example.com").unwrap();
+    assert!(domain::users::find_by_email(&app.db, &email).await.unwrap().is_none());
+    let events = domain::audit::latest(&app.db, 5).await.unwrap();
+    assert!(
+        events.iter().any(|e| e.action == "account_deleted" && e.actor_id.is_none()),
+        "kept, detached"
+    );
+    // The email is free again.
+    let again = app.sign_up(&browser(), "ada@example.com", PASSWORD).await;
+    assert!(again.status().is_success());
+}
+
+#[tokio::test]
+async fn unknown_api_routes_answer_json_404() {
+    let app = spawn_app().await;
+    let response = app.get("/api/v1/nope").await;
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+    let anonymous: Value = app.get("/api/v1/me").await.json().await.unwrap();
+    assert_eq!(anonymous["error"]["code"], "unauthorized");
+}
