@@ -31,6 +31,12 @@ wrong=$(for _ in $(seq 5); do
     --data-urlencode "email=nobody-$RANDOM@example.com" --data-urlencode "password=bench password"
 done | median)
 
+bad_password=$(for _ in $(seq 5); do
+  time_ms -X POST "$URL/api/sign_in" -H "origin: $URL" -H "accept: application/json" \
+    --data-urlencode "email=bench@example.com" --data-urlencode "password=not the password"
+done | median)
+
 printf 'sign-in (argon2id verify + session), median of %s: %6s ms\n' "$N" "$sign_in"
+printf 'wrong password (argon2id verify), median of 5:   %6s ms\n' "$bad_password"
 printf 'unknown email (dummy-hash verify), median of 5:  %6s ms\n' "$wrong"
 printf 'reference: GET /healthz, median of %s:           %6s ms\n' "$N" "$healthz"
