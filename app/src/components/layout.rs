@@ -38,20 +38,21 @@ pub fn Layout(children: Children) -> impl IntoView {
     // Blocking: the page title and header name are in the first byte the server sends.
     let site = Resource::new_blocking(|| (), |_| get_site_info());
     provide_context(SiteResource(site));
-    let nav_link = "rounded-md px-3 py-2 text-sm font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900 aria-[current=page]:text-sky-700 dark:text-slate-300 dark:hover:bg-slate-800 dark:hover:text-white dark:aria-[current=page]:text-sky-400";
+    let nav_link = "whitespace-nowrap rounded-md px-2 py-2 text-sm font-medium sm:px-3 text-slate-600 hover:bg-slate-100 hover:text-slate-900 aria-[current=page]:text-sky-700 dark:text-slate-300 dark:hover:bg-slate-800 dark:hover:text-white dark:aria-[current=page]:text-sky-400";
     view! {
         <a href="#main" class="sr-only rounded-md bg-sky-700 px-3 py-2 text-white focus:not-sr-only focus:absolute focus:left-2 focus:top-2">
             "Skip to content"
         </a>
         <div class="flex min-h-screen flex-col">
             <header class="border-b border-slate-200 dark:border-slate-800">
-                <div class="mx-auto flex max-w-5xl items-center justify-between gap-4 px-4 py-3">
+                <div class="mx-auto flex max-w-5xl items-center justify-between gap-2 px-4 py-3">
                     <a href="/" class="flex items-center gap-2 rounded-md text-lg font-semibold tracking-tight focus-visible:outline-2 focus-visible:outline-sky-600">
                         <Logo/>
-                        <span>{site_name()}</span>
+                        <span class="sr-only sm:not-sr-only">{site_name()}</span>
                     </a>
-                    <nav aria-label="Main" class="flex items-center gap-1">
-                        <A href="/" attr:class=nav_link exact=true>"Home"</A>
+                    <nav aria-label="Main" class="flex items-center gap-0 sm:gap-1">
+                        // On phones the logo is the way home; the room goes to the account entries.
+                        <span class="hidden sm:contents"><A href="/" attr:class=nav_link exact=true>"Home"</A></span>
                         <AccountNav link_class=nav_link/>
                         <ThemeToggle/>
                     </nav>
