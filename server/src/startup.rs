@@ -4,7 +4,7 @@
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -19,7 +19,9 @@ use domain::config::Config;
 use domain::state::AppState;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list, render_app_to_stream_in_order_with_context};
+use leptos_axum::{
+    AxumRouteListing, LeptosRoutes, generate_route_list, render_app_to_stream_in_order_with_context,
+};
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -189,7 +191,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", api_v1::router())
-        .leptos_routes_with_context(&server_state, generate_route_list(App), context, app_shell)
+        .leptos_routes_with_context(&server_state, route_list(), context, app_shell)
         .fallback_service(assets::router(&site_root, not_found))
         .with_state(server_state)
         .layer(
@@ -208,6 +210,14 @@ pub fn router(state: AppState) -> Router {
                 .layer(header_if_missing("referrer-policy", "strict-origin-when-cross-origin"))
                 .layer(header_if_missing("x-frame-options", "DENY")),
         )
+}
+
+/// The app's routes, generated once per process. Generating them renders the app with resource
+/// loading suppressed process-wide, which would stall any page another router in the same
+/// process (the integration tests run many) is rendering at that moment.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 fn header_if_missing(
