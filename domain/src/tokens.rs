@@ -81,11 +81,15 @@ pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Ide
         return Err(invalid());
     }
     let user = users::Entity::find_by_id(token.user_id).one(db).await?.ok_or_else(invalid)?;
-    api_tokens::Entity::update_many()
-        .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
-        .filter(api_tokens::Column::Id.eq(token.id))
-        .exec(db)
-        .await?;
+    // "Last used" is shown to the minute: one write a minute per token is enough, instead of
+    // one per API request.
+    if token.last_used_at.is_none_or(|at| now - at >= Duration::minutes(1)) {
+        api_tokens::Entity::update_many()
+            .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
+            .filter(api_tokens::Column::Id.eq(token.id))
+            .exec(db)
+            .await?;
+    }
     Ok(Identity {
         user,
         token_scope: Some(TokenScope::parse(&token.scope).unwrap_or(TokenScope::Read)),

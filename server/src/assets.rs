@@ -28,7 +28,8 @@ const SHORT: HeaderValue = HeaderValue::from_static("public, max-age=300");
 /// The site's hashed bundle directory, as a URL prefix.
 const PKG_PREFIX: &str = "/pkg/";
 
-/// ETags of the non-hashed files, keyed by URL path, computed once from their contents.
+/// ETags of the non-hashed files (everything outside `/pkg`), keyed by URL path, computed once
+/// from their contents.
 #[derive(Debug, Default)]
 struct Etags(HashMap<String, String>);
 
@@ -41,7 +42,10 @@ impl Etags {
             for entry in entries.flatten() {
                 let path = entry.path();
                 if path.is_dir() {
-                    stack.push(path);
+                    // The hashed bundle is cached as immutable and never needs an ETag.
+                    if path != site_root.join(PKG_PREFIX.trim_matches('/')) {
+                        stack.push(path);
+                    }
                     continue;
                 }
                 let (Ok(relative), Ok(bytes)) =

@@ -6,6 +6,12 @@ use crate::helpers::{browser, spawn_app};
 
 const PASSWORD: &str = "correct horse battery staple";
 
+/// The stored account for `email`, which must exist.
+async fn account(app: &crate::helpers::TestApp, email: &str) -> domain::entities::users::Model {
+    let email = domain::account::EmailAddress::parse(email).unwrap();
+    domain::users::find_by_email(&app.db, &email).await.unwrap().unwrap()
+}
+
 async fn me(app: &crate::helpers::TestApp, client: &reqwest::Client) -> reqwest::Response {
     client.get(format!("{}/api/v1/me", app.address)).send().await.unwrap()
 }
@@ -251,13 +257,7 @@ async fn api_tokens_authenticate_with_scopes_until_revoked() {
     let app = spawn_app().await;
     let client = browser();
     app.sign_up(&client, "ada@example.com", PASSWORD).await;
-    let user = domain::users::find_by_email(
-        &app.db,
-        &domain::account::EmailAddress::parse("ada@example.com").unwrap(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let user = account(&app, "ada@example.com").await;
     let client_info = domain::auth::ClientInfo::default();
     let read = domain::tokens::create(
         &app.db,
@@ -358,13 +358,7 @@ async fn one_session_can_be_signed_out_from_another() {
     app.sign_up(&laptop, "ada@example.com", PASSWORD).await;
     let phone = browser();
     app.call(&phone, "sign_in", &[("email", "ada@example.com"), ("password", PASSWORD)]).await;
-    let user = domain::users::find_by_email(
-        &app.db,
-        &domain::account::EmailAddress::parse("ada@example.com").unwrap(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let user = account(&app, "ada@example.com").await;
     let sessions = domain::sessions::list(&app.db, user.id, None).await.unwrap();
     assert_eq!(sessions.len(), 2);
     assert!(sessions.iter().all(|s| s.ip == "127.0.0.1"));
