@@ -34,6 +34,12 @@ pub enum AppError {
     /// The request clashes with what exists (e.g. an email already registered).
     #[error("{0}")]
     Conflict(String),
+    /// A file is larger than the instance allows.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The upload would take the account past its storage quota.
+    #[error("{0}")]
+    QuotaExceeded(String),
     /// Too many attempts; try again after `retry_after_secs`.
     #[error("{message}")]
     TooManyRequests {
@@ -60,6 +66,8 @@ impl AppError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::TooLarge(_) => "file_too_large",
+            Self::QuotaExceeded(_) => "quota_exceeded",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal => "internal",
@@ -88,6 +96,7 @@ impl AppError {
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
+            Self::TooLarge(_) | Self::QuotaExceeded(_) => 413,
             Self::TooManyRequests { .. } => 429,
             Self::Unavailable(_) => 503,
             Self::Internal => 500,

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod error;
+pub mod files;
 pub mod site;
 
 #[cfg(feature = "server")]
@@ -26,6 +27,8 @@ pub mod sessions;
 pub mod settings;
 #[cfg(feature = "server")]
 pub mod state;
+#[cfg(feature = "server")]
+pub mod storage;
 #[cfg(feature = "server")]
 pub mod tokens;
 #[cfg(feature = "server")]

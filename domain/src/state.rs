@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
+use crate::storage::BlobStore;
 
 /// Everything a request handler needs from the outside world.
 #[derive(Clone, Debug)]
@@ -13,6 +14,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The database pool.
     pub db: DatabaseConnection,
+    /// Where file bytes live.
+    pub storage: BlobStore,
 }
 
 /// The result of a readiness check of one dependency.

@@ -125,6 +125,8 @@ async fn insert(
         role: Set(role.as_str().to_owned()),
         created_at: Set(now),
         password_changed_at: Set(now),
+        quota_bytes: Set(None),
+        avatar_key: Set(None),
     };
     Ok(user.insert(db).await?)
 }
@@ -259,10 +261,11 @@ pub async fn set_display_name(
     Ok(())
 }
 
-/// Deletes the account and everything it owns (sessions, tokens) after checking its password.
+/// Deletes the account and everything it owns (sessions, tokens, folders, files and their
+/// bytes) after checking its password.
 #[tracing::instrument(skip_all, fields(user = %user.id))]
 pub async fn delete(
-    db: &impl ConnectionTrait,
+    state: &crate::state::AppState,
     user: &users::Model,
     password: SecretString,
     client: &ClientInfo,
@@ -270,7 +273,11 @@ pub async fn delete(
     if !password::verify(password, Some(user.password_hash.clone())).await? {
         return Err(AppError::invalid("password", "That is not your password."));
     }
-    audit::own_account(db, user, action::ACCOUNT_DELETED, client).await?;
-    users::Entity::delete_by_id(user.id).exec(db).await?;
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    audit::own_account(&txn, user, action::ACCOUNT_DELETED, client).await?;
+    let blobs = crate::files::queue_account_blobs(&txn, user).await?;
+    users::Entity::delete_by_id(user.id).exec(&txn).await?;
+    txn.commit().await?;
+    crate::files::purge_deleted_blobs(state, Some(blobs)).await;
     Ok(())
 }

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_settings;
 mod m20261121_000002_accounts;
+mod m20261121_000003_files;
 
 /// Applies Pannier's migrations in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_settings::Migration),
             Box::new(m20261121_000002_accounts::Migration),
+            Box::new(m20261121_000003_files::Migration),
         ]
     }
 }

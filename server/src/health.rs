@@ -13,12 +13,12 @@ pub async fn healthz() -> Json<Value> {
 
 /// Readiness: 200 when every dependency answers, 503 with the failing one named otherwise.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let database = state.check_database().await;
-    let ok = database.status == "ok";
+    let (database, storage) = tokio::join!(state.check_database(), state.storage.check());
+    let ok = database.status == "ok" && storage.status == "ok";
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let body = json!({
         "status": if ok { "ok" } else { "error" },
-        "checks": { "database": database },
+        "checks": { "database": database, "storage": storage },
     });
     (status, Json(body))
 }

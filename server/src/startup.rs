@@ -64,7 +64,9 @@ impl Application {
             // Port 0 (tests) binds a random port: the origin is the one actually bound.
             config.public_url = Some(format!("http://{}", listener.local_addr()?));
         }
-        let state = AppState { config: Arc::new(config), db };
+        let storage =
+            domain::storage::BlobStore::from_config(&config).await.context("cannot open storage")?;
+        let state = AppState { config: Arc::new(config), db, storage };
         Ok(Self { listener, router: router(state.clone()), state, shutdown_timeout })
     }
 
@@ -109,9 +111,11 @@ impl Application {
     }
 }
 
-/// Periodic housekeeping until the server stops: expired sessions are deleted hourly.
+/// Periodic housekeeping until the server stops, hourly: expired sessions, bytes of deleted
+/// files still queued, leftovers of uploads cut off more than a day ago (crashed processes).
 /// (The job queue will take this over.)
 async fn janitor(state: AppState) {
+    const STALE_WRITE: Duration = Duration::from_secs(24 * 3600);
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
@@ -119,6 +123,15 @@ async fn janitor(state: AppState) {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "expired sessions deleted"),
             Err(err) => tracing::warn!(error = %err, "could not delete expired sessions"),
+        }
+        let purged = domain::files::purge_deleted_blobs(&state, None).await;
+        if purged > 0 {
+            tracing::info!(purged, "bytes of deleted files removed");
+        }
+        match state.storage.remove_stale_writes(STALE_WRITE).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "abandoned partial uploads removed"),
+            Err(err) => tracing::warn!(error = %err, "could not clean up partial uploads"),
         }
     }
 }

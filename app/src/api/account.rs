@@ -136,7 +136,7 @@ pub async fn revoke_token(id: String) -> Result<(), AppError> {
 pub async fn delete_account(password: String) -> Result<(), AppError> {
     let identity = require_identity()?;
     let state = state()?;
-    domain::users::delete(&state.db, &identity.user, password.into(), &client())
+    domain::users::delete(&state, &identity.user, password.into(), &client())
         .await
         .or_else(fail)?;
     session()?.flush().await.map_err(|e| AppError::internal("session flush", &e))?;

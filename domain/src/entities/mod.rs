@@ -3,6 +3,9 @@
 
 pub mod api_tokens;
 pub mod audit_events;
+pub mod blob_deletions;
+pub mod files;
+pub mod folders;
 pub mod invites;
 pub mod sessions;
 pub mod settings;

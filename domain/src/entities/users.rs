@@ -14,6 +14,8 @@ pub struct Model {
     pub role: String,
     pub created_at: DateTimeUtc,
     pub password_changed_at: DateTimeUtc,
+    pub quota_bytes: Option<i64>,
+    pub avatar_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

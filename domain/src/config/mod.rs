@@ -10,93 +10,11 @@ use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-/// One configuration key: its TOML name, its environment name, its default and what it does.
-pub struct ConfigKey {
-    /// The key in the TOML file.
-    pub toml: &'static str,
-    /// The environment variable that overrides it.
-    pub env: &'static str,
-    /// The default, as a person would write it.
-    pub default: &'static str,
-    /// What it controls.
-    pub help: &'static str,
-}
+mod keys;
+mod size;
 
-/// Every configuration key Pannier reads.
-pub const KEYS: &[ConfigKey] = &[
-    ConfigKey {
-        toml: "bind",
-        env: "PANNIER_BIND",
-        default: "127.0.0.1:3000",
-        help: "Address and port the HTTP server listens on (port 0 picks a free one).",
-    },
-    ConfigKey {
-        toml: "public_url",
-        env: "PANNIER_PUBLIC_URL",
-        default: "http://<bind>",
-        help: "The URL people use to reach Pannier (scheme, host, optional port and path).",
-    },
-    ConfigKey {
-        toml: "data_dir",
-        env: "PANNIER_DATA_DIR",
-        default: "./data",
-        help: "Directory for the embedded database and local file storage.",
-    },
-    ConfigKey {
-        toml: "database_url",
-        env: "PANNIER_DATABASE_URL",
-        default: "sqlite://<data_dir>/pannier.db",
-        help: "sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB (secret: never logged).",
-    },
-    ConfigKey {
-        toml: "log_format",
-        env: "PANNIER_LOG_FORMAT",
-        default: "pretty",
-        help: "Log output: `pretty` for people, `json` for log collectors.",
-    },
-    ConfigKey {
-        toml: "log_level",
-        env: "PANNIER_LOG_LEVEL",
-        default: "info",
-        help: "Log filter, e.g. `info` or `info,sqlx=warn,server=debug`.",
-    },
-    ConfigKey {
-        toml: "site_root",
-        env: "PANNIER_SITE_ROOT",
-        default: "target/site",
-        help: "Directory holding the built static site (pkg/ bundle, favicon, …).",
-    },
-    ConfigKey {
-        toml: "assets_base_url",
-        env: "PANNIER_ASSETS_BASE_URL",
-        default: "(empty: same origin)",
-        help: "Origin the page loads /pkg assets from, e.g. a CDN: https://cdn.example.com.",
-    },
-    ConfigKey {
-        toml: "session_idle_minutes",
-        env: "PANNIER_SESSION_IDLE_MINUTES",
-        default: "720",
-        help: "A signed-in session ends after this long without a request.",
-    },
-    ConfigKey {
-        toml: "session_remember_days",
-        env: "PANNIER_SESSION_REMEMBER_DAYS",
-        default: "30",
-        help: "With \"remember me\", the inactivity limit in days instead.",
-    },
-    ConfigKey {
-        toml: "session_absolute_days",
-        env: "PANNIER_SESSION_ABSOLUTE_DAYS",
-        default: "30",
-        help: "Every session ends this many days after signing in, active or not.",
-    },
-    ConfigKey {
-        toml: "shutdown_timeout_secs",
-        env: "PANNIER_SHUTDOWN_TIMEOUT_SECS",
-        default: "30",
-        help: "On SIGTERM/SIGINT, how long in-flight requests may take to finish.",
-    },
-];
+pub use keys::{ConfigKey, KEYS};
+pub use size::ByteSize;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -107,6 +25,17 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object per line.
     Json,
+}
+
+/// Where file bytes are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    /// Files under `<data_dir>/blobs` (the embedded default).
+    #[default]
+    Local,
+    /// An S3-compatible bucket.
+    S3,
 }
 
 /// Which database engine a URL points at.
@@ -146,6 +75,34 @@ pub struct Config {
     pub session_absolute_days: u32,
     /// See [`KEYS`].
     pub shutdown_timeout_secs: u64,
+    /// See [`KEYS`].
+    pub storage: StorageKind,
+    /// See [`KEYS`].
+    pub s3_endpoint: Option<String>,
+    /// See [`KEYS`].
+    pub s3_bucket: Option<String>,
+    /// See [`KEYS`].
+    pub s3_region: String,
+    /// See [`KEYS`].
+    pub s3_access_key: Option<String>,
+    /// See [`KEYS`].
+    pub s3_secret_key: Option<SecretString>,
+    /// See [`KEYS`].
+    pub s3_path_style: bool,
+    /// See [`KEYS`].
+    pub s3_sse: Option<String>,
+    /// See [`KEYS`].
+    pub s3_part_size: ByteSize,
+    /// See [`KEYS`].
+    pub s3_upload_concurrency: usize,
+    /// See [`KEYS`].
+    pub s3_presigned_downloads: bool,
+    /// See [`KEYS`]; `0` means no limit.
+    pub max_file_size: ByteSize,
+    /// See [`KEYS`]; `0` means unlimited.
+    pub default_quota: ByteSize,
+    /// See [`KEYS`].
+    pub user_content_url: Option<String>,
 }
 
 impl Default for Config {
@@ -163,6 +120,20 @@ impl Default for Config {
             session_remember_days: 30,
             session_absolute_days: 30,
             shutdown_timeout_secs: 30,
+            storage: StorageKind::Local,
+            s3_endpoint: None,
+            s3_bucket: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key: None,
+            s3_secret_key: None,
+            s3_path_style: false,
+            s3_sse: None,
+            s3_part_size: ByteSize(16 << 20),
+            s3_upload_concurrency: 4,
+            s3_presigned_downloads: false,
+            max_file_size: ByteSize(10 << 30),
+            default_quota: ByteSize(0),
+            user_content_url: None,
         }
     }
 }
@@ -233,6 +204,41 @@ impl Config {
                 key: "PANNIER_SHUTDOWN_TIMEOUT_SECS",
                 message: "must be at least 1 second".into(),
             });
+        }
+        if let Some(url) = &self.user_content_url {
+            self.user_content_url = Some(normalize_http_url(url, "PANNIER_USER_CONTENT_URL")?);
+        }
+        self.validate_storage()
+    }
+
+    fn validate_storage(&mut self) -> Result<(), ConfigError> {
+        let invalid = |key, message: &str| ConfigError::Invalid { key, message: message.into() };
+        if let Some(url) = &self.s3_endpoint {
+            self.s3_endpoint = Some(normalize_http_url(url, "PANNIER_S3_ENDPOINT")?);
+        }
+        if self.storage == StorageKind::S3 && self.s3_bucket.as_deref().is_none_or(str::is_empty) {
+            return Err(invalid("PANNIER_S3_BUCKET", "required when PANNIER_STORAGE is s3"));
+        }
+        if self.s3_access_key.is_some() != self.s3_secret_key.is_some() {
+            return Err(invalid(
+                "PANNIER_S3_SECRET_KEY",
+                "set both PANNIER_S3_ACCESS_KEY and PANNIER_S3_SECRET_KEY, or neither",
+            ));
+        }
+        if !matches!(self.s3_sse.as_deref(), None | Some("AES256" | "aws:kms")) {
+            return Err(invalid("PANNIER_S3_SSE", "must be AES256 or aws:kms"));
+        }
+        if !(8 << 20..=64 << 20).contains(&self.s3_part_size.bytes()) {
+            return Err(invalid("PANNIER_S3_PART_SIZE", "must be between 8MiB and 64MiB"));
+        }
+        if !(1..=16).contains(&self.s3_upload_concurrency) {
+            return Err(invalid("PANNIER_S3_UPLOAD_CONCURRENCY", "must be between 1 and 16"));
+        }
+        if self.s3_presigned_downloads && self.storage != StorageKind::S3 {
+            return Err(invalid(
+                "PANNIER_S3_PRESIGNED_DOWNLOADS",
+                "needs PANNIER_STORAGE=s3 (local files have no presigned URLs)",
+            ));
         }
         Ok(())
     }

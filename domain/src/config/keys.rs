@@ -1,0 +1,173 @@
+//! The table of every configuration key: TOML name, environment name, default, meaning.
+
+/// One configuration key: its TOML name, its environment name, its default and what it does.
+pub struct ConfigKey {
+    /// The key in the TOML file.
+    pub toml: &'static str,
+    /// The environment variable that overrides it.
+    pub env: &'static str,
+    /// The default, as a person would write it.
+    pub default: &'static str,
+    /// What it controls.
+    pub help: &'static str,
+}
+
+/// Every configuration key Pannier reads.
+pub const KEYS: &[ConfigKey] = &[
+    ConfigKey {
+        toml: "bind",
+        env: "PANNIER_BIND",
+        default: "127.0.0.1:3000",
+        help: "Address and port the HTTP server listens on (port 0 picks a free one).",
+    },
+    ConfigKey {
+        toml: "public_url",
+        env: "PANNIER_PUBLIC_URL",
+        default: "http://<bind>",
+        help: "The URL people use to reach Pannier (scheme, host, optional port and path).",
+    },
+    ConfigKey {
+        toml: "data_dir",
+        env: "PANNIER_DATA_DIR",
+        default: "./data",
+        help: "Directory for the embedded database and local file storage.",
+    },
+    ConfigKey {
+        toml: "database_url",
+        env: "PANNIER_DATABASE_URL",
+        default: "sqlite://<data_dir>/pannier.db",
+        help: "sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB (secret: never logged).",
+    },
+    ConfigKey {
+        toml: "log_format",
+        env: "PANNIER_LOG_FORMAT",
+        default: "pretty",
+        help: "Log output: `pretty` for people, `json` for log collectors.",
+    },
+    ConfigKey {
+        toml: "log_level",
+        env: "PANNIER_LOG_LEVEL",
+        default: "info",
+        help: "Log filter, e.g. `info` or `info,sqlx=warn,server=debug`.",
+    },
+    ConfigKey {
+        toml: "site_root",
+        env: "PANNIER_SITE_ROOT",
+        default: "target/site",
+        help: "Directory holding the built static site (pkg/ bundle, favicon, …).",
+    },
+    ConfigKey {
+        toml: "assets_base_url",
+        env: "PANNIER_ASSETS_BASE_URL",
+        default: "(empty: same origin)",
+        help: "Origin the page loads /pkg assets from, e.g. a CDN: https://cdn.example.com.",
+    },
+    ConfigKey {
+        toml: "session_idle_minutes",
+        env: "PANNIER_SESSION_IDLE_MINUTES",
+        default: "720",
+        help: "A signed-in session ends after this long without a request.",
+    },
+    ConfigKey {
+        toml: "session_remember_days",
+        env: "PANNIER_SESSION_REMEMBER_DAYS",
+        default: "30",
+        help: "With \"remember me\", the inactivity limit in days instead.",
+    },
+    ConfigKey {
+        toml: "session_absolute_days",
+        env: "PANNIER_SESSION_ABSOLUTE_DAYS",
+        default: "30",
+        help: "Every session ends this many days after signing in, active or not.",
+    },
+    ConfigKey {
+        toml: "shutdown_timeout_secs",
+        env: "PANNIER_SHUTDOWN_TIMEOUT_SECS",
+        default: "30",
+        help: "On SIGTERM/SIGINT, how long in-flight requests may take to finish.",
+    },
+    ConfigKey {
+        toml: "storage",
+        env: "PANNIER_STORAGE",
+        default: "local",
+        help: "Where file bytes live: `local` (under <data_dir>/blobs) or `s3`.",
+    },
+    ConfigKey {
+        toml: "s3_endpoint",
+        env: "PANNIER_S3_ENDPOINT",
+        default: "(empty: AWS)",
+        help: "S3 endpoint URL for non-AWS servers (Garage, MinIO, …), e.g. http://127.0.0.1:3900.",
+    },
+    ConfigKey {
+        toml: "s3_bucket",
+        env: "PANNIER_S3_BUCKET",
+        default: "(none)",
+        help: "The bucket holding file bytes (must exist; required with storage = s3).",
+    },
+    ConfigKey {
+        toml: "s3_region",
+        env: "PANNIER_S3_REGION",
+        default: "us-east-1",
+        help: "The bucket's region (Garage: its `s3_region`).",
+    },
+    ConfigKey {
+        toml: "s3_access_key",
+        env: "PANNIER_S3_ACCESS_KEY",
+        default: "(empty: default chain)",
+        help: "Static access key id; without it the AWS default credential chain is used.",
+    },
+    ConfigKey {
+        toml: "s3_secret_key",
+        env: "PANNIER_S3_SECRET_KEY",
+        default: "(empty)",
+        help: "Static secret key (secret: never logged).",
+    },
+    ConfigKey {
+        toml: "s3_path_style",
+        env: "PANNIER_S3_PATH_STYLE",
+        default: "false",
+        help: "Address the bucket as ENDPOINT/BUCKET instead of BUCKET.ENDPOINT (most self-hosted S3).",
+    },
+    ConfigKey {
+        toml: "s3_sse",
+        env: "PANNIER_S3_SSE",
+        default: "(empty: none)",
+        help: "Server-side encryption header to send on writes: `AES256` or `aws:kms`.",
+    },
+    ConfigKey {
+        toml: "s3_part_size",
+        env: "PANNIER_S3_PART_SIZE",
+        default: "16MiB",
+        help: "Multipart part size for large objects (8MiB–64MiB).",
+    },
+    ConfigKey {
+        toml: "s3_upload_concurrency",
+        env: "PANNIER_S3_UPLOAD_CONCURRENCY",
+        default: "4",
+        help: "Parts of one object uploaded at the same time (1–16).",
+    },
+    ConfigKey {
+        toml: "s3_presigned_downloads",
+        env: "PANNIER_S3_PRESIGNED_DOWNLOADS",
+        default: "false",
+        help: "Redirect downloads to short-lived presigned S3 URLs instead of proxying the bytes.",
+    },
+    ConfigKey {
+        toml: "max_file_size",
+        env: "PANNIER_MAX_FILE_SIZE",
+        default: "10GiB",
+        help: "Largest single file accepted, e.g. `500MiB`, `10GiB` (`0`: no limit).",
+    },
+    ConfigKey {
+        toml: "default_quota",
+        env: "PANNIER_DEFAULT_QUOTA",
+        default: "0",
+        help: "Storage each account may use unless an admin sets its own (`0`: unlimited).",
+    },
+    ConfigKey {
+        toml: "user_content_url",
+        env: "PANNIER_USER_CONTENT_URL",
+        default: "(empty: same origin)",
+        help: "A separate origin serving file bytes through signed links, e.g. https://usercontent.example.com.",
+    },
+];

@@ -1,0 +1,165 @@
+//! Serving a file's bytes safely: only passive types (images, audio, video, PDF, plain text) may
+//! be `inline`; everything else is an attachment. Names go out per RFC 6266 (`filename*`).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::listing::get_file;
+use super::Preview;
+use crate::AppError;
+use crate::entities::{files, users};
+use crate::state::AppState;
+use crate::storage::{BlobKey, BlobStream, ByteRange, PresignedGet};
+
+/// How long a presigned download URL works.
+const PRESIGNED_TTL: Duration = Duration::from_secs(300);
+/// How much of a text file the detail page shows.
+const TEXT_PREVIEW_BYTES: u64 = 64 << 10;
+
+/// RFC 5987 `attr-char`s stay as they are; everything else is percent-encoded.
+const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// Whether the client asked to view or to save.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServeAs {
+    /// In the browser, when the type is passive; else as an attachment anyway.
+    View,
+    /// Always as an attachment.
+    Download,
+}
+
+/// Everything needed to answer a download: headers, and where the bytes come from.
+#[derive(Debug, Clone)]
+pub struct Download {
+    /// Size in bytes.
+    pub size: u64,
+    /// `Content-Type` to send.
+    pub content_type: String,
+    /// `Content-Disposition` to send.
+    pub content_disposition: String,
+    /// Strong validator: the quoted SHA-256 (content never changes under an id).
+    pub etag: String,
+    /// `Last-Modified`.
+    pub last_modified: DateTime<Utc>,
+    key: BlobKey,
+}
+
+/// The download of the owner's file `id` (404 for anyone else's).
+pub async fn open_content(
+    state: &AppState,
+    owner: &users::Model,
+    id: &str,
+    serve_as: ServeAs,
+) -> Result<Download, AppError> {
+    let file = get_file(&state.db, owner, id).await?;
+    Download::of(&file, serve_as)
+}
+
+impl Download {
+    /// The download of a file row.
+    pub fn of(file: &files::Model, serve_as: ServeAs) -> Result<Self, AppError> {
+        let preview = Preview::of(&file.content_type);
+        let inline = serve_as == ServeAs::View && preview.inline();
+        let content_type = if preview == Preview::Text {
+            format!("{}; charset=utf-8", file.content_type)
+        } else {
+            file.content_type.clone()
+        };
+        Ok(Self {
+            size: u64::try_from(file.size).unwrap_or(0),
+            content_type,
+            content_disposition: content_disposition(&file.name, inline),
+            etag: format!("\"{}\"", file.sha256),
+            last_modified: file.created_at,
+            key: BlobKey::from_stored(&file.blob_key)?,
+        })
+    }
+
+    /// The bytes, or one range of them.
+    pub async fn stream(
+        &self,
+        state: &AppState,
+        range: Option<ByteRange>,
+    ) -> Result<BlobStream, AppError> {
+        Ok(state.storage.read(&self.key, range).await?)
+    }
+
+    /// A short-lived presigned S3 URL, when the configuration asks for them.
+    pub async fn presigned_url(&self, state: &AppState) -> Result<Option<String>, AppError> {
+        if !state.config.s3_presigned_downloads {
+            return Ok(None);
+        }
+        let params = PresignedGet {
+            content_disposition: self.content_disposition.clone(),
+            content_type: self.content_type.clone(),
+            expires_in: PRESIGNED_TTL,
+        };
+        Ok(state.storage.presign_get(&self.key, &params).await?)
+    }
+}
+
+/// `inline; filename="Ferien_.jpg"; filename*=UTF-8''Ferien%20%F0%9F%8F%96.jpg`.
+pub fn content_disposition(name: &str, inline: bool) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    let encoded = utf8_percent_encode(name, ATTR_CHAR);
+    let kind = if inline { "inline" } else { "attachment" };
+    format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// The first 64 KiB of the owner's text file, for the detail page (escaped when rendered).
+pub async fn read_text_preview(
+    state: &AppState,
+    owner: &users::Model,
+    id: &str,
+) -> Result<String, AppError> {
+    let file = get_file(&state.db, owner, id).await?;
+    if Preview::of(&file.content_type) != Preview::Text {
+        return Err(AppError::BadRequest("This file has no text preview.".into()));
+    }
+    let size = u64::try_from(file.size).unwrap_or(0);
+    if size == 0 {
+        return Ok(String::new());
+    }
+    let range = ByteRange { start: 0, end: size.min(TEXT_PREVIEW_BYTES) - 1 };
+    let mut stream = state.storage.read(&BlobKey::from_stored(&file.blob_key)?, Some(range)).await?;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk.map_err(|err| AppError::internal("reading a preview", &err))?);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unicode_names_use_filename_star() {
+        assert_eq!(
+            content_disposition("Ferien 🏖.jpg", true),
+            "inline; filename=\"Ferien _.jpg\"; filename*=UTF-8''Ferien%20%F0%9F%8F%96.jpg"
+        );
+        assert_eq!(
+            content_disposition("a\"b\\c.html", false),
+            "attachment; filename=\"a_b_c.html\"; filename*=UTF-8''a%22b%5Cc.html"
+        );
+    }
+}

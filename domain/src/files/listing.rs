@@ -1,0 +1,189 @@
+//! Reading the tree: one page of a folder (folders first, then files, in the chosen order),
+//! a file with its path, every folder for move pickers.
+
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use super::folders::{folder_of, no_such_folder};
+use super::quota::{no_such_file, usage};
+use super::{FileDetail, FileDto, FolderDto, FolderListing, Preview, SortKey};
+use crate::AppError;
+use crate::entities::{files, folders, users};
+use crate::state::AppState;
+
+/// Largest page a client may ask for.
+pub const MAX_PAGE: u64 = 500;
+
+pub(super) fn folder_dto(folder: &folders::Model) -> FolderDto {
+    FolderDto {
+        id: folder.id.to_string(),
+        parent_id: folder.parent_id.map(|id| id.to_string()),
+        name: folder.name.clone(),
+        created_at: folder.created_at.to_rfc3339(),
+    }
+}
+
+pub(super) fn file_dto(file: &files::Model) -> FileDto {
+    FileDto {
+        id: file.id.to_string(),
+        folder_id: file.folder_id.to_string(),
+        name: file.name.clone(),
+        size: u64::try_from(file.size).unwrap_or(0),
+        content_type: file.content_type.clone(),
+        sha256: file.sha256.clone(),
+        description: file.description.clone(),
+        created_at: file.created_at.to_rfc3339(),
+        updated_at: file.updated_at.to_rfc3339(),
+    }
+}
+
+/// One page of the owner's folder `id` (root when `None`). `cursor` is the opaque value from
+/// the previous page's `next_cursor`.
+#[tracing::instrument(skip_all, fields(owner = %owner.id))]
+pub async fn list_folder(
+    state: &AppState,
+    owner: &users::Model,
+    id: Option<&str>,
+    sort: SortKey,
+    descending: bool,
+    cursor: Option<&str>,
+    limit: u64,
+) -> Result<FolderListing, AppError> {
+    let db = &state.db;
+    let folder = folder_of(db, owner, id).await?;
+    let offset = match cursor.filter(|c| !c.is_empty()) {
+        Some(cursor) => cursor
+            .parse::<u64>()
+            .map_err(|_| AppError::BadRequest("That page cursor is not valid.".into()))?,
+        None => 0,
+    };
+    let limit = limit.clamp(1, MAX_PAGE);
+    let order = if descending { Order::Desc } else { Order::Asc };
+    let child_folders = folders::Entity::find().filter(folders::Column::ParentId.eq(folder.id));
+    let child_files = files::Entity::find().filter(files::Column::FolderId.eq(folder.id));
+    let folder_count = child_folders.clone().count(db).await?;
+    let file_count = child_files.clone().count(db).await?;
+
+    let folders = if offset < folder_count {
+        let by: Expr = match sort {
+            SortKey::Date => Expr::col(folders::Column::CreatedAt),
+            SortKey::Name | SortKey::Size => Func::lower(Expr::col(folders::Column::Name)).into(),
+        };
+        order_then_id(child_folders.order_by(by, order.clone()), folders::Column::Id)
+            .offset(offset)
+            .limit(limit)
+            .all(db)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let room = limit - folders.len() as u64;
+    let files = if room > 0 {
+        let by: Expr = match sort {
+            SortKey::Date => Expr::col(files::Column::CreatedAt),
+            SortKey::Size => Expr::col(files::Column::Size),
+            SortKey::Name => Func::lower(Expr::col(files::Column::Name)).into(),
+        };
+        order_then_id(
+            child_files.order_by(by, order).order_by_asc(files::Column::Name),
+            files::Column::Id,
+        )
+        .offset(offset.saturating_sub(folder_count))
+        .limit(room)
+        .all(db)
+        .await?
+    } else {
+        Vec::new()
+    };
+    let total = folder_count + file_count;
+    let shown = offset + folders.len() as u64 + files.len() as u64;
+    Ok(FolderListing {
+        path: ancestors(db, &folder).await?,
+        folder: folder_dto(&folder),
+        folders: folders.iter().map(folder_dto).collect(),
+        files: files.iter().map(file_dto).collect(),
+        total,
+        next_cursor: (shown < total).then(|| shown.to_string()),
+        usage: usage(state, owner).await?,
+    })
+}
+
+/// A stable order for equal keys, so pages never skip or repeat rows.
+fn order_then_id<E: EntityTrait>(select: Select<E>, id: E::Column) -> Select<E> {
+    select.order_by_asc(id)
+}
+
+/// The folders from the root down to `folder`'s parent.
+async fn ancestors(
+    db: &impl ConnectionTrait,
+    folder: &folders::Model,
+) -> Result<Vec<FolderDto>, AppError> {
+    let mut path = Vec::new();
+    let mut parent = folder.parent_id;
+    while let Some(id) = parent {
+        let Some(row) = folders::Entity::find_by_id(id).one(db).await? else { break };
+        parent = row.parent_id;
+        path.push(folder_dto(&row));
+    }
+    path.reverse();
+    Ok(path)
+}
+
+/// The owner's file `id`; anyone else's is 404 (not 403: no confirming it exists).
+pub async fn get_file(
+    db: &impl ConnectionTrait,
+    owner: &users::Model,
+    id: &str,
+) -> Result<files::Model, AppError> {
+    let id = Uuid::parse_str(id).map_err(|_| no_such_file())?;
+    files::Entity::find_by_id(id)
+        .filter(files::Column::OwnerId.eq(owner.id))
+        .one(db)
+        .await?
+        .ok_or_else(no_such_file)
+}
+
+/// A file with the path to it and how it can be previewed.
+pub async fn file_detail(
+    state: &AppState,
+    owner: &users::Model,
+    id: &str,
+) -> Result<FileDetail, AppError> {
+    let file = get_file(&state.db, owner, id).await?;
+    let folder = folders::Entity::find_by_id(file.folder_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(no_such_folder)?;
+    let mut path = ancestors(&state.db, &folder).await?;
+    path.push(folder_dto(&folder));
+    Ok(FileDetail { preview: Preview::of(&file.content_type), file: file_dto(&file), path })
+}
+
+/// Every folder of the owner as `(id, "/a/b")`, sorted by path (for "move to" pickers).
+pub async fn all_folders(
+    db: &impl ConnectionTrait,
+    owner: &users::Model,
+) -> Result<Vec<(String, String)>, AppError> {
+    let rows = folders::Entity::find().filter(folders::Column::OwnerId.eq(owner.id)).all(db).await?;
+    let by_id: std::collections::HashMap<Uuid, &folders::Model> =
+        rows.iter().map(|f| (f.id, f)).collect();
+    let mut paths: Vec<(String, String)> = rows
+        .iter()
+        .map(|folder| {
+            let mut parts = Vec::new();
+            let mut current = Some(folder);
+            while let Some(f) = current.filter(|f| f.parent_id.is_some()) {
+                parts.push(f.name.as_str());
+                current = f.parent_id.and_then(|p| by_id.get(&p).copied());
+            }
+            parts.reverse();
+            (folder.id.to_string(), format!("/{}", parts.join("/")))
+        })
+        .collect();
+    paths.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    Ok(paths)
+}

@@ -1,0 +1,217 @@
+//! Files and folders: the types the browser and the server share (names, listings, previews);
+//! with `server`, the services that store, list, move and delete them.
+
+mod name;
+
+pub use name::FileName;
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "server")]
+mod content;
+#[cfg(feature = "server")]
+mod folders;
+#[cfg(feature = "server")]
+mod listing;
+#[cfg(feature = "server")]
+mod quota;
+#[cfg(feature = "server")]
+mod upload;
+
+#[cfg(feature = "server")]
+pub use content::{Download, ServeAs, content_disposition, open_content, read_text_preview};
+#[cfg(feature = "server")]
+pub use folders::{Deleted, create_folder, delete_folder, ensure_path, folder_of, update_folder};
+#[cfg(feature = "server")]
+pub use listing::{all_folders, file_detail, get_file, list_folder};
+#[cfg(feature = "server")]
+pub use quota::{delete_files, purge_deleted_blobs, queue_account_blobs, usage};
+#[cfg(feature = "server")]
+pub use upload::{Upload, store_file, update_file};
+
+/// A file as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileDto {
+    /// UUID.
+    pub id: String,
+    /// The folder holding it.
+    pub folder_id: String,
+    /// Its name within the folder.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// MIME type detected from the bytes at upload.
+    pub content_type: String,
+    /// Lower-case hex SHA-256 of the bytes.
+    pub sha256: String,
+    /// Optional note by the owner.
+    pub description: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+/// A folder as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderDto {
+    /// UUID.
+    pub id: String,
+    /// `None` for the owner's root folder.
+    pub parent_id: Option<String>,
+    /// Its name (`""` for the root).
+    pub name: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// One page of a folder: the folder, the way to it, and its children (folders first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderListing {
+    /// The folder listed.
+    pub folder: FolderDto,
+    /// From the root down to the folder's parent.
+    pub path: Vec<FolderDto>,
+    /// Child folders on this page.
+    pub folders: Vec<FolderDto>,
+    /// Files on this page.
+    pub files: Vec<FileDto>,
+    /// Child folders plus files in all.
+    pub total: u64,
+    /// Pass as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+    /// The caller's storage use.
+    pub usage: Usage,
+}
+
+/// A file with where it lives, for the detail page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileDetail {
+    /// The file.
+    pub file: FileDto,
+    /// From the root down to the folder holding it.
+    pub path: Vec<FolderDto>,
+    /// How the page may preview it.
+    pub preview: Preview,
+}
+
+/// Bytes used and allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Sum of the sizes of the owner's files.
+    pub used: u64,
+    /// `None`: unlimited.
+    pub quota: Option<u64>,
+}
+
+/// Listing order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SortKey {
+    /// Case-insensitive name.
+    #[default]
+    Name,
+    /// File size (folders by name).
+    Size,
+    /// Creation time.
+    Date,
+}
+
+impl SortKey {
+    /// Parses `name` / `size` / `date`; anything else is the default.
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "size" => Self::Size,
+            "date" => Self::Date,
+            _ => Self::Name,
+        }
+    }
+
+    /// The query-string form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Size => "size",
+            Self::Date => "date",
+        }
+    }
+}
+
+/// How a file can be shown in the page; anything else is only downloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preview {
+    /// `<img>`.
+    Image,
+    /// `<video>`.
+    Video,
+    /// `<audio>`.
+    Audio,
+    /// An embedded PDF viewer.
+    Pdf,
+    /// The first part of the text, escaped, in `<pre>`.
+    Text,
+    /// No preview.
+    None,
+}
+
+impl Preview {
+    /// The preview for a stored content type. Only passive types qualify: HTML, SVG, XML and
+    /// scripts never do, whatever they claim (they also always download as attachments).
+    pub fn of(content_type: &str) -> Self {
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        match essence {
+            "image/svg+xml" => Self::None,
+            "application/pdf" => Self::Pdf,
+            "text/plain" | "text/csv" | "text/markdown" => Self::Text,
+            t if t.starts_with("image/") => Self::Image,
+            t if t.starts_with("video/") => Self::Video,
+            t if t.starts_with("audio/") => Self::Audio,
+            _ => Self::None,
+        }
+    }
+
+    /// Whether the bytes may be served `inline` (rather than as an attachment).
+    pub fn inline(self) -> bool {
+        self != Self::None
+    }
+}
+
+/// `1.5 MB`-style sizes (powers of 1024, as file managers show them).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    #[expect(clippy::cast_precision_loss, reason = "display only")]
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value < 10.0 { format!("{value:.1} {}", UNITS[unit]) } else { format!("{value:.0} {}", UNITS[unit]) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_passive_types_preview_inline() {
+        assert_eq!(Preview::of("image/png"), Preview::Image);
+        assert_eq!(Preview::of("text/plain; charset=utf-8"), Preview::Text);
+        assert_eq!(Preview::of("application/pdf"), Preview::Pdf);
+        for active in ["text/html", "image/svg+xml", "text/xml", "application/javascript", ""] {
+            assert!(!Preview::of(active).inline(), "{active}");
+        }
+    }
+
+    #[test]
+    fn sizes_read_like_a_file_manager() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1536), "1.5 KB");
+        assert_eq!(human_size(200 << 20), "200 MB");
+        assert_eq!(human_size(3 << 30), "3.0 GB");
+    }
+}

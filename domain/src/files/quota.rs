@@ -1,0 +1,145 @@
+//! Storage use and deletion. Usage is always the sum of the owner's file rows, so it is exact by
+//! construction; bytes of deleted rows are queued in `blob_deletions` in the same transaction
+//! and removed after it commits (retried by the janitor if storage fails).
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::Usage;
+use crate::AppError;
+use crate::entities::{blob_deletions, files, users};
+use crate::state::AppState;
+use crate::storage::BlobKey;
+
+/// Bytes the owner's files take, and their quota.
+pub async fn usage(state: &AppState, owner: &users::Model) -> Result<Usage, AppError> {
+    Ok(Usage { used: used_bytes(&state.db, owner.id).await?, quota: quota_of(state, owner) })
+}
+
+/// The owner's quota: their own, else the configured default; `None` is unlimited.
+pub(super) fn quota_of(state: &AppState, owner: &users::Model) -> Option<u64> {
+    match owner.quota_bytes {
+        Some(quota) => u64::try_from(quota).ok(),
+        None => state.config.default_quota.limit(),
+    }
+}
+
+/// Sum of the sizes of the owner's files.
+pub(super) async fn used_bytes(db: &impl ConnectionTrait, owner: Uuid) -> Result<u64, AppError> {
+    let sum: Option<Option<i64>> = files::Entity::find()
+        .select_only()
+        .column_as(Expr::col(files::Column::Size).sum().cast_as("BIGINT"), "used")
+        .filter(files::Column::OwnerId.eq(owner))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(sum.flatten().and_then(|used| u64::try_from(used).ok()).unwrap_or(0))
+}
+
+/// Queues objects for deletion (inside the caller's transaction).
+pub(super) async fn queue_deletions(
+    db: &impl ConnectionTrait,
+    keys: impl IntoIterator<Item = String>,
+) -> Result<(), AppError> {
+    let rows: Vec<_> = keys
+        .into_iter()
+        .map(|blob_key| blob_deletions::ActiveModel {
+            blob_key: sea_orm::Set(blob_key),
+            created_at: sea_orm::Set(Utc::now()),
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        blob_deletions::Entity::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing_on([blob_deletions::Column::BlobKey])
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes the owner's files `ids` (all of them, or none if any is not theirs → 404).
+/// Returns the bytes released.
+#[tracing::instrument(skip_all, fields(owner = %owner.id, count = ids.len()))]
+pub async fn delete_files(
+    state: &AppState,
+    owner: &users::Model,
+    ids: &[String],
+) -> Result<u64, AppError> {
+    let ids = ids
+        .iter()
+        .map(|id| Uuid::parse_str(id).map_err(|_| no_such_file()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let txn = state.db.begin().await?;
+    let found = files::Entity::find()
+        .filter(files::Column::OwnerId.eq(owner.id))
+        .filter(files::Column::Id.is_in(ids.clone()))
+        .all(&txn)
+        .await?;
+    if found.len() != ids.len() {
+        return Err(no_such_file());
+    }
+    let released = found.iter().map(|f| u64::try_from(f.size).unwrap_or(0)).sum();
+    let keys: Vec<String> = found.into_iter().map(|f| f.blob_key).collect();
+    queue_deletions(&txn, keys.clone()).await?;
+    files::Entity::delete_many().filter(files::Column::Id.is_in(ids)).exec(&txn).await?;
+    txn.commit().await?;
+    purge_deleted_blobs(state, Some(keys)).await;
+    Ok(released)
+}
+
+/// Deletes queued objects (`keys`, or everything queued) from storage and then from the queue.
+/// Failures are logged and left queued for the next run. Returns how many were purged.
+pub async fn purge_deleted_blobs(state: &AppState, keys: Option<Vec<String>>) -> usize {
+    let keys = match keys {
+        Some(keys) => keys,
+        None => match blob_deletions::Entity::find().limit(10_000).all(&state.db).await {
+            Ok(rows) => rows.into_iter().map(|row| row.blob_key).collect(),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read the blob deletion queue");
+                return 0;
+            }
+        },
+    };
+    let mut purged = 0;
+    for key in keys {
+        let deleted = match BlobKey::from_stored(&key) {
+            Ok(blob) => state.storage.delete(&blob).await,
+            Err(_) => Ok(()), // not one of ours: nothing to delete
+        };
+        match deleted {
+            Ok(()) => {
+                if blob_deletions::Entity::delete_by_id(key).exec(&state.db).await.is_ok() {
+                    purged += 1;
+                }
+            }
+            Err(err) => tracing::warn!(key, error = %err, "could not delete an object; will retry"),
+        }
+    }
+    purged
+}
+
+/// Queues every object the account owns (files, avatar) before the account is deleted; the
+/// caller deletes the user row in the same transaction.
+pub async fn queue_account_blobs(
+    db: &impl ConnectionTrait,
+    owner: &users::Model,
+) -> Result<Vec<String>, AppError> {
+    let mut keys: Vec<String> = files::Entity::find()
+        .select_only()
+        .column(files::Column::BlobKey)
+        .filter(files::Column::OwnerId.eq(owner.id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    keys.extend(owner.avatar_key.clone());
+    queue_deletions(db, keys.clone()).await?;
+    Ok(keys)
+}
+
+pub(super) fn no_such_file() -> AppError {
+    AppError::NotFound("No such file. It may have been deleted.".into())
+}

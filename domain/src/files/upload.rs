@@ -1,0 +1,314 @@
+//! Storing a file: bytes stream to storage while SHA-256 is computed and the limits are enforced;
+//! the row is written only once the bytes are durable, so there is never a row without bytes,
+//! and a failure at any point removes what was written.
+
+use std::fmt::Display;
+
+use bytes::{Bytes, BytesMut};
+use chrono::Utc;
+use futures_util::{Stream, StreamExt};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::folders::{ensure_path, folder_of};
+use super::listing::{file_dto, get_file};
+use super::quota::{quota_of, used_bytes};
+use super::{FileDto, FileName, human_size};
+use crate::AppError;
+use crate::entities::{files, users};
+use crate::state::AppState;
+use crate::storage::{BlobKey, BlobWriter};
+
+/// Bytes gathered before each storage write (fewer, larger writes).
+const WRITE_CHUNK: usize = 1 << 20;
+/// Bytes kept from the start of the file to detect its type.
+const SNIFF_BYTES: usize = 8 << 10;
+
+/// Where an upload goes and what it is called.
+#[derive(Debug, Clone, Default)]
+pub struct Upload {
+    /// Target folder id; the root when `None`.
+    pub folder_id: Option<String>,
+    /// Sub-folders below the target, `a/b` (folder uploads keep their tree); made as needed.
+    pub relative_dir: Option<String>,
+    /// The file's name as sent; sanitized, and numbered if taken: `name (1).ext`.
+    pub name: String,
+}
+
+/// Streams `body` into storage as a new file of `owner`. Limits (max file size, quota) are
+/// enforced while the bytes arrive → 413 with nothing left behind.
+#[tracing::instrument(skip_all, fields(owner = %owner.id))]
+pub async fn store_file<S, E>(
+    state: &AppState,
+    owner: &users::Model,
+    upload: Upload,
+    body: S,
+) -> Result<FileDto, AppError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: Display,
+{
+    let folder = folder_of(&state.db, owner, upload.folder_id.as_deref()).await?;
+    let dirs = parse_dirs(upload.relative_dir.as_deref())?;
+    let name = FileName::sanitize(&upload.name);
+    let limits = Limits::for_owner(state, owner).await?;
+
+    let key = BlobKey::new_file();
+    let writer = state.storage.writer(&key).await?;
+    let received = receive(writer, body, &limits).await?;
+
+    let stored = async {
+        let txn = state.db.begin().await?;
+        // Serializes this owner's commits (a row lock on PostgreSQL, the write lock on SQLite)
+        // so concurrent uploads cannot together overrun the quota.
+        users::Entity::update_many()
+            .col_expr(users::Column::QuotaBytes, Expr::col(users::Column::QuotaBytes))
+            .filter(users::Column::Id.eq(owner.id))
+            .exec(&txn)
+            .await?;
+        if let Some(quota) = limits.quota {
+            let used = used_bytes(&txn, owner.id).await?;
+            if used + received.size > quota {
+                return Err(quota_error(quota));
+            }
+        }
+        let folder = ensure_path(&txn, owner, folder, &dirs).await?;
+        let name = free_name(&txn, folder.id, &name).await?;
+        let now = Utc::now();
+        let file = files::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            owner_id: Set(owner.id),
+            folder_id: Set(folder.id),
+            name: Set(name.as_str().to_owned()),
+            size: Set(i64::try_from(received.size).map_err(|_| AppError::Internal)?),
+            content_type: Set(sniff(&received.head, &name)),
+            sha256: Set(received.sha256.clone()),
+            blob_key: Set(key.as_string()),
+            description: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(file)
+    }
+    .await;
+    match stored {
+        Ok(file) => Ok(file_dto(&file)),
+        Err(err) => {
+            if let Err(delete) = state.storage.delete(&key).await {
+                tracing::warn!(error = %delete, "could not remove the bytes of a failed upload");
+            }
+            Err(err)
+        }
+    }
+}
+
+/// The limits one upload must stay within.
+struct Limits {
+    /// Remaining bytes the upload may take, whichever limit is lower.
+    max: Option<u64>,
+    max_file: Option<u64>,
+    quota: Option<u64>,
+}
+
+impl Limits {
+    async fn for_owner(state: &AppState, owner: &users::Model) -> Result<Self, AppError> {
+        let max_file = state.config.max_file_size.limit();
+        let quota = quota_of(state, owner);
+        let left = match quota {
+            Some(quota) => Some(quota.saturating_sub(used_bytes(&state.db, owner.id).await?)),
+            None => None,
+        };
+        let max = match (max_file, left) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Ok(Self { max, max_file, quota })
+    }
+
+    /// The error for a body that grew past `max`.
+    fn exceeded(&self, size: u64) -> AppError {
+        match self.max_file {
+            Some(max_file) if size > max_file => AppError::TooLarge(format!(
+                "This file is larger than the {} limit for one file.",
+                human_size(max_file)
+            )),
+            _ => quota_error(self.quota.unwrap_or(0)),
+        }
+    }
+}
+
+fn quota_error(quota: u64) -> AppError {
+    AppError::QuotaExceeded(format!(
+        "This upload would take you past your {} storage quota.",
+        human_size(quota)
+    ))
+}
+
+/// What arrived: size, hash and the first bytes.
+struct Received {
+    size: u64,
+    sha256: String,
+    head: Vec<u8>,
+}
+
+async fn receive<S, E>(mut writer: BlobWriter, mut body: S, limits: &Limits) -> Result<Received, AppError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: Display,
+{
+    let mut hasher = Sha256::new();
+    let mut head = Vec::new();
+    let mut buffer = BytesMut::with_capacity(WRITE_CHUNK);
+    let mut size = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(err) => {
+                writer.abort().await;
+                tracing::info!(error = %err, "upload interrupted");
+                return Err(AppError::BadRequest(
+                    "The upload was interrupted before the whole file arrived. Try again.".into(),
+                ));
+            }
+        };
+        size += chunk.len() as u64;
+        if limits.max.is_some_and(|max| size > max) {
+            writer.abort().await;
+            return Err(limits.exceeded(size));
+        }
+        hasher.update(&chunk);
+        if head.len() < SNIFF_BYTES {
+            let take = (SNIFF_BYTES - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+        buffer.extend_from_slice(&chunk);
+        if buffer.len() >= WRITE_CHUNK
+            && let Err(err) = writer.write(buffer.split().freeze()).await
+        {
+            writer.abort().await;
+            return Err(err.into());
+        }
+    }
+    if !buffer.is_empty()
+        && let Err(err) = writer.write(buffer.freeze()).await
+    {
+        writer.abort().await;
+        return Err(err.into());
+    }
+    writer.finish().await?;
+    Ok(Received { size, sha256: format!("{:x}", hasher.finalize()), head })
+}
+
+/// `a/b/c` → folder names; `..` or an invalid segment is refused before anything is stored.
+fn parse_dirs(relative: Option<&str>) -> Result<Vec<FileName>, AppError> {
+    relative
+        .unwrap_or_default()
+        .split(['/', '\\'])
+        .filter(|segment| !segment.is_empty() && *segment != ".")
+        .map(|segment| {
+            FileName::parse(segment).map_err(|_| {
+                AppError::invalid("path", format!("“{segment}” cannot be a folder name."))
+            })
+        })
+        .collect()
+}
+
+/// `name`, or `name (1)`, `name (2)`, … whichever is free in the folder.
+async fn free_name(
+    db: &impl ConnectionTrait,
+    folder: Uuid,
+    name: &FileName,
+) -> Result<FileName, AppError> {
+    for n in 0..10_000 {
+        let candidate = if n == 0 { name.clone() } else { name.numbered(n) };
+        let taken = files::Entity::find()
+            .filter(files::Column::FolderId.eq(folder))
+            .filter(files::Column::Name.eq(candidate.as_str()))
+            .count(db)
+            .await?;
+        if taken == 0 {
+            return Ok(candidate);
+        }
+    }
+    Err(AppError::Conflict(format!("Too many files named “{name}” in this folder.")))
+}
+
+/// The content type from the bytes (magic numbers), else text-or-binary and the extension.
+fn sniff(head: &[u8], name: &FileName) -> String {
+    if let Some(kind) = infer::get(head) {
+        return kind.mime_type().to_owned();
+    }
+    let text = !head.is_empty()
+        && !head.contains(&0)
+        && match std::str::from_utf8(head) {
+            Ok(_) => true,
+            Err(err) => err.error_len().is_none(), // only cut off mid-character at the end
+        };
+    if !text {
+        return "application/octet-stream".into();
+    }
+    let extension = name.as_str().rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match extension.as_deref() {
+        Some("html" | "htm") => "text/html",
+        Some("svg") => "image/svg+xml",
+        Some("xml") => "text/xml",
+        Some("js" | "mjs") => "text/javascript",
+        Some("css") => "text/css",
+        Some("json") => "application/json",
+        Some("csv") => "text/csv",
+        Some("md" | "markdown") => "text/markdown",
+        _ => "text/plain",
+    }
+    .into()
+}
+
+/// Renames, moves and/or describes a file. A taken name in the target folder is a 409.
+#[tracing::instrument(skip_all, fields(owner = %owner.id))]
+pub async fn update_file(
+    state: &AppState,
+    owner: &users::Model,
+    id: &str,
+    name: Option<FileName>,
+    folder_id: Option<&str>,
+    description: Option<String>,
+) -> Result<FileDto, AppError> {
+    let file = get_file(&state.db, owner, id).await?;
+    let folder = match folder_id {
+        Some(target) => folder_of(&state.db, owner, Some(target)).await?.id,
+        None => file.folder_id,
+    };
+    let name = name.map_or_else(|| file.name.clone(), |n| n.as_str().to_owned());
+    let clash = files::Entity::find()
+        .filter(files::Column::FolderId.eq(folder))
+        .filter(files::Column::Name.eq(&name))
+        .filter(files::Column::Id.ne(file.id))
+        .count(&state.db)
+        .await?;
+    let taken =
+        || AppError::Conflict(format!("There is already a file named “{name}” there. Choose another name."));
+    if clash > 0 {
+        return Err(taken());
+    }
+    let description = match description {
+        Some(text) if text.chars().count() > 2000 => {
+            return Err(AppError::invalid("description", "Keep the description under 2,000 characters."));
+        }
+        Some(text) => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
+        None => file.description.clone(),
+    };
+    let mut active = file.into_active_model();
+    active.name = Set(name.clone());
+    active.folder_id = Set(folder);
+    active.description = Set(description);
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(&state.db).await.map_err(|_| taken())?;
+    Ok(file_dto(&updated))
+}

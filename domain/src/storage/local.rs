@@ -1,0 +1,143 @@
+//! Local disk: objects under `<data_dir>/blobs/…`, written to `<data_dir>/tmp` first, fsynced
+//! and renamed into place atomically, so a reader never sees a partial object.
+
+use std::io::SeekFrom;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio::fs::{self, File};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio_util::io::ReaderStream;
+
+use super::{BlobKey, BlobStream, ByteRange, StorageError};
+
+/// Read chunk size: big enough that per-chunk overhead vanishes next to the copy.
+const READ_CHUNK: usize = 256 * 1024;
+
+/// Objects in a directory tree.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+    tmp: PathBuf,
+}
+
+/// A temp file becoming an object.
+#[derive(Debug)]
+pub struct LocalWriter {
+    file: Option<File>,
+    tmp_path: PathBuf,
+    final_path: PathBuf,
+}
+
+impl LocalStore {
+    /// Uses (and creates) `<data_dir>/blobs` and `<data_dir>/tmp`.
+    pub async fn new(data_dir: PathBuf) -> Result<Self, StorageError> {
+        let store = Self { root: data_dir.clone(), tmp: data_dir.join("tmp") };
+        fs::create_dir_all(&store.tmp).await?;
+        Ok(store)
+    }
+
+    /// `<data_dir>/blobs/ab/<uuid>`: two-character fan-out keeps directories small.
+    fn path(&self, key: &BlobKey) -> PathBuf {
+        let id = key.id.simple().to_string();
+        self.root.join(key.kind).join(&id[..2]).join(key.id.hyphenated().to_string())
+    }
+
+    pub(super) async fn writer(&self, key: &BlobKey) -> Result<LocalWriter, StorageError> {
+        let tmp_path = self.tmp.join(format!("{}.part", uuid::Uuid::new_v4()));
+        let file = File::create(&tmp_path).await?;
+        Ok(LocalWriter { file: Some(file), tmp_path, final_path: self.path(key) })
+    }
+
+    pub(super) async fn read(
+        &self,
+        key: &BlobKey,
+        range: Option<ByteRange>,
+    ) -> Result<BlobStream, StorageError> {
+        let mut file = match File::open(self.path(key)).await {
+            Ok(file) => file,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StorageError::NotFound);
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let stream = match range {
+            Some(range) => {
+                file.seek(SeekFrom::Start(range.start)).await?;
+                ReaderStream::with_capacity(file.take(range.len()), READ_CHUNK).boxed()
+            }
+            None => ReaderStream::with_capacity(file, READ_CHUNK).boxed(),
+        };
+        Ok(stream)
+    }
+
+    pub(super) async fn delete(&self, key: &BlobKey) -> Result<(), StorageError> {
+        match fs::remove_file(self.path(key)).await {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err.into()),
+            _ => Ok(()),
+        }
+    }
+
+    pub(super) async fn remove_stale_writes(&self, age: Duration) -> Result<usize, StorageError> {
+        let mut removed = 0;
+        let mut entries = fs::read_dir(&self.tmp).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let modified = entry.metadata().await?.modified()?;
+            let stale = SystemTime::now().duration_since(modified).is_ok_and(|elapsed| elapsed > age);
+            if stale && fs::remove_file(entry.path()).await.is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    pub(super) async fn check(&self) -> Result<(), StorageError> {
+        let probe = self.tmp.join(format!("probe-{}", uuid::Uuid::new_v4()));
+        fs::write(&probe, b"ok").await?;
+        fs::remove_file(&probe).await?;
+        Ok(())
+    }
+}
+
+impl LocalWriter {
+    pub(super) async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
+        let file = self.file.as_mut().ok_or_else(closed)?;
+        file.write_all(&chunk).await?;
+        Ok(())
+    }
+
+    /// fsync the file, rename it into place, fsync the directory: durable before visible.
+    pub(super) async fn finish(mut self) -> Result<(), StorageError> {
+        let mut file = self.file.take().ok_or_else(closed)?;
+        file.flush().await?;
+        file.sync_all().await?;
+        drop(file);
+        let dir = self.final_path.parent().map(Path::to_path_buf).unwrap_or_default();
+        fs::create_dir_all(&dir).await?;
+        fs::rename(&self.tmp_path, &self.final_path).await?;
+        tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+            .await
+            .map_err(|err| StorageError::Io(std::io::Error::other(err)))??;
+        Ok(())
+    }
+
+    pub(super) async fn abort(mut self) {
+        self.file = None;
+        let _ = fs::remove_file(&self.tmp_path).await;
+    }
+}
+
+impl Drop for LocalWriter {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            // Dropped mid-write (the client went away): the temp file goes too.
+            let _ = std::fs::remove_file(&self.tmp_path);
+        }
+    }
+}
+
+fn closed() -> StorageError {
+    StorageError::Io(std::io::Error::other("writer already finished"))
+}

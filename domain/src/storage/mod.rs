@@ -1,0 +1,224 @@
+//! Object storage for file bytes: [`BlobStore`] over local disk (the embedded default) or any
+//! S3 API. Keys are generated here from random UUIDs, never from user input.
+
+mod local;
+mod s3;
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::Stream;
+
+use crate::config::{Config, StorageKind};
+use crate::state::Check;
+
+pub use local::{LocalStore, LocalWriter};
+pub use s3::{S3Store, S3Writer};
+
+/// A stream of bytes read from storage.
+pub type BlobStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// Why storage failed. Never shown to clients (mapped to `AppError::Internal`).
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// Local disk.
+    #[error("storage I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// The S3 API answered with an error or could not be reached.
+    #[error("S3: {0}")]
+    S3(String),
+    /// No object under that key.
+    #[error("no such object")]
+    NotFound,
+    /// The configuration cannot work.
+    #[error("storage configuration: {0}")]
+    Config(String),
+}
+
+impl From<StorageError> for crate::AppError {
+    fn from(err: StorageError) -> Self {
+        Self::internal("storage error", &err)
+    }
+}
+
+/// Where an object lives. Only made from a fresh UUID or read back from our own database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobKey {
+    kind: &'static str,
+    id: uuid::Uuid,
+}
+
+impl BlobKey {
+    /// A new key for a file's bytes.
+    pub fn new_file() -> Self {
+        Self { kind: "blobs", id: uuid::Uuid::new_v4() }
+    }
+
+    /// A new key for an avatar image.
+    pub fn new_avatar() -> Self {
+        Self { kind: "avatars", id: uuid::Uuid::new_v4() }
+    }
+
+    /// Reads a key stored by [`BlobKey::as_string`]; anything else is refused.
+    pub fn from_stored(stored: &str) -> Result<Self, StorageError> {
+        let (kind, id) = stored.split_once('/').ok_or(StorageError::NotFound)?;
+        let kind = match kind {
+            "blobs" => "blobs",
+            "avatars" => "avatars",
+            _ => return Err(StorageError::NotFound),
+        };
+        let id = uuid::Uuid::parse_str(id).map_err(|_| StorageError::NotFound)?;
+        Ok(Self { kind, id })
+    }
+
+    /// `blobs/<uuid>`: the S3 object key and the form stored in the database.
+    pub fn as_string(&self) -> String {
+        format!("{}/{}", self.kind, self.id.hyphenated())
+    }
+}
+
+/// A byte range to read: `start..=end`, both inclusive, already checked against the size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    /// First byte.
+    pub start: u64,
+    /// Last byte (inclusive).
+    pub end: u64,
+}
+
+impl ByteRange {
+    /// Number of bytes in the range.
+    pub fn len(self) -> u64 {
+        self.end - self.start + 1
+    }
+}
+
+/// Response headers an S3 presigned GET should carry.
+#[derive(Debug, Clone)]
+pub struct PresignedGet {
+    /// `Content-Disposition` to answer with.
+    pub content_disposition: String,
+    /// `Content-Type` to answer with.
+    pub content_type: String,
+    /// How long the URL works.
+    pub expires_in: Duration,
+}
+
+/// The configured object store.
+#[derive(Debug, Clone)]
+pub enum BlobStore {
+    /// Files under a directory.
+    Local(LocalStore),
+    /// An S3 bucket.
+    S3(S3Store),
+}
+
+/// An object being written; invisible until [`BlobWriter::finish`]. Dropping it unfinished
+/// removes what was written (a temp file, an S3 multipart upload).
+pub enum BlobWriter {
+    /// Into a temp file.
+    Local(LocalWriter),
+    /// Into an S3 object (multipart when large).
+    S3(S3Writer),
+}
+
+impl BlobStore {
+    /// The store the configuration names.
+    pub async fn from_config(config: &Config) -> Result<Self, StorageError> {
+        match config.storage {
+            StorageKind::Local => Ok(Self::Local(LocalStore::new(config.data_dir.clone()).await?)),
+            StorageKind::S3 => Ok(Self::S3(S3Store::new(config).await?)),
+        }
+    }
+
+    /// Starts writing a new object under `key`.
+    pub async fn writer(&self, key: &BlobKey) -> Result<BlobWriter, StorageError> {
+        match self {
+            Self::Local(store) => Ok(BlobWriter::Local(store.writer(key).await?)),
+            Self::S3(store) => Ok(BlobWriter::S3(store.writer(key))),
+        }
+    }
+
+    /// Streams the object (or one range of it).
+    pub async fn read(
+        &self,
+        key: &BlobKey,
+        range: Option<ByteRange>,
+    ) -> Result<BlobStream, StorageError> {
+        match self {
+            Self::Local(store) => store.read(key, range).await,
+            Self::S3(store) => store.read(key, range).await,
+        }
+    }
+
+    /// Deletes the object; deleting a missing object succeeds.
+    pub async fn delete(&self, key: &BlobKey) -> Result<(), StorageError> {
+        match self {
+            Self::Local(store) => store.delete(key).await,
+            Self::S3(store) => store.delete(key).await,
+        }
+    }
+
+    /// A presigned GET URL when this is S3; `None` on local disk.
+    pub async fn presign_get(
+        &self,
+        key: &BlobKey,
+        params: &PresignedGet,
+    ) -> Result<Option<String>, StorageError> {
+        match self {
+            Self::Local(_) => Ok(None),
+            Self::S3(store) => store.presign_get(key, params).await.map(Some),
+        }
+    }
+
+    /// Removes leftovers of writes that never finished (crashed processes): temp files and
+    /// S3 multipart uploads older than `age`. Returns how many were removed.
+    pub async fn remove_stale_writes(&self, age: Duration) -> Result<usize, StorageError> {
+        match self {
+            Self::Local(store) => store.remove_stale_writes(age).await,
+            Self::S3(store) => store.abort_stale_uploads(age).await,
+        }
+    }
+
+    /// For `/readyz`: can we reach and write the store?
+    pub async fn check(&self) -> Check {
+        let result = match self {
+            Self::Local(store) => store.check().await,
+            Self::S3(store) => store.check().await,
+        };
+        match result {
+            Ok(()) => Check { status: "ok", error: None },
+            Err(err) => {
+                tracing::warn!(error = %err, "storage not ready");
+                Check { status: "error", error: Some("storage unreachable".into()) }
+            }
+        }
+    }
+}
+
+impl BlobWriter {
+    /// Appends bytes.
+    pub async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
+        match self {
+            Self::Local(writer) => writer.write(chunk).await,
+            Self::S3(writer) => writer.write(chunk).await,
+        }
+    }
+
+    /// Makes the object durable and visible under its key.
+    pub async fn finish(self) -> Result<(), StorageError> {
+        match self {
+            Self::Local(writer) => writer.finish().await,
+            Self::S3(writer) => writer.finish().await,
+        }
+    }
+
+    /// Discards everything written.
+    pub async fn abort(self) {
+        match self {
+            Self::Local(writer) => writer.abort().await,
+            Self::S3(writer) => writer.abort().await,
+        }
+    }
+}

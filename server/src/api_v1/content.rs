@@ -1,0 +1,160 @@
+//! `GET`/`HEAD /api/v1/files/{id}/content`: the bytes, with a single Range (206/416), strong
+//! ETag and Last-Modified validators (304), and the user-content safety headers on every answer.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use domain::files::{self, Download, ServeAs};
+use domain::state::AppState;
+use domain::storage::ByteRange;
+use serde::Deserialize;
+
+use super::{ApiResult, Caller};
+
+/// `?download=1` asks for an attachment even for previewable types.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ContentQuery {
+    download: Option<String>,
+}
+
+/// The download route.
+pub async fn download(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+    Path(id): Path<String>,
+    Query(query): Query<ContentQuery>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let serve_as = match query.download.as_deref() {
+        Some("" | "0" | "false") | None => ServeAs::View,
+        Some(_) => ServeAs::Download,
+    };
+    let download = files::open_content(&state, &identity.user, &id, serve_as).await?;
+    serve(&state, &download, &method, &headers).await
+}
+
+/// Answers a download: redirect to a presigned URL, 304, 416, 206 or 200.
+pub async fn serve(
+    state: &AppState,
+    download: &Download,
+    method: &Method,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    if let Some(url) = download.presigned_url(state).await? {
+        let mut response = StatusCode::FOUND.into_response();
+        insert(&mut response, header::LOCATION, &url);
+        insert(&mut response, header::CACHE_CONTROL, "no-store");
+        return Ok(response);
+    }
+    if not_modified(download, headers) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        validators(&mut response, download);
+        return Ok(response);
+    }
+    let range = match requested_range(download, headers) {
+        Ok(range) => range,
+        Err(()) => {
+            let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            insert(&mut response, header::CONTENT_RANGE, &format!("bytes */{}", download.size));
+            safety(&mut response);
+            return Ok(response);
+        }
+    };
+    let length = range.map_or(download.size, ByteRange::len);
+    let body = if method == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from_stream(download.stream(state, range).await?)
+    };
+    let mut response = body.into_response();
+    if let Some(range) = range {
+        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+        let value = format!("bytes {}-{}/{}", range.start, range.end, download.size);
+        insert(&mut response, header::CONTENT_RANGE, &value);
+    }
+    insert(&mut response, header::CONTENT_LENGTH, &length.to_string());
+    insert(&mut response, header::CONTENT_TYPE, &download.content_type);
+    insert(&mut response, header::CONTENT_DISPOSITION, &download.content_disposition);
+    insert(&mut response, header::ACCEPT_RANGES, "bytes");
+    validators(&mut response, download);
+    safety(&mut response);
+    Ok(response)
+}
+
+/// `If-None-Match` wins over `If-Modified-Since` (RFC 9110 §13.2.2).
+fn not_modified(download: &Download, headers: &HeaderMap) -> bool {
+    if let Some(tags) = header_str(headers, header::IF_NONE_MATCH) {
+        return tags.split(',').map(str::trim).any(|tag| {
+            tag == "*" || tag.trim_start_matches("W/") == download.etag
+        });
+    }
+    header_str(headers, header::IF_MODIFIED_SINCE)
+        .and_then(|since| DateTime::parse_from_rfc2822(since).ok())
+        .is_some_and(|since| download.last_modified.timestamp() <= since.timestamp())
+}
+
+/// The one range asked for, if it should be honoured; `Err` when it cannot be satisfied.
+/// Several ranges, malformed ones and a stale `If-Range` get the whole file (RFC 9110 allows it).
+fn requested_range(download: &Download, headers: &HeaderMap) -> Result<Option<ByteRange>, ()> {
+    let Some(spec) = header_str(headers, header::RANGE).and_then(|r| r.strip_prefix("bytes=")) else {
+        return Ok(None);
+    };
+    if let Some(if_range) = header_str(headers, header::IF_RANGE)
+        && if_range != download.etag
+        && if_range != http_date(download.last_modified)
+    {
+        return Ok(None);
+    }
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else { return Ok(None) };
+    let size = download.size;
+    let (start, end) = match (first.parse::<u64>(), last.parse::<u64>()) {
+        (Ok(start), Ok(end)) if start <= end => (start, end.min(size.saturating_sub(1))),
+        (Ok(start), Err(_)) if last.is_empty() => (start, size.saturating_sub(1)),
+        (Err(_), Ok(suffix)) if first.is_empty() && suffix > 0 => {
+            (size.saturating_sub(suffix), size.saturating_sub(1))
+        }
+        (Err(_), Ok(0)) if first.is_empty() => return Err(()),
+        _ => return Ok(None),
+    };
+    if start >= size {
+        return Err(());
+    }
+    Ok(Some(ByteRange { start, end }))
+}
+
+fn validators(response: &mut Response, download: &Download) {
+    insert(response, header::ETAG, &download.etag);
+    insert(response, header::LAST_MODIFIED, &http_date(download.last_modified));
+    // The owner's private bytes: browsers may keep them but must revalidate; no shared caches.
+    insert(response, header::CACHE_CONTROL, "private, no-cache");
+}
+
+/// User content never runs in our origin: no sniffing, no scripts, no plugins, no forms.
+fn safety(response: &mut Response) {
+    insert(response, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    insert(response, header::CONTENT_SECURITY_POLICY, "sandbox");
+    // Only our own pages may frame a preview (PDF, text).
+    insert(response, header::X_FRAME_OPTIONS, "SAMEORIGIN");
+}
+
+fn insert(response: &mut Response, name: header::HeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        response.headers_mut().insert(name, value);
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// IMF-fixdate, as HTTP wants it.
+fn http_date(time: DateTime<Utc>) -> String {
+    time.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}

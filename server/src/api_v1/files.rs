@@ -1,0 +1,142 @@
+//! `/api/v1/files`: upload (raw `PUT` for scripts, multipart `POST` for forms), metadata,
+//! rename/move/describe, delete.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::AppError;
+use domain::files::{self, FileDto, FileName, Upload};
+use domain::state::AppState;
+use serde::Deserialize;
+
+use super::{ApiError, ApiResult, Caller, json_body, wants_html};
+
+/// `?folder_id=&name=&path=` (`path`: sub-folders below `folder_id` to create, `a/b`).
+#[derive(Debug, Deserialize)]
+pub struct RawUpload {
+    folder_id: Option<String>,
+    name: Option<String>,
+    path: Option<String>,
+}
+
+/// `PUT /api/v1/files?folder_id=…&name=…` with the bytes as the body → 201 with the file.
+pub async fn upload_raw(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+    Query(query): Query<RawUpload>,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<FileDto>)> {
+    let name = query.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| {
+        AppError::BadRequest("Name the file: PUT /api/v1/files?name=report.pdf".into())
+    })?;
+    let upload = Upload { folder_id: query.folder_id, relative_dir: query.path, name };
+    let file =
+        files::store_file(&state, &identity.user, upload, body.into_data_stream()).await?;
+    Ok((StatusCode::CREATED, Json(file)))
+}
+
+/// `POST /api/v1/files` (multipart/form-data): a `folder_id` field first, then file fields.
+/// A file name with slashes (a folder picked in a browser) keeps its sub-folders. JSON callers
+/// get 201 `{"files": […]}`; a plain HTML form is sent back to the folder (with `?error=`).
+pub async fn upload_multipart(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    let mut folder_id: Option<String> = None;
+    let mut stored = Vec::new();
+    let result = async {
+        while let Some(field) = multipart.next_field().await.map_err(bad_multipart)? {
+            if let Some(file_name) = field.file_name().map(str::to_owned) {
+                let (dir, name) = match file_name.rsplit_once(['/', '\\']) {
+                    Some((dir, name)) => (Some(dir.to_owned()), name.to_owned()),
+                    None => (None, file_name),
+                };
+                if name.is_empty() {
+                    continue; // an empty file input still sends a nameless part
+                }
+                let upload = Upload { folder_id: folder_id.clone(), relative_dir: dir, name };
+                stored.push(files::store_file(&state, &identity.user, upload, field).await?);
+            } else if field.name() == Some("folder_id") {
+                folder_id = Some(field.text().await.map_err(bad_multipart)?);
+            }
+        }
+        if stored.is_empty() {
+            return Err(AppError::BadRequest("Choose at least one file to upload.".into()));
+        }
+        Ok(())
+    }
+    .await;
+    if wants_html(&headers) {
+        let folder = folder_id.filter(|id| !id.is_empty()).map(|id| format!("/{id}"));
+        let mut target = format!("/files{}", folder.unwrap_or_default());
+        if let Err(err) = &result {
+            target.push_str("?error=");
+            target.extend(percent_encoding::utf8_percent_encode(
+                &err.to_string(),
+                percent_encoding::NON_ALPHANUMERIC,
+            ));
+        }
+        return Redirect::to(&target).into_response();
+    }
+    match result {
+        Ok(()) => (StatusCode::CREATED, Json(serde_json::json!({ "files": stored }))).into_response(),
+        Err(err) => ApiError(err).into_response(),
+    }
+}
+
+fn bad_multipart(err: axum::extract::multipart::MultipartError) -> AppError {
+    AppError::BadRequest(format!("The upload could not be read: {}", err.body_text()))
+}
+
+/// `GET /api/v1/files/{id}`.
+pub async fn show(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<FileDto>> {
+    Ok(Json(files::file_detail(&state, &identity.user, &id).await?.file))
+}
+
+/// `{name?, folder_id?, description?}`.
+#[derive(Debug, Deserialize)]
+pub struct FileChange {
+    name: Option<String>,
+    folder_id: Option<String>,
+    description: Option<String>,
+}
+
+/// `PATCH /api/v1/files/{id}`.
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+    Path(id): Path<String>,
+    body: Result<Json<FileChange>, JsonRejection>,
+) -> ApiResult<Json<FileDto>> {
+    let body = json_body(body)?;
+    let name = body.name.as_deref().map(FileName::parse).transpose()?;
+    let file = files::update_file(
+        &state,
+        &identity.user,
+        &id,
+        name,
+        body.folder_id.as_deref(),
+        body.description,
+    )
+    .await?;
+    Ok(Json(file))
+}
+
+/// `DELETE /api/v1/files/{id}` → 204.
+pub async fn delete(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    files::delete_files(&state, &identity.user, &[id]).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,90 @@
+//! REST API v1 (`/api/v1`): JSON, bearer token or session cookie, errors as
+//! `{"error": {"code", "message"}}`. Handlers are thin: authorize, call a service, map errors.
+
+mod content;
+mod files;
+mod folders;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::AppError;
+use domain::auth::Identity;
+
+use crate::auth::error_response;
+use crate::startup::ServerState;
+
+/// The `/api/v1` routes (nested by the caller).
+pub fn router() -> Router<ServerState> {
+    Router::new()
+        .route("/me", get(me))
+        .route(
+            "/files",
+            post(files::upload_multipart)
+                .put(files::upload_raw)
+                // Uploads enforce their own limits while streaming.
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route("/files/{id}", get(files::show).patch(files::update).delete(files::delete))
+        .route("/files/{id}/content", get(content::download))
+        .route("/folders", post(folders::create))
+        .route("/folders/root", get(folders::show_root))
+        .route("/folders/{id}", get(folders::show).patch(folders::update).delete(folders::delete))
+        .fallback(|| async { error_response(&AppError::NotFound("No such API endpoint.".into())) })
+}
+
+/// `GET /api/v1/me`: the caller's account.
+async fn me(Caller(identity): Caller) -> Response {
+    Json(identity.dto()).into_response()
+}
+
+/// The authenticated caller; 401 in the JSON error shape otherwise.
+pub struct Caller(pub Identity);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Identity>().cloned().map(Caller).ok_or_else(|| {
+            ApiError(AppError::Unauthorized(
+                "Sign in, or send an API token as `Authorization: Bearer <token>`.".into(),
+            ))
+        })
+    }
+}
+
+/// An `AppError` answered in the REST shape.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> Self {
+        Self(err)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error_response(&self.0)
+    }
+}
+
+/// The handlers' result type.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON body, or a 400 that says what is wrong with it.
+fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    body.map(|Json(value)| value)
+        .map_err(|rejection| ApiError(AppError::BadRequest(rejection.body_text())))
+}
+
+/// Whether the caller is a browser form post (answered with a redirect, not JSON).
+fn wants_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
