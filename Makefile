@@ -8,7 +8,7 @@ BIN := $(CARGO_TARGET_DIR)/release/pannier
 SERVER_PKGS := -p domain -p app -p migration -p server --features domain/server,app/ssr
 WASM_PKGS := -p frontend -p app -p domain --target wasm32-unknown-unknown --features app/hydrate
 
-.PHONY: help run dev build test lint unit integration-postgres wasm-check e2e fmt
+.PHONY: help run dev build test lint unit integration-services wasm-check e2e fmt
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -25,13 +25,13 @@ dev: ## Live-reloading development server (cargo leptos watch).
 build: ## Release build: server binary + hashed, precompressed site in target/site.
 	cargo leptos build --release --precompress
 
-test: ## Everything CI runs: lint, build, WASM check, unit + integration (SQLite, PostgreSQL), Playwright.
+test: ## Everything CI runs: lint, build, WASM check, unit + integration (SQLite + disk, PostgreSQL + S3), Playwright.
 	scripts/bootstrap.sh test
 	$(MAKE) lint
 	$(MAKE) build
 	$(MAKE) wasm-check
 	$(MAKE) unit
-	$(MAKE) integration-postgres
+	$(MAKE) integration-services
 	$(MAKE) e2e
 
 lint: ## rustfmt check; clippy on the server side and the WASM side separately.
@@ -42,8 +42,9 @@ lint: ## rustfmt check; clippy on the server side and the WASM side separately.
 unit: ## Unit, service and integration tests on SQLite + local disk.
 	timeout 1200 cargo test $(SERVER_PKGS)
 
-integration-postgres: ## The integration suite again on a throwaway PostgreSQL cluster.
-	timeout 1200 scripts/with-postgres.sh cargo test -p server --test api
+integration-services: ## Storage and integration suites again on throwaway PostgreSQL + S3 (s3s-fs).
+	timeout 1200 scripts/with-services.sh bash -c \
+	  'cargo test -p domain --features server --test storage && cargo test -p server --test api'
 
 wasm-check: ## No server-only crate in the WASM bundle; print its size.
 	scripts/check-wasm-bundle.sh

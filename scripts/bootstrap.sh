@@ -67,7 +67,12 @@ if [ ! -x node_modules/.bin/tailwindcss ] || [ ! -x node_modules/.bin/wasm-opt ]
 fi
 
 if [ "$MODE" = "test" ]; then
-  apt_install chromium postgresql
+  apt_install chromium postgresql curl
+  # The S3 server the tests run against (0.15+ need a newer rustc).
+  if ! have s3s-fs; then
+    log "installing s3s-fs 0.14.1 (one-time, ~4 min)"
+    env -u CARGO_TARGET_DIR cargo install --locked s3s-fs@0.14.1 --features binary
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] \
     || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     log "npm ci in end2end (Playwright, no browser download)"

@@ -15,6 +15,8 @@ use leptos_router::{SsrMode, path};
 use crate::components::layout::Layout;
 use crate::pages::account::AccountPage;
 use crate::pages::admin::AdminPage;
+use crate::pages::file::FilePage;
+use crate::pages::files::FilesPage;
 use crate::pages::sign_in::{SignInPage, SignUpPage};
 use crate::pages::{home::HomePage, not_found::NotFound};
 
@@ -39,6 +41,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("sign-up") view=SignUpPage ssr=SsrMode::InOrder/>
                     <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("files") view=FilesPage ssr=SsrMode::Async/>
+                    <Route path=path!("files/:id") view=FilesPage ssr=SsrMode::Async/>
+                    <Route path=path!("file/:id") view=FilePage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

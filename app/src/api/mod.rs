@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod files;
 
 use domain::AppError;
 use domain::site::SiteInfo;

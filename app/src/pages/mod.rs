@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod admin;
+pub mod file;
+pub mod files;
 pub mod home;
 pub mod not_found;
 pub mod sign_in;

@@ -27,7 +27,9 @@ pub struct TestApp {
     pub stop: Option<oneshot::Sender<()>>,
     /// Resolves when the server has stopped.
     pub stopped: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _data_dir: TempDir,
+    /// The configuration the app runs with.
+    pub config: Config,
+    data_dir: TempDir,
 }
 
 /// A client that keeps cookies (a browser), not following redirects.
@@ -102,6 +104,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
         site_root: built_site_root(),
         ..Config::default()
     };
+    use_test_s3(&mut config).await;
     customize(&mut config);
     let app = Application::build(config.clone()).await.expect("application builds");
     let address = format!("http://{}", app.local_addr().expect("bound"));
@@ -119,7 +122,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
         db,
         stop: Some(stop),
         stopped: Some(stopped),
-        _data_dir: data_dir,
+        config,
+        data_dir,
     }
 }
 
@@ -163,4 +167,122 @@ pub fn find_asset(html: &str, prefix: &str, suffix: &str) -> Option<String> {
         let url = &rest[..end];
         url.ends_with(suffix).then(|| url.to_string())
     })
+}
+
+/// With `TEST_S3_ENDPOINT` set (`make test` starts s3s-fs), the app stores files in a new
+/// bucket on that server; otherwise on local disk in its data dir.
+async fn use_test_s3(config: &mut Config) {
+    let Ok(endpoint) = std::env::var("TEST_S3_ENDPOINT") else { return };
+    let bucket = format!("pannier-test-{}", uuid::Uuid::new_v4().simple());
+    config.storage = domain::config::StorageKind::S3;
+    config.s3_endpoint = Some(endpoint);
+    config.s3_bucket = Some(bucket.clone());
+    config.s3_path_style = true;
+    config.s3_access_key = Some(std::env::var("TEST_S3_ACCESS_KEY").expect("TEST_S3_ACCESS_KEY"));
+    config.s3_secret_key =
+        Some(SecretString::from(std::env::var("TEST_S3_SECRET_KEY").expect("TEST_S3_SECRET_KEY")));
+    s3_client(config).await.create_bucket().bucket(bucket).send().await.expect("create bucket");
+}
+
+/// An S3 client for the test server, as the app configures its own.
+pub async fn s3_client(config: &Config) -> aws_sdk_s3::Client {
+    use secrecy::ExposeSecret;
+    let credentials = aws_sdk_s3::config::Credentials::new(
+        config.s3_access_key.clone().expect("access key"),
+        config.s3_secret_key.as_ref().expect("secret key").expose_secret(),
+        None,
+        None,
+        "test",
+    );
+    let s3 = aws_sdk_s3::config::Builder::new()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new(config.s3_region.clone()))
+        .endpoint_url(config.s3_endpoint.clone().expect("endpoint"))
+        .credentials_provider(credentials)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(s3)
+}
+
+impl TestApp {
+    /// An account with a write token: `(user, "pnr_…")`.
+    pub async fn user_with_token(&self, email: &str) -> (domain::entities::users::Model, String) {
+        let user = domain::users::create(
+            &self.db,
+            &domain::account::EmailAddress::parse(email).unwrap(),
+            &domain::account::DisplayName::parse("Test Person").unwrap(),
+            SecretString::from("correct horse battery staple"),
+            domain::account::Role::User,
+        )
+        .await
+        .unwrap();
+        let token = domain::tokens::create(
+            &self.db,
+            &user,
+            "tests",
+            domain::account::TokenScope::Write,
+            None,
+            &domain::auth::ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+        (user, token.secret)
+    }
+
+    /// `method` `path` on the API with a bearer token.
+    pub fn api(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}/api/v1{path}", self.address))
+            .bearer_auth(token)
+    }
+
+    /// Uploads `bytes` as `name` into `folder` (root when `None`) with a raw PUT.
+    pub async fn put_file(
+        &self,
+        token: &str,
+        folder: Option<&str>,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
+        let mut query = vec![("name", name)];
+        if let Some(folder) = folder {
+            query.push(("folder_id", folder));
+        }
+        self.api(reqwest::Method::PUT, "/files", token).query(&query).body(bytes).send().await.unwrap()
+    }
+
+    /// Objects in storage, finished or partial: files under the data dir's `blobs/` and `tmp/`,
+    /// or the bucket's objects plus its unfinished multipart uploads.
+    pub async fn stored_objects(&self) -> usize {
+        if self.config.storage == domain::config::StorageKind::S3 {
+            let client = s3_client(&self.config).await;
+            let bucket = self.config.s3_bucket.clone().unwrap();
+            let objects = client.list_objects_v2().bucket(&bucket).send().await.unwrap();
+            return objects.contents().len() + unfinished_s3_uploads();
+        }
+        let mut count = 0;
+        let mut dirs = vec![self.data_dir.path().join("blobs"), self.data_dir.path().join("tmp")];
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for entry in entries.flatten() {
+                if entry.file_type().unwrap().is_dir() {
+                    dirs.push(entry.path());
+                } else {
+                    count += 1;
+                }
+            }
+        }
+        count
+    }
+}
+
+/// Unfinished multipart uploads on the test S3 server (s3s-fs cannot list them over the API;
+/// it keeps one `.upload-<id>.json` per upload in its root directory).
+pub fn unfinished_s3_uploads() -> usize {
+    let Ok(dir) = std::env::var("TEST_S3_DIR") else { return 0 };
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".upload-"))
+        .count()
 }

@@ -10,6 +10,8 @@
 mod accounts;
 mod assets;
 mod cli;
+mod files;
+mod folders;
 mod health;
 mod helpers;
 mod migrations;

@@ -1,0 +1,148 @@
+//! Server functions behind the file browser and the file page. Uploads and downloads are plain
+//! axum routes under `/api/v1/files` (streaming, with their own limits), not server fns.
+
+use domain::AppError;
+use domain::files::{FileDetail, FolderListing};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use super::edge::{fail, require_identity, state};
+
+/// One page of a folder, as the browser page shows it.
+#[server(endpoint = "list_folder")]
+pub async fn list_folder(
+    folder_id: Option<String>,
+    sort: String,
+    order: String,
+    cursor: Option<String>,
+) -> Result<FolderListing, AppError> {
+    let identity = require_identity()?;
+    let sort = domain::files::SortKey::parse(&sort);
+    domain::files::list_folder(
+        &state()?,
+        &identity.user,
+        folder_id.as_deref(),
+        sort,
+        order == "desc",
+        cursor.as_deref(),
+        100,
+    )
+    .await
+    .or_else(fail)
+}
+
+/// Everything the file page needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilePageData {
+    /// The file, its path and its preview kind.
+    pub detail: FileDetail,
+    /// The start of the text, for text files.
+    pub text: Option<String>,
+    /// Every folder as `(id, path)`, for "move to".
+    pub folders: Vec<(String, String)>,
+}
+
+/// The file page's data.
+#[server(endpoint = "file_page")]
+pub async fn file_page(id: String) -> Result<FilePageData, AppError> {
+    let identity = require_identity()?;
+    let state = state()?;
+    let detail = domain::files::file_detail(&state, &identity.user, &id).await.or_else(fail)?;
+    let text = if detail.preview == domain::files::Preview::Text {
+        Some(domain::files::read_text_preview(&state, &identity.user, &id).await.or_else(fail)?)
+    } else {
+        None
+    };
+    let folders = domain::files::all_folders(&state.db, &identity.user).await.or_else(fail)?;
+    Ok(FilePageData { detail, text, folders })
+}
+
+/// Every folder of the caller as `(id, path)`, for "move to" pickers.
+#[server(endpoint = "folder_choices")]
+pub async fn folder_choices() -> Result<Vec<(String, String)>, AppError> {
+    let identity = require_identity()?;
+    domain::files::all_folders(&state()?.db, &identity.user).await.or_else(fail)
+}
+
+/// Creates a folder in `parent_id` (empty: the root).
+#[server(endpoint = "create_folder")]
+pub async fn create_folder(parent_id: String, name: String) -> Result<(), AppError> {
+    let identity = require_identity()?;
+    let name = domain::files::FileName::parse(&name).or_else(fail)?;
+    let parent = Some(parent_id.as_str()).filter(|p| !p.is_empty());
+    domain::files::create_folder(&state()?, &identity.user, parent, &name).await.or_else(fail)?;
+    Ok(())
+}
+
+/// Renames a file or folder (`kind`: `file` | `folder`).
+#[server(endpoint = "rename_item")]
+pub async fn rename_item(kind: String, id: String, name: String) -> Result<(), AppError> {
+    let identity = require_identity()?;
+    let state = state()?;
+    let name = domain::files::FileName::parse(&name).or_else(fail)?;
+    let result = if kind == "folder" {
+        domain::files::update_folder(&state, &identity.user, &id, Some(name), None).await.map(drop)
+    } else {
+        domain::files::update_file(&state, &identity.user, &id, Some(name), None, None).await.map(drop)
+    };
+    result.or_else(fail)
+}
+
+/// Sets a file's description (empty clears it).
+#[server(endpoint = "describe_file")]
+pub async fn describe_file(id: String, description: String) -> Result<(), AppError> {
+    let identity = require_identity()?;
+    domain::files::update_file(&state()?, &identity.user, &id, None, None, Some(description))
+        .await
+        .or_else(fail)?;
+    Ok(())
+}
+
+/// Moves files and folders (comma-separated ids) into `target` (empty: the root).
+#[server(endpoint = "move_items")]
+pub async fn move_items(files: String, folders: String, target: String) -> Result<(), AppError> {
+    let identity = require_identity()?;
+    let state = state()?;
+    let target = if target.is_empty() { "root" } else { target.as_str() };
+    for id in ids(&folders) {
+        domain::files::update_folder(&state, &identity.user, id, None, Some(target))
+            .await
+            .or_else(fail)?;
+    }
+    for id in ids(&files) {
+        domain::files::update_file(&state, &identity.user, id, None, Some(target), None)
+            .await
+            .or_else(fail)?;
+    }
+    Ok(())
+}
+
+/// Deletes files and folders (comma-separated ids; folders with everything in them), then
+/// goes to `next` if given (the file page's delete goes back to the folder).
+#[server(endpoint = "delete_items")]
+pub async fn delete_items(
+    files: String,
+    folders: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let identity = require_identity()?;
+    let state = state()?;
+    for id in ids(&folders) {
+        domain::files::delete_folder(&state, &identity.user, id).await.or_else(fail)?;
+    }
+    let files: Vec<String> = ids(&files).map(str::to_owned).collect();
+    if !files.is_empty() {
+        domain::files::delete_files(&state, &identity.user, &files).await.or_else(fail)?;
+    }
+    if let Some(next) = next {
+        leptos_axum::redirect(&super::safe_next(Some(&next)));
+    }
+    Ok(())
+}
+
+/// The non-empty ids in a comma-separated list.
+#[cfg(feature = "ssr")]
+fn ids(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|id| !id.is_empty())
+}

@@ -1,0 +1,157 @@
+//! `/file/{id}`: one file — preview (images, video, audio, PDF, text), details, download,
+//! rename, move, description, delete. Every form works without JavaScript.
+
+use domain::files::{FileDetail, Preview, human_size};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::files::{DeleteItems, DescribeFile, FilePageData, MoveItems, RenameItem, file_page};
+use crate::components::form::{Card, FormError};
+use crate::components::guard::signed_in;
+
+const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
+const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
+
+/// The file page (signed in only).
+#[component]
+pub fn FilePage() -> impl IntoView {
+    let params = use_params_map();
+    let rename = ServerAction::<RenameItem>::new();
+    let moves = ServerAction::<MoveItems>::new();
+    let describe = ServerAction::<DescribeFile>::new();
+    let delete = ServerAction::<DeleteItems>::new();
+    let version = move || rename.version().get() + moves.version().get() + describe.version().get();
+    let data = Resource::new_blocking(
+        move || (params.get().get("id").unwrap_or_default(), version()),
+        |(id, _)| file_page(id),
+    );
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                signed_in(data.await, move |page| view! { <File page rename moves describe delete/> })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn File(
+    page: FilePageData,
+    rename: ServerAction<RenameItem>,
+    moves: ServerAction<MoveItems>,
+    describe: ServerAction<DescribeFile>,
+    delete: ServerAction<DeleteItems>,
+) -> impl IntoView {
+    let FilePageData { detail, text, folders } = page;
+    let FileDetail { file, path, preview } = detail;
+    let content = format!("/api/v1/files/{}/content", file.id);
+    let folder_id = file.folder_id.clone();
+    let [describe_id, rename_id, move_id, delete_id] = [(); 4].map(|()| file.id.clone());
+    let folder_href = match path.last() {
+        Some(folder) if folder.parent_id.is_some() => format!("/files/{}", folder.id),
+        _ => "/files".to_owned(),
+    };
+    view! {
+        <Title text=file.name.clone()/>
+        <nav aria-label="Breadcrumb" class="mb-2 text-sm">
+            <ol class="flex flex-wrap items-center gap-1 text-slate-600 dark:text-slate-400">
+                <li><a class="text-sky-700 hover:underline dark:text-sky-400" href="/files">"Files"</a></li>
+                {path.iter().filter(|f| f.parent_id.is_some()).map(|f| view! {
+                    <li class="before:mr-1 before:content-['/']"><a class="text-sky-700 hover:underline dark:text-sky-400" href=format!("/files/{}", f.id)>{f.name.clone()}</a></li>
+                }).collect_view()}
+            </ol>
+        </nav>
+        <div class="mb-6 flex flex-wrap items-center justify-between gap-3">
+            <h1 class="text-2xl font-bold break-all">{file.name.clone()}</h1>
+            <a class="rounded-md bg-sky-700 px-4 py-2 font-medium text-white hover:bg-sky-800" href=format!("{content}?download=1") download="">"Download"</a>
+        </div>
+        <PreviewView preview content=content.clone() text name=file.name.clone()/>
+        <div class="mt-6 grid gap-6 md:grid-cols-2">
+            <Card title="Details">
+                <dl class="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
+                    <dt class="text-slate-500 dark:text-slate-400">"Size"</dt><dd>{format!("{} ({} bytes)", human_size(file.size), file.size)}</dd>
+                    <dt class="text-slate-500 dark:text-slate-400">"Type"</dt><dd>{file.content_type.clone()}</dd>
+                    <dt class="text-slate-500 dark:text-slate-400">"Uploaded"</dt><dd>{file.created_at.get(..16).unwrap_or_default().replace('T', " ")} " UTC"</dd>
+                    <dt class="text-slate-500 dark:text-slate-400">"SHA-256"</dt><dd class="break-all font-mono text-xs">{file.sha256.clone()}</dd>
+                </dl>
+            </Card>
+            <Card title="Description">
+                <ActionForm action=describe attr:class="space-y-3">
+                    <input type="hidden" name="id" value=describe_id/>
+                    <FormError outcome=describe.value() success="Saved."/>
+                    <label for="description" class="sr-only">"Description"</label>
+                    <textarea id="description" name="description" rows="3" class=INPUT placeholder="A note for yourself (optional)">{file.description.clone().unwrap_or_default()}</textarea>
+                    <button type="submit" class=BUTTON>"Save description"</button>
+                </ActionForm>
+            </Card>
+            <Card title="Rename">
+                <ActionForm action=rename attr:class="space-y-3">
+                    <input type="hidden" name="kind" value="file"/>
+                    <input type="hidden" name="id" value=rename_id/>
+                    <FormError outcome=rename.value() success="Renamed."/>
+                    <label for="rename" class="sr-only">"New name"</label>
+                    <input id="rename" name="name" required value=file.name.clone() class=INPUT/>
+                    <button type="submit" class=BUTTON>"Rename"</button>
+                </ActionForm>
+            </Card>
+            <Card title="Move">
+                <ActionForm action=moves attr:class="space-y-3">
+                    <input type="hidden" name="files" value=move_id/>
+                    <input type="hidden" name="folders" value=""/>
+                    <FormError outcome=moves.value() success="Moved."/>
+                    <label for="move" class="sr-only">"Folder"</label>
+                    <select id="move" name="target" class=INPUT>
+                        {folders.into_iter().map(|(value, label)| {
+                            let here = value == folder_id;
+                            view! { <option value=value selected=here>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                    <button type="submit" class=BUTTON>"Move"</button>
+                </ActionForm>
+            </Card>
+            <Card title="Delete">
+                <ActionForm action=delete attr:class="space-y-3">
+                    <input type="hidden" name="files" value=delete_id/>
+                    <input type="hidden" name="folders" value=""/>
+                    <input type="hidden" name="next" value=folder_href/>
+                    <FormError outcome=delete.value()/>
+                    <label class="flex items-center gap-2 text-sm">
+                        <input type="checkbox" required class="h-4 w-4 accent-red-700"/>
+                        "Yes, delete this file permanently"
+                    </label>
+                    <button type="submit" class="rounded-md bg-red-700 px-3 py-2 text-sm font-medium text-white hover:bg-red-800">"Delete file"</button>
+                </ActionForm>
+            </Card>
+        </div>
+    }
+}
+
+/// The inline preview. The bytes come from the download route, which serves only passive types
+/// inline and sandboxes everything (CSP `sandbox`, `nosniff`).
+#[component]
+fn PreviewView(preview: Preview, content: String, text: Option<String>, name: String) -> impl IntoView {
+    let frame = "w-full overflow-hidden rounded-xl border border-slate-200 bg-slate-50 dark:border-slate-800 dark:bg-slate-900";
+    match preview {
+        Preview::Image => view! {
+            <div class=format!("{frame} flex justify-center p-2")>
+                <img src=content alt=name class="max-h-[70vh] max-w-full object-contain"/>
+            </div>
+        }.into_any(),
+        Preview::Video => view! { <video controls preload="metadata" src=content class=format!("{frame} max-h-[70vh]")></video> }.into_any(),
+        Preview::Audio => view! { <audio controls preload="metadata" src=content class="w-full"></audio> }.into_any(),
+        Preview::Pdf => view! {
+            <iframe src=content.clone() title=format!("Preview of {name}") class=format!("{frame} h-[75vh]")></iframe>
+            <p class="mt-1 text-sm"><a class="text-sky-700 hover:underline dark:text-sky-400" href=content.clone() target="_blank" rel="noopener">"Open the PDF in a new tab"</a></p>
+        }.into_any(),
+        Preview::Text => view! {
+            <pre class=format!("{frame} max-h-[70vh] overflow-auto p-4 text-sm whitespace-pre-wrap break-words") data-testid="text-preview">{text.unwrap_or_default()}</pre>
+        }.into_any(),
+        Preview::None => view! {
+            <div class=format!("{frame} p-8 text-center text-sm text-slate-600 dark:text-slate-400")>
+                "No preview for this type of file. Download it to open it."
+            </div>
+        }.into_any(),
+    }
+}

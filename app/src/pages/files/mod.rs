@@ -1,0 +1,244 @@
+//! `/files` and `/files/{folder}`: the file browser. Breadcrumbs, quota, upload, new folder,
+//! sort, list or grid, pages of 100, and a selection bar (rename, move, download, delete).
+//! Everything but multi-select works without JavaScript.
+
+mod entries;
+mod selection;
+mod upload;
+
+use domain::files::{FolderDto, FolderListing, SortKey, Usage, human_size};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::files::{CreateFolder, DeleteItems, MoveItems, RenameItem, list_folder};
+use crate::components::form::FormError;
+use crate::components::guard::signed_in;
+use entries::Entries;
+use selection::{Selection, SelectionBar};
+use upload::{Bar, Uploader};
+
+/// The listing's options, read from the query string (so every view has a URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct View {
+    sort: SortKey,
+    descending: bool,
+    grid: bool,
+    cursor: Option<String>,
+}
+
+/// The URL of a folder listed with these options.
+fn href(folder: &str, sort: SortKey, descending: bool, grid: bool, cursor: Option<&str>) -> String {
+        let base = if folder.is_empty() { "/files".to_owned() } else { format!("/files/{folder}") };
+        let mut query = vec![format!("sort={}", sort.as_str())];
+        if descending {
+            query.push("order=desc".into());
+        }
+        if grid {
+            query.push("view=grid".into());
+        }
+        if let Some(cursor) = cursor {
+            query.push(format!("cursor={cursor}"));
+        }
+        format!("{base}?{}", query.join("&"))
+}
+
+/// The actions that change the listing; it reloads after any of them.
+#[derive(Clone, Copy)]
+pub(crate) struct Actions {
+    create: ServerAction<CreateFolder>,
+    rename: ServerAction<RenameItem>,
+    moves: ServerAction<MoveItems>,
+    delete: ServerAction<DeleteItems>,
+}
+
+impl Actions {
+    fn new() -> Self {
+        Self {
+            create: ServerAction::new(),
+            rename: ServerAction::new(),
+            moves: ServerAction::new(),
+            delete: ServerAction::new(),
+        }
+    }
+
+    fn version(self) -> usize {
+        self.create.version().get()
+            + self.rename.version().get()
+            + self.moves.version().get()
+            + self.delete.version().get()
+    }
+}
+
+/// The file browser page (signed in only).
+#[component]
+pub fn FilesPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let uploads = RwSignal::new(0usize);
+    let actions = Actions::new();
+    let view_of = move || {
+        let q = query.get();
+        View {
+            sort: SortKey::parse(&q.get("sort").unwrap_or_default()),
+            descending: q.get("order").as_deref() == Some("desc"),
+            grid: q.get("view").as_deref() == Some("grid"),
+            cursor: q.get("cursor").filter(|c| !c.is_empty()),
+        }
+    };
+    let folder_id = move || params.get().get("id").unwrap_or_default();
+    let data = Resource::new_blocking(
+        move || (folder_id(), view_of(), uploads.get(), actions.version()),
+        |(folder, view, _, _)| {
+            list_folder(
+                Some(folder).filter(|f| !f.is_empty()),
+                view.sort.as_str().to_owned(),
+                if view.descending { "desc" } else { "asc" }.to_owned(),
+                view.cursor,
+            )
+        },
+    );
+    let on_done = Callback::new(move |()| uploads.update(|n| *n += 1));
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let view = view_of();
+                let error = query.get().get("error");
+                signed_in(data.await, move |listing| view! { <Browser listing view error actions on_done/> })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Browser(
+    listing: FolderListing,
+    view: View,
+    error: Option<String>,
+    actions: Actions,
+    on_done: Callback<()>,
+) -> impl IntoView {
+    let folder = listing.folder.clone();
+    let is_root = folder.parent_id.is_none();
+    let id = if is_root { String::new() } else { folder.id.clone() };
+    let title = if is_root { "Your files".to_owned() } else { folder.name.clone() };
+    let selection = Selection::new();
+    let empty = listing.folders.is_empty() && listing.files.is_empty();
+    let next = listing.next_cursor.clone();
+    view! {
+        <Title text=title.clone()/>
+        <Breadcrumbs path=listing.path.clone() current=title.clone() is_root/>
+        <div class="mb-6 flex flex-wrap items-end justify-between gap-4">
+            <h1 class="text-2xl font-bold break-all">{title}</h1>
+            <Quota usage=listing.usage/>
+        </div>
+        {error.map(|message| view! {
+            <p role="alert" class="mb-4 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200">{message}</p>
+        })}
+        <div class="mb-4 grid gap-4">
+            <Uploader folder_id=id.clone() on_done/>
+            <div class="flex flex-wrap items-center justify-between gap-3">
+                <NewFolder parent=id.clone() action=actions.create/>
+                <Sorting folder=id.clone() view=view.clone()/>
+            </div>
+            <FormError outcome=actions.rename.value()/>
+            <FormError outcome=actions.moves.value()/>
+            <FormError outcome=actions.delete.value()/>
+            <SelectionBar selection actions listing=listing.clone()/>
+        </div>
+        {if empty {
+            view! {
+                <div class="rounded-xl border border-slate-200 p-10 text-center dark:border-slate-800" data-testid="empty-folder">
+                    <p class="font-medium">"This folder is empty."</p>
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Drop files here, choose some above, or make a folder."</p>
+                </div>
+            }.into_any()
+        } else {
+            view! { <Entries listing=listing.clone() grid=view.grid selection/> }.into_any()
+        }}
+        <nav aria-label="Pages" class="mt-4 flex justify-between text-sm">
+            {view.cursor.is_some().then(|| view! {
+                <a class="text-sky-700 hover:underline dark:text-sky-400" href=href(&id, view.sort, view.descending, view.grid, None)>"← First page"</a>
+            })}
+            <span class="text-slate-500 dark:text-slate-400">{format!("{} items", listing.total)}</span>
+            {next.map(|cursor| view! {
+                <a class="text-sky-700 hover:underline dark:text-sky-400" href=href(&id, view.sort, view.descending, view.grid, Some(&cursor))>"Next page →"</a>
+            })}
+        </nav>
+    }
+}
+
+#[component]
+fn Breadcrumbs(path: Vec<FolderDto>, current: String, is_root: bool) -> impl IntoView {
+    let link = "text-sky-700 hover:underline dark:text-sky-400";
+    view! {
+        <nav aria-label="Breadcrumb" class="mb-2 text-sm">
+            <ol class="flex flex-wrap items-center gap-1 text-slate-600 dark:text-slate-400">
+                {(!is_root).then(|| view! { <li><a class=link href="/files">"Files"</a></li> })}
+                {path.into_iter().filter(|f| f.parent_id.is_some()).map(|f| view! {
+                    <li class="before:mr-1 before:content-['/']"><a class=link href=format!("/files/{}", f.id)>{f.name}</a></li>
+                }).collect_view()}
+                <li class="before:mr-1 before:content-['/'] first:before:content-none" aria-current="page">{current}</li>
+            </ol>
+        </nav>
+    }
+}
+
+#[component]
+fn Quota(usage: Usage) -> impl IntoView {
+    let text = match usage.quota {
+        Some(quota) => format!("{} of {} used", human_size(usage.used), human_size(quota)),
+        None => format!("{} used", human_size(usage.used)),
+    };
+    #[expect(clippy::cast_precision_loss, reason = "a bar's width")]
+    let fraction = usage.quota.map(|q| if q == 0 { 1.0 } else { usage.used as f64 / q as f64 });
+    view! {
+        <div class="w-full sm:w-64" data-testid="quota">
+            <p class="text-sm text-slate-600 dark:text-slate-400">{text}</p>
+            {fraction.map(|f| view! { <Bar fraction=f/> })}
+        </div>
+    }
+}
+
+#[component]
+fn NewFolder(parent: String, action: ServerAction<CreateFolder>) -> impl IntoView {
+    view! {
+        <ActionForm action attr:class="flex flex-wrap items-center gap-2">
+            <input type="hidden" name="parent_id" value=parent/>
+            <label for="new-folder" class="sr-only">"New folder name"</label>
+            <input id="new-folder" name="name" required placeholder="New folder name"
+                class="w-48 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"/>
+            <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">
+                "Create folder"
+            </button>
+            <FormError outcome=action.value()/>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn Sorting(folder: String, view: View) -> impl IntoView {
+    let option = "rounded-md px-2 py-1 hover:bg-slate-100 aria-[current=true]:bg-slate-200 aria-[current=true]:font-medium dark:hover:bg-slate-800 dark:aria-[current=true]:bg-slate-700";
+    let sorts = [SortKey::Name, SortKey::Size, SortKey::Date].map(|sort| {
+        let current = view.sort == sort;
+        // Choosing the current key again flips the order.
+        let descending = if current { !view.descending } else { sort != SortKey::Name };
+        let arrow = if current { if view.descending { " ↓" } else { " ↑" } } else { "" };
+        let label = match sort {
+            SortKey::Name => "Name",
+            SortKey::Size => "Size",
+            SortKey::Date => "Date",
+        };
+        view! { <a class=option aria-current=current.to_string() href=href(&folder, sort, descending, view.grid, None)>{label}{arrow}</a> }
+    });
+    view! {
+        <div class="flex flex-wrap items-center gap-1 text-sm">
+            <span class="mr-1 text-slate-500 dark:text-slate-400">"Sort:"</span>
+            {sorts.into_iter().collect_view()}
+            <span class="mx-2 text-slate-300 dark:text-slate-700">"|"</span>
+            <a class=option aria-current=(!view.grid).to_string() href=href(&folder, view.sort, view.descending, false, None)>"List"</a>
+            <a class=option aria-current=view.grid.to_string() href=href(&folder, view.sort, view.descending, true, None)>"Grid"</a>
+        </div>
+    }
+}

@@ -1,0 +1,221 @@
+//! The upload area: a plain multipart form (works without JavaScript) that, once hydrated,
+//! becomes a drop zone for files and whole folders with a queue: progress per file and overall,
+//! speed, time left, cancel and retry. Bytes go straight from the browser to the streaming
+//! upload route; the WASM code never holds them.
+
+use domain::files::human_size;
+use leptos::prelude::*;
+
+/// Where one queued file stands.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(not(feature = "hydrate"), expect(dead_code, reason = "set by the browser half only"))]
+pub enum Status {
+    /// Waiting for a free slot.
+    Queued,
+    /// Bytes are on their way.
+    Uploading,
+    /// Stored.
+    Done,
+    /// The server or the network said no; the message says why.
+    Failed(String),
+    /// Stopped by the person.
+    Cancelled,
+}
+
+/// One file in the queue (display state only; the `File` itself stays in the browser).
+#[derive(Debug, Clone, Copy)]
+pub struct Item {
+    id: u32,
+    label: StoredValue<String>,
+    size: f64,
+    loaded: RwSignal<f64>,
+    speed: RwSignal<f64>,
+    status: RwSignal<Status>,
+}
+
+/// The queue shared by the drop zone and its list.
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "hydrate"), expect(dead_code, reason = "read by the browser half only"))]
+pub struct Queue {
+    items: RwSignal<Vec<Item>>,
+    folder_id: StoredValue<String>,
+    on_done: Callback<()>,
+}
+
+/// The upload form, drop zone and queue for `folder_id`; `on_done` runs after each stored file.
+#[component]
+pub fn Uploader(folder_id: String, on_done: Callback<()>) -> impl IntoView {
+    let queue = Queue {
+        items: RwSignal::new(Vec::new()),
+        folder_id: StoredValue::new(folder_id.clone()),
+        on_done,
+    };
+    let dragging = RwSignal::new(false);
+    let hydrated = RwSignal::new(false);
+    let folder_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        hydrated.set(true);
+        // The folder picker (a non-standard attribute every current browser supports).
+        if let Some(input) = folder_input.get() {
+            let _ = input.set_attribute("webkitdirectory", "");
+        }
+    });
+    let button = "inline-flex cursor-pointer items-center gap-2 rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 focus-within:outline-2 focus-within:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
+    view! {
+        <form
+            method="post"
+            action="/api/v1/files"
+            enctype="multipart/form-data"
+            data-testid="drop-zone"
+            class="rounded-xl border-2 border-dashed border-slate-300 p-4 transition-colors dark:border-slate-700"
+            class:border-sky-500=move || dragging.get()
+            class:bg-sky-50=move || dragging.get()
+            class:dark:bg-sky-950=move || dragging.get()
+            on:dragover=move |ev| { ev.prevent_default(); dragging.set(true); }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=move |ev| { ev.prevent_default(); dragging.set(false); handle_drop(queue, ev); }
+        >
+            <input type="hidden" name="folder_id" value=folder_id/>
+            <div class="flex flex-wrap items-center gap-3">
+                <p class="text-sm text-slate-600 dark:text-slate-400">"Drop files or folders here, or"</p>
+                <label class=button>
+                    <span>"Choose files"</span>
+                    <input type="file" name="files" multiple class="sr-only" data-testid="file-input"
+                        on:change=move |ev| handle_input(queue, ev)/>
+                </label>
+                <label class=button>
+                    <span>"Choose a folder"</span>
+                    <input type="file" name="files" multiple node_ref=folder_input class="sr-only" data-testid="folder-input"
+                        on:change=move |ev| handle_input(queue, ev)/>
+                </label>
+                // Without JavaScript the choice is sent with this button; with it, uploads start at once.
+                <button type="submit" class="rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800"
+                    class:hidden=move || hydrated.get()>"Upload"</button>
+            </div>
+            <QueueView queue/>
+        </form>
+    }
+}
+
+#[component]
+fn QueueView(queue: Queue) -> impl IntoView {
+    let totals = move || {
+        queue.items.with(|items| {
+            let active = items.iter().filter(|i| !matches!(i.status.get(), Status::Cancelled));
+            active.fold((0.0, 0.0), |(loaded, size), i| (loaded + i.loaded.get(), size + i.size))
+        })
+    };
+    let finished = move || queue.items.with(|items| items.iter().all(|i| !matches!(i.status.get(), Status::Queued | Status::Uploading)));
+    view! {
+        <Show when=move || !queue.items.with(Vec::is_empty)>
+            <div class="mt-4 space-y-3" aria-live="polite">
+                <div class="flex items-center justify-between gap-2 text-sm">
+                    <span class="font-medium" data-testid="upload-overall">
+                        {move || { let (loaded, size) = totals(); format!("{} of {} uploaded", human(loaded), human(size)) }}
+                    </span>
+                    <Show when=finished>
+                        <button type="button" class="rounded-md px-2 py-1 text-sm text-sky-700 hover:underline dark:text-sky-400"
+                            on:click=move |_| queue.items.update(|items| items.retain(|i| !matches!(i.status.get_untracked(), Status::Done | Status::Cancelled)))>
+                            "Clear finished"
+                        </button>
+                    </Show>
+                </div>
+                <Bar fraction=Signal::derive(move || { let (loaded, size) = totals(); if size > 0.0 { loaded / size } else { 1.0 } })/>
+                <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="upload-queue">
+                    <For each=move || queue.items.get() key=|item| item.id let:item>
+                        <QueueRow item queue/>
+                    </For>
+                </ul>
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn QueueRow(item: Item, queue: Queue) -> impl IntoView {
+    let detail = move || match item.status.get() {
+        Status::Queued => "Waiting…".to_owned(),
+        Status::Uploading => {
+            let (loaded, speed) = (item.loaded.get(), item.speed.get());
+            let left = if speed > 0.0 { format!(" · {} left", duration((item.size - loaded) / speed)) } else { String::new() };
+            format!("{} of {} · {}/s{left}", human(loaded), human(item.size), human(speed))
+        }
+        Status::Done => format!("Done · {}", human(item.size)),
+        Status::Failed(message) => message,
+        Status::Cancelled => "Cancelled".to_owned(),
+    };
+    let failed = move || matches!(item.status.get(), Status::Failed(_) | Status::Cancelled);
+    let active = move || matches!(item.status.get(), Status::Queued | Status::Uploading);
+    let small = "rounded-md px-2 py-1 text-sm font-medium text-sky-700 hover:bg-slate-100 dark:text-sky-400 dark:hover:bg-slate-800";
+    view! {
+        <li class="py-2" data-testid="upload-item" data-status=move || status_name(&item.status.get())>
+            <div class="flex items-center justify-between gap-2">
+                <span class="min-w-0 truncate text-sm font-medium">{item.label.get_value()}</span>
+                <span class="flex shrink-0 gap-1">
+                    <Show when=active>
+                        <button type="button" class=small on:click=move |_| cancel(queue, item)>"Cancel"</button>
+                    </Show>
+                    <Show when=failed>
+                        <button type="button" class=small on:click=move |_| retry(queue, item)>"Retry"</button>
+                    </Show>
+                </span>
+            </div>
+            <Bar fraction=Signal::derive(move || if item.size > 0.0 { item.loaded.get() / item.size } else { 1.0 })/>
+            <p class="mt-1 text-xs text-slate-600 dark:text-slate-400" class:text-red-700=failed class:dark:text-red-400=failed>{detail}</p>
+        </li>
+    }
+}
+
+/// A progress bar (also exposed to assistive technology).
+#[component]
+pub fn Bar(#[prop(into)] fraction: Signal<f64>) -> impl IntoView {
+    let percent = move || (fraction.get().clamp(0.0, 1.0) * 100.0).round();
+    view! {
+        <div class="mt-1 h-2 w-full overflow-hidden rounded-full bg-slate-200 dark:bg-slate-800" role="progressbar"
+            aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || percent().to_string()>
+            <div class="h-full rounded-full bg-sky-600 transition-[width]" style:width=move || format!("{}%", percent())></div>
+        </div>
+    }
+}
+
+fn status_name(status: &Status) -> &'static str {
+    match status {
+        Status::Queued => "queued",
+        Status::Uploading => "uploading",
+        Status::Done => "done",
+        Status::Failed(_) => "failed",
+        Status::Cancelled => "cancelled",
+    }
+}
+
+#[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "display only")]
+fn human(bytes: f64) -> String {
+    human_size(bytes.max(0.0) as u64)
+}
+
+#[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "display only")]
+fn duration(seconds: f64) -> String {
+    let seconds = seconds.max(0.0).ceil() as u64;
+    match seconds {
+        0..60 => format!("{seconds} s"),
+        60..3600 => format!("{} min", seconds.div_ceil(60)),
+        _ => format!("{} h {} min", seconds / 3600, (seconds % 3600) / 60),
+    }
+}
+
+#[cfg(feature = "hydrate")]
+use browser::{cancel, handle_drop, handle_input, retry};
+
+#[cfg(not(feature = "hydrate"))]
+fn handle_drop(_: Queue, _: leptos::ev::DragEvent) {}
+#[cfg(not(feature = "hydrate"))]
+fn handle_input(_: Queue, _: leptos::ev::Event) {}
+#[cfg(not(feature = "hydrate"))]
+fn cancel(_: Queue, _: Item) {}
+#[cfg(not(feature = "hydrate"))]
+fn retry(_: Queue, _: Item) {}
+
+/// The browser half: reading dropped folders, sending files with progress events.
+#[cfg(feature = "hydrate")]
+#[path = "upload_browser.rs"]
+mod browser;

@@ -1,0 +1,265 @@
+//! Browser-only upload plumbing: folder traversal for drops, XHR uploads with progress.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use js_sys::{Array, Promise, Reflect};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{
+    DragEvent, File, FileSystemDirectoryEntry, FileSystemEntry, FileSystemFileEntry,
+    HtmlInputElement, ProgressEvent, XmlHttpRequest,
+};
+
+use super::{Item, Queue, Status};
+
+/// Files run this many at a time; the rest wait their turn.
+const PARALLEL: usize = 3;
+
+struct Pending {
+    file: File,
+    dir: String,
+    xhr: Option<XmlHttpRequest>,
+}
+
+thread_local! {
+    static FILES: RefCell<HashMap<u32, Pending>> = RefCell::new(HashMap::new());
+    static NEXT_ID: RefCell<u32> = const { RefCell::new(0) };
+}
+
+/// Files chosen with the file or folder picker.
+pub fn handle_input(queue: Queue, ev: leptos::ev::Event) {
+    let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+    let Some(list) = input.files() else { return };
+    let mut files = Vec::new();
+    for i in 0..list.length() {
+        if let Some(file) = list.get(i) {
+            // A folder pick gives each file its path below the chosen folder.
+            let path = Reflect::get(&file, &"webkitRelativePath".into())
+                .ok()
+                .and_then(|p| p.as_string())
+                .unwrap_or_default();
+            let dir = path.rsplit_once('/').map(|(dir, _)| dir.to_owned()).unwrap_or_default();
+            files.push((file, dir));
+        }
+    }
+    input.set_value("");
+    enqueue(queue, files);
+}
+
+/// Files and folders dropped on the zone; folders are read recursively, keeping their tree.
+pub fn handle_drop(queue: Queue, ev: DragEvent) {
+    let Some(transfer) = ev.data_transfer() else { return };
+    // Entries must be taken while the event is being handled; reading them can wait.
+    let items = transfer.items();
+    let mut entries = Vec::new();
+    let mut plain = Vec::new();
+    for i in 0..items.length() {
+        let Some(item) = items.get(i) else { continue };
+        match item.webkit_get_as_entry() {
+            Ok(Some(entry)) => entries.push(entry),
+            _ => {
+                if let Ok(Some(file)) = item.get_as_file() {
+                    plain.push((file, String::new()));
+                }
+            }
+        }
+    }
+    if entries.is_empty() && plain.is_empty() {
+        if let Some(list) = transfer.files() {
+            for i in 0..list.length() {
+                plain.extend(list.get(i).map(|f| (f, String::new())));
+            }
+        }
+    }
+    enqueue(queue, plain);
+    spawn_local(async move {
+        let mut files = Vec::new();
+        for entry in entries {
+            collect(entry, &mut files).await;
+        }
+        enqueue(queue, files);
+    });
+}
+
+async fn collect(root: FileSystemEntry, out: &mut Vec<(File, String)>) {
+    let mut stack = vec![root];
+    while let Some(entry) = stack.pop() {
+        if entry.is_directory() {
+            let reader = entry.unchecked_into::<FileSystemDirectoryEntry>().create_reader();
+            // readEntries returns at most ~100 entries per call: read until empty.
+            loop {
+                let batch = promise(|ok, err| { let _ = reader.read_entries_with_callback_and_callback(ok, err); }).await;
+                let Some(batch) = batch.and_then(|b| b.dyn_into::<Array>().ok()) else { break };
+                if batch.length() == 0 {
+                    break;
+                }
+                stack.extend(batch.iter().map(JsCast::unchecked_into::<FileSystemEntry>));
+            }
+        } else if entry.is_file() {
+            let file_entry = entry.clone().unchecked_into::<FileSystemFileEntry>();
+            if let Some(file) = promise(|ok, err| file_entry.file_with_callback_and_callback(ok, err))
+                .await
+                .and_then(|f| f.dyn_into::<File>().ok())
+            {
+                let path = entry.full_path();
+                let dir = path.trim_start_matches('/').rsplit_once('/').map(|(d, _)| d.to_owned());
+                out.push((file, dir.unwrap_or_default()));
+            }
+        }
+    }
+}
+
+/// Awaits a callback-style browser API.
+async fn promise(call: impl FnOnce(&js_sys::Function, &js_sys::Function)) -> Option<JsValue> {
+    let mut call = Some(call);
+    let promise = Promise::new(&mut |resolve, reject| {
+        if let Some(call) = call.take() {
+            call(&resolve, &reject);
+        }
+    });
+    JsFuture::from(promise).await.ok()
+}
+
+fn enqueue(queue: Queue, files: Vec<(File, String)>) {
+    if files.is_empty() {
+        return;
+    }
+    let mut added = Vec::new();
+    for (file, dir) in files {
+        let id = NEXT_ID.with(|n| {
+            let mut n = n.borrow_mut();
+            *n += 1;
+            *n
+        });
+        let label = if dir.is_empty() { file.name() } else { format!("{dir}/{}", file.name()) };
+        added.push(Item {
+            id,
+            label: StoredValue::new(label),
+            size: file.size(),
+            loaded: RwSignal::new(0.0),
+            speed: RwSignal::new(0.0),
+            status: RwSignal::new(Status::Queued),
+        });
+        FILES.with(|f| f.borrow_mut().insert(id, Pending { file, dir, xhr: None }));
+    }
+    queue.items.update(|items| items.extend(added));
+    pump(queue);
+}
+
+/// Starts queued files while fewer than `PARALLEL` are running.
+fn pump(queue: Queue) {
+    let items = queue.items.get_untracked();
+    let mut running = items.iter().filter(|i| i.status.get_untracked() == Status::Uploading).count();
+    for item in items.iter().filter(|i| i.status.get_untracked() == Status::Queued) {
+        if running >= PARALLEL {
+            break;
+        }
+        start(queue, *item);
+        running += 1;
+    }
+}
+
+fn start(queue: Queue, item: Item) {
+    let Some((file, dir)) = FILES.with(|f| f.borrow().get(&item.id).map(|p| (p.file.clone(), p.dir.clone()))) else {
+        return;
+    };
+    let Ok(xhr) = XmlHttpRequest::new() else {
+        item.status.set(Status::Failed("This browser cannot upload files.".into()));
+        return;
+    };
+    let mut url = format!("/api/v1/files?name={}", encode(&file.name()));
+    let folder = queue.folder_id.get_value();
+    if !folder.is_empty() {
+        url.push_str(&format!("&folder_id={}", encode(&folder)));
+    }
+    if !dir.is_empty() {
+        url.push_str(&format!("&path={}", encode(&dir)));
+    }
+    if xhr.open("PUT", &url).is_err() {
+        item.status.set(Status::Failed("Could not start the upload.".into()));
+        return;
+    }
+    let _ = xhr.set_request_header("Accept", "application/json");
+    item.status.set(Status::Uploading);
+    item.loaded.set(0.0);
+    let started = js_sys::Date::now();
+
+    let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |ev: ProgressEvent| {
+        let elapsed = (js_sys::Date::now() - started) / 1000.0;
+        item.loaded.set(ev.loaded());
+        if elapsed > 0.2 {
+            item.speed.set(ev.loaded() / elapsed);
+        }
+    });
+    if let Ok(upload) = xhr.upload() {
+        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    }
+    on_progress.forget();
+
+    let done_xhr = xhr.clone();
+    let on_end = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
+        let kind = Reflect::get(&ev, &"type".into()).ok().and_then(|t| t.as_string()).unwrap_or_default();
+        let status = done_xhr.status().unwrap_or(0);
+        let outcome = match kind.as_str() {
+            "abort" => Status::Cancelled,
+            "load" if status == 201 => Status::Done,
+            "load" => Status::Failed(error_message(&done_xhr)),
+            _ => Status::Failed("The connection was lost. Check your network and retry.".into()),
+        };
+        if outcome == Status::Done {
+            item.loaded.set(item.size);
+            FILES.with(|f| f.borrow_mut().remove(&item.id));
+            queue.on_done.run(());
+        }
+        item.status.set(outcome);
+        pump(queue);
+    });
+    for event in ["load", "error", "abort", "timeout"] {
+        let _ = xhr.add_event_listener_with_callback(event, on_end.as_ref().unchecked_ref());
+    }
+    on_end.forget();
+    FILES.with(|f| {
+        if let Some(pending) = f.borrow_mut().get_mut(&item.id) {
+            pending.xhr = Some(xhr.clone());
+        }
+    });
+    if xhr.send_with_opt_blob(Some(&file)).is_err() {
+        item.status.set(Status::Failed("Could not read the file.".into()));
+    }
+}
+
+/// The server's `{"error": {"message"}}`, or a generic line.
+fn error_message(xhr: &XmlHttpRequest) -> String {
+    xhr.response_text()
+        .ok()
+        .flatten()
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
+        .and_then(|json| Reflect::get(&json, &"error".into()).ok())
+        .and_then(|error| Reflect::get(&error, &"message".into()).ok())
+        .and_then(|message| message.as_string())
+        .unwrap_or_else(|| "The upload failed. Retry in a moment.".into())
+}
+
+pub fn cancel(_queue: Queue, item: Item) {
+    let xhr = FILES.with(|f| f.borrow().get(&item.id).and_then(|p| p.xhr.clone()));
+    match xhr {
+        Some(xhr) if item.status.get_untracked() == Status::Uploading => {
+            let _ = xhr.abort();
+        }
+        _ => item.status.set(Status::Cancelled),
+    }
+}
+
+pub fn retry(queue: Queue, item: Item) {
+    item.status.set(Status::Queued);
+    item.loaded.set(0.0);
+    item.speed.set(0.0);
+    pump(queue);
+}
+
+fn encode(value: &str) -> String {
+    js_sys::encode_uri_component(value).into()
+}
