@@ -1,6 +1,8 @@
 //! Pannier's user interface: the page shell, routes, pages, components and the server functions
 //! they call. Compiled twice: with `ssr` into the server, with `hydrate` into the WASM bundle.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod pages;
