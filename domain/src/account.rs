@@ -172,6 +172,8 @@ pub struct UserDto {
     pub role: Role,
     /// RFC 3339.
     pub created_at: String,
+    /// Whether a profile picture is set (`/api/v1/me/avatar`).
+    pub has_avatar: bool,
 }
 
 /// One signed-in browser or device.

@@ -20,7 +20,17 @@ where
             let path = use_location().pathname.get_untracked();
             view! { <Redirect path=format!("/sign-in?next={}", encode(&path))/> }.into_any()
         }
-        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+        Err(error) => {
+            // The page answers with the error's status (404 for someone else's file, …).
+            #[cfg(feature = "ssr")]
+            if let (Some(response), Ok(status)) = (
+                use_context::<leptos_axum::ResponseOptions>(),
+                http::StatusCode::from_u16(error.status()),
+            ) {
+                response.set_status(status);
+            }
+            view! { <ErrorNotice error/> }.into_any()
+        }
     }
 }
 

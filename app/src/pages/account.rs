@@ -69,6 +69,7 @@ fn Account(page: AccountPage, actions: Actions) -> impl IntoView {
         <p class="mb-8 text-slate-600 dark:text-slate-400">{page.user.email.clone()}</p>
         <div class="grid gap-6">
             <Card title="Profile">
+                <Avatar has_avatar=page.user.has_avatar initial=page.user.display_name.chars().next().unwrap_or('?')/>
                 <ActionForm action=profile attr:class="space-y-4">
                     <FormError outcome=profile.value() success="Saved."/>
                     <Field label="Your name" name="display_name" value=page.user.display_name.clone() outcome=profile.value()/>
@@ -93,6 +94,28 @@ fn Account(page: AccountPage, actions: Actions) -> impl IntoView {
                     <Submit label="Delete my account" pending=delete.pending().into() danger=true/>
                 </ActionForm>
             </Card>
+        </div>
+    }
+}
+
+/// The profile picture and a plain form to replace it (a full page load, with or without
+/// JavaScript); an upload error comes back as `?avatar_error=`.
+#[component]
+fn Avatar(has_avatar: bool, initial: char) -> impl IntoView {
+    let error = leptos_router::hooks::use_query_map().get_untracked().get("avatar_error");
+    view! {
+        <div class="mb-6 flex flex-wrap items-center gap-4">
+            {if has_avatar {
+                view! { <img src="/api/v1/me/avatar" alt="Your profile picture" class="h-16 w-16 rounded-full object-cover"/> }.into_any()
+            } else {
+                view! { <span aria-hidden="true" class="flex h-16 w-16 items-center justify-center rounded-full bg-sky-100 text-2xl font-semibold text-sky-800 dark:bg-sky-900 dark:text-sky-100">{initial.to_uppercase().to_string()}</span> }.into_any()
+            }}
+            <form method="post" action="/api/v1/me/avatar" enctype="multipart/form-data" class="flex flex-wrap items-center gap-2">
+                <label for="avatar" class="text-sm font-medium">"Profile picture"</label>
+                <input id="avatar" type="file" name="avatar" required accept="image/png,image/jpeg,image/gif,image/webp" class="max-w-56 text-sm"/>
+                <button type="submit" class=SECONDARY>"Upload picture"</button>
+            </form>
+            {error.map(|message| view! { <p role="alert" class="w-full text-sm text-red-700 dark:text-red-400">{message}</p> })}
         </div>
     }
 }

@@ -69,6 +69,7 @@ pub fn user_dto(user: &users::Model) -> UserDto {
         display_name: user.display_name.clone(),
         role: Role::parse(&user.role),
         created_at: user.created_at.to_rfc3339(),
+        has_avatar: user.avatar_key.is_some(),
     }
 }
 

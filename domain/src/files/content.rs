@@ -59,15 +59,27 @@ pub struct Download {
     key: BlobKey,
 }
 
-/// The download of the owner's file `id` (404 for anyone else's).
+/// How to answer a request for a file's bytes.
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// Send the client elsewhere: the user-content origin or a presigned S3 URL.
+    Redirect(String),
+    /// Serve the bytes from here.
+    Bytes(Download),
+}
+
+/// The content of the owner's file `id` (404 for anyone else's).
 pub async fn open_content(
     state: &AppState,
     owner: &users::Model,
     id: &str,
     serve_as: ServeAs,
-) -> Result<Download, AppError> {
+) -> Result<Content, AppError> {
     let file = get_file(&state.db, owner, id).await?;
-    Download::of(&file, serve_as)
+    if let Some(link) = super::signed::content_link(state, &file, serve_as).await? {
+        return Ok(Content::Redirect(link));
+    }
+    Download::of(&file, serve_as)?.into_content(state).await
 }
 
 impl Download {
@@ -99,17 +111,21 @@ impl Download {
         Ok(state.storage.read(&self.key, range).await?)
     }
 
-    /// A short-lived presigned S3 URL, when the configuration asks for them.
-    pub async fn presigned_url(&self, state: &AppState) -> Result<Option<String>, AppError> {
+    /// A redirect to a short-lived presigned S3 URL when the configuration asks for them,
+    /// else the bytes from here.
+    pub async fn into_content(self, state: &AppState) -> Result<Content, AppError> {
         if !state.config.s3_presigned_downloads {
-            return Ok(None);
+            return Ok(Content::Bytes(self));
         }
         let params = PresignedGet {
             content_disposition: self.content_disposition.clone(),
             content_type: self.content_type.clone(),
             expires_in: PRESIGNED_TTL,
         };
-        Ok(state.storage.presign_get(&self.key, &params).await?)
+        Ok(match state.storage.presign_get(&self.key, &params).await? {
+            Some(url) => Content::Redirect(url),
+            None => Content::Bytes(self),
+        })
     }
 }
 

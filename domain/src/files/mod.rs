@@ -8,6 +8,8 @@ pub use name::FileName;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "server")]
+mod avatar;
+#[cfg(feature = "server")]
 mod content;
 #[cfg(feature = "server")]
 mod folders;
@@ -16,16 +18,22 @@ mod listing;
 #[cfg(feature = "server")]
 mod quota;
 #[cfg(feature = "server")]
+mod signed;
+#[cfg(feature = "server")]
 mod upload;
 
 #[cfg(feature = "server")]
-pub use content::{Download, ServeAs, content_disposition, open_content, read_text_preview};
+pub use avatar::{MAX_AVATAR_BYTES, avatar, remove_avatar, set_avatar};
+#[cfg(feature = "server")]
+pub use content::{Content, Download, ServeAs, content_disposition, open_content, read_text_preview};
 #[cfg(feature = "server")]
 pub use folders::{Deleted, create_folder, delete_folder, ensure_path, folder_of, update_folder};
 #[cfg(feature = "server")]
 pub use listing::{all_folders, file_detail, get_file, list_folder};
 #[cfg(feature = "server")]
 pub use quota::{delete_files, purge_deleted_blobs, queue_account_blobs, usage};
+#[cfg(feature = "server")]
+pub use signed::open_signed;
 #[cfg(feature = "server")]
 pub use upload::{Upload, store_file, update_file};
 

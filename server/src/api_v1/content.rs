@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use domain::files::{self, Download, ServeAs};
+use domain::files::{self, Content, Download, ServeAs};
 use domain::state::AppState;
 use domain::storage::ByteRange;
 use serde::Deserialize;
@@ -33,23 +33,38 @@ pub async fn download(
         Some("" | "0" | "false") | None => ServeAs::View,
         Some(_) => ServeAs::Download,
     };
-    let download = files::open_content(&state, &identity.user, &id, serve_as).await?;
-    serve(&state, &download, &method, &headers).await
+    let content = files::open_content(&state, &identity.user, &id, serve_as).await?;
+    serve(&state, content, &method, &headers).await
 }
 
-/// Answers a download: redirect to a presigned URL, 304, 416, 206 or 200.
+/// `GET`/`HEAD /c/{token}`: a signed content link (the user-content origin); no cookies needed.
+pub async fn signed(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let content = files::open_signed(&state, &token).await?;
+    serve(&state, content, &method, &headers).await
+}
+
+/// Answers a content request: a redirect, 304, 416, 206 or 200.
 pub async fn serve(
     state: &AppState,
-    download: &Download,
+    content: Content,
     method: &Method,
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
-    if let Some(url) = download.presigned_url(state).await? {
-        let mut response = StatusCode::FOUND.into_response();
-        insert(&mut response, header::LOCATION, &url);
-        insert(&mut response, header::CACHE_CONTROL, "no-store");
-        return Ok(response);
-    }
+    let download = match content {
+        Content::Redirect(url) => {
+            let mut response = StatusCode::FOUND.into_response();
+            insert(&mut response, header::LOCATION, &url);
+            insert(&mut response, header::CACHE_CONTROL, "no-store");
+            return Ok(response);
+        }
+        Content::Bytes(download) => download,
+    };
+    let download = &download;
     if not_modified(download, headers) {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         validators(&mut response, download);

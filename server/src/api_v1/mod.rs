@@ -1,7 +1,8 @@
 //! REST API v1 (`/api/v1`): JSON, bearer token or session cookie, errors as
 //! `{"error": {"code", "message"}}`. Handlers are thin: authorize, call a service, map errors.
 
-mod content;
+mod avatar;
+pub mod content;
 mod files;
 mod folders;
 
@@ -17,10 +18,21 @@ use domain::auth::Identity;
 use crate::auth::error_response;
 use crate::startup::ServerState;
 
+/// A profile picture plus multipart framing.
+const AVATAR_BODY: usize = domain::files::MAX_AVATAR_BYTES + 64 * 1024;
+
 /// The `/api/v1` routes (nested by the caller).
 pub fn router() -> Router<ServerState> {
     Router::new()
         .route("/me", get(me))
+        .route(
+            "/me/avatar",
+            get(avatar::show)
+                .put(avatar::replace)
+                .post(avatar::upload)
+                .delete(avatar::remove)
+                .layer(DefaultBodyLimit::max(AVATAR_BODY)),
+        )
         .route(
             "/files",
             post(files::upload_multipart)

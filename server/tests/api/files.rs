@@ -313,3 +313,70 @@ async fn read_tokens_cannot_upload_and_deleted_accounts_leave_no_bytes() {
         .unwrap();
     assert_eq!(app.stored_objects().await, 0);
 }
+
+#[tokio::test]
+async fn a_user_content_origin_gets_signed_links_that_cannot_be_altered() {
+    let app = spawn_app_with(|config| {
+        config.user_content_url = Some("http://usercontent.example".into());
+    })
+    .await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let file = upload_json(&app, &token, None, "photo.png", PNG.to_vec()).await;
+    let response = content(&app, &token, file["id"].as_str().unwrap()).await.send().await.unwrap();
+    assert_eq!(response.status(), 302);
+    let location = header(&response, "location").to_owned();
+    let path = location.strip_prefix("http://usercontent.example").expect("on the user-content origin");
+    assert!(path.starts_with("/c/"), "{location}");
+
+    // The user-content origin (same binary) serves it without any credentials.
+    let anonymous = app.client.get(format!("{}{path}", app.address)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 200);
+    assert_eq!(header(&anonymous, "content-security-policy"), "sandbox");
+    assert_eq!(anonymous.bytes().await.unwrap().as_ref(), PNG);
+
+    let (payload, signature) = path.rsplit_once('.').unwrap();
+    let tampered = [format!("{payload}.{}", signature.replace(|c: char| c.is_ascii_alphabetic(), "A")), path.replacen(".v.", ".d.", 1)];
+    for bad in tampered {
+        let response = app.client.get(format!("{}{bad}", app.address)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn s3_downloads_can_redirect_to_presigned_urls() {
+    if std::env::var("TEST_S3_ENDPOINT").is_err() {
+        return; // local disk has no presigned URLs (the S3 run covers this)
+    }
+    let app = spawn_app_with(|config| config.s3_presigned_downloads = true).await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let file = upload_json(&app, &token, None, "photo.png", PNG.to_vec()).await;
+    let response = content(&app, &token, file["id"].as_str().unwrap()).await.send().await.unwrap();
+    assert_eq!(response.status(), 302);
+    let presigned = reqwest::get(header(&response, "location")).await.unwrap();
+    assert_eq!(presigned.status(), 200);
+    assert!(header(&presigned, "content-disposition").contains("photo.png"));
+    assert_eq!(presigned.bytes().await.unwrap().as_ref(), PNG);
+}
+
+#[tokio::test]
+async fn profile_pictures_use_the_same_storage_and_only_images_are_accepted() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    assert_eq!(app.api(Method::GET, "/me/avatar", &token).send().await.unwrap().status(), 404);
+    let not_image = app.api(Method::PUT, "/me/avatar", &token).body("<svg/>").send().await.unwrap();
+    assert_eq!(not_image.status(), 422);
+    assert_eq!(app.stored_objects().await, 0);
+    for _ in 0..2 {
+        let put = app.api(Method::PUT, "/me/avatar", &token).body(PNG.to_vec()).send().await.unwrap();
+        assert_eq!(put.status(), 204);
+    }
+    assert_eq!(app.stored_objects().await, 1, "the replaced picture's bytes are gone");
+    let me: Value = app.api(Method::GET, "/me", &token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["has_avatar"], true);
+    let picture = app.api(Method::GET, "/me/avatar", &token).send().await.unwrap();
+    assert_eq!(header(&picture, "content-type"), "image/png");
+    assert_eq!(header(&picture, "content-security-policy"), "sandbox");
+    assert_eq!(picture.bytes().await.unwrap().as_ref(), PNG);
+    assert_eq!(app.api(Method::DELETE, "/me/avatar", &token).send().await.unwrap().status(), 204);
+    assert_eq!(app.stored_objects().await, 0);
+}

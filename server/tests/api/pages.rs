@@ -82,3 +82,51 @@ async fn site_info_server_fn_answers_json() {
     let info: domain::site::SiteInfo = response.json().await.unwrap();
     assert_eq!(info.name, "Pannier");
 }
+
+#[tokio::test]
+async fn file_pages_render_for_the_owner_and_are_404_for_everyone_else() {
+    let app = spawn_app().await;
+    let alice = crate::helpers::browser();
+    let bob = crate::helpers::browser();
+    assert_eq!(app.sign_up(&alice, "alice@example.com", "correct horse battery staple").await.status(), 200);
+    assert_eq!(app.sign_up(&bob, "bob@example.com", "correct horse battery staple").await.status(), 200);
+    let folder: serde_json::Value = alice
+        .post(format!("{}/api/v1/folders", app.address))
+        .header("origin", &app.address)
+        .json(&serde_json::json!({ "name": "Holiday <plans>" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let folder = folder["id"].as_str().unwrap();
+    let file: serde_json::Value = alice
+        .put(format!("{}/api/v1/files?name=notes.txt&folder_id={folder}", app.address))
+        .header("origin", &app.address)
+        .body("<script>alert(1)</script>")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file = file["id"].as_str().unwrap();
+
+    let page = alice.get(format!("{}/file/{file}", app.address)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<title>notes.txt</title>"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "text preview is escaped");
+    let listing = alice.get(format!("{}/files/{folder}", app.address)).send().await.unwrap();
+    assert_eq!(listing.status(), 200);
+    assert!(listing.text().await.unwrap().contains("Holiday &lt;plans&gt;"));
+
+    for path in [format!("/file/{file}"), format!("/files/{folder}")] {
+        let response = bob.get(format!("{}{path}", app.address)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        assert!(!response.text().await.unwrap().contains("notes.txt"));
+    }
+    let signed_out = app.get(&format!("/file/{file}")).await;
+    assert_eq!(signed_out.status(), 302, "signed-out visitors are sent to sign in");
+}

@@ -19,8 +19,9 @@ pub fn Entries(listing: FolderListing, grid: bool, selection: Selection) -> impl
     } else {
         "divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800"
     };
+    let empty = entries.is_empty();
     view! {
-        <ul class=container data-testid="entries" on:keydown=move_focus aria-label="Folder contents">
+        <ul class=container class:hidden=empty data-testid="entries" on:keydown=move_focus aria-label="Folder contents">
             {entries.into_iter().map(|entry| if grid {
                 view! { <Card entry selection/> }.into_any()
             } else {

@@ -17,7 +17,7 @@ use crate::components::form::FormError;
 use crate::components::guard::signed_in;
 use entries::Entries;
 use selection::{Selection, SelectionBar};
-use upload::{Bar, Uploader};
+use upload::{Bar, Queue, Uploader};
 
 /// The listing's options, read from the query string (so every view has a URL).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,14 +71,17 @@ impl Actions {
     }
 }
 
-/// The file browser page (signed in only).
+/// The file browser page (signed in only). The controls that keep state (upload queue,
+/// selection, forms) live outside the parts that reload with the listing, so reloads never
+/// dispose state they still use.
 #[component]
 pub fn FilesPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let uploads = RwSignal::new(0usize);
     let actions = Actions::new();
-    let view_of = move || {
+    let selection = Selection::new();
+    let view = Memo::new(move |_| {
         let q = query.get();
         View {
             sort: SortKey::parse(&q.get("sort").unwrap_or_default()),
@@ -86,10 +89,10 @@ pub fn FilesPage() -> impl IntoView {
             grid: q.get("view").as_deref() == Some("grid"),
             cursor: q.get("cursor").filter(|c| !c.is_empty()),
         }
-    };
-    let folder_id = move || params.get().get("id").unwrap_or_default();
+    });
+    let folder = Memo::new(move |_| params.get().get("id").unwrap_or_default());
     let data = Resource::new_blocking(
-        move || (folder_id(), view_of(), uploads.get(), actions.version()),
+        move || (folder.get(), view.get(), uploads.get(), actions.version()),
         |(folder, view, _, _)| {
             list_folder(
                 Some(folder).filter(|f| !f.is_empty()),
@@ -99,36 +102,54 @@ pub fn FilesPage() -> impl IntoView {
             )
         },
     );
-    let on_done = Callback::new(move |()| uploads.update(|n| *n += 1));
+    let queue = Queue::new(Callback::new(move |()| uploads.update(|n| *n += 1)));
+    let names = Signal::derive(move || match data.get() {
+        Some(Ok(listing)) => entry_names(&listing),
+        _ => Vec::new(),
+    });
+    let loaded = move || !matches!(data.get(), Some(Err(_)));
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let view = view_of();
                 let error = query.get().get("error");
-                signed_in(data.await, move |listing| view! { <Browser listing view error actions on_done/> })
+                signed_in(data.await, move |listing| view! { <Header listing error/> })
+            })}
+        </Transition>
+        <Show when=loaded>
+            <div class="mb-4 grid gap-4">
+                <Uploader folder_id=folder queue/>
+                <NewFolder parent=folder action=actions.create/>
+                <FormError outcome=actions.rename.value()/>
+                <FormError outcome=actions.moves.value()/>
+                <FormError outcome=actions.delete.value()/>
+                <SelectionBar selection actions names/>
+            </div>
+        </Show>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let view = view.get();
+                data.await.ok().map(|listing| view! { <Listing listing view selection/> })
             })}
         </Transition>
     }
 }
 
+/// `(key, name)` of every entry on the page, for the selection bar.
+fn entry_names(listing: &FolderListing) -> Vec<(String, String)> {
+    let folders = listing.folders.iter().map(|f| (format!("d:{}", f.id), f.name.clone()));
+    let files = listing.files.iter().map(|f| (format!("f:{}", f.id), f.name.clone()));
+    folders.chain(files).collect()
+}
+
+/// Title, breadcrumbs, quota and a message carried back from a form upload.
 #[component]
-fn Browser(
-    listing: FolderListing,
-    view: View,
-    error: Option<String>,
-    actions: Actions,
-    on_done: Callback<()>,
-) -> impl IntoView {
+fn Header(listing: FolderListing, error: Option<String>) -> impl IntoView {
     let folder = listing.folder.clone();
     let is_root = folder.parent_id.is_none();
-    let id = if is_root { String::new() } else { folder.id.clone() };
     let title = if is_root { "Your files".to_owned() } else { folder.name.clone() };
-    let selection = Selection::new();
-    let empty = listing.folders.is_empty() && listing.files.is_empty();
-    let next = listing.next_cursor.clone();
     view! {
         <Title text=title.clone()/>
-        <Breadcrumbs path=listing.path.clone() current=title.clone() is_root/>
+        {(!is_root).then(|| view! { <Breadcrumbs path=listing.path.clone() current=title.clone()/> })}
         <div class="mb-6 flex flex-wrap items-end justify-between gap-4">
             <h1 class="text-2xl font-bold break-all">{title}</h1>
             <Quota usage=listing.usage/>
@@ -136,27 +157,22 @@ fn Browser(
         {error.map(|message| view! {
             <p role="alert" class="mb-4 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200">{message}</p>
         })}
-        <div class="mb-4 grid gap-4">
-            <Uploader folder_id=id.clone() on_done/>
-            <div class="flex flex-wrap items-center justify-between gap-3">
-                <NewFolder parent=id.clone() action=actions.create/>
-                <Sorting folder=id.clone() view=view.clone()/>
-            </div>
-            <FormError outcome=actions.rename.value()/>
-            <FormError outcome=actions.moves.value()/>
-            <FormError outcome=actions.delete.value()/>
-            <SelectionBar selection actions listing=listing.clone()/>
+    }
+}
+
+/// Sorting, the entries (or the empty state) and the page links.
+#[component]
+fn Listing(listing: FolderListing, view: View, selection: Selection) -> impl IntoView {
+    let id = if listing.folder.parent_id.is_none() { String::new() } else { listing.folder.id.clone() };
+    let empty = listing.folders.is_empty() && listing.files.is_empty();
+    let next = listing.next_cursor.clone();
+    view! {
+        <Sorting folder=id.clone() view=view.clone()/>
+        <div class="rounded-xl border border-slate-200 p-10 text-center dark:border-slate-800" class:hidden=!empty data-testid="empty-folder">
+            <p class="font-medium">"This folder is empty."</p>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Drop files here, choose some above, or make a folder."</p>
         </div>
-        {if empty {
-            view! {
-                <div class="rounded-xl border border-slate-200 p-10 text-center dark:border-slate-800" data-testid="empty-folder">
-                    <p class="font-medium">"This folder is empty."</p>
-                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Drop files here, choose some above, or make a folder."</p>
-                </div>
-            }.into_any()
-        } else {
-            view! { <Entries listing=listing.clone() grid=view.grid selection/> }.into_any()
-        }}
+        <Entries listing=listing.clone() grid=view.grid selection/>
         <nav aria-label="Pages" class="mt-4 flex justify-between text-sm">
             {view.cursor.is_some().then(|| view! {
                 <a class="text-sky-700 hover:underline dark:text-sky-400" href=href(&id, view.sort, view.descending, view.grid, None)>"← First page"</a>
@@ -170,16 +186,16 @@ fn Browser(
 }
 
 #[component]
-fn Breadcrumbs(path: Vec<FolderDto>, current: String, is_root: bool) -> impl IntoView {
+fn Breadcrumbs(path: Vec<FolderDto>, current: String) -> impl IntoView {
     let link = "text-sky-700 hover:underline dark:text-sky-400";
     view! {
         <nav aria-label="Breadcrumb" class="mb-2 text-sm">
             <ol class="flex flex-wrap items-center gap-1 text-slate-600 dark:text-slate-400">
-                {(!is_root).then(|| view! { <li><a class=link href="/files">"Files"</a></li> })}
+                <li><a class=link href="/files">"Files"</a></li>
                 {path.into_iter().filter(|f| f.parent_id.is_some()).map(|f| view! {
                     <li class="before:mr-1 before:content-['/']"><a class=link href=format!("/files/{}", f.id)>{f.name}</a></li>
                 }).collect_view()}
-                <li class="before:mr-1 before:content-['/'] first:before:content-none" aria-current="page">{current}</li>
+                <li class="before:mr-1 before:content-['/']" aria-current="page">{current}</li>
             </ol>
         </nav>
     }
@@ -202,10 +218,10 @@ fn Quota(usage: Usage) -> impl IntoView {
 }
 
 #[component]
-fn NewFolder(parent: String, action: ServerAction<CreateFolder>) -> impl IntoView {
+fn NewFolder(parent: Memo<String>, action: ServerAction<CreateFolder>) -> impl IntoView {
     view! {
         <ActionForm action attr:class="flex flex-wrap items-center gap-2">
-            <input type="hidden" name="parent_id" value=parent/>
+            <input type="hidden" name="parent_id" prop:value=move || parent.get() value=parent.get_untracked()/>
             <label for="new-folder" class="sr-only">"New folder name"</label>
             <input id="new-folder" name="name" required placeholder="New folder name"
                 class="w-48 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"/>
@@ -233,7 +249,7 @@ fn Sorting(folder: String, view: View) -> impl IntoView {
         view! { <a class=option aria-current=current.to_string() href=href(&folder, sort, descending, view.grid, None)>{label}{arrow}</a> }
     });
     view! {
-        <div class="flex flex-wrap items-center gap-1 text-sm">
+        <div class="mb-3 flex flex-wrap items-center justify-end gap-1 text-sm">
             <span class="mr-1 text-slate-500 dark:text-slate-400">"Sort:"</span>
             {sorts.into_iter().collect_view()}
             <span class="mx-2 text-slate-300 dark:text-slate-700">"|"</span>

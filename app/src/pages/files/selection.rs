@@ -1,6 +1,5 @@
 //! Multi-select: the chosen entries, and the bar that renames, moves, downloads or deletes them.
 
-use domain::files::FolderListing;
 use leptos::prelude::*;
 
 use super::Actions;
@@ -49,26 +48,27 @@ const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm fon
 
 /// Shown while something is selected.
 #[component]
-pub fn SelectionBar(selection: Selection, actions: Actions, listing: FolderListing) -> impl IntoView {
+pub fn SelectionBar(
+    selection: Selection,
+    actions: Actions,
+    /// `(key, name)` of the entries on the page.
+    names: Signal<Vec<(String, String)>>,
+) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let new_name = RwSignal::new(String::new());
     let target = RwSignal::new(String::new());
-    let choices = LocalResource::new(folder_choices);
-    let current = StoredValue::new(listing.folder.id.clone());
-    let names: Vec<(String, String)> = listing
-        .folders
-        .iter()
-        .map(|f| (format!("d:{}", f.id), f.name.clone()))
-        .chain(listing.files.iter().map(|f| (format!("f:{}", f.id), f.name.clone())))
-        .collect();
-    let names = StoredValue::new(names);
+    // Reloaded with the listing, so new folders can be chosen at once.
+    let choices = LocalResource::new(move || {
+        names.track();
+        folder_choices()
+    });
     let single = move || {
         (selection.count() == 1).then(|| selection.0.with(|k| k[0].clone()))
     };
     // Prefill the rename box with the one selected entry's name.
     Effect::new(move |_| {
         if let Some(key) = single() {
-            let name = names.with_value(|n| n.iter().find(|(k, _)| *k == key).map(|(_, n)| n.clone()));
+            let name = names.with_untracked(|n| n.iter().find(|(k, _)| *k == key).map(|(_, n)| n.clone()));
             new_name.set(name.unwrap_or_default());
         }
     });
@@ -108,9 +108,7 @@ pub fn SelectionBar(selection: Selection, actions: Actions, listing: FolderListi
                     <select id="move-to" bind:value=target class="max-w-48 rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
                         <Suspense fallback=|| view! { <option>"Loading folders…"</option> }>
                             {move || Suspend::new(async move {
-                                let current = current.get_value();
                                 choices.await.unwrap_or_default().into_iter()
-                                    .filter(|(id, _)| *id != current)
                                     .map(|(id, path)| view! { <option value=id>{path}</option> })
                                     .collect_view()
                             })}

@@ -33,23 +33,25 @@ pub struct Item {
     status: RwSignal<Status>,
 }
 
-/// The queue shared by the drop zone and its list.
+/// The upload queue. It lives above the listing (which reloads as files arrive), so it
+/// survives those reloads and navigation between folders.
 #[derive(Clone, Copy)]
-#[cfg_attr(not(feature = "hydrate"), expect(dead_code, reason = "read by the browser half only"))]
 pub struct Queue {
     items: RwSignal<Vec<Item>>,
-    folder_id: StoredValue<String>,
+    #[cfg_attr(not(feature = "hydrate"), expect(dead_code, reason = "run by the browser half"))]
     on_done: Callback<()>,
 }
 
-/// The upload form, drop zone and queue for `folder_id`; `on_done` runs after each stored file.
+impl Queue {
+    /// An empty queue; `on_done` runs after each stored file.
+    pub fn new(on_done: Callback<()>) -> Self {
+        Self { items: RwSignal::new(Vec::new()), on_done }
+    }
+}
+
+/// The upload form and drop zone for `folder_id` (empty: the root), with the queue.
 #[component]
-pub fn Uploader(folder_id: String, on_done: Callback<()>) -> impl IntoView {
-    let queue = Queue {
-        items: RwSignal::new(Vec::new()),
-        folder_id: StoredValue::new(folder_id.clone()),
-        on_done,
-    };
+pub fn Uploader(folder_id: Memo<String>, queue: Queue) -> impl IntoView {
     let dragging = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
     let folder_input = NodeRef::<leptos::html::Input>::new();
@@ -73,20 +75,20 @@ pub fn Uploader(folder_id: String, on_done: Callback<()>) -> impl IntoView {
             class:dark:bg-sky-950=move || dragging.get()
             on:dragover=move |ev| { ev.prevent_default(); dragging.set(true); }
             on:dragleave=move |_| dragging.set(false)
-            on:drop=move |ev| { ev.prevent_default(); dragging.set(false); handle_drop(queue, ev); }
+            on:drop=move |ev| { ev.prevent_default(); dragging.set(false); handle_drop(queue, folder_id.get_untracked(), ev); }
         >
-            <input type="hidden" name="folder_id" value=folder_id/>
+            <input type="hidden" name="folder_id" prop:value=move || folder_id.get() value=folder_id.get_untracked()/>
             <div class="flex flex-wrap items-center gap-3">
                 <p class="text-sm text-slate-600 dark:text-slate-400">"Drop files or folders here, or"</p>
                 <label class=button>
                     <span>"Choose files"</span>
                     <input type="file" name="files" multiple class="sr-only" data-testid="file-input"
-                        on:change=move |ev| handle_input(queue, ev)/>
+                        on:change=move |ev| handle_input(queue, folder_id.get_untracked(), ev)/>
                 </label>
                 <label class=button>
                     <span>"Choose a folder"</span>
                     <input type="file" name="files" multiple node_ref=folder_input class="sr-only" data-testid="folder-input"
-                        on:change=move |ev| handle_input(queue, ev)/>
+                        on:change=move |ev| handle_input(queue, folder_id.get_untracked(), ev)/>
                 </label>
                 // Without JavaScript the choice is sent with this button; with it, uploads start at once.
                 <button type="submit" class="rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800"
@@ -207,9 +209,9 @@ fn duration(seconds: f64) -> String {
 use browser::{cancel, handle_drop, handle_input, retry};
 
 #[cfg(not(feature = "hydrate"))]
-fn handle_drop(_: Queue, _: leptos::ev::DragEvent) {}
+fn handle_drop(_: Queue, _: String, _: leptos::ev::DragEvent) {}
 #[cfg(not(feature = "hydrate"))]
-fn handle_input(_: Queue, _: leptos::ev::Event) {}
+fn handle_input(_: Queue, _: String, _: leptos::ev::Event) {}
 #[cfg(not(feature = "hydrate"))]
 fn cancel(_: Queue, _: Item) {}
 #[cfg(not(feature = "hydrate"))]

@@ -20,6 +20,7 @@ const PARALLEL: usize = 3;
 
 struct Pending {
     file: File,
+    folder: String,
     dir: String,
     xhr: Option<XmlHttpRequest>,
 }
@@ -30,7 +31,7 @@ thread_local! {
 }
 
 /// Files chosen with the file or folder picker.
-pub fn handle_input(queue: Queue, ev: leptos::ev::Event) {
+pub fn handle_input(queue: Queue, folder: String, ev: leptos::ev::Event) {
     let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
     let Some(list) = input.files() else { return };
     let mut files = Vec::new();
@@ -46,11 +47,11 @@ pub fn handle_input(queue: Queue, ev: leptos::ev::Event) {
         }
     }
     input.set_value("");
-    enqueue(queue, files);
+    enqueue(queue, &folder, files);
 }
 
 /// Files and folders dropped on the zone; folders are read recursively, keeping their tree.
-pub fn handle_drop(queue: Queue, ev: DragEvent) {
+pub fn handle_drop(queue: Queue, folder: String, ev: DragEvent) {
     let Some(transfer) = ev.data_transfer() else { return };
     // Entries must be taken while the event is being handled; reading them can wait.
     let items = transfer.items();
@@ -58,8 +59,9 @@ pub fn handle_drop(queue: Queue, ev: DragEvent) {
     let mut plain = Vec::new();
     for i in 0..items.length() {
         let Some(item) = items.get(i) else { continue };
+        // Folders are read through their entry; files are taken directly while we can.
         match item.webkit_get_as_entry() {
-            Ok(Some(entry)) => entries.push(entry),
+            Ok(Some(entry)) if entry.is_directory() => entries.push(entry),
             _ => {
                 if let Ok(Some(file)) = item.get_as_file() {
                     plain.push((file, String::new()));
@@ -74,13 +76,13 @@ pub fn handle_drop(queue: Queue, ev: DragEvent) {
             }
         }
     }
-    enqueue(queue, plain);
+    enqueue(queue, &folder, plain);
     spawn_local(async move {
         let mut files = Vec::new();
         for entry in entries {
             collect(entry, &mut files).await;
         }
-        enqueue(queue, files);
+        enqueue(queue, &folder, files);
     });
 }
 
@@ -123,7 +125,7 @@ async fn promise(call: impl FnOnce(&js_sys::Function, &js_sys::Function)) -> Opt
     JsFuture::from(promise).await.ok()
 }
 
-fn enqueue(queue: Queue, files: Vec<(File, String)>) {
+fn enqueue(queue: Queue, folder: &str, files: Vec<(File, String)>) {
     if files.is_empty() {
         return;
     }
@@ -143,7 +145,8 @@ fn enqueue(queue: Queue, files: Vec<(File, String)>) {
             speed: RwSignal::new(0.0),
             status: RwSignal::new(Status::Queued),
         });
-        FILES.with(|f| f.borrow_mut().insert(id, Pending { file, dir, xhr: None }));
+        let pending = Pending { file, folder: folder.to_owned(), dir, xhr: None };
+        FILES.with(|f| f.borrow_mut().insert(id, pending));
     }
     queue.items.update(|items| items.extend(added));
     pump(queue);
@@ -163,7 +166,9 @@ fn pump(queue: Queue) {
 }
 
 fn start(queue: Queue, item: Item) {
-    let Some((file, dir)) = FILES.with(|f| f.borrow().get(&item.id).map(|p| (p.file.clone(), p.dir.clone()))) else {
+    let Some((file, folder, dir)) = FILES.with(|f| {
+        f.borrow().get(&item.id).map(|p| (p.file.clone(), p.folder.clone(), p.dir.clone()))
+    }) else {
         return;
     };
     let Ok(xhr) = XmlHttpRequest::new() else {
@@ -171,7 +176,6 @@ fn start(queue: Queue, item: Item) {
         return;
     };
     let mut url = format!("/api/v1/files?name={}", encode(&file.name()));
-    let folder = queue.folder_id.get_value();
     if !folder.is_empty() {
         url.push_str(&format!("&folder_id={}", encode(&folder)));
     }

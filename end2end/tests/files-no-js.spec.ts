@@ -1,0 +1,34 @@
+import { expect, test } from "@playwright/test";
+
+const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+
+test("without JavaScript: upload with the form, make a folder, rename and delete a file", async ({ page }) => {
+  await page.goto("/sign-up");
+  await page.getByLabel("Email").fill(unique());
+  await page.getByLabel("Your name").fill("Plain Person");
+  await page.getByLabel("Password").fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.goto("/files");
+  await expect(page.getByTestId("empty-folder")).toBeVisible();
+
+  await page.getByTestId("file-input").setInputFiles([
+    { name: "report.txt", mimeType: "text/plain", buffer: Buffer.from("quarterly numbers") },
+  ]);
+  await page.getByRole("button", { name: "Upload", exact: true }).click();
+  await expect(page.getByRole("link", { name: "report.txt" })).toBeVisible();
+
+  await page.getByLabel("New folder name").fill("Archive");
+  await page.getByRole("button", { name: "Create folder" }).click();
+  await expect(page.getByRole("link", { name: "Archive" })).toBeVisible();
+
+  await page.getByRole("link", { name: "report.txt" }).click();
+  await expect(page.getByTestId("text-preview")).toHaveText("quarterly numbers");
+  await page.getByLabel("New name").fill("report 2026.txt");
+  await page.getByRole("button", { name: "Rename" }).click();
+  await expect(page.getByRole("heading", { name: "report 2026.txt" })).toBeVisible();
+
+  await page.getByLabel("Yes, delete this file permanently").check();
+  await page.getByRole("button", { name: "Delete file" }).click();
+  await expect(page.getByRole("heading", { name: "Your files" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "report 2026.txt" })).toHaveCount(0);
+});

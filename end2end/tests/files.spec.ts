@@ -1,0 +1,106 @@
+import { expect, test, type Page } from "@playwright/test";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+
+async function signUpAndOpenFiles(page: Page) {
+  await page.goto("/sign-up");
+  await page.getByLabel("Email").fill(unique());
+  await page.getByLabel("Your name").fill("File Person");
+  await page.getByLabel("Password").fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+  await page.getByRole("link", { name: "Files" }).click();
+  await expect(page.getByRole("heading", { name: "Your files" })).toBeVisible();
+  // Hydrated: the no-JavaScript upload button hides itself.
+  await expect(page.getByRole("button", { name: "Upload", exact: true })).toBeHidden();
+}
+
+const entry = (page: Page, name: string) =>
+  page.getByTestId("entry").filter({ has: page.getByRole("link", { name, exact: true }) });
+
+test("drop files and a folder, watch them upload, then browse, rename, move, delete, download", async ({ page }) => {
+  await signUpAndOpenFiles(page);
+
+  // Drag and drop three files onto the zone.
+  const bytes = Array.from({ length: 300_000 }, (_, i) => i % 251);
+  const dataTransfer = await page.evaluateHandle((big) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(["alpha text"], "alpha.txt", { type: "text/plain" }));
+    transfer.items.add(new File(["bravo"], "bravo.md"));
+    transfer.items.add(new File([new Uint8Array(big)], "data.bin"));
+    return transfer;
+  }, bytes);
+  await page.dispatchEvent('[data-testid="drop-zone"]', "dragover", { dataTransfer });
+  await page.dispatchEvent('[data-testid="drop-zone"]', "drop", { dataTransfer });
+  const queue = page.getByTestId("upload-queue");
+  await expect(queue.getByTestId("upload-item")).toHaveCount(3);
+  await expect(queue.locator('[data-status="done"]')).toHaveCount(3);
+  await expect(page.getByTestId("upload-overall")).toContainText("of");
+  await expect(queue.getByRole("progressbar").first()).toHaveAttribute("aria-valuenow", "100");
+  await expect(entry(page, "alpha.txt")).toBeVisible();
+  await expect(entry(page, "data.bin")).toBeVisible();
+
+  // A whole folder with a sub-folder, through the folder picker.
+  const dir = mkdtempSync(join(tmpdir(), "pannier-e2e-"));
+  mkdirSync(join(dir, "Trip", "Day 1"), { recursive: true });
+  writeFileSync(join(dir, "Trip", "plan.txt"), "the plan");
+  writeFileSync(join(dir, "Trip", "Day 1", "notes.txt"), "day one");
+  await page.getByTestId("folder-input").setInputFiles(join(dir, "Trip"));
+  await expect(queue.locator('[data-status="done"]')).toHaveCount(5);
+  await entry(page, "Trip").getByRole("link").click();
+  await expect(page.getByRole("heading", { name: "Trip" })).toBeVisible();
+  await expect(entry(page, "plan.txt")).toBeVisible();
+  await entry(page, "Day 1").getByRole("link").click();
+  await expect(entry(page, "notes.txt")).toBeVisible();
+  await page.getByRole("navigation", { name: "Breadcrumb" }).getByRole("link", { name: "Files" }).click();
+  await expect(page.getByRole("heading", { name: "Your files" })).toBeVisible();
+
+  // Rename one file through the selection bar.
+  await entry(page, "bravo.md").getByRole("checkbox").check();
+  await page.getByLabel("New name").fill("bravo renamed.md");
+  await page.getByRole("button", { name: "Rename" }).click();
+  await expect(entry(page, "bravo renamed.md")).toBeVisible();
+
+  // Move it into Trip.
+  await entry(page, "bravo renamed.md").getByRole("checkbox").check();
+  await page.getByLabel("Move to folder").selectOption({ label: "/Trip" });
+  await page.getByRole("button", { name: "Move", exact: true }).click();
+  await expect(entry(page, "bravo renamed.md")).toHaveCount(0);
+
+  // Delete alpha.txt after confirming.
+  await entry(page, "alpha.txt").getByRole("checkbox").check();
+  await page.getByRole("button", { name: "Delete…" }).click();
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await expect(entry(page, "alpha.txt")).toHaveCount(0);
+
+  // The file page previews text and downloads the exact bytes.
+  await entry(page, "data.bin").getByRole("link").click();
+  await expect(page.getByRole("heading", { name: "data.bin" })).toBeVisible();
+  const download = page.waitForEvent("download");
+  await page.getByRole("link", { name: "Download" }).click();
+  const saved = await (await download).path();
+  expect(Buffer.compare(readFileSync(saved!), Buffer.from(bytes))).toBe(0);
+
+  await page.goto("/files");
+  await entry(page, "Trip").getByRole("link").click();
+  await expect(entry(page, "bravo renamed.md")).toBeVisible();
+  await entry(page, "plan.txt").getByRole("link").click();
+  await expect(page.getByTestId("text-preview")).toHaveText("the plan");
+});
+
+test("arrow keys move between entries", async ({ page }) => {
+  await signUpAndOpenFiles(page);
+  for (const name of ["one", "two"]) {
+    await page.getByLabel("New folder name").fill(name);
+    await page.getByRole("button", { name: "Create folder" }).click();
+    await expect(entry(page, name)).toBeVisible();
+  }
+  await entry(page, "one").getByRole("link").focus();
+  await page.keyboard.press("ArrowDown");
+  await expect(entry(page, "two").getByRole("link")).toBeFocused();
+  await page.keyboard.press("ArrowUp");
+  await expect(entry(page, "one").getByRole("link")).toBeFocused();
+});

@@ -1,0 +1,71 @@
+//! `/api/v1/me/avatar`: the caller's profile picture — read, replace (raw `PUT` or a multipart
+//! form with an `avatar` field), remove.
+
+use axum::body::Body;
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::AppError;
+use domain::files;
+use domain::state::AppState;
+
+use super::{ApiError, ApiResult, Caller, wants_html};
+
+/// `GET`: the picture, with the same safety headers as every file.
+pub async fn show(State(state): State<AppState>, Caller(identity): Caller) -> ApiResult<Response> {
+    let (bytes, kind) = files::avatar(&state, &identity.user).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "private, no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CONTENT_SECURITY_POLICY, "sandbox"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `PUT` with the image as the body → 204.
+pub async fn replace(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+    body: Body,
+) -> ApiResult<StatusCode> {
+    files::set_avatar(&state, &identity.user, body.into_data_stream()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST` multipart (`avatar` field) → 204, or back to the account page for a plain form.
+pub async fn upload(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    let result = async {
+        while let Some(field) = multipart.next_field().await.map_err(|e| AppError::BadRequest(e.body_text()))? {
+            if field.name() == Some("avatar") {
+                return files::set_avatar(&state, &identity.user, field).await;
+            }
+        }
+        Err(AppError::invalid("avatar", "Choose an image to upload."))
+    }
+    .await;
+    match (wants_html(&headers), result) {
+        (true, Ok(())) => Redirect::to("/account").into_response(),
+        (true, Err(err)) => {
+            let message: String =
+                percent_encoding::utf8_percent_encode(&err.to_string(), percent_encoding::NON_ALPHANUMERIC).collect();
+            Redirect::to(&format!("/account?avatar_error={message}")).into_response()
+        }
+        (false, Ok(())) => StatusCode::NO_CONTENT.into_response(),
+        (false, Err(err)) => ApiError(err).into_response(),
+    }
+}
+
+/// `DELETE` → 204.
+pub async fn remove(State(state): State<AppState>, Caller(identity): Caller) -> ApiResult<StatusCode> {
+    files::remove_avatar(&state, &identity.user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
