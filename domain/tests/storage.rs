@@ -1,7 +1,7 @@
 //! Every storage behaviour, on local disk always and on S3 when `TEST_S3_ENDPOINT` is set
 //! (`make test` starts s3s-fs, which checks signatures and presigned-URL expiry).
 
-#![expect(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly at the first surprise")]
+#![expect(clippy::unwrap_used, reason = "a test fails loudly at the first surprise")]
 
 use std::time::Duration;
 
@@ -66,7 +66,11 @@ async fn write(store: &BlobStore, bytes: &[u8], chunk: usize) -> BlobKey {
     key
 }
 
-async fn read(store: &BlobStore, key: &BlobKey, range: Option<ByteRange>) -> Result<Vec<u8>, StorageError> {
+async fn read(
+    store: &BlobStore,
+    key: &BlobKey,
+    range: Option<ByteRange>,
+) -> Result<Vec<u8>, StorageError> {
     let mut stream = store.read(key, range).await?;
     let mut out = Vec::new();
     while let Some(chunk) = stream.next().await {

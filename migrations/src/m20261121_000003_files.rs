@@ -55,7 +55,11 @@ fn cascade(
     from: (impl IntoIden, impl IntoIden),
     to: (impl IntoIden, impl IntoIden),
 ) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Cascade).to_owned()
+    ForeignKey::create()
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -78,8 +82,14 @@ impl MigrationTrait for Migration {
                     .col(string_len(Folders::Name, 255))
                     .col(timestamp_with_time_zone(Folders::CreatedAt))
                     .col(timestamp_with_time_zone(Folders::UpdatedAt))
-                    .foreign_key(&mut cascade((Folders::Table, Folders::OwnerId), (Users::Table, Users::Id)))
-                    .foreign_key(&mut cascade((Folders::Table, Folders::ParentId), (Folders::Table, Folders::Id)))
+                    .foreign_key(&mut cascade(
+                        (Folders::Table, Folders::OwnerId),
+                        (Users::Table, Users::Id),
+                    ))
+                    .foreign_key(&mut cascade(
+                        (Folders::Table, Folders::ParentId),
+                        (Folders::Table, Folders::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -116,8 +126,14 @@ impl MigrationTrait for Migration {
                     .col(text_null(Files::Description))
                     .col(timestamp_with_time_zone(Files::CreatedAt))
                     .col(timestamp_with_time_zone(Files::UpdatedAt))
-                    .foreign_key(&mut cascade((Files::Table, Files::OwnerId), (Users::Table, Users::Id)))
-                    .foreign_key(&mut cascade((Files::Table, Files::FolderId), (Folders::Table, Folders::Id)))
+                    .foreign_key(&mut cascade(
+                        (Files::Table, Files::OwnerId),
+                        (Users::Table, Users::Id),
+                    ))
+                    .foreign_key(&mut cascade(
+                        (Files::Table, Files::FolderId),
+                        (Folders::Table, Folders::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -134,7 +150,11 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create().name("idx_files_owner").table(Files::Table).col(Files::OwnerId).to_owned(),
+                Index::create()
+                    .name("idx_files_owner")
+                    .table(Files::Table)
+                    .col(Files::OwnerId)
+                    .to_owned(),
             )
             .await?;
         manager

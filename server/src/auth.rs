@@ -32,7 +32,11 @@ pub fn session_layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
 
 /// Paths that never need to know who is asking (no session lookup for them).
 fn is_anonymous_path(path: &str) -> bool {
-    path.starts_with("/pkg/") || path.starts_with("/c/") || path == "/healthz" || path == "/readyz" || path == "/favicon.svg"
+    path.starts_with("/pkg/")
+        || path.starts_with("/c/")
+        || path == "/healthz"
+        || path == "/readyz"
+        || path == "/favicon.svg"
 }
 
 /// Puts `ClientInfo` and, when authenticated, `Identity` into the request's extensions.

@@ -64,8 +64,9 @@ impl Application {
             // Port 0 (tests) binds a random port: the origin is the one actually bound.
             config.public_url = Some(format!("http://{}", listener.local_addr()?));
         }
-        let storage =
-            domain::storage::BlobStore::from_config(&config).await.context("cannot open storage")?;
+        let storage = domain::storage::BlobStore::from_config(&config)
+            .await
+            .context("cannot open storage")?;
         let state = AppState { config: Arc::new(config), db, storage };
         Ok(Self { listener, router: router(state.clone()), state, shutdown_timeout })
     }

@@ -84,7 +84,9 @@ pub async fn rename_item(kind: String, id: String, name: String) -> Result<(), A
     let result = if kind == "folder" {
         domain::files::update_folder(&state, &identity.user, &id, Some(name), None).await.map(drop)
     } else {
-        domain::files::update_file(&state, &identity.user, &id, Some(name), None, None).await.map(drop)
+        domain::files::update_file(&state, &identity.user, &id, Some(name), None, None)
+            .await
+            .map(drop)
     };
     result.or_else(fail)
 }

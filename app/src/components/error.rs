@@ -14,7 +14,9 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         AppError::Forbidden(_) => "Ask an admin if you need access.",
         AppError::NotFound(_) => "It may have been moved or deleted.",
         AppError::TooLarge(_) => "Split it up, or ask an admin to raise the size limit.",
-        AppError::QuotaExceeded(_) => "Delete files you no longer need, or ask an admin for more space.",
+        AppError::QuotaExceeded(_) => {
+            "Delete files you no longer need, or ask an admin for more space."
+        }
         AppError::TooManyRequests { .. } => "Wait a little, then try again.",
         AppError::Unavailable(_) | AppError::Internal => "Reload the page in a moment.",
     };

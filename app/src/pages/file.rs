@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::files::{DeleteItems, DescribeFile, FilePageData, MoveItems, RenameItem, file_page};
+use crate::api::files::{
+    DeleteItems, DescribeFile, FilePageData, MoveItems, RenameItem, file_page,
+};
 use crate::components::form::{Card, FormError};
 use crate::components::guard::signed_in;
 
@@ -131,7 +133,12 @@ fn File(
 /// The inline preview. The bytes come from the download route, which serves only passive types
 /// inline and sandboxes everything (CSP `sandbox`, `nosniff`).
 #[component]
-fn PreviewView(preview: Preview, content: String, text: Option<String>, name: String) -> impl IntoView {
+fn PreviewView(
+    preview: Preview,
+    content: String,
+    text: Option<String>,
+    name: String,
+) -> impl IntoView {
     let frame = "w-full overflow-hidden rounded-xl border border-slate-200 bg-slate-50 dark:border-slate-800 dark:bg-slate-900";
     match preview {
         Preview::Image => view! {

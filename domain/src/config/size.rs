@@ -29,8 +29,9 @@ impl FromStr for ByteSize {
         let text = raw.trim();
         let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
         let (number, unit) = text.split_at(digits);
-        let number: u64 =
-            number.parse().map_err(|_| format!("`{raw}` is not a size like 512, 16MiB or 10GiB"))?;
+        let number: u64 = number
+            .parse()
+            .map_err(|_| format!("`{raw}` is not a size like 512, 16MiB or 10GiB"))?;
         let shift = match unit.trim().to_ascii_lowercase().as_str() {
             "" | "b" => 0,
             "k" | "kb" | "kib" => 10,
@@ -39,10 +40,7 @@ impl FromStr for ByteSize {
             "t" | "tb" | "tib" => 40,
             _ => return Err(format!("`{raw}`: unknown unit (use KiB, MiB, GiB or TiB)")),
         };
-        number
-            .checked_mul(1 << shift)
-            .map(ByteSize)
-            .ok_or_else(|| format!("`{raw}` is too large"))
+        number.checked_mul(1 << shift).map(ByteSize).ok_or_else(|| format!("`{raw}` is too large"))
     }
 }
 

@@ -17,7 +17,11 @@ const IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/w
 
 /// Replaces the account's picture with `body` (the old one's bytes are deleted).
 #[tracing::instrument(skip_all, fields(user = %user.id))]
-pub async fn set_avatar<S, E>(state: &AppState, user: &users::Model, body: S) -> Result<(), AppError>
+pub async fn set_avatar<S, E>(
+    state: &AppState,
+    user: &users::Model,
+    body: S,
+) -> Result<(), AppError>
 where
     S: Stream<Item = Result<Bytes, E>>,
     E: std::fmt::Display,
@@ -25,7 +29,8 @@ where
     let mut body = std::pin::pin!(body);
     let mut bytes = BytesMut::new();
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|_| AppError::BadRequest("The upload was interrupted. Try again.".into()))?;
+        let chunk = chunk
+            .map_err(|_| AppError::BadRequest("The upload was interrupted. Try again.".into()))?;
         if bytes.len() + chunk.len() > MAX_AVATAR_BYTES {
             return Err(AppError::TooLarge("A profile picture can be at most 5 MB.".into()));
         }
@@ -68,13 +73,18 @@ pub async fn remove_avatar(state: &AppState, user: &users::Model) -> Result<(), 
 }
 
 /// The account's picture and its type, or 404.
-pub async fn avatar(state: &AppState, user: &users::Model) -> Result<(Bytes, &'static str), AppError> {
+pub async fn avatar(
+    state: &AppState,
+    user: &users::Model,
+) -> Result<(Bytes, &'static str), AppError> {
     let missing = || AppError::NotFound("No profile picture yet.".into());
     let key = BlobKey::from_stored(user.avatar_key.as_deref().ok_or_else(missing)?)?;
     let mut stream = state.storage.read(&key, None).await?;
     let mut bytes = BytesMut::new();
     while let Some(chunk) = stream.next().await {
-        bytes.extend_from_slice(&chunk.map_err(|err| AppError::internal("reading an avatar", &err))?);
+        bytes.extend_from_slice(
+            &chunk.map_err(|err| AppError::internal("reading an avatar", &err))?,
+        );
     }
     let bytes = bytes.freeze();
     let kind = image_type(&bytes)?;
@@ -83,7 +93,8 @@ pub async fn avatar(state: &AppState, user: &users::Model) -> Result<(Bytes, &'s
 
 fn image_type(bytes: &[u8]) -> Result<&'static str, AppError> {
     let detected = infer::get(bytes).map(|kind| kind.mime_type());
-    IMAGE_TYPES.into_iter().find(|t| Some(*t) == detected).ok_or_else(|| {
-        AppError::invalid("avatar", "Choose a PNG, JPEG, GIF or WebP image.")
-    })
+    IMAGE_TYPES
+        .into_iter()
+        .find(|t| Some(*t) == detected)
+        .ok_or_else(|| AppError::invalid("avatar", "Choose a PNG, JPEG, GIF or WebP image."))
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::listing::get_file;
 use super::Preview;
+use super::listing::get_file;
 use crate::AppError;
 use crate::entities::{files, users};
 use crate::state::AppState;
@@ -155,10 +155,13 @@ pub async fn read_text_preview(
         return Ok(String::new());
     }
     let range = ByteRange { start: 0, end: size.min(TEXT_PREVIEW_BYTES) - 1 };
-    let mut stream = state.storage.read(&BlobKey::from_stored(&file.blob_key)?, Some(range)).await?;
+    let mut stream =
+        state.storage.read(&BlobKey::from_stored(&file.blob_key)?, Some(range)).await?;
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
-        bytes.extend_from_slice(&chunk.map_err(|err| AppError::internal("reading a preview", &err))?);
+        bytes.extend_from_slice(
+            &chunk.map_err(|err| AppError::internal("reading a preview", &err))?,
+        );
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

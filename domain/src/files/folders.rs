@@ -16,7 +16,10 @@ use crate::entities::{files, folders, users};
 use crate::state::AppState;
 
 /// The owner's root folder, created on first use (concurrent first uses agree on one).
-pub(super) async fn root(db: &impl ConnectionTrait, owner: Uuid) -> Result<folders::Model, AppError> {
+pub(super) async fn root(
+    db: &impl ConnectionTrait,
+    owner: Uuid,
+) -> Result<folders::Model, AppError> {
     let find = || {
         folders::Entity::find()
             .filter(folders::Column::OwnerId.eq(owner))
@@ -72,7 +75,8 @@ pub async fn create_folder(
     if child(&state.db, parent.id, name).await?.is_some() {
         return Err(name_taken(name));
     }
-    let folder = insert(&state.db, owner.id, parent.id, name).await.map_err(|_| name_taken(name))?;
+    let folder =
+        insert(&state.db, owner.id, parent.id, name).await.map_err(|_| name_taken(name))?;
     Ok(folder_dto(&folder))
 }
 
@@ -245,12 +249,18 @@ pub async fn delete_folder(
             bytes += u64::try_from(size).unwrap_or(0);
             keys.push(key);
         }
-        files::Entity::delete_many().filter(files::Column::FolderId.is_in(chunk.to_vec())).exec(&txn).await?;
+        files::Entity::delete_many()
+            .filter(files::Column::FolderId.is_in(chunk.to_vec()))
+            .exec(&txn)
+            .await?;
     }
     queue_deletions(&txn, keys.clone()).await?;
     // Children first, so no engine has to cascade through the self-reference.
     for chunk in ids.rchunks(500) {
-        folders::Entity::delete_many().filter(folders::Column::Id.is_in(chunk.to_vec())).exec(&txn).await?;
+        folders::Entity::delete_many()
+            .filter(folders::Column::Id.is_in(chunk.to_vec()))
+            .exec(&txn)
+            .await?;
     }
     txn.commit().await?;
     let files = keys.len() as u64;
@@ -263,5 +273,7 @@ pub(super) fn no_such_folder() -> AppError {
 }
 
 fn name_taken(name: &FileName) -> AppError {
-    AppError::Conflict(format!("There is already a folder named “{name}” here. Choose another name."))
+    AppError::Conflict(format!(
+        "There is already a folder named “{name}” here. Choose another name."
+    ))
 }

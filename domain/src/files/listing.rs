@@ -168,7 +168,8 @@ pub async fn all_folders(
     db: &impl ConnectionTrait,
     owner: &users::Model,
 ) -> Result<Vec<(String, String)>, AppError> {
-    let rows = folders::Entity::find().filter(folders::Column::OwnerId.eq(owner.id)).all(db).await?;
+    let rows =
+        folders::Entity::find().filter(folders::Column::OwnerId.eq(owner.id)).all(db).await?;
     let by_id: std::collections::HashMap<Uuid, &folders::Model> =
         rows.iter().map(|f| (f.id, f)).collect();
     let mut paths: Vec<(String, String)> = rows
@@ -184,6 +185,6 @@ pub async fn all_folders(
             (folder.id.to_string(), format!("/{}", parts.join("/")))
         })
         .collect();
-    paths.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    paths.sort_by_key(|(_, path)| path.to_lowercase());
     Ok(paths)
 }

@@ -25,7 +25,9 @@ mod upload;
 #[cfg(feature = "server")]
 pub use avatar::{MAX_AVATAR_BYTES, avatar, remove_avatar, set_avatar};
 #[cfg(feature = "server")]
-pub use content::{Content, Download, ServeAs, content_disposition, open_content, read_text_preview};
+pub use content::{
+    Content, Download, ServeAs, content_disposition, open_content, read_text_preview,
+};
 #[cfg(feature = "server")]
 pub use folders::{Deleted, create_folder, delete_folder, ensure_path, folder_of, update_folder};
 #[cfg(feature = "server")]
@@ -198,7 +200,11 @@ pub fn human_size(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if value < 10.0 { format!("{value:.1} {}", UNITS[unit]) } else { format!("{value:.0} {}", UNITS[unit]) }
+    if value < 10.0 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
 }
 
 #[cfg(test)]

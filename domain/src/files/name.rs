@@ -120,7 +120,10 @@ mod tests {
         for bad in ["", "  ", ".", "..", "a/b", "a\\b", "tab\there", &"x".repeat(256)] {
             assert!(FileName::parse(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(FileName::parse("  Ferien 2026 🏖.jpg ").map(String::from).ok().as_deref(), Some("Ferien 2026 🏖.jpg"));
+        assert_eq!(
+            FileName::parse("  Ferien 2026 🏖.jpg ").map(String::from).ok().as_deref(),
+            Some("Ferien 2026 🏖.jpg")
+        );
     }
 
     #[test]

@@ -73,7 +73,8 @@ async fn key(db: &impl ConnectionTrait) -> Result<Vec<u8>, AppError> {
     if let Some(row) = settings::Entity::find_by_id(KEY_SETTING).one(db).await? {
         return URL_SAFE_NO_PAD.decode(row.value).map_err(|_| AppError::Internal);
     }
-    let fresh = URL_SAFE_NO_PAD.encode([Uuid::new_v4().into_bytes(), Uuid::new_v4().into_bytes()].concat());
+    let fresh =
+        URL_SAFE_NO_PAD.encode([Uuid::new_v4().into_bytes(), Uuid::new_v4().into_bytes()].concat());
     settings::Entity::insert(settings::ActiveModel {
         key: Set(KEY_SETTING.to_owned()),
         value: Set(fresh),

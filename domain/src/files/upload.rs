@@ -159,7 +159,11 @@ struct Received {
     head: Vec<u8>,
 }
 
-async fn receive<S, E>(mut writer: BlobWriter, mut body: S, limits: &Limits) -> Result<Received, AppError>
+async fn receive<S, E>(
+    mut writer: BlobWriter,
+    mut body: S,
+    limits: &Limits,
+) -> Result<Received, AppError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: Display,
@@ -292,14 +296,20 @@ pub async fn update_file(
         .filter(files::Column::Id.ne(file.id))
         .count(&state.db)
         .await?;
-    let taken =
-        || AppError::Conflict(format!("There is already a file named “{name}” there. Choose another name."));
+    let taken = || {
+        AppError::Conflict(format!(
+            "There is already a file named “{name}” there. Choose another name."
+        ))
+    };
     if clash > 0 {
         return Err(taken());
     }
     let description = match description {
         Some(text) if text.chars().count() > 2000 => {
-            return Err(AppError::invalid("description", "Keep the description under 2,000 characters."));
+            return Err(AppError::invalid(
+                "description",
+                "Keep the description under 2,000 characters.",
+            ));
         }
         Some(text) => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
         None => file.description.clone(),

@@ -5,16 +5,19 @@ use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use std::io::Read;
+
 use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::fs::{self, File};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
-use tokio_util::io::ReaderStream;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::{BlobKey, BlobStream, ByteRange, StorageError};
 
 /// Read chunk size: big enough that per-chunk overhead vanishes next to the copy.
-const READ_CHUNK: usize = 256 * 1024;
+const READ_CHUNK: usize = 1 << 20;
+/// Chunks read ahead of the client (memory per download ≈ READ_AHEAD × READ_CHUNK).
+const READ_AHEAD: usize = 4;
 
 /// Objects in a directory tree.
 #[derive(Debug, Clone)]
@@ -63,14 +66,14 @@ impl LocalStore {
             }
             Err(err) => return Err(err.into()),
         };
-        let stream = match range {
+        let length = match range {
             Some(range) => {
                 file.seek(SeekFrom::Start(range.start)).await?;
-                ReaderStream::with_capacity(file.take(range.len()), READ_CHUNK).boxed()
+                range.byte_count()
             }
-            None => ReaderStream::with_capacity(file, READ_CHUNK).boxed(),
+            None => file.metadata().await?.len(),
         };
-        Ok(stream)
+        Ok(read_ahead(file.into_std().await, length))
     }
 
     pub(super) async fn delete(&self, key: &BlobKey) -> Result<(), StorageError> {
@@ -85,7 +88,8 @@ impl LocalStore {
         let mut entries = fs::read_dir(&self.tmp).await?;
         while let Some(entry) = entries.next_entry().await? {
             let modified = entry.metadata().await?.modified()?;
-            let stale = SystemTime::now().duration_since(modified).is_ok_and(|elapsed| elapsed > age);
+            let stale =
+                SystemTime::now().duration_since(modified).is_ok_and(|elapsed| elapsed > age);
             if stale && fs::remove_file(entry.path()).await.is_ok() {
                 removed += 1;
             }
@@ -99,6 +103,36 @@ impl LocalStore {
         fs::remove_file(&probe).await?;
         Ok(())
     }
+}
+
+/// Streams `length` bytes from `file`, reading on a blocking thread a few chunks ahead of the
+/// consumer, so disk reads overlap with the socket writes. Stops when the consumer goes away.
+fn read_ahead(mut file: std::fs::File, length: u64) -> BlobStream {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        let mut left = length;
+        while left > 0 {
+            let want = left.min(READ_CHUNK as u64);
+            // `read_to_end` fills spare capacity without zeroing it first.
+            let mut chunk = Vec::with_capacity(READ_CHUNK);
+            let read = match (&mut file).take(want).read_to_end(&mut chunk) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(err) => {
+                    let _ = sender.blocking_send(Err(err));
+                    break;
+                }
+            };
+            left -= read as u64;
+            if sender.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+                break; // the client went away
+            }
+        }
+    });
+    futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    })
+    .boxed()
 }
 
 impl LocalWriter {

@@ -88,8 +88,8 @@ pub struct ByteRange {
 }
 
 impl ByteRange {
-    /// Number of bytes in the range.
-    pub fn len(self) -> u64 {
+    /// Number of bytes in the range (never zero: both ends are inclusive).
+    pub fn byte_count(self) -> u64 {
         self.end - self.start + 1
     }
 }

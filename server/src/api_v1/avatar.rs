@@ -44,7 +44,9 @@ pub async fn upload(
     mut multipart: Multipart,
 ) -> Response {
     let result = async {
-        while let Some(field) = multipart.next_field().await.map_err(|e| AppError::BadRequest(e.body_text()))? {
+        while let Some(field) =
+            multipart.next_field().await.map_err(|e| AppError::BadRequest(e.body_text()))?
+        {
             if field.name() == Some("avatar") {
                 return files::set_avatar(&state, &identity.user, field).await;
             }
@@ -55,8 +57,11 @@ pub async fn upload(
     match (wants_html(&headers), result) {
         (true, Ok(())) => Redirect::to("/account").into_response(),
         (true, Err(err)) => {
-            let message: String =
-                percent_encoding::utf8_percent_encode(&err.to_string(), percent_encoding::NON_ALPHANUMERIC).collect();
+            let message: String = percent_encoding::utf8_percent_encode(
+                &err.to_string(),
+                percent_encoding::NON_ALPHANUMERIC,
+            )
+            .collect();
             Redirect::to(&format!("/account?avatar_error={message}")).into_response()
         }
         (false, Ok(())) => StatusCode::NO_CONTENT.into_response(),
@@ -65,7 +70,10 @@ pub async fn upload(
 }
 
 /// `DELETE` → 204.
-pub async fn remove(State(state): State<AppState>, Caller(identity): Caller) -> ApiResult<StatusCode> {
+pub async fn remove(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+) -> ApiResult<StatusCode> {
     files::remove_avatar(&state, &identity.user).await?;
     Ok(StatusCode::NO_CONTENT)
 }

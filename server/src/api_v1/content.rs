@@ -79,7 +79,7 @@ pub async fn serve(
             return Ok(response);
         }
     };
-    let length = range.map_or(download.size, ByteRange::len);
+    let length = range.map_or(download.size, ByteRange::byte_count);
     let body = if method == Method::HEAD {
         Body::empty()
     } else {
@@ -103,9 +103,10 @@ pub async fn serve(
 /// `If-None-Match` wins over `If-Modified-Since` (RFC 9110 §13.2.2).
 fn not_modified(download: &Download, headers: &HeaderMap) -> bool {
     if let Some(tags) = header_str(headers, header::IF_NONE_MATCH) {
-        return tags.split(',').map(str::trim).any(|tag| {
-            tag == "*" || tag.trim_start_matches("W/") == download.etag
-        });
+        return tags
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.trim_start_matches("W/") == download.etag);
     }
     header_str(headers, header::IF_MODIFIED_SINCE)
         .and_then(|since| DateTime::parse_from_rfc2822(since).ok())
@@ -115,7 +116,8 @@ fn not_modified(download: &Download, headers: &HeaderMap) -> bool {
 /// The one range asked for, if it should be honoured; `Err` when it cannot be satisfied.
 /// Several ranges, malformed ones and a stale `If-Range` get the whole file (RFC 9110 allows it).
 fn requested_range(download: &Download, headers: &HeaderMap) -> Result<Option<ByteRange>, ()> {
-    let Some(spec) = header_str(headers, header::RANGE).and_then(|r| r.strip_prefix("bytes=")) else {
+    let Some(spec) = header_str(headers, header::RANGE).and_then(|r| r.strip_prefix("bytes="))
+    else {
         return Ok(None);
     };
     if let Some(if_range) = header_str(headers, header::IF_RANGE)

@@ -33,8 +33,7 @@ pub async fn upload_raw(
         AppError::BadRequest("Name the file: PUT /api/v1/files?name=report.pdf".into())
     })?;
     let upload = Upload { folder_id: query.folder_id, relative_dir: query.path, name };
-    let file =
-        files::store_file(&state, &identity.user, upload, body.into_data_stream()).await?;
+    let file = files::store_file(&state, &identity.user, upload, body.into_data_stream()).await?;
     Ok((StatusCode::CREATED, Json(file)))
 }
 
@@ -84,7 +83,9 @@ pub async fn upload_multipart(
         return Redirect::to(&target).into_response();
     }
     match result {
-        Ok(()) => (StatusCode::CREATED, Json(serde_json::json!({ "files": stored }))).into_response(),
+        Ok(()) => {
+            (StatusCode::CREATED, Json(serde_json::json!({ "files": stored }))).into_response()
+        }
         Err(err) => ApiError(err).into_response(),
     }
 }

@@ -21,7 +21,12 @@ pub struct Page {
     order: Option<String>,
 }
 
-async fn list(state: &AppState, caller: &Caller, id: Option<&str>, page: Page) -> ApiResult<Json<FolderListing>> {
+async fn list(
+    state: &AppState,
+    caller: &Caller,
+    id: Option<&str>,
+    page: Page,
+) -> ApiResult<Json<FolderListing>> {
     let sort = SortKey::parse(page.sort.as_deref().unwrap_or_default());
     let descending = page.order.as_deref() == Some("desc");
     let listing = files::list_folder(

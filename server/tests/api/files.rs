@@ -10,13 +10,19 @@ use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 /// The smallest valid PNG: detected as image/png from its bytes.
 const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0,
-    0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0A, 0x49, 0x44, 0x41,
-    0x54, 0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0D, 0x0A, 0x2D, 0xB4, 0, 0, 0, 0, 0x49, 0x45,
-    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0,
+    1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0A, 0x49, 0x44, 0x41, 0x54,
+    0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0D, 0x0A, 0x2D, 0xB4, 0, 0, 0, 0, 0x49, 0x45, 0x4E,
+    0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
 
-async fn upload_json(app: &TestApp, token: &str, folder: Option<&str>, name: &str, bytes: Vec<u8>) -> Value {
+async fn upload_json(
+    app: &TestApp,
+    token: &str,
+    folder: Option<&str>,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Value {
     let response = app.put_file(token, folder, name, bytes).await;
     assert_eq!(response.status(), 201, "{:?}", response.text().await);
     response.json().await.unwrap()
@@ -53,14 +59,22 @@ async fn uploads_round_trip_with_hash_type_and_safe_headers() {
     assert!(disposition.contains("filename*=UTF-8''Ferien%20%F0%9F%8F%96.png"), "{disposition}");
     assert_eq!(response.bytes().await.unwrap().as_ref(), PNG);
 
-    let attachment = content(&app, &token, id).await.query(&[("download", "1")]).send().await.unwrap();
+    let attachment =
+        content(&app, &token, id).await.query(&[("download", "1")]).send().await.unwrap();
     assert!(header(&attachment, "content-disposition").starts_with("attachment;"));
 
     let head = app.api(Method::HEAD, &format!("/files/{id}/content"), &token).send().await.unwrap();
     assert_eq!(head.status(), 200);
     assert_eq!(header(&head, "content-length"), PNG.len().to_string());
 
-    let meta: Value = app.api(Method::GET, &format!("/files/{id}"), &token).send().await.unwrap().json().await.unwrap();
+    let meta: Value = app
+        .api(Method::GET, &format!("/files/{id}"), &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(meta, file);
 }
 
@@ -70,11 +84,15 @@ async fn active_content_always_downloads_as_an_attachment() {
     let (_, token) = app.user_with_token("ada@example.com").await;
     for (name, body) in [
         ("page.html", "<!doctype html><html><script>alert(1)</script></html>"),
-        ("drawing.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>"),
+        (
+            "drawing.svg",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>",
+        ),
         ("app.js", "alert(1)"),
     ] {
         let file = upload_json(&app, &token, None, name, body.into()).await;
-        let response = content(&app, &token, file["id"].as_str().unwrap()).await.send().await.unwrap();
+        let response =
+            content(&app, &token, file["id"].as_str().unwrap()).await.send().await.unwrap();
         assert!(header(&response, "content-disposition").starts_with("attachment;"), "{name}");
         assert_eq!(header(&response, "content-security-policy"), "sandbox", "{name}");
     }
@@ -87,16 +105,23 @@ async fn single_ranges_get_206_and_unsatisfiable_ones_416() {
     let bytes: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
     let file = upload_json(&app, &token, None, "data.bin", bytes.clone()).await;
     let id = file["id"].as_str().unwrap();
-    for (range, start, end) in [("bytes=0-99", 0, 99), ("bytes=-10", 990, 999), ("bytes=990-", 990, 999), ("bytes=500-5000", 500, 999)] {
+    for (range, start, end) in [
+        ("bytes=0-99", 0, 99),
+        ("bytes=-10", 990, 999),
+        ("bytes=990-", 990, 999),
+        ("bytes=500-5000", 500, 999),
+    ] {
         let response = content(&app, &token, id).await.header("range", range).send().await.unwrap();
         assert_eq!(response.status(), 206, "{range}");
         assert_eq!(header(&response, "content-range"), format!("bytes {start}-{end}/1000"));
         assert_eq!(response.bytes().await.unwrap().as_ref(), &bytes[start..=end], "{range}");
     }
-    let response = content(&app, &token, id).await.header("range", "bytes=1000-").send().await.unwrap();
+    let response =
+        content(&app, &token, id).await.header("range", "bytes=1000-").send().await.unwrap();
     assert_eq!(response.status(), 416);
     assert_eq!(header(&response, "content-range"), "bytes */1000");
-    let response = content(&app, &token, id).await.header("range", "bytes=0-1,5-6").send().await.unwrap();
+    let response =
+        content(&app, &token, id).await.header("range", "bytes=0-1,5-6").send().await.unwrap();
     assert_eq!(response.status(), 200, "several ranges get the whole file");
     let response = content(&app, &token, id)
         .await
@@ -118,12 +143,19 @@ async fn validators_answer_304() {
     let etag = header(&first, "etag").to_owned();
     let modified = header(&first, "last-modified").to_owned();
     assert_eq!(header(&first, "content-type"), "text/plain; charset=utf-8");
-    let by_tag = content(&app, &token, id).await.header("if-none-match", &etag).send().await.unwrap();
+    let by_tag =
+        content(&app, &token, id).await.header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(by_tag.status(), 304);
     assert_eq!(header(&by_tag, "etag"), etag);
-    let by_date = content(&app, &token, id).await.header("if-modified-since", &modified).send().await.unwrap();
+    let by_date = content(&app, &token, id)
+        .await
+        .header("if-modified-since", &modified)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(by_date.status(), 304);
-    let other = content(&app, &token, id).await.header("if-none-match", "\"other\"").send().await.unwrap();
+    let other =
+        content(&app, &token, id).await.header("if-none-match", "\"other\"").send().await.unwrap();
     assert_eq!(other.status(), 200);
 }
 
@@ -137,26 +169,32 @@ async fn files_over_the_size_limit_are_refused_while_streaming_and_leave_nothing
     assert_eq!(body["error"]["code"], "file_too_large");
     assert!(body["error"]["message"].as_str().unwrap().contains("4.0 KB"));
     assert_eq!(app.stored_objects().await, 0);
-    let listing: Value = app.api(Method::GET, "/folders/root", &token).send().await.unwrap().json().await.unwrap();
+    let listing: Value =
+        app.api(Method::GET, "/folders/root", &token).send().await.unwrap().json().await.unwrap();
     assert_eq!(listing["total"], 0);
     assert_eq!(app.put_file(&token, None, "fits.bin", vec![7; 4096]).await.status(), 201);
 }
 
 #[tokio::test]
 async fn the_quota_is_exact_and_released_on_delete() {
-    let app = spawn_app_with(|config| config.default_quota = domain::config::ByteSize(10_000)).await;
+    let app =
+        spawn_app_with(|config| config.default_quota = domain::config::ByteSize(10_000)).await;
     let (_, token) = app.user_with_token("ada@example.com").await;
     let first = upload_json(&app, &token, None, "a.bin", vec![1; 6000]).await;
     let response = app.put_file(&token, None, "b.bin", vec![2; 6000]).await;
     assert_eq!(response.status(), 413);
     assert_eq!(response.json::<Value>().await.unwrap()["error"]["code"], "quota_exceeded");
-    let listing: Value = app.api(Method::GET, "/folders/root", &token).send().await.unwrap().json().await.unwrap();
+    let listing: Value =
+        app.api(Method::GET, "/folders/root", &token).send().await.unwrap().json().await.unwrap();
     assert_eq!(listing["usage"]["used"], 6000);
     assert_eq!(listing["usage"]["quota"], 10_000);
     assert_eq!(app.stored_objects().await, 1);
 
     let id = first["id"].as_str().unwrap();
-    assert_eq!(app.api(Method::DELETE, &format!("/files/{id}"), &token).send().await.unwrap().status(), 204);
+    assert_eq!(
+        app.api(Method::DELETE, &format!("/files/{id}"), &token).send().await.unwrap().status(),
+        204
+    );
     assert_eq!(app.stored_objects().await, 0, "the bytes go with the row");
     assert_eq!(app.put_file(&token, None, "b.bin", vec![2; 6000]).await.status(), 201);
 }
@@ -169,17 +207,27 @@ async fn names_are_sanitized_numbered_and_renames_clash_with_409() {
     assert_eq!(odd["name"], ".._etc_passwd_");
     let mut names = Vec::new();
     for _ in 0..3 {
-        names.push(upload_json(&app, &token, None, "report.pdf", b"%PDF-1.4".to_vec()).await["name"].clone());
+        names.push(
+            upload_json(&app, &token, None, "report.pdf", b"%PDF-1.4".to_vec()).await["name"]
+                .clone(),
+        );
     }
     assert_eq!(names, ["report.pdf", "report (1).pdf", "report (2).pdf"]);
 
     let id = odd["id"].as_str().unwrap();
     let rename = |name: &'static str| {
-        app.api(Method::PATCH, &format!("/files/{id}"), &token).json(&serde_json::json!({ "name": name })).send()
+        app.api(Method::PATCH, &format!("/files/{id}"), &token)
+            .json(&serde_json::json!({ "name": name }))
+            .send()
     };
     let clash = rename("report.pdf").await.unwrap();
     assert_eq!(clash.status(), 409);
-    assert!(clash.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("already"));
+    assert!(
+        clash.json::<Value>().await.unwrap()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already")
+    );
     assert_eq!(rename("a/b").await.unwrap().status(), 422);
     let renamed: Value = rename("passwd.txt").await.unwrap().json().await.unwrap();
     assert_eq!(renamed["name"], "passwd.txt");
@@ -193,7 +241,13 @@ async fn names_are_sanitized_numbered_and_renames_clash_with_409() {
         .await
         .unwrap();
     assert_eq!(described["description"], "from the server");
-    let bad = app.api(Method::PATCH, &format!("/files/{id}"), &token).body("{not json").header("content-type", "application/json").send().await.unwrap();
+    let bad = app
+        .api(Method::PATCH, &format!("/files/{id}"), &token)
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 400);
     assert_eq!(bad.json::<Value>().await.unwrap()["error"]["code"], "bad_request");
 }
@@ -220,19 +274,29 @@ async fn other_accounts_get_404_for_every_file_and_folder_route() {
         app.api(Method::GET, &format!("/files/{file}"), &bob),
         app.api(Method::GET, &format!("/files/{file}/content"), &bob),
         app.api(Method::HEAD, &format!("/files/{file}/content"), &bob),
-        app.api(Method::PATCH, &format!("/files/{file}"), &bob).json(&serde_json::json!({ "name": "x" })),
+        app.api(Method::PATCH, &format!("/files/{file}"), &bob)
+            .json(&serde_json::json!({ "name": "x" })),
         app.api(Method::DELETE, &format!("/files/{file}"), &bob),
         app.api(Method::GET, &format!("/folders/{folder}"), &bob),
-        app.api(Method::PATCH, &format!("/folders/{folder}"), &bob).json(&serde_json::json!({ "name": "x" })),
+        app.api(Method::PATCH, &format!("/folders/{folder}"), &bob)
+            .json(&serde_json::json!({ "name": "x" })),
         app.api(Method::DELETE, &format!("/folders/{folder}"), &bob),
-        app.api(Method::POST, "/folders", &bob).json(&serde_json::json!({ "parent_id": folder, "name": "x" })),
-        app.api(Method::PUT, "/files", &bob).query(&[("folder_id", folder), ("name", "x")]).body("x"),
+        app.api(Method::POST, "/folders", &bob)
+            .json(&serde_json::json!({ "parent_id": folder, "name": "x" })),
+        app.api(Method::PUT, "/files", &bob)
+            .query(&[("folder_id", folder), ("name", "x")])
+            .body("x"),
     ];
     for attempt in attempts {
         let response = attempt.send().await.unwrap();
         assert_eq!(response.status(), 404, "{}", response.url());
     }
-    let anonymous = app.client.get(format!("{}/api/v1/files/{file}/content", app.address)).send().await.unwrap();
+    let anonymous = app
+        .client
+        .get(format!("{}/api/v1/files/{file}/content", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
     let mine = content(&app, &alice, file).await.send().await.unwrap();
     assert_eq!(mine.bytes().await.unwrap().as_ref(), b"mine", "still there, untouched");
@@ -263,7 +327,8 @@ async fn a_connection_dropped_mid_upload_leaves_no_file_and_no_bytes() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(left, 0, "no temp file, no object, no unfinished multipart upload");
-    let listing: Value = app.api(Method::GET, "/folders/root", &token).send().await.unwrap().json().await.unwrap();
+    let listing: Value =
+        app.api(Method::GET, "/folders/root", &token).send().await.unwrap().json().await.unwrap();
     assert_eq!(listing["total"], 0);
     assert_eq!(listing["usage"]["used"], 0);
 }
@@ -274,16 +339,27 @@ async fn a_multipart_form_upload_keeps_the_folder_tree() {
     let (_, token) = app.user_with_token("ada@example.com").await;
     let form = reqwest::multipart::Form::new()
         .text("folder_id", "")
-        .part("files", reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("Trip/2026/beach.png"))
+        .part(
+            "files",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("Trip/2026/beach.png"),
+        )
         .part("files", reqwest::multipart::Part::bytes(b"hi".to_vec()).file_name("Trip/notes.txt"));
     let response = app.api(Method::POST, "/files", &token).multipart(form).send().await.unwrap();
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["files"].as_array().unwrap().len(), 2);
-    let root: Value = app.api(Method::GET, "/folders/root", &token).send().await.unwrap().json().await.unwrap();
+    let root: Value =
+        app.api(Method::GET, "/folders/root", &token).send().await.unwrap().json().await.unwrap();
     assert_eq!(root["folders"][0]["name"], "Trip");
     let trip = root["folders"][0]["id"].as_str().unwrap();
-    let trip: Value = app.api(Method::GET, &format!("/folders/{trip}"), &token).send().await.unwrap().json().await.unwrap();
+    let trip: Value = app
+        .api(Method::GET, &format!("/folders/{trip}"), &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(trip["folders"][0]["name"], "2026");
     assert_eq!(trip["files"][0]["name"], "notes.txt");
 
@@ -297,9 +373,16 @@ async fn read_tokens_cannot_upload_and_deleted_accounts_leave_no_bytes() {
     let app = spawn_app().await;
     let (user, token) = app.user_with_token("ada@example.com").await;
     upload_json(&app, &token, None, "a.txt", b"a".to_vec()).await;
-    let read = domain::tokens::create(&app.db, &user, "read", domain::account::TokenScope::Read, None, &Default::default())
-        .await
-        .unwrap();
+    let read = domain::tokens::create(
+        &app.db,
+        &user,
+        "read",
+        domain::account::TokenScope::Read,
+        None,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(app.put_file(&read.secret, None, "b.txt", b"b".to_vec()).await.status(), 403);
     assert_eq!(app.stored_objects().await, 1);
 
@@ -308,9 +391,14 @@ async fn read_tokens_cannot_upload_and_deleted_accounts_leave_no_bytes() {
         db: app.db.clone(),
         storage: domain::storage::BlobStore::from_config(&app.config).await.unwrap(),
     };
-    domain::users::delete(&state, &user, "correct horse battery staple".to_owned().into(), &Default::default())
-        .await
-        .unwrap();
+    domain::users::delete(
+        &state,
+        &user,
+        "correct horse battery staple".to_owned().into(),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(app.stored_objects().await, 0);
 }
 
@@ -325,7 +413,8 @@ async fn a_user_content_origin_gets_signed_links_that_cannot_be_altered() {
     let response = content(&app, &token, file["id"].as_str().unwrap()).await.send().await.unwrap();
     assert_eq!(response.status(), 302);
     let location = header(&response, "location").to_owned();
-    let path = location.strip_prefix("http://usercontent.example").expect("on the user-content origin");
+    let path =
+        location.strip_prefix("http://usercontent.example").expect("on the user-content origin");
     assert!(path.starts_with("/c/"), "{location}");
 
     // The user-content origin (same binary) serves it without any credentials.
@@ -335,7 +424,10 @@ async fn a_user_content_origin_gets_signed_links_that_cannot_be_altered() {
     assert_eq!(anonymous.bytes().await.unwrap().as_ref(), PNG);
 
     let (payload, signature) = path.rsplit_once('.').unwrap();
-    let tampered = [format!("{payload}.{}", signature.replace(|c: char| c.is_ascii_alphabetic(), "A")), path.replacen(".v.", ".d.", 1)];
+    let tampered = [
+        format!("{payload}.{}", signature.replace(|c: char| c.is_ascii_alphabetic(), "A")),
+        path.replacen(".v.", ".d.", 1),
+    ];
     for bad in tampered {
         let response = app.client.get(format!("{}{bad}", app.address)).send().await.unwrap();
         assert_eq!(response.status(), 404, "{bad}");
@@ -367,7 +459,8 @@ async fn profile_pictures_use_the_same_storage_and_only_images_are_accepted() {
     assert_eq!(not_image.status(), 422);
     assert_eq!(app.stored_objects().await, 0);
     for _ in 0..2 {
-        let put = app.api(Method::PUT, "/me/avatar", &token).body(PNG.to_vec()).send().await.unwrap();
+        let put =
+            app.api(Method::PUT, "/me/avatar", &token).body(PNG.to_vec()).send().await.unwrap();
         assert_eq!(put.status(), 204);
     }
     assert_eq!(app.stored_objects().await, 1, "the replaced picture's bytes are gone");

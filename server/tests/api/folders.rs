@@ -35,31 +35,57 @@ async fn folders_nest_move_without_cycles_and_delete_everything_below() {
     assert_eq!(app.put_file(&token, Some(&c), "two.bin", vec![2; 50]).await.status(), 201);
     assert_eq!(app.put_file(&token, None, "keep.bin", vec![3; 7]).await.status(), 201);
 
-    let same = app.api(Method::POST, "/folders", &token).json(&json!({ "parent_id": a, "name": "B" })).send().await.unwrap();
+    let same = app
+        .api(Method::POST, "/folders", &token)
+        .json(&json!({ "parent_id": a, "name": "B" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(same.status(), 409);
 
     let in_c = listing(&app, &token, &format!("/folders/{c}")).await;
-    let crumbs: Vec<&str> = in_c["path"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    let crumbs: Vec<&str> =
+        in_c["path"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
     assert_eq!(crumbs, ["", "A", "B"], "root, then A, then B");
 
     for target in [&a, &c] {
-        let cycle = app.api(Method::PATCH, &format!("/folders/{a}"), &token).json(&json!({ "parent_id": target })).send().await.unwrap();
+        let cycle = app
+            .api(Method::PATCH, &format!("/folders/{a}"), &token)
+            .json(&json!({ "parent_id": target }))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(cycle.status(), 409, "moving A into {target}");
     }
-    let root_id = listing(&app, &token, "/folders/root").await["folder"]["id"].as_str().unwrap().to_owned();
-    let root_rename = app.api(Method::PATCH, &format!("/folders/{root_id}"), &token).json(&json!({ "name": "x" })).send().await.unwrap();
+    let root_id =
+        listing(&app, &token, "/folders/root").await["folder"]["id"].as_str().unwrap().to_owned();
+    let root_rename = app
+        .api(Method::PATCH, &format!("/folders/{root_id}"), &token)
+        .json(&json!({ "name": "x" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(root_rename.status(), 400);
 
-    let moved = app.api(Method::PATCH, &format!("/folders/{c}"), &token).json(&json!({ "parent_id": "root", "name": "C moved" })).send().await.unwrap();
+    let moved = app
+        .api(Method::PATCH, &format!("/folders/{c}"), &token)
+        .json(&json!({ "parent_id": "root", "name": "C moved" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(moved.status(), 200);
     let root = listing(&app, &token, "/folders/root").await;
-    let names: Vec<&str> = root["folders"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        root["folders"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["A", "C moved"]);
 
     let deleted = app.api(Method::DELETE, &format!("/folders/{a}"), &token).send().await.unwrap();
     assert_eq!(deleted.status(), 200);
     assert_eq!(deleted.json::<Value>().await.unwrap(), json!({ "files": 1, "bytes": 100 }));
-    assert_eq!(app.api(Method::GET, &format!("/folders/{b}"), &token).send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.api(Method::GET, &format!("/folders/{b}"), &token).send().await.unwrap().status(),
+        404
+    );
     let root = listing(&app, &token, "/folders/root").await;
     assert_eq!(root["usage"]["used"], 57, "only C's file and keep.bin are left");
     assert_eq!(app.stored_objects().await, 2);
@@ -73,14 +99,26 @@ async fn pages_cover_every_entry_once_folders_first() {
         folder(&app, &token, None, &format!("folder {i}")).await;
     }
     for i in 0..13 {
-        assert_eq!(app.put_file(&token, None, &format!("file {i:02}.txt"), vec![b'x'; i + 1]).await.status(), 201);
+        assert_eq!(
+            app.put_file(&token, None, &format!("file {i:02}.txt"), vec![b'x'; i + 1])
+                .await
+                .status(),
+            201
+        );
     }
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
-        let page = listing(&app, &token, &format!("/folders/root?limit=5&sort=size&order=desc&cursor={cursor}")).await;
+        let page = listing(
+            &app,
+            &token,
+            &format!("/folders/root?limit=5&sort=size&order=desc&cursor={cursor}"),
+        )
+        .await;
         assert_eq!(page["total"], 20);
-        for entry in page["folders"].as_array().unwrap().iter().chain(page["files"].as_array().unwrap()) {
+        for entry in
+            page["folders"].as_array().unwrap().iter().chain(page["files"].as_array().unwrap())
+        {
             seen.push((entry["name"].as_str().unwrap().to_owned(), entry["size"].as_u64()));
         }
         match page["next_cursor"].as_str() {

@@ -231,9 +231,7 @@ impl TestApp {
 
     /// `method` `path` on the API with a bearer token.
     pub fn api(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
-        self.client
-            .request(method, format!("{}/api/v1{path}", self.address))
-            .bearer_auth(token)
+        self.client.request(method, format!("{}/api/v1{path}", self.address)).bearer_auth(token)
     }
 
     /// Uploads `bytes` as `name` into `folder` (root when `None`) with a raw PUT.
@@ -248,7 +246,12 @@ impl TestApp {
         if let Some(folder) = folder {
             query.push(("folder_id", folder));
         }
-        self.api(reqwest::Method::PUT, "/files", token).query(&query).body(bytes).send().await.unwrap()
+        self.api(reqwest::Method::PUT, "/files", token)
+            .query(&query)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Objects in storage, finished or partial: files under the data dir's `blobs/` and `tmp/`,

@@ -88,8 +88,14 @@ async fn file_pages_render_for_the_owner_and_are_404_for_everyone_else() {
     let app = spawn_app().await;
     let alice = crate::helpers::browser();
     let bob = crate::helpers::browser();
-    assert_eq!(app.sign_up(&alice, "alice@example.com", "correct horse battery staple").await.status(), 200);
-    assert_eq!(app.sign_up(&bob, "bob@example.com", "correct horse battery staple").await.status(), 200);
+    assert_eq!(
+        app.sign_up(&alice, "alice@example.com", "correct horse battery staple").await.status(),
+        200
+    );
+    assert_eq!(
+        app.sign_up(&bob, "bob@example.com", "correct horse battery staple").await.status(),
+        200
+    );
     let folder: serde_json::Value = alice
         .post(format!("{}/api/v1/folders", app.address))
         .header("origin", &app.address)

@@ -131,7 +131,13 @@ impl Icon {
             Preview::Audio => Self::Audio,
             Preview::Pdf => Self::Pdf,
             Preview::Text => Self::Text,
-            Preview::None if content_type.contains("zip") || content_type.contains("tar") || content_type.contains("compressed") => Self::Archive,
+            Preview::None
+                if content_type.contains("zip")
+                    || content_type.contains("tar")
+                    || content_type.contains("compressed") =>
+            {
+                Self::Archive
+            }
             Preview::None => Self::Other,
         }
     }
@@ -141,9 +147,15 @@ impl Icon {
         const DOC: &str = "M7 3h7l5 5v13H7zM14 3v5h5";
         match self {
             Self::Folder => ("text-amber-500", "M3 6h6l2 2h10v11H3z", "Folder"),
-            Self::Image => ("text-emerald-600", "M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15 9h.01", "Image"),
+            Self::Image => {
+                ("text-emerald-600", "M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15 9h.01", "Image")
+            }
             Self::Video => ("text-violet-600", "M4 6h11v12H4zM15 10l5-3v10l-5-3", "Video"),
-            Self::Audio => ("text-pink-600", "M9 18V6l10-2v12M9 18a3 3 0 1 1-6 0 3 3 0 0 1 6 0zM19 16a3 3 0 1 1-6 0 3 3 0 0 1 6 0z", "Audio"),
+            Self::Audio => (
+                "text-pink-600",
+                "M9 18V6l10-2v12M9 18a3 3 0 1 1-6 0 3 3 0 0 1 6 0zM19 16a3 3 0 1 1-6 0 3 3 0 0 1 6 0z",
+                "Audio",
+            ),
             Self::Pdf => ("text-red-600", DOC, "PDF"),
             Self::Text => ("text-sky-600", "M7 3h7l5 5v13H7zM14 3v5h5M10 13h6M10 17h6", "Text"),
             Self::Archive => ("text-orange-600", "M5 4h14v16H5zM12 4v8M10 12h4v3h-4z", "Archive"),
@@ -182,7 +194,9 @@ fn move_focus(ev: leptos::ev::KeyboardEvent) {
             links.item(i.unsigned_abs()).map(|n| n.unchecked_into::<web_sys::Element>()) == active
         });
         let next = current.map_or(0, |i| (i + step).clamp(0, count - 1));
-        if let Some(link) = links.item(next.unsigned_abs()).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) {
+        if let Some(link) =
+            links.item(next.unsigned_abs()).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        {
             ev.prevent_default();
             let _ = link.focus();
         }

@@ -30,18 +30,18 @@ struct View {
 
 /// The URL of a folder listed with these options.
 fn href(folder: &str, sort: SortKey, descending: bool, grid: bool, cursor: Option<&str>) -> String {
-        let base = if folder.is_empty() { "/files".to_owned() } else { format!("/files/{folder}") };
-        let mut query = vec![format!("sort={}", sort.as_str())];
-        if descending {
-            query.push("order=desc".into());
-        }
-        if grid {
-            query.push("view=grid".into());
-        }
-        if let Some(cursor) = cursor {
-            query.push(format!("cursor={cursor}"));
-        }
-        format!("{base}?{}", query.join("&"))
+    let base = if folder.is_empty() { "/files".to_owned() } else { format!("/files/{folder}") };
+    let mut query = vec![format!("sort={}", sort.as_str())];
+    if descending {
+        query.push("order=desc".into());
+    }
+    if grid {
+        query.push("view=grid".into());
+    }
+    if let Some(cursor) = cursor {
+        query.push(format!("cursor={cursor}"));
+    }
+    format!("{base}?{}", query.join("&"))
 }
 
 /// The actions that change the listing; it reloads after any of them.
@@ -163,7 +163,8 @@ fn Header(listing: FolderListing, error: Option<String>) -> impl IntoView {
 /// Sorting, the entries (or the empty state) and the page links.
 #[component]
 fn Listing(listing: FolderListing, view: View, selection: Selection) -> impl IntoView {
-    let id = if listing.folder.parent_id.is_none() { String::new() } else { listing.folder.id.clone() };
+    let id =
+        if listing.folder.parent_id.is_none() { String::new() } else { listing.folder.id.clone() };
     let empty = listing.folders.is_empty() && listing.files.is_empty();
     let next = listing.next_cursor.clone();
     view! {

@@ -62,13 +62,12 @@ pub fn SelectionBar(
         names.track();
         folder_choices()
     });
-    let single = move || {
-        (selection.count() == 1).then(|| selection.0.with(|k| k[0].clone()))
-    };
+    let single = move || (selection.count() == 1).then(|| selection.0.with(|k| k[0].clone()));
     // Prefill the rename box with the one selected entry's name.
     Effect::new(move |_| {
         if let Some(key) = single() {
-            let name = names.with_untracked(|n| n.iter().find(|(k, _)| *k == key).map(|(_, n)| n.clone()));
+            let name =
+                names.with_untracked(|n| n.iter().find(|(k, _)| *k == key).map(|(_, n)| n.clone()));
             new_name.set(name.unwrap_or_default());
         }
     });
@@ -77,17 +76,29 @@ pub fn SelectionBar(
         if let Some(key) = single() {
             let (kind, id) = key.split_once(':').unwrap_or_default();
             let kind = if kind == "d" { "folder" } else { "file" };
-            actions.rename.dispatch(RenameItem { kind: kind.into(), id: id.into(), name: new_name.get_untracked() });
+            actions.rename.dispatch(RenameItem {
+                kind: kind.into(),
+                id: id.into(),
+                name: new_name.get_untracked(),
+            });
             selection.clear();
         }
     };
     let move_to = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        actions.moves.dispatch(MoveItems { files: selection.ids('f'), folders: selection.ids('d'), target: target.get_untracked() });
+        actions.moves.dispatch(MoveItems {
+            files: selection.ids('f'),
+            folders: selection.ids('d'),
+            target: target.get_untracked(),
+        });
         selection.clear();
     };
     let delete = move |_| {
-        actions.delete.dispatch(DeleteItems { files: selection.ids('f'), folders: selection.ids('d'), next: None });
+        actions.delete.dispatch(DeleteItems {
+            files: selection.ids('f'),
+            folders: selection.ids('d'),
+            next: None,
+        });
         confirming.set(false);
         selection.clear();
     };

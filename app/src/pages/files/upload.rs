@@ -107,7 +107,11 @@ fn QueueView(queue: Queue) -> impl IntoView {
             active.fold((0.0, 0.0), |(loaded, size), i| (loaded + i.loaded.get(), size + i.size))
         })
     };
-    let finished = move || queue.items.with(|items| items.iter().all(|i| !matches!(i.status.get(), Status::Queued | Status::Uploading)));
+    let finished = move || {
+        queue.items.with(|items| {
+            items.iter().all(|i| !matches!(i.status.get(), Status::Queued | Status::Uploading))
+        })
+    };
     view! {
         <Show when=move || !queue.items.with(Vec::is_empty)>
             <div class="mt-4 space-y-3" aria-live="polite">
@@ -139,7 +143,11 @@ fn QueueRow(item: Item, queue: Queue) -> impl IntoView {
         Status::Queued => "Waiting…".to_owned(),
         Status::Uploading => {
             let (loaded, speed) = (item.loaded.get(), item.speed.get());
-            let left = if speed > 0.0 { format!(" · {} left", duration((item.size - loaded) / speed)) } else { String::new() };
+            let left = if speed > 0.0 {
+                format!(" · {} left", duration((item.size - loaded) / speed))
+            } else {
+                String::new()
+            };
             format!("{} of {} · {}/s{left}", human(loaded), human(item.size), human(speed))
         }
         Status::Done => format!("Done · {}", human(item.size)),

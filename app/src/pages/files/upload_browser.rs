@@ -32,7 +32,9 @@ thread_local! {
 
 /// Files chosen with the file or folder picker.
 pub fn handle_input(queue: Queue, folder: String, ev: leptos::ev::Event) {
-    let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+    let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else {
+        return;
+    };
     let Some(list) = input.files() else { return };
     let mut files = Vec::new();
     for i in 0..list.length() {
@@ -69,11 +71,12 @@ pub fn handle_drop(queue: Queue, folder: String, ev: DragEvent) {
             }
         }
     }
-    if entries.is_empty() && plain.is_empty() {
-        if let Some(list) = transfer.files() {
-            for i in 0..list.length() {
-                plain.extend(list.get(i).map(|f| (f, String::new())));
-            }
+    if entries.is_empty()
+        && plain.is_empty()
+        && let Some(list) = transfer.files()
+    {
+        for i in 0..list.length() {
+            plain.extend(list.get(i).map(|f| (f, String::new())));
         }
     }
     enqueue(queue, &folder, plain);
@@ -93,7 +96,10 @@ async fn collect(root: FileSystemEntry, out: &mut Vec<(File, String)>) {
             let reader = entry.unchecked_into::<FileSystemDirectoryEntry>().create_reader();
             // readEntries returns at most ~100 entries per call: read until empty.
             loop {
-                let batch = promise(|ok, err| { let _ = reader.read_entries_with_callback_and_callback(ok, err); }).await;
+                let batch = promise(|ok, err| {
+                    let _ = reader.read_entries_with_callback_and_callback(ok, err);
+                })
+                .await;
                 let Some(batch) = batch.and_then(|b| b.dyn_into::<Array>().ok()) else { break };
                 if batch.length() == 0 {
                     break;
@@ -102,9 +108,10 @@ async fn collect(root: FileSystemEntry, out: &mut Vec<(File, String)>) {
             }
         } else if entry.is_file() {
             let file_entry = entry.clone().unchecked_into::<FileSystemFileEntry>();
-            if let Some(file) = promise(|ok, err| file_entry.file_with_callback_and_callback(ok, err))
-                .await
-                .and_then(|f| f.dyn_into::<File>().ok())
+            if let Some(file) =
+                promise(|ok, err| file_entry.file_with_callback_and_callback(ok, err))
+                    .await
+                    .and_then(|f| f.dyn_into::<File>().ok())
             {
                 let path = entry.full_path();
                 let dir = path.trim_start_matches('/').rsplit_once('/').map(|(d, _)| d.to_owned());
@@ -155,13 +162,10 @@ fn enqueue(queue: Queue, folder: &str, files: Vec<(File, String)>) {
 /// Starts queued files while fewer than `PARALLEL` are running.
 fn pump(queue: Queue) {
     let items = queue.items.get_untracked();
-    let mut running = items.iter().filter(|i| i.status.get_untracked() == Status::Uploading).count();
-    for item in items.iter().filter(|i| i.status.get_untracked() == Status::Queued) {
-        if running >= PARALLEL {
-            break;
-        }
+    let running = items.iter().filter(|i| i.status.get_untracked() == Status::Uploading).count();
+    let queued = items.iter().filter(|i| i.status.get_untracked() == Status::Queued);
+    for item in queued.take(PARALLEL.saturating_sub(running)) {
         start(queue, *item);
-        running += 1;
     }
 }
 
@@ -205,7 +209,8 @@ fn start(queue: Queue, item: Item) {
 
     let done_xhr = xhr.clone();
     let on_end = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
-        let kind = Reflect::get(&ev, &"type".into()).ok().and_then(|t| t.as_string()).unwrap_or_default();
+        let kind =
+            Reflect::get(&ev, &"type".into()).ok().and_then(|t| t.as_string()).unwrap_or_default();
         let status = done_xhr.status().unwrap_or(0);
         let outcome = match kind.as_str() {
             "abort" => Status::Cancelled,
