@@ -254,7 +254,8 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Objects in storage, finished or partial: files under the data dir's `blobs/` and `tmp/`,
+    /// Objects in storage, finished or partial: files under the data dir's `blobs/`, `avatars/`
+    /// and `tmp/`,
     /// or the bucket's objects plus its unfinished multipart uploads.
     pub async fn stored_objects(&self) -> usize {
         if self.config.storage == domain::config::StorageKind::S3 {
@@ -264,7 +265,8 @@ impl TestApp {
             return objects.contents().len() + unfinished_s3_uploads();
         }
         let mut count = 0;
-        let mut dirs = vec![self.data_dir.path().join("blobs"), self.data_dir.path().join("tmp")];
+        let mut dirs =
+            ["blobs", "avatars", "tmp"].map(|dir| self.data_dir.path().join(dir)).to_vec();
         while let Some(dir) = dirs.pop() {
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
             for entry in entries.flatten() {

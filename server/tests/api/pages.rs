@@ -110,7 +110,7 @@ async fn file_pages_render_for_the_owner_and_are_404_for_everyone_else() {
     let file: serde_json::Value = alice
         .put(format!("{}/api/v1/files?name=notes.txt&folder_id={folder}", app.address))
         .header("origin", &app.address)
-        .body("<script>alert(1)</script>")
+        .body("if a < b && c > d { <b>bold</b> }")
         .send()
         .await
         .unwrap()
@@ -123,7 +123,8 @@ async fn file_pages_render_for_the_owner_and_are_404_for_everyone_else() {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("<title>notes.txt</title>"), "{html}");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "text preview is escaped");
+    assert!(html.contains("if a &lt; b &amp;&amp; c"), "text preview is escaped: {html}");
+    assert!(!html.contains("<b>bold</b>"));
     let listing = alice.get(format!("{}/files/{folder}", app.address)).send().await.unwrap();
     assert_eq!(listing.status(), 200);
     assert!(listing.text().await.unwrap().contains("Holiday &lt;plans&gt;"));
@@ -133,6 +134,12 @@ async fn file_pages_render_for_the_owner_and_are_404_for_everyone_else() {
         assert_eq!(response.status(), 404, "{path}");
         assert!(!response.text().await.unwrap().contains("notes.txt"));
     }
-    let signed_out = app.get(&format!("/file/{file}")).await;
+    let signed_out = app
+        .client
+        .get(format!("{}/file/{file}", app.address))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(signed_out.status(), 302, "signed-out visitors are sent to sign in");
 }
