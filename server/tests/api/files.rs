@@ -67,14 +67,7 @@ async fn uploads_round_trip_with_hash_type_and_safe_headers() {
     assert_eq!(head.status(), 200);
     assert_eq!(header(&head, "content-length"), PNG.len().to_string());
 
-    let meta: Value = app
-        .api(Method::GET, &format!("/files/{id}"), &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta: Value = app.get_json(&format!("/files/{id}"), &token).await;
     assert_eq!(meta, file);
 }
 
@@ -169,8 +162,7 @@ async fn files_over_the_size_limit_are_refused_while_streaming_and_leave_nothing
     assert_eq!(body["error"]["code"], "file_too_large");
     assert!(body["error"]["message"].as_str().unwrap().contains("4.0 KB"));
     assert_eq!(app.stored_objects().await, 0);
-    let listing: Value =
-        app.api(Method::GET, "/folders/root", &token).send().await.unwrap().json().await.unwrap();
+    let listing: Value = app.get_json("/folders/root", &token).await;
     assert_eq!(listing["total"], 0);
     assert_eq!(app.put_file(&token, None, "fits.bin", vec![7; 4096]).await.status(), 201);
 }
@@ -184,8 +176,7 @@ async fn the_quota_is_exact_and_released_on_delete() {
     let response = app.put_file(&token, None, "b.bin", vec![2; 6000]).await;
     assert_eq!(response.status(), 413);
     assert_eq!(response.json::<Value>().await.unwrap()["error"]["code"], "quota_exceeded");
-    let listing: Value =
-        app.api(Method::GET, "/folders/root", &token).send().await.unwrap().json().await.unwrap();
+    let listing: Value = app.get_json("/folders/root", &token).await;
     assert_eq!(listing["usage"]["used"], 6000);
     assert_eq!(listing["usage"]["quota"], 10_000);
     assert_eq!(app.stored_objects().await, 1);
@@ -327,8 +318,7 @@ async fn a_connection_dropped_mid_upload_leaves_no_file_and_no_bytes() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(left, 0, "no temp file, no object, no unfinished multipart upload");
-    let listing: Value =
-        app.api(Method::GET, "/folders/root", &token).send().await.unwrap().json().await.unwrap();
+    let listing: Value = app.get_json("/folders/root", &token).await;
     assert_eq!(listing["total"], 0);
     assert_eq!(listing["usage"]["used"], 0);
 }
@@ -348,18 +338,10 @@ async fn a_multipart_form_upload_keeps_the_folder_tree() {
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["files"].as_array().unwrap().len(), 2);
-    let root: Value =
-        app.api(Method::GET, "/folders/root", &token).send().await.unwrap().json().await.unwrap();
+    let root: Value = app.get_json("/folders/root", &token).await;
     assert_eq!(root["folders"][0]["name"], "Trip");
     let trip = root["folders"][0]["id"].as_str().unwrap();
-    let trip: Value = app
-        .api(Method::GET, &format!("/folders/{trip}"), &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let trip: Value = app.get_json(&format!("/folders/{trip}"), &token).await;
     assert_eq!(trip["folders"][0]["name"], "2026");
     assert_eq!(trip["files"][0]["name"], "notes.txt");
 
@@ -464,7 +446,7 @@ async fn profile_pictures_use_the_same_storage_and_only_images_are_accepted() {
         assert_eq!(put.status(), 204);
     }
     assert_eq!(app.stored_objects().await, 1, "the replaced picture's bytes are gone");
-    let me: Value = app.api(Method::GET, "/me", &token).send().await.unwrap().json().await.unwrap();
+    let me: Value = app.get_json("/me", &token).await;
     assert_eq!(me["has_avatar"], true);
     let picture = app.api(Method::GET, "/me/avatar", &token).send().await.unwrap();
     assert_eq!(header(&picture, "content-type"), "image/png");

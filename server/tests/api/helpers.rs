@@ -234,6 +234,11 @@ impl TestApp {
         self.client.request(method, format!("{}/api/v1{path}", self.address)).bearer_auth(token)
     }
 
+    /// `GET /api/v1{path}` with a bearer token, as JSON.
+    pub async fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
+        self.api(reqwest::Method::GET, path, token).send().await.unwrap().json().await.unwrap()
+    }
+
     /// Uploads `bytes` as `name` into `folder` (root when `None`) with a raw PUT.
     pub async fn put_file(
         &self,
