@@ -88,7 +88,7 @@ fn Account(page: AccountPage, actions: Actions) -> impl IntoView {
             <Tokens tokens=page.tokens new_token=page.new_token actions/>
             <Card title="Delete account">
                 <ActionForm action=delete attr:class="space-y-4">
-                    <p class="text-sm text-slate-600 dark:text-slate-400">"This deletes your account, your sessions and your API tokens. It cannot be undone."</p>
+                    <p class="text-sm text-slate-600 dark:text-slate-400">"This deletes your account with all your files and folders, your sessions and your API tokens. It cannot be undone."</p>
                     <FormError outcome=delete.value()/>
                     <Field label="Your password" name="password" kind="password" autocomplete="current-password" outcome=delete.value()/>
                     <Submit label="Delete my account" pending=delete.pending().into() danger=true/>

@@ -107,7 +107,7 @@ fn File(
                     <select id="move" name="target" class=INPUT>
                         {folders.into_iter().map(|(value, label)| {
                             let here = value == folder_id;
-                            view! { <option value=value selected=here>{label}</option> }
+                            view! { <option value=value selected=here>{crate::pages::files::folder_label(&label)}</option> }
                         }).collect_view()}
                     </select>
                     <button type="submit" class=BUTTON>"Move"</button>

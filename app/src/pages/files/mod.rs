@@ -134,6 +134,11 @@ pub fn FilesPage() -> impl IntoView {
     }
 }
 
+/// How a folder path from `folder_choices` reads in a picker: the root is "Your files".
+pub(crate) fn folder_label(path: &str) -> String {
+    if path == "/" { "Your files (top level)".to_owned() } else { path.to_owned() }
+}
+
 /// `(key, name)` of every entry on the page, for the selection bar.
 fn entry_names(listing: &FolderListing) -> Vec<(String, String)> {
     let folders = listing.folders.iter().map(|f| (format!("d:{}", f.id), f.name.clone()));

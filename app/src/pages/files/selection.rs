@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::Actions;
+use super::{Actions, folder_label};
 use crate::api::files::{DeleteItems, MoveItems, RenameItem, folder_choices};
 
 /// The selected entries, as `f:<id>` (files) and `d:<id>` (folders).
@@ -117,15 +117,16 @@ pub fn SelectionBar(
                 <form class="flex items-center gap-2" on:submit=move_to>
                     <label class="sr-only" for="move-to">"Move to folder"</label>
                     <select id="move-to" bind:value=target class="max-w-48 rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
+                        <option value="" disabled>"Move to…"</option>
                         <Suspense fallback=|| view! { <option>"Loading folders…"</option> }>
                             {move || Suspend::new(async move {
                                 choices.await.unwrap_or_default().into_iter()
-                                    .map(|(id, path)| view! { <option value=id>{path}</option> })
+                                    .map(|(id, path)| view! { <option value=id>{folder_label(&path)}</option> })
                                     .collect_view()
                             })}
                         </Suspense>
                     </select>
-                    <button type="submit" class=BUTTON>"Move"</button>
+                    <button type="submit" class=format!("{BUTTON} disabled:opacity-50") disabled=move || target.with(String::is_empty)>"Move"</button>
                 </form>
                 <button type="button" class=BUTTON on:click=move |_| download(selection.ids('f'))>"Download"</button>
                 <Show when=move || !confirming.get() fallback=move || view! {
