@@ -6,6 +6,8 @@ use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use domain::account::{DisplayName, EmailAddress, Role, TokenScope};
 use domain::auth::{ClientInfo, random_secret};
+use domain::config::ByteSize;
+use domain::files::QuotaSetting;
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 
@@ -37,6 +39,16 @@ pub enum UserAction {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Set the account's storage quota: a size (`500MiB`, `20GiB`), `unlimited`, or `default`
+    /// (PANNIER_DEFAULT_QUOTA). Files already stored stay; new uploads must fit.
+    Quota {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+        /// `default`, `unlimited` or a size.
+        #[arg(long)]
+        size: String,
     },
 }
 
@@ -100,6 +112,22 @@ pub async fn user(action: UserAction, db: &DatabaseConnection) -> anyhow::Result
             if let Some(generated) = generated {
                 writeln!(out, "password: {generated}")?;
             }
+        }
+        UserAction::Quota { email, size } => {
+            let email = EmailAddress::parse(&email).map_err(anyhow_app)?;
+            let Some(user) = domain::users::find_by_email(db, &email).await.map_err(anyhow_app)?
+            else {
+                bail!("no account with the email {}", email.as_str());
+            };
+            let setting = match size.trim() {
+                "default" => QuotaSetting::Default,
+                "unlimited" => QuotaSetting::Unlimited,
+                size => QuotaSetting::Bytes(
+                    size.parse::<ByteSize>().map_err(|e| anyhow::anyhow!("--size: {e}"))?.bytes(),
+                ),
+            };
+            domain::files::set_quota(db, &user, setting).await.map_err(anyhow_app)?;
+            writeln!(out, "quota of {} set to {size}", email.as_str())?;
         }
     }
     Ok(())

@@ -33,7 +33,9 @@ pub use folders::{Deleted, create_folder, delete_folder, ensure_path, folder_of,
 #[cfg(feature = "server")]
 pub use listing::{all_folders, file_detail, get_file, list_folder};
 #[cfg(feature = "server")]
-pub use quota::{delete_files, purge_deleted_blobs, queue_account_blobs, usage};
+pub use quota::{
+    QuotaSetting, delete_files, purge_deleted_blobs, queue_account_blobs, set_quota, usage,
+};
 #[cfg(feature = "server")]
 pub use signed::open_signed;
 #[cfg(feature = "server")]

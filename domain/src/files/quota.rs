@@ -20,12 +20,46 @@ pub async fn usage(state: &AppState, owner: &users::Model) -> Result<Usage, AppE
     Ok(Usage { used: used_bytes(&state.db, owner.id).await?, quota: quota_of(state, owner) })
 }
 
+/// Stored in `users.quota_bytes` for "no limit for this account".
+const UNLIMITED: i64 = i64::MAX;
+
+/// An account's own quota, as an admin sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaSetting {
+    /// The configured default (`PANNIER_DEFAULT_QUOTA`).
+    Default,
+    /// No limit.
+    Unlimited,
+    /// This many bytes.
+    Bytes(u64),
+}
+
 /// The owner's quota: their own, else the configured default; `None` is unlimited.
 pub(super) fn quota_of(state: &AppState, owner: &users::Model) -> Option<u64> {
     match owner.quota_bytes {
+        Some(UNLIMITED) => None,
         Some(quota) => u64::try_from(quota).ok(),
         None => state.config.default_quota.limit(),
     }
+}
+
+/// Sets an account's own quota. Files already stored stay; new uploads must fit.
+pub async fn set_quota(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    setting: QuotaSetting,
+) -> Result<(), AppError> {
+    let value = match setting {
+        QuotaSetting::Default => None,
+        QuotaSetting::Unlimited => Some(UNLIMITED),
+        QuotaSetting::Bytes(bytes) => Some(i64::try_from(bytes).unwrap_or(UNLIMITED - 1)),
+    };
+    users::Entity::update_many()
+        .col_expr(users::Column::QuotaBytes, Expr::value(value))
+        .filter(users::Column::Id.eq(user.id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Sum of the sizes of the owner's files.

@@ -170,4 +170,20 @@ async fn user_create_reset_password_and_token_create() {
     let user =
         domain::users::authenticate(&db, "root@example.com", new_password.into(), &client).await;
     assert!(user.is_ok());
+
+    let email = domain::account::EmailAddress::parse("root@example.com").unwrap();
+    let quota_of =
+        || async { domain::users::find_by_email(&db, &email).await.unwrap().unwrap().quota_bytes };
+    let quota = run(&["user", "quota", "--email", "root@example.com", "--size", "2GiB"], None);
+    assert!(quota.status.success(), "{}", String::from_utf8_lossy(&quota.stderr));
+    assert_eq!(quota_of().await, Some(2 << 30));
+    assert!(
+        run(&["user", "quota", "--email", "root@example.com", "--size", "default"], None)
+            .status
+            .success()
+    );
+    assert_eq!(quota_of().await, None);
+    let bad = run(&["user", "quota", "--email", "root@example.com", "--size", "lots"], None);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--size"));
 }

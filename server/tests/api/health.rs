@@ -15,13 +15,24 @@ async fn healthz_answers_ok_with_the_version() {
 }
 
 #[tokio::test]
-async fn readyz_checks_the_database() {
+async fn readyz_checks_the_database_and_storage() {
     let app = spawn_app().await;
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     assert_eq!(body["checks"]["database"]["status"], "ok");
+    assert_eq!(body["checks"]["storage"]["status"], "ok");
+
+    // Storage that cannot be written makes the instance unready, saying which check failed.
+    if app.config.storage == domain::config::StorageKind::Local {
+        std::fs::remove_dir_all(app.config.data_dir.join("tmp")).unwrap();
+        let response = app.get("/readyz").await;
+        assert_eq!(response.status(), 503);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["checks"]["storage"]["status"], "error");
+        assert_eq!(body["checks"]["database"]["status"], "ok");
+    }
 }
 
 #[tokio::test]
