@@ -75,7 +75,7 @@ pub async fn serve(
         Err(()) => {
             let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
             insert(&mut response, header::CONTENT_RANGE, &format!("bytes */{}", download.size));
-            safety(&mut response);
+            safety(&mut response, state);
             return Ok(response);
         }
     };
@@ -96,7 +96,7 @@ pub async fn serve(
     insert(&mut response, header::CONTENT_DISPOSITION, &download.content_disposition);
     insert(&mut response, header::ACCEPT_RANGES, "bytes");
     validators(&mut response, download);
-    safety(&mut response);
+    safety(&mut response, state);
     Ok(response)
 }
 
@@ -153,11 +153,12 @@ fn validators(response: &mut Response, download: &Download) {
     insert(response, header::CACHE_CONTROL, "private, no-cache");
 }
 
-/// User content never runs in our origin: no sniffing, no scripts, no plugins, no forms.
-fn safety(response: &mut Response) {
+/// User content never runs in our origin: no sniffing, no scripts, no plugins, no forms; only
+/// our own pages may frame it (the PDF preview), also when it comes from a user-content origin.
+fn safety(response: &mut Response, state: &AppState) {
     insert(response, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    insert(response, header::CONTENT_SECURITY_POLICY, "sandbox");
-    // Only our own pages may frame a preview (PDF, text).
+    let policy = format!("sandbox; frame-ancestors {}", state.config.public_origin());
+    insert(response, header::CONTENT_SECURITY_POLICY, &policy);
     insert(response, header::X_FRAME_OPTIONS, "SAMEORIGIN");
 }
 
