@@ -77,6 +77,8 @@ where
                 return Err(quota_error(quota));
             }
         }
+        // The folder may have been deleted while the bytes were arriving: 404, not a failed insert.
+        let folder = folder_of(&txn, owner, Some(&folder.id.to_string())).await?;
         let folder = ensure_path(&txn, owner, folder, &dirs).await?;
         let name = free_name(&txn, folder.id, &name).await?;
         let now = Utc::now();

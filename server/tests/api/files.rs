@@ -457,3 +457,37 @@ async fn profile_pictures_use_the_same_storage_and_only_images_are_accepted() {
     assert_eq!(app.api(Method::DELETE, "/me/avatar", &token).send().await.unwrap().status(), 204);
     assert_eq!(app.stored_objects().await, 0);
 }
+
+#[tokio::test]
+async fn a_folder_deleted_during_an_upload_gets_404_and_keeps_nothing() {
+    use tokio::io::AsyncReadExt;
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let folder: Value = app
+        .api(Method::POST, "/folders", &token)
+        .json(&serde_json::json!({ "name": "Doomed" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let folder = folder["id"].as_str().unwrap().to_owned();
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "PUT /api/v1/files?name=late.bin&folder_id={folder} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Length: 2048\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&[1; 1024]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let deleted =
+        app.api(Method::DELETE, &format!("/folders/{folder}"), &token).send().await.unwrap();
+    assert_eq!(deleted.status(), 200);
+    stream.write_all(&[2; 1024]).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert_eq!(app.stored_objects().await, 0);
+    assert_eq!(app.get_json("/folders/root", &token).await["usage"]["used"], 0);
+}
