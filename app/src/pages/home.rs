@@ -24,6 +24,9 @@ pub fn HomePage() -> impl IntoView {
                             <p data-testid="tagline" class="mt-4 max-w-2xl text-lg text-slate-600 dark:text-slate-300">
                                 {info.tagline}
                             </p>
+                            <a href="/files" class="mt-8 inline-flex rounded-md bg-sky-700 px-5 py-2.5 font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600">
+                                "Open your files"
+                            </a>
                         </section>
                     }
                     .into_any(),
