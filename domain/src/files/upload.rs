@@ -62,45 +62,7 @@ where
     let writer = state.storage.writer(&key).await?;
     let received = receive(writer, body, &limits).await?;
 
-    let stored = async {
-        let txn = state.db.begin().await?;
-        // Serializes this owner's commits (a row lock on PostgreSQL, the write lock on SQLite)
-        // so concurrent uploads cannot together overrun the quota.
-        users::Entity::update_many()
-            .col_expr(users::Column::QuotaBytes, Expr::col(users::Column::QuotaBytes))
-            .filter(users::Column::Id.eq(owner.id))
-            .exec(&txn)
-            .await?;
-        if let Some(quota) = limits.quota {
-            let used = used_bytes(&txn, owner.id).await?;
-            if used + received.size > quota {
-                return Err(quota_error(quota));
-            }
-        }
-        // The folder may have been deleted while the bytes were arriving: 404, not a failed insert.
-        let folder = folder_of(&txn, owner, Some(&folder.id.to_string())).await?;
-        let folder = ensure_path(&txn, owner, folder, &dirs).await?;
-        let name = free_name(&txn, folder.id, &name).await?;
-        let now = Utc::now();
-        let file = files::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            owner_id: Set(owner.id),
-            folder_id: Set(folder.id),
-            name: Set(name.as_str().to_owned()),
-            size: Set(i64::try_from(received.size).map_err(|_| AppError::Internal)?),
-            content_type: Set(sniff(&received.head, &name)),
-            sha256: Set(received.sha256.clone()),
-            blob_key: Set(key.as_string()),
-            description: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        txn.commit().await?;
-        Ok(file)
-    }
-    .await;
+    let stored = commit(state, owner, folder.id, &dirs, &name, &key, &received, limits.quota).await;
     match stored {
         Ok(file) => Ok(file_dto(&file)),
         Err(err) => {
@@ -110,6 +72,57 @@ where
             Err(err)
         }
     }
+}
+
+/// Makes stored bytes a file: in one transaction, re-check the quota, find the folder (it may
+/// have gone meanwhile → 404) and its sub-folders, pick a free name, insert the row.
+/// Shared by every way bytes arrive.
+#[expect(clippy::too_many_arguments, reason = "each is one fact about the upload")]
+async fn commit(
+    state: &AppState,
+    owner: &users::Model,
+    folder: Uuid,
+    dirs: &[FileName],
+    name: &FileName,
+    key: &BlobKey,
+    received: &Received,
+    quota: Option<u64>,
+) -> Result<files::Model, AppError> {
+    let txn = state.db.begin().await?;
+    // Serializes this owner's commits (a row lock on PostgreSQL, the write lock on SQLite)
+    // so concurrent uploads cannot together overrun the quota.
+    users::Entity::update_many()
+        .col_expr(users::Column::QuotaBytes, Expr::col(users::Column::QuotaBytes))
+        .filter(users::Column::Id.eq(owner.id))
+        .exec(&txn)
+        .await?;
+    if let Some(quota) = quota {
+        let used = used_bytes(&txn, owner.id).await?;
+        if used + received.size > quota {
+            return Err(quota_error(quota));
+        }
+    }
+    let folder = folder_of(&txn, owner, Some(&folder.to_string())).await?;
+    let folder = ensure_path(&txn, owner, folder, dirs).await?;
+    let name = free_name(&txn, folder.id, name).await?;
+    let now = Utc::now();
+    let file = files::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        owner_id: Set(owner.id),
+        folder_id: Set(folder.id),
+        name: Set(name.as_str().to_owned()),
+        size: Set(i64::try_from(received.size).map_err(|_| AppError::Internal)?),
+        content_type: Set(sniff(&received.head, &name)),
+        sha256: Set(received.sha256.clone()),
+        blob_key: Set(key.as_string()),
+        description: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(file)
 }
 
 /// The limits one upload must stay within.
