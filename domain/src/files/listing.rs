@@ -4,7 +4,7 @@
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -73,7 +73,10 @@ pub async fn list_folder(
             SortKey::Date => Expr::col(folders::Column::CreatedAt),
             SortKey::Name | SortKey::Size => Func::lower(Expr::col(folders::Column::Name)).into(),
         };
-        order_then_id(child_folders.order_by(by, order.clone()), folders::Column::Id)
+        // Ties broken by id, so pages never skip or repeat rows.
+        child_folders
+            .order_by(by, order.clone())
+            .order_by_asc(folders::Column::Id)
             .offset(offset)
             .limit(limit)
             .all(db)
@@ -88,14 +91,14 @@ pub async fn list_folder(
             SortKey::Size => Expr::col(files::Column::Size),
             SortKey::Name => Func::lower(Expr::col(files::Column::Name)).into(),
         };
-        order_then_id(
-            child_files.order_by(by, order).order_by_asc(files::Column::Name),
-            files::Column::Id,
-        )
-        .offset(offset.saturating_sub(folder_count))
-        .limit(room)
-        .all(db)
-        .await?
+        child_files
+            .order_by(by, order)
+            .order_by_asc(files::Column::Name)
+            .order_by_asc(files::Column::Id)
+            .offset(offset.saturating_sub(folder_count))
+            .limit(room)
+            .all(db)
+            .await?
     } else {
         Vec::new()
     };
@@ -110,11 +113,6 @@ pub async fn list_folder(
         next_cursor: (shown < total).then(|| shown.to_string()),
         usage: usage(state, owner).await?,
     })
-}
-
-/// A stable order for equal keys, so pages never skip or repeat rows.
-fn order_then_id<E: EntityTrait>(select: Select<E>, id: E::Column) -> Select<E> {
-    select.order_by_asc(id)
 }
 
 /// The folders from the root down to `folder`'s parent.

@@ -4,12 +4,12 @@
 use axum::body::Body;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use domain::AppError;
 use domain::files;
 use domain::state::AppState;
 
-use super::{ApiError, ApiResult, Caller, wants_html};
+use super::{ApiError, ApiResult, Caller, back_to, wants_html};
 
 /// `GET`: the picture, with the same safety headers as every file.
 pub async fn show(State(state): State<AppState>, Caller(identity): Caller) -> ApiResult<Response> {
@@ -54,18 +54,12 @@ pub async fn upload(
         Err(AppError::invalid("avatar", "Choose an image to upload."))
     }
     .await;
-    match (wants_html(&headers), result) {
-        (true, Ok(())) => Redirect::to("/account").into_response(),
-        (true, Err(err)) => {
-            let message: String = percent_encoding::utf8_percent_encode(
-                &err.to_string(),
-                percent_encoding::NON_ALPHANUMERIC,
-            )
-            .collect();
-            Redirect::to(&format!("/account?avatar_error={message}")).into_response()
-        }
-        (false, Ok(())) => StatusCode::NO_CONTENT.into_response(),
-        (false, Err(err)) => ApiError(err).into_response(),
+    if wants_html(&headers) {
+        return back_to("/account", "avatar_error", &result);
+    }
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => ApiError(err).into_response(),
     }
 }
 

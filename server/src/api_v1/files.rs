@@ -6,13 +6,13 @@ use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use domain::AppError;
 use domain::files::{self, FileDto, FileName, Upload};
 use domain::state::AppState;
 use serde::Deserialize;
 
-use super::{ApiError, ApiResult, Caller, json_body, wants_html};
+use super::{ApiError, ApiResult, Caller, back_to, json_body, wants_html};
 
 /// `?folder_id=&name=&path=` (`path`: sub-folders below `folder_id` to create, `a/b`).
 #[derive(Debug, Deserialize)]
@@ -72,15 +72,7 @@ pub async fn upload_multipart(
     .await;
     if wants_html(&headers) {
         let folder = folder_id.filter(|id| !id.is_empty()).map(|id| format!("/{id}"));
-        let mut target = format!("/files{}", folder.unwrap_or_default());
-        if let Err(err) = &result {
-            target.push_str("?error=");
-            target.extend(percent_encoding::utf8_percent_encode(
-                &err.to_string(),
-                percent_encoding::NON_ALPHANUMERIC,
-            ));
-        }
-        return Redirect::to(&target).into_response();
+        return back_to(&format!("/files{}", folder.unwrap_or_default()), "error", &result);
     }
     match result {
         Ok(()) => {

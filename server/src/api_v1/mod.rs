@@ -93,6 +93,21 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
         .map_err(|rejection| ApiError(AppError::BadRequest(rejection.body_text())))
 }
 
+/// A plain form's answer: back to `path`, with the error (if any) as `?{key}=…` for the page
+/// to show.
+fn back_to(path: &str, key: &str, result: &Result<(), AppError>) -> Response {
+    let target = match result {
+        Ok(()) => path.to_owned(),
+        Err(err) => {
+            let message = err.to_string();
+            let message =
+                percent_encoding::utf8_percent_encode(&message, percent_encoding::NON_ALPHANUMERIC);
+            format!("{path}?{key}={message}")
+        }
+    };
+    axum::response::Redirect::to(&target).into_response()
+}
+
 /// Whether the caller is a browser form post (answered with a redirect, not JSON).
 fn wants_html(headers: &axum::http::HeaderMap) -> bool {
     headers

@@ -250,16 +250,8 @@ async fn other_accounts_get_404_for_every_file_and_folder_route() {
     let app = spawn_app().await;
     let (_, alice) = app.user_with_token("alice@example.com").await;
     let (_, bob) = app.user_with_token("bob@example.com").await;
-    let folder: Value = app
-        .api(Method::POST, "/folders", &alice)
-        .json(&serde_json::json!({ "name": "Private" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let folder = folder["id"].as_str().unwrap();
+    let folder = app.create_folder(&alice, None, "Private").await;
+    let folder = folder.as_str();
     let file = upload_json(&app, &alice, Some(folder), "secret.txt", b"mine".to_vec()).await;
     let file = file["id"].as_str().unwrap();
 
@@ -463,16 +455,7 @@ async fn a_folder_deleted_during_an_upload_gets_404_and_keeps_nothing() {
     use tokio::io::AsyncReadExt;
     let app = spawn_app().await;
     let (_, token) = app.user_with_token("ada@example.com").await;
-    let folder: Value = app
-        .api(Method::POST, "/folders", &token)
-        .json(&serde_json::json!({ "name": "Doomed" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let folder = folder["id"].as_str().unwrap().to_owned();
+    let folder = app.create_folder(&token, None, "Doomed").await;
     let address = app.address.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
     let head = format!(

@@ -7,17 +7,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
 
-async fn folder(app: &TestApp, token: &str, parent: Option<&str>, name: &str) -> String {
-    let response = app
-        .api(Method::POST, "/folders", token)
-        .json(&json!({ "parent_id": parent, "name": name }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
-}
-
 async fn listing(app: &TestApp, token: &str, path: &str) -> Value {
     let response = app.api(Method::GET, path, token).send().await.unwrap();
     assert_eq!(response.status(), 200, "{path}");
@@ -28,9 +17,9 @@ async fn listing(app: &TestApp, token: &str, path: &str) -> Value {
 async fn folders_nest_move_without_cycles_and_delete_everything_below() {
     let app = spawn_app().await;
     let (_, token) = app.user_with_token("ada@example.com").await;
-    let a = folder(&app, &token, None, "A").await;
-    let b = folder(&app, &token, Some(&a), "B").await;
-    let c = folder(&app, &token, Some(&b), "C").await;
+    let a = app.create_folder(&token, None, "A").await;
+    let b = app.create_folder(&token, Some(&a), "B").await;
+    let c = app.create_folder(&token, Some(&b), "C").await;
     assert_eq!(app.put_file(&token, Some(&b), "one.bin", vec![1; 100]).await.status(), 201);
     assert_eq!(app.put_file(&token, Some(&c), "two.bin", vec![2; 50]).await.status(), 201);
     assert_eq!(app.put_file(&token, None, "keep.bin", vec![3; 7]).await.status(), 201);
@@ -96,7 +85,7 @@ async fn pages_cover_every_entry_once_folders_first() {
     let app = spawn_app().await;
     let (_, token) = app.user_with_token("ada@example.com").await;
     for i in 0..7 {
-        folder(&app, &token, None, &format!("folder {i}")).await;
+        app.create_folder(&token, None, &format!("folder {i}")).await;
     }
     for i in 0..13 {
         assert_eq!(

@@ -234,6 +234,19 @@ impl TestApp {
         self.client.request(method, format!("{}/api/v1{path}", self.address)).bearer_auth(token)
     }
 
+    /// Creates folder `name` in `parent` (root when `None`) through the API; its id.
+    pub async fn create_folder(&self, token: &str, parent: Option<&str>, name: &str) -> String {
+        let response = self
+            .api(reqwest::Method::POST, "/folders", token)
+            .json(&serde_json::json!({ "parent_id": parent, "name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["id"].as_str().unwrap().to_owned()
+    }
+
     /// `GET /api/v1{path}` with a bearer token, as JSON.
     pub async fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
         self.api(reqwest::Method::GET, path, token).send().await.unwrap().json().await.unwrap()
