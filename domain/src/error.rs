@@ -40,6 +40,12 @@ pub enum AppError {
     /// The upload would take the account past its storage quota.
     #[error("{0}")]
     QuotaExceeded(String),
+    /// The bytes do not match the checksum sent with them (tus: 460); nothing was kept.
+    #[error("{0}")]
+    ChecksumMismatch(String),
+    /// The body is not in the format this endpoint takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Too many attempts; try again after `retry_after_secs`.
     #[error("{message}")]
     TooManyRequests {
@@ -68,6 +74,8 @@ impl AppError {
             Self::Conflict(_) => "conflict",
             Self::TooLarge(_) => "file_too_large",
             Self::QuotaExceeded(_) => "quota_exceeded",
+            Self::ChecksumMismatch(_) => "checksum_mismatch",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal => "internal",
@@ -97,6 +105,8 @@ impl AppError {
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
             Self::TooLarge(_) | Self::QuotaExceeded(_) => 413,
+            Self::ChecksumMismatch(_) => 460,
+            Self::UnsupportedMediaType(_) => 415,
             Self::TooManyRequests { .. } => 429,
             Self::Unavailable(_) => 503,
             Self::Internal => 500,

@@ -8,6 +8,7 @@ pub mod account;
 pub mod error;
 pub mod files;
 pub mod site;
+pub mod uploads;
 
 #[cfg(feature = "server")]
 pub mod audit;

@@ -276,8 +276,10 @@ pub async fn delete(
     let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
     audit::own_account(&txn, user, action::ACCOUNT_DELETED, client).await?;
     let blobs = crate::files::queue_account_blobs(&txn, user).await?;
+    let uploads = crate::uploads::of_owner(&txn, user.id).await?;
     users::Entity::delete_by_id(user.id).exec(&txn).await?;
     txn.commit().await?;
     crate::files::purge_deleted_blobs(state, Some(blobs)).await;
+    crate::uploads::discard_all(&state.storage, &uploads).await;
     Ok(())
 }

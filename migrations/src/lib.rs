@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_settings;
 mod m20261121_000002_accounts;
 mod m20261121_000003_files;
+mod m20261121_000004_uploads;
 
 /// Applies Pannier's migrations in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_settings::Migration),
             Box::new(m20261121_000002_accounts::Migration),
             Box::new(m20261121_000003_files::Migration),
+            Box::new(m20261121_000004_uploads::Migration),
         ]
     }
 }

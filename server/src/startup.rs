@@ -113,7 +113,8 @@ impl Application {
 }
 
 /// Periodic housekeeping until the server stops, hourly: expired sessions, bytes of deleted
-/// files still queued, leftovers of uploads cut off more than a day ago (crashed processes).
+/// files still queued, abandoned resumable uploads, leftovers of uploads cut off more than a day
+/// ago (crashed processes).
 /// (The job queue will take this over.)
 async fn janitor(state: AppState) {
     const STALE_WRITE: Duration = Duration::from_secs(24 * 3600);
@@ -128,6 +129,11 @@ async fn janitor(state: AppState) {
         let purged = domain::files::purge_deleted_blobs(&state, None).await;
         if purged > 0 {
             tracing::info!(purged, "bytes of deleted files removed");
+        }
+        match domain::uploads::expire_abandoned(&state).await {
+            Ok(0) => {}
+            Ok(expired) => tracing::info!(expired, "abandoned resumable uploads removed"),
+            Err(err) => tracing::warn!(error = %err, "could not remove abandoned uploads"),
         }
         match state.storage.remove_stale_writes(STALE_WRITE).await {
             Ok(0) => {}
@@ -218,6 +224,7 @@ pub fn router(state: AppState) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(middleware::from_fn(api_v1::uploads::tus_protocol))
                 .layer(middleware::from_fn_with_state(app_state.clone(), auth::csrf))
                 .layer(session_layer)
                 .layer(middleware::from_fn_with_state(app_state, auth::identify))

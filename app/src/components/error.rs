@@ -7,9 +7,11 @@ use leptos::prelude::*;
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     let hint = match error {
-        AppError::BadRequest(_) | AppError::Invalid { .. } | AppError::Conflict(_) => {
-            "Check what you entered and try again."
-        }
+        AppError::BadRequest(_)
+        | AppError::Invalid { .. }
+        | AppError::Conflict(_)
+        | AppError::UnsupportedMediaType(_) => "Check what you entered and try again.",
+        AppError::ChecksumMismatch(_) => "The bytes were damaged on the way; send them again.",
         AppError::Unauthorized(_) => "Sign in and try again.",
         AppError::Forbidden(_) => "Ask an admin if you need access.",
         AppError::NotFound(_) => "It may have been moved or deleted.",

@@ -80,7 +80,12 @@ pub fn human_time(time: DateTime<Utc>) -> String {
 
 /// Lower-case hex SHA-256 of `value` (how tokens and invites are stored).
 pub fn sha256_hex(value: &str) -> String {
-    Sha256::digest(value.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(value.as_bytes()))
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `bytes` random bytes from the OS, URL-safe base64 without padding.

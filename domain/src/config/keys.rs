@@ -153,10 +153,22 @@ pub const KEYS: &[ConfigKey] = &[
         help: "Redirect downloads to short-lived presigned S3 URLs instead of proxying the bytes.",
     },
     ConfigKey {
+        toml: "s3_direct_uploads",
+        env: "PANNIER_S3_DIRECT_UPLOADS",
+        default: "false",
+        help: "Browsers send resumable uploads straight to S3 through presigned part URLs (needs the bucket CORS rule in the README).",
+    },
+    ConfigKey {
         toml: "max_file_size",
         env: "PANNIER_MAX_FILE_SIZE",
         default: "10GiB",
         help: "Largest single file accepted, e.g. `500MiB`, `10GiB` (`0`: no limit).",
+    },
+    ConfigKey {
+        toml: "upload_expiry_hours",
+        env: "PANNIER_UPLOAD_EXPIRY_HOURS",
+        default: "24",
+        help: "A resumable upload untouched this long is abandoned: its bytes are deleted.",
     },
     ConfigKey {
         toml: "default_quota",

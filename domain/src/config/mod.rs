@@ -97,8 +97,12 @@ pub struct Config {
     pub s3_upload_concurrency: usize,
     /// See [`KEYS`].
     pub s3_presigned_downloads: bool,
+    /// See [`KEYS`].
+    pub s3_direct_uploads: bool,
     /// See [`KEYS`]; `0` means no limit.
     pub max_file_size: ByteSize,
+    /// See [`KEYS`].
+    pub upload_expiry_hours: u32,
     /// See [`KEYS`]; `0` means unlimited.
     pub default_quota: ByteSize,
     /// See [`KEYS`].
@@ -131,7 +135,9 @@ impl Default for Config {
             s3_part_size: ByteSize(16 << 20),
             s3_upload_concurrency: 4,
             s3_presigned_downloads: false,
+            s3_direct_uploads: false,
             max_file_size: ByteSize(10 << 30),
+            upload_expiry_hours: 24,
             default_quota: ByteSize(0),
             user_content_url: None,
         }
@@ -205,6 +211,12 @@ impl Config {
                 message: "must be at least 1 second".into(),
             });
         }
+        if self.upload_expiry_hours == 0 {
+            return Err(ConfigError::Invalid {
+                key: "PANNIER_UPLOAD_EXPIRY_HOURS",
+                message: "must be at least 1 hour".into(),
+            });
+        }
         if let Some(url) = &self.user_content_url {
             self.user_content_url = Some(normalize_http_url(url, "PANNIER_USER_CONTENT_URL")?);
         }
@@ -238,6 +250,12 @@ impl Config {
             return Err(invalid(
                 "PANNIER_S3_PRESIGNED_DOWNLOADS",
                 "needs PANNIER_STORAGE=s3 (local files have no presigned URLs)",
+            ));
+        }
+        if self.s3_direct_uploads && self.storage != StorageKind::S3 {
+            return Err(invalid(
+                "PANNIER_S3_DIRECT_UPLOADS",
+                "needs PANNIER_STORAGE=s3 (browsers can only send parts straight to a bucket)",
             ));
         }
         Ok(())

@@ -9,4 +9,5 @@ pub mod folders;
 pub mod invites;
 pub mod sessions;
 pub mod settings;
+pub mod uploads;
 pub mod users;

@@ -27,7 +27,7 @@ pub(super) fn folder_dto(folder: &folders::Model) -> FolderDto {
     }
 }
 
-pub(super) fn file_dto(file: &files::Model) -> FileDto {
+pub(crate) fn file_dto(file: &files::Model) -> FileDto {
     FileDto {
         id: file.id.to_string(),
         folder_id: file.folder_id.to_string(),

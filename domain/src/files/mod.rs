@@ -31,13 +31,19 @@ pub use content::{
 #[cfg(feature = "server")]
 pub use folders::{Deleted, create_folder, delete_folder, ensure_path, folder_of, update_folder};
 #[cfg(feature = "server")]
+pub(crate) use listing::file_dto;
+#[cfg(feature = "server")]
 pub use listing::{all_folders, file_detail, get_file, list_folder};
 #[cfg(feature = "server")]
 pub use quota::{
     QuotaSetting, delete_files, purge_deleted_blobs, queue_account_blobs, set_quota, usage,
 };
 #[cfg(feature = "server")]
+pub(crate) use quota::{committed_bytes, lock_owner, quota_of};
+#[cfg(feature = "server")]
 pub use signed::open_signed;
+#[cfg(feature = "server")]
+pub(crate) use upload::{Received, SNIFF_BYTES, Target, commit, parse_dirs, quota_error};
 #[cfg(feature = "server")]
 pub use upload::{Upload, store_file, update_file};
 

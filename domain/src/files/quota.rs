@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::Usage;
 use crate::AppError;
-use crate::entities::{blob_deletions, files, users};
+use crate::entities::{blob_deletions, files, uploads, users};
 use crate::state::AppState;
 use crate::storage::BlobKey;
 
@@ -35,7 +35,7 @@ pub enum QuotaSetting {
 }
 
 /// The owner's quota: their own, else the configured default; `None` is unlimited.
-pub(super) fn quota_of(state: &AppState, owner: &users::Model) -> Option<u64> {
+pub(crate) fn quota_of(state: &AppState, owner: &users::Model) -> Option<u64> {
     match owner.quota_bytes {
         Some(UNLIMITED) => None,
         Some(quota) => u64::try_from(quota).ok(),
@@ -72,6 +72,41 @@ pub(super) async fn used_bytes(db: &impl ConnectionTrait, owner: Uuid) -> Result
         .one(db)
         .await?;
     Ok(sum.flatten().and_then(|used| u64::try_from(used).ok()).unwrap_or(0))
+}
+
+/// Sum of the declared lengths of the owner's resumable uploads in progress: space they hold
+/// until they finish or expire, so several uploads together cannot overrun the quota.
+pub(crate) async fn reserved_bytes(
+    db: &impl ConnectionTrait,
+    owner: Uuid,
+) -> Result<u64, AppError> {
+    let sum: Option<Option<i64>> = uploads::Entity::find()
+        .select_only()
+        .column_as(Expr::col(uploads::Column::Length).sum().cast_as("BIGINT"), "reserved")
+        .filter(uploads::Column::OwnerId.eq(owner))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(sum.flatten().and_then(|used| u64::try_from(used).ok()).unwrap_or(0))
+}
+
+/// Bytes the owner's quota must cover: files stored plus uploads in progress.
+pub(crate) async fn committed_bytes(
+    db: &impl ConnectionTrait,
+    owner: Uuid,
+) -> Result<u64, AppError> {
+    Ok(used_bytes(db, owner).await? + reserved_bytes(db, owner).await?)
+}
+
+/// Serializes one account's quota decisions for the rest of the transaction (a row lock on
+/// PostgreSQL, the write lock on SQLite), so concurrent uploads cannot together overrun it.
+pub(crate) async fn lock_owner(txn: &impl ConnectionTrait, owner: Uuid) -> Result<(), AppError> {
+    users::Entity::update_many()
+        .col_expr(users::Column::QuotaBytes, Expr::col(users::Column::QuotaBytes))
+        .filter(users::Column::Id.eq(owner))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Queues objects for deletion (inside the caller's transaction).

@@ -7,7 +7,6 @@ use std::fmt::Display;
 use bytes::{Bytes, BytesMut};
 use chrono::Utc;
 use futures_util::{Stream, StreamExt};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, Set, TransactionTrait,
@@ -17,17 +16,17 @@ use uuid::Uuid;
 
 use super::folders::{ensure_path, folder_of};
 use super::listing::{file_dto, get_file};
-use super::quota::{quota_of, used_bytes};
+use super::quota::{committed_bytes, lock_owner, quota_of};
 use super::{FileDto, FileName, human_size};
 use crate::AppError;
-use crate::entities::{files, users};
+use crate::entities::{files, uploads, users};
 use crate::state::AppState;
 use crate::storage::{BlobKey, BlobWriter};
 
 /// Bytes gathered before each storage write (fewer, larger writes).
 const WRITE_CHUNK: usize = 1 << 20;
 /// Bytes kept from the start of the file to detect its type.
-const SNIFF_BYTES: usize = 8 << 10;
+pub(crate) const SNIFF_BYTES: usize = 8 << 10;
 
 /// Where an upload goes and what it is called.
 #[derive(Debug, Clone, Default)]
@@ -53,58 +52,83 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: Display,
 {
-    let folder = folder_of(&state.db, owner, upload.folder_id.as_deref()).await?;
-    let dirs = parse_dirs(upload.relative_dir.as_deref())?;
-    let name = FileName::sanitize(&upload.name);
+    let target = Target::resolve(&state.db, owner, &upload).await?;
     let limits = Limits::for_owner(state, owner).await?;
 
     let key = BlobKey::new_file();
     let writer = state.storage.writer(&key).await?;
     let received = receive(writer, body, &limits).await?;
+    let file = commit_or_delete(state, owner, &target, &key, &received, None).await?;
+    Ok(file_dto(&file))
+}
 
-    let stored = commit(state, owner, folder.id, &dirs, &name, &key, &received, limits.quota).await;
-    match stored {
-        Ok(file) => Ok(file_dto(&file)),
-        Err(err) => {
-            if let Err(delete) = state.storage.delete(&key).await {
-                tracing::warn!(error = %delete, "could not remove the bytes of a failed upload");
-            }
-            Err(err)
-        }
+/// Where a file goes: a folder of the owner, sub-folders to make below it, and its name.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub folder: Uuid,
+    pub dirs: Vec<FileName>,
+    pub name: FileName,
+}
+
+impl Target {
+    /// Checks the folder (404 unless the owner's) and the sub-folder names; sanitizes the name.
+    pub async fn resolve(
+        db: &impl ConnectionTrait,
+        owner: &users::Model,
+        upload: &Upload,
+    ) -> Result<Self, AppError> {
+        let folder = folder_of(db, owner, upload.folder_id.as_deref()).await?;
+        let dirs = parse_dirs(upload.relative_dir.as_deref())?;
+        Ok(Self { folder: folder.id, dirs, name: FileName::sanitize(&upload.name) })
     }
 }
 
-/// Makes stored bytes a file: in one transaction, re-check the quota, find the folder (it may
-/// have gone meanwhile → 404) and its sub-folders, pick a free name, insert the row.
-/// Shared by every way bytes arrive.
-#[expect(clippy::too_many_arguments, reason = "each is one fact about the upload")]
-async fn commit(
+/// [`commit`], removing the stored bytes when it fails (their row will never exist).
+async fn commit_or_delete(
     state: &AppState,
     owner: &users::Model,
-    folder: Uuid,
-    dirs: &[FileName],
-    name: &FileName,
+    target: &Target,
     key: &BlobKey,
     received: &Received,
-    quota: Option<u64>,
+    upload: Option<Uuid>,
+) -> Result<files::Model, AppError> {
+    let stored = commit(state, owner, target, key, received, upload).await;
+    if stored.is_err()
+        && let Err(delete) = state.storage.delete(key).await
+    {
+        tracing::warn!(error = %delete, "could not remove the bytes of a failed upload");
+    }
+    stored
+}
+
+/// Makes stored bytes a file: in one transaction, remove the resumable `upload` record they
+/// came from (if any), re-check the quota, find the folder (it may have gone meanwhile → 404)
+/// and its sub-folders, pick a free name, insert the row. Shared by every way bytes arrive.
+pub(crate) async fn commit(
+    state: &AppState,
+    owner: &users::Model,
+    target: &Target,
+    key: &BlobKey,
+    received: &Received,
+    upload: Option<Uuid>,
 ) -> Result<files::Model, AppError> {
     let txn = state.db.begin().await?;
-    // Serializes this owner's commits (a row lock on PostgreSQL, the write lock on SQLite)
-    // so concurrent uploads cannot together overrun the quota.
-    users::Entity::update_many()
-        .col_expr(users::Column::QuotaBytes, Expr::col(users::Column::QuotaBytes))
-        .filter(users::Column::Id.eq(owner.id))
-        .exec(&txn)
-        .await?;
-    if let Some(quota) = quota {
-        let used = used_bytes(&txn, owner.id).await?;
+    lock_owner(&txn, owner.id).await?;
+    if let Some(upload) = upload {
+        let removed = uploads::Entity::delete_by_id(upload).exec(&txn).await?;
+        if removed.rows_affected == 0 {
+            return Err(AppError::NotFound("This upload has already finished or expired.".into()));
+        }
+    }
+    if let Some(quota) = quota_of(state, owner) {
+        let used = committed_bytes(&txn, owner.id).await?;
         if used + received.size > quota {
             return Err(quota_error(quota));
         }
     }
-    let folder = folder_of(&txn, owner, Some(&folder.to_string())).await?;
-    let folder = ensure_path(&txn, owner, folder, dirs).await?;
-    let name = free_name(&txn, folder.id, name).await?;
+    let folder = folder_of(&txn, owner, Some(&target.folder.to_string())).await?;
+    let folder = ensure_path(&txn, owner, folder, &target.dirs).await?;
+    let name = free_name(&txn, folder.id, &target.name).await?;
     let now = Utc::now();
     let file = files::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -138,7 +162,7 @@ impl Limits {
         let max_file = state.config.max_file_size.limit();
         let quota = quota_of(state, owner);
         let left = match quota {
-            Some(quota) => Some(quota.saturating_sub(used_bytes(&state.db, owner.id).await?)),
+            Some(quota) => Some(quota.saturating_sub(committed_bytes(&state.db, owner.id).await?)),
             None => None,
         };
         let max = match (max_file, left) {
@@ -160,7 +184,8 @@ impl Limits {
     }
 }
 
-fn quota_error(quota: u64) -> AppError {
+/// The error for an upload that does not fit the quota.
+pub(crate) fn quota_error(quota: u64) -> AppError {
     AppError::QuotaExceeded(format!(
         "This upload would take you past your {} storage quota.",
         human_size(quota)
@@ -168,10 +193,10 @@ fn quota_error(quota: u64) -> AppError {
 }
 
 /// What arrived: size, hash and the first bytes.
-struct Received {
-    size: u64,
-    sha256: String,
-    head: Vec<u8>,
+pub(crate) struct Received {
+    pub size: u64,
+    pub sha256: String,
+    pub head: Vec<u8>,
 }
 
 async fn receive<S, E>(
@@ -223,11 +248,11 @@ where
         return Err(err.into());
     }
     writer.finish().await?;
-    Ok(Received { size, sha256: format!("{:x}", hasher.finalize()), head })
+    Ok(Received { size, sha256: crate::auth::hex(&hasher.finalize()), head })
 }
 
 /// `a/b/c` → folder names; `..` or an invalid segment is refused before anything is stored.
-fn parse_dirs(relative: Option<&str>) -> Result<Vec<FileName>, AppError> {
+pub(crate) fn parse_dirs(relative: Option<&str>) -> Result<Vec<FileName>, AppError> {
     relative
         .unwrap_or_default()
         .split(['/', '\\'])

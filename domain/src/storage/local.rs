@@ -24,6 +24,7 @@ const READ_AHEAD: usize = 4;
 pub struct LocalStore {
     root: PathBuf,
     tmp: PathBuf,
+    uploads: PathBuf,
 }
 
 /// A temp file becoming an object.
@@ -31,14 +32,20 @@ pub struct LocalStore {
 pub struct LocalWriter {
     file: Option<File>,
     tmp_path: PathBuf,
-    final_path: PathBuf,
+    store: LocalStore,
+    key: BlobKey,
 }
 
 impl LocalStore {
     /// Uses (and creates) `<data_dir>/blobs` and `<data_dir>/tmp`.
     pub async fn new(data_dir: PathBuf) -> Result<Self, StorageError> {
-        let store = Self { root: data_dir.clone(), tmp: data_dir.join("tmp") };
+        let store = Self {
+            root: data_dir.clone(),
+            tmp: data_dir.join("tmp"),
+            uploads: data_dir.join("uploads"),
+        };
         fs::create_dir_all(&store.tmp).await?;
+        fs::create_dir_all(&store.uploads).await?;
         Ok(store)
     }
 
@@ -48,10 +55,34 @@ impl LocalStore {
         self.root.join(key.kind).join(&id[..2]).join(key.id.hyphenated().to_string())
     }
 
+    /// `<data_dir>/uploads/<id>`: the bytes of a resumable upload so far. Kept apart from
+    /// `tmp`, whose day-old files are swept: a resumable upload lives as long as its record.
+    pub fn staging_path(&self, upload: uuid::Uuid) -> PathBuf {
+        self.uploads.join(upload.hyphenated().to_string())
+    }
+
+    /// Whether the object exists (completing an upload again after a crash).
+    pub async fn exists(&self, key: &BlobKey) -> Result<bool, StorageError> {
+        Ok(fs::try_exists(self.path(key)).await?)
+    }
+
+    /// Moves a complete, fsynced file into place under `key` and fsyncs the directory:
+    /// durable before visible.
+    pub async fn publish(&self, from: &Path, key: &BlobKey) -> Result<(), StorageError> {
+        let final_path = self.path(key);
+        let dir = final_path.parent().map(Path::to_path_buf).unwrap_or_default();
+        fs::create_dir_all(&dir).await?;
+        fs::rename(from, &final_path).await?;
+        tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+            .await
+            .map_err(|err| StorageError::Io(std::io::Error::other(err)))??;
+        Ok(())
+    }
+
     pub(super) async fn writer(&self, key: &BlobKey) -> Result<LocalWriter, StorageError> {
         let tmp_path = self.tmp.join(format!("{}.part", uuid::Uuid::new_v4()));
         let file = File::create(&tmp_path).await?;
-        Ok(LocalWriter { file: Some(file), tmp_path, final_path: self.path(key) })
+        Ok(LocalWriter { file: Some(file), tmp_path, store: self.clone(), key: key.clone() })
     }
 
     pub(super) async fn read(
@@ -148,13 +179,7 @@ impl LocalWriter {
         file.flush().await?;
         file.sync_all().await?;
         drop(file);
-        let dir = self.final_path.parent().map(Path::to_path_buf).unwrap_or_default();
-        fs::create_dir_all(&dir).await?;
-        fs::rename(&self.tmp_path, &self.final_path).await?;
-        tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
-            .await
-            .map_err(|err| StorageError::Io(std::io::Error::other(err)))??;
-        Ok(())
+        self.store.publish(&self.tmp_path, &self.key).await
     }
 
     pub(super) async fn abort(mut self) {

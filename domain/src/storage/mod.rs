@@ -60,12 +60,18 @@ impl BlobKey {
         Self { kind: "avatars", id: uuid::Uuid::new_v4() }
     }
 
+    /// A new key for bytes a resumable upload keeps between requests (an S3 part's beginning).
+    pub fn new_upload_tail() -> Self {
+        Self { kind: "uploads", id: uuid::Uuid::new_v4() }
+    }
+
     /// Reads a key stored by [`BlobKey::as_string`]; anything else is refused.
     pub fn from_stored(stored: &str) -> Result<Self, StorageError> {
         let (kind, id) = stored.split_once('/').ok_or(StorageError::NotFound)?;
         let kind = match kind {
             "blobs" => "blobs",
             "avatars" => "avatars",
+            "uploads" => "uploads",
             _ => return Err(StorageError::NotFound),
         };
         let id = uuid::Uuid::parse_str(id).map_err(|_| StorageError::NotFound)?;

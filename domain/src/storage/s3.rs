@@ -31,11 +31,11 @@ pub struct S3Store {
 /// An object being uploaded.
 pub struct S3Writer {
     store: S3Store,
-    key: String,
+    key: BlobKey,
     buffer: BytesMut,
     upload_id: Option<String>,
-    parts: JoinSet<Result<CompletedPart, StorageError>>,
-    done: Vec<CompletedPart>,
+    parts: JoinSet<Result<(i32, String), StorageError>>,
+    done: Vec<(i32, String)>,
     next_part: i32,
     finished: bool,
 }
@@ -82,7 +82,7 @@ impl S3Store {
     pub(super) fn writer(&self, key: &BlobKey) -> S3Writer {
         S3Writer {
             store: self.clone(),
-            key: key.as_string(),
+            key: key.clone(),
             buffer: BytesMut::new(),
             upload_id: None,
             parts: JoinSet::new(),
@@ -152,6 +152,131 @@ impl S3Store {
         Ok(request.uri().to_owned())
     }
 
+    /// Starts a multipart upload for `key`; returns its upload id.
+    pub async fn create_multipart(&self, key: &BlobKey) -> Result<String, StorageError> {
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .set_server_side_encryption(self.sse.clone())
+            .send()
+            .await
+            .map_err(|err| s3_error("CreateMultipartUpload", err))?;
+        created
+            .upload_id()
+            .map(str::to_owned)
+            .ok_or_else(|| StorageError::S3("CreateMultipartUpload returned no upload id".into()))
+    }
+
+    /// Sends part `number` of a multipart upload; returns its ETag.
+    pub async fn upload_part(
+        &self,
+        key: &BlobKey,
+        upload_id: &str,
+        number: i32,
+        bytes: Bytes,
+    ) -> Result<String, StorageError> {
+        let output = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .upload_id(upload_id)
+            .part_number(number)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|err| s3_error("UploadPart", err))?;
+        Ok(output.e_tag().unwrap_or_default().to_owned())
+    }
+
+    /// Joins the parts, `(number, ETag)` in order, into the object.
+    pub async fn complete_multipart(
+        &self,
+        key: &BlobKey,
+        upload_id: &str,
+        parts: Vec<(i32, String)>,
+    ) -> Result<(), StorageError> {
+        let parts = parts
+            .into_iter()
+            .map(|(number, e_tag)| {
+                CompletedPart::builder().part_number(number).e_tag(e_tag).build()
+            })
+            .collect();
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .upload_id(upload_id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+            .await
+            .map_err(|err| s3_error("CompleteMultipartUpload", err))?;
+        Ok(())
+    }
+
+    /// Abandons a multipart upload and frees its parts (errors are logged).
+    pub async fn abort_multipart(&self, key: &BlobKey, upload_id: &str) {
+        abort(&self.client, &self.bucket, &key.as_string(), upload_id).await;
+    }
+
+    /// A presigned `PUT` for one part, so a browser sends it straight to the bucket.
+    pub async fn presign_part(
+        &self,
+        key: &BlobKey,
+        upload_id: &str,
+        number: i32,
+        expires_in: Duration,
+    ) -> Result<String, StorageError> {
+        let presigning =
+            PresigningConfig::expires_in(expires_in).map_err(|err| s3_error("presigning", err))?;
+        let request = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .upload_id(upload_id)
+            .part_number(number)
+            .presigned(presigning)
+            .await
+            .map_err(|err| s3_error("presigning UploadPart", err))?;
+        Ok(request.uri().to_owned())
+    }
+
+    /// Writes a small object in one request.
+    pub async fn put(&self, key: &BlobKey, bytes: Bytes) -> Result<(), StorageError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_string())
+            .set_server_side_encryption(self.sse.clone())
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|err| s3_error("PutObject", err))?;
+        Ok(())
+    }
+
+    /// The object's size, `None` when it does not exist.
+    pub async fn size(&self, key: &BlobKey) -> Result<Option<u64>, StorageError> {
+        match self.client.head_object().bucket(&self.bucket).key(key.as_string()).send().await {
+            Ok(head) => Ok(head.content_length().and_then(|len| u64::try_from(len).ok())),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(err) => Err(s3_error("HeadObject", err)),
+        }
+    }
+
+    /// The part size multipart uploads use.
+    pub fn part_size(&self) -> usize {
+        self.part_size
+    }
+
+    /// How many parts one upload sends at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
     pub(super) async fn abort_stale_uploads(&self, age: Duration) -> Result<usize, StorageError> {
         let listing = self
             .client
@@ -210,17 +335,7 @@ impl S3Writer {
         let upload_id = match &self.upload_id {
             Some(id) => id.clone(),
             None => {
-                let created = self
-                    .store
-                    .client
-                    .create_multipart_upload()
-                    .bucket(&self.store.bucket)
-                    .key(&self.key)
-                    .set_server_side_encryption(self.store.sse.clone())
-                    .send()
-                    .await
-                    .map_err(|err| s3_error("CreateMultipartUpload", err))?;
-                let id = created.upload_id().unwrap_or_default().to_owned();
+                let id = self.store.create_multipart(&self.key).await?;
                 self.upload_id = Some(id.clone());
                 id
             }
@@ -230,23 +345,10 @@ impl S3Writer {
         }
         let number = self.next_part;
         self.next_part += 1;
-        let (client, bucket, key) =
-            (self.store.client.clone(), self.store.bucket.clone(), self.key.clone());
+        let (store, key) = (self.store.clone(), self.key.clone());
         self.parts.spawn(async move {
-            let output = client
-                .upload_part()
-                .bucket(bucket)
-                .key(key)
-                .upload_id(upload_id)
-                .part_number(number)
-                .body(ByteStream::from(part))
-                .send()
-                .await
-                .map_err(|err| s3_error("UploadPart", err))?;
-            Ok(CompletedPart::builder()
-                .part_number(number)
-                .set_e_tag(output.e_tag().map(str::to_owned))
-                .build())
+            let e_tag = store.upload_part(&key, &upload_id, number, part).await?;
+            Ok((number, e_tag))
         });
         Ok(())
     }
@@ -263,16 +365,7 @@ impl S3Writer {
         let rest = self.buffer.split().freeze();
         let Some(upload_id) = self.upload_id.clone() else {
             // Smaller than one part: a single PutObject.
-            self.store
-                .client
-                .put_object()
-                .bucket(&self.store.bucket)
-                .key(&self.key)
-                .set_server_side_encryption(self.store.sse.clone())
-                .body(ByteStream::from(rest))
-                .send()
-                .await
-                .map_err(|err| s3_error("PutObject", err))?;
+            self.store.put(&self.key, rest).await?;
             self.finished = true;
             return Ok(());
         };
@@ -283,17 +376,8 @@ impl S3Writer {
             self.join_one().await?;
         }
         let mut parts = std::mem::take(&mut self.done);
-        parts.sort_by_key(|part| part.part_number());
-        self.store
-            .client
-            .complete_multipart_upload()
-            .bucket(&self.store.bucket)
-            .key(&self.key)
-            .upload_id(upload_id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
-            .send()
-            .await
-            .map_err(|err| s3_error("CompleteMultipartUpload", err))?;
+        parts.sort_by_key(|(number, _)| *number);
+        self.store.complete_multipart(&self.key, &upload_id, parts).await?;
         self.finished = true;
         Ok(())
     }
@@ -301,7 +385,7 @@ impl S3Writer {
     pub(super) async fn abort(mut self) {
         self.parts.abort_all();
         if let Some(upload_id) = self.upload_id.take() {
-            abort(&self.store.client, &self.store.bucket, &self.key, &upload_id).await;
+            self.store.abort_multipart(&self.key, &upload_id).await;
         }
         self.finished = true;
     }
@@ -314,9 +398,8 @@ impl Drop for S3Writer {
             && let Some(upload_id) = self.upload_id.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            let (client, bucket, key) =
-                (self.store.client.clone(), self.store.bucket.clone(), self.key.clone());
-            runtime.spawn(async move { abort(&client, &bucket, &key, &upload_id).await });
+            let (store, key) = (self.store.clone(), self.key.clone());
+            runtime.spawn(async move { store.abort_multipart(&key, &upload_id).await });
         }
     }
 }

@@ -5,12 +5,13 @@ mod avatar;
 pub mod content;
 mod files;
 mod folders;
+pub mod uploads;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, head, post};
 use axum::{Json, Router};
 use domain::AppError;
 use domain::auth::Identity;
@@ -42,6 +43,20 @@ pub fn router() -> Router<ServerState> {
         )
         .route("/files/{id}", get(files::show).patch(files::update).delete(files::delete))
         .route("/files/{id}/content", get(content::download))
+        .merge(
+            Router::new()
+                .route("/uploads", post(uploads::create).options(uploads::options))
+                .route(
+                    "/uploads/{id}",
+                    head(uploads::status)
+                        .patch(uploads::append)
+                        .delete(uploads::terminate)
+                        .options(uploads::options),
+                )
+                .route("/uploads/{id}/parts", post(uploads::direct_step))
+                // Uploads enforce their own limits while streaming.
+                .layer(DefaultBodyLimit::disable()),
+        )
         .route("/folders", post(folders::create))
         .route("/folders/root", get(folders::show_root))
         .route("/folders/{id}", get(folders::show).patch(folders::update).delete(folders::delete))

@@ -44,7 +44,7 @@ async fn uploads_round_trip_with_hash_type_and_safe_headers() {
     assert_eq!(file["name"], "Ferien 🏖.png");
     assert_eq!(file["size"], PNG.len());
     assert_eq!(file["content_type"], "image/png");
-    assert_eq!(file["sha256"], format!("{:x}", Sha256::digest(PNG)));
+    assert_eq!(file["sha256"], domain::auth::hex(&Sha256::digest(PNG)));
     let id = file["id"].as_str().unwrap();
 
     let response = content(&app, &token, id).await.send().await.unwrap();

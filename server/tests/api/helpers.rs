@@ -29,7 +29,23 @@ pub struct TestApp {
     pub stopped: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     /// The configuration the app runs with.
     pub config: Config,
+    /// The application's state (to run its services directly, e.g. the janitor's work).
+    pub state: domain::state::AppState,
     data_dir: TempDir,
+    s3: Option<PrivateS3>,
+}
+
+/// An S3 server (s3s-fs) of one test's own, so what it counts is its own.
+struct PrivateS3 {
+    process: std::process::Child,
+    dir: TempDir,
+}
+
+impl Drop for PrivateS3 {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
 }
 
 /// A client that keeps cookies (a browser), not following redirects.
@@ -104,11 +120,15 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
         site_root: built_site_root(),
         ..Config::default()
     };
-    use_test_s3(&mut config).await;
+    let s3 = use_test_s3(&mut config).await;
     customize(&mut config);
+    start(config, data_dir, s3).await
+}
+
+async fn start(config: Config, data_dir: TempDir, s3: Option<PrivateS3>) -> TestApp {
     let app = Application::build(config.clone()).await.expect("application builds");
     let address = format!("http://{}", app.local_addr().expect("bound"));
-    let db = app.state().db.clone();
+    let state = app.state().clone();
     let (stop, stop_rx) = oneshot::channel::<()>();
     let stopped = tokio::spawn(app.run_until(async move {
         let _ = stop_rx.await;
@@ -119,11 +139,28 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client"),
-        db,
+        db: state.db.clone(),
         stop: Some(stop),
         stopped: Some(stopped),
         config,
+        state,
         data_dir,
+        s3,
+    }
+}
+
+impl TestApp {
+    /// Stops the server (as a crash would: in-flight requests are cut) and starts it again on
+    /// the same database, data dir and S3 server, on a new port.
+    pub async fn restart(mut self) -> TestApp {
+        if let Some(stopped) = self.stopped.take() {
+            stopped.abort();
+            let _ = stopped.await;
+        }
+        let mut config = self.config.clone();
+        config.public_url = None;
+        let (data_dir, s3) = (self.data_dir, self.s3.take());
+        start(config, data_dir, s3).await
     }
 }
 
@@ -170,18 +207,39 @@ pub fn find_asset(html: &str, prefix: &str, suffix: &str) -> Option<String> {
 }
 
 /// With `TEST_S3_ENDPOINT` set (`make test` starts s3s-fs), the app stores files in a new
-/// bucket on that server; otherwise on local disk in its data dir.
-async fn use_test_s3(config: &mut Config) {
-    let Ok(endpoint) = std::env::var("TEST_S3_ENDPOINT") else { return };
+/// bucket on an S3 server of this test's own (s3s-fs, started here), so counts of objects and
+/// unfinished multipart uploads see only this test's; otherwise on local disk in its data dir.
+async fn use_test_s3(config: &mut Config) -> Option<PrivateS3> {
+    std::env::var("TEST_S3_ENDPOINT").ok()?;
+    let access_key = std::env::var("TEST_S3_ACCESS_KEY").expect("TEST_S3_ACCESS_KEY");
+    let secret_key = std::env::var("TEST_S3_SECRET_KEY").expect("TEST_S3_SECRET_KEY");
+    let dir = tempfile::tempdir().expect("S3 dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bin = std::env::var("HOME").map(|home| format!("{home}/.cargo/bin/s3s-fs")).unwrap();
+    let process = std::process::Command::new(bin)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--access-key", &access_key, "--secret-key", &secret_key])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("s3s-fs starts");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(&endpoint).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let bucket = format!("pannier-test-{}", uuid::Uuid::new_v4().simple());
     config.storage = domain::config::StorageKind::S3;
     config.s3_endpoint = Some(endpoint);
     config.s3_bucket = Some(bucket.clone());
     config.s3_path_style = true;
-    config.s3_access_key = Some(std::env::var("TEST_S3_ACCESS_KEY").expect("TEST_S3_ACCESS_KEY"));
-    config.s3_secret_key =
-        Some(SecretString::from(std::env::var("TEST_S3_SECRET_KEY").expect("TEST_S3_SECRET_KEY")));
+    config.s3_access_key = Some(access_key);
+    config.s3_secret_key = Some(SecretString::from(secret_key));
     s3_client(config).await.create_bucket().bucket(bucket).send().await.expect("create bucket");
+    Some(PrivateS3 { process, dir })
 }
 
 /// An S3 client for the test server, as the app configures its own.
@@ -272,19 +330,19 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Objects in storage, finished or partial: files under the data dir's `blobs/`, `avatars/`
-    /// and `tmp/`,
-    /// or the bucket's objects plus its unfinished multipart uploads.
+    /// Objects in storage, finished or partial: files under the data dir's `blobs/`, `avatars/`,
+    /// `tmp/` and `uploads/`, or the bucket's objects plus its unfinished multipart uploads.
     pub async fn stored_objects(&self) -> usize {
         if self.config.storage == domain::config::StorageKind::S3 {
             let client = s3_client(&self.config).await;
             let bucket = self.config.s3_bucket.clone().unwrap();
             let objects = client.list_objects_v2().bucket(&bucket).send().await.unwrap();
-            return objects.contents().len() + unfinished_s3_uploads();
+            return objects.contents().len() + self.unfinished_s3_uploads();
         }
         let mut count = 0;
-        let mut dirs =
-            ["blobs", "avatars", "tmp"].map(|dir| self.data_dir.path().join(dir)).to_vec();
+        let mut dirs = ["blobs", "avatars", "tmp", "uploads"]
+            .map(|dir| self.data_dir.path().join(dir))
+            .to_vec();
         while let Some(dir) = dirs.pop() {
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
             for entry in entries.flatten() {
@@ -297,15 +355,15 @@ impl TestApp {
         }
         count
     }
-}
 
-/// Unfinished multipart uploads on the test S3 server (s3s-fs cannot list them over the API;
-/// it keeps one `.upload-<id>.json` per upload in its root directory).
-pub fn unfinished_s3_uploads() -> usize {
-    let Ok(dir) = std::env::var("TEST_S3_DIR") else { return 0 };
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".upload-"))
-        .count()
+    /// Unfinished multipart uploads on this test's S3 server (s3s-fs cannot list them over the
+    /// API; it keeps one `.upload-<id>.json` per upload in its root directory).
+    pub fn unfinished_s3_uploads(&self) -> usize {
+        let Some(s3) = &self.s3 else { return 0 };
+        std::fs::read_dir(s3.dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".upload-"))
+            .count()
+    }
 }

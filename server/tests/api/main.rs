@@ -17,3 +17,4 @@ mod helpers;
 mod migrations;
 mod pages;
 mod shutdown;
+mod uploads;

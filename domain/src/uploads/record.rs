@@ -1,0 +1,408 @@
+//! The `uploads` record: creation (limits checked, space reserved in the quota), lookup, the
+//! write lease that keeps two requests from writing one upload at once, checkpoints after each
+//! write, termination and expiry.
+
+use std::time::Instant;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{patch, stage};
+use crate::AppError;
+use crate::entities::{uploads, users};
+use crate::files::{
+    self, FileDto, Target, Upload, committed_bytes, human_size, lock_owner, quota_error, quota_of,
+};
+use crate::state::AppState;
+use crate::storage::{BlobKey, BlobStore};
+
+/// How long a request may hold an upload without showing progress before another may take it.
+const LEASE: TimeDelta = TimeDelta::seconds(30);
+/// How often a writing request extends its lease.
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A resumable upload to start: where the file goes, how long it is, whether the browser
+/// sends its parts straight to S3.
+#[derive(Debug, Clone)]
+pub struct NewUpload {
+    /// Folder, sub-folders and name.
+    pub target: Upload,
+    /// `Upload-Length`.
+    pub length: u64,
+    /// Asked for direct-to-S3 parts (granted only when configured).
+    pub direct: bool,
+}
+
+/// Where an upload stands, as tus `HEAD` and `POST` answer.
+#[derive(Debug, Clone)]
+pub struct UploadStatus {
+    /// The upload's id (its URL is `/api/v1/uploads/{id}`).
+    pub id: Uuid,
+    /// Bytes stored so far (`Upload-Offset`).
+    pub offset: u64,
+    /// `Upload-Length`.
+    pub length: u64,
+    /// When it is abandoned unless it progresses (`Upload-Expires`).
+    pub expires_at: DateTime<Utc>,
+    /// Direct-to-S3 mode: the size of every part but the last.
+    pub direct_part_size: Option<u64>,
+    /// The file, once every byte is stored.
+    pub file: Option<FileDto>,
+}
+
+/// One S3 part stored for an upload.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Part {
+    pub number: i32,
+    pub etag: String,
+    pub size: u64,
+}
+
+/// Starts an upload: the folder must be the owner's, the length within the size limit and
+/// the quota (counting other uploads in progress); the length is reserved until it ends.
+#[tracing::instrument(skip_all, fields(owner = %owner.id, length = new.length))]
+pub async fn create(
+    state: &AppState,
+    owner: &users::Model,
+    new: NewUpload,
+) -> Result<UploadStatus, AppError> {
+    let target = Target::resolve(&state.db, owner, &new.target).await?;
+    if let Some(max) = state.config.max_file_size.limit()
+        && new.length > max
+    {
+        return Err(AppError::TooLarge(format!(
+            "This file is larger than the {} limit for one file.",
+            human_size(max)
+        )));
+    }
+    let expires_at = Utc::now() + expiry(state);
+    if new.length == 0 {
+        let empty = futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>();
+        let file = files::store_file(state, owner, new.target, empty).await?;
+        let id = Uuid::new_v4();
+        let file = Some(file);
+        return Ok(UploadStatus {
+            id,
+            offset: 0,
+            length: 0,
+            expires_at,
+            direct_part_size: None,
+            file,
+        });
+    }
+    let key = BlobKey::new_file();
+    let (multipart_id, direct_part_size) = match &state.storage {
+        BlobStore::S3(store) => {
+            let direct = new.direct && state.config.s3_direct_uploads;
+            (Some(store.create_multipart(&key).await?), direct.then(|| store.part_size() as u64))
+        }
+        BlobStore::Local(_) => (None, None),
+    };
+    let row = uploads::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        owner_id: Set(owner.id),
+        folder_id: Set(target.folder),
+        relative_dir: Set(new.target.relative_dir.clone().filter(|dir| !dir.is_empty())),
+        name: Set(target.name.as_str().to_owned()),
+        length: Set(to_i64(new.length)?),
+        received: Set(0),
+        hash_state: Set(None),
+        blob_key: Set(key.as_string()),
+        multipart_id: Set(multipart_id.clone()),
+        parts: Set("[]".into()),
+        tail_key: Set(None),
+        direct: Set(direct_part_size.is_some()),
+        lease_token: Set(None),
+        lease_until: Set(None),
+        expires_at: Set(expires_at),
+        created_at: Set(Utc::now()),
+    };
+    let inserted = insert_within_quota(state, owner, row, new.length).await;
+    match inserted {
+        Ok(row) => Ok(UploadStatus {
+            id: row.id,
+            offset: 0,
+            length: new.length,
+            expires_at,
+            direct_part_size,
+            file: None,
+        }),
+        Err(err) => {
+            if let (BlobStore::S3(store), Some(id)) = (&state.storage, &multipart_id) {
+                store.abort_multipart(&key, id).await;
+            }
+            Err(err)
+        }
+    }
+}
+
+/// Inserts the record in a transaction that first takes the owner's lock, so the quota
+/// check counts every other upload and file exactly.
+async fn insert_within_quota(
+    state: &AppState,
+    owner: &users::Model,
+    row: uploads::ActiveModel,
+    length: u64,
+) -> Result<uploads::Model, AppError> {
+    let txn = state.db.begin().await?;
+    lock_owner(&txn, owner.id).await?;
+    if let Some(quota) = quota_of(state, owner) {
+        let used = committed_bytes(&txn, owner.id).await?;
+        if used + length > quota {
+            return Err(quota_error(quota));
+        }
+    }
+    let row = row.insert(&txn).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// The owner's upload `id`; unknown, someone else's and expired uploads are all 404.
+pub(super) async fn load(
+    db: &impl ConnectionTrait,
+    owner: &users::Model,
+    id: &str,
+) -> Result<uploads::Model, AppError> {
+    let gone = || {
+        AppError::NotFound(
+            "This upload does not exist or has expired. Start the upload again.".into(),
+        )
+    };
+    let id = Uuid::parse_str(id).map_err(|_| gone())?;
+    uploads::Entity::find_by_id(id)
+        .filter(uploads::Column::OwnerId.eq(owner.id))
+        .filter(uploads::Column::ExpiresAt.gt(Utc::now()))
+        .one(db)
+        .await?
+        .ok_or_else(gone)
+}
+
+/// Where the upload stands (tus `HEAD`). An upload whose bytes all arrived but whose file was
+/// not made (the server stopped in between) is completed now.
+pub async fn status(
+    state: &AppState,
+    owner: &users::Model,
+    id: &str,
+) -> Result<UploadStatus, AppError> {
+    let upload = load(&state.db, owner, id).await?;
+    let file = if upload.received == upload.length {
+        Some(patch::finish(state, owner, &upload).await?)
+    } else {
+        None
+    };
+    Ok(status_of(state, &upload, file))
+}
+
+/// The status to answer for `upload`.
+pub(super) fn status_of(
+    state: &AppState,
+    upload: &uploads::Model,
+    file: Option<FileDto>,
+) -> UploadStatus {
+    let part_size = match &state.storage {
+        BlobStore::S3(store) if upload.direct => Some(store.part_size() as u64),
+        _ => None,
+    };
+    UploadStatus {
+        id: upload.id,
+        offset: to_u64(upload.received),
+        length: to_u64(upload.length),
+        expires_at: upload.expires_at,
+        direct_part_size: part_size,
+        file,
+    }
+}
+
+/// Cancels an upload (tus termination): the record and every byte stored so far go.
+#[tracing::instrument(skip_all, fields(owner = %owner.id))]
+pub async fn terminate(state: &AppState, owner: &users::Model, id: &str) -> Result<(), AppError> {
+    let upload = load(&state.db, owner, id).await?;
+    let removed = uploads::Entity::delete_by_id(upload.id).exec(&state.db).await?;
+    if removed.rows_affected == 1 {
+        stage::discard(&state.storage, &upload).await;
+    }
+    Ok(())
+}
+
+/// Removes uploads untouched past their expiry: records, bytes, S3 multipart uploads; their
+/// reserved space is free again. Returns how many went.
+pub async fn expire_abandoned(state: &AppState) -> Result<usize, AppError> {
+    let mut expired = 0;
+    loop {
+        let batch = uploads::Entity::find()
+            .filter(uploads::Column::ExpiresAt.lte(Utc::now()))
+            .limit(100)
+            .all(&state.db)
+            .await?;
+        if batch.is_empty() {
+            return Ok(expired);
+        }
+        for upload in batch {
+            let removed = uploads::Entity::delete_many()
+                .filter(uploads::Column::Id.eq(upload.id))
+                .filter(uploads::Column::ExpiresAt.lte(Utc::now()))
+                .exec(&state.db)
+                .await?;
+            if removed.rows_affected == 1 {
+                stage::discard(&state.storage, &upload).await;
+                expired += 1;
+            }
+        }
+    }
+}
+
+/// The owner's uploads in progress: read before deleting an account (the records go with it),
+/// so [`discard_all`] can remove their bytes after.
+pub(crate) async fn of_owner(
+    db: &impl ConnectionTrait,
+    owner: Uuid,
+) -> Result<Vec<uploads::Model>, AppError> {
+    Ok(uploads::Entity::find().filter(uploads::Column::OwnerId.eq(owner)).all(db).await?)
+}
+
+/// Removes the bytes of uploads whose records are gone.
+pub(crate) async fn discard_all(storage: &BlobStore, uploads: &[uploads::Model]) {
+    for upload in uploads {
+        stage::discard(storage, upload).await;
+    }
+}
+
+/// The right to write one upload for a while, held by one request.
+pub(super) struct Lease {
+    id: Uuid,
+    token: Uuid,
+    renewed: Instant,
+}
+
+impl Lease {
+    /// Takes the lease if nobody holds it (or their hold lapsed) and the upload is still at
+    /// the offset we read; otherwise 409, and the client asks again.
+    pub async fn claim(state: &AppState, upload: &uploads::Model) -> Result<Self, AppError> {
+        let token = Uuid::new_v4();
+        let now = Utc::now();
+        let claimed = uploads::Entity::update_many()
+            .col_expr(uploads::Column::LeaseToken, Expr::value(Some(token)))
+            .col_expr(uploads::Column::LeaseUntil, Expr::value(Some(now + LEASE)))
+            .col_expr(uploads::Column::ExpiresAt, Expr::value(now + expiry(state)))
+            .filter(uploads::Column::Id.eq(upload.id))
+            .filter(uploads::Column::Received.eq(upload.received))
+            .filter(uploads::Column::LeaseUntil.is_null().or(uploads::Column::LeaseUntil.lt(now)))
+            .exec(&state.db)
+            .await?;
+        if claimed.rows_affected == 0 {
+            return Err(AppError::Conflict(
+                "Another request is writing to this upload right now. Ask for its offset \
+                 (HEAD) and try again in a moment."
+                    .into(),
+            ));
+        }
+        Ok(Self { id: upload.id, token, renewed: Instant::now() })
+    }
+
+    /// Extends the lease while a long write goes on.
+    pub async fn renew_if_due(&mut self, db: &impl ConnectionTrait) -> Result<(), AppError> {
+        if self.renewed.elapsed() < RENEW_EVERY {
+            return Ok(());
+        }
+        self.renewed = Instant::now();
+        uploads::Entity::update_many()
+            .col_expr(uploads::Column::LeaseUntil, Expr::value(Some(Utc::now() + LEASE)))
+            .filter(uploads::Column::Id.eq(self.id))
+            .filter(uploads::Column::LeaseToken.eq(self.token))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
+    /// Records progress and lets go of the lease, unless someone else took it meanwhile.
+    pub async fn checkpoint(
+        self,
+        state: &AppState,
+        progress: &Checkpoint,
+    ) -> Result<bool, AppError> {
+        let parts = serde_json::to_string(&progress.parts).map_err(|_| AppError::Internal)?;
+        let updated = uploads::Entity::update_many()
+            .col_expr(uploads::Column::Received, Expr::value(to_i64(progress.received)?))
+            .col_expr(uploads::Column::HashState, Expr::value(Some(progress.hash_state.clone())))
+            .col_expr(uploads::Column::Parts, Expr::value(parts))
+            .col_expr(uploads::Column::TailKey, Expr::value(progress.tail_key.clone()))
+            .col_expr(uploads::Column::ExpiresAt, Expr::value(Utc::now() + expiry(state)))
+            .col_expr(uploads::Column::LeaseToken, Expr::value(None::<Uuid>))
+            .col_expr(uploads::Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
+            .filter(uploads::Column::Id.eq(self.id))
+            .filter(uploads::Column::LeaseToken.eq(self.token))
+            .exec(&state.db)
+            .await?;
+        Ok(updated.rows_affected == 1)
+    }
+
+    /// Lets go without recording anything (the write was refused).
+    pub async fn release(self, db: &impl ConnectionTrait) {
+        let released = uploads::Entity::update_many()
+            .col_expr(uploads::Column::LeaseToken, Expr::value(None::<Uuid>))
+            .col_expr(uploads::Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
+            .filter(uploads::Column::Id.eq(self.id))
+            .filter(uploads::Column::LeaseToken.eq(self.token))
+            .exec(db)
+            .await;
+        if let Err(err) = released {
+            tracing::warn!(error = %err, "could not release an upload lease");
+        }
+    }
+}
+
+/// Progress to record after a write.
+pub(super) struct Checkpoint {
+    pub received: u64,
+    pub hash_state: String,
+    pub parts: Vec<Part>,
+    pub tail_key: Option<String>,
+}
+
+/// Records one more direct-to-S3 part, if the upload is still where the caller saw it.
+pub(super) async fn record_part(
+    state: &AppState,
+    upload: &uploads::Model,
+    parts: &[Part],
+) -> Result<bool, AppError> {
+    let received: u64 = parts.iter().map(|part| part.size).sum();
+    let json = serde_json::to_string(parts).map_err(|_| AppError::Internal)?;
+    let updated = uploads::Entity::update_many()
+        .col_expr(uploads::Column::Received, Expr::value(to_i64(received)?))
+        .col_expr(uploads::Column::Parts, Expr::value(json))
+        .col_expr(uploads::Column::ExpiresAt, Expr::value(Utc::now() + expiry(state)))
+        .filter(uploads::Column::Id.eq(upload.id))
+        .filter(uploads::Column::Received.eq(upload.received))
+        .exec(&state.db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Removes a dead upload's record (its bytes are already gone or about to go).
+pub(super) async fn forget(db: &impl ConnectionTrait, id: Uuid) -> Result<(), AppError> {
+    uploads::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+fn expiry(state: &AppState) -> TimeDelta {
+    TimeDelta::hours(i64::from(state.config.upload_expiry_hours))
+}
+
+pub(super) fn to_i64(value: u64) -> Result<i64, AppError> {
+    i64::try_from(value).map_err(|_| AppError::BadRequest("That length is too large.".into()))
+}
+
+pub(super) fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+/// Part records as stored.
+pub(super) fn parts_of(upload: &uploads::Model) -> Result<Vec<Part>, AppError> {
+    serde_json::from_str(&upload.parts).map_err(|err| AppError::internal("upload parts", &err))
+}

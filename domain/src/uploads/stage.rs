@@ -1,0 +1,266 @@
+//! An upload's bytes between requests. On local disk they append to `<data_dir>/uploads/<id>`;
+//! on S3 every run of `part size` bytes becomes a part of the multipart upload made at creation,
+//! and a request's last bytes short of S3's 5 MiB minimum wait in a small object (the "tail")
+//! until the next request: memory stays bounded and any instance can continue.
+
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use tokio::fs::{File, OpenOptions};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio::task::JoinSet;
+
+use super::record::{Part, parts_of, to_u64};
+use crate::AppError;
+use crate::entities::uploads;
+use crate::storage::{BlobKey, BlobStore, ByteRange, LocalStore, S3Store, StorageError};
+
+/// S3's smallest part (all but the last).
+const MIN_PART: usize = 5 << 20;
+/// Local writes are gathered to this size.
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// Where one request's bytes go.
+pub(super) enum Sink {
+    Local(BufWriter<File>),
+    S3(S3Sink),
+}
+
+/// Parts being sent for one request, plus the bytes not yet making a part.
+pub(super) struct S3Sink {
+    store: S3Store,
+    key: BlobKey,
+    multipart_id: String,
+    parts: Vec<Part>,
+    next: i32,
+    buffer: BytesMut,
+    sending: JoinSet<Result<Part, StorageError>>,
+}
+
+/// What a request's bytes became, to record in the upload.
+pub(super) struct Stored {
+    pub parts: Vec<Part>,
+    pub tail_key: Option<String>,
+}
+
+fn stored_key(stored: &str) -> Result<BlobKey, AppError> {
+    BlobKey::from_stored(stored).map_err(|err| AppError::internal("upload key", &err))
+}
+
+impl Sink {
+    /// Continues `upload` at its recorded offset (bytes past it, from a write that was never
+    /// recorded, are dropped).
+    pub async fn open(storage: &BlobStore, upload: &uploads::Model) -> Result<Self, AppError> {
+        match storage {
+            BlobStore::Local(store) => {
+                let path = store.staging_path(upload.id);
+                let mut file = OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+                    .await
+                    .map_err(StorageError::from)?;
+                file.set_len(to_u64(upload.received)).await.map_err(StorageError::from)?;
+                file.seek(std::io::SeekFrom::End(0)).await.map_err(StorageError::from)?;
+                Ok(Self::Local(BufWriter::with_capacity(WRITE_BUFFER, file)))
+            }
+            BlobStore::S3(store) => {
+                let parts = parts_of(upload)?;
+                let mut buffer = BytesMut::new();
+                if let Some(tail) = &upload.tail_key {
+                    let mut stream = storage.read(&stored_key(tail)?, None).await?;
+                    while let Some(chunk) = stream.next().await {
+                        buffer.extend_from_slice(&chunk.map_err(StorageError::from)?);
+                    }
+                }
+                Ok(Self::S3(S3Sink {
+                    store: store.clone(),
+                    key: stored_key(&upload.blob_key)?,
+                    multipart_id: upload.multipart_id.clone().ok_or(AppError::Internal)?,
+                    next: i32::try_from(parts.len() + 1).map_err(|_| AppError::Internal)?,
+                    parts,
+                    buffer,
+                    sending: JoinSet::new(),
+                }))
+            }
+        }
+    }
+
+    /// Takes the next bytes.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), StorageError> {
+        match self {
+            Self::Local(file) => Ok(file.write_all(chunk).await?),
+            Self::S3(sink) => {
+                sink.buffer.extend_from_slice(chunk);
+                while sink.buffer.len() >= sink.store.part_size() {
+                    let part = sink.buffer.split_to(sink.store.part_size()).freeze();
+                    sink.send(part).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Makes everything written durable; `complete` when these were the upload's last bytes.
+    pub async fn flush(self, complete: bool) -> Result<Stored, StorageError> {
+        match self {
+            Self::Local(mut file) => {
+                file.flush().await?;
+                file.get_ref().sync_data().await?;
+                Ok(Stored { parts: Vec::new(), tail_key: None })
+            }
+            Self::S3(mut sink) => {
+                let rest = sink.buffer.split().freeze();
+                let last =
+                    complete && (!rest.is_empty() || sink.parts.len() + sink.sending.len() == 0);
+                if last || rest.len() >= MIN_PART {
+                    sink.send(rest).await?;
+                    sink.join_all().await?;
+                    return Ok(Stored { parts: sink.parts, tail_key: None });
+                }
+                sink.join_all().await?;
+                let tail_key = if rest.is_empty() {
+                    None
+                } else {
+                    let key = BlobKey::new_upload_tail();
+                    sink.store.put(&key, rest).await?;
+                    Some(key.as_string())
+                };
+                Ok(Stored { parts: sink.parts, tail_key })
+            }
+        }
+    }
+
+    /// Drops what this request wrote (refused bytes); the recorded state is untouched, and
+    /// the next request starts over from the recorded offset.
+    pub async fn discard(self) {
+        if let Self::S3(mut sink) = self {
+            // Parts already sent keep numbers past the recorded ones: the next request
+            // overwrites them, and completion names only recorded parts.
+            sink.sending.abort_all();
+            while sink.sending.join_next().await.is_some() {}
+        }
+    }
+}
+
+impl S3Sink {
+    async fn send(&mut self, bytes: Bytes) -> Result<(), StorageError> {
+        while self.sending.len() >= self.store.concurrency() {
+            self.join_one().await?;
+        }
+        let number = self.next;
+        self.next += 1;
+        let (store, key, id) = (self.store.clone(), self.key.clone(), self.multipart_id.clone());
+        self.sending.spawn(async move {
+            let size = bytes.len() as u64;
+            let etag = store.upload_part(&key, &id, number, bytes).await?;
+            Ok(Part { number, etag, size })
+        });
+        Ok(())
+    }
+
+    async fn join_one(&mut self) -> Result<(), StorageError> {
+        if let Some(joined) = self.sending.join_next().await {
+            let part = joined.map_err(|err| StorageError::S3(format!("part task: {err}")))??;
+            self.parts.push(part);
+        }
+        Ok(())
+    }
+
+    async fn join_all(&mut self) -> Result<(), StorageError> {
+        while !self.sending.is_empty() {
+            self.join_one().await?;
+        }
+        self.parts.sort_by_key(|part| part.number);
+        Ok(())
+    }
+}
+
+/// Turns a complete upload's bytes into the object under its key. Safe to repeat: after a
+/// crash between this and the file row, the next attempt finds the object already there.
+pub(super) async fn publish(storage: &BlobStore, upload: &uploads::Model) -> Result<(), AppError> {
+    let key = stored_key(&upload.blob_key)?;
+    match storage {
+        BlobStore::Local(store) => publish_local(store, upload, &key).await,
+        BlobStore::S3(store) => {
+            let parts =
+                parts_of(upload)?.into_iter().map(|part| (part.number, part.etag)).collect();
+            let multipart_id = upload.multipart_id.as_deref().ok_or(AppError::Internal)?;
+            match store.complete_multipart(&key, multipart_id, parts).await {
+                Ok(()) => Ok(()),
+                Err(err) => match store.size(&key).await? {
+                    Some(size) if size == to_u64(upload.length) => Ok(()),
+                    _ => Err(if upload.direct {
+                        tracing::info!(error = %err, "direct upload parts refused");
+                        AppError::BadRequest(
+                            "The storage did not accept the parts sent. Start the upload again."
+                                .into(),
+                        )
+                    } else {
+                        err.into()
+                    }),
+                },
+            }
+        }
+    }
+}
+
+async fn publish_local(
+    store: &LocalStore,
+    upload: &uploads::Model,
+    key: &BlobKey,
+) -> Result<(), AppError> {
+    let staged = store.staging_path(upload.id);
+    if tokio::fs::try_exists(&staged).await.map_err(StorageError::from)? {
+        store.publish(&staged, key).await?;
+        Ok(())
+    } else if store.exists(key).await? {
+        Ok(())
+    } else {
+        Err(AppError::internal("upload bytes missing", &StorageError::NotFound))
+    }
+}
+
+/// The object's first `want` bytes (to detect its type).
+pub(super) async fn head(
+    storage: &BlobStore,
+    key: &BlobKey,
+    length: u64,
+    want: usize,
+) -> Result<Vec<u8>, AppError> {
+    let end = length.min(want as u64);
+    if end == 0 {
+        return Ok(Vec::new());
+    }
+    let mut stream = storage.read(key, Some(ByteRange { start: 0, end: end - 1 })).await?;
+    let mut head = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        head.extend_from_slice(&chunk.map_err(StorageError::from)?);
+    }
+    Ok(head)
+}
+
+/// Removes every byte an unfinished upload stored (cancelled or expired). Errors are logged:
+/// local leftovers are swept with the stale temp files, S3 ones with stale multipart uploads.
+pub(super) async fn discard(storage: &BlobStore, upload: &uploads::Model) {
+    let result = match storage {
+        BlobStore::Local(store) => {
+            match tokio::fs::remove_file(store.staging_path(upload.id)).await {
+                Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err.into()),
+                _ => Ok(()),
+            }
+        }
+        BlobStore::S3(store) => {
+            if let (Ok(key), Some(id)) = (stored_key(&upload.blob_key), &upload.multipart_id) {
+                store.abort_multipart(&key, id).await;
+            }
+            match upload.tail_key.as_deref().map(BlobKey::from_stored) {
+                Some(Ok(tail)) => storage.delete(&tail).await,
+                _ => Ok(()),
+            }
+        }
+    };
+    if let Err(err) = result {
+        tracing::warn!(error = %err, upload = %upload.id, "could not remove an upload's bytes");
+    }
+}
