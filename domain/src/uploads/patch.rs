@@ -288,8 +288,7 @@ pub(super) async fn finish(
         BlobKey::from_stored(&upload.blob_key).map_err(|err| AppError::internal("key", &err))?;
     let length = to_u64(upload.length);
     if let Err(err) = stage::publish(&state.storage, upload).await {
-        if matches!(err, AppError::BadRequest(_)) {
-            record::forget(&state.db, upload.id).await?;
+        if matches!(err, AppError::BadRequest(_)) && record::forget(&state.db, upload.id).await? {
             stage::discard(&state.storage, upload).await;
         }
         return Err(err);
@@ -308,13 +307,15 @@ pub(super) async fn finish(
     match files::commit(state, owner, &target, &key, &received, Some(upload.id)).await {
         Ok(file) => Ok(file_dto(&file)),
         Err(err @ (AppError::Internal | AppError::Unavailable(_))) => Err(err),
-        Err(err) => {
-            record::forget(&state.db, upload.id).await?;
+        // Only while the record exists are the bytes this upload's alone: without it, another
+        // request completed (or cancelled) the upload meanwhile.
+        Err(err) if record::forget(&state.db, upload.id).await? => {
             if let Err(delete) = state.storage.delete(&key).await {
                 tracing::warn!(error = %delete, "could not remove the bytes of a failed upload");
             }
             Err(err)
         }
+        Err(err) => Err(err),
     }
 }
 

@@ -384,10 +384,10 @@ pub(super) async fn record_part(
     Ok(updated.rows_affected == 1)
 }
 
-/// Removes a dead upload's record (its bytes are already gone or about to go).
-pub(super) async fn forget(db: &impl ConnectionTrait, id: Uuid) -> Result<(), AppError> {
-    uploads::Entity::delete_by_id(id).exec(db).await?;
-    Ok(())
+/// Removes a dead upload's record (its bytes are already gone or about to go); whether it
+/// was still there.
+pub(super) async fn forget(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, AppError> {
+    Ok(uploads::Entity::delete_by_id(id).exec(db).await?.rows_affected == 1)
 }
 
 fn expiry(state: &AppState) -> TimeDelta {

@@ -99,16 +99,21 @@ pub async fn create(
     let id = created.id.to_string();
     let status = if with_body {
         let checksum = checksum(&headers)?;
-        let stream = body.into_data_stream();
-        match uploads::append(&state, &identity.user, &id, 0, checksum, stream).await {
+        let user = identity.user.clone();
+        match append_detached(state.clone(), user, id.clone(), 0, checksum, body).await {
             Ok(written) => UploadStatus {
                 offset: written.offset,
                 expires_at: written.expires_at,
                 file: written.file,
                 ..created
             },
-            // The upload exists; the client continues it from its offset (HEAD).
-            Err(err) => return Err(err.into()),
+            Err(err) => {
+                // The client never learnt where the upload is: nothing of it may stay.
+                if let Err(cancel) = uploads::terminate(&state, &identity.user, &id).await {
+                    tracing::warn!(error = %cancel, "could not cancel a failed creation");
+                }
+                return Err(err.into());
+            }
         }
     } else {
         created
@@ -153,9 +158,7 @@ pub async fn append(
     }
     let offset = number_header(&headers, "upload-offset")?;
     let checksum = checksum(&headers)?;
-    let written =
-        uploads::append(&state, &identity.user, &id, offset, checksum, body.into_data_stream())
-            .await?;
+    let written = append_detached(state, identity.user, id, offset, checksum, body).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     let headers = response.headers_mut();
     headers.insert("upload-offset", HeaderValue::from(written.offset));
@@ -164,6 +167,24 @@ pub async fn append(
         headers.insert(FILE_ID, header_value(&file.id)?);
     }
     Ok(response)
+}
+
+/// Runs the write in a task of its own: when the client goes away mid-body, the connection's
+/// future is dropped, but the write still sees the body end, records what arrived and lets go
+/// of the upload, so the client can continue at once.
+async fn append_detached(
+    state: AppState,
+    owner: domain::entities::users::Model,
+    id: String,
+    offset: u64,
+    checksum: Option<Checksum>,
+    body: Body,
+) -> Result<uploads::Written, AppError> {
+    let stream = body.into_data_stream();
+    let task = tokio::spawn(async move {
+        uploads::append(&state, &owner, &id, offset, checksum, stream).await
+    });
+    task.await.map_err(|err| AppError::internal("upload task", &err))?
 }
 
 /// `DELETE /api/v1/uploads/{id}` (Termination): the upload and its bytes go.

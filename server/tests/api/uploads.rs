@@ -438,3 +438,43 @@ async fn direct_uploads_send_parts_straight_to_s3() {
     assert_eq!(app.file_bytes(&token, file).await, bytes);
     assert_eq!(app.stored_objects().await, 1);
 }
+
+#[tokio::test]
+async fn one_request_writes_at_a_time_and_a_cut_request_keeps_what_arrived() {
+    use tokio::io::AsyncWriteExt;
+
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let upload = app.start_upload(&token, "cut.bin", 16 * MIB).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "PATCH /api/v1{upload} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n\
+         Content-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
+        16 * MIB
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&vec![7; 3 * MIB]).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let second = app.patch(&token, &upload, 0, &[1; 100]).await;
+    assert_eq!(second.status(), 409, "the first request holds the upload");
+
+    drop(stream);
+    let mut offset = String::new();
+    for _ in 0..50 {
+        let head = app.offset(&token, &upload).await;
+        offset = header(&head, "upload-offset").to_owned();
+        if offset != "0" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(offset, (3 * MIB).to_string(), "what arrived before the cut is kept");
+    let rest = app.patch(&token, &upload, 3 * MIB, &vec![7; 13 * MIB]).await;
+    assert_eq!(rest.status(), 204, "and the upload goes on at once");
+    let file = header(&rest, "pannier-file-id").to_owned();
+    assert_eq!(app.file_bytes(&token, &file).await, vec![7; 16 * MIB]);
+}

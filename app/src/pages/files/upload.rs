@@ -1,7 +1,9 @@
 //! The upload area: a plain multipart form (works without JavaScript) that, once hydrated,
 //! becomes a drop zone for files and whole folders with a queue: progress per file and overall,
-//! speed, time left, cancel and retry. Bytes go straight from the browser to the streaming
-//! upload route; the WASM code never holds them.
+//! speed, time left, cancel and retry. Small files go in one request to the streaming upload
+//! route; large ones are resumable (tus, in chunks): pause, resume, automatic retries, and
+//! continuing after a reload when the same file is chosen again. The WASM code never holds a
+//! whole file.
 
 use domain::files::human_size;
 use leptos::prelude::*;
@@ -14,6 +16,10 @@ pub enum Status {
     Queued,
     /// Bytes are on their way.
     Uploading,
+    /// The connection failed; trying again after this many seconds.
+    Retrying(u32),
+    /// Stopped by the person; resumable from where it stopped.
+    Paused,
     /// Stored.
     Done,
     /// The server or the network said no; the message says why.
@@ -31,6 +37,8 @@ pub struct Item {
     loaded: RwSignal<f64>,
     speed: RwSignal<f64>,
     status: RwSignal<Status>,
+    /// Sent in resumable chunks (can pause).
+    resumable: bool,
 }
 
 /// The upload queue. It lives above the listing (which reloads as files arrive), so it
@@ -54,9 +62,11 @@ impl Queue {
 pub fn Uploader(folder_id: Memo<String>, queue: Queue) -> impl IntoView {
     let dragging = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
+    let unfinished = RwSignal::new(Vec::<(String, f64)>::new());
     let folder_input = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         hydrated.set(true);
+        unfinished.set(unfinished_uploads());
         // The folder picker (a non-standard attribute every current browser supports).
         if let Some(input) = folder_input.get() {
             let _ = input.set_attribute("webkitdirectory", "");
@@ -94,8 +104,33 @@ pub fn Uploader(folder_id: Memo<String>, queue: Queue) -> impl IntoView {
                 <button type="submit" class="rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800"
                     class:hidden=move || hydrated.get()>"Upload"</button>
             </div>
+            <Unfinished unfinished queue/>
             <QueueView queue/>
         </form>
+    }
+}
+
+/// Large uploads a reload or a closed browser interrupted: choosing the same file again
+/// continues each where it stopped.
+#[component]
+fn Unfinished(unfinished: RwSignal<Vec<(String, f64)>>, queue: Queue) -> impl IntoView {
+    let waiting = move || {
+        let queued = queue.items.with(|items| items.iter().map(|i| i.label.get_value()).collect::<Vec<_>>());
+        unfinished.get().into_iter().filter(|(name, _)| !queued.iter().any(|q| q.ends_with(name.as_str()))).collect::<Vec<_>>()
+    };
+    view! {
+        <Show when=move || !waiting().is_empty()>
+            <div class="mt-4 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100" data-testid="unfinished-uploads">
+                <p class="font-medium">"Unfinished uploads — choose or drop the same file again to continue where it stopped:"</p>
+                <ul class="mt-1 list-inside list-disc">
+                    {move || waiting().into_iter().map(|(name, size)| view! { <li>{name}" ("{human(size)}")"</li> }).collect_view()}
+                </ul>
+                <button type="button" class="mt-2 rounded-md px-2 py-1 font-medium text-amber-900 underline hover:bg-amber-100 dark:text-amber-100 dark:hover:bg-amber-900"
+                    on:click=move |_| { forget_unfinished(); unfinished.set(Vec::new()); }>
+                    "Discard them"
+                </button>
+            </div>
+        </Show>
     }
 }
 
@@ -109,7 +144,7 @@ fn QueueView(queue: Queue) -> impl IntoView {
     };
     let finished = move || {
         queue.items.with(|items| {
-            items.iter().all(|i| !matches!(i.status.get(), Status::Queued | Status::Uploading))
+            items.iter().all(|i| !i.status.get().is_active() && i.status.get() != Status::Paused)
         })
     };
     view! {
@@ -150,18 +185,29 @@ fn QueueRow(item: Item, queue: Queue) -> impl IntoView {
             };
             format!("{} of {} · {}/s{left}", human(loaded), human(item.size), human(speed))
         }
+        Status::Retrying(seconds) => {
+            format!("Connection lost at {} of {} · retrying in {seconds} s", human(item.loaded.get()), human(item.size))
+        }
+        Status::Paused => format!("Paused at {} of {}", human(item.loaded.get()), human(item.size)),
         Status::Done => format!("Done · {}", human(item.size)),
         Status::Failed(message) => message,
         Status::Cancelled => "Cancelled".to_owned(),
     };
     let failed = move || matches!(item.status.get(), Status::Failed(_) | Status::Cancelled);
-    let active = move || matches!(item.status.get(), Status::Queued | Status::Uploading);
+    let active = move || item.status.get().is_active() || item.status.get() == Status::Paused;
+    let can_pause = move || item.resumable && matches!(item.status.get(), Status::Uploading | Status::Retrying(_));
     let small = "rounded-md px-2 py-1 text-sm font-medium text-sky-700 hover:bg-slate-100 dark:text-sky-400 dark:hover:bg-slate-800";
     view! {
         <li class="py-2" data-testid="upload-item" data-status=move || status_name(&item.status.get())>
             <div class="flex items-center justify-between gap-2">
                 <span class="min-w-0 truncate text-sm font-medium">{item.label.get_value()}</span>
                 <span class="flex shrink-0 gap-1">
+                    <Show when=can_pause>
+                        <button type="button" class=small on:click=move |_| pause(item)>"Pause"</button>
+                    </Show>
+                    <Show when=move || item.status.get() == Status::Paused>
+                        <button type="button" class=small on:click=move |_| resume(queue, item)>"Resume"</button>
+                    </Show>
                     <Show when=active>
                         <button type="button" class=small on:click=move |_| cancel(queue, item)>"Cancel"</button>
                     </Show>
@@ -188,10 +234,19 @@ pub fn Bar(#[prop(into)] fraction: Signal<f64>) -> impl IntoView {
     }
 }
 
+impl Status {
+    /// Queued or under way (takes a slot, can be cancelled).
+    pub fn is_active(&self) -> bool {
+        matches!(self, Self::Queued | Self::Uploading | Self::Retrying(_))
+    }
+}
+
 fn status_name(status: &Status) -> &'static str {
     match status {
         Status::Queued => "queued",
         Status::Uploading => "uploading",
+        Status::Retrying(_) => "retrying",
+        Status::Paused => "paused",
         Status::Done => "done",
         Status::Failed(_) => "failed",
         Status::Cancelled => "cancelled",
@@ -214,8 +269,20 @@ fn duration(seconds: f64) -> String {
 }
 
 #[cfg(feature = "hydrate")]
-use browser::{cancel, handle_drop, handle_input, retry};
+use browser::{cancel, handle_drop, handle_input, pause, resume, retry};
+#[cfg(feature = "hydrate")]
+use browser::resumable::{forget_unfinished, unfinished_uploads};
 
+#[cfg(not(feature = "hydrate"))]
+fn unfinished_uploads() -> Vec<(String, f64)> {
+    Vec::new()
+}
+#[cfg(not(feature = "hydrate"))]
+fn forget_unfinished() {}
+#[cfg(not(feature = "hydrate"))]
+fn pause(_: Item) {}
+#[cfg(not(feature = "hydrate"))]
+fn resume(_: Queue, _: Item) {}
 #[cfg(not(feature = "hydrate"))]
 fn handle_drop(_: Queue, _: String, _: leptos::ev::DragEvent) {}
 #[cfg(not(feature = "hydrate"))]

@@ -1,4 +1,8 @@
-//! Browser-only upload plumbing: folder traversal for drops, XHR uploads with progress.
+//! Browser-only upload plumbing: folder traversal for drops, XHR uploads with progress;
+//! large files go through [`resumable`].
+
+#[path = "resumable.rs"]
+pub mod resumable;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -151,6 +155,7 @@ fn enqueue(queue: Queue, folder: &str, files: Vec<(File, String)>) {
             loaded: RwSignal::new(0.0),
             speed: RwSignal::new(0.0),
             status: RwSignal::new(Status::Queued),
+            resumable: file.size() >= resumable::THRESHOLD,
         });
         let pending = Pending { file, folder: folder.to_owned(), dir, xhr: None };
         FILES.with(|f| f.borrow_mut().insert(id, pending));
@@ -162,7 +167,10 @@ fn enqueue(queue: Queue, folder: &str, files: Vec<(File, String)>) {
 /// Starts queued files while fewer than `PARALLEL` are running.
 fn pump(queue: Queue) {
     let items = queue.items.get_untracked();
-    let running = items.iter().filter(|i| i.status.get_untracked() == Status::Uploading).count();
+    let running = items
+        .iter()
+        .filter(|i| matches!(i.status.get_untracked(), Status::Uploading | Status::Retrying(_)))
+        .count();
     let queued = items.iter().filter(|i| i.status.get_untracked() == Status::Queued);
     for item in queued.take(PARALLEL.saturating_sub(running)) {
         start(queue, *item);
@@ -170,11 +178,14 @@ fn pump(queue: Queue) {
 }
 
 fn start(queue: Queue, item: Item) {
-    let Some((file, folder, dir)) = FILES.with(|f| {
-        f.borrow().get(&item.id).map(|p| (p.file.clone(), p.folder.clone(), p.dir.clone()))
-    }) else {
+    let Some((file, folder, dir)) = pending(item) else {
         return;
     };
+    if item.resumable {
+        item.status.set(Status::Uploading);
+        spawn_local(resumable::run(queue, item, file, folder, dir));
+        return;
+    }
     let Ok(xhr) = XmlHttpRequest::new() else {
         item.status.set(Status::Failed("This browser cannot upload files.".into()));
         return;
@@ -253,6 +264,19 @@ fn error_message(xhr: &XmlHttpRequest) -> String {
 }
 
 pub fn cancel(_queue: Queue, item: Item) {
+    if item.resumable {
+        let running = matches!(item.status.get_untracked(), Status::Uploading | Status::Retrying(_));
+        let paused = item.status.get_untracked() == Status::Paused;
+        item.status.set(Status::Cancelled);
+        if running {
+            resumable::abort(item); // the running upload sees the cancel and drops its bytes
+        } else if paused
+            && let Some((file, folder, dir)) = pending(item)
+        {
+            spawn_local(resumable::cancel_paused(file, folder, dir));
+        }
+        return;
+    }
     let xhr = FILES.with(|f| f.borrow().get(&item.id).and_then(|p| p.xhr.clone()));
     match xhr {
         Some(xhr) if item.status.get_untracked() == Status::Uploading => {
@@ -260,6 +284,23 @@ pub fn cancel(_queue: Queue, item: Item) {
         }
         _ => item.status.set(Status::Cancelled),
     }
+}
+
+/// Stops a resumable upload where it is; [`resume`] continues it.
+pub fn pause(item: Item) {
+    item.status.set(Status::Paused);
+    resumable::abort(item);
+}
+
+pub fn resume(queue: Queue, item: Item) {
+    item.status.set(Status::Queued);
+    pump(queue);
+}
+
+fn pending(item: Item) -> Option<(File, String, String)> {
+    FILES.with(|f| {
+        f.borrow().get(&item.id).map(|p| (p.file.clone(), p.folder.clone(), p.dir.clone()))
+    })
 }
 
 pub fn retry(queue: Queue, item: Item) {
