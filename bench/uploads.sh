@@ -40,7 +40,9 @@ URL="http://127.0.0.1:$PORT/api/v1"
 AUTH="Authorization: Bearer $TOKEN"
 
 # A tus client on the standard library: creates (or continues) an upload and PATCHes the file
-# in chunks over one keep-alive connection. Prints "<upload path> <file id or -> <seconds>".
+# in chunks over one keep-alive connection. Continuing, it asks for the offset (HEAD) and waits
+# out a 409 (the killed server's hold on the upload lapses) as real clients do.
+# Prints "<upload path> <file id or -> <seconds>".
 cat >"$WORK/tus.py" <<'EOF'
 import base64, http.client, os, sys, time
 port, token, path, chunk = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]) << 20
@@ -49,31 +51,45 @@ size = os.path.getsize(path)
 headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
 conn = http.client.HTTPConnection("127.0.0.1", port)
 start = time.time()
+
+def ask(method, url, body=None, extra={}):
+    conn.request(method, url, body=body, headers={**headers, **extra})
+    response = conn.getresponse(); response.read()
+    return response
+
 if location is None:
     name = base64.b64encode(os.path.basename(path).encode()).decode()
-    conn.request("POST", "/api/v1/uploads", headers={**headers, "Upload-Length": str(size), "Upload-Metadata": f"filename {name}"})
-    response = conn.getresponse(); response.read()
+    response = ask("POST", "/api/v1/uploads", extra={"Upload-Length": str(size), "Upload-Metadata": f"filename {name}"})
     assert response.status == 201, response.status
     location, offset = response.getheader("Location"), 0
 else:
-    conn.request("HEAD", location, headers=headers)
-    response = conn.getresponse(); response.read()
-    assert response.status == 200, response.status
-    offset = int(response.getheader("Upload-Offset"))
+    offset = int(ask("HEAD", location).getheader("Upload-Offset"))
     print(f"resuming at {offset}", file=sys.stderr)
-file_id = "-"
+file_id, waited, interrupted = "-", 0.0, None
 with open(path, "rb") as source:
-    source.seek(offset)
-    try:
-        while offset < size:
-            body = source.read(chunk)
-            conn.request("PATCH", location, body=body, headers={**headers, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"})
-            response = conn.getresponse(); response.read()
-            assert response.status == 204, (response.status, response.read())
-            offset = int(response.getheader("Upload-Offset"))
-            file_id = response.getheader("Pannier-File-Id") or "-"
-    except (ConnectionError, http.client.HTTPException) as err:
-        print(f"interrupted at {offset}: {err!r}", file=sys.stderr)
+    while offset < size:
+        source.seek(offset)
+        body = source.read(chunk)
+        try:
+            response = ask("PATCH", location, body, {"Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"})
+            busy = response.status == 409
+        except (ConnectionError, http.client.HTTPException) as err:
+            busy = True  # a 409 sent before the body was read closes the connection
+            interrupted = err
+        if busy and waited < 60:
+            time.sleep(1); waited += 1
+            conn.close(); conn = http.client.HTTPConnection("127.0.0.1", port)
+            try:
+                offset = int(ask("HEAD", location).getheader("Upload-Offset"))
+            except (ConnectionError, http.client.HTTPException):
+                print(f"interrupted at {offset}: {interrupted!r}", file=sys.stderr)
+                break
+            continue
+        assert response.status == 204, response.status
+        offset = int(response.getheader("Upload-Offset"))
+        file_id = response.getheader("Pannier-File-Id") or "-"
+if waited:
+    print(f"waited {waited:.0f} s for the upload to be free", file=sys.stderr)
 print(location, file_id, time.time() - start)
 EOF
 
@@ -119,6 +135,8 @@ killed_at=$(grep -o 'interrupted at [0-9]*' "$WORK/first.err" | grep -o '[0-9]*$
 start_server
 read -r _ resumed_file _ < <(python3 "$WORK/tus.py" "$PORT" "$TOKEN" "$WORK/source.bin" "$CHUNK_MB" "$location" 2>"$WORK/second.err")
 resumed_at=$(grep -o 'resuming at [0-9]*' "$WORK/second.err" | grep -o '[0-9]*$')
+waited=$(grep -o 'waited [0-9]* s' "$WORK/second.err" || echo "waited 0 s")
+[ "$resumed_file" != "-" ] || { cat "$WORK/second.err" "$WORK/server.log" >&2; exit 1; }
 resumed_sha=$(curl -fsS -H "$AUTH" "$URL/files/$resumed_file" | python3 -c "import json, sys; print(json.load(sys.stdin)['sha256'])")
 verdict=$([ "$resumed_sha" = "$SOURCE_SHA" ] && echo "SHA-256 matches" || echo "SHA-256 WRONG")
 
@@ -129,5 +147,5 @@ printf '  %-44s %s   (%.2f× simple; target ≥ 0.7×)\n' "tus, ${CHUNK_MB} MiB 
   "$(python3 -c "print($simple_secs / $tus_secs)")"
 printf '  %-44s %6d MiB   (target < 100 MiB)\n' "server peak RSS during the tus upload" $((peak_kib / 1024))
 printf '  %-44s %s\n' "kill -9 mid-upload, restart, continue" \
-  "killed with ${killed_at} bytes sent, resumed at ${resumed_at}: $verdict"
+  "killed at ${killed_at} bytes, resumed at ${resumed_at} (${waited}): $verdict"
 [ "$resumed_sha" = "$SOURCE_SHA" ]

@@ -235,6 +235,10 @@ where
                 upload.length
             )));
         }
+        if let Err(err) = lease.renew_if_due(&state.db).await {
+            sink.discard().await;
+            return Err(err);
+        }
         hasher.update(&chunk);
         if let Some(chunk_hasher) = &mut chunk_hasher {
             chunk_hasher.update(&chunk);
@@ -242,10 +246,6 @@ where
         if let Err(err) = sink.write(&chunk).await {
             sink.discard().await;
             return Err(err.into());
-        }
-        if let Err(err) = lease.renew_if_due(&state.db).await {
-            sink.discard().await;
-            return Err(err);
         }
     }
     if let (Some(checksum), Some(chunk_hasher)) = (checksum, chunk_hasher) {
@@ -265,6 +265,10 @@ where
         }
     }
     let received = to_u64(upload.received) + size;
+    if let Err(err) = lease.renew(&state.db).await {
+        sink.discard().await;
+        return Err(err);
+    }
     let stored = sink.flush(received == to_u64(upload.length)).await?;
     let checkpoint = Checkpoint {
         received,

@@ -22,10 +22,11 @@ use crate::files::{
 use crate::state::AppState;
 use crate::storage::{BlobKey, BlobStore};
 
-/// How long a request may hold an upload without showing progress before another may take it.
-const LEASE: TimeDelta = TimeDelta::seconds(30);
-/// How often a writing request extends its lease.
-const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a request may hold an upload without showing progress before another may take it
+/// (how long a client waits after the instance writing its upload died).
+const LEASE: TimeDelta = TimeDelta::seconds(20);
+/// How often a writing request extends its lease (well inside [`LEASE`]).
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A resumable upload to start: where the file goes, how long it is, whether the browser
 /// sends its parts straight to S3.
@@ -305,18 +306,32 @@ impl Lease {
         Ok(Self { id: upload.id, token, renewed: Instant::now() })
     }
 
-    /// Extends the lease while a long write goes on.
+    /// Extends the lease while a long write goes on; call it before writing. A request whose
+    /// client stalled past the lease may have lost it to another: then it must stop (409)
+    /// before it writes anything more.
     pub async fn renew_if_due(&mut self, db: &impl ConnectionTrait) -> Result<(), AppError> {
         if self.renewed.elapsed() < RENEW_EVERY {
             return Ok(());
         }
+        self.renew(db).await
+    }
+
+    /// Extends the lease now.
+    pub async fn renew(&mut self, db: &impl ConnectionTrait) -> Result<(), AppError> {
         self.renewed = Instant::now();
-        uploads::Entity::update_many()
+        let renewed = uploads::Entity::update_many()
             .col_expr(uploads::Column::LeaseUntil, Expr::value(Some(Utc::now() + LEASE)))
             .filter(uploads::Column::Id.eq(self.id))
             .filter(uploads::Column::LeaseToken.eq(self.token))
             .exec(db)
             .await?;
+        if renewed.rows_affected == 0 {
+            return Err(AppError::Conflict(
+                "Another request took over this upload. Ask for its offset (HEAD) and continue \
+                 from there."
+                    .into(),
+            ));
+        }
         Ok(())
     }
 

@@ -134,7 +134,13 @@ async fn offset(item: Item, url: &str) -> Result<Option<f64>, Stop> {
     }
 }
 
-async fn create(item: Item, file: &File, folder: &str, dir: &str, key: &str) -> Result<Saved, Stop> {
+async fn create(
+    item: Item,
+    file: &File,
+    folder: &str,
+    dir: &str,
+    key: &str,
+) -> Result<Saved, Stop> {
     let mut metadata = vec![format!("filename {}", base64(&file.name()))];
     if !folder.is_empty() {
         metadata.push(format!("folder_id {}", base64(folder)));
@@ -176,7 +182,13 @@ async fn send_chunks(item: Item, file: &File, url: &str, mut offset: f64) -> Res
         offset = reply.header("Upload-Offset").and_then(|o| o.parse().ok()).unwrap_or(end);
         item.loaded.set(offset);
         let seconds = (js_sys::Date::now() - started) / 1000.0;
-        chunk = if seconds < 4.0 { chunk * 2.0 } else if seconds > 20.0 { chunk / 2.0 } else { chunk };
+        chunk = if seconds < 4.0 {
+            chunk * 2.0
+        } else if seconds > 20.0 {
+            chunk / 2.0
+        } else {
+            chunk
+        };
         chunk = chunk.clamp(MIN_CHUNK, MAX_CHUNK);
     }
 }
@@ -186,7 +198,8 @@ async fn send_parts(item: Item, file: &File, url: &str) -> Result<(), Stop> {
     let parts_url = format!("{url}/parts");
     let mut report = String::new();
     loop {
-        let reply = request(item, "POST", &parts_url, &json_headers(), Body::Text(report), None).await?;
+        let reply =
+            request(item, "POST", &parts_url, &json_headers(), Body::Text(report), None).await?;
         if reply.status != 200 {
             return Err(reply.stop());
         }
@@ -247,7 +260,8 @@ async fn request(
     progress_base: Option<f64>,
 ) -> Result<Reply, Stop> {
     let broken = || Stop::Retry("The connection was lost.".into());
-    let xhr = XmlHttpRequest::new().map_err(|_| Stop::Fatal("This browser cannot upload.".into()))?;
+    let xhr =
+        XmlHttpRequest::new().map_err(|_| Stop::Fatal("This browser cannot upload.".into()))?;
     xhr.open(method, url).map_err(|_| broken())?;
     for (name, value) in headers {
         let _ = xhr.set_request_header(name, value);
@@ -322,7 +336,12 @@ fn base64(text: &str) -> String {
 /// The same file to the same place: name, size, last change, folder and sub-folder.
 fn storage_key(file: &File, folder: &str, dir: &str) -> String {
     let modified = Reflect::get(file, &"lastModified".into()).ok().and_then(|m| m.as_f64());
-    format!("{KEY_PREFIX}{folder}|{dir}|{}|{}|{}", file.name(), file.size(), modified.unwrap_or(0.0))
+    format!(
+        "{KEY_PREFIX}{folder}|{dir}|{}|{}|{}",
+        file.name(),
+        file.size(),
+        modified.unwrap_or(0.0)
+    )
 }
 
 fn local_storage() -> Option<Storage> {

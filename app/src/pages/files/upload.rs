@@ -115,8 +115,13 @@ pub fn Uploader(folder_id: Memo<String>, queue: Queue) -> impl IntoView {
 #[component]
 fn Unfinished(unfinished: RwSignal<Vec<(String, f64)>>, queue: Queue) -> impl IntoView {
     let waiting = move || {
-        let queued = queue.items.with(|items| items.iter().map(|i| i.label.get_value()).collect::<Vec<_>>());
-        unfinished.get().into_iter().filter(|(name, _)| !queued.iter().any(|q| q.ends_with(name.as_str()))).collect::<Vec<_>>()
+        let queued =
+            queue.items.with(|items| items.iter().map(|i| i.label.get_value()).collect::<Vec<_>>());
+        unfinished
+            .get()
+            .into_iter()
+            .filter(|(name, _)| !queued.iter().any(|q| q.ends_with(name.as_str())))
+            .collect::<Vec<_>>()
     };
     view! {
         <Show when=move || !waiting().is_empty()>
@@ -186,7 +191,11 @@ fn QueueRow(item: Item, queue: Queue) -> impl IntoView {
             format!("{} of {} · {}/s{left}", human(loaded), human(item.size), human(speed))
         }
         Status::Retrying(seconds) => {
-            format!("Connection lost at {} of {} · retrying in {seconds} s", human(item.loaded.get()), human(item.size))
+            format!(
+                "Connection lost at {} of {} · retrying in {seconds} s",
+                human(item.loaded.get()),
+                human(item.size)
+            )
         }
         Status::Paused => format!("Paused at {} of {}", human(item.loaded.get()), human(item.size)),
         Status::Done => format!("Done · {}", human(item.size)),
@@ -195,7 +204,9 @@ fn QueueRow(item: Item, queue: Queue) -> impl IntoView {
     };
     let failed = move || matches!(item.status.get(), Status::Failed(_) | Status::Cancelled);
     let active = move || item.status.get().is_active() || item.status.get() == Status::Paused;
-    let can_pause = move || item.resumable && matches!(item.status.get(), Status::Uploading | Status::Retrying(_));
+    let can_pause = move || {
+        item.resumable && matches!(item.status.get(), Status::Uploading | Status::Retrying(_))
+    };
     let small = "rounded-md px-2 py-1 text-sm font-medium text-sky-700 hover:bg-slate-100 dark:text-sky-400 dark:hover:bg-slate-800";
     view! {
         <li class="py-2" data-testid="upload-item" data-status=move || status_name(&item.status.get())>
@@ -269,9 +280,9 @@ fn duration(seconds: f64) -> String {
 }
 
 #[cfg(feature = "hydrate")]
-use browser::{cancel, handle_drop, handle_input, pause, resume, retry};
-#[cfg(feature = "hydrate")]
 use browser::resumable::{forget_unfinished, unfinished_uploads};
+#[cfg(feature = "hydrate")]
+use browser::{cancel, handle_drop, handle_input, pause, resume, retry};
 
 #[cfg(not(feature = "hydrate"))]
 fn unfinished_uploads() -> Vec<(String, f64)> {

@@ -265,14 +265,13 @@ fn error_message(xhr: &XmlHttpRequest) -> String {
 
 pub fn cancel(_queue: Queue, item: Item) {
     if item.resumable {
-        let running = matches!(item.status.get_untracked(), Status::Uploading | Status::Retrying(_));
+        let running =
+            matches!(item.status.get_untracked(), Status::Uploading | Status::Retrying(_));
         let paused = item.status.get_untracked() == Status::Paused;
         item.status.set(Status::Cancelled);
         if running {
             resumable::abort(item); // the running upload sees the cancel and drops its bytes
-        } else if paused
-            && let Some((file, folder, dir)) = pending(item)
-        {
+        } else if paused && let Some((file, folder, dir)) = pending(item) {
             spawn_local(resumable::cancel_paused(file, folder, dir));
         }
         return;
