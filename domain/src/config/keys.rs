@@ -156,7 +156,7 @@ pub const KEYS: &[ConfigKey] = &[
         toml: "s3_direct_uploads",
         env: "PANNIER_S3_DIRECT_UPLOADS",
         default: "false",
-        help: "Browsers send resumable uploads straight to S3 through presigned part URLs (needs the bucket CORS rule in the README).",
+        help: "Browsers send resumable uploads straight to S3 (needs the bucket CORS rule).",
     },
     ConfigKey {
         toml: "max_file_size",

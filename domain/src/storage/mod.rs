@@ -14,7 +14,7 @@ use crate::config::{Config, StorageKind};
 use crate::state::Check;
 
 pub use local::{LocalStore, LocalWriter};
-pub use s3::{S3Store, S3Writer};
+pub use s3::{PartSender, S3Store, S3Writer, SentPart};
 
 /// A stream of bytes read from storage.
 pub type BlobStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;

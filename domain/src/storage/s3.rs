@@ -33,11 +33,31 @@ pub struct S3Writer {
     store: S3Store,
     key: BlobKey,
     buffer: BytesMut,
-    upload_id: Option<String>,
-    parts: JoinSet<Result<(i32, String), StorageError>>,
-    done: Vec<(i32, String)>,
-    next_part: i32,
+    /// The multipart upload, made when the first full part is ready.
+    parts: Option<PartSender>,
     finished: bool,
+}
+
+/// One stored part of a multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SentPart {
+    /// Part number, from 1.
+    pub number: i32,
+    /// What S3 answered for it (needed to complete the upload).
+    pub etag: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// Parts of one multipart upload on their way, `concurrency` at most at once while the next
+/// one fills (memory ≈ concurrency × part size).
+pub struct PartSender {
+    store: S3Store,
+    key: BlobKey,
+    upload_id: String,
+    next: i32,
+    sending: JoinSet<Result<SentPart, StorageError>>,
+    sent: Vec<SentPart>,
 }
 
 fn s3_error(context: &str, err: impl std::error::Error) -> StorageError {
@@ -84,10 +104,7 @@ impl S3Store {
             store: self.clone(),
             key: key.clone(),
             buffer: BytesMut::new(),
-            upload_id: None,
-            parts: JoinSet::new(),
-            done: Vec::new(),
-            next_part: 1,
+            parts: None,
             finished: false,
         }
     }
@@ -319,6 +336,65 @@ async fn abort(client: &Client, bucket: &str, key: &str, upload_id: &str) {
     }
 }
 
+impl PartSender {
+    /// Sends parts of multipart upload `upload_id` of `key`, numbered from `first`.
+    pub fn new(store: &S3Store, key: &BlobKey, upload_id: &str, first: i32) -> Self {
+        Self {
+            store: store.clone(),
+            key: key.clone(),
+            upload_id: upload_id.to_owned(),
+            next: first,
+            sending: JoinSet::new(),
+            sent: Vec::new(),
+        }
+    }
+
+    /// Sends `bytes` as the next part, after waiting for a free slot.
+    pub async fn send(&mut self, bytes: Bytes) -> Result<(), StorageError> {
+        while self.sending.len() >= self.store.concurrency {
+            self.join_one().await?;
+        }
+        let number = self.next;
+        self.next += 1;
+        let (store, key, upload_id) =
+            (self.store.clone(), self.key.clone(), self.upload_id.clone());
+        self.sending.spawn(async move {
+            let size = bytes.len() as u64;
+            let etag = store.upload_part(&key, &upload_id, number, bytes).await?;
+            Ok(SentPart { number, etag, size })
+        });
+        Ok(())
+    }
+
+    async fn join_one(&mut self) -> Result<(), StorageError> {
+        if let Some(joined) = self.sending.join_next().await {
+            let part = joined.map_err(|err| StorageError::S3(format!("part task: {err}")))??;
+            self.sent.push(part);
+        }
+        Ok(())
+    }
+
+    /// Waits for every part; the parts sent, in order.
+    pub async fn finish(mut self) -> Result<Vec<SentPart>, StorageError> {
+        while !self.sending.is_empty() {
+            self.join_one().await?;
+        }
+        self.sent.sort_by_key(|part| part.number);
+        Ok(self.sent)
+    }
+
+    /// Stops the parts still on their way.
+    pub async fn cancel(mut self) {
+        self.sending.abort_all();
+        while self.sending.join_next().await.is_some() {}
+    }
+
+    /// The multipart upload's id.
+    fn upload_id(&self) -> &str {
+        &self.upload_id
+    }
+}
+
 impl S3Writer {
     pub(super) async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
         self.buffer.extend_from_slice(&chunk);
@@ -329,62 +405,52 @@ impl S3Writer {
         Ok(())
     }
 
-    /// Starts the multipart upload on the first full part; waits for a slot when
-    /// `concurrency` parts are already in flight (memory stays at parts × part size).
+    /// Starts the multipart upload on the first full part.
     async fn send_part(&mut self, part: Bytes) -> Result<(), StorageError> {
-        let upload_id = match &self.upload_id {
-            Some(id) => id.clone(),
+        let parts = match &mut self.parts {
+            Some(parts) => parts,
             None => {
                 let id = self.store.create_multipart(&self.key).await?;
-                self.upload_id = Some(id.clone());
-                id
+                self.parts.insert(PartSender::new(&self.store, &self.key, &id, 1))
             }
         };
-        while self.parts.len() >= self.store.concurrency {
-            self.join_one().await?;
-        }
-        let number = self.next_part;
-        self.next_part += 1;
-        let (store, key) = (self.store.clone(), self.key.clone());
-        self.parts.spawn(async move {
-            let e_tag = store.upload_part(&key, &upload_id, number, part).await?;
-            Ok((number, e_tag))
-        });
-        Ok(())
-    }
-
-    async fn join_one(&mut self) -> Result<(), StorageError> {
-        if let Some(joined) = self.parts.join_next().await {
-            let part = joined.map_err(|err| StorageError::S3(format!("part task: {err}")))??;
-            self.done.push(part);
-        }
-        Ok(())
+        parts.send(part).await
     }
 
     pub(super) async fn finish(mut self) -> Result<(), StorageError> {
         let rest = self.buffer.split().freeze();
-        let Some(upload_id) = self.upload_id.clone() else {
+        if self.parts.is_none() {
             // Smaller than one part: a single PutObject.
             self.store.put(&self.key, rest).await?;
             self.finished = true;
             return Ok(());
-        };
+        }
         if !rest.is_empty() {
             self.send_part(rest).await?;
         }
-        while !self.parts.is_empty() {
-            self.join_one().await?;
+        let Some(parts) = self.parts.take() else { return Err(StorageError::NotFound) };
+        let upload_id = parts.upload_id().to_owned();
+        let sent = match parts.finish().await {
+            Ok(sent) => sent,
+            Err(err) => {
+                self.store.abort_multipart(&self.key, &upload_id).await;
+                self.finished = true;
+                return Err(err);
+            }
+        };
+        let numbered = sent.into_iter().map(|part| (part.number, part.etag)).collect();
+        let completed = self.store.complete_multipart(&self.key, &upload_id, numbered).await;
+        if completed.is_err() {
+            self.store.abort_multipart(&self.key, &upload_id).await;
         }
-        let mut parts = std::mem::take(&mut self.done);
-        parts.sort_by_key(|(number, _)| *number);
-        self.store.complete_multipart(&self.key, &upload_id, parts).await?;
         self.finished = true;
-        Ok(())
+        completed
     }
 
     pub(super) async fn abort(mut self) {
-        self.parts.abort_all();
-        if let Some(upload_id) = self.upload_id.take() {
+        if let Some(parts) = self.parts.take() {
+            let upload_id = parts.upload_id().to_owned();
+            parts.cancel().await;
             self.store.abort_multipart(&self.key, &upload_id).await;
         }
         self.finished = true;
@@ -395,11 +461,15 @@ impl Drop for S3Writer {
     fn drop(&mut self) {
         // Dropped mid-upload (the client went away): abort in the background so S3 frees the parts.
         if !self.finished
-            && let Some(upload_id) = self.upload_id.take()
+            && let Some(parts) = self.parts.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
             let (store, key) = (self.store.clone(), self.key.clone());
-            runtime.spawn(async move { store.abort_multipart(&key, &upload_id).await });
+            runtime.spawn(async move {
+                let upload_id = parts.upload_id().to_owned();
+                parts.cancel().await;
+                store.abort_multipart(&key, &upload_id).await;
+            });
         }
     }
 }

@@ -10,7 +10,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
     TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{patch, stage};
@@ -57,13 +56,8 @@ pub struct UploadStatus {
     pub file: Option<FileDto>,
 }
 
-/// One S3 part stored for an upload.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct Part {
-    pub number: i32,
-    pub etag: String,
-    pub size: u64,
-}
+/// One S3 part stored for an upload (recorded as JSON in `uploads.parts`).
+pub(super) use crate::storage::SentPart as Part;
 
 /// Starts an upload: the folder must be the owner's, the length within the size limit and
 /// the quota (counting other uploads in progress); the length is reserved until it ends.

@@ -7,12 +7,13 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use tokio::fs::{File, OpenOptions};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
-use tokio::task::JoinSet;
 
 use super::record::{Part, parts_of, to_u64};
 use crate::AppError;
 use crate::entities::uploads;
-use crate::storage::{BlobKey, BlobStore, ByteRange, LocalStore, S3Store, StorageError};
+use crate::storage::{
+    BlobKey, BlobStore, ByteRange, LocalStore, PartSender, S3Store, StorageError,
+};
 
 /// S3's smallest part (all but the last).
 const MIN_PART: usize = 5 << 20;
@@ -25,15 +26,14 @@ pub(super) enum Sink {
     S3(S3Sink),
 }
 
-/// Parts being sent for one request, plus the bytes not yet making a part.
+/// Parts recorded before this request, the ones it sends, and the bytes not yet making one.
 pub(super) struct S3Sink {
-    store: S3Store,
-    key: BlobKey,
-    multipart_id: String,
-    parts: Vec<Part>,
-    next: i32,
+    part_size: usize,
+    recorded: Vec<Part>,
+    sender: PartSender,
+    sending: usize,
     buffer: BytesMut,
-    sending: JoinSet<Result<Part, StorageError>>,
+    store: S3Store,
 }
 
 /// What a request's bytes became, to record in the upload.
@@ -73,14 +73,16 @@ impl Sink {
                         buffer.extend_from_slice(&chunk.map_err(StorageError::from)?);
                     }
                 }
+                let multipart_id = upload.multipart_id.as_deref().ok_or(AppError::Internal)?;
+                let first = i32::try_from(parts.len() + 1).map_err(|_| AppError::Internal)?;
+                let key = stored_key(&upload.blob_key)?;
                 Ok(Self::S3(S3Sink {
-                    store: store.clone(),
-                    key: stored_key(&upload.blob_key)?,
-                    multipart_id: upload.multipart_id.clone().ok_or(AppError::Internal)?,
-                    next: i32::try_from(parts.len() + 1).map_err(|_| AppError::Internal)?,
-                    parts,
+                    part_size: store.part_size(),
+                    recorded: parts,
+                    sender: PartSender::new(store, &key, multipart_id, first),
+                    sending: 0,
                     buffer,
-                    sending: JoinSet::new(),
+                    store: store.clone(),
                 }))
             }
         }
@@ -92,8 +94,8 @@ impl Sink {
             Self::Local(file) => Ok(file.write_all(chunk).await?),
             Self::S3(sink) => {
                 sink.buffer.extend_from_slice(chunk);
-                while sink.buffer.len() >= sink.store.part_size() {
-                    let part = sink.buffer.split_to(sink.store.part_size()).freeze();
+                while sink.buffer.len() >= sink.part_size {
+                    let part = sink.buffer.split_to(sink.part_size).freeze();
                     sink.send(part).await?;
                 }
                 Ok(())
@@ -111,22 +113,21 @@ impl Sink {
             }
             Self::S3(mut sink) => {
                 let rest = sink.buffer.split().freeze();
-                let last =
-                    complete && (!rest.is_empty() || sink.parts.len() + sink.sending.len() == 0);
-                if last || rest.len() >= MIN_PART {
+                let first = sink.recorded.is_empty() && sink.sending == 0;
+                let last = complete && (!rest.is_empty() || first);
+                let tail = if last || rest.len() >= MIN_PART {
                     sink.send(rest).await?;
-                    sink.join_all().await?;
-                    return Ok(Stored { parts: sink.parts, tail_key: None });
-                }
-                sink.join_all().await?;
-                let tail_key = if rest.is_empty() {
+                    None
+                } else if rest.is_empty() {
                     None
                 } else {
                     let key = BlobKey::new_upload_tail();
                     sink.store.put(&key, rest).await?;
                     Some(key.as_string())
                 };
-                Ok(Stored { parts: sink.parts, tail_key })
+                let mut parts = sink.recorded;
+                parts.extend(sink.sender.finish().await?);
+                Ok(Stored { parts, tail_key: tail })
             }
         }
     }
@@ -134,45 +135,18 @@ impl Sink {
     /// Drops what this request wrote (refused bytes); the recorded state is untouched, and
     /// the next request starts over from the recorded offset.
     pub async fn discard(self) {
-        if let Self::S3(mut sink) = self {
+        if let Self::S3(sink) = self {
             // Parts already sent keep numbers past the recorded ones: the next request
             // overwrites them, and completion names only recorded parts.
-            sink.sending.abort_all();
-            while sink.sending.join_next().await.is_some() {}
+            sink.sender.cancel().await;
         }
     }
 }
 
 impl S3Sink {
     async fn send(&mut self, bytes: Bytes) -> Result<(), StorageError> {
-        while self.sending.len() >= self.store.concurrency() {
-            self.join_one().await?;
-        }
-        let number = self.next;
-        self.next += 1;
-        let (store, key, id) = (self.store.clone(), self.key.clone(), self.multipart_id.clone());
-        self.sending.spawn(async move {
-            let size = bytes.len() as u64;
-            let etag = store.upload_part(&key, &id, number, bytes).await?;
-            Ok(Part { number, etag, size })
-        });
-        Ok(())
-    }
-
-    async fn join_one(&mut self) -> Result<(), StorageError> {
-        if let Some(joined) = self.sending.join_next().await {
-            let part = joined.map_err(|err| StorageError::S3(format!("part task: {err}")))??;
-            self.parts.push(part);
-        }
-        Ok(())
-    }
-
-    async fn join_all(&mut self) -> Result<(), StorageError> {
-        while !self.sending.is_empty() {
-            self.join_one().await?;
-        }
-        self.parts.sort_by_key(|part| part.number);
-        Ok(())
+        self.sending += 1;
+        self.sender.send(bytes).await
     }
 }
 

@@ -356,7 +356,11 @@ async fn abandoned_uploads_expire_with_their_bytes_and_reservation() {
         spawn_app_with(|config| config.default_quota = domain::config::ByteSize(4 << 20)).await;
     let (_, token) = app.user_with_token("ada@example.com").await;
     let upload = app.start_upload(&token, "left.bin", 3 * MIB).await;
-    assert_eq!(app.patch(&token, &upload, 0, &[1; 2 * MIB]).await.status(), 204);
+    let patched = app.patch(&token, &upload, 0, &[1; 2 * MIB]).await;
+    assert_eq!(patched.status(), 204);
+    let expires = chrono::DateTime::parse_from_rfc2822(header(&patched, "upload-expires")).unwrap();
+    let left = expires.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    assert!((23 * 60..=24 * 60).contains(&left.num_minutes()), "24 h after the last write: {left}");
     assert!(app.stored_objects().await > 0);
 
     let an_hour_ago = chrono::Utc::now() - chrono::TimeDelta::hours(1);
