@@ -1,6 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-
-const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+import { unique } from "./support";
 
 async function signUp(page: Page, email: string, password: string) {
   await page.goto("/sign-up");

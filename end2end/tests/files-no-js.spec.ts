@@ -1,6 +1,5 @@
 import { expect, test } from "@playwright/test";
-
-const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+import { unique } from "./support";
 
 test("without JavaScript: upload with the form, make a folder, rename and delete a file", async ({ page }) => {
   await page.goto("/sign-up");

@@ -1,22 +1,8 @@
 import { expect, test, type Page } from "@playwright/test";
+import { signUpAndOpenFiles } from "./support";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-
-const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-
-async function signUpAndOpenFiles(page: Page) {
-  await page.goto("/sign-up");
-  await page.getByLabel("Email").fill(unique());
-  await page.getByLabel("Your name").fill("File Person");
-  await page.getByLabel("Password").fill("a long enough passphrase");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
-  await page.getByRole("link", { name: "Files" }).click();
-  await expect(page.getByRole("heading", { name: "Your files" })).toBeVisible();
-  // Hydrated: the no-JavaScript upload button hides itself.
-  await expect(page.getByRole("button", { name: "Upload", exact: true })).toBeHidden();
-}
 
 const entry = (page: Page, name: string) =>
   page.getByTestId("entry").filter({ has: page.getByRole("link", { name, exact: true }) });

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
+import { signUpAndOpenFiles } from "./support";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,21 +7,7 @@ import { join } from "node:path";
 import * as tus from "tus-js-client";
 
 const MIB = 1024 * 1024;
-const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
-
-async function signUpAndOpenFiles(page: Page) {
-  await page.goto("/sign-up");
-  await page.getByLabel("Email").fill(unique());
-  await page.getByLabel("Your name").fill("Upload Person");
-  await page.getByLabel("Password").fill("a long enough passphrase");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
-  await page.getByRole("link", { name: "Files" }).click();
-  await expect(page.getByRole("heading", { name: "Your files" })).toBeVisible();
-  // Hydrated: the no-JavaScript upload button hides itself.
-  await expect(page.getByRole("button", { name: "Upload", exact: true })).toBeHidden();
-}
 
 /** The bytes of the file called `name` in the root folder, through the REST API. */
 async function downloaded(page: Page, name: string): Promise<Buffer> {

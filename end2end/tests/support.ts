@@ -1,0 +1,19 @@
+// Steps several journeys share.
+import { expect, type Page } from "@playwright/test";
+
+/** An email address no other test uses. */
+export const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+
+/** Signs up a new account and opens its files, waiting until the page is hydrated. */
+export async function signUpAndOpenFiles(page: Page) {
+  await page.goto("/sign-up");
+  await page.getByLabel("Email").fill(unique());
+  await page.getByLabel("Your name").fill("File Person");
+  await page.getByLabel("Password").fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+  await page.getByRole("link", { name: "Files" }).click();
+  await expect(page.getByRole("heading", { name: "Your files" })).toBeVisible();
+  // Hydrated: the no-JavaScript upload button hides itself.
+  await expect(page.getByRole("button", { name: "Upload", exact: true })).toBeHidden();
+}
