@@ -19,6 +19,9 @@ const chromium = {
 };
 
 const port = Number(process.env.E2E_PORT ?? 3100);
+/** The S3 instance (see webServer below); its tests read it from E2E_DIRECT_URL. */
+const directPort = Number(process.env.E2E_DIRECT_PORT ?? 3101);
+process.env.E2E_DIRECT_URL = `http://127.0.0.1:${directPort}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -38,12 +41,23 @@ export default defineConfig({
     { name: "chromium", testIgnore: /no-js/, use: { ...chromium } },
     { name: "chromium-no-js", testMatch: /no-js/, use: { ...chromium, javaScriptEnabled: false } },
   ],
-  webServer: {
-    command: "../scripts/e2e-server.sh",
-    url: `http://127.0.0.1:${port}/healthz`,
-    timeout: 60_000,
-    reuseExistingServer: false,
-    stdout: "pipe",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      command: "../scripts/e2e-server.sh",
+      url: `http://127.0.0.1:${port}/healthz`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      // The same build on S3 (s3s-fs) with direct-to-S3 uploads: tests/direct-upload.spec.ts.
+      command: "../scripts/e2e-s3-server.sh",
+      url: `http://127.0.0.1:${directPort}/readyz`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  ],
 });
