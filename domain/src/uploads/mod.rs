@@ -9,6 +9,8 @@ use crate::files::FileDto;
 #[cfg(feature = "server")]
 mod direct;
 #[cfg(feature = "server")]
+mod lease;
+#[cfg(feature = "server")]
 mod patch;
 #[cfg(feature = "server")]
 mod record;

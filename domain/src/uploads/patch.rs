@@ -13,7 +13,8 @@ use sha1::Sha1;
 use sha2::digest::common::hazmat::{SerializableState, SerializedState};
 use sha2::{Digest, Sha256};
 
-use super::record::{self, Checkpoint, Lease, load, status_of, to_u64};
+use super::lease::{Checkpoint, Lease};
+use super::record::{self, load, status_of, to_u64};
 use super::stage::{self, Sink};
 use crate::AppError;
 use crate::entities::{uploads, users};
@@ -149,16 +150,9 @@ where
     };
     let recorded = lease.checkpoint(state, &progress.checkpoint).await;
     let new_tail = progress.checkpoint.tail_key.as_deref();
-    let recorded = match recorded {
-        Ok(true) => true,
-        Ok(false) => false,
-        Err(err) => {
-            delete_tail(state, new_tail).await;
-            return Err(err);
-        }
-    };
-    if !recorded {
+    if !matches!(recorded, Ok(true)) {
         delete_tail(state, new_tail).await;
+        recorded?;
         return Err(AppError::Conflict(
             "This upload changed while these bytes arrived. Ask for its offset (HEAD) and \
              continue from there."
@@ -335,11 +329,11 @@ async fn hash_object(state: &AppState, key: &BlobKey) -> Result<String, AppError
 
 fn restore_hash(saved: Option<&str>) -> Result<Sha256, AppError> {
     let Some(saved) = saved else { return Ok(Sha256::new()) };
-    let bytes = STANDARD.decode(saved).map_err(|err| AppError::internal("hash state", &err))?;
-    let serialized = SerializedState::<Sha256>::try_from(bytes.as_slice())
-        .map_err(|_| AppError::internal("hash state", &StorageError::NotFound))?;
-    Sha256::deserialize(&serialized)
-        .map_err(|_| AppError::internal("hash state", &StorageError::NotFound))
+    let damaged = || AppError::internal("hash state", &std::io::Error::other("cannot be read"));
+    let bytes = STANDARD.decode(saved).map_err(|_| damaged())?;
+    let serialized =
+        SerializedState::<Sha256>::try_from(bytes.as_slice()).map_err(|_| damaged())?;
+    Sha256::deserialize(&serialized).map_err(|_| damaged())
 }
 
 fn save_hash(hasher: &Sha256) -> String {
