@@ -31,6 +31,9 @@ pub enum AppError {
     /// The thing asked for does not exist (or is not yours to see).
     #[error("{0}")]
     NotFound(String),
+    /// It existed and is no longer available (an expired link, a used-up download limit).
+    #[error("{0}")]
+    Gone(String),
     /// The request clashes with what exists (e.g. an email already registered).
     #[error("{0}")]
     Conflict(String),
@@ -72,6 +75,7 @@ impl AppError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::Gone(_) => "gone",
             Self::TooLarge(_) => "file_too_large",
             Self::QuotaExceeded(_) => "quota_exceeded",
             Self::ChecksumMismatch(_) => "checksum_mismatch",
@@ -104,6 +108,7 @@ impl AppError {
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
+            Self::Gone(_) => 410,
             Self::TooLarge(_) | Self::QuotaExceeded(_) => 413,
             Self::ChecksumMismatch(_) => 460,
             Self::UnsupportedMediaType(_) => 415,

@@ -9,6 +9,7 @@ mod m20261121_000001_settings;
 mod m20261121_000002_accounts;
 mod m20261121_000003_files;
 mod m20261121_000004_uploads;
+mod m20261121_000005_shares;
 
 /// Applies Pannier's migrations in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_accounts::Migration),
             Box::new(m20261121_000003_files::Migration),
             Box::new(m20261121_000004_uploads::Migration),
+            Box::new(m20261121_000005_shares::Migration),
         ]
     }
 }

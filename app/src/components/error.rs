@@ -15,6 +15,7 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         AppError::Unauthorized(_) => "Sign in and try again.",
         AppError::Forbidden(_) => "Ask an admin if you need access.",
         AppError::NotFound(_) => "It may have been moved or deleted.",
+        AppError::Gone(_) => "Ask the person who shared it for a new link.",
         AppError::TooLarge(_) => "Split it up, or ask an admin to raise the size limit.",
         AppError::QuotaExceeded(_) => {
             "Delete files you no longer need, or ask an admin for more space."

@@ -9,5 +9,8 @@ pub mod folders;
 pub mod invites;
 pub mod sessions;
 pub mod settings;
+pub mod share_events;
+pub mod share_files;
+pub mod shares;
 pub mod uploads;
 pub mod users;

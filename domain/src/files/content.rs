@@ -76,10 +76,20 @@ pub async fn open_content(
     serve_as: ServeAs,
 ) -> Result<Content, AppError> {
     let file = get_file(&state.db, owner, id).await?;
-    if let Some(link) = super::signed::content_link(state, &file, serve_as).await? {
+    content_of(state, &file, serve_as).await
+}
+
+/// How to serve `file` (already authorized): from the user-content origin, a presigned URL,
+/// or here.
+pub(crate) async fn content_of(
+    state: &AppState,
+    file: &files::Model,
+    serve_as: ServeAs,
+) -> Result<Content, AppError> {
+    if let Some(link) = super::signed::content_link(state, file, serve_as).await? {
         return Ok(Content::Redirect(link));
     }
-    Download::of(&file, serve_as)?.into_content(state).await
+    Download::of(file, serve_as)?.into_content(state).await
 }
 
 impl Download {

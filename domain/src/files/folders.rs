@@ -188,7 +188,7 @@ async fn is_within(
 }
 
 /// Every folder id in the subtree rooted at `folder` (itself included).
-pub(super) async fn subtree(
+pub(crate) async fn subtree(
     db: &impl ConnectionTrait,
     folder: Uuid,
 ) -> Result<Vec<Uuid>, AppError> {

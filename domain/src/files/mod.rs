@@ -25,9 +25,13 @@ mod upload;
 #[cfg(feature = "server")]
 pub use avatar::{MAX_AVATAR_BYTES, avatar, remove_avatar, set_avatar};
 #[cfg(feature = "server")]
+pub(crate) use content::content_of;
+#[cfg(feature = "server")]
 pub use content::{
     Content, Download, ServeAs, content_disposition, open_content, read_text_preview,
 };
+#[cfg(feature = "server")]
+pub(crate) use folders::subtree;
 #[cfg(feature = "server")]
 pub use folders::{Deleted, create_folder, delete_folder, ensure_path, folder_of, update_folder};
 #[cfg(feature = "server")]
@@ -42,6 +46,8 @@ pub use quota::{
 pub(crate) use quota::{committed_bytes, lock_owner, quota_of};
 #[cfg(feature = "server")]
 pub use signed::open_signed;
+#[cfg(feature = "server")]
+pub(crate) use signed::{is_sealed, seal};
 #[cfg(feature = "server")]
 pub(crate) use upload::{Received, SNIFF_BYTES, Target, commit, parse_dirs, quota_error};
 #[cfg(feature = "server")]

@@ -58,6 +58,22 @@ pub async fn open_signed(state: &AppState, token: &str) -> Result<Content, AppEr
     Download::of(&file, serve_as)?.into_content(state).await
 }
 
+/// HMAC-SHA256 of `payload` under the instance's link-signing key (share unlock cookies).
+pub(crate) async fn seal(db: &impl ConnectionTrait, payload: &str) -> Result<Vec<u8>, AppError> {
+    sign(&key(db).await?, payload)
+}
+
+/// Whether `signature` is the seal of `payload` (compared in constant time).
+pub(crate) async fn is_sealed(
+    db: &impl ConnectionTrait,
+    payload: &str,
+    signature: &[u8],
+) -> Result<bool, AppError> {
+    let mut mac = mac(&key(db).await?)?;
+    mac.update(payload.as_bytes());
+    Ok(mac.verify_slice(signature).is_ok())
+}
+
 fn mac(key: &[u8]) -> Result<Hmac<Sha256>, AppError> {
     Hmac::<Sha256>::new_from_slice(key).map_err(|_| AppError::Internal)
 }

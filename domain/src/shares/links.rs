@@ -1,0 +1,296 @@
+//! The owner's side of share links: make one for files or a folder, list them with their
+//! state and counts, change or revoke one, read its access log.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use super::{ShareDto, ShareEventDto, ShareSlug, ShareState};
+use crate::AppError;
+use crate::auth::password;
+use crate::entities::{share_events, share_files, shares, users};
+use crate::files::{folder_of, get_file};
+use crate::state::AppState;
+
+/// Most files one selection may name.
+const MAX_SELECTION: usize = 1000;
+
+/// A link to make.
+#[derive(Debug, Default)]
+pub struct NewShare {
+    /// Files to share (a selection), or
+    pub file_ids: Vec<String>,
+    /// a folder to share, live.
+    pub folder_id: Option<String>,
+    /// The owner's name for it.
+    pub label: Option<String>,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// A password visitors must type.
+    pub password: Option<SecretString>,
+    /// Downloads allowed in all.
+    pub max_downloads: Option<u64>,
+    /// Offer "download all as zip".
+    pub allow_zip: bool,
+}
+
+/// Changes to a link; `None` leaves a setting as it is, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct ShareChanges {
+    /// New label.
+    pub label: Option<Option<String>>,
+    /// New expiry.
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    /// New password, or none.
+    pub password: Option<Option<SecretString>>,
+    /// New download limit, or none.
+    pub max_downloads: Option<Option<u64>>,
+    /// Offer the zip or not.
+    pub allow_zip: Option<bool>,
+}
+
+/// Makes a link to the owner's files or folder (404 for anything not theirs).
+#[tracing::instrument(skip_all, fields(owner = %owner.id))]
+pub async fn create(
+    state: &AppState,
+    owner: &users::Model,
+    new: NewShare,
+) -> Result<ShareDto, AppError> {
+    let mut files = Vec::new();
+    let folder = match (new.file_ids.is_empty(), &new.folder_id) {
+        (false, None) => {
+            if new.file_ids.len() > MAX_SELECTION {
+                return Err(AppError::invalid(
+                    "file_ids",
+                    format!(
+                        "Share at most {MAX_SELECTION} files in one link, or share their folder."
+                    ),
+                ));
+            }
+            for id in &new.file_ids {
+                let file = get_file(&state.db, owner, id).await?;
+                if !files.contains(&file.id) {
+                    files.push(file.id);
+                }
+            }
+            None
+        }
+        (true, Some(folder)) => Some(folder_of(&state.db, owner, Some(folder)).await?.id),
+        _ => {
+            return Err(AppError::BadRequest(
+                "Share either some files (file_ids) or one folder (folder_id).".into(),
+            ));
+        }
+    };
+    let label = checked_label(new.label)?;
+    let expires_at = checked_expiry(new.expires_at)?;
+    let max_downloads = checked_limit(new.max_downloads)?;
+    let password_hash = match new.password {
+        Some(password) => Some(hash_password(password).await?),
+        None => None,
+    };
+    let slug = ShareSlug::generate();
+    let share = shares::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        owner_id: Set(owner.id),
+        slug: Set(slug.as_str().to_owned()),
+        slug_hash: Set(slug.hash()),
+        label: Set(label),
+        folder_id: Set(folder),
+        password_hash: Set(password_hash),
+        expires_at: Set(expires_at),
+        max_downloads: Set(max_downloads),
+        downloads: Set(0),
+        views: Set(0),
+        allow_zip: Set(new.allow_zip),
+        revoked_at: Set(None),
+        last_access_at: Set(None),
+        created_at: Set(Utc::now()),
+    };
+    let txn = state.db.begin().await?;
+    let share = share.insert(&txn).await?;
+    for file in &files {
+        share_files::ActiveModel { share_id: Set(share.id), file_id: Set(*file) }
+            .insert(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(dto(state, &share, files))
+}
+
+/// The owner's links, newest first.
+pub async fn list(state: &AppState, owner: &users::Model) -> Result<Vec<ShareDto>, AppError> {
+    let links = shares::Entity::find()
+        .filter(shares::Column::OwnerId.eq(owner.id))
+        .order_by_desc(shares::Column::CreatedAt)
+        .all(&state.db)
+        .await?;
+    let mut out = Vec::with_capacity(links.len());
+    for share in links {
+        let files = selection(&state.db, share.id).await?;
+        out.push(dto(state, &share, files));
+    }
+    Ok(out)
+}
+
+/// Changes a link of the owner's.
+#[tracing::instrument(skip_all, fields(owner = %owner.id))]
+pub async fn update(
+    state: &AppState,
+    owner: &users::Model,
+    id: &str,
+    changes: ShareChanges,
+) -> Result<ShareDto, AppError> {
+    let share = own(&state.db, owner, id).await?;
+    let mut active = share.clone().into_active_model();
+    if let Some(label) = changes.label {
+        active.label = Set(checked_label(label)?);
+    }
+    if let Some(expires_at) = changes.expires_at {
+        active.expires_at = Set(checked_expiry(expires_at)?);
+    }
+    if let Some(limit) = changes.max_downloads {
+        active.max_downloads = Set(checked_limit(limit)?);
+    }
+    if let Some(allow_zip) = changes.allow_zip {
+        active.allow_zip = Set(allow_zip);
+    }
+    if let Some(password) = changes.password {
+        active.password_hash = Set(match password {
+            Some(password) => Some(hash_password(password).await?),
+            None => None,
+        });
+    }
+    let share = active.update(&state.db).await?;
+    let files = selection(&state.db, share.id).await?;
+    Ok(dto(state, &share, files))
+}
+
+/// Turns a link off for good (it then answers 404, like a link that never existed).
+pub async fn revoke(state: &AppState, owner: &users::Model, id: &str) -> Result<(), AppError> {
+    let share = own(&state.db, owner, id).await?;
+    if share.revoked_at.is_none() {
+        let mut active = share.into_active_model();
+        active.revoked_at = Set(Some(Utc::now()));
+        active.update(&state.db).await?;
+    }
+    Ok(())
+}
+
+/// The link's access log, newest first (the last 200 entries).
+pub async fn events(
+    state: &AppState,
+    owner: &users::Model,
+    id: &str,
+) -> Result<Vec<ShareEventDto>, AppError> {
+    let share = own(&state.db, owner, id).await?;
+    let rows = share_events::Entity::find()
+        .filter(share_events::Column::ShareId.eq(share.id))
+        .order_by_desc(share_events::Column::CreatedAt)
+        .limit(200)
+        .all(&state.db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|e| ShareEventDto { kind: e.kind, ip: e.ip, at: e.created_at.to_rfc3339() })
+        .collect())
+}
+
+async fn own(
+    db: &impl ConnectionTrait,
+    owner: &users::Model,
+    id: &str,
+) -> Result<shares::Model, AppError> {
+    let missing = || AppError::NotFound("No such share link.".into());
+    let id = Uuid::parse_str(id).map_err(|_| missing())?;
+    shares::Entity::find_by_id(id)
+        .filter(shares::Column::OwnerId.eq(owner.id))
+        .one(db)
+        .await?
+        .ok_or_else(missing)
+}
+
+/// The files a selection names (empty for a folder share).
+pub(super) async fn selection(
+    db: &impl ConnectionTrait,
+    share: Uuid,
+) -> Result<Vec<Uuid>, AppError> {
+    Ok(share_files::Entity::find()
+        .select_only()
+        .column(share_files::Column::FileId)
+        .filter(share_files::Column::ShareId.eq(share))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Where a link stands now.
+pub(super) fn state_of(share: &shares::Model) -> ShareState {
+    if share.revoked_at.is_some() {
+        ShareState::Revoked
+    } else if share.expires_at.is_some_and(|at| at <= Utc::now()) {
+        ShareState::Expired
+    } else if share.max_downloads.is_some_and(|max| share.downloads >= max) {
+        ShareState::LimitReached
+    } else {
+        ShareState::Active
+    }
+}
+
+fn dto(state: &AppState, share: &shares::Model, files: Vec<Uuid>) -> ShareDto {
+    ShareDto {
+        id: share.id.to_string(),
+        slug: share.slug.clone(),
+        url: format!("{}/s/{}", state.config.public_url(), share.slug),
+        label: share.label.clone(),
+        folder_id: share.folder_id.map(|id| id.to_string()),
+        file_ids: files.iter().map(Uuid::to_string).collect(),
+        has_password: share.password_hash.is_some(),
+        expires_at: share.expires_at.map(|at| at.to_rfc3339()),
+        max_downloads: share.max_downloads.and_then(|max| u64::try_from(max).ok()),
+        downloads: u64::try_from(share.downloads).unwrap_or(0),
+        views: u64::try_from(share.views).unwrap_or(0),
+        allow_zip: share.allow_zip,
+        state: state_of(share),
+        last_access_at: share.last_access_at.map(|at| at.to_rfc3339()),
+        created_at: share.created_at.to_rfc3339(),
+    }
+}
+
+fn checked_label(label: Option<String>) -> Result<Option<String>, AppError> {
+    let label = label.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+    if label.as_ref().is_some_and(|l| l.chars().count() > 200) {
+        return Err(AppError::invalid("label", "Keep the label under 200 characters."));
+    }
+    Ok(label)
+}
+
+fn checked_expiry(at: Option<DateTime<Utc>>) -> Result<Option<DateTime<Utc>>, AppError> {
+    if at.is_some_and(|at| at <= Utc::now()) {
+        return Err(AppError::invalid("expires_at", "Choose an expiry in the future."));
+    }
+    Ok(at)
+}
+
+fn checked_limit(limit: Option<u64>) -> Result<Option<i64>, AppError> {
+    match limit {
+        Some(0) => Err(AppError::invalid("max_downloads", "Allow at least one download.")),
+        Some(max) => Ok(Some(i64::try_from(max).unwrap_or(i64::MAX))),
+        None => Ok(None),
+    }
+}
+
+async fn hash_password(password: SecretString) -> Result<String, AppError> {
+    let length = password.expose_secret().chars().count();
+    if password.expose_secret().trim().is_empty() || length > password::MAX_LEN {
+        return Err(AppError::invalid(
+            "password",
+            format!("Use a password of 1 to {} characters.", password::MAX_LEN),
+        ));
+    }
+    password::hash(password).await
+}

@@ -1,0 +1,136 @@
+//! Share links: the types the browser and the server share; with `server`, the services that
+//! make and change links, the one policy every access to shared data goes through, and the
+//! streamed zip of a share.
+
+use serde::{Deserialize, Serialize};
+
+use crate::files::Preview;
+
+#[cfg(feature = "server")]
+mod contents;
+#[cfg(feature = "server")]
+mod links;
+#[cfg(feature = "server")]
+mod policy;
+#[cfg(feature = "server")]
+mod slug;
+#[cfg(feature = "server")]
+mod zip;
+
+#[cfg(feature = "server")]
+pub use contents::{SharedFile, open_shared_file, public_share, shared_zip};
+#[cfg(feature = "server")]
+pub use links::{NewShare, ShareChanges, create, events, list, revoke, update};
+#[cfg(feature = "server")]
+pub use policy::{Action, Grant, UNLOCK_TTL_SECS, authorize, unlock, unlock_cookie_name};
+#[cfg(feature = "server")]
+pub use slug::ShareSlug;
+#[cfg(feature = "server")]
+pub use zip::{ZipEntry, ZipPlan};
+
+/// Where a link stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareState {
+    /// Works.
+    Active,
+    /// Past its expiry.
+    Expired,
+    /// Its downloads are used up.
+    LimitReached,
+    /// Turned off by its owner.
+    Revoked,
+}
+
+/// A share link as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareDto {
+    /// UUID.
+    pub id: String,
+    /// The unguessable part of the link.
+    pub slug: String,
+    /// The whole link, `<public url>/s/<slug>`.
+    pub url: String,
+    /// The owner's name for it.
+    pub label: Option<String>,
+    /// A shared folder (live: what is added later appears), else a selection of files.
+    pub folder_id: Option<String>,
+    /// The files of a selection.
+    pub file_ids: Vec<String>,
+    /// Whether visitors must type a password.
+    pub has_password: bool,
+    /// RFC 3339, or never.
+    pub expires_at: Option<String>,
+    /// Downloads allowed in all, or no limit.
+    pub max_downloads: Option<u64>,
+    /// Downloads so far (files and zips).
+    pub downloads: u64,
+    /// Page views so far.
+    pub views: u64,
+    /// Whether "download all as zip" is offered.
+    pub allow_zip: bool,
+    /// Where it stands.
+    pub state: ShareState,
+    /// RFC 3339 of the last access by anyone.
+    pub last_access_at: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// One entry of a link's access log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareEventDto {
+    /// `view`, `download`, `zip`, `unlock` or `unlock_failed`.
+    pub kind: String,
+    /// The visitor's address, if known.
+    pub ip: Option<String>,
+    /// RFC 3339.
+    pub at: String,
+}
+
+/// What a visitor of an open link sees: the owner's display name and the files — never the
+/// owner's email, ids of their folders, or paths above the shared folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicShare {
+    /// The slug (for the links on the page).
+    pub slug: String,
+    /// The owner's label, or a title made from the contents.
+    pub title: String,
+    /// The owner's display name.
+    pub owner_name: String,
+    /// The files, with their place below the shared folder.
+    pub files: Vec<PublicFile>,
+    /// Whether the zip of everything is offered.
+    pub allow_zip: bool,
+    /// RFC 3339, or never.
+    pub expires_at: Option<String>,
+    /// Downloads left, when limited.
+    pub downloads_left: Option<u64>,
+    /// Sum of the sizes.
+    pub total_size: u64,
+}
+
+/// A shared file as a visitor sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicFile {
+    /// The file's id (only meaningful under this link).
+    pub id: String,
+    /// `sub/folder/name.ext` below the shared folder, or the name.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// How the page may preview it.
+    pub preview: Preview,
+}
+
+/// What `/s/{slug}` shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShareView {
+    /// The files.
+    Open(PublicShare),
+    /// The password form (nothing else about the link is told).
+    Locked {
+        /// Why the last attempt failed, if it did.
+        error: Option<String>,
+    },
+}

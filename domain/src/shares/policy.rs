@@ -1,0 +1,226 @@
+//! The one policy every access to shared data goes through — the page, a file's bytes (preview
+//! or download), the zip: [`authorize`]. Unknown and revoked links are the same 404 (found by
+//! the slug's hash, one query either way); expired or used-up links 410; a password link needs
+//! the unlock cookie of that one link; a download takes one of the allowed downloads atomically.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{TimeDelta, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use super::contents::{SharedFile, shared_files};
+use super::links::state_of;
+use super::{ShareSlug, ShareState};
+use crate::AppError;
+use crate::auth::{ClientInfo, password, sha256_hex};
+use crate::entities::{share_events, shares};
+use crate::files::{is_sealed, seal};
+use crate::state::AppState;
+
+/// How long an unlocked link stays unlocked in one browser.
+pub const UNLOCK_TTL_SECS: i64 = 3600;
+/// Wrong passwords per link and address before a pause.
+const MAX_FAILED_UNLOCKS: u64 = 5;
+/// The pause's window.
+const UNLOCK_WINDOW: TimeDelta = TimeDelta::minutes(15);
+
+/// What a visitor asks of a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// The page: the link's files.
+    View,
+    /// One file's bytes; `download` counts against the limit (a preview does not).
+    File {
+        /// The file's id.
+        id: String,
+        /// Saved rather than shown in the page.
+        download: bool,
+    },
+    /// Every file as one zip (counts one download).
+    Zip,
+}
+
+/// What the policy allows: the link and the files the action concerns.
+#[derive(Debug)]
+pub struct Grant {
+    /// The link.
+    pub share: shares::Model,
+    /// The file asked for, or all of them (page, zip).
+    pub files: Vec<SharedFile>,
+}
+
+/// The cookie that holds a link's unlock (scoped to `Path=/s/<slug>`).
+pub fn unlock_cookie_name() -> &'static str {
+    "pannier_unlock"
+}
+
+/// Decides `action` on link `slug` for a visitor holding `unlock` (the cookie's value).
+#[tracing::instrument(skip_all, fields(action = ?action))]
+pub async fn authorize(
+    state: &AppState,
+    slug: &str,
+    unlock: Option<&str>,
+    client: &ClientInfo,
+    action: Action,
+) -> Result<Grant, AppError> {
+    let share = usable(state, slug).await?;
+    if share.password_hash.is_some() && !unlocked(state, &share, unlock).await? {
+        return Err(AppError::Unauthorized(
+            "This link is protected by a password. Open it and type the password first.".into(),
+        ));
+    }
+    let mut files = shared_files(state, &share).await?;
+    let kind = match &action {
+        Action::View => "view",
+        Action::File { id, download } => {
+            files.retain(|file| file.model.id.to_string() == *id);
+            if files.is_empty() {
+                return Err(AppError::NotFound("This link has no such file.".into()));
+            }
+            if *download { "download" } else { "preview" }
+        }
+        Action::Zip if !share.allow_zip => {
+            return Err(AppError::Forbidden(
+                "The owner turned off zip downloads for this link; download the files one by one."
+                    .into(),
+            ));
+        }
+        Action::Zip => "zip",
+    };
+    if matches!(kind, "download" | "zip") {
+        take_download(state, &share).await?;
+    }
+    record(state, &share, kind, client).await?;
+    Ok(Grant { share, files })
+}
+
+/// Checks the password of link `slug`; the unlock cookie's value when right. Wrong passwords
+/// are logged and, past five per link and address in 15 minutes, answered with 429.
+pub async fn unlock(
+    state: &AppState,
+    slug: &str,
+    password: SecretString,
+    client: &ClientInfo,
+) -> Result<String, AppError> {
+    let share = usable(state, slug).await?;
+    let Some(hash) = share.password_hash.clone() else {
+        return token(state, &share).await; // nothing to unlock
+    };
+    let failures = share_events::Entity::find()
+        .filter(share_events::Column::ShareId.eq(share.id))
+        .filter(share_events::Column::Kind.eq("unlock_failed"))
+        .filter(share_events::Column::Ip.eq(client.ip.clone()))
+        .filter(share_events::Column::CreatedAt.gt(Utc::now() - UNLOCK_WINDOW))
+        .count(&state.db)
+        .await?;
+    if failures >= MAX_FAILED_UNLOCKS {
+        return Err(AppError::TooManyRequests {
+            message: "Too many wrong passwords. Wait 15 minutes, then try again.".into(),
+            retry_after_secs: u64::try_from(UNLOCK_WINDOW.num_seconds()).unwrap_or(900),
+        });
+    }
+    if !password::verify(password, Some(hash)).await? {
+        record(state, &share, "unlock_failed", client).await?;
+        return Err(AppError::invalid("password", "That is not the password for this link."));
+    }
+    record(state, &share, "unlock", client).await?;
+    token(state, &share).await
+}
+
+/// The link, if it can be used at all: 404 unknown or revoked, 410 expired or used up.
+async fn usable(state: &AppState, slug: &str) -> Result<shares::Model, AppError> {
+    // The same lookup for any input, so timing tells nothing about the slug.
+    let hash = ShareSlug::parse(slug).map_or_else(|| sha256_hex(slug), |slug| slug.hash());
+    let share =
+        shares::Entity::find().filter(shares::Column::SlugHash.eq(hash)).one(&state.db).await?;
+    let unknown = || AppError::NotFound("This link does not exist or was turned off.".into());
+    let share = share.ok_or_else(unknown)?;
+    match state_of(&share) {
+        ShareState::Active => Ok(share),
+        ShareState::Revoked => Err(unknown()),
+        ShareState::Expired => Err(AppError::Gone("This link has expired.".into())),
+        ShareState::LimitReached => Err(limit_reached()),
+    }
+}
+
+fn limit_reached() -> AppError {
+    AppError::Gone("This link has reached its download limit.".into())
+}
+
+/// Takes one download if any is left — one conditional update, so two visitors can never
+/// both take the last one.
+async fn take_download(state: &AppState, share: &shares::Model) -> Result<(), AppError> {
+    let taken =
+        shares::Entity::update_many()
+            .col_expr(shares::Column::Downloads, Expr::col(shares::Column::Downloads).add(1))
+            .filter(shares::Column::Id.eq(share.id))
+            .filter(shares::Column::MaxDownloads.is_null().or(
+                Expr::col(shares::Column::Downloads).lt(Expr::col(shares::Column::MaxDownloads)),
+            ))
+            .exec(&state.db)
+            .await?;
+    if taken.rows_affected == 0 {
+        return Err(limit_reached());
+    }
+    Ok(())
+}
+
+/// Logs an access and keeps the link's counters.
+async fn record(
+    state: &AppState,
+    share: &shares::Model,
+    kind: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    share_events::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        share_id: Set(share.id),
+        kind: Set(kind.to_owned()),
+        ip: Set(client.ip.clone()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&state.db)
+    .await?;
+    let mut update = shares::Entity::update_many()
+        .col_expr(shares::Column::LastAccessAt, Expr::value(Some(Utc::now())))
+        .filter(shares::Column::Id.eq(share.id));
+    if kind == "view" {
+        update = update.col_expr(shares::Column::Views, Expr::col(shares::Column::Views).add(1));
+    }
+    update.exec(&state.db).await?;
+    Ok(())
+}
+
+/// `<expires>.<seal>`: unlocks this link until `expires`, while its password stays the same.
+async fn token(state: &AppState, share: &shares::Model) -> Result<String, AppError> {
+    let expires = Utc::now().timestamp() + UNLOCK_TTL_SECS;
+    let signature = seal(&state.db, &payload(share, expires)).await?;
+    Ok(format!("{expires}.{}", URL_SAFE_NO_PAD.encode(signature)))
+}
+
+async fn unlocked(
+    state: &AppState,
+    share: &shares::Model,
+    cookie: Option<&str>,
+) -> Result<bool, AppError> {
+    let Some((expires, signature)) = cookie.and_then(|c| c.split_once('.')) else {
+        return Ok(false);
+    };
+    let (Ok(expires), Ok(signature)) = (expires.parse::<i64>(), URL_SAFE_NO_PAD.decode(signature))
+    else {
+        return Ok(false);
+    };
+    if expires < Utc::now().timestamp() {
+        return Ok(false);
+    }
+    is_sealed(&state.db, &payload(share, expires), &signature).await
+}
+
+/// What an unlock cookie seals: the link, the expiry, and the password it was typed for.
+fn payload(share: &shares::Model, expires: i64) -> String {
+    let password = share.password_hash.as_deref().map(sha256_hex).unwrap_or_default();
+    format!("unlock.{}.{expires}.{password}", share.id.simple())
+}
