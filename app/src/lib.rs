@@ -19,6 +19,7 @@ use crate::pages::account::AccountPage;
 use crate::pages::admin::AdminPage;
 use crate::pages::file::FilePage;
 use crate::pages::files::FilesPage;
+use crate::pages::share::SharePage;
 use crate::pages::sign_in::{SignInPage, SignUpPage};
 use crate::pages::{home::HomePage, not_found::NotFound};
 
@@ -46,6 +47,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("files") view=FilesPage ssr=SsrMode::Async/>
                     <Route path=path!("files/:id") view=FilesPage ssr=SsrMode::Async/>
                     <Route path=path!("file/:id") view=FilePage ssr=SsrMode::Async/>
+                    <Route path=path!("s/:slug") view=SharePage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -50,8 +50,13 @@ async fn zips_stream_exact_bytes_that_unzip_reads_back() {
         let test = std::process::Command::new("unzip").arg("-t").arg(&path).output().unwrap();
         assert!(test.status.success(), "unzip -t: {}", String::from_utf8_lossy(&test.stdout));
         let out = dir.path().join(format!("x-{zip64}"));
-        let extract =
-            std::process::Command::new("unzip").arg("-q").arg(&path).arg("-d").arg(&out).output().unwrap();
+        let extract = std::process::Command::new("unzip")
+            .arg("-q")
+            .arg(&path)
+            .arg("-d")
+            .arg(&out)
+            .output()
+            .unwrap();
         assert!(extract.status.success(), "{}", String::from_utf8_lossy(&extract.stderr));
         assert_eq!(std::fs::read(out.join("report.pdf")).unwrap(), files[0].1);
         assert_eq!(std::fs::read(out.join("Фото/été 2026/海.jpg")).unwrap(), files[1].1);

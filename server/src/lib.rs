@@ -9,5 +9,6 @@ pub mod auth;
 pub mod cli;
 pub mod cli_accounts;
 pub mod health;
+pub mod shares;
 pub mod startup;
 pub mod telemetry;

@@ -211,6 +211,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", api_v1::router())
+        .merge(crate::shares::router())
         .route("/c/{token}", get(api_v1::content::signed))
         .leptos_routes_with_context(&server_state, route_list(), context, app_shell)
         .fallback_service(assets::router(&site_root, not_found))

@@ -6,4 +6,5 @@ pub mod file;
 pub mod files;
 pub mod home;
 pub mod not_found;
+pub mod share;
 pub mod sign_in;

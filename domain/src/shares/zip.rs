@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use crate::storage::{BlobKey, BlobStore, BlobStream};
 
 /// Flags: sizes and CRC follow the data (bit 3); names are UTF-8 (bit 11).
-const FLAGS: u16 = 1 << 3 | 1 << 11;
+const FLAGS: u16 = (1 << 3) | (1 << 11);
 /// Chunks buffered ahead of the client.
 const AHEAD: usize = 4;
 
@@ -193,7 +193,7 @@ impl ZipPlan {
         let (time, date) = dos_time(entry.modified);
         b.put_u32_le(0x0201_4b50);
         // Made by Unix: unzip then takes the UTF-8 flag at its word (not an MS-DOS code page).
-        b.put_u16_le(3 << 8 | self.version());
+        b.put_u16_le((3 << 8) | self.version());
         b.put_u16_le(self.version());
         b.put_u16_le(FLAGS);
         b.put_u16_le(0);
@@ -258,10 +258,10 @@ impl ZipPlan {
 
 /// MS-DOS time and date (2-second steps, from 1980).
 fn dos_time(at: DateTime<Utc>) -> (u16, u16) {
-    let year = u16::try_from(at.year().clamp(1980, 2107) - 1980).unwrap_or(0);
-    let time = (at.hour() << 11 | at.minute() << 5 | at.second() / 2) as u16;
-    let date = year << 9 | (at.month() as u16) << 5 | at.day() as u16;
-    (time, date)
+    let year = u32::try_from(at.year().clamp(1980, 2107) - 1980).unwrap_or(0);
+    let time = (at.hour() << 11) | (at.minute() << 5) | (at.second() / 2);
+    let date = (year << 9) | (at.month() << 5) | at.day();
+    (u16::try_from(time).unwrap_or(0), u16::try_from(date).unwrap_or(0))
 }
 
 /// `a/b/name.ext` → `a/b/name (n).ext`.

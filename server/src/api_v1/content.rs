@@ -155,14 +155,14 @@ fn validators(response: &mut Response, download: &Download) {
 
 /// User content never runs in our origin: no sniffing, no scripts, no plugins, no forms; only
 /// our own pages may frame it (the PDF preview), also when it comes from a user-content origin.
-fn safety(response: &mut Response, state: &AppState) {
+pub(crate) fn safety(response: &mut Response, state: &AppState) {
     insert(response, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     let policy = format!("sandbox; frame-ancestors {}", state.config.public_origin());
     insert(response, header::CONTENT_SECURITY_POLICY, &policy);
     insert(response, header::X_FRAME_OPTIONS, "SAMEORIGIN");
 }
 
-fn insert(response: &mut Response, name: header::HeaderName, value: &str) {
+pub(crate) fn insert(response: &mut Response, name: header::HeaderName, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
         response.headers_mut().insert(name, value);
     }

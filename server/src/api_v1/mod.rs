@@ -5,6 +5,7 @@ mod avatar;
 pub mod content;
 mod files;
 mod folders;
+mod shares;
 pub mod uploads;
 
 use axum::extract::rejection::JsonRejection;
@@ -57,6 +58,9 @@ pub fn router() -> Router<ServerState> {
                 // Uploads enforce their own limits while streaming.
                 .layer(DefaultBodyLimit::disable()),
         )
+        .route("/shares", post(shares::create).get(shares::list))
+        .route("/shares/{id}", axum::routing::patch(shares::update).delete(shares::revoke))
+        .route("/shares/{id}/events", get(shares::events))
         .route("/folders", post(folders::create))
         .route("/folders/root", get(folders::show_root))
         .route("/folders/{id}", get(folders::show).patch(folders::update).delete(folders::delete))

@@ -16,5 +16,6 @@ mod health;
 mod helpers;
 mod migrations;
 mod pages;
+mod shares;
 mod shutdown;
 mod uploads;

@@ -1,0 +1,169 @@
+//! `/s/{slug}`: what a visitor of a share link sees — server-rendered and complete without
+//! JavaScript. The owner's display name, the files with sizes, previews of images, video,
+//! audio, PDF and text (served from `/s/{slug}/files/…` with the user-content rules),
+//! a download per file and "download all as zip"; or the password form; or why the link no
+//! longer works (404 / 410, with the status).
+
+use domain::AppError;
+use domain::files::{Preview, human_size};
+use domain::shares::{PublicFile, PublicShare, ShareView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::shares::share_page;
+use crate::components::form::Card;
+
+const BUTTON: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600";
+const LINK: &str = "rounded-md px-2 py-1 text-sm font-medium text-sky-700 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:text-sky-400 dark:hover:bg-slate-800";
+
+/// The share page.
+#[component]
+pub fn SharePage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let data = Resource::new_blocking(
+        move || (params.get().get("slug").unwrap_or_default(), query.get().get("error")),
+        |(slug, error)| share_page(slug, error),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(ShareView::Open(share)) => view! { <Open share/> }.into_any(),
+                    Ok(ShareView::Locked { error }) => {
+                        let slug = params.get_untracked().get("slug").unwrap_or_default();
+                        view! { <Locked slug error/> }.into_any()
+                    }
+                    Err(error) => view! { <Unavailable error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Open(share: PublicShare) -> impl IntoView {
+    let PublicShare {
+        slug,
+        title,
+        owner_name,
+        files,
+        allow_zip,
+        expires_at,
+        downloads_left,
+        total_size,
+    } = share;
+    let count = files.len();
+    let summary = format!(
+        "{} · {count} {}",
+        human_size(total_size),
+        if count == 1 { "file" } else { "files" }
+    );
+    let limits = [
+        expires_at
+            .map(|at| format!("Available until {}", at.get(..16).unwrap_or(&at).replace('T', " "))),
+        downloads_left
+            .map(|left| format!("{left} download{} left", if left == 1 { "" } else { "s" })),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    let zip = format!("/s/{slug}/zip");
+    view! {
+        <Title text=title.clone()/>
+        <div class="mb-6 flex flex-wrap items-end justify-between gap-4">
+            <div class="min-w-0">
+                <h1 class="break-words text-2xl font-bold">{title}</h1>
+                <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Shared by " <span class="font-medium">{owner_name}</span>" · "{summary}</p>
+                <Show when={let limits = limits.clone(); move || !limits.is_empty()}>
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="share-limits">{limits.clone()}</p>
+                </Show>
+            </div>
+            <Show when=move || allow_zip && (count > 0)>
+                <a class=BUTTON href=zip.clone() download="" data-testid="download-zip">"Download all (zip)"</a>
+            </Show>
+        </div>
+        <Show when=move || count == 0>
+            <p class="rounded-xl border border-slate-200 p-8 text-center text-slate-600 dark:border-slate-800 dark:text-slate-400">"Nothing has been shared here yet."</p>
+        </Show>
+        <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="shared-files">
+            {files.into_iter().map(|file| view! { <SharedFile slug=slug.clone() file/> }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn SharedFile(slug: String, file: PublicFile) -> impl IntoView {
+    let PublicFile { id, path, size, preview } = file;
+    let src = format!("/s/{slug}/files/{id}");
+    let download = format!("{src}?download=1");
+    let preview_view = match preview {
+        Preview::Image => view! { <img src=src.clone() alt=path.clone() loading="lazy" class="mt-2 max-h-80 rounded-md border border-slate-200 dark:border-slate-800"/> }.into_any(),
+        Preview::Video => view! { <video src=src.clone() controls preload="metadata" class="mt-2 max-h-80 w-full rounded-md bg-black"></video> }.into_any(),
+        Preview::Audio => view! { <audio src=src.clone() controls preload="metadata" class="mt-2 w-full"></audio> }.into_any(),
+        Preview::Pdf | Preview::Text => view! { <a class=LINK href=src.clone() target="_blank" rel="noopener">"Open"</a> }.into_any(),
+        Preview::None => ().into_any(),
+    };
+    view! {
+        <li class="p-4" data-testid="shared-file">
+            <div class="flex flex-wrap items-center justify-between gap-2">
+                <div class="min-w-0">
+                    <p class="break-all font-medium">{path.clone()}</p>
+                    <p class="text-sm text-slate-600 dark:text-slate-400">{human_size(size)}</p>
+                </div>
+                <a class=LINK href=download download="">"Download"</a>
+            </div>
+            {preview_view}
+        </li>
+    }
+}
+
+#[component]
+fn Locked(slug: String, error: Option<String>) -> impl IntoView {
+    let action = format!("/s/{slug}/unlock");
+    view! {
+        <Title text="Password required"/>
+        <Card title="This link is protected">
+            <form method="post" action=action class="space-y-4">
+                <p class="text-sm text-slate-600 dark:text-slate-400">"Type the password the person who shared it gave you."</p>
+                <div>
+                    <label for="share-password" class="mb-1 block text-sm font-medium">"Password"</label>
+                    <input id="share-password" name="password" type="password" required autocomplete="off" autofocus
+                        class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900"
+                        aria-invalid=error.is_some().then_some("true") aria-describedby="share-password-error"/>
+                    {error.map(|message| view! { <p id="share-password-error" role="alert" class="mt-1 text-sm text-red-700 dark:text-red-400">{message}</p> })}
+                </div>
+                <button type="submit" class=BUTTON>"Open"</button>
+            </form>
+        </Card>
+    }
+}
+
+#[component]
+fn Unavailable(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Ok(status)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(error.status()))
+    {
+        response.set_status(status);
+    }
+    let (title, hint) = match &error {
+        AppError::Gone(_) => {
+            ("This link no longer works", "Ask the person who shared it for a new link.")
+        }
+        AppError::NotFound(_) => {
+            ("No such link", "Check that the whole link was copied, or ask for a new one.")
+        }
+        _ => ("This link cannot be opened right now", "Try again in a moment."),
+    };
+    view! {
+        <Title text=title/>
+        <div class="mx-auto max-w-lg py-12 text-center" data-testid="share-unavailable">
+            <h1 class="text-2xl font-bold">{title}</h1>
+            <p class="mt-3 text-slate-700 dark:text-slate-300">{error.to_string()}</p>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{hint}</p>
+        </div>
+    }
+}

@@ -1,0 +1,118 @@
+//! `/api/v1/shares`: the owner's share links — create, list, change, revoke, access log.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use domain::AppError;
+use domain::shares::{self, NewShare, ShareChanges, ShareDto};
+use domain::state::AppState;
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{ApiResult, Caller, json_body};
+
+/// `POST /api/v1/shares` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateShare {
+    file_ids: Option<Vec<String>>,
+    folder_id: Option<String>,
+    label: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+    password: Option<String>,
+    max_downloads: Option<u64>,
+    allow_zip: Option<bool>,
+}
+
+/// `POST /api/v1/shares` → 201 with the link.
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+    body: Result<Json<CreateShare>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<ShareDto>)> {
+    let body = json_body(body)?;
+    let new = NewShare {
+        file_ids: body.file_ids.unwrap_or_default(),
+        folder_id: body.folder_id,
+        label: body.label,
+        expires_at: body.expires_at,
+        password: body.password.map(SecretString::from),
+        max_downloads: body.max_downloads,
+        allow_zip: body.allow_zip.unwrap_or(true),
+    };
+    let share = shares::create(&state, &identity.user, new).await?;
+    Ok((StatusCode::CREATED, Json(share)))
+}
+
+/// `GET /api/v1/shares` → `{"shares": […]}`, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+) -> ApiResult<Json<Value>> {
+    let links = shares::list(&state, &identity.user).await?;
+    Ok(Json(serde_json::json!({ "shares": links })))
+}
+
+/// `PATCH /api/v1/shares/{id}`: any of `label`, `expires_at`, `password`, `max_downloads`
+/// (`null` clears one) and `allow_zip`.
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+    Path(id): Path<String>,
+    body: Result<Json<Map<String, Value>>, JsonRejection>,
+) -> ApiResult<Json<ShareDto>> {
+    let mut changes = ShareChanges::default();
+    for (key, value) in json_body(body)? {
+        match key.as_str() {
+            "label" => changes.label = Some(nullable(&key, value)?),
+            "expires_at" => changes.expires_at = Some(nullable(&key, value)?),
+            "password" => {
+                let password: Option<String> = nullable(&key, value)?;
+                changes.password = Some(password.map(SecretString::from));
+            }
+            "max_downloads" => changes.max_downloads = Some(nullable(&key, value)?),
+            "allow_zip" => changes.allow_zip = Some(typed(&key, value)?),
+            _ => {
+                return Err(AppError::BadRequest(format!(
+                    "Unknown field “{key}”: change label, expires_at, password, max_downloads or allow_zip."
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(Json(shares::update(&state, &identity.user, &id, changes).await?))
+}
+
+/// `DELETE /api/v1/shares/{id}`: the link stops working at once (then answers 404).
+pub async fn revoke(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    shares::revoke(&state, &identity.user, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/shares/{id}/events` → `{"events": […]}`: the access log, newest first.
+pub async fn events(
+    State(state): State<AppState>,
+    Caller(identity): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let events = shares::events(&state, &identity.user, &id).await?;
+    Ok(Json(serde_json::json!({ "events": events })))
+}
+
+fn typed<T: serde::de::DeserializeOwned>(key: &str, value: Value) -> Result<T, AppError> {
+    serde_json::from_value(value).map_err(|err| AppError::invalid(key, format!("{key}: {err}")))
+}
+
+fn nullable<T: serde::de::DeserializeOwned>(
+    key: &str,
+    value: Value,
+) -> Result<Option<T>, AppError> {
+    if value.is_null() { Ok(None) } else { typed(key, value).map(Some) }
+}

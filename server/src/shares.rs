@@ -1,0 +1,159 @@
+//! The public side of share links, beside the app's `/s/{slug}` page: a shared file's bytes
+//! (preview or download), the zip of everything, and the password form's target. Each handler
+//! asks `domain::shares`, whose every entry point starts with the one access policy.
+
+use axum::Form;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use domain::AppError;
+use domain::auth::ClientInfo;
+use domain::files::{ServeAs, content_disposition};
+use domain::shares::{self, ShareSlug, UNLOCK_TTL_SECS, unlock_cookie_name};
+use domain::state::AppState;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::api_v1::content::{insert, safety, serve};
+use crate::api_v1::{ApiError, ApiResult};
+use crate::startup::ServerState;
+
+/// A shared file's bytes.
+pub const SHARED_FILE: &str = "/s/{slug}/files/{file_id}";
+/// Every file of a link as one zip.
+pub const SHARED_ZIP: &str = "/s/{slug}/zip";
+/// The password form's target.
+pub const UNLOCK: &str = "/s/{slug}/unlock";
+/// Every route that shows shared data (the first is the app's page); tests walk this list.
+pub const SHARE_ROUTES: &[&str] = &["/s/{slug}", SHARED_FILE, SHARED_ZIP];
+
+/// The public share routes.
+pub fn router() -> Router<ServerState> {
+    Router::new()
+        .route(SHARED_FILE, get(shared_file))
+        .route(SHARED_ZIP, get(shared_zip))
+        .route(UNLOCK, post(unlock))
+}
+
+/// `?download=1`: save rather than show.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct FileQuery {
+    download: Option<String>,
+}
+
+/// `GET`/`HEAD /s/{slug}/files/{file_id}`: with Range, validators and the user-content safety
+/// headers. A download counts once per whole transfer (not per range a player asks for).
+async fn shared_file(
+    State(state): State<AppState>,
+    Path((slug, file_id)): Path<(String, String)>,
+    Query(query): Query<FileQuery>,
+    Extension(client): Extension<ClientInfo>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let serve_as = match query.download.as_deref() {
+        Some("" | "0" | "false") | None => ServeAs::View,
+        Some(_) => ServeAs::Download,
+    };
+    let from_start = headers
+        .get(header::RANGE)
+        .and_then(|r| r.to_str().ok())
+        .is_none_or(|range| range.trim().starts_with("bytes=0-"));
+    let counted = serve_as == ServeAs::Download && method == Method::GET && from_start;
+    let unlock = cookie(&headers);
+    let content = shares::open_shared_file(
+        &state,
+        &slug,
+        unlock.as_deref(),
+        &client,
+        &file_id,
+        serve_as,
+        counted,
+    )
+    .await?;
+    let mut response = serve(&state, content, &method, &headers).await?;
+    insert(&mut response, header::CACHE_CONTROL, "private, no-store");
+    Ok(response)
+}
+
+/// `GET /s/{slug}/zip`: streamed, with its exact length (counts one download).
+async fn shared_zip(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Extension(client): Extension<ClientInfo>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    if method != Method::GET {
+        let mut response = StatusCode::METHOD_NOT_ALLOWED.into_response();
+        insert(&mut response, header::ALLOW, "GET");
+        return Ok(response);
+    }
+    let unlock = cookie(&headers);
+    let (plan, name) = shares::shared_zip(&state, &slug, unlock.as_deref(), &client).await?;
+    let length = plan.content_length();
+    let mut response = Body::from_stream(plan.stream(state.storage.clone())).into_response();
+    insert(&mut response, header::CONTENT_TYPE, "application/zip");
+    insert(&mut response, header::CONTENT_DISPOSITION, &content_disposition(&name, false));
+    response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    insert(&mut response, header::CACHE_CONTROL, "private, no-store");
+    safety(&mut response, &state);
+    Ok(response)
+}
+
+/// The password form.
+#[derive(Debug, Deserialize)]
+pub struct UnlockForm {
+    password: String,
+}
+
+/// `POST /s/{slug}/unlock`: right → the unlock cookie (this link's path only, one hour) and
+/// back to the page; wrong → back to the page with the error (429 after repeated failures).
+async fn unlock(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Extension(client): Extension<ClientInfo>,
+    Form(form): Form<UnlockForm>,
+) -> Response {
+    let Some(slug) = ShareSlug::parse(&slug) else {
+        return ApiError(AppError::NotFound("This link does not exist or was turned off.".into()))
+            .into_response();
+    };
+    let page = format!("/s/{}", slug.as_str());
+    let password = SecretString::from(form.password);
+    match shares::unlock(&state, slug.as_str(), password, &client).await {
+        Ok(token) => {
+            let secure = if state.config.is_https() { "; Secure" } else { "" };
+            let cookie = format!(
+                "{}={token}; Path={page}; Max-Age={UNLOCK_TTL_SECS}; HttpOnly; SameSite=Lax{secure}",
+                unlock_cookie_name()
+            );
+            let mut response = Redirect::to(&page).into_response();
+            insert(&mut response, header::SET_COOKIE, &cookie);
+            response
+        }
+        Err(err @ (AppError::NotFound(_) | AppError::Gone(_))) => ApiError(err).into_response(),
+        Err(err) => {
+            let message = err.to_string();
+            let message =
+                percent_encoding::utf8_percent_encode(&message, percent_encoding::NON_ALPHANUMERIC);
+            Redirect::to(&format!("{page}?error={message}")).into_response()
+        }
+    }
+}
+
+/// The unlock cookie's value, if the browser sent one.
+fn cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .filter_map(|cookie| cookie.trim().split_once('='))
+        .find(|(name, _)| *name == unlock_cookie_name())
+        .map(|(_, value)| value.to_owned())
+}

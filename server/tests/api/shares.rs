@@ -1,0 +1,305 @@
+//! Share links over HTTP: the owner's REST API, and every public route under the one policy —
+//! unknown/revoked 404, expired/used-up 410, passwords with a per-link cookie and throttling,
+//! the download limit under a race, zips read back by a real `unzip`.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+impl TestApp {
+    async fn share(&self, token: &str, body: Value) -> Value {
+        let response = self.api(Method::POST, "/shares", token).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 201, "{:?}", response.text().await);
+        response.json().await.unwrap()
+    }
+
+    async fn file_id(&self, token: &str, folder: Option<&str>, name: &str, bytes: &[u8]) -> String {
+        let response = self.put_file(token, folder, name, bytes.to_vec()).await;
+        assert_eq!(response.status(), 201);
+        response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// `GET` a public path as a visitor (no account), with an optional unlock cookie.
+    async fn visit(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.get(format!("{}{path}", self.address));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Types `password` into link `slug`'s form; the `name=value` of the cookie it sets.
+    async fn unlock(&self, slug: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}/s/{slug}/unlock", self.address))
+            .header("origin", &self.address)
+            .form(&[("password", password)])
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn slug(share: &Value) -> String {
+    share["slug"].as_str().unwrap().to_owned()
+}
+
+/// Every public route of `slug`, with `file` where one is needed (from the server's own list).
+fn routes(slug: &str, file: &str) -> Vec<String> {
+    server::shares::SHARE_ROUTES
+        .iter()
+        .map(|route| route.replace("{slug}", slug).replace("{file_id}", file))
+        .chain([format!("/s/{slug}/files/{file}?download=1")])
+        .collect()
+}
+
+async fn set_column(app: &TestApp, slug: &str, column: &str, value: &str) {
+    use sea_orm::ConnectionTrait;
+    let sql = format!("UPDATE shares SET {column} = {value} WHERE slug = '{slug}'");
+    app.db.execute_unprepared(&sql).await.unwrap();
+}
+
+#[tokio::test]
+async fn owners_create_list_change_and_revoke_links_to_their_own_files_only() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let (_, other) = app.user_with_token("bob@example.com").await;
+    let file = app.file_id(&token, None, "plan.txt", b"the plan").await;
+    let share = app
+        .share(
+            &token,
+            json!({ "file_ids": [file], "label": "Plan", "max_downloads": 3, "allow_zip": false }),
+        )
+        .await;
+    assert_eq!(share["state"], "active");
+    assert_eq!(share["url"], format!("{}/s/{}", app.address, slug(&share)));
+    assert!(slug(&share).len() >= 22, "at least 128 bits");
+    assert_eq!(share["has_password"], false);
+
+    for (body, status) in [
+        (json!({ "file_ids": [file], "folder_id": "root" }), 400),
+        (json!({}), 400),
+        (json!({ "file_ids": [file], "expires_at": "2001-01-01T00:00:00Z" }), 422),
+        (json!({ "file_ids": [file], "max_downloads": 0 }), 422),
+        (json!({ "file_ids": [file], "surprise": true }), 400),
+    ] {
+        let response = app.api(Method::POST, "/shares", &token).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), status, "{body}");
+    }
+    let theirs = app.api(Method::POST, "/shares", &other).json(&json!({ "file_ids": [file] }));
+    assert_eq!(theirs.send().await.unwrap().status(), 404, "someone else's file");
+
+    let id = share["id"].as_str().unwrap();
+    let changed = app
+        .api(Method::PATCH, &format!("/shares/{id}"), &token)
+        .json(&json!({ "label": null, "password": "open sesame", "max_downloads": null }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    let changed: Value = changed.json().await.unwrap();
+    assert_eq!(changed["has_password"], true);
+    assert_eq!(changed["max_downloads"], Value::Null);
+    assert_eq!(changed["label"], Value::Null);
+    let foreign = app.api(Method::PATCH, &format!("/shares/{id}"), &other).json(&json!({}));
+    assert_eq!(foreign.send().await.unwrap().status(), 404);
+
+    let list = app.get_json("/shares", &token).await;
+    assert_eq!(list["shares"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get_json("/shares", &other).await["shares"], json!([]));
+    let revoked = app.api(Method::DELETE, &format!("/shares/{id}"), &token).send().await.unwrap();
+    assert_eq!(revoked.status(), 204);
+    assert_eq!(app.get_json("/shares", &token).await["shares"][0]["state"], "revoked");
+}
+
+#[tokio::test]
+async fn every_share_route_goes_through_the_policy() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let file = app.file_id(&token, None, "secret-plan.txt", b"the plan").await;
+    let make = |extra: Value| {
+        let mut body = json!({ "file_ids": [file] });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let open = slug(&app.share(&token, make(json!({}))).await);
+    let revoked = app.share(&token, make(json!({}))).await;
+    app.api(Method::DELETE, &format!("/shares/{}", revoked["id"].as_str().unwrap()), &token)
+        .send()
+        .await
+        .unwrap();
+    let expired = slug(&app.share(&token, make(json!({}))).await);
+    set_column(&app, &expired, "expires_at", "'2001-01-01 00:00:00+00:00'").await;
+    let used_up = slug(&app.share(&token, make(json!({ "max_downloads": 1 }))).await);
+    set_column(&app, &used_up, "downloads", "1").await;
+    let locked = slug(&app.share(&token, make(json!({ "password": "open sesame" }))).await);
+
+    let unknown_body =
+        app.visit(&format!("/s/{}/zip", "A".repeat(24)), None).await.text().await.unwrap();
+    for route in routes(&open, &file) {
+        let status = app.visit(&route, None).await.status();
+        assert_eq!(status, 200, "{route} works while the link is open");
+    }
+    for (name, slug, expected) in [
+        ("unknown", "A".repeat(24), StatusCode::NOT_FOUND),
+        ("malformed", "../../etc".to_owned(), StatusCode::NOT_FOUND),
+        ("revoked", slug(&revoked), StatusCode::NOT_FOUND),
+        ("expired", expired.clone(), StatusCode::GONE),
+        ("used up", used_up.clone(), StatusCode::GONE),
+    ] {
+        for route in routes(&slug, &file) {
+            let response = app.visit(&route, None).await;
+            assert_eq!(response.status(), expected, "{name}: {route}");
+            let body = response.text().await.unwrap();
+            assert!(!body.contains("secret-plan.txt"), "{name}: {route} shows nothing shared");
+            if name == "revoked" && route.ends_with("/zip") {
+                assert_eq!(body, unknown_body, "a revoked link reads exactly like an unknown one");
+            }
+        }
+    }
+    for route in routes(&locked, &file) {
+        let response = app.visit(&route, None).await;
+        let page = route == format!("/s/{locked}");
+        assert_eq!(response.status(), if page { 200 } else { 401 }, "locked: {route}");
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("secret-plan.txt"), "locked: {route} shows nothing shared");
+        if page {
+            assert!(body.contains("name=\"password\""), "the page asks for the password");
+        }
+    }
+    // Another file of the same owner is not reachable through the link.
+    let other = app.file_id(&token, None, "other.txt", b"not shared").await;
+    let response = app.visit(&format!("/s/{open}/files/{other}"), None).await;
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn passwords_unlock_one_link_for_a_while_and_guessing_is_throttled() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let file = app.file_id(&token, None, "photo.png", b"\x89PNG\r\n\x1a\nnot really").await;
+    let share = app.share(&token, json!({ "file_ids": [file], "password": "open sesame" })).await;
+    let first = slug(&share);
+    let second =
+        slug(&app.share(&token, json!({ "file_ids": [file], "password": "open sesame" })).await);
+
+    let wrong = app.unlock(&first, "guess").await;
+    assert_eq!(wrong.status(), 303);
+    let location = wrong.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&format!("/s/{first}?error=")), "{location}");
+    let page = app.visit(&location, None).await.text().await.unwrap();
+    assert!(page.contains("That is not the password for this link."));
+
+    let right = app.unlock(&first, "open sesame").await;
+    assert_eq!(right.status(), 303);
+    let set_cookie = right.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set_cookie.contains(&format!("Path=/s/{first}")), "{set_cookie}");
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("Max-Age=3600"));
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let preview = app.visit(&format!("/s/{first}/files/{file}"), Some(&cookie)).await;
+    assert_eq!(preview.status(), 200, "previews need the unlock too, and get it");
+    assert_eq!(
+        app.visit(&format!("/s/{second}/files/{file}"), Some(&cookie)).await.status(),
+        401,
+        "the cookie opens one link only"
+    );
+    let last = cookie.chars().last().unwrap();
+    let tampered =
+        format!("{}{}", &cookie[..cookie.len() - 1], if last == 'A' { 'B' } else { 'A' });
+    let refused = app.visit(&format!("/s/{first}/files/{file}"), Some(&tampered)).await;
+    assert_eq!(refused.status(), 401, "a tampered cookie unlocks nothing");
+    let id = share["id"].as_str().unwrap();
+    app.api(Method::PATCH, &format!("/shares/{id}"), &token)
+        .json(&json!({ "password": "new words" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        app.visit(&format!("/s/{first}/files/{file}"), Some(&cookie)).await.status(),
+        401,
+        "a new password locks out the old unlocks"
+    );
+
+    for _ in 0..5 {
+        assert_eq!(app.unlock(&second, "guess").await.status(), 303);
+    }
+    let throttled = app.unlock(&second, "open sesame").await;
+    let location = throttled.headers()["location"].to_str().unwrap();
+    assert!(
+        location.contains("error=Too%20many"),
+        "after five failures even the right one waits: {location}"
+    );
+    assert_eq!(app.visit(&format!("/s/{second}/files/{file}"), None).await.status(), 401);
+}
+
+#[tokio::test]
+async fn the_last_download_goes_to_exactly_one_of_two_racing_visitors() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let file = app.file_id(&token, None, "once.bin", &[7; 100_000]).await;
+    let share = slug(&app.share(&token, json!({ "file_ids": [file], "max_downloads": 1 })).await);
+    let path = format!("/s/{share}/files/{file}?download=1");
+    let preview = app.visit(&format!("/s/{share}/files/{file}"), None).await;
+    assert_eq!(preview.status(), 200, "previews do not count");
+    let (a, b) = tokio::join!(app.visit(&path, None), app.visit(&path, None));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 410]);
+    assert_eq!(app.visit(&format!("/s/{share}"), None).await.status(), 410);
+    let listed = app.get_json("/shares", &token).await;
+    assert_eq!(listed["shares"][0]["downloads"], 1);
+    assert_eq!(listed["shares"][0]["state"], "limit_reached");
+    let id = listed["shares"][0]["id"].as_str().unwrap();
+    let events = app.get_json(&format!("/shares/{id}/events"), &token).await;
+    let kinds: Vec<&str> =
+        events["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"download") && kinds.contains(&"preview"), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn a_shared_folder_is_live_and_its_zip_unpacks_to_the_same_bytes() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let trip = app.create_folder(&token, None, "Trip").await;
+    let day = app.create_folder(&token, Some(&trip), "Day 1").await;
+    app.file_id(&token, Some(&trip), "plan.txt", b"the plan").await;
+    let big: Vec<u8> = (0..2_000_000u32).map(|i| (i % 253) as u8).collect();
+    app.file_id(&token, Some(&day), "été.bin", &big).await;
+    let share = slug(&app.share(&token, json!({ "folder_id": trip })).await);
+    // Added after the link was made: a folder share is live.
+    app.file_id(&token, Some(&day), "later.txt", b"added later").await;
+
+    let page = app.visit(&format!("/s/{share}"), None).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Day 1/later.txt") && html.contains("Test Person"), "names and owner");
+    assert!(!html.contains("ada@example.com"), "never the owner's email");
+    assert!(!html.contains(&trip) && !html.contains(&day), "no folder ids");
+
+    let zip = app.visit(&format!("/s/{share}/zip"), None).await;
+    assert_eq!(zip.status(), 200);
+    assert_eq!(zip.headers()["content-type"], "application/zip");
+    let length: usize = zip.headers()["content-length"].to_str().unwrap().parse().unwrap();
+    let bytes = zip.bytes().await.unwrap();
+    assert_eq!(bytes.len(), length);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("share.zip");
+    std::fs::write(&archive, &bytes).unwrap();
+    let unzip = std::process::Command::new("unzip")
+        .arg("-q")
+        .arg(&archive)
+        .arg("-d")
+        .arg(dir.path().join("x"))
+        .output()
+        .unwrap();
+    assert!(unzip.status.success(), "{}", String::from_utf8_lossy(&unzip.stderr));
+    let x = dir.path().join("x");
+    assert_eq!(std::fs::read(x.join("plan.txt")).unwrap(), b"the plan");
+    assert_eq!(std::fs::read(x.join("Day 1/été.bin")).unwrap(), big);
+    assert_eq!(std::fs::read(x.join("Day 1/later.txt")).unwrap(), b"added later");
+
+    let listed = app.get_json("/shares", &token).await;
+    assert_eq!(listed["shares"][0]["downloads"], 1, "a zip counts one download");
+    assert_eq!(listed["shares"][0]["views"], 1);
+}
