@@ -20,6 +20,7 @@ use crate::pages::admin::AdminPage;
 use crate::pages::file::FilePage;
 use crate::pages::files::FilesPage;
 use crate::pages::share::SharePage;
+use crate::pages::shares::SharesPage;
 use crate::pages::sign_in::{SignInPage, SignUpPage};
 use crate::pages::{home::HomePage, not_found::NotFound};
 
@@ -48,6 +49,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("files/:id") view=FilesPage ssr=SsrMode::Async/>
                     <Route path=path!("file/:id") view=FilePage ssr=SsrMode::Async/>
                     <Route path=path!("s/:slug") view=SharePage ssr=SsrMode::Async/>
+                    <Route path=path!("shares") view=SharesPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

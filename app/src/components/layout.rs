@@ -87,6 +87,7 @@ fn AccountNav(link_class: &'static str) -> impl IntoView {
                 match user.await {
                     Ok(Some(user)) => view! {
                         <A href="/files" attr:class=link_class>"Files"</A>
+                        <A href="/shares" attr:class=link_class>"Shares"</A>
                         <A href="/account" attr:class=link_class>"Account"</A>
                         {(user.role == Role::Admin).then(|| view! { <A href="/admin" attr:class=link_class>"Admin"</A> })}
                         <PlainForm action=SignOut::PATH>

@@ -12,6 +12,7 @@ use crate::api::files::{
 };
 use crate::components::form::{Card, FormError};
 use crate::components::guard::signed_in;
+use crate::pages::shares::ShareCard;
 
 const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
@@ -50,7 +51,7 @@ fn File(
     let FileDetail { file, path, preview } = detail;
     let content = format!("/api/v1/files/{}/content", file.id);
     let folder_id = file.folder_id.clone();
-    let [describe_id, rename_id, move_id, delete_id] = [(); 4].map(|()| file.id.clone());
+    let [describe_id, rename_id, move_id, delete_id, share_id] = [(); 5].map(|()| file.id.clone());
     let folder_href = match path.last() {
         Some(folder) if folder.parent_id.is_some() => format!("/files/{}", folder.id),
         _ => "/files".to_owned(),
@@ -113,6 +114,7 @@ fn File(
                     <button type="submit" class=BUTTON>"Move"</button>
                 </ActionForm>
             </Card>
+            <ShareCard files=share_id/>
             <Card title="Delete">
                 <ActionForm action=delete attr:class="space-y-3">
                     <input type="hidden" name="files" value=delete_id/>

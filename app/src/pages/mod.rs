@@ -7,4 +7,5 @@ pub mod files;
 pub mod home;
 pub mod not_found;
 pub mod share;
+pub mod shares;
 pub mod sign_in;

@@ -53,6 +53,7 @@ fn Open(share: PublicShare) -> impl IntoView {
         expires_at,
         downloads_left,
         total_size,
+        qr_svg,
     } = share;
     let count = files.len();
     let summary = format!(
@@ -81,9 +82,14 @@ fn Open(share: PublicShare) -> impl IntoView {
                     <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="share-limits">{limits.clone()}</p>
                 </Show>
             </div>
-            <Show when=move || allow_zip && (count > 0)>
-                <a class=BUTTON href=zip.clone() download="" data-testid="download-zip">"Download all (zip)"</a>
-            </Show>
+            <div class="flex items-center gap-4">
+                <Show when=move || allow_zip && (count > 0)>
+                    <a class=BUTTON href=zip.clone() download="" data-testid="download-zip">"Download all (zip)"</a>
+                </Show>
+                <figure class="w-24 shrink-0 rounded-md bg-white p-1" title="Open this link on a phone">
+                    <div role="img" aria-label="QR code of this link" inner_html=qr_svg class="[&>svg]:h-auto [&>svg]:w-full"></div>
+                </figure>
+            </div>
         </div>
         <Show when=move || count == 0>
             <p class="rounded-xl border border-slate-200 p-8 text-center text-slate-600 dark:border-slate-800 dark:text-slate-400">"Nothing has been shared here yet."</p>

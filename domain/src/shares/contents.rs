@@ -127,7 +127,12 @@ pub async fn public_share(
             preview: Preview::of(&file.model.content_type),
         })
         .collect();
+    let link = format!("{}/s/{}", state.config.public_url(), share.slug);
+    let qr_svg = qrcode::QrCode::new(link.as_bytes())
+        .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(160, 160).build())
+        .unwrap_or_default();
     Ok(ShareView::Open(PublicShare {
+        qr_svg,
         slug: share.slug.clone(),
         title,
         owner_name: owner.map(|o| o.display_name).unwrap_or_default(),

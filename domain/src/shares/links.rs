@@ -53,6 +53,29 @@ pub struct ShareChanges {
     pub allow_zip: Option<bool>,
 }
 
+/// An expiry chosen in a form: `never`, `1h`, `1d`, `7d`, `30d`, or `date` with `on`
+/// (`YYYY-MM-DD`, the end of that day in UTC).
+pub fn expiry_from_form(preset: &str, on: Option<&str>) -> Result<Option<DateTime<Utc>>, AppError> {
+    let hours = match preset {
+        "" | "never" => return Ok(None),
+        "1h" => 1,
+        "1d" => 24,
+        "7d" => 7 * 24,
+        "30d" => 30 * 24,
+        "date" => {
+            let day = on
+                .and_then(|day| chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok())
+                .and_then(|day| day.and_hms_opt(23, 59, 59))
+                .ok_or_else(|| {
+                    AppError::invalid("expires_on", "Choose a date, e.g. 2026-12-31.")
+                })?;
+            return Ok(Some(day.and_utc()));
+        }
+        _ => return Err(AppError::invalid("expires", "Choose when the link stops working.")),
+    };
+    Ok(Some(Utc::now() + chrono::TimeDelta::hours(hours)))
+}
+
 /// Makes a link to the owner's files or folder (404 for anything not theirs).
 #[tracing::instrument(skip_all, fields(owner = %owner.id))]
 pub async fn create(

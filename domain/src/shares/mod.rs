@@ -20,7 +20,7 @@ mod zip;
 #[cfg(feature = "server")]
 pub use contents::{SharedFile, open_shared_file, public_share, shared_zip};
 #[cfg(feature = "server")]
-pub use links::{NewShare, ShareChanges, create, events, list, revoke, update};
+pub use links::{NewShare, ShareChanges, create, events, expiry_from_form, list, revoke, update};
 #[cfg(feature = "server")]
 pub use policy::{Action, Grant, UNLOCK_TTL_SECS, authorize, unlock, unlock_cookie_name};
 #[cfg(feature = "server")]
@@ -108,6 +108,8 @@ pub struct PublicShare {
     pub downloads_left: Option<u64>,
     /// Sum of the sizes.
     pub total_size: u64,
+    /// The link as a QR code (SVG made here, not user content), for phones.
+    pub qr_svg: String,
 }
 
 /// A shared file as a visitor sees it.

@@ -15,6 +15,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::files::{CreateFolder, DeleteItems, MoveItems, RenameItem, list_folder};
 use crate::components::form::FormError;
 use crate::components::guard::signed_in;
+use crate::pages::shares::ShareForm;
 use entries::Entries;
 use selection::{Selection, SelectionBar};
 use upload::{Bar, Queue, Uploader};
@@ -119,6 +120,12 @@ pub fn FilesPage() -> impl IntoView {
             <div class="mb-4 grid gap-4">
                 <Uploader folder_id=folder queue/>
                 <NewFolder parent=folder action=actions.create/>
+                <details class="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
+                    <summary class="cursor-pointer text-sm font-medium text-sky-700 dark:text-sky-400">"Share this folder"</summary>
+                    <div class="mt-3 max-w-xl">
+                        <ShareForm folder=Signal::derive(move || Some(folder.get()).filter(|f| !f.is_empty()).unwrap_or_else(|| "root".into()))/>
+                    </div>
+                </details>
                 <FormError outcome=actions.rename.value()/>
                 <FormError outcome=actions.moves.value()/>
                 <FormError outcome=actions.delete.value()/>

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use super::{Actions, folder_label};
 use crate::api::files::{DeleteItems, MoveItems, RenameItem, folder_choices};
+use crate::pages::shares::ShareForm;
 
 /// The selected entries, as `f:<id>` (files) and `d:<id>` (folders).
 #[derive(Clone, Copy)]
@@ -55,6 +56,7 @@ pub fn SelectionBar(
     names: Signal<Vec<(String, String)>>,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
+    let sharing = RwSignal::new(false);
     let new_name = RwSignal::new(String::new());
     let target = RwSignal::new(String::new());
     // Reloaded with the listing, so new folders can be chosen at once.
@@ -129,6 +131,7 @@ pub fn SelectionBar(
                     <button type="submit" class=format!("{BUTTON} disabled:opacity-50") disabled=move || target.with(String::is_empty)>"Move"</button>
                 </form>
                 <button type="button" class=BUTTON on:click=move |_| download(selection.ids('f'))>"Download"</button>
+                <button type="button" class=BUTTON aria-expanded=move || sharing.get().to_string() on:click=move |_| sharing.update(|s| *s = !*s)>"Share…"</button>
                 <Show when=move || !confirming.get() fallback=move || view! {
                     <span class="flex items-center gap-2">
                         <span>{move || format!("Delete {} item(s) and everything in selected folders?", selection.count())}</span>
@@ -137,6 +140,13 @@ pub fn SelectionBar(
                     </span>
                 }>
                     <button type="button" class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 dark:border-red-900 dark:text-red-400 dark:hover:bg-red-950" on:click=move |_| confirming.set(true)>"Delete…"</button>
+                </Show>
+                <Show when=move || sharing.get()>
+                    // Selected files; or the one selected folder.
+                    <div class="w-full max-w-xl rounded-lg border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-950">
+                        <ShareForm files=Signal::derive(move || selection.ids('f'))
+                            folder=Signal::derive(move || if selection.ids('f').is_empty() { selection.ids('d') } else { String::new() })/>
+                    </div>
                 </Show>
             </div>
         </Show>

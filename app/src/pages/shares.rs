@@ -1,0 +1,289 @@
+//! Share links, the owner's side: the form that makes a link (on the file page and for a
+//! folder), and `/shares`, every link with its state, counts, copy, edit, revoke and access log.
+
+use domain::AppError;
+use domain::shares::{ShareDto, ShareState};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::shares::{CreateShare, RevokeShare, UpdateShare, list_shares, share_events};
+use crate::components::form::{Card, FormError};
+use crate::components::guard::signed_in;
+
+const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
+const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
+const PRIMARY: &str = "rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600";
+
+/// The form that makes a link to `files` (comma-separated ids) or to `folder`.
+#[component]
+pub fn ShareForm(
+    #[prop(into, optional)] files: Signal<String>,
+    #[prop(into, optional)] folder: Signal<String>,
+) -> impl IntoView {
+    let create = ServerAction::<CreateShare>::new();
+    let outcome = Signal::derive(move || create.value().get().map(|r| r.map(drop)));
+    let created = move || create.value().get().and_then(Result::ok);
+    view! {
+        <ActionForm action=create attr:class="space-y-3" attr:data-testid="share-form">
+            <input type="hidden" name="file_ids" prop:value=move || files.get()/>
+            <input type="hidden" name="folder_id" prop:value=move || folder.get()/>
+            <FormError outcome/>
+            <LinkSettings outcome expires="7d" max_downloads=String::new() allow_zip=true label=String::new()/>
+            <div>
+                <label for="share-password" class="mb-1 block text-sm font-medium">"Password " <span class="font-normal text-slate-500">"(optional)"</span></label>
+                <input id="share-password" name="password" type="password" autocomplete="new-password" class=INPUT/>
+            </div>
+            <button type="submit" class=PRIMARY>"Create link"</button>
+            {move || created().map(|share| view! { <LinkBox url=share.url/> })}
+        </ActionForm>
+    }
+}
+
+/// Label, expiry, download limit and zip: the settings both forms share.
+#[component]
+fn LinkSettings(
+    outcome: Signal<Option<Result<(), AppError>>>,
+    expires: &'static str,
+    label: String,
+    max_downloads: String,
+    allow_zip: bool,
+) -> impl IntoView {
+    let error = move |field: &'static str| {
+        move || outcome.get().and_then(Result::err).and_then(|e| e.field_message(field))
+    };
+    let choices = [
+        ("keep", "Keep as it is"),
+        ("never", "Never expires"),
+        ("1h", "In 1 hour"),
+        ("1d", "In 1 day"),
+        ("7d", "In 7 days"),
+        ("30d", "In 30 days"),
+        ("date", "On a date…"),
+    ];
+    view! {
+        <div>
+            <label class="mb-1 block text-sm font-medium">"Label " <span class="font-normal text-slate-500">"(for you)"</span>
+                <input name="label" value=label class=INPUT/>
+            </label>
+        </div>
+        <div class="grid gap-3 sm:grid-cols-2">
+            <label class="block text-sm font-medium">"Expires"
+                <select name="expires" class=INPUT>
+                    {choices.into_iter().filter(|(value, _)| *value != "keep" || expires == "keep").map(|(value, text)| {
+                        view! { <option value=value selected=value == expires>{text}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label class="block text-sm font-medium">"Date " <span class="font-normal text-slate-500">"(for “on a date”)"</span>
+                <input name="expires_on" type="date" class=INPUT/>
+            </label>
+        </div>
+        <p class="text-sm text-red-700 dark:text-red-400">{error("expires")}{error("expires_on")}</p>
+        <label class="block text-sm font-medium">"Download limit " <span class="font-normal text-slate-500">"(empty: no limit)"</span>
+            <input name="max_downloads" type="number" min="1" value=max_downloads class=INPUT/>
+        </label>
+        <p class="text-sm text-red-700 dark:text-red-400">{error("max_downloads")}</p>
+        <label class="flex items-center gap-2 text-sm">
+            <input type="checkbox" name="allow_zip" value="on" checked=allow_zip class="h-4 w-4"/>
+            "Offer “download all as zip”"
+        </label>
+    }
+}
+
+/// A link, selectable, with a copy button.
+#[component]
+fn LinkBox(url: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let text = url.clone();
+    view! {
+        <div class="flex gap-2" data-testid="share-link">
+            <label class="sr-only" for=format!("link-{url}")>"Link"</label>
+            <input id=format!("link-{url}") readonly value=url class=INPUT on:focus=move |ev| select_all(&ev)/>
+            <button type="button" class=BUTTON on:click=move |_| { copy(&text); copied.set(true); }>
+                {move || if copied.get() { "Copied" } else { "Copy" }}
+            </button>
+        </div>
+    }
+}
+
+/// `/shares`: every link of the signed-in person.
+#[component]
+pub fn SharesPage() -> impl IntoView {
+    let revoke = ServerAction::<RevokeShare>::new();
+    let update = ServerAction::<UpdateShare>::new();
+    let links = Resource::new_blocking(
+        move || (revoke.version().get(), update.version().get()),
+        |_| list_shares(),
+    );
+    view! {
+        <Title text="Shares"/>
+        <h1 class="mb-6 text-2xl font-bold">"Shared links"</h1>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                signed_in(links.await, move |links| {
+                    if links.is_empty() {
+                        return view! {
+                            <p class="rounded-xl border border-slate-200 p-8 text-center text-slate-600 dark:border-slate-800 dark:text-slate-400">
+                                "No links yet. Open a file or a folder and choose “Share”."
+                            </p>
+                        }.into_any();
+                    }
+                    view! {
+                        <ul class="space-y-4" data-testid="share-list">
+                            {links.into_iter().map(|share| view! { <Link share revoke update/> }).collect_view()}
+                        </ul>
+                    }.into_any()
+                })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Link(
+    share: ShareDto,
+    revoke: ServerAction<RevokeShare>,
+    update: ServerAction<UpdateShare>,
+) -> impl IntoView {
+    let title =
+        share.label.clone().unwrap_or_else(|| match (&share.folder_id, share.file_ids.len()) {
+            (Some(_), _) => "A folder".into(),
+            (None, 1) => "One file".into(),
+            (None, n) => format!("{n} files"),
+        });
+    let (badge, tone) = match share.state {
+        ShareState::Active => {
+            ("Active", "bg-emerald-100 text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200")
+        }
+        ShareState::Expired => {
+            ("Expired", "bg-slate-200 text-slate-800 dark:bg-slate-800 dark:text-slate-200")
+        }
+        ShareState::LimitReached => (
+            "Download limit reached",
+            "bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-100",
+        ),
+        ShareState::Revoked => {
+            ("Revoked", "bg-red-100 text-red-900 dark:bg-red-950 dark:text-red-200")
+        }
+    };
+    let downloads = match share.max_downloads {
+        Some(max) => format!("{} of {max} downloads", share.downloads),
+        None => format!("{} downloads", share.downloads),
+    };
+    let when = |at: &Option<String>| {
+        at.as_ref().map(|at| at.get(..16).unwrap_or(at).replace('T', " ") + " UTC")
+    };
+    let details = [
+        Some(format!("{} views", share.views)),
+        Some(downloads),
+        when(&share.expires_at).map(|at| format!("expires {at}")),
+        when(&share.last_access_at).map(|at| format!("last opened {at}")),
+        share.has_password.then(|| "password".to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    let active = share.state != ShareState::Revoked;
+    let outcome = Signal::derive(move || update.value().get());
+    let (id, edit_id) = (share.id.clone(), share.id.clone());
+    let log_open = RwSignal::new(false);
+    view! {
+        <li class="rounded-xl border border-slate-200 p-4 dark:border-slate-800" data-testid="share-item">
+            <div class="flex flex-wrap items-center justify-between gap-2">
+                <h2 class="font-semibold">{title}</h2>
+                <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {tone}")>{badge}</span>
+            </div>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{details}</p>
+            <div class="mt-3"><LinkBox url=share.url.clone()/></div>
+            <div class="mt-3 flex flex-wrap gap-2">
+                {active.then(|| view! {
+                    <ActionForm action=revoke>
+                        <input type="hidden" name="id" value=id/>
+                        <button type="submit" class="rounded-md border border-red-300 px-3 py-2 text-sm font-medium text-red-800 hover:bg-red-50 dark:border-red-900 dark:text-red-300 dark:hover:bg-red-950">"Revoke"</button>
+                    </ActionForm>
+                })}
+            </div>
+            <details class="mt-3">
+                <summary class="cursor-pointer text-sm font-medium text-sky-700 dark:text-sky-400">"Edit"</summary>
+                <ActionForm action=update attr:class="mt-3 space-y-3">
+                    <input type="hidden" name="id" value=edit_id/>
+                    <FormError outcome success="Saved."/>
+                    <LinkSettings outcome expires="keep" label=share.label.clone().unwrap_or_default()
+                        max_downloads=share.max_downloads.map(|m| m.to_string()).unwrap_or_default() allow_zip=share.allow_zip/>
+                    <label class="block text-sm font-medium">"New password " <span class="font-normal text-slate-500">"(empty: keep)"</span>
+                        <input name="password" type="password" autocomplete="new-password" class=INPUT/>
+                    </label>
+                    <label class="flex items-center gap-2 text-sm">
+                        <input type="checkbox" name="remove_password" value="on" class="h-4 w-4"/>
+                        "No password"
+                    </label>
+                    <button type="submit" class=BUTTON>"Save"</button>
+                </ActionForm>
+            </details>
+            <details class="mt-2" on:toggle=move |_| log_open.set(true)>
+                <summary class="cursor-pointer text-sm font-medium text-sky-700 dark:text-sky-400">"Access log"</summary>
+                <Show when=move || log_open.get()>
+                    <AccessLog id=share.id.clone()/>
+                </Show>
+            </details>
+        </li>
+    }
+}
+
+#[component]
+fn AccessLog(id: String) -> impl IntoView {
+    let events = LocalResource::new(move || share_events(id.clone()));
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok(events) if events.is_empty() => view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"Nobody has opened it yet."</p> }.into_any(),
+                    Ok(events) => view! {
+                        <ul class="mt-2 space-y-1 text-sm">
+                            {events.into_iter().map(|e| view! {
+                                <li>{e.at.get(..19).unwrap_or_default().replace('T', " ")}" UTC · "{e.kind}{e.ip.map(|ip| format!(" · {ip}"))}</li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(error) => view! { <p class="mt-2 text-sm text-red-700">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn copy(text: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn copy(_: &str) {}
+
+#[cfg(feature = "hydrate")]
+fn select_all(ev: &leptos::ev::FocusEvent) {
+    use wasm_bindgen::JsCast;
+    if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+        input.select();
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn select_all(_: &leptos::ev::FocusEvent) {}
+
+/// A card with the share form, for a page that shows one file or folder.
+#[component]
+pub fn ShareCard(
+    #[prop(into, optional)] files: Signal<String>,
+    #[prop(into, optional)] folder: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <Card title="Share">
+            <ShareForm files folder/>
+        </Card>
+    }
+}
