@@ -131,6 +131,7 @@ fn Locked(slug: String, error: Option<String>) -> impl IntoView {
     let action = format!("/s/{slug}/unlock");
     view! {
         <Title text="Password required"/>
+        <div class="mx-auto max-w-md">
         <Card title="This link is protected">
             <form method="post" action=action class="space-y-4">
                 <p class="text-sm text-slate-600 dark:text-slate-400">"Type the password the person who shared it gave you."</p>
@@ -144,6 +145,7 @@ fn Locked(slug: String, error: Option<String>) -> impl IntoView {
                 <button type="submit" class=BUTTON>"Open"</button>
             </form>
         </Card>
+        </div>
     }
 }
 
