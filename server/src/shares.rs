@@ -17,7 +17,7 @@ use domain::state::AppState;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::api_v1::content::{insert, safety, serve};
+use crate::api_v1::content::{ContentQuery, insert, safety, serve};
 use crate::api_v1::{ApiError, ApiResult};
 use crate::startup::ServerState;
 
@@ -38,27 +38,17 @@ pub fn router() -> Router<ServerState> {
         .route(UNLOCK, post(unlock))
 }
 
-/// `?download=1`: save rather than show.
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-pub struct FileQuery {
-    download: Option<String>,
-}
-
 /// `GET`/`HEAD /s/{slug}/files/{file_id}`: with Range, validators and the user-content safety
 /// headers. A download counts once per whole transfer (not per range a player asks for).
 async fn shared_file(
     State(state): State<AppState>,
     Path((slug, file_id)): Path<(String, String)>,
-    Query(query): Query<FileQuery>,
+    Query(query): Query<ContentQuery>,
     Extension(client): Extension<ClientInfo>,
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let serve_as = match query.download.as_deref() {
-        Some("" | "0" | "false") | None => ServeAs::View,
-        Some(_) => ServeAs::Download,
-    };
+    let serve_as = query.serve_as();
     let from_start = headers
         .get(header::RANGE)
         .and_then(|r| r.to_str().ok())
@@ -148,12 +138,5 @@ async fn unlock(
 
 /// The unlock cookie's value, if the browser sent one.
 fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|cookies| cookies.split(';'))
-        .filter_map(|cookie| cookie.trim().split_once('='))
-        .find(|(name, _)| *name == unlock_cookie_name())
-        .map(|(_, value)| value.to_owned())
+    shares::unlock_cookie(headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()))
 }

@@ -17,15 +17,8 @@ use super::edge::{client, fail, state};
 #[server(endpoint = "share_page")]
 pub async fn share_page(slug: String, error: Option<String>) -> Result<ShareView, AppError> {
     let unlock = use_context::<http::request::Parts>().and_then(|parts| {
-        parts
-            .headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|cookies| cookies.split(';'))
-            .filter_map(|cookie| cookie.trim().split_once('='))
-            .find(|(name, _)| *name == domain::shares::unlock_cookie_name())
-            .map(|(_, value)| value.to_owned())
+        let cookies = parts.headers.get_all(http::header::COOKIE);
+        domain::shares::unlock_cookie(cookies.iter().filter_map(|value| value.to_str().ok()))
     });
     let state = state()?;
     domain::shares::public_share(&state, &slug, unlock.as_deref(), &client(), error)

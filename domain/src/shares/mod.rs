@@ -22,7 +22,9 @@ pub use contents::{SharedFile, open_shared_file, public_share, shared_zip};
 #[cfg(feature = "server")]
 pub use links::{NewShare, ShareChanges, create, events, expiry_from_form, list, revoke, update};
 #[cfg(feature = "server")]
-pub use policy::{Action, Grant, UNLOCK_TTL_SECS, authorize, unlock, unlock_cookie_name};
+pub use policy::{
+    Action, Grant, UNLOCK_TTL_SECS, authorize, unlock, unlock_cookie, unlock_cookie_name,
+};
 #[cfg(feature = "server")]
 pub use slug::ShareSlug;
 #[cfg(feature = "server")]

@@ -57,6 +57,16 @@ pub fn unlock_cookie_name() -> &'static str {
     "pannier_unlock"
 }
 
+/// The unlock cookie's value among a request's `Cookie` headers.
+pub fn unlock_cookie<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    headers
+        .into_iter()
+        .flat_map(|cookies| cookies.split(';'))
+        .filter_map(|cookie| cookie.trim().split_once('='))
+        .find(|(name, _)| *name == unlock_cookie_name())
+        .map(|(_, value)| value.to_owned())
+}
+
 /// Decides `action` on link `slug` for a visitor holding `unlock` (the cookie's value).
 #[tracing::instrument(skip_all, fields(action = ?action))]
 pub async fn authorize(

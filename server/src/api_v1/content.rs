@@ -20,6 +20,16 @@ pub struct ContentQuery {
     download: Option<String>,
 }
 
+impl ContentQuery {
+    /// View unless `?download=` says otherwise.
+    pub fn serve_as(&self) -> ServeAs {
+        match self.download.as_deref() {
+            Some("" | "0" | "false") | None => ServeAs::View,
+            Some(_) => ServeAs::Download,
+        }
+    }
+}
+
 /// The download route.
 pub async fn download(
     State(state): State<AppState>,
@@ -29,11 +39,7 @@ pub async fn download(
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let serve_as = match query.download.as_deref() {
-        Some("" | "0" | "false") | None => ServeAs::View,
-        Some(_) => ServeAs::Download,
-    };
-    let content = files::open_content(&state, &identity.user, &id, serve_as).await?;
+    let content = files::open_content(&state, &identity.user, &id, query.serve_as()).await?;
     serve(&state, content, &method, &headers).await
 }
 
