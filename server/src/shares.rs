@@ -18,7 +18,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::api_v1::content::{ContentQuery, insert, safety, serve};
-use crate::api_v1::{ApiError, ApiResult};
+use crate::api_v1::{ApiError, ApiResult, back_to, wants_html};
 use crate::startup::ServerState;
 
 /// A shared file's bytes.
@@ -102,11 +102,13 @@ pub struct UnlockForm {
 }
 
 /// `POST /s/{slug}/unlock`: right → the unlock cookie (this link's path only, one hour) and
-/// back to the page; wrong → back to the page with the error (429 after repeated failures).
+/// back to the page; wrong → 422, or 429 after repeated failures (a browser's form is sent back
+/// to the page with the message instead).
 async fn unlock(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
     Form(form): Form<UnlockForm>,
 ) -> Response {
     let Some(slug) = ShareSlug::parse(&slug) else {
@@ -127,12 +129,10 @@ async fn unlock(
             response
         }
         Err(err @ (AppError::NotFound(_) | AppError::Gone(_))) => ApiError(err).into_response(),
-        Err(err) => {
-            let message = err.to_string();
-            let message =
-                percent_encoding::utf8_percent_encode(&message, percent_encoding::NON_ALPHANUMERIC);
-            Redirect::to(&format!("{page}?error={message}")).into_response()
-        }
+        // A browser's form goes back to the page, which shows why; scripts get the status
+        // (422 wrong password, 429 throttled).
+        Err(err) if !wants_html(&headers) => ApiError(err).into_response(),
+        Err(err) => back_to(&page, "error", &Err(err)),
     }
 }
 

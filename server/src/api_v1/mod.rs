@@ -114,7 +114,7 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
 
 /// A plain form's answer: back to `path`, with the error (if any) as `?{key}=…` for the page
 /// to show.
-fn back_to(path: &str, key: &str, result: &Result<(), AppError>) -> Response {
+pub(crate) fn back_to(path: &str, key: &str, result: &Result<(), AppError>) -> Response {
     let target = match result {
         Ok(()) => path.to_owned(),
         Err(err) => {
@@ -128,7 +128,7 @@ fn back_to(path: &str, key: &str, result: &Result<(), AppError>) -> Response {
 }
 
 /// Whether the caller is a browser form post (answered with a redirect, not JSON).
-fn wants_html(headers: &axum::http::HeaderMap) -> bool {
+pub(crate) fn wants_html(headers: &axum::http::HeaderMap) -> bool {
     headers
         .get(axum::http::header::ACCEPT)
         .and_then(|accept| accept.to_str().ok())

@@ -29,11 +29,12 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
-    /// Types `password` into link `slug`'s form; the `name=value` of the cookie it sets.
+    /// Types `password` into link `slug`'s form, as a browser does.
     async fn unlock(&self, slug: &str, password: &str) -> reqwest::Response {
         self.client
             .post(format!("{}/s/{slug}/unlock", self.address))
             .header("origin", &self.address)
+            .header("accept", "text/html")
             .form(&[("password", password)])
             .send()
             .await
@@ -230,6 +231,16 @@ async fn passwords_unlock_one_link_for_a_while_and_guessing_is_throttled() {
         location.contains("error=Too%20many"),
         "after five failures even the right one waits: {location}"
     );
+    let scripted = app
+        .client
+        .post(format!("{}/s/{second}/unlock", app.address))
+        .header("origin", &app.address)
+        .form(&[("password", "open sesame")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scripted.status(), 429, "a script is told with the status");
+    assert!(scripted.headers().get("set-cookie").is_none());
     assert_eq!(app.visit(&format!("/s/{second}/files/{file}"), None).await.status(), 401);
 }
 
