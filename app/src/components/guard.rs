@@ -21,17 +21,23 @@ where
             view! { <Redirect path=format!("/sign-in?next={}", encode(&path))/> }.into_any()
         }
         Err(error) => {
-            // The page answers with the error's status (404 for someone else's file, …).
-            #[cfg(feature = "ssr")]
-            if let (Some(response), Ok(status)) = (
-                use_context::<leptos_axum::ResponseOptions>(),
-                http::StatusCode::from_u16(error.status()),
-            ) {
-                response.set_status(status);
-            }
+            answer_with(&error);
             view! { <ErrorNotice error/> }.into_any()
         }
     }
+}
+
+/// Makes the page answer with `error`'s status (404 for someone else's file, 410 for an
+/// expired link, …) while it renders on the server.
+pub fn answer_with(error: &AppError) {
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Ok(status)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(error.status()))
+    {
+        response.set_status(status);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = error;
 }
 
 /// Percent-encodes a path for a query value.

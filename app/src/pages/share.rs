@@ -13,6 +13,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::shares::share_page;
 use crate::components::form::Card;
+use crate::components::guard::answer_with;
 
 const BUTTON: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600";
 const LINK: &str = "rounded-md px-2 py-1 text-sm font-medium text-sky-700 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:text-sky-400 dark:hover:bg-slate-800";
@@ -151,12 +152,7 @@ fn Locked(slug: String, error: Option<String>) -> impl IntoView {
 
 #[component]
 fn Unavailable(error: AppError) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let (Some(response), Ok(status)) =
-        (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(error.status()))
-    {
-        response.set_status(status);
-    }
+    answer_with(&error);
     let (title, hint) = match &error {
         AppError::Gone(_) => {
             ("This link no longer works", "Ask the person who shared it for a new link.")

@@ -172,6 +172,11 @@ impl ZipPlan {
         if self.zip64 { 24 } else { 16 }
     }
 
+    /// A 32-bit size or offset field: the value, or "see the ZIP64 record".
+    fn small(&self, value: u64) -> u32 {
+        if self.zip64 { u32::MAX } else { u32::try_from(value).unwrap_or(u32::MAX) }
+    }
+
     fn version(&self) -> u16 {
         if self.zip64 { 45 } else { 20 }
     }
@@ -226,18 +231,15 @@ impl ZipPlan {
         b.put_u16_le(time);
         b.put_u16_le(date);
         b.put_u32_le(crc);
-        let small = |value: u64| {
-            if self.zip64 { u32::MAX } else { u32::try_from(value).unwrap_or(u32::MAX) }
-        };
-        b.put_u32_le(small(entry.size));
-        b.put_u32_le(small(entry.size));
+        b.put_u32_le(self.small(entry.size));
+        b.put_u32_le(self.small(entry.size));
         b.put_u16_le(u16::try_from(entry.name.len()).unwrap_or(u16::MAX));
         b.put_u16_le(u16::try_from(self.central_extra_len()).unwrap_or(0));
         b.put_u16_le(0); // comment
         b.put_u16_le(0); // disk
         b.put_u16_le(0); // internal attributes
         b.put_u32_le(0o100_644 << 16); // external attributes: a regular file, rw-r--r--
-        b.put_u32_le(small(offset));
+        b.put_u32_le(self.small(offset));
         b.put_slice(entry.name.as_bytes());
         if self.zip64 {
             b.put_u16_le(0x0001);
@@ -273,11 +275,8 @@ impl ZipPlan {
         let entries = if self.zip64 { u16::MAX } else { u16::try_from(count).unwrap_or(u16::MAX) };
         b.put_u16_le(entries);
         b.put_u16_le(entries);
-        let small = |value: u64| {
-            if self.zip64 { u32::MAX } else { u32::try_from(value).unwrap_or(u32::MAX) }
-        };
-        b.put_u32_le(small(directory_size));
-        b.put_u32_le(small(directory_offset));
+        b.put_u32_le(self.small(directory_size));
+        b.put_u32_le(self.small(directory_offset));
         b.put_u16_le(0);
     }
 }

@@ -66,13 +66,12 @@ impl Sink {
             }
             BlobStore::S3(store) => {
                 let parts = parts_of(upload)?;
-                let mut buffer = BytesMut::new();
-                if let Some(tail) = &upload.tail_key {
-                    let mut stream = storage.read(&stored_key(tail)?, None).await?;
-                    while let Some(chunk) = stream.next().await {
-                        buffer.extend_from_slice(&chunk.map_err(StorageError::from)?);
+                let buffer = match &upload.tail_key {
+                    Some(tail) => {
+                        BytesMut::from(&read_all(storage, &stored_key(tail)?, None).await?[..])
                     }
-                }
+                    None => BytesMut::new(),
+                };
                 let multipart_id = upload.multipart_id.as_deref().ok_or(AppError::Internal)?;
                 let first = i32::try_from(parts.len() + 1).map_err(|_| AppError::Internal)?;
                 let key = stored_key(&upload.blob_key)?;
@@ -206,12 +205,21 @@ pub(super) async fn head(
     if end == 0 {
         return Ok(Vec::new());
     }
-    let mut stream = storage.read(key, Some(ByteRange { start: 0, end: end - 1 })).await?;
-    let mut head = Vec::new();
+    read_all(storage, key, Some(ByteRange { start: 0, end: end - 1 })).await
+}
+
+/// A small object (or range) read whole into memory.
+async fn read_all(
+    storage: &BlobStore,
+    key: &BlobKey,
+    range: Option<ByteRange>,
+) -> Result<Vec<u8>, AppError> {
+    let mut stream = storage.read(key, range).await?;
+    let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
-        head.extend_from_slice(&chunk.map_err(StorageError::from)?);
+        bytes.extend_from_slice(&chunk.map_err(StorageError::from)?);
     }
-    Ok(head)
+    Ok(bytes)
 }
 
 /// Removes every byte an unfinished upload stored (cancelled or expired). Errors are logged:

@@ -174,11 +174,12 @@ pub(crate) fn insert(response: &mut Response, name: header::HeaderName, value: &
     }
 }
 
-fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+/// A request header as text, if present and readable.
+pub(crate) fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
 /// IMF-fixdate, as HTTP wants it.
-fn http_date(time: DateTime<Utc>) -> String {
+pub(crate) fn http_date(time: DateTime<Utc>) -> String {
     time.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }

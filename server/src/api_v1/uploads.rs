@@ -17,6 +17,7 @@ use domain::files::Upload;
 use domain::state::AppState;
 use domain::uploads::{self, CHECKSUM_ALGORITHMS, Checksum, NewUpload, PartDone, UploadStatus};
 
+use super::content::{header_str, http_date};
 use super::{ApiResult, Caller};
 
 const TUS_VERSION: &str = "1.0.0";
@@ -266,21 +267,12 @@ fn number_header(headers: &HeaderMap, name: &str) -> Result<u64, AppError> {
         .ok_or_else(|| bad(&format!("Send {name} as a non-negative whole number.")))
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|value| value.to_str().ok())
-}
-
 fn has_body(headers: &HeaderMap) -> bool {
     header_str(headers, "content-length").is_none_or(|len| len.trim() != "0")
 }
 
 fn header_value(value: &str) -> Result<HeaderValue, AppError> {
     HeaderValue::from_str(value).map_err(|_| AppError::Internal)
-}
-
-/// RFC 9110 `IMF-fixdate`.
-fn http_date(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 fn bad(message: &str) -> AppError {
