@@ -10,6 +10,7 @@ mod m20261121_000002_accounts;
 mod m20261121_000003_files;
 mod m20261121_000004_uploads;
 mod m20261121_000005_shares;
+mod m20261121_000006_file_requests;
 
 /// Applies Pannier's migrations in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_files::Migration),
             Box::new(m20261121_000004_uploads::Migration),
             Box::new(m20261121_000005_shares::Migration),
+            Box::new(m20261121_000006_file_requests::Migration),
         ]
     }
 }

@@ -82,14 +82,15 @@ fn is_safe(method: &Method) -> bool {
 
 /// Refuses state-changing requests that a browser sent from another site: the `Origin` must be
 /// the public URL's origin (or, without `Origin`, `Sec-Fetch-Site` must say same-origin).
-/// Requests authenticated only by a bearer token (no cookie) carry no ambient authority and pass.
+/// Requests without cookies carry no ambient authority and pass when authenticated by a bearer
+/// token, or sent to a share link (a script uploading into a file request).
 pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if is_safe(request.method()) {
         return next.run(request).await;
     }
     let headers = request.headers();
-    let bearer_only =
-        headers.contains_key(header::AUTHORIZATION) && !headers.contains_key(header::COOKIE);
+    let bearer_only = !headers.contains_key(header::COOKIE)
+        && (headers.contains_key(header::AUTHORIZATION) || request.uri().path().starts_with("/s/"));
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     let same_origin = match origin {

@@ -1,6 +1,7 @@
 //! The public side of share links, beside the app's `/s/{slug}` page: a shared file's bytes
-//! (preview or download), the zip of everything, and the password form's target. Each handler
-//! asks `domain::shares`, whose every entry point starts with the one access policy.
+//! (preview or download), the zip of everything, the password form's target, and a file
+//! request's upload routes. Each handler asks `domain::shares`, whose every entry point starts
+//! with the one access policy (uploads through `api_v1::Sender`).
 
 use axum::Form;
 use axum::body::Body;
@@ -12,13 +13,13 @@ use axum::{Extension, Router};
 use domain::AppError;
 use domain::auth::ClientInfo;
 use domain::files::{ServeAs, content_disposition};
-use domain::shares::{self, ShareSlug, UNLOCK_TTL_SECS, unlock_cookie_name};
+use domain::shares::{self, ShareSlug, UNLOCK_COOKIE, UNLOCK_TTL_SECS, link_cookie};
 use domain::state::AppState;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::api_v1::content::{ContentQuery, insert, safety, serve};
-use crate::api_v1::{ApiError, ApiResult, back_to, wants_html};
+use crate::api_v1::{ApiError, ApiResult, back_to, upload_routes, wants_html};
 use crate::startup::ServerState;
 
 /// A shared file's bytes.
@@ -27,8 +28,22 @@ pub const SHARED_FILE: &str = "/s/{slug}/files/{file_id}";
 pub const SHARED_ZIP: &str = "/s/{slug}/zip";
 /// The password form's target.
 pub const UNLOCK: &str = "/s/{slug}/unlock";
+/// A file request's simple uploads (`PUT ?name=`, multipart `POST`).
+pub const REQUEST_FILES: &str = "/s/{slug}/files";
+/// A file request's tus uploads (`{id}`, `{id}/parts` below).
+pub const REQUEST_UPLOADS: &str = "/s/{slug}/uploads";
 /// Every route that shows shared data (the first is the app's page); tests walk this list.
 pub const SHARE_ROUTES: &[&str] = &["/s/{slug}", SHARED_FILE, SHARED_ZIP];
+/// Every route that takes a file request's uploads, with its method; tests walk this list.
+pub const REQUEST_ROUTES: &[(&str, &str)] = &[
+    ("PUT", REQUEST_FILES),
+    ("POST", REQUEST_FILES),
+    ("POST", REQUEST_UPLOADS),
+    ("HEAD", "/s/{slug}/uploads/{id}"),
+    ("PATCH", "/s/{slug}/uploads/{id}"),
+    ("DELETE", "/s/{slug}/uploads/{id}"),
+    ("POST", "/s/{slug}/uploads/{id}/parts"),
+];
 
 /// The public share routes.
 pub fn router() -> Router<ServerState> {
@@ -36,6 +51,7 @@ pub fn router() -> Router<ServerState> {
         .route(SHARED_FILE, get(shared_file))
         .route(SHARED_ZIP, get(shared_zip))
         .route(UNLOCK, post(unlock))
+        .merge(upload_routes(REQUEST_FILES, REQUEST_UPLOADS))
 }
 
 /// `GET`/`HEAD /s/{slug}/files/{file_id}`: with Range, validators and the user-content safety
@@ -121,8 +137,8 @@ async fn unlock(
         Ok(token) => {
             let secure = if state.config.is_https() { "; Secure" } else { "" };
             let cookie = format!(
-                "{}={token}; Path={page}; Max-Age={UNLOCK_TTL_SECS}; HttpOnly; SameSite=Lax{secure}",
-                unlock_cookie_name()
+                "{UNLOCK_COOKIE}={token}; Path={page}; Max-Age={UNLOCK_TTL_SECS}; HttpOnly; \
+                 SameSite=Lax{secure}"
             );
             let mut response = Redirect::to(&page).into_response();
             insert(&mut response, header::SET_COOKIE, &cookie);
@@ -138,5 +154,6 @@ async fn unlock(
 
 /// The unlock cookie's value, if the browser sent one.
 fn cookie(headers: &HeaderMap) -> Option<String> {
-    shares::unlock_cookie(headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()))
+    let cookies = headers.get_all(header::COOKIE);
+    link_cookie(cookies.iter().filter_map(|v| v.to_str().ok()), UNLOCK_COOKIE)
 }

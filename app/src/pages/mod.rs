@@ -6,6 +6,7 @@ pub mod file;
 pub mod files;
 pub mod home;
 pub mod not_found;
+pub mod requests;
 pub mod share;
 pub mod shares;
 pub mod sign_in;

@@ -1,12 +1,13 @@
 //! `/s/{slug}`: what a visitor of a share link sees — server-rendered and complete without
 //! JavaScript. The owner's display name, the files with sizes, previews of images, video,
 //! audio, PDF and text (served from `/s/{slug}/files/…` with the user-content rules),
-//! a download per file and "download all as zip"; or the password form; or why the link no
-//! longer works (404 / 410, with the status).
+//! a download per file and "download all as zip"; for a file request, what it takes, the
+//! upload area and what this visitor sent; or the password form; or why the link no longer
+//! works (404 / 410, with the status).
 
 use domain::AppError;
 use domain::files::{Preview, human_size};
-use domain::shares::{PublicFile, PublicShare, ShareView};
+use domain::shares::{PublicFile, PublicRequest, PublicShare, ShareView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -14,6 +15,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::shares::share_page;
 use crate::components::form::Card;
 use crate::components::guard::answer_with;
+use crate::pages::files::upload::{Queue, Uploader};
 
 const BUTTON: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600";
 const LINK: &str = "rounded-md px-2 py-1 text-sm font-medium text-sky-700 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:text-sky-400 dark:hover:bg-slate-800";
@@ -32,6 +34,10 @@ pub fn SharePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(ShareView::Open(share)) => view! { <Open share/> }.into_any(),
+                    Ok(ShareView::Request(request)) => {
+                        let error = query.get_untracked().get("error");
+                        view! { <Request request error/> }.into_any()
+                    }
                     Ok(ShareView::Locked { error }) => {
                         let slug = params.get_untracked().get("slug").unwrap_or_default();
                         view! { <Locked slug error/> }.into_any()
@@ -124,6 +130,67 @@ fn SharedFile(slug: String, file: PublicFile) -> impl IntoView {
             </div>
             {preview_view}
         </li>
+    }
+}
+
+/// A file request: who asks, what it takes, the upload area, what this visitor sent.
+#[component]
+fn Request(request: PublicRequest, error: Option<String>) -> impl IntoView {
+    let PublicRequest {
+        slug,
+        title,
+        owner_name,
+        expires_at,
+        max_file_size,
+        files_left,
+        bytes_left,
+        allowed_types,
+        sent,
+    } = request;
+    let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let rules = [
+        (!allowed_types.is_empty()).then(|| format!("Types: {}", allowed_types.join(", "))),
+        max_file_size.map(|max| format!("Up to {} per file", human_size(max))),
+        files_left.map(|n| format!("{} more", plural(n, "file"))),
+        bytes_left.map(|n| format!("{} left in all", human_size(n))),
+        expires_at
+            .map(|at| format!("Open until {}", at.get(..16).unwrap_or(&at).replace('T', " "))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    let queue = Queue::new(Callback::new(|()| {}));
+    let accept = allowed_types.join(",");
+    let accept = (!accept.is_empty()).then_some(accept);
+    view! {
+        <Title text=title.clone()/>
+        <div class="mx-auto max-w-2xl space-y-4" data-testid="file-request">
+            <div>
+                <h1 class="break-words text-2xl font-bold">{title}</h1>
+                <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+                    <span class="font-medium">{owner_name}</span>" asks you to send files. They go straight to them; nobody else who has this link sees them."
+                </p>
+                <Show when={let rules = rules.clone(); move || !rules.is_empty()}>
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="request-rules">{rules.clone()}</p>
+                </Show>
+            </div>
+            {error.map(|message| view! { <p role="alert" class="rounded-md bg-red-50 p-3 text-sm text-red-800 dark:bg-red-950 dark:text-red-200">{message}</p> })}
+            <Uploader folder_id=Signal::stored(String::new()) queue base=format!("/s/{slug}") accept/>
+            <Show when={let empty = sent.is_empty(); move || !empty}>
+                <section>
+                    <h2 class="mb-2 font-semibold">"You sent"</h2>
+                    <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="sent-files">
+                        {sent.clone().into_iter().map(|file| view! {
+                            <li class="flex flex-wrap justify-between gap-2 p-3 text-sm">
+                                <span class="break-all font-medium">{file.name}</span>
+                                <span class="text-slate-600 dark:text-slate-400">{human_size(file.size)}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </section>
+            </Show>
+        </div>
     }
 }
 

@@ -1,7 +1,9 @@
 //! Share links, the owner's side: the form that makes a link (on the file page and for a
-//! folder), and `/shares`, every link with its state, counts, copy, edit, revoke and access log.
+//! folder), and `/shares`, every link (file requests too) with its state, counts, copy, edit,
+//! revoke and access log.
 
 use domain::AppError;
+use domain::files::human_size;
 use domain::shares::{ShareDto, ShareState};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -10,10 +12,11 @@ use leptos_meta::Title;
 use crate::api::shares::{CreateShare, RevokeShare, UpdateShare, list_shares, share_events};
 use crate::components::form::{Card, FormError};
 use crate::components::guard::signed_in;
+use crate::pages::requests::RuleFields;
 
-const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
+pub(crate) const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
-const PRIMARY: &str = "rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600";
+pub(crate) const PRIMARY: &str = "rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600";
 
 /// The form that makes a link to `files` (comma-separated ids) or to `folder`.
 #[component]
@@ -29,7 +32,7 @@ pub fn ShareForm(
             <input type="hidden" name="file_ids" prop:value=move || files.get()/>
             <input type="hidden" name="folder_id" prop:value=move || folder.get()/>
             <FormError outcome/>
-            <LinkSettings outcome expires="7d" max_downloads=String::new() allow_zip=true label=String::new()/>
+            <LinkSettings outcome expires="7d" label=String::new() downloads=Some((String::new(), true))/>
             <div>
                 <label for="share-password" class="mb-1 block text-sm font-medium">"Password " <span class="font-normal text-slate-500">"(optional)"</span></label>
                 <input id="share-password" name="password" type="password" autocomplete="new-password" class=INPUT/>
@@ -40,14 +43,14 @@ pub fn ShareForm(
     }
 }
 
-/// Label, expiry, download limit and zip: the settings both forms share.
+/// Label, expiry, and — for a link to files, given as `(limit, zip)` — the download limit and
+/// zip: the settings every link form shares.
 #[component]
-fn LinkSettings(
+pub(crate) fn LinkSettings(
     outcome: Signal<Option<Result<(), AppError>>>,
     expires: &'static str,
     label: String,
-    max_downloads: String,
-    allow_zip: bool,
+    downloads: Option<(String, bool)>,
 ) -> impl IntoView {
     let error = move |field: &'static str| {
         move || outcome.get().and_then(Result::err).and_then(|e| e.field_message(field))
@@ -63,7 +66,7 @@ fn LinkSettings(
     ];
     view! {
         <div>
-            <label class="mb-1 block text-sm font-medium">"Label " <span class="font-normal text-slate-500">"(for you)"</span>
+            <label class="mb-1 block text-sm font-medium">"Title " <span class="font-normal text-slate-500">"(shown on the link’s page)"</span>
                 <input name="label" value=label class=INPUT/>
             </label>
         </div>
@@ -80,20 +83,22 @@ fn LinkSettings(
             </label>
         </div>
         <p class="text-sm text-red-700 dark:text-red-400">{error("expires")}{error("expires_on")}</p>
-        <label class="block text-sm font-medium">"Download limit " <span class="font-normal text-slate-500">"(empty: no limit)"</span>
-            <input name="max_downloads" type="number" min="1" value=max_downloads class=INPUT/>
-        </label>
-        <p class="text-sm text-red-700 dark:text-red-400">{error("max_downloads")}</p>
-        <label class="flex items-center gap-2 text-sm">
-            <input type="checkbox" name="allow_zip" value="on" checked=allow_zip class="h-4 w-4"/>
-            "Offer “download all as zip”"
-        </label>
+        {downloads.map(|(max_downloads, allow_zip)| view! {
+            <label class="block text-sm font-medium">"Download limit " <span class="font-normal text-slate-500">"(empty: no limit)"</span>
+                <input name="max_downloads" type="number" min="1" value=max_downloads class=INPUT/>
+            </label>
+            <p class="text-sm text-red-700 dark:text-red-400">{error("max_downloads")}</p>
+            <label class="flex items-center gap-2 text-sm">
+                <input type="checkbox" name="allow_zip" value="on" checked=allow_zip class="h-4 w-4"/>
+                "Offer “download all as zip”"
+            </label>
+        })}
     }
 }
 
 /// A link, selectable, with a copy button.
 #[component]
-fn LinkBox(url: String) -> impl IntoView {
+pub(crate) fn LinkBox(url: String) -> impl IntoView {
     let copied = RwSignal::new(false);
     let text = url.clone();
     view! {
@@ -125,7 +130,7 @@ pub fn SharesPage() -> impl IntoView {
                     if links.is_empty() {
                         return view! {
                             <p class="rounded-xl border border-slate-200 p-8 text-center text-slate-600 dark:border-slate-800 dark:text-slate-400">
-                                "No links yet. Open a file or a folder and choose “Share”."
+                                "No links yet. Open a file or a folder and choose “Share”, or “Request files” in a folder."
                             </p>
                         }.into_any();
                     }
@@ -146,12 +151,14 @@ fn Link(
     revoke: ServerAction<RevokeShare>,
     update: ServerAction<UpdateShare>,
 ) -> impl IntoView {
-    let title =
-        share.label.clone().unwrap_or_else(|| match (&share.folder_id, share.file_ids.len()) {
-            (Some(_), _) => "A folder".into(),
-            (None, 1) => "One file".into(),
-            (None, n) => format!("{n} files"),
-        });
+    let title = share.label.clone().unwrap_or_else(|| {
+        match (&share.request, &share.folder_id, share.file_ids.len()) {
+            (Some(_), _, _) => "File request".into(),
+            (None, Some(_), _) => "A folder".into(),
+            (None, None, 1) => "One file".into(),
+            (None, None, n) => format!("{n} files"),
+        }
+    });
     let (badge, tone) = match share.state {
         ShareState::Active => {
             ("Active", "bg-emerald-100 text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200")
@@ -160,16 +167,23 @@ fn Link(
             ("Expired", "bg-slate-200 text-slate-800 dark:bg-slate-800 dark:text-slate-200")
         }
         ShareState::LimitReached => (
-            "Download limit reached",
+            if share.request.is_some() { "Full" } else { "Download limit reached" },
             "bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-100",
         ),
         ShareState::Revoked => {
             ("Revoked", "bg-red-100 text-red-900 dark:bg-red-950 dark:text-red-200")
         }
     };
-    let downloads = match share.max_downloads {
-        Some(max) => format!("{} of {max} downloads", share.downloads),
-        None => format!("{} downloads", share.downloads),
+    let downloads = match (&share.request, share.max_downloads) {
+        (Some(request), _) => {
+            let files = match request.max_files {
+                Some(max) => format!("{} of {max} files", request.received_files),
+                None => format!("{} files", request.received_files),
+            };
+            format!("{files} received ({})", human_size(request.received_bytes))
+        }
+        (None, Some(max)) => format!("{} of {max} downloads", share.downloads),
+        (None, None) => format!("{} downloads", share.downloads),
     };
     let when = |at: &Option<String>| {
         at.as_ref().map(|at| at.get(..16).unwrap_or(at).replace('T', " ") + " UTC")
@@ -188,6 +202,11 @@ fn Link(
     let active = share.state != ShareState::Revoked;
     let outcome = Signal::derive(move || update.value().get());
     let (id, edit_id) = (share.id.clone(), share.id.clone());
+    let download_settings = share
+        .request
+        .is_none()
+        .then(|| (share.max_downloads.map(|m| m.to_string()).unwrap_or_default(), share.allow_zip));
+    let rules = share.request.clone().map(|request| view! { <RuleFields outcome request/> });
     let log_open = RwSignal::new(false);
     view! {
         <li class="rounded-xl border border-slate-200 p-4 dark:border-slate-800" data-testid="share-item">
@@ -210,8 +229,8 @@ fn Link(
                 <ActionForm action=update attr:class="mt-3 space-y-3">
                     <input type="hidden" name="id" value=edit_id/>
                     <FormError outcome success="Saved."/>
-                    <LinkSettings outcome expires="keep" label=share.label.clone().unwrap_or_default()
-                        max_downloads=share.max_downloads.map(|m| m.to_string()).unwrap_or_default() allow_zip=share.allow_zip/>
+                    <LinkSettings outcome expires="keep" label=share.label.clone().unwrap_or_default() downloads=download_settings/>
+                    {rules}
                     <label class="block text-sm font-medium">"New password " <span class="font-normal text-slate-500">"(empty: keep)"</span>
                         <input name="password" type="password" autocomplete="new-password" class=INPUT/>
                     </label>

@@ -11,6 +11,8 @@ pub mod sessions;
 pub mod settings;
 pub mod share_events;
 pub mod share_files;
+pub mod share_requests;
+pub mod share_uploads;
 pub mod shares;
 pub mod uploads;
 pub mod users;

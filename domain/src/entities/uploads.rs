@@ -23,6 +23,9 @@ pub struct Model {
     pub lease_until: Option<DateTimeUtc>,
     pub expires_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    /// A file request's upload: the link it came through, and the visitor's token hash.
+    pub share_id: Option<Uuid>,
+    pub visitor_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

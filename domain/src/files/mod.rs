@@ -49,9 +49,11 @@ pub use signed::open_signed;
 #[cfg(feature = "server")]
 pub(crate) use signed::{is_sealed, seal};
 #[cfg(feature = "server")]
-pub(crate) use upload::{Received, SNIFF_BYTES, Target, commit, parse_dirs, quota_error};
+pub(crate) use upload::{
+    Received, SNIFF_BYTES, Target, Via, commit, parse_dirs, quota_error, too_large,
+};
 #[cfg(feature = "server")]
-pub use upload::{Upload, store_file, update_file};
+pub use upload::{Upload, Uploader, store_file, update_file};
 
 /// A file as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,6 +20,7 @@ use super::quota::{committed_bytes, lock_owner, quota_of};
 use super::{FileDto, FileName, human_size};
 use crate::AppError;
 use crate::entities::{files, uploads, users};
+use crate::shares::{Visitor, accept_upload};
 use crate::state::AppState;
 use crate::storage::{BlobKey, BlobWriter};
 
@@ -39,12 +40,39 @@ pub struct Upload {
     pub name: String,
 }
 
-/// Streams `body` into storage as a new file of `owner`. Limits (max file size, quota) are
-/// enforced while the bytes arrive → 413 with nothing left behind.
-#[tracing::instrument(skip_all, fields(owner = %owner.id))]
+/// Who sends a file: an account into its own folders, or a visitor through a file request
+/// (into the request's folder, under its rules; the file is the request owner's).
+#[derive(Debug, Clone)]
+pub enum Uploader {
+    /// A signed-in account (session or API token).
+    Account(users::Model),
+    /// A visitor the share policy let in.
+    Visitor(Box<Visitor>),
+}
+
+impl Uploader {
+    /// Whose file it becomes (and whose quota it counts against).
+    pub fn owner(&self) -> &users::Model {
+        match self {
+            Self::Account(owner) => owner,
+            Self::Visitor(visitor) => &visitor.owner,
+        }
+    }
+}
+
+/// The file request a file arrives through, and the visitor's token hash.
+#[derive(Debug, Clone)]
+pub(crate) struct Via {
+    pub share: Uuid,
+    pub visitor: Option<String>,
+}
+
+/// Streams `body` into storage as a new file. Limits (max file size, quota, a file request's
+/// rules) are enforced while the bytes arrive → 413 with nothing left behind.
+#[tracing::instrument(skip_all, fields(owner = %who.owner().id))]
 pub async fn store_file<S, E>(
     state: &AppState,
-    owner: &users::Model,
+    who: &Uploader,
     upload: Upload,
     body: S,
 ) -> Result<FileDto, AppError>
@@ -52,34 +80,48 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: Display,
 {
-    let target = Target::resolve(&state.db, owner, &upload).await?;
-    let limits = Limits::for_owner(state, owner).await?;
+    let target = Target::resolve(&state.db, who, &upload).await?;
+    let limits = Limits::for_uploader(state, who).await?;
 
     let key = BlobKey::new_file();
     let writer = state.storage.writer(&key).await?;
     let received = receive(writer, body, &limits).await?;
-    let file = commit_or_delete(state, owner, &target, &key, &received, None).await?;
+    let file = commit_or_delete(state, who.owner(), &target, &key, &received, None).await?;
     Ok(file_dto(&file))
 }
 
-/// Where a file goes: a folder of the owner, sub-folders to make below it, and its name.
+/// Where a file goes: a folder of the owner, sub-folders to make below it, its name, and the
+/// file request it comes through.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     pub folder: Uuid,
     pub dirs: Vec<FileName>,
     pub name: FileName,
+    pub via: Option<Via>,
 }
 
 impl Target {
-    /// Checks the folder (404 unless the owner's) and the sub-folder names; sanitizes the name.
+    /// Checks the folder (404 unless the owner's; a visitor's is the request's) and the
+    /// sub-folder names; sanitizes the name (a visitor's must be of a type the request takes).
     pub async fn resolve(
         db: &impl ConnectionTrait,
-        owner: &users::Model,
+        who: &Uploader,
         upload: &Upload,
     ) -> Result<Self, AppError> {
-        let folder = folder_of(db, owner, upload.folder_id.as_deref()).await?;
+        let owner = who.owner();
+        let name = FileName::sanitize(&upload.name);
         let dirs = parse_dirs(upload.relative_dir.as_deref())?;
-        Ok(Self { folder: folder.id, dirs, name: FileName::sanitize(&upload.name) })
+        let (folder, via) = match who {
+            Uploader::Account(_) => {
+                (folder_of(db, owner, upload.folder_id.as_deref()).await?, None)
+            }
+            Uploader::Visitor(visitor) => {
+                visitor.check_name(&name)?;
+                let folder = folder_of(db, owner, Some(&visitor.folder()?.to_string())).await?;
+                (folder, Some(visitor.via()))
+            }
+        };
+        Ok(Self { folder: folder.id, dirs, name, via })
     }
 }
 
@@ -130,13 +172,14 @@ pub(crate) async fn commit(
     let folder = ensure_path(&txn, owner, folder, &target.dirs).await?;
     let name = free_name(&txn, folder.id, &target.name).await?;
     let now = Utc::now();
+    let content_type = sniff(&received.head, &name);
     let file = files::ActiveModel {
         id: Set(Uuid::new_v4()),
         owner_id: Set(owner.id),
         folder_id: Set(folder.id),
         name: Set(name.as_str().to_owned()),
         size: Set(i64::try_from(received.size).map_err(|_| AppError::Internal)?),
-        content_type: Set(sniff(&received.head, &name)),
+        content_type: Set(content_type),
         sha256: Set(received.sha256.clone()),
         blob_key: Set(key.as_string()),
         description: Set(None),
@@ -145,43 +188,49 @@ pub(crate) async fn commit(
     }
     .insert(&txn)
     .await?;
+    if let Some(via) = &target.via {
+        accept_upload(&txn, via, &file).await?;
+    }
     txn.commit().await?;
     Ok(file)
 }
 
-/// The limits one upload must stay within.
-struct Limits {
-    /// Remaining bytes the upload may take, whichever limit is lower.
-    max: Option<u64>,
-    max_file: Option<u64>,
-    quota: Option<u64>,
-}
+/// The byte limits one upload must stay within, each with the error for passing it: the
+/// instance's largest file, the owner's quota left, a file request's rules.
+struct Limits(Vec<(u64, AppError)>);
 
 impl Limits {
-    async fn for_owner(state: &AppState, owner: &users::Model) -> Result<Self, AppError> {
-        let max_file = state.config.max_file_size.limit();
-        let quota = quota_of(state, owner);
-        let left = match quota {
-            Some(quota) => Some(quota.saturating_sub(committed_bytes(&state.db, owner.id).await?)),
-            None => None,
-        };
-        let max = match (max_file, left) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        Ok(Self { max, max_file, quota })
+    async fn for_uploader(state: &AppState, who: &Uploader) -> Result<Self, AppError> {
+        let owner = who.owner();
+        let mut caps = Vec::new();
+        if let Some(max) = state.config.max_file_size.limit() {
+            caps.push((max, too_large(max)));
+        }
+        if let Some(quota) = quota_of(state, owner) {
+            let left = quota.saturating_sub(committed_bytes(&state.db, owner.id).await?);
+            caps.push((left, quota_error(quota)));
+        }
+        if let Uploader::Visitor(visitor) = who {
+            caps.extend(visitor.caps(&state.db).await?);
+        }
+        Ok(Self(caps))
     }
 
-    /// The error for a body that grew past `max`.
-    fn exceeded(&self, size: u64) -> AppError {
-        match self.max_file {
-            Some(max_file) if size > max_file => AppError::TooLarge(format!(
-                "This file is larger than the {} limit for one file.",
-                human_size(max_file)
-            )),
-            _ => quota_error(self.quota.unwrap_or(0)),
+    /// The error for a body of `size` bytes, if it passed a limit.
+    fn check(&self, size: u64) -> Result<(), AppError> {
+        match self.0.iter().find(|(cap, _)| size > *cap) {
+            Some((_, err)) => Err(err.clone()),
+            None => Ok(()),
         }
     }
+}
+
+/// The error for a file past the instance's largest.
+pub(crate) fn too_large(max: u64) -> AppError {
+    AppError::TooLarge(format!(
+        "This file is larger than the {} limit for one file.",
+        human_size(max)
+    ))
 }
 
 /// The error for an upload that does not fit the quota.
@@ -224,9 +273,9 @@ where
             }
         };
         size += chunk.len() as u64;
-        if limits.max.is_some_and(|max| size > max) {
+        if let Err(err) = limits.check(size) {
             writer.abort().await;
-            return Err(limits.exceeded(size));
+            return Err(err);
         }
         hasher.update(&chunk);
         if head.len() < SNIFF_BYTES {

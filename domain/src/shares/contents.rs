@@ -1,6 +1,6 @@
 //! What a link shows: its files (a selection, or everything below a shared folder, with paths
-//! relative to it), the public page's data, one file's bytes, the zip of everything. Every
-//! function here starts with the policy's [`authorize`].
+//! relative to it), the public page's data (or a file request's), one file's bytes, the zip of
+//! everything. Every function here starts with the policy's [`authorize`].
 
 use std::collections::HashMap;
 
@@ -9,11 +9,12 @@ use uuid::Uuid;
 
 use super::links::selection;
 use super::policy::{Action, authorize};
+use super::requests::public_request;
 use super::zip::{ZipEntry, ZipPlan};
 use super::{PublicFile, PublicShare, ShareView};
 use crate::AppError;
 use crate::auth::ClientInfo;
-use crate::entities::{files, folders, shares, users};
+use crate::entities::{files, folders, share_files, shares, users};
 use crate::files::{Content, Preview, ServeAs, content_of, subtree};
 use crate::state::AppState;
 use crate::storage::BlobKey;
@@ -48,6 +49,38 @@ pub(super) async fn shared_files(
     };
     shared.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(shared)
+}
+
+/// File `id` if link `share` gives access to it (in its selection, or anywhere below its
+/// folder), with its path below the shared folder.
+pub(super) async fn shared_file(
+    state: &AppState,
+    share: &shares::Model,
+    id: &str,
+) -> Result<Option<SharedFile>, AppError> {
+    let Ok(id) = Uuid::parse_str(id) else { return Ok(None) };
+    let model = files::Entity::find_by_id(id)
+        .filter(files::Column::OwnerId.eq(share.owner_id))
+        .one(&state.db)
+        .await?;
+    let Some(model) = model else { return Ok(None) };
+    let Some(root) = share.folder_id else {
+        let listed = share_files::Entity::find_by_id((share.id, id)).one(&state.db).await?;
+        return Ok(listed.map(|_| SharedFile { path: model.name.clone(), model }));
+    };
+    // Up from the file's folder to the shared one; reaching the top first means outside it.
+    let mut parts = vec![model.name.clone()];
+    let mut folder = model.folder_id;
+    while folder != root {
+        let Some(dir) = folders::Entity::find_by_id(folder).one(&state.db).await? else {
+            return Ok(None);
+        };
+        let Some(parent) = dir.parent_id else { return Ok(None) };
+        parts.push(dir.name);
+        folder = parent;
+    }
+    parts.reverse();
+    Ok(Some(SharedFile { path: parts.join("/"), model }))
 }
 
 async fn folder_files(state: &AppState, root: Uuid) -> Result<Vec<SharedFile>, AppError> {
@@ -91,11 +124,13 @@ async fn folder_files(state: &AppState, root: Uuid) -> Result<Vec<SharedFile>, A
         .collect())
 }
 
-/// The page of link `slug`: its files, or the password form.
+/// The page of link `slug`: its files, a file request's upload page (with what the visitor
+/// holding `visitor`, their session token, sent), or the password form.
 pub async fn public_share(
     state: &AppState,
     slug: &str,
     unlock: Option<&str>,
+    visitor: Option<&str>,
     client: &ClientInfo,
     error: Option<String>,
 ) -> Result<ShareView, AppError> {
@@ -105,6 +140,9 @@ pub async fn public_share(
         Err(err) => return Err(err),
     };
     let share = &grant.share;
+    if let Some(rules) = &grant.request {
+        return Ok(ShareView::Request(public_request(state, share, rules, visitor).await?));
+    }
     let owner = users::Entity::find_by_id(share.owner_id).one(&state.db).await?;
     let title = match (&share.label, share.folder_id, grant.files.as_slice()) {
         (Some(label), _, _) => label.clone(),

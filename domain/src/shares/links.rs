@@ -1,5 +1,5 @@
-//! The owner's side of share links: make one for files or a folder, list them with their
-//! state and counts, change or revoke one, read its access log.
+//! The owner's side of share links: make one for files or a folder (or a file request into a
+//! folder), list them with their state and counts, change or revoke one, read its access log.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -9,10 +9,11 @@ use sea_orm::{
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
+use super::requests::{self, RequestRules};
 use super::{ShareDto, ShareEventDto, ShareSlug, ShareState};
 use crate::AppError;
 use crate::auth::password;
-use crate::entities::{share_events, share_files, shares, users};
+use crate::entities::{share_events, share_files, share_requests, shares, users};
 use crate::files::{folder_of, get_file};
 use crate::state::AppState;
 
@@ -36,6 +37,8 @@ pub struct NewShare {
     pub max_downloads: Option<u64>,
     /// Offer "download all as zip".
     pub allow_zip: bool,
+    /// Make it a file request into `folder_id` with these rules (visitors upload, see nothing).
+    pub request: Option<RequestRules>,
 }
 
 /// Changes to a link; `None` leaves a setting as it is, `Some(None)` clears it.
@@ -51,6 +54,8 @@ pub struct ShareChanges {
     pub max_downloads: Option<Option<u64>>,
     /// Offer the zip or not.
     pub allow_zip: Option<bool>,
+    /// A file request's new rules (all of them).
+    pub request: Option<RequestRules>,
 }
 
 /// An expiry chosen in a form: `never`, `1h`, `1d`, `7d`, `30d`, or `date` with `on`
@@ -109,6 +114,15 @@ pub async fn create(
             ));
         }
     };
+    let request = match new.request {
+        Some(_) if folder.is_none() => {
+            return Err(AppError::BadRequest(
+                "A file request takes uploads into one folder: send folder_id.".into(),
+            ));
+        }
+        Some(rules) => Some(rules.checked()?),
+        None => None,
+    };
     let label = checked_label(new.label)?;
     let expires_at = checked_expiry(new.expires_at)?;
     let max_downloads = checked_limit(new.max_downloads)?;
@@ -141,8 +155,12 @@ pub async fn create(
             .insert(&txn)
             .await?;
     }
+    let request = match request {
+        Some(rules) => Some(rules.row(share.id).insert(&txn).await?),
+        None => None,
+    };
     txn.commit().await?;
-    Ok(dto(state, &share, files))
+    Ok(dto(state, &share, files, request.as_ref()))
 }
 
 /// The owner's links, newest first.
@@ -155,7 +173,8 @@ pub async fn list(state: &AppState, owner: &users::Model) -> Result<Vec<ShareDto
     let mut out = Vec::with_capacity(links.len());
     for share in links {
         let files = selection(&state.db, share.id).await?;
-        out.push(dto(state, &share, files));
+        let request = share_requests::Entity::find_by_id(share.id).one(&state.db).await?;
+        out.push(dto(state, &share, files, request.as_ref()));
     }
     Ok(out)
 }
@@ -169,6 +188,14 @@ pub async fn update(
     changes: ShareChanges,
 ) -> Result<ShareDto, AppError> {
     let share = own(&state.db, owner, id).await?;
+    let request = share_requests::Entity::find_by_id(share.id).one(&state.db).await?;
+    let rules = match (changes.request, &request) {
+        (Some(rules), Some(_)) => Some(rules.checked()?),
+        (Some(_), None) => {
+            return Err(AppError::BadRequest("This link is not a file request.".into()));
+        }
+        (None, _) => None,
+    };
     let mut active = share.clone().into_active_model();
     if let Some(label) = changes.label {
         active.label = Set(checked_label(label)?);
@@ -188,9 +215,15 @@ pub async fn update(
             None => None,
         });
     }
-    let share = active.update(&state.db).await?;
+    let txn = state.db.begin().await?;
+    let share = active.update(&txn).await?;
+    if let Some(rules) = rules {
+        rules.replace(&txn, share.id).await?;
+    }
+    txn.commit().await?;
     let files = selection(&state.db, share.id).await?;
-    Ok(dto(state, &share, files))
+    let request = share_requests::Entity::find_by_id(share.id).one(&state.db).await?;
+    Ok(dto(state, &share, files, request.as_ref()))
 }
 
 /// Turns a link off for good (it then answers 404, like a link that never existed).
@@ -251,20 +284,30 @@ pub(super) async fn selection(
         .await?)
 }
 
-/// Where a link stands now.
-pub(super) fn state_of(share: &shares::Model) -> ShareState {
+/// Where a link (with its file request's rules, if it is one) stands now.
+pub(super) fn state_of(
+    share: &shares::Model,
+    request: Option<&share_requests::Model>,
+) -> ShareState {
     if share.revoked_at.is_some() {
         ShareState::Revoked
     } else if share.expires_at.is_some_and(|at| at <= Utc::now()) {
         ShareState::Expired
-    } else if share.max_downloads.is_some_and(|max| share.downloads >= max) {
+    } else if share.max_downloads.is_some_and(|max| share.downloads >= max)
+        || request.is_some_and(requests::is_full)
+    {
         ShareState::LimitReached
     } else {
         ShareState::Active
     }
 }
 
-fn dto(state: &AppState, share: &shares::Model, files: Vec<Uuid>) -> ShareDto {
+fn dto(
+    state: &AppState,
+    share: &shares::Model,
+    files: Vec<Uuid>,
+    request: Option<&share_requests::Model>,
+) -> ShareDto {
     ShareDto {
         id: share.id.to_string(),
         slug: share.slug.clone(),
@@ -278,9 +321,10 @@ fn dto(state: &AppState, share: &shares::Model, files: Vec<Uuid>) -> ShareDto {
         downloads: u64::try_from(share.downloads).unwrap_or(0),
         views: u64::try_from(share.views).unwrap_or(0),
         allow_zip: share.allow_zip,
-        state: state_of(share),
+        state: state_of(share, request),
         last_access_at: share.last_access_at.map(|at| at.to_rfc3339()),
         created_at: share.created_at.to_rfc3339(),
+        request: request.map(requests::dto),
     }
 }
 

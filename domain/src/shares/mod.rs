@@ -13,6 +13,8 @@ mod links;
 #[cfg(feature = "server")]
 mod policy;
 #[cfg(feature = "server")]
+mod requests;
+#[cfg(feature = "server")]
 mod slug;
 #[cfg(feature = "server")]
 mod zip;
@@ -22,9 +24,13 @@ pub use contents::{SharedFile, open_shared_file, public_share, shared_zip};
 #[cfg(feature = "server")]
 pub use links::{NewShare, ShareChanges, create, events, expiry_from_form, list, revoke, update};
 #[cfg(feature = "server")]
-pub use policy::{
-    Action, Grant, UNLOCK_TTL_SECS, authorize, unlock, unlock_cookie, unlock_cookie_name,
+pub use policy::{Action, Grant, UNLOCK_COOKIE, UNLOCK_TTL_SECS, authorize, link_cookie, unlock};
+#[cfg(feature = "server")]
+pub use requests::{
+    RequestRules, VISITOR_COOKIE, Visitor, admit_upload, new_visitor_token, visitor_hash,
 };
+#[cfg(feature = "server")]
+pub(crate) use requests::{accept_upload, reserve_upload};
 #[cfg(feature = "server")]
 pub use slug::ShareSlug;
 #[cfg(feature = "server")]
@@ -38,7 +44,7 @@ pub enum ShareState {
     Active,
     /// Past its expiry.
     Expired,
-    /// Its downloads are used up.
+    /// Its downloads are used up (a file request: it has every file or byte it asked for).
     LimitReached,
     /// Turned off by its owner.
     Revoked,
@@ -77,6 +83,26 @@ pub struct ShareDto {
     pub last_access_at: Option<String>,
     /// RFC 3339.
     pub created_at: String,
+    /// Set when the link is a file request: visitors upload into `folder_id`, nothing of the
+    /// folder is shown to them.
+    pub request: Option<RequestDto>,
+}
+
+/// A file request's rules and what it has received.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestDto {
+    /// Largest file taken, in bytes.
+    pub max_file_size: Option<u64>,
+    /// Bytes taken in all.
+    pub max_total_bytes: Option<u64>,
+    /// Files taken in all.
+    pub max_files: Option<u64>,
+    /// File types taken: extensions (`.pdf`) and MIME types (`image/*`); empty takes any.
+    pub allowed_types: Vec<String>,
+    /// Files received so far.
+    pub received_files: u64,
+    /// Bytes received so far.
+    pub received_bytes: u64,
 }
 
 /// One entry of a link's access log.
@@ -127,11 +153,48 @@ pub struct PublicFile {
     pub preview: Preview,
 }
 
+/// What a visitor of a file request sees: who asks, what is taken, and what this visitor
+/// sent in this browser session — never the folder's contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicRequest {
+    /// The slug (the upload routes are under `/s/{slug}`).
+    pub slug: String,
+    /// The owner's label, or "Send files to …".
+    pub title: String,
+    /// The owner's display name.
+    pub owner_name: String,
+    /// RFC 3339, or never.
+    pub expires_at: Option<String>,
+    /// Largest file taken now (the request's and the server's limits), in bytes.
+    pub max_file_size: Option<u64>,
+    /// Files it still takes.
+    pub files_left: Option<u64>,
+    /// Bytes it still takes.
+    pub bytes_left: Option<u64>,
+    /// File types taken (empty: any).
+    pub allowed_types: Vec<String>,
+    /// What this visitor sent, newest first.
+    pub sent: Vec<SentFile>,
+}
+
+/// A file a visitor sent through a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentFile {
+    /// Its name as stored.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// RFC 3339.
+    pub at: String,
+}
+
 /// What `/s/{slug}` shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ShareView {
     /// The files.
     Open(PublicShare),
+    /// A file request's upload page.
+    Request(PublicRequest),
     /// The password form (nothing else about the link is told).
     Locked {
         /// Why the last attempt failed, if it did.

@@ -1,7 +1,8 @@
 //! The one policy every access to shared data goes through — the page, a file's bytes (preview
-//! or download), the zip: [`authorize`]. Unknown and revoked links are the same 404 (found by
-//! the slug's hash, one query either way); expired or used-up links 410; a password link needs
-//! the unlock cookie of that one link; a download takes one of the allowed downloads atomically.
+//! or download), the zip, an upload into a file request: [`authorize`]. Unknown and revoked
+//! links are the same 404 (found by the slug's hash, one query either way); expired, used-up
+//! or full links 410; a password link needs the unlock cookie of that one link; a download
+//! takes one of the allowed downloads atomically; a file request shows nothing of its folder.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,12 +12,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use super::contents::{SharedFile, shared_files};
+use super::contents::{SharedFile, shared_file, shared_files};
 use super::links::state_of;
 use super::{ShareSlug, ShareState};
 use crate::AppError;
 use crate::auth::{ClientInfo, password, sha256_hex};
-use crate::entities::{share_events, shares};
+use crate::entities::{share_events, share_requests, shares};
 use crate::files::{is_sealed, seal};
 use crate::state::AppState;
 
@@ -41,6 +42,11 @@ pub enum Action {
     },
     /// Every file as one zip (counts one download).
     Zip,
+    /// Send a file into a file request; `starting` a new upload (logged), else more bytes.
+    Upload {
+        /// A new upload rather than the next bytes of one.
+        starting: bool,
+    },
 }
 
 /// What the policy allows: the link and the files the action concerns.
@@ -48,22 +54,22 @@ pub enum Action {
 pub struct Grant {
     /// The link.
     pub share: shares::Model,
-    /// The file asked for, or all of them (page, zip).
+    /// The file asked for, or all of them (page, zip); none for a file request.
     pub files: Vec<SharedFile>,
+    /// A file request's rules and counts.
+    pub request: Option<share_requests::Model>,
 }
 
 /// The cookie that holds a link's unlock (scoped to `Path=/s/<slug>`).
-pub fn unlock_cookie_name() -> &'static str {
-    "pannier_unlock"
-}
+pub const UNLOCK_COOKIE: &str = "pannier_unlock";
 
-/// The unlock cookie's value among a request's `Cookie` headers.
-pub fn unlock_cookie<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<String> {
+/// The value of cookie `name` among a request's `Cookie` headers.
+pub fn link_cookie<'a>(headers: impl IntoIterator<Item = &'a str>, name: &str) -> Option<String> {
     headers
         .into_iter()
         .flat_map(|cookies| cookies.split(';'))
         .filter_map(|cookie| cookie.trim().split_once('='))
-        .find(|(name, _)| *name == unlock_cookie_name())
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value.to_owned())
 }
 
@@ -76,35 +82,41 @@ pub async fn authorize(
     client: &ClientInfo,
     action: Action,
 ) -> Result<Grant, AppError> {
-    let share = usable(state, slug).await?;
+    let (share, request) = usable(state, slug).await?;
     if share.password_hash.is_some() && !unlocked(state, &share, unlock).await? {
         return Err(AppError::Unauthorized(
             "This link is protected by a password. Open it and type the password first.".into(),
         ));
     }
-    let mut files = shared_files(state, &share).await?;
-    let kind = match &action {
-        Action::View => "view",
-        Action::File { id, download } => {
-            files.retain(|file| file.model.id.to_string() == *id);
-            if files.is_empty() {
-                return Err(AppError::NotFound("This link has no such file.".into()));
-            }
-            if *download { "download" } else { "preview" }
+    let no_such_file = || AppError::NotFound("This link has no such file.".into());
+    let (files, kind) = match (&action, &request) {
+        // A file request shows visitors nothing of its folder.
+        (Action::View, Some(_)) => (Vec::new(), Some("view")),
+        (Action::Upload { starting }, Some(_)) => (Vec::new(), starting.then_some("upload")),
+        (Action::File { .. } | Action::Zip, Some(_)) => return Err(no_such_file()),
+        (Action::Upload { .. }, None) => {
+            return Err(AppError::NotFound("This link does not take uploads.".into()));
         }
-        Action::Zip if !share.allow_zip => {
+        (Action::View, None) => (shared_files(state, &share).await?, Some("view")),
+        (Action::File { id, download }, None) => {
+            let file = shared_file(state, &share, id).await?.ok_or_else(no_such_file)?;
+            (vec![file], Some(if *download { "download" } else { "preview" }))
+        }
+        (Action::Zip, None) if !share.allow_zip => {
             return Err(AppError::Forbidden(
                 "The owner turned off zip downloads for this link; download the files one by one."
                     .into(),
             ));
         }
-        Action::Zip => "zip",
+        (Action::Zip, None) => (shared_files(state, &share).await?, Some("zip")),
     };
-    if matches!(kind, "download" | "zip") {
+    if matches!(kind, Some("download" | "zip")) {
         take_download(state, &share).await?;
     }
-    record(state, &share, kind, client).await?;
-    Ok(Grant { share, files })
+    if let Some(kind) = kind {
+        record(state, &share, kind, client).await?;
+    }
+    Ok(Grant { share, files, request })
 }
 
 /// Checks the password of link `slug`; the unlock cookie's value when right. Wrong passwords
@@ -115,7 +127,7 @@ pub async fn unlock(
     password: SecretString,
     client: &ClientInfo,
 ) -> Result<String, AppError> {
-    let share = usable(state, slug).await?;
+    let (share, _) = usable(state, slug).await?;
     let Some(hash) = share.password_hash.clone() else {
         return token(state, &share).await; // nothing to unlock
     };
@@ -140,19 +152,27 @@ pub async fn unlock(
     token(state, &share).await
 }
 
-/// The link, if it can be used at all: 404 unknown or revoked, 410 expired or used up.
-async fn usable(state: &AppState, slug: &str) -> Result<shares::Model, AppError> {
+/// The link (and its file request's rules, if it is one), if it can be used at all: 404
+/// unknown or revoked, 410 expired, used up or full.
+async fn usable(
+    state: &AppState,
+    slug: &str,
+) -> Result<(shares::Model, Option<share_requests::Model>), AppError> {
     // The same lookup for any input, so timing tells nothing about the slug.
     let hash = ShareSlug::parse(slug).map_or_else(|| sha256_hex(slug), |slug| slug.hash());
     let share =
         shares::Entity::find().filter(shares::Column::SlugHash.eq(hash)).one(&state.db).await?;
     let unknown = || AppError::NotFound("This link does not exist or was turned off.".into());
     let share = share.ok_or_else(unknown)?;
-    match state_of(&share) {
-        ShareState::Active => Ok(share),
-        ShareState::Revoked => Err(unknown()),
-        ShareState::Expired => Err(AppError::Gone("This link has expired.".into())),
-        ShareState::LimitReached => Err(limit_reached()),
+    let request = share_requests::Entity::find_by_id(share.id).one(&state.db).await?;
+    match (state_of(&share, request.as_ref()), &request) {
+        (ShareState::Active, _) => Ok((share, request)),
+        (ShareState::Revoked, _) => Err(unknown()),
+        (ShareState::Expired, _) => Err(AppError::Gone("This link has expired.".into())),
+        (ShareState::LimitReached, Some(_)) => {
+            Err(AppError::Gone("This file request has received everything it asked for.".into()))
+        }
+        (ShareState::LimitReached, None) => Err(limit_reached()),
     }
 }
 

@@ -8,7 +8,7 @@ use super::patch::finish;
 use super::record::{Part, load, parts_of, record_part, to_u64};
 use super::{DirectPart, DirectStep, PartDone};
 use crate::AppError;
-use crate::entities::users;
+use crate::files::Uploader;
 use crate::state::AppState;
 use crate::storage::{BlobKey, BlobStore};
 
@@ -17,14 +17,14 @@ const PART_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 /// Records `done` (if given) and answers with the next part to send, or the finished file.
 /// Reporting a part already recorded changes nothing (a retried report).
-#[tracing::instrument(skip_all, fields(owner = %owner.id, upload = id))]
+#[tracing::instrument(skip_all, fields(owner = %who.owner().id, upload = id))]
 pub async fn direct_step(
     state: &AppState,
-    owner: &users::Model,
+    who: &Uploader,
     id: &str,
     done: Option<PartDone>,
 ) -> Result<DirectStep, AppError> {
-    let mut upload = load(&state.db, owner, id).await?;
+    let mut upload = load(&state.db, who, id).await?;
     let BlobStore::S3(store) = &state.storage else {
         return Err(AppError::Conflict("This upload takes its bytes by PATCH.".into()));
     };
@@ -61,12 +61,12 @@ pub async fn direct_step(
                     "This upload changed meanwhile. Ask again for the next part.".into(),
                 ));
             }
-            upload = load(&state.db, owner, id).await?;
+            upload = load(&state.db, who, id).await?;
         }
     }
     let offset = to_u64(upload.received);
     if offset == length {
-        let file = finish(state, owner, &upload).await?;
+        let file = finish(state, who.owner(), &upload).await?;
         return Ok(DirectStep { offset, next: None, file: Some(file) });
     }
     let number = parts.len() + 1;

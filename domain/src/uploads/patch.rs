@@ -19,8 +19,8 @@ use super::stage::{self, Sink};
 use crate::AppError;
 use crate::entities::{uploads, users};
 use crate::files::{
-    self, FileDto, FileName, Received, SNIFF_BYTES, Target, committed_bytes, file_dto, quota_error,
-    quota_of,
+    self, FileDto, FileName, Received, SNIFF_BYTES, Target, Uploader, Via, committed_bytes,
+    file_dto, quota_error, quota_of,
 };
 use crate::state::AppState;
 use crate::storage::{BlobKey, StorageError};
@@ -105,10 +105,10 @@ pub struct Written {
 /// Appends `body` to upload `id` at `offset` (which must be where the upload stands → else
 /// 409). Bytes past the length → 413, a checksum mismatch → 460: both keep nothing of this
 /// request. A body cut off mid-way keeps what arrived (unless a checksum was sent).
-#[tracing::instrument(skip_all, fields(owner = %owner.id, upload = id, offset))]
+#[tracing::instrument(skip_all, fields(owner = %who.owner().id, upload = id, offset))]
 pub async fn append<S, E>(
     state: &AppState,
-    owner: &users::Model,
+    who: &Uploader,
     id: &str,
     offset: u64,
     checksum: Option<Checksum>,
@@ -118,7 +118,8 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: Display,
 {
-    let upload = load(&state.db, owner, id).await?;
+    let owner = who.owner();
+    let upload = load(&state.db, who, id).await?;
     if upload.direct {
         return Err(AppError::Conflict(
             "This upload sends its parts straight to storage: use its /parts endpoint.".into(),
@@ -167,7 +168,7 @@ where
             "The request ended before all its bytes arrived; what arrived is kept.".into(),
         ));
     }
-    let upload = load(&state.db, owner, id).await?;
+    let upload = load(&state.db, who, id).await?;
     let file = if upload.received == upload.length {
         Some(finish(state, owner, &upload).await?)
     } else {
@@ -300,6 +301,7 @@ pub(super) async fn finish(
         folder: upload.folder_id,
         dirs: files::parse_dirs(upload.relative_dir.as_deref())?,
         name: FileName::sanitize(&upload.name),
+        via: upload.share_id.map(|share| Via { share, visitor: upload.visitor_hash.clone() }),
     };
     let received = Received { size: length, sha256, head };
     match files::commit(state, owner, &target, &key, &received, Some(upload.id)).await {

@@ -13,8 +13,10 @@ use super::{patch, stage};
 use crate::AppError;
 use crate::entities::{uploads, users};
 use crate::files::{
-    self, FileDto, Target, Upload, committed_bytes, human_size, lock_owner, quota_error, quota_of,
+    self, FileDto, Target, Upload, Uploader, committed_bytes, lock_owner, quota_error, quota_of,
+    too_large,
 };
+use crate::shares::reserve_upload;
 use crate::state::AppState;
 use crate::storage::{BlobKey, BlobStore};
 
@@ -51,26 +53,28 @@ pub struct UploadStatus {
 pub(super) use crate::storage::SentPart as Part;
 
 /// Starts an upload: the folder must be the owner's, the length within the size limit and
-/// the quota (counting other uploads in progress); the length is reserved until it ends.
-#[tracing::instrument(skip_all, fields(owner = %owner.id, length = new.length))]
+/// the quota (counting other uploads in progress), and a visitor's within the file request's
+/// rules; the length is reserved until it ends.
+#[tracing::instrument(skip_all, fields(owner = %who.owner().id, length = new.length))]
 pub async fn create(
     state: &AppState,
-    owner: &users::Model,
+    who: &Uploader,
     new: NewUpload,
 ) -> Result<UploadStatus, AppError> {
-    let target = Target::resolve(&state.db, owner, &new.target).await?;
+    let owner = who.owner();
+    let target = Target::resolve(&state.db, who, &new.target).await?;
     if let Some(max) = state.config.max_file_size.limit()
         && new.length > max
     {
-        return Err(AppError::TooLarge(format!(
-            "This file is larger than the {} limit for one file.",
-            human_size(max)
-        )));
+        return Err(too_large(max));
+    }
+    if let Uploader::Visitor(visitor) = who {
+        visitor.check_length(new.length)?;
     }
     let expires_at = Utc::now() + expiry(state);
     if new.length == 0 {
         let empty = futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>();
-        let file = files::store_file(state, owner, new.target, empty).await?;
+        let file = files::store_file(state, who, new.target, empty).await?;
         let id = Uuid::new_v4();
         let file = Some(file);
         return Ok(UploadStatus {
@@ -108,6 +112,8 @@ pub async fn create(
         lease_until: Set(None),
         expires_at: Set(expires_at),
         created_at: Set(Utc::now()),
+        share_id: Set(target.via.as_ref().map(|via| via.share)),
+        visitor_hash: Set(target.via.as_ref().and_then(|via| via.visitor.clone())),
     };
     let inserted = insert_within_quota(state, owner, row, new.length).await;
     match inserted {
@@ -129,7 +135,7 @@ pub async fn create(
 }
 
 /// Inserts the record in a transaction that first takes the owner's lock, so the quota
-/// check counts every other upload and file exactly.
+/// check (and a file request's) counts every other upload and file exactly.
 async fn insert_within_quota(
     state: &AppState,
     owner: &users::Model,
@@ -144,15 +150,19 @@ async fn insert_within_quota(
             return Err(quota_error(quota));
         }
     }
+    if let sea_orm::ActiveValue::Set(Some(share)) = row.share_id {
+        reserve_upload(&txn, share, length).await?;
+    }
     let row = row.insert(&txn).await?;
     txn.commit().await?;
     Ok(row)
 }
 
-/// The owner's upload `id`; unknown, someone else's and expired uploads are all 404.
+/// Upload `id` of `who` (an account's own, or one through the visitor's file request);
+/// unknown, someone else's and expired uploads are all 404.
 pub(super) async fn load(
     db: &impl ConnectionTrait,
-    owner: &users::Model,
+    who: &Uploader,
     id: &str,
 ) -> Result<uploads::Model, AppError> {
     let gone = || {
@@ -161,8 +171,13 @@ pub(super) async fn load(
         )
     };
     let id = Uuid::parse_str(id).map_err(|_| gone())?;
+    let through = match who {
+        Uploader::Account(_) => uploads::Column::ShareId.is_null(),
+        Uploader::Visitor(visitor) => uploads::Column::ShareId.eq(visitor.share.id),
+    };
     uploads::Entity::find_by_id(id)
-        .filter(uploads::Column::OwnerId.eq(owner.id))
+        .filter(uploads::Column::OwnerId.eq(who.owner().id))
+        .filter(through)
         .filter(uploads::Column::ExpiresAt.gt(Utc::now()))
         .one(db)
         .await?
@@ -171,14 +186,10 @@ pub(super) async fn load(
 
 /// Where the upload stands (tus `HEAD`). An upload whose bytes all arrived but whose file was
 /// not made (the server stopped in between) is completed now.
-pub async fn status(
-    state: &AppState,
-    owner: &users::Model,
-    id: &str,
-) -> Result<UploadStatus, AppError> {
-    let upload = load(&state.db, owner, id).await?;
+pub async fn status(state: &AppState, who: &Uploader, id: &str) -> Result<UploadStatus, AppError> {
+    let upload = load(&state.db, who, id).await?;
     let file = if upload.received == upload.length {
-        Some(patch::finish(state, owner, &upload).await?)
+        Some(patch::finish(state, who.owner(), &upload).await?)
     } else {
         None
     };
@@ -206,9 +217,9 @@ pub(super) fn status_of(
 }
 
 /// Cancels an upload (tus termination): the record and every byte stored so far go.
-#[tracing::instrument(skip_all, fields(owner = %owner.id))]
-pub async fn terminate(state: &AppState, owner: &users::Model, id: &str) -> Result<(), AppError> {
-    let upload = load(&state.db, owner, id).await?;
+#[tracing::instrument(skip_all, fields(owner = %who.owner().id))]
+pub async fn terminate(state: &AppState, who: &Uploader, id: &str) -> Result<(), AppError> {
+    let upload = load(&state.db, who, id).await?;
     let removed = uploads::Entity::delete_by_id(upload.id).exec(&state.db).await?;
     if removed.rows_affected == 1 {
         stage::discard(&state.storage, &upload).await;

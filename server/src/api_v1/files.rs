@@ -8,11 +8,11 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::AppError;
-use domain::files::{self, FileDto, FileName, Upload};
+use domain::files::{self, FileDto, FileName, Upload, Uploader};
 use domain::state::AppState;
 use serde::Deserialize;
 
-use super::{ApiError, ApiResult, Caller, back_to, json_body, wants_html};
+use super::{ApiError, ApiResult, Caller, Sender, back_to, json_body, wants_html};
 
 /// `?folder_id=&name=&path=` (`path`: sub-folders below `folder_id` to create, `a/b`).
 #[derive(Debug, Deserialize)]
@@ -22,27 +22,30 @@ pub struct RawUpload {
     path: Option<String>,
 }
 
-/// `PUT /api/v1/files?folder_id=…&name=…` with the bytes as the body → 201 with the file.
+/// `PUT /api/v1/files?folder_id=…&name=…` (or `/s/{slug}/files?name=…` into a file request)
+/// with the bytes as the body → 201 with the file.
 pub async fn upload_raw(
     State(state): State<AppState>,
-    Caller(identity): Caller,
+    Sender(who): Sender,
     Query(query): Query<RawUpload>,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<FileDto>)> {
-    let name = query.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| {
-        AppError::BadRequest("Name the file: PUT /api/v1/files?name=report.pdf".into())
-    })?;
+    let name = query
+        .name
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| AppError::BadRequest("Name the file: PUT …/files?name=report.pdf".into()))?;
     let upload = Upload { folder_id: query.folder_id, relative_dir: query.path, name };
-    let file = files::store_file(&state, &identity.user, upload, body.into_data_stream()).await?;
+    let file = files::store_file(&state, &who, upload, body.into_data_stream()).await?;
     Ok((StatusCode::CREATED, Json(file)))
 }
 
-/// `POST /api/v1/files` (multipart/form-data): a `folder_id` field first, then file fields.
-/// A file name with slashes (a folder picked in a browser) keeps its sub-folders. JSON callers
-/// get 201 `{"files": […]}`; a plain HTML form is sent back to the folder (with `?error=`).
+/// `POST /api/v1/files` (or `/s/{slug}/files`; multipart/form-data): a `folder_id` field
+/// first, then file fields. A file name with slashes (a folder picked in a browser) keeps its
+/// sub-folders. JSON callers get 201 `{"files": […]}`; a plain HTML form is sent back to the
+/// folder or the request's page (with `?error=`).
 pub async fn upload_multipart(
     State(state): State<AppState>,
-    Caller(identity): Caller,
+    Sender(who): Sender,
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
@@ -59,7 +62,7 @@ pub async fn upload_multipart(
                     continue; // an empty file input still sends a nameless part
                 }
                 let upload = Upload { folder_id: folder_id.clone(), relative_dir: dir, name };
-                stored.push(files::store_file(&state, &identity.user, upload, field).await?);
+                stored.push(files::store_file(&state, &who, upload, field).await?);
             } else if field.name() == Some("folder_id") {
                 folder_id = Some(field.text().await.map_err(bad_multipart)?);
             }
@@ -71,8 +74,14 @@ pub async fn upload_multipart(
     }
     .await;
     if wants_html(&headers) {
-        let folder = folder_id.filter(|id| !id.is_empty()).map(|id| format!("/{id}"));
-        return back_to(&format!("/files{}", folder.unwrap_or_default()), "error", &result);
+        let page = match &who {
+            Uploader::Visitor(visitor) => format!("/s/{}", visitor.share.slug),
+            Uploader::Account(_) => {
+                let folder = folder_id.filter(|id| !id.is_empty()).map(|id| format!("/{id}"));
+                format!("/files{}", folder.unwrap_or_default())
+            }
+        };
+        return back_to(&page, "error", &result);
     }
     match result {
         Ok(()) => {

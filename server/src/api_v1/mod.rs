@@ -3,19 +3,23 @@
 
 mod avatar;
 pub mod content;
-mod files;
+pub(crate) mod files;
 mod folders;
 mod shares;
 pub mod uploads;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts};
 use axum::http::request::Parts;
+use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, head, post};
 use axum::{Json, Router};
 use domain::AppError;
-use domain::auth::Identity;
+use domain::auth::{ClientInfo, Identity};
+use domain::files::Uploader;
+use domain::shares::{UNLOCK_COOKIE, VISITOR_COOKIE, admit_upload, link_cookie};
+use domain::state::AppState;
 
 use crate::auth::error_response;
 use crate::startup::ServerState;
@@ -35,29 +39,9 @@ pub fn router() -> Router<ServerState> {
                 .delete(avatar::remove)
                 .layer(DefaultBodyLimit::max(AVATAR_BODY)),
         )
-        .route(
-            "/files",
-            post(files::upload_multipart)
-                .put(files::upload_raw)
-                // Uploads enforce their own limits while streaming.
-                .layer(DefaultBodyLimit::disable()),
-        )
+        .merge(upload_routes("/files", "/uploads"))
         .route("/files/{id}", get(files::show).patch(files::update).delete(files::delete))
         .route("/files/{id}/content", get(content::download))
-        .merge(
-            Router::new()
-                .route("/uploads", post(uploads::create).options(uploads::options))
-                .route(
-                    "/uploads/{id}",
-                    head(uploads::status)
-                        .patch(uploads::append)
-                        .delete(uploads::terminate)
-                        .options(uploads::options),
-                )
-                .route("/uploads/{id}/parts", post(uploads::direct_step))
-                // Uploads enforce their own limits while streaming.
-                .layer(DefaultBodyLimit::disable()),
-        )
         .route("/shares", post(shares::create).get(shares::list))
         .route("/shares/{id}", axum::routing::patch(shares::update).delete(shares::revoke))
         .route("/shares/{id}/events", get(shares::events))
@@ -65,6 +49,24 @@ pub fn router() -> Router<ServerState> {
         .route("/folders/root", get(folders::show_root))
         .route("/folders/{id}", get(folders::show).patch(folders::update).delete(folders::delete))
         .fallback(|| async { error_response(&AppError::NotFound("No such API endpoint.".into())) })
+}
+
+/// The upload routes — simple (`PUT ?name=`, multipart `POST`) at `simple`, tus at `tus` —
+/// for an account (`/api/v1`) and for a file request (`/s/{slug}`); [`Sender`] tells which.
+pub(crate) fn upload_routes(simple: &str, tus: &str) -> Router<ServerState> {
+    Router::new()
+        .route(simple, post(files::upload_multipart).put(files::upload_raw))
+        .route(tus, post(uploads::create).options(uploads::options))
+        .route(
+            &format!("{tus}/{{id}}"),
+            head(uploads::status)
+                .patch(uploads::append)
+                .delete(uploads::terminate)
+                .options(uploads::options),
+        )
+        .route(&format!("{tus}/{{id}}/parts"), post(uploads::direct_step))
+        // Uploads enforce their own limits while streaming.
+        .layer(DefaultBodyLimit::disable())
 }
 
 /// `GET /api/v1/me`: the caller's account.
@@ -84,6 +86,38 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
                 "Sign in, or send an API token as `Authorization: Bearer <token>`.".into(),
             ))
         })
+    }
+}
+
+/// Who sends an upload: the signed-in caller under `/api/v1`; under `/s/{slug}`, a visitor the
+/// share policy lets into that file request (with its unlock and visitor cookies).
+pub struct Sender(pub Uploader);
+
+impl FromRequestParts<ServerState> for Sender {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ServerState,
+    ) -> Result<Self, Self::Rejection> {
+        let path = parts.uri.path().to_owned();
+        let Some(rest) = path.strip_prefix("/s/") else {
+            let Caller(identity) = Caller::from_request_parts(parts, state).await?;
+            return Ok(Self(Uploader::Account(identity.user)));
+        };
+        let slug = rest.split('/').next().unwrap_or_default();
+        let cookies: Vec<&str> =
+            parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
+        let unlock = link_cookie(cookies.iter().copied(), UNLOCK_COOKIE);
+        let token = link_cookie(cookies.iter().copied(), VISITOR_COOKIE);
+        let client = parts.extensions.get::<ClientInfo>().cloned().unwrap_or_default();
+        // A new file (simple upload, tus creation) rather than the next bytes of one.
+        let starting = parts.method == Method::PUT
+            || (parts.method == Method::POST && !path.ends_with("/parts"));
+        let app = AppState::from_ref(state);
+        let who = admit_upload(&app, slug, unlock.as_deref(), token.as_deref(), &client, starting)
+            .await?;
+        Ok(Self(who))
     }
 }
 

@@ -1,4 +1,5 @@
-//! `/api/v1/shares`: the owner's share links — create, list, change, revoke, access log.
+//! `/api/v1/shares`: the owner's share links — create, list, change, revoke, access log. A
+//! link with a `request` object is a file request: visitors upload into its folder.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -6,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use domain::AppError;
-use domain::shares::{self, NewShare, ShareChanges, ShareDto};
+use domain::shares::{self, NewShare, RequestRules, ShareChanges, ShareDto};
 use domain::state::AppState;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -25,6 +26,29 @@ pub struct CreateShare {
     password: Option<String>,
     max_downloads: Option<u64>,
     allow_zip: Option<bool>,
+    request: Option<RequestBody>,
+}
+
+/// A file request's rules: `{max_file_size?, max_total_bytes?, max_files?, allowed_types?}`
+/// (bytes, bytes, a count, `[".pdf", "image/*"]`); absent is no limit.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBody {
+    max_file_size: Option<u64>,
+    max_total_bytes: Option<u64>,
+    max_files: Option<u64>,
+    allowed_types: Option<Vec<String>>,
+}
+
+impl From<RequestBody> for RequestRules {
+    fn from(body: RequestBody) -> Self {
+        Self {
+            max_file_size: body.max_file_size,
+            max_total_bytes: body.max_total_bytes,
+            max_files: body.max_files,
+            allowed_types: body.allowed_types.unwrap_or_default(),
+        }
+    }
 }
 
 /// `POST /api/v1/shares` → 201 with the link.
@@ -42,6 +66,7 @@ pub async fn create(
         password: body.password.map(SecretString::from),
         max_downloads: body.max_downloads,
         allow_zip: body.allow_zip.unwrap_or(true),
+        request: body.request.map(Into::into),
     };
     let share = shares::create(&state, &identity.user, new).await?;
     Ok((StatusCode::CREATED, Json(share)))
@@ -57,7 +82,7 @@ pub async fn list(
 }
 
 /// `PATCH /api/v1/shares/{id}`: any of `label`, `expires_at`, `password`, `max_downloads`
-/// (`null` clears one) and `allow_zip`.
+/// (`null` clears one), `allow_zip`, and a file request's `request` (its rules, replaced whole).
 pub async fn update(
     State(state): State<AppState>,
     Caller(identity): Caller,
@@ -75,9 +100,11 @@ pub async fn update(
             }
             "max_downloads" => changes.max_downloads = Some(nullable(&key, value)?),
             "allow_zip" => changes.allow_zip = Some(typed(&key, value)?),
+            "request" => changes.request = Some(typed::<RequestBody>(&key, value)?.into()),
             _ => {
                 return Err(AppError::BadRequest(format!(
-                    "Unknown field “{key}”: change label, expires_at, password, max_downloads or allow_zip."
+                    "Unknown field “{key}”: change label, expires_at, password, max_downloads, \
+                     allow_zip or request."
                 ))
                 .into());
             }

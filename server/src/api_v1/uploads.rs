@@ -1,24 +1,24 @@
-//! `/api/v1/uploads`: tus 1.0.0 resumable uploads — Core, Creation (with upload), Expiration,
-//! Checksum (sha1, sha256) and Termination — plus the direct-to-S3 part steps
-//! (`POST /api/v1/uploads/{id}/parts`). Metadata keys: `filename`, `folder_id`, `path`
-//! (sub-folders to make below the folder); `filetype` is accepted and ignored (the type is
-//! detected from the bytes).
+//! `/api/v1/uploads` (and `/s/{slug}/uploads`, into a file request): tus 1.0.0 resumable
+//! uploads — Core, Creation (with upload), Expiration, Checksum (sha1, sha256) and
+//! Termination — plus the direct-to-S3 part steps (`POST …/uploads/{id}/parts`). Metadata
+//! keys: `filename`, `folder_id`, `path` (sub-folders to make below the folder); `filetype` is
+//! accepted and ignored (the type is detected from the bytes).
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Request, State};
+use axum::extract::{OriginalUri, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use domain::AppError;
-use domain::files::Upload;
+use domain::files::{Upload, Uploader};
 use domain::state::AppState;
 use domain::uploads::{self, CHECKSUM_ALGORITHMS, Checksum, NewUpload, PartDone, UploadStatus};
 
 use super::content::{header_str, http_date};
-use super::{ApiResult, Caller};
+use super::{ApiResult, Sender};
 
 const TUS_VERSION: &str = "1.0.0";
 const TUS_EXTENSIONS: &str = "creation,creation-with-upload,expiration,checksum,termination";
@@ -33,7 +33,8 @@ const FILE_ID: &str = "pannier-file-id";
 /// wraps); every tus request but `OPTIONS` must send the version we speak (→ 412 otherwise).
 pub async fn tus_protocol(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if !path.starts_with("/api/v1/uploads") {
+    let file_request = path.strip_prefix("/s/").is_some_and(|rest| rest.contains("/uploads"));
+    if !path.starts_with("/api/v1/uploads") && !file_request {
         return next.run(request).await;
     }
     let is_parts = path.ends_with("/parts");
@@ -69,11 +70,18 @@ pub async fn options(State(state): State<AppState>) -> Response {
     response
 }
 
-/// `POST /api/v1/uploads` (Creation): `Upload-Length` and `Upload-Metadata`; with a body of
+/// The `{id}` of an upload's URL (under `/s/{slug}` too).
+#[derive(Debug, serde::Deserialize)]
+pub struct UploadPath {
+    id: String,
+}
+
+/// `POST …/uploads` (Creation): `Upload-Length` and `Upload-Metadata`; with a body of
 /// `application/offset+octet-stream`, its bytes are the upload's first (creation-with-upload).
 pub async fn create(
     State(state): State<AppState>,
-    Caller(identity): Caller,
+    Sender(who): Sender,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
@@ -90,8 +98,7 @@ pub async fn create(
         name,
     };
     let direct = header_str(&headers, DIRECT_REQUEST) == Some("s3");
-    let created =
-        uploads::create(&state, &identity.user, NewUpload { target, length, direct }).await?;
+    let created = uploads::create(&state, &who, NewUpload { target, length, direct }).await?;
     let with_body = match header_str(&headers, "content-type") {
         Some(OFFSET_STREAM) => created.file.is_none(),
         Some(_) if has_body(&headers) => return Err(wrong_type().into()),
@@ -100,8 +107,7 @@ pub async fn create(
     let id = created.id.to_string();
     let status = if with_body {
         let checksum = checksum(&headers)?;
-        let user = identity.user.clone();
-        match append_detached(state.clone(), user, id.clone(), 0, checksum, body).await {
+        match append_detached(state.clone(), who.clone(), id.clone(), 0, checksum, body).await {
             Ok(written) => UploadStatus {
                 offset: written.offset,
                 expires_at: written.expires_at,
@@ -110,7 +116,7 @@ pub async fn create(
             },
             Err(err) => {
                 // The client never learnt where the upload is: nothing of it may stay.
-                if let Err(cancel) = uploads::terminate(&state, &identity.user, &id).await {
+                if let Err(cancel) = uploads::terminate(&state, &who, &id).await {
                     tracing::warn!(error = %cancel, "could not cancel a failed creation");
                 }
                 return Err(err.into());
@@ -120,7 +126,7 @@ pub async fn create(
         created
     };
     let mut response = tus_headers(StatusCode::CREATED, status.offset, &status);
-    let location = format!("/api/v1/uploads/{id}");
+    let location = format!("{}/{id}", uri.path().trim_end_matches('/'));
     response.headers_mut().insert(header::LOCATION, header_value(&location)?);
     if let Some(size) = status.direct_part_size {
         response.headers_mut().insert(DIRECT_PART_SIZE, HeaderValue::from(size));
@@ -128,13 +134,13 @@ pub async fn create(
     Ok(response)
 }
 
-/// `HEAD /api/v1/uploads/{id}`: the offset to continue from.
+/// `HEAD …/uploads/{id}`: the offset to continue from.
 pub async fn status(
     State(state): State<AppState>,
-    Caller(identity): Caller,
-    Path(id): Path<String>,
+    Sender(who): Sender,
+    Path(UploadPath { id }): Path<UploadPath>,
 ) -> ApiResult<Response> {
-    let status = uploads::status(&state, &identity.user, &id).await?;
+    let status = uploads::status(&state, &who, &id).await?;
     let offset = if status.file.is_some() { status.length } else { status.offset };
     let mut response = tus_headers(StatusCode::OK, offset, &status);
     let headers = response.headers_mut();
@@ -146,11 +152,11 @@ pub async fn status(
     Ok(response)
 }
 
-/// `PATCH /api/v1/uploads/{id}`: bytes at `Upload-Offset`.
+/// `PATCH …/uploads/{id}`: bytes at `Upload-Offset`.
 pub async fn append(
     State(state): State<AppState>,
-    Caller(identity): Caller,
-    Path(id): Path<String>,
+    Sender(who): Sender,
+    Path(UploadPath { id }): Path<UploadPath>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
@@ -159,7 +165,7 @@ pub async fn append(
     }
     let offset = number_header(&headers, "upload-offset")?;
     let checksum = checksum(&headers)?;
-    let written = append_detached(state, identity.user, id, offset, checksum, body).await?;
+    let written = append_detached(state, who, id, offset, checksum, body).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     let headers = response.headers_mut();
     headers.insert("upload-offset", HeaderValue::from(written.offset));
@@ -175,35 +181,36 @@ pub async fn append(
 /// of the upload, so the client can continue at once.
 async fn append_detached(
     state: AppState,
-    owner: domain::entities::users::Model,
+    who: Uploader,
     id: String,
     offset: u64,
     checksum: Option<Checksum>,
     body: Body,
 ) -> Result<uploads::Written, AppError> {
     let stream = body.into_data_stream();
-    let task = tokio::spawn(async move {
-        uploads::append(&state, &owner, &id, offset, checksum, stream).await
-    });
+    let task =
+        tokio::spawn(
+            async move { uploads::append(&state, &who, &id, offset, checksum, stream).await },
+        );
     task.await.map_err(|err| AppError::internal("upload task", &err))?
 }
 
-/// `DELETE /api/v1/uploads/{id}` (Termination): the upload and its bytes go.
+/// `DELETE …/uploads/{id}` (Termination): the upload and its bytes go.
 pub async fn terminate(
     State(state): State<AppState>,
-    Caller(identity): Caller,
-    Path(id): Path<String>,
+    Sender(who): Sender,
+    Path(UploadPath { id }): Path<UploadPath>,
 ) -> ApiResult<StatusCode> {
-    uploads::terminate(&state, &identity.user, &id).await?;
+    uploads::terminate(&state, &who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/v1/uploads/{id}/parts` (direct-to-S3): body `{"number", "etag"}` after a part
-/// was sent, or empty to ask where to go on → the next part's URL, or the file.
+/// `POST …/uploads/{id}/parts` (direct-to-S3): body `{"number", "etag"}` after a part was
+/// sent, or empty to ask where to go on → the next part's URL, or the file.
 pub async fn direct_step(
     State(state): State<AppState>,
-    Caller(identity): Caller,
-    Path(id): Path<String>,
+    Sender(who): Sender,
+    Path(UploadPath { id }): Path<UploadPath>,
     body: Bytes,
 ) -> ApiResult<Json<uploads::DirectStep>> {
     let done = if body.iter().all(u8::is_ascii_whitespace) {
@@ -213,7 +220,7 @@ pub async fn direct_step(
             .map_err(|err| bad(&format!("Send {{\"number\": …, \"etag\": …}}: {err}")))?;
         Some(done)
     };
-    Ok(Json(uploads::direct_step(&state, &identity.user, &id, done).await?))
+    Ok(Json(uploads::direct_step(&state, &who, &id, done).await?))
 }
 
 /// `Upload-Metadata`: `key base64,key base64,…`.

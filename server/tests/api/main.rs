@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod migrations;
 mod pages;
+mod requests;
 mod shares;
 mod shutdown;
 mod uploads;

@@ -4,7 +4,7 @@
 
 mod entries;
 mod selection;
-mod upload;
+pub(crate) mod upload;
 
 use domain::files::{FolderDto, FolderListing, SortKey, Usage, human_size};
 use leptos::form::ActionForm;
@@ -15,6 +15,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::files::{CreateFolder, DeleteItems, MoveItems, RenameItem, list_folder};
 use crate::components::form::FormError;
 use crate::components::guard::signed_in;
+use crate::pages::requests::RequestForm;
 use crate::pages::shares::ShareForm;
 use entries::Entries;
 use selection::{Selection, SelectionBar};
@@ -124,6 +125,12 @@ pub fn FilesPage() -> impl IntoView {
                     <summary class="cursor-pointer text-sm font-medium text-sky-700 dark:text-sky-400">"Share this folder"</summary>
                     <div class="mt-3 max-w-xl">
                         <ShareForm folder=Signal::derive(move || Some(folder.get()).filter(|f| !f.is_empty()).unwrap_or_else(|| "root".into()))/>
+                    </div>
+                </details>
+                <details class="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
+                    <summary class="cursor-pointer text-sm font-medium text-sky-700 dark:text-sky-400">"Request files into this folder"</summary>
+                    <div class="mt-3 max-w-xl">
+                        <RequestForm folder=Signal::derive(move || Some(folder.get()).filter(|f| !f.is_empty()).unwrap_or_else(|| "root".into()))/>
                     </div>
                 </details>
                 <FormError outcome=actions.rename.value()/>

@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, File, ProgressEvent, Storage, XmlHttpRequest};
 
-use super::super::{Item, Queue, Status};
+use super::super::{Destination, Item, Queue, Status};
 use super::{FILES, pump};
 
 /// Files from this size on go resumable; smaller ones in one request.
@@ -50,12 +50,12 @@ struct Saved {
 }
 
 /// Uploads `file` resumably, then updates `item` and the queue.
-pub async fn run(queue: Queue, item: Item, file: File, folder: String, dir: String) {
-    let key = storage_key(&file, &folder, &dir);
+pub async fn run(queue: Queue, item: Item, file: File, to: Destination, dir: String) {
+    let key = storage_key(&file, &to, &dir);
     let mut attempts = 0;
     let outcome = loop {
         let before = item.loaded.get_untracked();
-        match send(item, &file, &folder, &dir, &key).await {
+        match send(item, &file, &to, &dir, &key).await {
             Ok(()) => break Ok(()),
             Err(Stop::Retry(message)) => {
                 attempts = if item.loaded.get_untracked() > before { 1 } else { attempts + 1 };
@@ -96,11 +96,11 @@ pub fn abort(item: Item) {
 }
 
 /// Cancels a paused upload of `file`: the server drops its bytes.
-pub async fn cancel_paused(file: File, folder: String, dir: String) {
-    discard(&storage_key(&file, &folder, &dir)).await;
+pub async fn cancel_paused(file: File, to: Destination, dir: String) {
+    discard(&storage_key(&file, &to, &dir)).await;
 }
 
-async fn send(item: Item, file: &File, folder: &str, dir: &str, key: &str) -> Result<(), Stop> {
+async fn send(item: Item, file: &File, to: &Destination, dir: &str, key: &str) -> Result<(), Stop> {
     item.status.set(Status::Uploading);
     let saved = match load(key) {
         Some(saved) => match offset(item, &saved.url).await? {
@@ -114,7 +114,7 @@ async fn send(item: Item, file: &File, folder: &str, dir: &str, key: &str) -> Re
     };
     let (saved, offset) = match saved {
         Some(found) => found,
-        None => (create(item, file, folder, dir, key).await?, 0.0),
+        None => (create(item, file, to, dir, key).await?, 0.0),
     };
     item.loaded.set(offset);
     if saved.direct {
@@ -137,13 +137,13 @@ async fn offset(item: Item, url: &str) -> Result<Option<f64>, Stop> {
 async fn create(
     item: Item,
     file: &File,
-    folder: &str,
+    to: &Destination,
     dir: &str,
     key: &str,
 ) -> Result<Saved, Stop> {
     let mut metadata = vec![format!("filename {}", base64(&file.name()))];
-    if !folder.is_empty() {
-        metadata.push(format!("folder_id {}", base64(folder)));
+    if !to.folder.is_empty() {
+        metadata.push(format!("folder_id {}", base64(&to.folder)));
     }
     if !dir.is_empty() {
         metadata.push(format!("path {}", base64(dir)));
@@ -152,7 +152,8 @@ async fn create(
     headers.push(("Upload-Length", format!("{}", file.size())));
     headers.push(("Upload-Metadata", metadata.join(",")));
     headers.push(("Pannier-Direct-Upload", "s3".into()));
-    let reply = request(item, "POST", "/api/v1/uploads", &headers, Body::None, None).await?;
+    let uploads = format!("{}/uploads", to.base);
+    let reply = request(item, "POST", &uploads, &headers, Body::None, None).await?;
     if reply.status != 201 {
         return Err(reply.stop());
     }
@@ -333,11 +334,13 @@ fn base64(text: &str) -> String {
     web_sys::window().and_then(|w| w.btoa(&latin1).ok()).unwrap_or_default()
 }
 
-/// The same file to the same place: name, size, last change, folder and sub-folder.
-fn storage_key(file: &File, folder: &str, dir: &str) -> String {
+/// The same file to the same place: name, size, last change, route, folder and sub-folder.
+fn storage_key(file: &File, to: &Destination, dir: &str) -> String {
     let modified = Reflect::get(file, &"lastModified".into()).ok().and_then(|m| m.as_f64());
     format!(
-        "{KEY_PREFIX}{folder}|{dir}|{}|{}|{}",
+        "{KEY_PREFIX}{}|{}|{dir}|{}|{}|{}",
+        to.base,
+        to.folder,
         file.name(),
         file.size(),
         modified.unwrap_or(0.0)
@@ -390,9 +393,9 @@ async fn discard(key: &str) {
     forget(key);
 }
 
-/// Unfinished uploads remembered here: `(name, size)`.
-pub fn unfinished_uploads() -> Vec<(String, f64)> {
-    stored_keys()
+/// Unfinished uploads under route `base` remembered here: `(name, size)`.
+pub fn unfinished_uploads(base: &str) -> Vec<(String, f64)> {
+    stored_keys(base)
         .into_iter()
         .filter_map(|key| {
             let value = local_storage()?.get_item(&key).ok().flatten()?;
@@ -404,18 +407,19 @@ pub fn unfinished_uploads() -> Vec<(String, f64)> {
         .collect()
 }
 
-/// Cancels every remembered unfinished upload.
-pub fn forget_unfinished() {
-    for key in stored_keys() {
+/// Cancels every remembered unfinished upload under route `base`.
+pub fn forget_unfinished(base: &str) {
+    for key in stored_keys(base) {
         wasm_bindgen_futures::spawn_local(async move { discard(&key).await });
     }
 }
 
-fn stored_keys() -> Vec<String> {
+fn stored_keys(base: &str) -> Vec<String> {
     let Some(storage) = local_storage() else { return Vec::new() };
+    let prefix = format!("{KEY_PREFIX}{base}|");
     let count = storage.length().unwrap_or(0);
     (0..count)
         .filter_map(|i| storage.key(i).ok().flatten())
-        .filter(|key| key.starts_with(KEY_PREFIX))
+        .filter(|key| key.starts_with(&prefix))
         .collect()
 }

@@ -57,16 +57,35 @@ impl Queue {
     }
 }
 
-/// The upload form and drop zone for `folder_id` (empty: the root), with the queue.
+/// Where uploads go: under `base` (`/api/v1` for the signed-in person's files, `/s/{slug}`
+/// for a file request) into folder `folder` (empty: the root; a file request has its own).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Destination {
+    /// Route prefix of the `files` (simple) and `uploads` (tus) routes.
+    pub base: String,
+    /// Folder id.
+    pub folder: String,
+}
+
+/// The upload form and drop zone for `folder_id` (empty: the root) under `base`, with the
+/// queue; `accept` narrows the file picker (a file request's types).
 #[component]
-pub fn Uploader(folder_id: Memo<String>, queue: Queue) -> impl IntoView {
+pub fn Uploader(
+    #[prop(into)] folder_id: Signal<String>,
+    queue: Queue,
+    #[prop(into, default = "/api/v1".into())] base: String,
+    #[prop(default = None)] accept: Option<String>,
+) -> impl IntoView {
     let dragging = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
     let unfinished = RwSignal::new(Vec::<(String, f64)>::new());
     let folder_input = NodeRef::<leptos::html::Input>::new();
+    let action = format!("{base}/files");
+    let base = StoredValue::new(base);
+    let to = move || Destination { base: base.get_value(), folder: folder_id.get_untracked() };
     Effect::new(move |_| {
         hydrated.set(true);
-        unfinished.set(unfinished_uploads());
+        unfinished.set(unfinished_uploads(&base.get_value()));
         // The folder picker (a non-standard attribute every current browser supports).
         if let Some(input) = folder_input.get() {
             let _ = input.set_attribute("webkitdirectory", "");
@@ -76,7 +95,7 @@ pub fn Uploader(folder_id: Memo<String>, queue: Queue) -> impl IntoView {
     view! {
         <form
             method="post"
-            action="/api/v1/files"
+            action=action
             enctype="multipart/form-data"
             data-testid="drop-zone"
             class="rounded-xl border-2 border-dashed border-slate-300 p-4 transition-colors dark:border-slate-700"
@@ -85,26 +104,26 @@ pub fn Uploader(folder_id: Memo<String>, queue: Queue) -> impl IntoView {
             class:dark:bg-sky-950=move || dragging.get()
             on:dragover=move |ev| { ev.prevent_default(); dragging.set(true); }
             on:dragleave=move |_| dragging.set(false)
-            on:drop=move |ev| { ev.prevent_default(); dragging.set(false); handle_drop(queue, folder_id.get_untracked(), ev); }
+            on:drop=move |ev| { ev.prevent_default(); dragging.set(false); handle_drop(queue, to(), ev); }
         >
             <input type="hidden" name="folder_id" prop:value=move || folder_id.get() value=folder_id.get_untracked()/>
             <div class="flex flex-wrap items-center gap-3">
                 <p class="text-sm text-slate-600 dark:text-slate-400">"Drop files or folders here, or"</p>
                 <label class=button>
                     <span>"Choose files"</span>
-                    <input type="file" name="files" multiple class="sr-only" data-testid="file-input"
-                        on:change=move |ev| handle_input(queue, folder_id.get_untracked(), ev)/>
+                    <input type="file" name="files" multiple class="sr-only" data-testid="file-input" accept=accept
+                        on:change=move |ev| handle_input(queue, to(), ev)/>
                 </label>
                 <label class=button>
                     <span>"Choose a folder"</span>
                     <input type="file" name="files" multiple node_ref=folder_input class="sr-only" data-testid="folder-input"
-                        on:change=move |ev| handle_input(queue, folder_id.get_untracked(), ev)/>
+                        on:change=move |ev| handle_input(queue, to(), ev)/>
                 </label>
                 // Without JavaScript the choice is sent with this button; with it, uploads start at once.
                 <button type="submit" class="rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800"
                     class:hidden=move || hydrated.get()>"Upload"</button>
             </div>
-            <Unfinished unfinished queue/>
+            <Unfinished unfinished queue base=base.get_value()/>
             <QueueView queue/>
         </form>
     }
@@ -113,7 +132,12 @@ pub fn Uploader(folder_id: Memo<String>, queue: Queue) -> impl IntoView {
 /// Large uploads a reload or a closed browser interrupted: choosing the same file again
 /// continues each where it stopped.
 #[component]
-fn Unfinished(unfinished: RwSignal<Vec<(String, f64)>>, queue: Queue) -> impl IntoView {
+fn Unfinished(
+    unfinished: RwSignal<Vec<(String, f64)>>,
+    queue: Queue,
+    base: String,
+) -> impl IntoView {
+    let base = StoredValue::new(base);
     let waiting = move || {
         let queued =
             queue.items.with(|items| items.iter().map(|i| i.label.get_value()).collect::<Vec<_>>());
@@ -131,7 +155,7 @@ fn Unfinished(unfinished: RwSignal<Vec<(String, f64)>>, queue: Queue) -> impl In
                     {move || waiting().into_iter().map(|(name, size)| view! { <li>{name}" ("{human(size)}")"</li> }).collect_view()}
                 </ul>
                 <button type="button" class="mt-2 rounded-md px-2 py-1 font-medium text-amber-900 underline hover:bg-amber-100 dark:text-amber-100 dark:hover:bg-amber-900"
-                    on:click=move |_| { forget_unfinished(); unfinished.set(Vec::new()); }>
+                    on:click=move |_| { forget_unfinished(&base.get_value()); unfinished.set(Vec::new()); }>
                     "Discard them"
                 </button>
             </div>
@@ -285,19 +309,19 @@ use browser::resumable::{forget_unfinished, unfinished_uploads};
 use browser::{cancel, handle_drop, handle_input, pause, resume, retry};
 
 #[cfg(not(feature = "hydrate"))]
-fn unfinished_uploads() -> Vec<(String, f64)> {
+fn unfinished_uploads(_: &str) -> Vec<(String, f64)> {
     Vec::new()
 }
 #[cfg(not(feature = "hydrate"))]
-fn forget_unfinished() {}
+fn forget_unfinished(_: &str) {}
 #[cfg(not(feature = "hydrate"))]
 fn pause(_: Item) {}
 #[cfg(not(feature = "hydrate"))]
 fn resume(_: Queue, _: Item) {}
 #[cfg(not(feature = "hydrate"))]
-fn handle_drop(_: Queue, _: String, _: leptos::ev::DragEvent) {}
+fn handle_drop(_: Queue, _: Destination, _: leptos::ev::DragEvent) {}
 #[cfg(not(feature = "hydrate"))]
-fn handle_input(_: Queue, _: String, _: leptos::ev::Event) {}
+fn handle_input(_: Queue, _: Destination, _: leptos::ev::Event) {}
 #[cfg(not(feature = "hydrate"))]
 fn cancel(_: Queue, _: Item) {}
 #[cfg(not(feature = "hydrate"))]

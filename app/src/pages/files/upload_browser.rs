@@ -17,14 +17,14 @@ use web_sys::{
     HtmlInputElement, ProgressEvent, XmlHttpRequest,
 };
 
-use super::{Item, Queue, Status};
+use super::{Destination, Item, Queue, Status};
 
 /// Files run this many at a time; the rest wait their turn.
 const PARALLEL: usize = 3;
 
 struct Pending {
     file: File,
-    folder: String,
+    to: Destination,
     dir: String,
     xhr: Option<XmlHttpRequest>,
 }
@@ -35,7 +35,7 @@ thread_local! {
 }
 
 /// Files chosen with the file or folder picker.
-pub fn handle_input(queue: Queue, folder: String, ev: leptos::ev::Event) {
+pub fn handle_input(queue: Queue, to: Destination, ev: leptos::ev::Event) {
     let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else {
         return;
     };
@@ -53,11 +53,11 @@ pub fn handle_input(queue: Queue, folder: String, ev: leptos::ev::Event) {
         }
     }
     input.set_value("");
-    enqueue(queue, &folder, files);
+    enqueue(queue, &to, files);
 }
 
 /// Files and folders dropped on the zone; folders are read recursively, keeping their tree.
-pub fn handle_drop(queue: Queue, folder: String, ev: DragEvent) {
+pub fn handle_drop(queue: Queue, to: Destination, ev: DragEvent) {
     let Some(transfer) = ev.data_transfer() else { return };
     // Entries must be taken while the event is being handled; reading them can wait.
     let items = transfer.items();
@@ -83,13 +83,13 @@ pub fn handle_drop(queue: Queue, folder: String, ev: DragEvent) {
             plain.extend(list.get(i).map(|f| (f, String::new())));
         }
     }
-    enqueue(queue, &folder, plain);
+    enqueue(queue, &to, plain);
     spawn_local(async move {
         let mut files = Vec::new();
         for entry in entries {
             collect(entry, &mut files).await;
         }
-        enqueue(queue, &folder, files);
+        enqueue(queue, &to, files);
     });
 }
 
@@ -136,7 +136,7 @@ async fn promise(call: impl FnOnce(&js_sys::Function, &js_sys::Function)) -> Opt
     JsFuture::from(promise).await.ok()
 }
 
-fn enqueue(queue: Queue, folder: &str, files: Vec<(File, String)>) {
+fn enqueue(queue: Queue, to: &Destination, files: Vec<(File, String)>) {
     if files.is_empty() {
         return;
     }
@@ -157,7 +157,7 @@ fn enqueue(queue: Queue, folder: &str, files: Vec<(File, String)>) {
             status: RwSignal::new(Status::Queued),
             resumable: file.size() >= resumable::THRESHOLD,
         });
-        let pending = Pending { file, folder: folder.to_owned(), dir, xhr: None };
+        let pending = Pending { file, to: to.clone(), dir, xhr: None };
         FILES.with(|f| f.borrow_mut().insert(id, pending));
     }
     queue.items.update(|items| items.extend(added));
@@ -178,21 +178,21 @@ fn pump(queue: Queue) {
 }
 
 fn start(queue: Queue, item: Item) {
-    let Some((file, folder, dir)) = pending(item) else {
+    let Some((file, to, dir)) = pending(item) else {
         return;
     };
     if item.resumable {
         item.status.set(Status::Uploading);
-        spawn_local(resumable::run(queue, item, file, folder, dir));
+        spawn_local(resumable::run(queue, item, file, to, dir));
         return;
     }
     let Ok(xhr) = XmlHttpRequest::new() else {
         item.status.set(Status::Failed("This browser cannot upload files.".into()));
         return;
     };
-    let mut url = format!("/api/v1/files?name={}", encode(&file.name()));
-    if !folder.is_empty() {
-        url.push_str(&format!("&folder_id={}", encode(&folder)));
+    let mut url = format!("{}/files?name={}", to.base, encode(&file.name()));
+    if !to.folder.is_empty() {
+        url.push_str(&format!("&folder_id={}", encode(&to.folder)));
     }
     if !dir.is_empty() {
         url.push_str(&format!("&path={}", encode(&dir)));
@@ -271,8 +271,8 @@ pub fn cancel(_queue: Queue, item: Item) {
         item.status.set(Status::Cancelled);
         if running {
             resumable::abort(item); // the running upload sees the cancel and drops its bytes
-        } else if paused && let Some((file, folder, dir)) = pending(item) {
-            spawn_local(resumable::cancel_paused(file, folder, dir));
+        } else if paused && let Some((file, to, dir)) = pending(item) {
+            spawn_local(resumable::cancel_paused(file, to, dir));
         }
         return;
     }
@@ -296,10 +296,8 @@ pub fn resume(queue: Queue, item: Item) {
     pump(queue);
 }
 
-fn pending(item: Item) -> Option<(File, String, String)> {
-    FILES.with(|f| {
-        f.borrow().get(&item.id).map(|p| (p.file.clone(), p.folder.clone(), p.dir.clone()))
-    })
+fn pending(item: Item) -> Option<(File, Destination, String)> {
+    FILES.with(|f| f.borrow().get(&item.id).map(|p| (p.file.clone(), p.to.clone(), p.dir.clone())))
 }
 
 pub fn retry(queue: Queue, item: Item) {
