@@ -43,6 +43,19 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
+/// A migrated SQLite database in memory, for service tests.
+#[cfg(test)]
+pub(crate) async fn memory_db() -> DatabaseConnection {
+    use migration::{Migrator, MigratorTrait};
+    let config = Config {
+        database_url: Some(secrecy::SecretString::from("sqlite::memory:")),
+        ..Config::default()
+    };
+    let db = connect(&config).await.expect("an in-memory database");
+    Migrator::up(&db, None).await.expect("migrations apply");
+    db
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

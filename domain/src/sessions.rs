@@ -366,17 +366,10 @@ mod tests {
 #[cfg(test)]
 mod store_tests {
     use super::*;
-    use migration::{Migrator, MigratorTrait};
-    use secrecy::SecretString;
 
     #[tokio::test]
     async fn a_deleted_session_is_not_written_back_by_a_late_save() {
-        let config = Config {
-            database_url: Some(SecretString::from("sqlite::memory:")),
-            ..Config::default()
-        };
-        let db = crate::db::connect(&config).await.unwrap();
-        Migrator::up(&db, None).await.unwrap();
+        let db = crate::db::memory_db().await;
         let store = DbSessionStore::new(db);
         let expiry_date = OffsetDateTime::now_utc() + CookieDuration::hours(1);
         let mut record = Record { id: Id::default(), data: HashMap::new(), expiry_date };

@@ -81,19 +81,7 @@ pub async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use migration::{Migrator, MigratorTrait};
-    use secrecy::SecretString;
-
-    async fn memory_db() -> sea_orm::DatabaseConnection {
-        let config = Config {
-            database_url: Some(SecretString::from("sqlite::memory:")),
-            ..Config::default()
-        };
-        let db = crate::db::connect(&config).await.unwrap();
-        Migrator::up(&db, None).await.unwrap();
-        db
-    }
+    use crate::db::memory_db;
 
     #[tokio::test]
     async fn site_info_comes_from_the_seeded_settings() {

@@ -27,3 +27,34 @@ test("the 404 page works without JavaScript", async ({ page }) => {
   await page.getByRole("link", { name: "Go to the home page" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Pannier");
 });
+
+test("without JavaScript a visitor uploads into a file request with the plain form", async ({ page, request }) => {
+  // The owner makes the request through the REST API (the browser has no JavaScript).
+  await page.goto("/sign-up");
+  const email = `nojs-req-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Your name").fill("Plain Owner");
+  await page.getByLabel("Password").fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+  const cookies = await page.context().cookies();
+  const session = cookies.map((c) => `${c.name}=${c.value}`).join("; ");
+  const origin = new URL(page.url()).origin;
+  const made = await request.post("/api/v1/shares", {
+    headers: { cookie: session, origin },
+    data: { folder_id: "root", label: "Drop box", request: { max_file_size: 100 } },
+  });
+  expect(made.status()).toBe(201);
+  const { slug } = await made.json();
+
+  const browser = page.context().browser()!;
+  const visitor = await (await browser.newContext({ javaScriptEnabled: false, baseURL: origin })).newPage();
+  await visitor.goto(`/s/${slug}`);
+  await expect(visitor.getByRole("heading", { name: "Drop box" })).toBeVisible();
+  await visitor.getByTestId("file-input").setInputFiles({ name: "big.txt", mimeType: "text/plain", buffer: Buffer.alloc(200, 97) });
+  await visitor.getByRole("button", { name: "Upload", exact: true }).click();
+  await expect(visitor.getByRole("alert")).toContainText("This request takes files up to 100 B.");
+  await visitor.getByTestId("file-input").setInputFiles({ name: "note.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+  await visitor.getByRole("button", { name: "Upload", exact: true }).click();
+  await expect(visitor.getByTestId("sent-files")).toContainText("note.txt");
+});

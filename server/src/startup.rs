@@ -114,7 +114,7 @@ impl Application {
 
 /// Periodic housekeeping until the server stops, hourly: expired sessions, bytes of deleted
 /// files still queued, abandoned resumable uploads, leftovers of uploads cut off more than a day
-/// ago (crashed processes).
+/// ago (crashed processes), the daily rotation of the link-signing key.
 /// (The job queue will take this over.)
 async fn janitor(state: AppState) {
     const STALE_WRITE: Duration = Duration::from_secs(24 * 3600);
@@ -134,6 +134,11 @@ async fn janitor(state: AppState) {
             Ok(0) => {}
             Ok(expired) => tracing::info!(expired, "abandoned resumable uploads removed"),
             Err(err) => tracing::warn!(error = %err, "could not remove abandoned uploads"),
+        }
+        match domain::files::rotate_signing_keys(&state.db, false).await {
+            Ok(false) => {}
+            Ok(true) => tracing::info!("a new link-signing key took over"),
+            Err(err) => tracing::warn!(error = %err, "could not rotate the link-signing key"),
         }
         match state.storage.remove_stale_writes(STALE_WRITE).await {
             Ok(0) => {}

@@ -147,11 +147,10 @@ fn Request(request: PublicRequest, error: Option<String>) -> impl IntoView {
         allowed_types,
         sent,
     } = request;
-    let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let rules = [
         (!allowed_types.is_empty()).then(|| format!("Types: {}", allowed_types.join(", "))),
         max_file_size.map(|max| format!("Up to {} per file", human_size(max))),
-        files_left.map(|n| format!("{} more", plural(n, "file"))),
+        files_left.map(|n| format!("{n} more file{}", if n == 1 { "" } else { "s" })),
         bytes_left.map(|n| format!("{} left in all", human_size(n))),
         expires_at
             .map(|at| format!("Open until {}", at.get(..16).unwrap_or(&at).replace('T', " "))),

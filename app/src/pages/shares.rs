@@ -151,13 +151,9 @@ fn Link(
     revoke: ServerAction<RevokeShare>,
     update: ServerAction<UpdateShare>,
 ) -> impl IntoView {
-    let title = share.label.clone().unwrap_or_else(|| {
-        match (&share.request, &share.folder_id, share.file_ids.len()) {
-            (Some(_), _, _) => "File request".into(),
-            (None, Some(_), _) => "A folder".into(),
-            (None, None, 1) => "One file".into(),
-            (None, None, n) => format!("{n} files"),
-        }
+    let title = share.title.clone();
+    let kind = share.request.as_ref().map(|_| view! {
+        <span class="ml-2 rounded-full bg-sky-100 px-2 py-0.5 text-xs font-medium text-sky-900 dark:bg-sky-950 dark:text-sky-200">"File request"</span>
     });
     let (badge, tone) = match share.state {
         ShareState::Active => {
@@ -211,7 +207,7 @@ fn Link(
     view! {
         <li class="rounded-xl border border-slate-200 p-4 dark:border-slate-800" data-testid="share-item">
             <div class="flex flex-wrap items-center justify-between gap-2">
-                <h2 class="font-semibold">{title}</h2>
+                <h2 class="font-semibold">{title}{kind}</h2>
                 <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {tone}")>{badge}</span>
             </div>
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{details}</p>

@@ -45,9 +45,9 @@ pub use quota::{
 #[cfg(feature = "server")]
 pub(crate) use quota::{committed_bytes, lock_owner, quota_of};
 #[cfg(feature = "server")]
-pub use signed::open_signed;
-#[cfg(feature = "server")]
 pub(crate) use signed::{is_sealed, seal};
+#[cfg(feature = "server")]
+pub use signed::{open_signed, rotate_signing_keys};
 #[cfg(feature = "server")]
 pub(crate) use upload::{
     Received, SNIFF_BYTES, Target, Via, commit, parse_dirs, quota_error, too_large,

@@ -1,13 +1,19 @@
 //! Signed content links for a separate user-content origin (`PANNIER_USER_CONTENT_URL`): the
-//! app origin redirects a signed-in download to `<user content origin>/c/<token>`, where the
-//! bytes are served without cookies. The token names the file, how to serve it and when it
-//! expires, sealed with HMAC-SHA256 under a key every instance reads from the database.
+//! app origin redirects a download (an account's, or a share visitor's) to
+//! `<user content origin>/c/<token>`, where the bytes are served without cookies. The token
+//! names the file, how to serve it and when it expires, sealed with HMAC-SHA256.
+//!
+//! The signing keys live in the database, so every instance uses the same ones, and rotate:
+//! the newest key signs; when it is a day old the janitor adds a new one, and the retired key
+//! still verifies until every link it signed has expired, then it is dropped.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use hmac::{Hmac, KeyInit, Mac};
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use uuid::Uuid;
 
@@ -16,10 +22,26 @@ use crate::AppError;
 use crate::entities::{files, settings};
 use crate::state::AppState;
 
-/// How long a signed content link works (long enough to watch a film with seeks).
+/// How long a signed content link works (long enough to watch a film with seeks). Nothing
+/// signed with these keys lives longer.
 const TTL_SECS: i64 = 4 * 3600;
-/// Settings key of the link-signing key.
-const KEY_SETTING: &str = "content_link_key";
+/// How long a key signs before a new one takes over.
+const ROTATE_AFTER_SECS: i64 = 24 * 3600;
+/// Settings key of the signing keys (JSON, newest first).
+const KEYS_SETTING: &str = "link_signing_keys";
+/// Where the one key of earlier versions was kept (taken over as the first key).
+const OLD_KEY_SETTING: &str = "content_link_key";
+
+/// One signing key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SigningKey {
+    /// The key, URL-safe base64.
+    key: String,
+    /// Unix seconds it started signing.
+    since: i64,
+    /// Unix seconds it stopped signing (it still verifies for `TTL_SECS` after).
+    retired: Option<i64>,
+}
 
 /// The signed link for a file's bytes, when a user-content origin is configured.
 pub async fn content_link(
@@ -31,7 +53,7 @@ pub async fn content_link(
     let expires = Utc::now().timestamp() + TTL_SECS;
     let mode = if serve_as == ServeAs::Download { 'd' } else { 'v' };
     let payload = format!("{}.{expires}.{mode}", file.id.simple());
-    let signature = sign(&key(&state.db).await?, &payload)?;
+    let signature = seal(&state.db, &payload).await?;
     Ok(Some(format!("{origin}/c/{payload}.{}", URL_SAFE_NO_PAD.encode(signature))))
 }
 
@@ -40,9 +62,9 @@ pub async fn open_signed(state: &AppState, token: &str) -> Result<Content, AppEr
     let gone = || AppError::NotFound("This link is not valid or has expired.".into());
     let (payload, signature) = token.rsplit_once('.').ok_or_else(gone)?;
     let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| gone())?;
-    let mut mac = mac(&key(&state.db).await?)?;
-    mac.update(payload.as_bytes());
-    mac.verify_slice(&signature).map_err(|_| gone())?;
+    if !is_sealed(&state.db, payload, &signature).await? {
+        return Err(gone());
+    }
     let mut parts = payload.split('.');
     let (Some(id), Some(expires), Some(mode), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -58,48 +80,151 @@ pub async fn open_signed(state: &AppState, token: &str) -> Result<Content, AppEr
     Download::of(&file, serve_as)?.into_content(state).await
 }
 
-/// HMAC-SHA256 of `payload` under the instance's link-signing key (share unlock cookies).
+/// HMAC-SHA256 of `payload` under the current signing key (content links, unlock cookies).
 pub(crate) async fn seal(db: &impl ConnectionTrait, payload: &str) -> Result<Vec<u8>, AppError> {
-    sign(&key(db).await?, payload)
+    let keys = keys(db).await?;
+    let current = keys.first().ok_or(AppError::Internal)?;
+    let mut mac = mac(&decode(current)?)?;
+    mac.update(payload.as_bytes());
+    Ok(mac.finalize().into_bytes().to_vec())
 }
 
-/// Whether `signature` is the seal of `payload` (compared in constant time).
+/// Whether `signature` is the seal of `payload` under a key still in use (the current one or
+/// one retired less than a link's lifetime ago); compared in constant time.
 pub(crate) async fn is_sealed(
     db: &impl ConnectionTrait,
     payload: &str,
     signature: &[u8],
 ) -> Result<bool, AppError> {
-    let mut mac = mac(&key(db).await?)?;
-    mac.update(payload.as_bytes());
-    Ok(mac.verify_slice(signature).is_ok())
+    for key in keys(db).await? {
+        let mut mac = mac(&decode(&key)?)?;
+        mac.update(payload.as_bytes());
+        if mac.verify_slice(signature).is_ok() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Starts signing with a new key when the current one is a day old (or at once with `force`),
+/// and drops keys retired longer ago than any link lives. Whether a new key was made.
+pub async fn rotate_signing_keys(db: &impl ConnectionTrait, force: bool) -> Result<bool, AppError> {
+    let now = Utc::now().timestamp();
+    let (stored, mut keys) = stored_keys(db).await?;
+    let due = keys.first().is_none_or(|current| now - current.since >= ROTATE_AFTER_SECS);
+    if let Some(current) = keys.first_mut().filter(|_| due || force) {
+        current.retired = Some(now);
+    }
+    let rotated = due || force;
+    if rotated {
+        keys.insert(0, new_key(now));
+    }
+    keys.retain(|key| key.retired.is_none_or(|at| now - at <= TTL_SECS));
+    let value = serde_json::to_string(&keys).map_err(|_| AppError::Internal)?;
+    // Only if nobody changed them meanwhile (another instance's janitor): then theirs stands.
+    let saved = settings::Entity::update_many()
+        .col_expr(settings::Column::Value, Expr::value(value))
+        .col_expr(settings::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(settings::Column::Key.eq(KEYS_SETTING))
+        .filter(settings::Column::Value.eq(stored))
+        .exec(db)
+        .await?;
+    Ok(rotated && saved.rows_affected == 1)
 }
 
 fn mac(key: &[u8]) -> Result<Hmac<Sha256>, AppError> {
     Hmac::<Sha256>::new_from_slice(key).map_err(|_| AppError::Internal)
 }
 
-fn sign(key: &[u8], payload: &str) -> Result<Vec<u8>, AppError> {
-    let mut mac = mac(key)?;
-    mac.update(payload.as_bytes());
-    Ok(mac.finalize().into_bytes().to_vec())
+fn decode(key: &SigningKey) -> Result<Vec<u8>, AppError> {
+    URL_SAFE_NO_PAD.decode(&key.key).map_err(|_| AppError::Internal)
 }
 
-/// The instance's link-signing key, made on first use (every instance then reads the same one).
-async fn key(db: &impl ConnectionTrait) -> Result<Vec<u8>, AppError> {
-    if let Some(row) = settings::Entity::find_by_id(KEY_SETTING).one(db).await? {
-        return URL_SAFE_NO_PAD.decode(row.value).map_err(|_| AppError::Internal);
+fn new_key(now: i64) -> SigningKey {
+    let bytes = [Uuid::new_v4().into_bytes(), Uuid::new_v4().into_bytes()].concat();
+    SigningKey { key: URL_SAFE_NO_PAD.encode(bytes), since: now, retired: None }
+}
+
+/// The keys that still verify, current first.
+async fn keys(db: &impl ConnectionTrait) -> Result<Vec<SigningKey>, AppError> {
+    let now = Utc::now().timestamp();
+    let (_, mut keys) = stored_keys(db).await?;
+    keys.retain(|key| key.retired.is_none_or(|at| now - at <= TTL_SECS));
+    Ok(keys)
+}
+
+/// The stored key set (as stored, and read), made on first use — from the one key of earlier
+/// versions if there is one, so links signed before an upgrade keep working.
+async fn stored_keys(db: &impl ConnectionTrait) -> Result<(String, Vec<SigningKey>), AppError> {
+    if let Some(row) = settings::Entity::find_by_id(KEYS_SETTING).one(db).await? {
+        let keys = serde_json::from_str(&row.value).map_err(|_| AppError::Internal)?;
+        return Ok((row.value, keys));
     }
-    let fresh =
-        URL_SAFE_NO_PAD.encode([Uuid::new_v4().into_bytes(), Uuid::new_v4().into_bytes()].concat());
+    let now = Utc::now().timestamp();
+    let first = match settings::Entity::find_by_id(OLD_KEY_SETTING).one(db).await? {
+        Some(old) => SigningKey { key: old.value, since: now, retired: None },
+        None => new_key(now),
+    };
+    let value = serde_json::to_string(&[first]).map_err(|_| AppError::Internal)?;
     settings::Entity::insert(settings::ActiveModel {
-        key: Set(KEY_SETTING.to_owned()),
-        value: Set(fresh),
+        key: Set(KEYS_SETTING.to_owned()),
+        value: Set(value),
         updated_at: Set(Utc::now()),
     })
     .on_conflict_do_nothing_on([settings::Column::Key])
     .exec(db)
     .await?;
-    // Whoever won the race, everyone uses the stored key.
-    let row = settings::Entity::find_by_id(KEY_SETTING).one(db).await?.ok_or(AppError::Internal)?;
-    URL_SAFE_NO_PAD.decode(row.value).map_err(|_| AppError::Internal)
+    // Whoever won the race, everyone uses the stored keys.
+    let row =
+        settings::Entity::find_by_id(KEYS_SETTING).one(db).await?.ok_or(AppError::Internal)?;
+    let keys = serde_json::from_str(&row.value).map_err(|_| AppError::Internal)?;
+    Ok((row.value, keys))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn keys_rotate_without_breaking_links_younger_than_their_lifetime() {
+        let db = crate::db::memory_db().await;
+        let before = seal(&db, "payload").await.unwrap();
+        assert!(is_sealed(&db, "payload", &before).await.unwrap());
+        assert!(!is_sealed(&db, "other", &before).await.unwrap(), "bound to the payload");
+        assert!(!rotate_signing_keys(&db, false).await.unwrap(), "a fresh key stays");
+
+        assert!(rotate_signing_keys(&db, true).await.unwrap());
+        let after = seal(&db, "payload").await.unwrap();
+        assert_ne!(before, after, "the new key signs");
+        assert!(is_sealed(&db, "payload", &before).await.unwrap(), "the old one still verifies");
+
+        // The old key retired longer ago than any link lives: it no longer verifies, and the
+        // next rotation drops it.
+        let (_, mut keys) = stored_keys(&db).await.unwrap();
+        keys[1].retired = Some(Utc::now().timestamp() - TTL_SECS - 1);
+        let value = serde_json::to_string(&keys).unwrap();
+        settings::Entity::update_many()
+            .col_expr(settings::Column::Value, Expr::value(value))
+            .filter(settings::Column::Key.eq(KEYS_SETTING))
+            .exec(&db)
+            .await
+            .unwrap();
+        assert!(!is_sealed(&db, "payload", &before).await.unwrap());
+        assert!(is_sealed(&db, "payload", &after).await.unwrap());
+        rotate_signing_keys(&db, false).await.unwrap();
+        assert_eq!(stored_keys(&db).await.unwrap().1.len(), 1);
+
+        // A key a day old is replaced by the janitor's pass.
+        let (_, mut keys) = stored_keys(&db).await.unwrap();
+        keys[0].since -= ROTATE_AFTER_SECS;
+        let value = serde_json::to_string(&keys).unwrap();
+        settings::Entity::update_many()
+            .col_expr(settings::Column::Value, Expr::value(value))
+            .filter(settings::Column::Key.eq(KEYS_SETTING))
+            .exec(&db)
+            .await
+            .unwrap();
+        assert!(rotate_signing_keys(&db, false).await.unwrap());
+        assert!(is_sealed(&db, "payload", &after).await.unwrap());
+    }
 }

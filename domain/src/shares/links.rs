@@ -13,7 +13,7 @@ use super::requests::{self, RequestRules};
 use super::{ShareDto, ShareEventDto, ShareSlug, ShareState};
 use crate::AppError;
 use crate::auth::password;
-use crate::entities::{share_events, share_files, share_requests, shares, users};
+use crate::entities::{files, folders, share_events, share_files, share_requests, shares, users};
 use crate::files::{folder_of, get_file};
 use crate::state::AppState;
 
@@ -160,7 +160,7 @@ pub async fn create(
         None => None,
     };
     txn.commit().await?;
-    Ok(dto(state, &share, files, request.as_ref()))
+    dto(state, &share, files, request.as_ref()).await
 }
 
 /// The owner's links, newest first.
@@ -174,7 +174,7 @@ pub async fn list(state: &AppState, owner: &users::Model) -> Result<Vec<ShareDto
     for share in links {
         let files = selection(&state.db, share.id).await?;
         let request = share_requests::Entity::find_by_id(share.id).one(&state.db).await?;
-        out.push(dto(state, &share, files, request.as_ref()));
+        out.push(dto(state, &share, files, request.as_ref()).await?);
     }
     Ok(out)
 }
@@ -223,7 +223,7 @@ pub async fn update(
     txn.commit().await?;
     let files = selection(&state.db, share.id).await?;
     let request = share_requests::Entity::find_by_id(share.id).one(&state.db).await?;
-    Ok(dto(state, &share, files, request.as_ref()))
+    dto(state, &share, files, request.as_ref()).await
 }
 
 /// Turns a link off for good (it then answers 404, like a link that never existed).
@@ -302,13 +302,14 @@ pub(super) fn state_of(
     }
 }
 
-fn dto(
+async fn dto(
     state: &AppState,
     share: &shares::Model,
     files: Vec<Uuid>,
     request: Option<&share_requests::Model>,
-) -> ShareDto {
-    ShareDto {
+) -> Result<ShareDto, AppError> {
+    Ok(ShareDto {
+        title: title_of(&state.db, share, &files, request.is_some()).await?,
         id: share.id.to_string(),
         slug: share.slug.clone(),
         url: format!("{}/s/{}", state.config.public_url(), share.slug),
@@ -325,7 +326,37 @@ fn dto(
         last_access_at: share.last_access_at.map(|at| at.to_rfc3339()),
         created_at: share.created_at.to_rfc3339(),
         request: request.map(requests::dto),
+    })
+}
+
+/// What the owner's list calls a link: its label, else what it shares.
+async fn title_of(
+    db: &impl ConnectionTrait,
+    share: &shares::Model,
+    files: &[Uuid],
+    request: bool,
+) -> Result<String, AppError> {
+    if let Some(label) = &share.label {
+        return Ok(label.clone());
     }
+    let what = match (share.folder_id, files) {
+        (Some(folder), _) => {
+            let folder = folders::Entity::find_by_id(folder).one(db).await?;
+            match (folder.filter(|f| f.parent_id.is_some()), request) {
+                (Some(folder), true) => format!("Uploads into “{}”", folder.name),
+                (Some(folder), false) => format!("Folder “{}”", folder.name),
+                (None, true) => "Uploads into your files".to_owned(),
+                (None, false) => "All your files".to_owned(),
+            }
+        }
+        (None, [first, rest @ ..]) => {
+            let name = files::Entity::find_by_id(*first).one(db).await?.map(|file| file.name);
+            let name = name.unwrap_or_else(|| "A deleted file".to_owned());
+            if rest.is_empty() { name } else { format!("{name} and {} more", rest.len()) }
+        }
+        (None, []) => "No files left".to_owned(),
+    };
+    Ok(what)
 }
 
 fn checked_label(label: Option<String>) -> Result<Option<String>, AppError> {

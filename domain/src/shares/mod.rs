@@ -61,6 +61,8 @@ pub struct ShareDto {
     pub url: String,
     /// The owner's name for it.
     pub label: Option<String>,
+    /// The label, else what it shares (“Folder “Photos””, “report.pdf and 2 more”).
+    pub title: String,
     /// A shared folder (live: what is added later appears), else a selection of files.
     pub folder_id: Option<String>,
     /// The files of a selection.

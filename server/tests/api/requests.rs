@@ -144,6 +144,7 @@ async fn visitors_upload_within_the_rules_and_see_only_what_they_sent() {
     assert_eq!(names, ["bob.txt", "last.txt", "notes.txt", "pixel", "private.txt"]);
     let list = app.get_json("/shares", &token).await;
     assert_eq!(list["shares"][0]["request"]["received_files"], 4);
+    assert_eq!(list["shares"][0]["title"], "Uploads into “Inbox”");
     assert_eq!(list["shares"][0]["state"], "limit_reached");
 
     let full = app.send(&slug, Some(&bob), "more.txt", b"more".to_vec()).await;

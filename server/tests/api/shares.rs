@@ -103,6 +103,7 @@ async fn owners_create_list_change_and_revoke_links_to_their_own_files_only() {
     assert_eq!(changed["has_password"], true);
     assert_eq!(changed["max_downloads"], Value::Null);
     assert_eq!(changed["label"], Value::Null);
+    assert_eq!(changed["title"], "plan.txt", "without a label, what it shares");
     let foreign = app.api(Method::PATCH, &format!("/shares/{id}"), &other).json(&json!({}));
     assert_eq!(foreign.send().await.unwrap().status(), 404);
 
