@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use domain::AppError;
 use domain::auth::ClientInfo;
-use domain::files::{ServeAs, content_disposition};
+use domain::files::content_disposition;
 use domain::shares::{self, ShareSlug, UNLOCK_COOKIE, UNLOCK_TTL_SECS, link_cookie};
 use domain::state::AppState;
 use secrecy::SecretString;
@@ -55,7 +55,8 @@ pub fn router() -> Router<ServerState> {
 }
 
 /// `GET`/`HEAD /s/{slug}/files/{file_id}`: with Range, validators and the user-content safety
-/// headers. A download counts once per whole transfer (not per range a player asks for).
+/// headers. A download counts, and an access is logged, once per transfer (not per range a
+/// player asks for).
 async fn shared_file(
     State(state): State<AppState>,
     Path((slug, file_id)): Path<(String, String)>,
@@ -69,7 +70,7 @@ async fn shared_file(
         .get(header::RANGE)
         .and_then(|r| r.to_str().ok())
         .is_none_or(|range| range.trim().starts_with("bytes=0-"));
-    let counted = serve_as == ServeAs::Download && method == Method::GET && from_start;
+    let first = method == Method::GET && from_start;
     let unlock = cookie(&headers);
     let content = shares::open_shared_file(
         &state,
@@ -78,7 +79,7 @@ async fn shared_file(
         &client,
         &file_id,
         serve_as,
-        counted,
+        first,
     )
     .await?;
     let mut response = serve(&state, content, &method, &headers).await?;

@@ -13,11 +13,15 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use super::edge::{client, fail, state};
 
-/// What `/s/{slug}` shows; `error` is the last unlock attempt's message, if any. A file
+/// What `/s/{slug}?page=` shows; `error` is the last unlock attempt's message, if any. A file
 /// request's visitor gets a token for this browser session (the cookie `Path=/s/<slug>`) if
 /// they have none, so the page can list what they send.
 #[server(endpoint = "share_page")]
-pub async fn share_page(slug: String, error: Option<String>) -> Result<ShareView, AppError> {
+pub async fn share_page(
+    slug: String,
+    error: Option<String>,
+    page: Option<usize>,
+) -> Result<ShareView, AppError> {
     use domain::shares::{
         ShareSlug, UNLOCK_COOKIE, VISITOR_COOKIE, link_cookie, new_visitor_token,
     };
@@ -38,6 +42,7 @@ pub async fn share_page(slug: String, error: Option<String>) -> Result<ShareView
         Some(&token),
         &client(),
         error,
+        page.unwrap_or(1),
     )
     .await
     .or_else(fail)?;

@@ -26,8 +26,12 @@ pub fn SharePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let data = Resource::new_blocking(
-        move || (params.get().get("slug").unwrap_or_default(), query.get().get("error")),
-        |(slug, error)| share_page(slug, error),
+        move || {
+            let query = query.get();
+            let page = query.get("page").and_then(|page| page.parse().ok());
+            (params.get().get("slug").unwrap_or_default(), query.get("error"), page)
+        },
+        |(slug, error, page)| share_page(slug, error, page),
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -61,8 +65,10 @@ fn Open(share: PublicShare) -> impl IntoView {
         downloads_left,
         total_size,
         qr_svg,
+        file_count: count,
+        page,
+        page_count,
     } = share;
-    let count = files.len();
     let summary = format!(
         "{} · {count} {}",
         human_size(total_size),
@@ -104,6 +110,13 @@ fn Open(share: PublicShare) -> impl IntoView {
         <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="shared-files">
             {files.into_iter().map(|file| view! { <SharedFile slug=slug.clone() file/> }).collect_view()}
         </ul>
+        {(page_count > 1).then(|| view! {
+            <nav aria-label="Pages" class="mt-4 flex items-center justify-between gap-2 text-sm" data-testid="share-pages">
+                {(page > 1).then(|| view! { <a class=LINK href=format!("?page={}", page - 1) rel="prev">"← Previous"</a> })}
+                <span class="text-slate-600 dark:text-slate-400">{format!("Page {page} of {page_count}")}</span>
+                {(page < page_count).then(|| view! { <a class=LINK href=format!("?page={}", page + 1) rel="next">"Next →"</a> })}
+            </nav>
+        })}
     }
 }
 

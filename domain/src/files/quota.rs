@@ -64,14 +64,8 @@ pub async fn set_quota(
 
 /// Sum of the sizes of the owner's files.
 pub(super) async fn used_bytes(db: &impl ConnectionTrait, owner: Uuid) -> Result<u64, AppError> {
-    let sum: Option<Option<i64>> = files::Entity::find()
-        .select_only()
-        .column_as(Expr::col(files::Column::Size).sum().cast_as("BIGINT"), "used")
-        .filter(files::Column::OwnerId.eq(owner))
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(sum.flatten().and_then(|used| u64::try_from(used).ok()).unwrap_or(0))
+    let owned = files::Entity::find().filter(files::Column::OwnerId.eq(owner));
+    sum(db, owned, files::Column::Size).await
 }
 
 /// Sum of the declared lengths of the owner's resumable uploads in progress: space they hold
@@ -80,14 +74,23 @@ pub(crate) async fn reserved_bytes(
     db: &impl ConnectionTrait,
     owner: Uuid,
 ) -> Result<u64, AppError> {
-    let sum: Option<Option<i64>> = uploads::Entity::find()
+    let owned = uploads::Entity::find().filter(uploads::Column::OwnerId.eq(owner));
+    sum(db, owned, uploads::Column::Length).await
+}
+
+/// `SUM(column)` over the rows `rows` selects (0 for none).
+async fn sum<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    rows: sea_orm::Select<E>,
+    column: E::Column,
+) -> Result<u64, AppError> {
+    let sum: Option<Option<i64>> = rows
         .select_only()
-        .column_as(Expr::col(uploads::Column::Length).sum().cast_as("BIGINT"), "reserved")
-        .filter(uploads::Column::OwnerId.eq(owner))
+        .column_as(Expr::col(column).sum().cast_as("BIGINT"), "sum")
         .into_tuple()
         .one(db)
         .await?;
-    Ok(sum.flatten().and_then(|used| u64::try_from(used).ok()).unwrap_or(0))
+    Ok(sum.flatten().and_then(|sum| u64::try_from(sum).ok()).unwrap_or(0))
 }
 
 /// Bytes the owner's quota must cover: files stored plus uploads in progress.

@@ -124,8 +124,11 @@ async fn folder_files(state: &AppState, root: Uuid) -> Result<Vec<SharedFile>, A
         .collect())
 }
 
-/// The page of link `slug`: its files, a file request's upload page (with what the visitor
-/// holding `visitor`, their session token, sent), or the password form.
+/// Files on one page of a link.
+const PAGE_SIZE: usize = 100;
+
+/// The page of link `slug`: its files (page `page`, from 1), a file request's upload page
+/// (with what the visitor holding `visitor`, their session token, sent), or the password form.
 pub async fn public_share(
     state: &AppState,
     slug: &str,
@@ -133,6 +136,7 @@ pub async fn public_share(
     visitor: Option<&str>,
     client: &ClientInfo,
     error: Option<String>,
+    page: usize,
 ) -> Result<ShareView, AppError> {
     let grant = match authorize(state, slug, unlock, client, Action::View).await {
         Ok(grant) => grant,
@@ -155,9 +159,14 @@ pub async fn public_share(
         (None, None, [one]) => one.model.name.clone(),
         (None, None, files) => format!("{} files", files.len()),
     };
+    let total_size = grant.files.iter().map(|f| u64::try_from(f.model.size).unwrap_or(0)).sum();
+    let page_count = grant.files.len().div_ceil(PAGE_SIZE).max(1);
+    let page = page.clamp(1, page_count);
     let files: Vec<PublicFile> = grant
         .files
         .iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
         .map(|file| PublicFile {
             id: file.model.id.to_string(),
             path: file.path.clone(),
@@ -174,7 +183,10 @@ pub async fn public_share(
         slug: share.slug.clone(),
         title,
         owner_name: owner.map(|o| o.display_name).unwrap_or_default(),
-        total_size: files.iter().map(|f| f.size).sum(),
+        total_size,
+        file_count: grant.files.len() as u64,
+        page,
+        page_count,
         files,
         allow_zip: share.allow_zip,
         expires_at: share.expires_at.map(|at| at.to_rfc3339()),
@@ -184,8 +196,8 @@ pub async fn public_share(
     }))
 }
 
-/// One file of link `slug`: shown (`ServeAs::View`, not counted) or saved (counted when
-/// `counted`: a whole download, not the next range of one).
+/// One file of link `slug`: shown (`ServeAs::View`, not counted) or saved. `first`: a whole
+/// transfer or its first range — only these are logged, and a download counts only then.
 pub async fn open_shared_file(
     state: &AppState,
     slug: &str,
@@ -193,9 +205,10 @@ pub async fn open_shared_file(
     client: &ClientInfo,
     file_id: &str,
     serve_as: ServeAs,
-    counted: bool,
+    first: bool,
 ) -> Result<Content, AppError> {
-    let action = Action::File { id: file_id.to_owned(), download: counted };
+    let download = first && serve_as == ServeAs::Download;
+    let action = Action::File { id: file_id.to_owned(), download, logged: first };
     let grant = authorize(state, slug, unlock, client, action).await?;
     let file = grant.files.first().ok_or(AppError::Internal)?;
     content_of(state, &file.model, serve_as).await

@@ -128,15 +128,21 @@ pub struct PublicShare {
     pub title: String,
     /// The owner's display name.
     pub owner_name: String,
-    /// The files, with their place below the shared folder.
+    /// The files of this page, with their place below the shared folder.
     pub files: Vec<PublicFile>,
+    /// Files in all.
+    pub file_count: u64,
+    /// This page, from 1.
+    pub page: usize,
+    /// Pages in all.
+    pub page_count: usize,
     /// Whether the zip of everything is offered.
     pub allow_zip: bool,
     /// RFC 3339, or never.
     pub expires_at: Option<String>,
     /// Downloads left, when limited.
     pub downloads_left: Option<u64>,
-    /// Sum of the sizes.
+    /// Sum of the sizes of all the files.
     pub total_size: u64,
     /// The link as a QR code (SVG made here, not user content), for phones.
     pub qr_svg: String,

@@ -39,6 +39,8 @@ pub enum Action {
         id: String,
         /// Saved rather than shown in the page.
         download: bool,
+        /// Logged: a whole transfer or its first range (not each range a player asks for).
+        logged: bool,
     },
     /// Every file as one zip (counts one download).
     Zip,
@@ -98,9 +100,14 @@ pub async fn authorize(
             return Err(AppError::NotFound("This link does not take uploads.".into()));
         }
         (Action::View, None) => (shared_files(state, &share).await?, Some("view")),
-        (Action::File { id, download }, None) => {
+        (Action::File { id, download, logged }, None) => {
             let file = shared_file(state, &share, id).await?.ok_or_else(no_such_file)?;
-            (vec![file], Some(if *download { "download" } else { "preview" }))
+            let kind = match (download, logged) {
+                (true, _) => Some("download"),
+                (false, true) => Some("preview"),
+                (false, false) => None,
+            };
+            (vec![file], kind)
         }
         (Action::Zip, None) if !share.allow_zip => {
             return Err(AppError::Forbidden(

@@ -250,10 +250,24 @@ async fn the_last_download_goes_to_exactly_one_of_two_racing_visitors() {
     let app = spawn_app().await;
     let (_, token) = app.user_with_token("ada@example.com").await;
     let file = app.file_id(&token, None, "once.bin", &[7; 100_000]).await;
-    let share = slug(&app.share(&token, json!({ "file_ids": [file], "max_downloads": 1 })).await);
+    let link = app.share(&token, json!({ "file_ids": [file], "max_downloads": 1 })).await;
+    let share = slug(&link);
     let path = format!("/s/{share}/files/{file}?download=1");
     let preview = app.visit(&format!("/s/{share}/files/{file}"), None).await;
     assert_eq!(preview.status(), 200, "previews do not count");
+    let later_range = app
+        .client
+        .get(format!("{}/s/{share}/files/{file}", app.address))
+        .header("range", "bytes=500-999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(later_range.status(), 206);
+    let events = format!("/shares/{}/events", link["id"].as_str().unwrap());
+    let events = app.get_json(&events, &token).await;
+    let kinds: Vec<&str> =
+        events["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["preview"], "a player's later ranges are not logged one by one");
     let (a, b) = tokio::join!(app.visit(&path, None), app.visit(&path, None));
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort_unstable();
@@ -314,4 +328,22 @@ async fn a_shared_folder_is_live_and_its_zip_unpacks_to_the_same_bytes() {
     let listed = app.get_json("/shares", &token).await;
     assert_eq!(listed["shares"][0]["downloads"], 1, "a zip counts one download");
     assert_eq!(listed["shares"][0]["views"], 1);
+}
+
+#[tokio::test]
+async fn a_large_folder_share_is_shown_a_hundred_files_a_page() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let folder = app.create_folder(&token, None, "Many").await;
+    for n in 0..101 {
+        app.file_id(&token, Some(&folder), &format!("file-{n:03}.txt"), b"x").await;
+    }
+    let share = slug(&app.share(&token, json!({ "folder_id": folder })).await);
+    let entries = |html: &str| html.matches("data-testid=\"shared-file\"").count();
+    let first = app.visit(&format!("/s/{share}"), None).await.text().await.unwrap();
+    assert_eq!(entries(&first), 100);
+    assert!(first.contains("Page 1 of 2") && first.contains("101 files"));
+    let second = app.visit(&format!("/s/{share}?page=2"), None).await.text().await.unwrap();
+    assert_eq!(entries(&second), 1);
+    assert!(second.contains("file-100.txt") && !second.contains("file-099.txt"));
 }
