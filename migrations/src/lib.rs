@@ -12,6 +12,18 @@ mod m20261121_000004_uploads;
 mod m20261121_000005_shares;
 mod m20261121_000006_file_requests;
 
+/// A foreign key from `from` (table, column) to `to` whose rows go with the row they point at.
+fn cascade(
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
 /// Applies Pannier's migrations in order.
 pub struct Migrator;
 

@@ -1,6 +1,8 @@
 //! Files: folders, files, the blob-deletion queue, per-account quota and avatar.
 
 use sea_orm_migration::prelude::*;
+
+use crate::cascade;
 use sea_orm_migration::schema::{
     big_integer, big_integer_null, string_len, string_len_null, text_null,
     timestamp_with_time_zone, uuid, uuid_null,
@@ -49,17 +51,6 @@ enum BlobDeletions {
     Table,
     BlobKey,
     CreatedAt,
-}
-
-fn cascade(
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
 }
 
 #[async_trait::async_trait]

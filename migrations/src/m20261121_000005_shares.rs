@@ -1,6 +1,8 @@
 //! Share links: the links, the files a selection names, and each link's access log.
 
 use sea_orm_migration::prelude::*;
+
+use crate::cascade;
 use sea_orm_migration::schema::{
     big_integer, big_integer_null, boolean, string_len, string_len_null, text_null,
     timestamp_with_time_zone, timestamp_with_time_zone_null, uuid, uuid_null,
@@ -62,17 +64,6 @@ enum ShareEvents {
     Kind,
     Ip,
     CreatedAt,
-}
-
-fn cascade(
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
 }
 
 #[async_trait::async_trait]

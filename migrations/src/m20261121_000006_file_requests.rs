@@ -3,6 +3,8 @@
 //! upload through a request remembers the link and the visitor until it becomes a file.
 
 use sea_orm_migration::prelude::*;
+
+use crate::cascade;
 use sea_orm_migration::schema::{
     big_integer, big_integer_null, string_len_null, text_null, timestamp_with_time_zone, uuid,
     uuid_null,
@@ -49,17 +51,6 @@ enum ShareUploads {
     ShareId,
     VisitorHash,
     CreatedAt,
-}
-
-fn cascade(
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
 }
 
 #[async_trait::async_trait]

@@ -185,6 +185,17 @@ async fn stored_keys(db: &impl ConnectionTrait) -> Result<(String, Vec<SigningKe
 mod tests {
     use super::*;
 
+    /// Stores `keys` as they are (to age them).
+    async fn store(db: &sea_orm::DatabaseConnection, keys: &[SigningKey]) {
+        let value = serde_json::to_string(keys).unwrap();
+        settings::Entity::update_many()
+            .col_expr(settings::Column::Value, Expr::value(value))
+            .filter(settings::Column::Key.eq(KEYS_SETTING))
+            .exec(db)
+            .await
+            .unwrap();
+    }
+
     #[tokio::test]
     async fn keys_rotate_without_breaking_links_younger_than_their_lifetime() {
         let db = crate::db::memory_db().await;
@@ -202,13 +213,7 @@ mod tests {
         // next rotation drops it.
         let (_, mut keys) = stored_keys(&db).await.unwrap();
         keys[1].retired = Some(Utc::now().timestamp() - TTL_SECS - 1);
-        let value = serde_json::to_string(&keys).unwrap();
-        settings::Entity::update_many()
-            .col_expr(settings::Column::Value, Expr::value(value))
-            .filter(settings::Column::Key.eq(KEYS_SETTING))
-            .exec(&db)
-            .await
-            .unwrap();
+        store(&db, &keys).await;
         assert!(!is_sealed(&db, "payload", &before).await.unwrap());
         assert!(is_sealed(&db, "payload", &after).await.unwrap());
         rotate_signing_keys(&db, false).await.unwrap();
@@ -217,13 +222,7 @@ mod tests {
         // A key a day old is replaced by the janitor's pass.
         let (_, mut keys) = stored_keys(&db).await.unwrap();
         keys[0].since -= ROTATE_AFTER_SECS;
-        let value = serde_json::to_string(&keys).unwrap();
-        settings::Entity::update_many()
-            .col_expr(settings::Column::Value, Expr::value(value))
-            .filter(settings::Column::Key.eq(KEYS_SETTING))
-            .exec(&db)
-            .await
-            .unwrap();
+        store(&db, &keys).await;
         assert!(rotate_signing_keys(&db, false).await.unwrap());
         assert!(is_sealed(&db, "payload", &after).await.unwrap());
     }

@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 impl TestApp {
     async fn share(&self, token: &str, body: Value) -> Value {
@@ -346,4 +346,34 @@ async fn a_large_folder_share_is_shown_a_hundred_files_a_page() {
     let second = app.visit(&format!("/s/{share}?page=2"), None).await.text().await.unwrap();
     assert_eq!(entries(&second), 1);
     assert!(second.contains("file-100.txt") && !second.contains("file-099.txt"));
+}
+
+#[tokio::test]
+async fn shared_downloads_go_through_signed_links_that_survive_a_key_rotation() {
+    let app = spawn_app_with(|config| {
+        config.user_content_url = Some("http://usercontent.example".into());
+    })
+    .await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let file = app.file_id(&token, None, "report.txt", b"the report").await;
+    let share = slug(&app.share(&token, json!({ "file_ids": [file], "max_downloads": 2 })).await);
+    let signed_link = |response: reqwest::Response| {
+        assert_eq!(response.status(), 302, "the policy passed, the bytes come from elsewhere");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let path = location.strip_prefix("http://usercontent.example").unwrap().to_owned();
+        assert!(path.starts_with("/c/"), "{location}");
+        path
+    };
+    let download = format!("/s/{share}/files/{file}?download=1");
+    let before = signed_link(app.visit(&download, None).await);
+
+    assert!(domain::files::rotate_signing_keys(&app.db, true).await.unwrap());
+    let after = signed_link(app.visit(&download, None).await);
+    assert_ne!(before.rsplit_once('.').unwrap().1, after.rsplit_once('.').unwrap().1);
+    for path in [&before, &after] {
+        let response = app.visit(path, None).await;
+        assert_eq!(response.status(), 200, "{path} works across the rotation");
+        assert_eq!(response.bytes().await.unwrap().as_ref(), b"the report");
+    }
+    assert_eq!(app.visit(&download, None).await.status(), 410, "each redirect took a download");
 }

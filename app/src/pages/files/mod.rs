@@ -105,6 +105,10 @@ pub fn FilesPage() -> impl IntoView {
         },
     );
     let queue = Queue::new(Callback::new(move |()| uploads.update(|n| *n += 1)));
+    // What a link to "this folder" names: the folder shown, or the root.
+    let link_folder = Signal::derive(move || {
+        Some(folder.get()).filter(|f| !f.is_empty()).unwrap_or_else(|| "root".into())
+    });
     let names = Signal::derive(move || match data.get() {
         Some(Ok(listing)) => entry_names(&listing),
         _ => Vec::new(),
@@ -124,13 +128,13 @@ pub fn FilesPage() -> impl IntoView {
                 <details class="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
                     <summary class="cursor-pointer text-sm font-medium text-sky-700 dark:text-sky-400">"Share this folder"</summary>
                     <div class="mt-3 max-w-xl">
-                        <ShareForm folder=Signal::derive(move || Some(folder.get()).filter(|f| !f.is_empty()).unwrap_or_else(|| "root".into()))/>
+                        <ShareForm folder=link_folder/>
                     </div>
                 </details>
                 <details class="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
                     <summary class="cursor-pointer text-sm font-medium text-sky-700 dark:text-sky-400">"Request files into this folder"</summary>
                     <div class="mt-3 max-w-xl">
-                        <RequestForm folder=Signal::derive(move || Some(folder.get()).filter(|f| !f.is_empty()).unwrap_or_else(|| "root".into()))/>
+                        <RequestForm folder=link_folder/>
                     </div>
                 </details>
                 <FormError outcome=actions.rename.value()/>
