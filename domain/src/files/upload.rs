@@ -216,9 +216,9 @@ impl Limits {
         Ok(Self(caps))
     }
 
-    /// The error for a body of `size` bytes, if it passed a limit.
+    /// The error for a body of `size` bytes, if it passed a limit (the lowest it passed).
     fn check(&self, size: u64) -> Result<(), AppError> {
-        match self.0.iter().find(|(cap, _)| size > *cap) {
+        match self.0.iter().filter(|(cap, _)| size > *cap).min_by_key(|(cap, _)| *cap) {
             Some((_, err)) => Err(err.clone()),
             None => Ok(()),
         }

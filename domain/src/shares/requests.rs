@@ -218,11 +218,13 @@ impl Visitor {
         }
     }
 
-    /// Byte limits a streamed upload must stay under, with the error for passing each.
+    /// Byte limits a streamed upload must stay under, with the error for passing each; an
+    /// error at once when the request takes no more files.
     pub(crate) async fn caps(
         &self,
         db: &impl ConnectionTrait,
     ) -> Result<Vec<(u64, AppError)>, AppError> {
+        fits(db, &self.rules, 0).await?;
         let mut caps = Vec::new();
         if let Some(max) = self.rules.max_file_size.map(to_u64) {
             caps.push((max, file_too_large(max)));

@@ -151,6 +151,30 @@ async fn visitors_upload_within_the_rules_and_see_only_what_they_sent() {
     assert_eq!(full.status(), 410, "four files asked, four received");
     let page = app.client.get(format!("{}/s/{slug}", app.address)).send().await.unwrap();
     assert_eq!(page.status(), 410);
+
+    // The owner widens the rules: the request takes files again; a link to files has no rules.
+    let id = share["id"].as_str().unwrap();
+    let widened = app
+        .api(Method::PATCH, &format!("/shares/{id}"), &token)
+        .json(&json!({ "request": { "max_files": 10 } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(widened.status(), 200);
+    let widened: Value = widened.json().await.unwrap();
+    assert_eq!(widened["request"]["allowed_types"], json!([]), "the rules are replaced whole");
+    assert_eq!(widened["request"]["received_files"], 4, "what was received stays counted");
+    assert_eq!(app.send(&slug, Some(&bob), "more.exe", b"MZ".to_vec()).await.status(), 201);
+    let plain = json!({ "file_ids": [private] });
+    let plain = app.api(Method::POST, "/shares", &token).json(&plain).send().await.unwrap();
+    let plain = plain.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let refused = app
+        .api(Method::PATCH, &format!("/shares/{plain}"), &token)
+        .json(&json!({ "request": {} }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
 }
 
 #[tokio::test]
