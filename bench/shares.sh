@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Streamed zips of a share, beside their reference measured in the same run: a folder of
 # 1,000 files totalling 2 GiB downloaded as one zip (`/s/{slug}/zip`) vs the same bytes as one
-# 2 GiB file (`/api/v1/files/{id}/content`), best of three each, alternating; the server's peak
+# 2 GiB file (`/api/v1/files/{id}/content`), best of five each, alternating; the server's peak
 # RSS while zipping. On local disk, then on S3 (a throwaway s3s-fs).
 # Usage: make build && bench/shares.sh        (SIZE_MB=512 FILES=250 for a quicker run)
 set -euo pipefail
@@ -83,7 +83,7 @@ run() {
   local sampler=$!
   PIDS+=("$sampler")
   local single=() zip=() expected actual
-  for _ in 1 2 3; do
+  for _ in 1 2 3 4 5; do
     single+=("$(curl -fsS -H "$auth" -o /dev/null -w '%{time_total}' "$url/api/v1/files/$file/content")")
     read -r secs actual expected < <(curl -fsS -o /dev/null -w '%{time_total} %{size_download} %header{content-length}\n' "$url/s/$slug/zip")
     [ "$actual" = "$expected" ] || { echo "zip: $actual bytes, announced $expected" >&2; exit 1; }
@@ -115,6 +115,6 @@ mb = $SIZE_MB
 print(f'  {name:<10} one file {mb / single:7.0f} MiB/s   zip of $FILES {mb / zip:7.0f} MiB/s   ({single / zip:.2f}×; target ≥ 0.7×)   peak RSS {peak // 1024} MiB (target < 100)')"
 }
 echo
-echo "Pannier share zips, release build, $(nproc) cores, ${SIZE_MB} MiB in ${FILES} files, best of 3"
+echo "Pannier share zips, release build, $(nproc) cores, ${SIZE_MB} MiB in ${FILES} files, best of 5"
 row "local disk" "$local_single" "$local_zip" "$local_peak"
 row "S3 (s3s-fs)" "$s3_single" "$s3_zip" "$s3_peak"

@@ -5,7 +5,7 @@
 //! descriptor, then the central directory. ZIP64 records are used when the archive passes
 //! 4 GiB or 65,534 entries. Names are UTF-8 (general purpose flag bit 11).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use chrono::{DateTime, Datelike, Timelike, Utc};
@@ -18,17 +18,6 @@ use crate::storage::{BlobKey, BlobStore, BlobStream};
 const FLAGS: u16 = (1 << 3) | (1 << 11);
 /// Chunks buffered ahead of the client.
 const AHEAD: usize = 4;
-/// Objects opened ahead of the one being sent.
-const OPEN_AHEAD: usize = 4;
-
-/// A task that stops when its handle goes (the client left mid-archive).
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
 
 /// One file of a zip.
 #[derive(Debug, Clone)]
@@ -116,28 +105,19 @@ impl ZipPlan {
         };
         let mut offset = 0u64;
         let mut central = BytesMut::new();
-        // The next objects are opened while this one streams: with many small objects on S3,
-        // each request's latency would otherwise stall the archive.
-        let mut opening = VecDeque::new();
-        let mut next = 0;
+        let keys = self.entries.iter().map(|entry| entry.key.clone()).collect();
+        let mut objects = storage.read_each(keys);
         for entry in &self.entries {
-            while next < self.entries.len() && opening.len() < OPEN_AHEAD {
-                let (storage, key) = (storage.clone(), self.entries[next].key.clone());
-                opening.push_back(AbortOnDrop(tokio::spawn(async move {
-                    storage.read(&key, None).await
-                })));
-                next += 1;
-            }
-            let Some(mut opened) = opening.pop_front() else { break };
             let header = self.local_header(entry);
             let start = offset;
             offset += header.len() as u64;
             send(header).await?;
             let mut crc = crc32fast::Hasher::new();
             let mut written = 0u64;
-            let mut body = (&mut opened.0)
+            let mut body = objects
+                .next()
                 .await
-                .map_err(std::io::Error::other)?
+                .ok_or_else(|| std::io::Error::other("an object is missing"))?
                 .map_err(std::io::Error::other)?;
             while let Some(chunk) = body.next().await {
                 let chunk = chunk?;

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 
 use crate::config::{Config, StorageKind};
 use crate::state::Check;
@@ -18,6 +18,34 @@ pub use s3::{PartSender, S3Store, S3Writer, SentPart};
 
 /// A stream of bytes read from storage.
 pub type BlobStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// Objects one after another, each as its own stream ([`BlobStore::read_each`]).
+pub type ObjectStreams = Pin<Box<dyn Stream<Item = Result<BlobStream, StorageError>> + Send>>;
+
+/// S3 objects requested ahead of the one streaming.
+const OPEN_AHEAD: usize = 4;
+
+/// A task that stops when its handle goes (the consumer left); awaiting it gives its result.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<Result<T, StorageError>>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = Result<T, StorageError>;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|joined| joined.unwrap_or_else(|err| Err(std::io::Error::other(err).into())))
+    }
+}
 
 /// Why storage failed. Never shown to clients (mapped to `AppError::Internal`).
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +183,25 @@ impl BlobStore {
         match self {
             Self::Local(store) => store.read(key, range).await,
             Self::S3(store) => store.read(key, range).await,
+        }
+    }
+
+    /// The objects `keys`, each as its own stream, in order, opened ahead of the consumer: on
+    /// local disk one thread reads them one after another; on S3 the next few requests run
+    /// while one streams (their latency hidden). Dropping the stream stops everything.
+    pub fn read_each(&self, keys: Vec<BlobKey>) -> ObjectStreams {
+        match self {
+            Self::Local(store) => store.read_each(keys),
+            Self::S3(_) => {
+                let store = self.clone();
+                futures_util::stream::iter(keys)
+                    .map(move |key| {
+                        let store = store.clone();
+                        AbortOnDrop(tokio::spawn(async move { store.read(&key, None).await }))
+                    })
+                    .buffered(OPEN_AHEAD)
+                    .boxed()
+            }
         }
     }
 
