@@ -120,11 +120,11 @@ pub async fn create_request(
     domain::shares::create(&state()?, &identity.user, new).await.or_else(fail)
 }
 
-/// The caller's links, newest first.
+/// Page `page` of the caller's links, newest first.
 #[server(endpoint = "list_shares")]
-pub async fn list_shares() -> Result<Vec<domain::shares::ShareDto>, AppError> {
+pub async fn list_shares(page: Option<u64>) -> Result<domain::shares::ShareList, AppError> {
     let identity = super::edge::require_identity()?;
-    domain::shares::list(&state()?, &identity.user).await.or_else(fail)
+    domain::shares::list(&state()?, &identity.user, page.unwrap_or(1)).await.or_else(fail)
 }
 
 /// Changes a link from the edit form; `password` empty keeps it, `remove_password` drops it.

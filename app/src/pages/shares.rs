@@ -4,10 +4,11 @@
 
 use domain::AppError;
 use domain::files::human_size;
-use domain::shares::{ShareDto, ShareState};
+use domain::shares::{ShareDto, ShareList, ShareState};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::shares::{CreateShare, RevokeShare, UpdateShare, list_shares, share_events};
 use crate::components::form::{Card, FormError};
@@ -112,21 +113,26 @@ pub(crate) fn LinkBox(url: String) -> impl IntoView {
     }
 }
 
-/// `/shares`: every link of the signed-in person.
+/// `/shares?page=`: the signed-in person's links, 50 a page.
 #[component]
 pub fn SharesPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeShare>::new();
     let update = ServerAction::<UpdateShare>::new();
+    let query = use_query_map();
     let links = Resource::new_blocking(
-        move || (revoke.version().get(), update.version().get()),
-        |_| list_shares(),
+        move || {
+            let page = query.get().get("page").and_then(|page| page.parse().ok());
+            (revoke.version().get(), update.version().get(), page)
+        },
+        |(_, _, page)| list_shares(page),
     );
     view! {
         <Title text="Shares"/>
         <h1 class="mb-6 text-2xl font-bold">"Shared links"</h1>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                signed_in(links.await, move |links| {
+                signed_in(links.await, move |list| {
+                    let ShareList { shares: links, page, pages } = list;
                     if links.is_empty() {
                         return view! {
                             <p class="rounded-xl border border-slate-200 p-8 text-center text-slate-600 dark:border-slate-800 dark:text-slate-400">
@@ -138,6 +144,13 @@ pub fn SharesPage() -> impl IntoView {
                         <ul class="space-y-4" data-testid="share-list">
                             {links.into_iter().map(|share| view! { <Link share revoke update/> }).collect_view()}
                         </ul>
+                        {(pages > 1).then(|| view! {
+                            <nav aria-label="Pages" class="mt-4 flex items-center justify-between gap-2 text-sm">
+                                {(page > 1).then(|| view! { <a class=BUTTON href=format!("?page={}", page - 1) rel="prev">"← Newer"</a> })}
+                                <span class="text-slate-600 dark:text-slate-400">{format!("Page {page} of {pages}")}</span>
+                                {(page < pages).then(|| view! { <a class=BUTTON href=format!("?page={}", page + 1) rel="next">"Older →"</a> })}
+                            </nav>
+                        })}
                     }.into_any()
                 })
             })}

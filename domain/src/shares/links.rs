@@ -3,14 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::requests::{self, RequestRules};
-use super::{ShareDto, ShareEventDto, ShareSlug, ShareState};
+use super::{ShareDto, ShareEventDto, ShareList, ShareSlug, ShareState};
 use crate::AppError;
 use crate::auth::password;
 use crate::entities::{files, folders, share_events, share_files, share_requests, shares, users};
@@ -163,20 +163,29 @@ pub async fn create(
     dto(state, &share, files, request.as_ref()).await
 }
 
-/// The owner's links, newest first.
-pub async fn list(state: &AppState, owner: &users::Model) -> Result<Vec<ShareDto>, AppError> {
-    let links = shares::Entity::find()
+/// Links on one page of the owner's list.
+const PER_PAGE: u64 = 50;
+
+/// Page `page` (from 1) of the owner's links, newest first.
+pub async fn list(
+    state: &AppState,
+    owner: &users::Model,
+    page: u64,
+) -> Result<ShareList, AppError> {
+    let pages = shares::Entity::find()
         .filter(shares::Column::OwnerId.eq(owner.id))
         .order_by_desc(shares::Column::CreatedAt)
-        .all(&state.db)
-        .await?;
-    let mut out = Vec::with_capacity(links.len());
-    for share in links {
+        .order_by_desc(shares::Column::Id)
+        .paginate(&state.db, PER_PAGE);
+    let count = pages.num_pages().await?.max(1);
+    let page = page.clamp(1, count);
+    let mut out = Vec::new();
+    for share in pages.fetch_page(page - 1).await? {
         let files = selection(&state.db, share.id).await?;
         let request = share_requests::Entity::find_by_id(share.id).one(&state.db).await?;
         out.push(dto(state, &share, files, request.as_ref()).await?);
     }
-    Ok(out)
+    Ok(ShareList { shares: out, page, pages: count })
 }
 
 /// Changes a link of the owner's.

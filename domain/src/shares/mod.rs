@@ -90,6 +90,17 @@ pub struct ShareDto {
     pub request: Option<RequestDto>,
 }
 
+/// One page of the owner's links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareList {
+    /// The links, newest first.
+    pub shares: Vec<ShareDto>,
+    /// This page, from 1.
+    pub page: u64,
+    /// Pages in all.
+    pub pages: u64,
+}
+
 /// A file request's rules and what it has received.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestDto {

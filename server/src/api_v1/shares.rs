@@ -3,11 +3,11 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use domain::AppError;
-use domain::shares::{self, NewShare, RequestRules, ShareChanges, ShareDto};
+use domain::shares::{self, NewShare, RequestRules, ShareChanges, ShareDto, ShareList};
 use domain::state::AppState;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -72,13 +72,19 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(share)))
 }
 
-/// `GET /api/v1/shares` → `{"shares": […]}`, newest first.
+/// `GET /api/v1/shares?page=` → `{"shares": […], "page", "pages"}`, newest first, 50 a page.
 pub async fn list(
     State(state): State<AppState>,
     Caller(identity): Caller,
-) -> ApiResult<Json<Value>> {
-    let links = shares::list(&state, &identity.user).await?;
-    Ok(Json(serde_json::json!({ "shares": links })))
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<ShareList>> {
+    Ok(Json(shares::list(&state, &identity.user, query.page.unwrap_or(1)).await?))
+}
+
+/// `?page=` (from 1).
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    page: Option<u64>,
 }
 
 /// `PATCH /api/v1/shares/{id}`: any of `label`, `expires_at`, `password`, `max_downloads`

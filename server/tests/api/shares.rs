@@ -377,3 +377,26 @@ async fn shared_downloads_go_through_signed_links_that_survive_a_key_rotation() 
     }
     assert_eq!(app.visit(&download, None).await.status(), 410, "each redirect took a download");
 }
+
+#[tokio::test]
+async fn the_owners_list_of_links_comes_fifty_a_page() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let file = app.file_id(&token, None, "a.txt", b"a").await;
+    for n in 0..51 {
+        app.share(&token, json!({ "file_ids": [file], "label": format!("link {n}") })).await;
+    }
+    let first = app.get_json("/shares", &token).await;
+    assert_eq!(first["shares"].as_array().unwrap().len(), 50);
+    assert_eq!((first["page"].as_u64(), first["pages"].as_u64()), (Some(1), Some(2)));
+    let second = app.get_json("/shares?page=2", &token).await;
+    assert_eq!(second["shares"].as_array().unwrap().len(), 1);
+    let mut labels: Vec<String> = [&first, &second]
+        .iter()
+        .flat_map(|page| page["shares"].as_array().unwrap().iter())
+        .map(|share| share["label"].as_str().unwrap().to_owned())
+        .collect();
+    labels.sort_unstable();
+    labels.dedup();
+    assert_eq!(labels.len(), 51, "every link once");
+}
