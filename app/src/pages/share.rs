@@ -75,8 +75,9 @@ fn Open(share: PublicShare) -> impl IntoView {
         if count == 1 { "file" } else { "files" }
     );
     let limits = [
-        expires_at
-            .map(|at| format!("Available until {}", at.get(..16).unwrap_or(&at).replace('T', " "))),
+        expires_at.map(|at| {
+            format!("Available until {} UTC", at.get(..16).unwrap_or(&at).replace('T', " "))
+        }),
         downloads_left
             .map(|left| format!("{left} download{} left", if left == 1 { "" } else { "s" })),
     ]
@@ -166,7 +167,7 @@ fn Request(request: PublicRequest, error: Option<String>) -> impl IntoView {
         files_left.map(|n| format!("{n} more file{}", if n == 1 { "" } else { "s" })),
         bytes_left.map(|n| format!("{} left in all", human_size(n))),
         expires_at
-            .map(|at| format!("Open until {}", at.get(..16).unwrap_or(&at).replace('T', " "))),
+            .map(|at| format!("Open until {} UTC", at.get(..16).unwrap_or(&at).replace('T', " "))),
     ]
     .into_iter()
     .flatten()
