@@ -71,7 +71,7 @@ async fn shared_file(
         .and_then(|r| r.to_str().ok())
         .is_none_or(|range| range.trim().starts_with("bytes=0-"));
     let first = method == Method::GET && from_start;
-    let unlock = cookie(&headers);
+    let unlock = cookie(&headers, UNLOCK_COOKIE);
     let content = shares::open_shared_file(
         &state,
         &slug,
@@ -100,7 +100,7 @@ async fn shared_zip(
         insert(&mut response, header::ALLOW, "GET");
         return Ok(response);
     }
-    let unlock = cookie(&headers);
+    let unlock = cookie(&headers, UNLOCK_COOKIE);
     let (plan, name) = shares::shared_zip(&state, &slug, unlock.as_deref(), &client).await?;
     let length = plan.content_length();
     let mut response = Body::from_stream(plan.stream(state.storage.clone())).into_response();
@@ -153,8 +153,8 @@ async fn unlock(
     }
 }
 
-/// The unlock cookie's value, if the browser sent one.
-fn cookie(headers: &HeaderMap) -> Option<String> {
+/// Cookie `name` of a share link (the unlock, a file request's visitor token), if sent.
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     let cookies = headers.get_all(header::COOKIE);
-    link_cookie(cookies.iter().filter_map(|v| v.to_str().ok()), UNLOCK_COOKIE)
+    link_cookie(cookies.iter().filter_map(|v| v.to_str().ok()), name)
 }

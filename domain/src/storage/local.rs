@@ -9,7 +9,6 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::fs::{self, File};
 use tokio::io::AsyncWriteExt;
-
 use tokio::sync::mpsc;
 
 use super::{BlobKey, BlobStream, ByteRange, ObjectStreams, StorageError};
@@ -90,7 +89,8 @@ impl LocalStore {
         key: &BlobKey,
         range: Option<ByteRange>,
     ) -> Result<BlobStream, StorageError> {
-        read_ahead(self.path(key), range).await
+        let mut objects = read_ahead(vec![(self.path(key), range)]);
+        objects.next().await.unwrap_or_else(|| Err(std::io::Error::other("reader stopped").into()))
     }
 
     pub(super) async fn delete(&self, key: &BlobKey) -> Result<(), StorageError> {
@@ -122,53 +122,41 @@ impl LocalStore {
     }
 }
 
-/// Streams the object at `path` (or `range` of it) from a blocking thread that opens it and
-/// reads a few chunks ahead of the consumer, so disk reads overlap with the socket writes. A
-/// missing object is `NotFound` before any byte; the reading stops when the consumer goes away.
-async fn read_ahead(path: PathBuf, range: Option<ByteRange>) -> Result<BlobStream, StorageError> {
-    let (sender, mut receiver) = mpsc::channel(1);
-    tokio::task::spawn_blocking(move || match open(&path, range) {
-        Ok((file, length)) => {
-            let (chunks, stream) = chunk_channel();
-            if sender.blocking_send(Ok(stream)).is_ok() {
-                pump(file, length, &chunks);
+/// Streams the objects at `paths` (each whole, or its range) one after another, each as its
+/// own stream, from one blocking thread that opens them and reads a few chunks ahead of the
+/// consumer, so disk reads overlap with the socket writes (and a zip of a thousand objects takes
+/// one thread, and one allocator arena, not one each). A missing object is `NotFound` before
+/// any of its bytes; the reading stops when the consumer goes away.
+fn read_ahead(paths: Vec<(PathBuf, Option<ByteRange>)>) -> ObjectStreams {
+    // Holds the next object's stream while the current one is read out.
+    let (sender, receiver) = mpsc::channel(1);
+    tokio::task::spawn_blocking(move || {
+        for (path, range) in paths {
+            match open(&path, range) {
+                Ok((file, length)) => {
+                    let (chunks, stream) = chunk_channel();
+                    if sender.blocking_send(Ok(stream)).is_err() {
+                        return; // the consumer went away
+                    }
+                    pump(file, length, &chunks);
+                }
+                Err(err) => {
+                    let _ = sender.blocking_send(Err(err));
+                    return;
+                }
             }
         }
-        Err(err) => {
-            let _ = sender.blocking_send(Err(err));
-        }
     });
-    receiver.recv().await.unwrap_or_else(|| Err(std::io::Error::other("reader stopped").into()))
+    futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|object| (object, receiver))
+    })
+    .boxed()
 }
 
 impl LocalStore {
-    /// The objects `keys` one after another from one blocking thread (one thread, and one
-    /// allocator arena, for a zip of a thousand objects, not one each).
+    /// The objects `keys` one after another ([`read_ahead`]).
     pub(super) fn read_each(&self, keys: Vec<BlobKey>) -> ObjectStreams {
-        let paths: Vec<PathBuf> = keys.iter().map(|key| self.path(key)).collect();
-        // Holds the next object's stream while the current one is read out.
-        let (sender, receiver) = mpsc::channel(1);
-        tokio::task::spawn_blocking(move || {
-            for path in paths {
-                match open(&path, None) {
-                    Ok((file, length)) => {
-                        let (chunks, stream) = chunk_channel();
-                        if sender.blocking_send(Ok(stream)).is_err() {
-                            return; // the consumer went away
-                        }
-                        pump(file, length, &chunks);
-                    }
-                    Err(err) => {
-                        let _ = sender.blocking_send(Err(err));
-                        return;
-                    }
-                }
-            }
-        });
-        futures_util::stream::unfold(receiver, |mut receiver| async move {
-            receiver.recv().await.map(|object| (object, receiver))
-        })
-        .boxed()
+        read_ahead(keys.iter().map(|key| (self.path(key), None)).collect())
     }
 }
 

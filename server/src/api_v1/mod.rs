@@ -10,15 +10,15 @@ pub mod uploads;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts};
+use axum::http::Method;
 use axum::http::request::Parts;
-use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, head, post};
 use axum::{Json, Router};
 use domain::AppError;
 use domain::auth::{ClientInfo, Identity};
 use domain::files::Uploader;
-use domain::shares::{UNLOCK_COOKIE, VISITOR_COOKIE, admit_upload, link_cookie};
+use domain::shares::{UNLOCK_COOKIE, VISITOR_COOKIE, admit_upload};
 use domain::state::AppState;
 
 use crate::auth::error_response;
@@ -106,10 +106,8 @@ impl FromRequestParts<ServerState> for Sender {
             return Ok(Self(Uploader::Account(identity.user)));
         };
         let slug = rest.split('/').next().unwrap_or_default();
-        let cookies: Vec<&str> =
-            parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
-        let unlock = link_cookie(cookies.iter().copied(), UNLOCK_COOKIE);
-        let token = link_cookie(cookies.iter().copied(), VISITOR_COOKIE);
+        let unlock = crate::shares::cookie(&parts.headers, UNLOCK_COOKIE);
+        let token = crate::shares::cookie(&parts.headers, VISITOR_COOKIE);
         let client = parts.extensions.get::<ClientInfo>().cloned().unwrap_or_default();
         // A new file (simple upload, tus creation) rather than the next bytes of one.
         let starting = parts.method == Method::PUT
