@@ -40,6 +40,9 @@ pub enum AppError {
     /// A file is larger than the instance allows.
     #[error("{0}")]
     TooLarge(String),
+    /// A request body (a JSON document, a form field) is larger than its route reads.
+    #[error("{0}")]
+    RequestTooLarge(String),
     /// The upload would take the account past its storage quota.
     #[error("{0}")]
     QuotaExceeded(String),
@@ -77,6 +80,7 @@ impl AppError {
             Self::Conflict(_) => "conflict",
             Self::Gone(_) => "gone",
             Self::TooLarge(_) => "file_too_large",
+            Self::RequestTooLarge(_) => "request_too_large",
             Self::QuotaExceeded(_) => "quota_exceeded",
             Self::ChecksumMismatch(_) => "checksum_mismatch",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -109,7 +113,7 @@ impl AppError {
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
             Self::Gone(_) => 410,
-            Self::TooLarge(_) | Self::QuotaExceeded(_) => 413,
+            Self::TooLarge(_) | Self::RequestTooLarge(_) | Self::QuotaExceeded(_) => 413,
             Self::ChecksumMismatch(_) => 460,
             Self::UnsupportedMediaType(_) => 415,
             Self::TooManyRequests { .. } => 429,

@@ -47,6 +47,30 @@ pub async fn create(
     Ok((secret, dto(&invite)))
 }
 
+/// Whether invite `secret` exists, is unused and has not expired (a read; [`consume`] takes it).
+pub async fn is_open(db: &impl ConnectionTrait, secret: &str) -> Result<bool, AppError> {
+    if secret.trim().is_empty() {
+        return Ok(false);
+    }
+    let open = invites::Entity::find()
+        .filter(invites::Column::TokenHash.eq(sha256_hex(secret.trim())))
+        .filter(invites::Column::UsedAt.is_null())
+        .filter(invites::Column::ExpiresAt.gt(Utc::now()))
+        .one(db)
+        .await?;
+    Ok(open.is_some())
+}
+
+/// The error for a sign-up without a usable invite `secret`.
+pub fn unusable(secret: &str) -> AppError {
+    let message = if secret.trim().is_empty() {
+        "Sign-up needs an invite on this instance. Ask an admin for an invite link."
+    } else {
+        "This invite link has expired or was already used. Ask an admin for a new one."
+    };
+    AppError::invalid("invite", message)
+}
+
 /// Marks the invite used by `user_id`, atomically: two sign-ups cannot use one invite.
 pub async fn consume(
     db: &impl ConnectionTrait,
@@ -62,14 +86,7 @@ pub async fn consume(
         .filter(invites::Column::ExpiresAt.gt(now))
         .exec(db)
         .await?;
-    if result.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            "invite",
-            "This invite link has expired or was already used. Ask an admin for a new one.",
-        ))
-    }
+    if result.rows_affected == 1 { Ok(()) } else { Err(unusable(secret)) }
 }
 
 /// All invites, newest first.

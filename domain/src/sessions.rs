@@ -158,16 +158,19 @@ fn inactivity(remember: bool, config: &Config) -> CookieDuration {
     }
 }
 
-/// Keeps a live session alive: its own inactivity limit again, and every few minutes a save
-/// that pushes the expiry forward and refreshes "last seen".
-async fn touch(session: &Session, config: &Config) -> Result<(), AppError> {
-    let remember: bool = session.get(REMEMBER).await.map_err(session_error)?.unwrap_or(false);
-    session.set_expiry(Some(Expiry::OnInactivity(inactivity(remember, config))));
+/// Keeps a live session alive: every few minutes (not on every request — each save is a
+/// database write and a `Set-Cookie`), its own inactivity limit again and a fresh "last seen".
+/// Only requests that change nothing (`GET`, `HEAD`) touch: a failed session save makes the
+/// session layer answer 500, and an upload that was stored must never be answered that way.
+async fn touch(session: &Session, config: &Config, safe_method: bool) -> Result<(), AppError> {
     let seen_at: i64 = session.get(SEEN_AT).await.map_err(session_error)?.unwrap_or_default();
     let now = Utc::now().timestamp();
-    if now - seen_at >= TOUCH_AFTER_SECS {
-        session.insert(SEEN_AT, now).await.map_err(session_error)?;
+    if !safe_method || now - seen_at < TOUCH_AFTER_SECS {
+        return Ok(());
     }
+    let remember: bool = session.get(REMEMBER).await.map_err(session_error)?.unwrap_or(false);
+    session.set_expiry(Some(Expiry::OnInactivity(inactivity(remember, config))));
+    session.insert(SEEN_AT, now).await.map_err(session_error)?;
     Ok(())
 }
 
@@ -212,11 +215,13 @@ pub async fn sign_out(
 }
 
 /// The account signed into `session`, if it is still valid: the account exists, the absolute
-/// lifetime has not passed, and the password has not changed since signing in.
+/// lifetime has not passed, and the password has not changed since signing in. A request that
+/// changes nothing (`safe_method`) may keep the session alive ([`touch`]).
 pub async fn identity(
     db: &impl ConnectionTrait,
     session: &Session,
     config: &Config,
+    safe_method: bool,
 ) -> Result<Option<Identity>, AppError> {
     let user_id: Option<String> = session.get(USER_ID).await.map_err(session_error)?;
     let Some(user_id) = user_id.and_then(|id| Uuid::parse_str(&id).ok()) else {
@@ -231,7 +236,7 @@ pub async fn identity(
     });
     match valid {
         Some(user) => {
-            touch(session, config).await?;
+            touch(session, config, safe_method).await?;
             Ok(Some(Identity { user, token_scope: None }))
         }
         None => {

@@ -17,7 +17,7 @@ use crate::entities::{api_tokens, users};
 pub const PREFIX: &str = "pnr_";
 
 /// Creates a token for `user`; the returned secret is never stored and never shown again.
-#[tracing::instrument(skip(db, client))]
+#[tracing::instrument(skip_all, fields(user = %user.id, scope = scope.as_str()))]
 pub async fn create(
     db: &impl ConnectionTrait,
     user: &users::Model,
@@ -94,6 +94,50 @@ pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Ide
         user,
         token_scope: Some(TokenScope::parse(&token.scope).unwrap_or(TokenScope::Read)),
     })
+}
+
+/// Which of an account's API tokens end with its sessions (a password change, "sign out
+/// everywhere"). Default: the write tokens — whoever took over the account may have made one;
+/// read-only tokens (a backup script's) keep working unless asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokensToRevoke {
+    /// None.
+    Keep,
+    /// The write tokens.
+    #[default]
+    Write,
+    /// Every token.
+    All,
+}
+
+impl TokensToRevoke {
+    /// `keep`, `write` or `all`; nothing sent means the default.
+    pub fn parse(raw: Option<&str>) -> Result<Self, AppError> {
+        match raw.map(str::trim).unwrap_or_default() {
+            "" | "write" => Ok(Self::Write),
+            "keep" => Ok(Self::Keep),
+            "all" => Ok(Self::All),
+            _ => Err(AppError::invalid("tokens", "Choose keep, write or all.")),
+        }
+    }
+}
+
+/// Revokes `which` of the user's tokens; how many.
+pub async fn revoke_all(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    which: TokensToRevoke,
+) -> Result<u64, AppError> {
+    let mut delete =
+        api_tokens::Entity::delete_many().filter(api_tokens::Column::UserId.eq(user_id));
+    match which {
+        TokensToRevoke::Keep => return Ok(0),
+        TokensToRevoke::Write => {
+            delete = delete.filter(api_tokens::Column::Scope.eq(TokenScope::Write.as_str()));
+        }
+        TokensToRevoke::All => {}
+    }
+    Ok(delete.exec(db).await?.rows_affected)
 }
 
 /// The user's tokens, newest first.

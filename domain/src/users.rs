@@ -14,6 +14,7 @@ use crate::account::{DisplayName, EmailAddress, RegistrationMode, Role};
 use crate::audit::{self, Event, action};
 use crate::auth::{ClientInfo, password};
 use crate::entities::users;
+use crate::tokens::TokensToRevoke;
 use crate::{invites, settings};
 
 /// Failed sign-ins allowed per account in [`THROTTLE_WINDOW`].
@@ -38,7 +39,10 @@ pub struct SignUp {
 }
 
 /// Creates an account through the sign-up page, under the registration mode. The first account
-/// on an empty instance is always allowed and becomes admin.
+/// on an empty instance is always allowed and becomes admin. The cheap refusals come first and
+/// reveal nothing: a closed instance or a missing, used or expired invite is refused before the
+/// email is looked at and before the password is hashed (argon2 is paid only by sign-ups that
+/// may succeed).
 #[tracing::instrument(skip_all)]
 pub async fn sign_up(
     db: &DatabaseConnection,
@@ -47,25 +51,24 @@ pub async fn sign_up(
 ) -> Result<users::Model, AppError> {
     password::check_policy(&input.password, "password")?;
     let mode = settings::registration_mode(db).await?;
-    let hash = password::hash(input.password).await?;
-    let txn = db.begin().await?;
-    let first = users::Entity::find().count(&txn).await? == 0;
+    let first = users::Entity::find().count(db).await? == 0;
     if !first && mode == RegistrationMode::Closed {
         return Err(AppError::Forbidden(
             "Sign-up is closed on this instance. Ask an admin to create an account for you.".into(),
         ));
     }
+    let invite = input.invite.as_deref().map(str::trim).unwrap_or_default();
     let needs_invite = !first && mode == RegistrationMode::InviteOnly;
-    if needs_invite && input.invite.as_deref().unwrap_or_default().is_empty() {
-        return Err(AppError::invalid(
-            "invite",
-            "Sign-up needs an invite on this instance. Ask an admin for an invite link.",
-        ));
+    if needs_invite && !invites::is_open(db, invite).await? {
+        return Err(invites::unusable(invite));
     }
+    let hash = password::hash(input.password).await?;
+    let txn = db.begin().await?;
+    let first = users::Entity::find().count(&txn).await? == 0;
     let role = if first { Role::Admin } else { Role::User };
-    let user = insert(&txn, &input.email, &input.display_name, hash, role).await?;
-    if needs_invite {
-        invites::consume(&txn, input.invite.as_deref().unwrap_or_default(), user.id).await?;
+    let user = insert(&txn, Uuid::new_v4(), &input.email, &input.display_name, hash, role).await?;
+    if needs_invite && !first {
+        invites::consume(&txn, invite, user.id).await?;
     }
     txn.commit().await?;
     audit::own_account(db, &user, action::SIGN_UP, client).await?;
@@ -83,7 +86,7 @@ pub async fn create(
 ) -> Result<users::Model, AppError> {
     password::check_policy(&password, "password")?;
     let hash = password::hash(password).await?;
-    let user = insert(db, email, display_name, hash, role).await?;
+    let user = insert(db, Uuid::new_v4(), email, display_name, hash, role).await?;
     let event = Event {
         actor: None,
         action: action::USER_CREATED,
@@ -105,6 +108,7 @@ pub async fn create(
 
 async fn insert(
     db: &impl ConnectionTrait,
+    id: Uuid,
     email: &EmailAddress,
     display_name: &DisplayName,
     password_hash: String,
@@ -118,7 +122,7 @@ async fn insert(
     }
     let now = Utc::now();
     let user = users::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(id),
         email: Set(email.as_str().to_owned()),
         display_name: Set(display_name.as_str().to_owned()),
         password_hash: Set(password_hash),
@@ -197,13 +201,15 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<users::M
     Ok(users::Entity::find_by_id(id).one(db).await?)
 }
 
-/// Changes the caller's password after checking the current one.
+/// Changes the caller's password after checking the current one, and revokes `tokens` of
+/// their API tokens (sessions end by the password change itself; see `sessions::identity`).
 #[tracing::instrument(skip_all, fields(user = %user.id))]
 pub async fn change_password(
     db: &impl ConnectionTrait,
     user: &users::Model,
     current: SecretString,
     new: SecretString,
+    tokens: TokensToRevoke,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
     if !password::verify(current, Some(user.password_hash.clone())).await? {
@@ -211,10 +217,12 @@ pub async fn change_password(
     }
     password::check_policy(&new, "new_password")?;
     set_password(db, user.clone(), new).await?;
+    crate::tokens::revoke_all(db, user.id, tokens).await?;
     audit::own_account(db, user, action::PASSWORD_CHANGED, client).await
 }
 
-/// Sets a new password from the command line; every session of the account ends.
+/// Sets a new password from the command line; every session and every API token of the
+/// account ends (whoever lost control of the account may have made some).
 pub async fn reset_password(
     db: &impl ConnectionTrait,
     email: &EmailAddress,
@@ -227,6 +235,7 @@ pub async fn reset_password(
     let user_id = user.id;
     set_password(db, user, new).await?;
     crate::sessions::revoke_all(db, user_id, None).await?;
+    crate::tokens::revoke_all(db, user_id, TokensToRevoke::All).await?;
     let event = Event {
         actor: None,
         action: action::PASSWORD_RESET,

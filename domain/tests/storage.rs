@@ -142,7 +142,8 @@ async fn unfinished_writes_leave_nothing_behind() {
         assert!(matches!(read(&store, &key, None).await, Err(StorageError::NotFound)));
         match store {
             BlobStore::Local(_) => {
-                assert_eq!(store.remove_stale_writes(Duration::ZERO).await.unwrap(), 0);
+                let none = std::collections::HashSet::new();
+                assert_eq!(store.remove_stale_writes(Duration::ZERO, &none).await.unwrap(), 0);
                 assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
             }
             BlobStore::S3(_) => assert!(no_unfinished_uploads().await, "multipart upload aborted"),

@@ -3,11 +3,11 @@
 
 use std::net::SocketAddr;
 
-use axum::Json;
+use crate::errors::error_response;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{Method, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use domain::AppError;
 use domain::account::TokenScope;
 use domain::auth::ClientInfo;
@@ -57,7 +57,8 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     let identity = match (bearer, request.extensions().get::<Session>().cloned()) {
         (Some(secret), _) => domain::tokens::authenticate(&state.db, &secret).await.map(Some),
         (None, Some(session)) => {
-            domain::sessions::identity(&state.db, &session, &state.config).await
+            let safe = matches!(*request.method(), Method::GET | Method::HEAD);
+            domain::sessions::identity(&state.db, &session, &state.config, safe).await
         }
         (None, None) => Ok(None),
     };
@@ -120,16 +121,4 @@ fn client_info(request: &Request) -> ClientInfo {
         .and_then(|v| v.to_str().ok())
         .map(|ua| ua.chars().take(512).collect());
     ClientInfo { ip, user_agent }
-}
-
-/// The one mapping from `AppError` to an HTTP response: status, JSON body, `Retry-After`.
-pub fn error_response(err: &AppError) -> Response {
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, Json(err.to_json())).into_response();
-    if let AppError::TooManyRequests { retry_after_secs, .. } = err
-        && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
-    {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
 }

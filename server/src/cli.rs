@@ -1,4 +1,5 @@
-//! The command line: `pannier serve` and `pannier migrate up|down|status`.
+//! The command line: `pannier [serve]`, `pannier migrate up|down|status`, `pannier user …`,
+//! `pannier token …`.
 //! Every command reads the same layered configuration (see `domain::config::KEYS`).
 
 use std::io::Write;
@@ -24,9 +25,9 @@ pub struct Cli {
     /// Log output format; overrides PANNIER_LOG_FORMAT.
     #[arg(long, global = true, value_enum)]
     pub log_format: Option<LogFormatArg>,
-    /// What to do.
+    /// What to do; `serve` when none is named (as `cargo leptos watch` starts the binary).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.
@@ -46,6 +47,12 @@ pub enum Command {
         /// The token action.
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Check that storage and the database agree.
+    Storage {
+        /// The storage action.
+        #[command(subcommand)]
+        action: StorageAction,
     },
     /// Manage the database schema.
     Migrate {
@@ -72,6 +79,19 @@ pub enum MigrateAction {
     },
     /// List every migration and whether it is applied.
     Status,
+}
+
+/// `pannier storage …`.
+#[derive(Debug, Subcommand)]
+pub enum StorageAction {
+    /// List stored objects no row references and rows whose object is missing; exits 1 while
+    /// any remain.
+    Check {
+        /// Delete the unreferenced objects (older than an hour: younger ones may be uploads
+        /// about to get their row).
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 /// `--log-format` values.
@@ -122,7 +142,7 @@ pub fn main() -> ExitCode {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-        .and_then(|runtime| runtime.block_on(run(cli.command, config)));
+        .and_then(|runtime| runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -143,7 +163,38 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Migrate { action } => migrate(action, &config).await,
         Command::User { action } => cli_accounts::user(action, &migrated(&config).await?).await,
         Command::Token { action } => cli_accounts::token(action, &migrated(&config).await?).await,
+        Command::Storage { action: StorageAction::Check { repair } } => {
+            storage_check(config, repair).await
+        }
     }
+}
+
+/// `pannier storage check`: prints what disagrees; an error (exit 1) while anything remains.
+async fn storage_check(config: Config, repair: bool) -> anyhow::Result<()> {
+    let db = migrated(&config).await?;
+    let storage = domain::storage::BlobStore::from_config(&config).await?;
+    let state = domain::state::AppState { config: std::sync::Arc::new(config), db, storage };
+    let grace = std::time::Duration::from_secs(3600);
+    let report = domain::files::check_storage(&state, repair, grace)
+        .await
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "objects: {}", report.objects)?;
+    for key in &report.orphans {
+        writeln!(out, "unreferenced: {key}")?;
+    }
+    for key in &report.missing {
+        writeln!(out, "missing: {key}")?;
+    }
+    writeln!(
+        out,
+        "unreferenced: {}, removed: {}, missing: {}",
+        report.orphans.len(),
+        report.removed,
+        report.missing.len()
+    )?;
+    anyhow::ensure!(report.is_consistent(), "storage and the database disagree (see above)");
+    Ok(())
 }
 
 /// The database with every migration applied (account commands may run before `serve`).

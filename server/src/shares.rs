@@ -5,6 +5,7 @@
 
 use axum::Form;
 use axum::body::Body;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,13 +14,16 @@ use axum::{Extension, Router};
 use domain::AppError;
 use domain::auth::ClientInfo;
 use domain::files::content_disposition;
-use domain::shares::{self, ShareSlug, UNLOCK_COOKIE, UNLOCK_TTL_SECS, link_cookie};
+use domain::shares::{
+    self, FileRequest, ShareSlug, TRANSFER_COOKIE, TRANSFER_TTL_SECS, UNLOCK_COOKIE,
+    UNLOCK_TTL_SECS, link_cookie,
+};
 use domain::state::AppState;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::api_v1::content::{ContentQuery, insert, safety, serve};
-use crate::api_v1::{ApiError, ApiResult, back_to, upload_routes, wants_html};
+use crate::api_v1::content::{ContentQuery, header_str, insert, range_request, safety, serve};
+use crate::api_v1::{ApiError, ApiResult, back_to, unreadable_body, upload_routes, wants_html};
 use crate::startup::ServerState;
 
 /// A shared file's bytes.
@@ -55,8 +59,8 @@ pub fn router() -> Router<ServerState> {
 }
 
 /// `GET`/`HEAD /s/{slug}/files/{file_id}`: with Range, validators and the user-content safety
-/// headers. A download counts, and an access is logged, once per transfer (not per range a
-/// player asks for).
+/// headers. What counts as a download is the policy's (`domain::shares::policy`); a counted
+/// transfer of a limited link leaves a transfer cookie so a player's later ranges are free.
 async fn shared_file(
     State(state): State<AppState>,
     Path((slug, file_id)): Path<(String, String)>,
@@ -65,25 +69,25 @@ async fn shared_file(
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let serve_as = query.serve_as();
-    let from_start = headers
-        .get(header::RANGE)
-        .and_then(|r| r.to_str().ok())
-        .is_none_or(|range| range.trim().starts_with("bytes=0-"));
-    let first = method == Method::GET && from_start;
+    if let Some(page) = preview_fetch(&slug, &headers) {
+        return Ok(page);
+    }
+    let ask = FileRequest {
+        id: file_id,
+        serve_as: query.serve_as(),
+        get: method == Method::GET,
+        range: range_request(&headers),
+        transfer: cookie(&headers, TRANSFER_COOKIE),
+    };
     let unlock = cookie(&headers, UNLOCK_COOKIE);
-    let content = shares::open_shared_file(
-        &state,
-        &slug,
-        unlock.as_deref(),
-        &client,
-        &file_id,
-        serve_as,
-        first,
-    )
-    .await?;
+    let (content, transfer) =
+        shares::open_shared_file(&state, &slug, unlock.as_deref(), &client, ask).await?;
     let mut response = serve(&state, content, &method, &headers).await?;
     insert(&mut response, header::CACHE_CONTROL, "private, no-store");
+    if let Some(token) = transfer {
+        let cookie = link_cookie_header(&state, &slug, TRANSFER_COOKIE, &token, TRANSFER_TTL_SECS);
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     Ok(response)
 }
 
@@ -100,6 +104,9 @@ async fn shared_zip(
         insert(&mut response, header::ALLOW, "GET");
         return Ok(response);
     }
+    if let Some(page) = preview_fetch(&slug, &headers) {
+        return Ok(page);
+    }
     let unlock = cookie(&headers, UNLOCK_COOKIE);
     let (plan, name) = shares::shared_zip(&state, &slug, unlock.as_deref(), &client).await?;
     let length = plan.content_length();
@@ -110,6 +117,31 @@ async fn shared_zip(
     insert(&mut response, header::CACHE_CONTROL, "private, no-store");
     safety(&mut response, &state);
     Ok(response)
+}
+
+/// A link-preview robot or a prefetch asking for bytes is sent to the link's page (its title
+/// and description for the preview), so it never spends a download.
+fn preview_fetch(slug: &str, headers: &HeaderMap) -> Option<Response> {
+    let purpose = header_str(headers, "sec-purpose").or_else(|| header_str(headers, "purpose"));
+    shares::is_preview_fetch(header_str(headers, header::USER_AGENT), purpose).then(|| {
+        let slug = ShareSlug::parse(slug).map(|s| s.as_str().to_owned()).unwrap_or_default();
+        Redirect::to(&format!("/s/{slug}")).into_response()
+    })
+}
+
+/// `Set-Cookie` for cookie `name` of link `slug` only (`Path=/s/<slug>`), HttpOnly, Lax.
+fn link_cookie_header(
+    state: &AppState,
+    slug: &str,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) -> HeaderValue {
+    let secure = if state.config.is_https() { "; Secure" } else { "" };
+    let cookie = format!(
+        "{name}={value}; Path=/s/{slug}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    );
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// The password form.
@@ -126,8 +158,14 @@ async fn unlock(
     Path(slug): Path<String>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
-    Form(form): Form<UnlockForm>,
+    form: Result<Form<UnlockForm>, FormRejection>,
 ) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(err) => {
+            return ApiError(unreadable_body(err.status(), err.body_text())).into_response();
+        }
+    };
     let Some(slug) = ShareSlug::parse(&slug) else {
         return ApiError(AppError::NotFound("This link does not exist or was turned off.".into()))
             .into_response();
@@ -136,13 +174,10 @@ async fn unlock(
     let password = SecretString::from(form.password);
     match shares::unlock(&state, slug.as_str(), password, &client).await {
         Ok(token) => {
-            let secure = if state.config.is_https() { "; Secure" } else { "" };
-            let cookie = format!(
-                "{UNLOCK_COOKIE}={token}; Path={page}; Max-Age={UNLOCK_TTL_SECS}; HttpOnly; \
-                 SameSite=Lax{secure}"
-            );
+            let cookie =
+                link_cookie_header(&state, slug.as_str(), UNLOCK_COOKIE, &token, UNLOCK_TTL_SECS);
             let mut response = Redirect::to(&page).into_response();
-            insert(&mut response, header::SET_COOKIE, &cookie);
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
             response
         }
         Err(err @ (AppError::NotFound(_) | AppError::Gone(_))) => ApiError(err).into_response(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use app::{App, shell};
 use axum::Router;
-use axum::extract::{FromRef, Request};
+use axum::extract::{DefaultBodyLimit, FromRef, Request};
 use axum::handler::HandlerWithoutStateExt;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware;
@@ -31,7 +31,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::{api_v1, assets, auth, health};
+use crate::{api_v1, assets, auth, errors, health};
 
 /// The router's state: Leptos' options for the page routes, `AppState` for everything else.
 #[derive(Clone, FromRef)]
@@ -135,12 +135,17 @@ async fn janitor(state: AppState) {
             Ok(expired) => tracing::info!(expired, "abandoned resumable uploads removed"),
             Err(err) => tracing::warn!(error = %err, "could not remove abandoned uploads"),
         }
+        match domain::shares::prune_events(&state).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "old share access-log entries deleted"),
+            Err(err) => tracing::warn!(error = %err, "could not prune the share access logs"),
+        }
         match domain::files::rotate_signing_keys(&state.db, false).await {
             Ok(false) => {}
             Ok(true) => tracing::info!("a new link-signing key took over"),
             Err(err) => tracing::warn!(error = %err, "could not rotate the link-signing key"),
         }
-        match state.storage.remove_stale_writes(STALE_WRITE).await {
+        match domain::uploads::remove_stale_writes(&state, STALE_WRITE).await {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "abandoned partial uploads removed"),
             Err(err) => tracing::warn!(error = %err, "could not clean up partial uploads"),
@@ -230,6 +235,9 @@ pub fn router(state: AppState) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
+                // What any route reads whole; upload routes stream past it (api_v1).
+                .layer(DefaultBodyLimit::max(api_v1::DOCUMENT_BODY))
+                .layer(middleware::from_fn(errors::server_fn_status))
                 .layer(middleware::from_fn(api_v1::uploads::tus_protocol))
                 .layer(middleware::from_fn_with_state(app_state.clone(), auth::csrf))
                 .layer(session_layer)
@@ -268,7 +276,36 @@ fn request_span(request: &Request) -> tracing::Span {
     tracing::info_span!(
         "request",
         method = %request.method(),
-        path = %request.uri().path(),
+        path = %loggable_path(request.uri().path()),
         request_id = %request_id,
     )
+}
+
+/// A request path as it may be logged: a share link's slug and a signed content link's token
+/// are secrets (whoever reads the log could use them), so only their first characters stay.
+pub fn loggable_path(path: &str) -> String {
+    let mut parts = path.splitn(4, '/');
+    let (Some(""), Some(kind @ ("s" | "c")), Some(secret)) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return path.to_owned();
+    };
+    let kept: String = secret.chars().take(4).collect();
+    let rest = parts.next().map(|rest| format!("/{rest}")).unwrap_or_default();
+    format!("/{kind}/{kept}…{rest}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn share_slugs_and_content_tokens_are_cut_from_logged_paths() {
+        let slug = "AbCdEfGhIjKlMnOpQrStUvWx";
+        assert_eq!(loggable_path(&format!("/s/{slug}")), "/s/AbCd…");
+        assert_eq!(loggable_path(&format!("/s/{slug}/files/x")), "/s/AbCd…/files/x");
+        assert_eq!(loggable_path("/c/0123456789abcdef.99.d.sig"), "/c/0123…");
+        assert_eq!(loggable_path("/api/v1/files"), "/api/v1/files");
+        assert_eq!(loggable_path("/shares"), "/shares");
+    }
 }

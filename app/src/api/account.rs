@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::edge::{client, fail, require_identity, session, state};
+use super::edge::{client, require_identity, session, state};
 
 /// Everything the account page shows.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,29 +39,32 @@ pub async fn account_overview() -> Result<AccountPage, AppError> {
 #[server(endpoint = "update_profile")]
 pub async fn update_profile(display_name: String) -> Result<(), AppError> {
     let identity = require_identity()?;
-    let name = domain::account::DisplayName::parse(&display_name).or_else(fail)?;
+    let name = domain::account::DisplayName::parse(&display_name)?;
     domain::users::set_display_name(&state()?.db, &identity.user, &name).await?;
     leptos_axum::redirect("/account");
     Ok(())
 }
 
-/// Changes the password (the current one is required) and signs out every other session.
+/// Changes the password (the current one is required), signs out every other session and
+/// revokes the API tokens chosen (`tokens`: `write` by default, `all` or `keep`).
 #[server(endpoint = "change_password")]
 pub async fn change_password(
     current_password: String,
     new_password: String,
+    tokens: Option<String>,
 ) -> Result<(), AppError> {
     let identity = require_identity()?;
     let state = state()?;
+    let tokens = domain::tokens::TokensToRevoke::parse(tokens.as_deref())?;
     domain::users::change_password(
         &state.db,
         &identity.user,
         current_password.into(),
         new_password.into(),
+        tokens,
         &client(),
     )
-    .await
-    .or_else(fail)?;
+    .await?;
     domain::sessions::keep_only_current(&state.db, &session()?, &identity.user).await?;
     leptos_axum::redirect("/account");
     Ok(())
@@ -71,19 +74,20 @@ pub async fn change_password(
 #[server(endpoint = "revoke_session")]
 pub async fn revoke_session(handle: String) -> Result<(), AppError> {
     let identity = require_identity()?;
-    domain::sessions::revoke(&state()?.db, &identity.user, &handle, &client())
-        .await
-        .or_else(fail)?;
+    domain::sessions::revoke(&state()?.db, &identity.user, &handle, &client()).await?;
     leptos_axum::redirect("/account");
     Ok(())
 }
 
-/// Signs out every session of the account, this one included.
+/// Signs out every session of the account, this one included, and revokes the API tokens
+/// chosen (`tokens`: `write` by default, `all` or `keep`).
 #[server(endpoint = "sign_out_everywhere")]
-pub async fn sign_out_everywhere() -> Result<(), AppError> {
+pub async fn sign_out_everywhere(tokens: Option<String>) -> Result<(), AppError> {
     let identity = require_identity()?;
     let state = state()?;
+    let tokens = domain::tokens::TokensToRevoke::parse(tokens.as_deref())?;
     domain::sessions::revoke_all(&state.db, identity.user.id, None).await?;
+    domain::tokens::revoke_all(&state.db, identity.user.id, tokens).await?;
     domain::sessions::sign_out(&state.db, &session()?, Some(&identity), &client()).await?;
     leptos_axum::redirect("/sign-in");
     Ok(())
@@ -97,26 +101,21 @@ pub async fn create_token(
     expires_days: Option<String>,
 ) -> Result<(), AppError> {
     let identity = require_identity()?;
-    identity.require_write()?;
-    let scope = domain::account::TokenScope::parse(&scope).or_else(fail)?;
+    identity.require_session()?;
+    let scope = domain::account::TokenScope::parse(&scope)?;
     let expires_days = match expires_days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => None,
-        Some(days) => Some(
-            days.parse::<u32>()
-                .map_err(|_| {
-                    AppError::invalid(
-                        "expires_days",
-                        "Enter a number of days, or leave it empty for no expiry.",
-                    )
-                })
-                .or_else(fail)?,
-        ),
+        Some(days) => Some(days.parse::<u32>().map_err(|_| {
+            AppError::invalid(
+                "expires_days",
+                "Enter a number of days, or leave it empty for no expiry.",
+            )
+        })?),
     };
     let state = state()?;
     let created =
         domain::tokens::create(&state.db, &identity.user, &name, scope, expires_days, &client())
-            .await
-            .or_else(fail)?;
+            .await?;
     domain::sessions::set_flash(&session()?, "new_token", &created.secret).await?;
     leptos_axum::redirect("/account#tokens");
     Ok(())
@@ -126,7 +125,7 @@ pub async fn create_token(
 #[server(endpoint = "revoke_token")]
 pub async fn revoke_token(id: String) -> Result<(), AppError> {
     let identity = require_identity()?;
-    domain::tokens::revoke(&state()?.db, &identity.user, &id, &client()).await.or_else(fail)?;
+    domain::tokens::revoke(&state()?.db, &identity.user, &id, &client()).await?;
     leptos_axum::redirect("/account#tokens");
     Ok(())
 }
@@ -136,9 +135,7 @@ pub async fn revoke_token(id: String) -> Result<(), AppError> {
 pub async fn delete_account(password: String) -> Result<(), AppError> {
     let identity = require_identity()?;
     let state = state()?;
-    domain::users::delete(&state, &identity.user, password.into(), &client())
-        .await
-        .or_else(fail)?;
+    domain::users::delete(&state, &identity.user, password.into(), &client()).await?;
     session()?.flush().await.map_err(|e| AppError::internal("session flush", &e))?;
     leptos_axum::redirect("/");
     Ok(())

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::edge::{client, fail, require_identity, session, state};
+use super::edge::{client, require_identity, session, state};
 
 /// Everything the admin page shows.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,10 +38,8 @@ pub async fn admin_overview() -> Result<AdminPage, AppError> {
 #[server(endpoint = "set_registration_mode")]
 pub async fn set_registration_mode(mode: String) -> Result<(), AppError> {
     let identity = require_identity()?;
-    let mode = RegistrationMode::parse(&mode).or_else(fail)?;
-    domain::settings::set_registration_mode(&state()?.db, &identity, mode, &client())
-        .await
-        .or_else(fail)?;
+    let mode = RegistrationMode::parse(&mode)?;
+    domain::settings::set_registration_mode(&state()?.db, &identity, mode, &client()).await?;
     leptos_axum::redirect("/admin");
     Ok(())
 }
@@ -50,8 +48,7 @@ pub async fn set_registration_mode(mode: String) -> Result<(), AppError> {
 #[server(endpoint = "create_invite")]
 pub async fn create_invite(days: u32) -> Result<(), AppError> {
     let identity = require_identity()?;
-    let (secret, _) =
-        domain::invites::create(&state()?.db, &identity, days, &client()).await.or_else(fail)?;
+    let (secret, _) = domain::invites::create(&state()?.db, &identity, days, &client()).await?;
     domain::sessions::set_flash(&session()?, "new_invite", &secret).await?;
     leptos_axum::redirect("/admin");
     Ok(())

@@ -5,7 +5,7 @@ use domain::account::UserDto;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::edge::{client, fail, identity, session, state};
+use super::edge::{client, identity, session, state};
 #[cfg(feature = "ssr")]
 use super::safe_next;
 
@@ -28,12 +28,12 @@ pub async fn sign_up(
     let state = state()?;
     let client = client();
     let input = domain::users::SignUp {
-        email: EmailAddress::parse(&email).or_else(fail)?,
-        display_name: DisplayName::parse(&display_name).or_else(fail)?,
+        email: EmailAddress::parse(&email)?,
+        display_name: DisplayName::parse(&display_name)?,
         password: password.into(),
         invite: invite.filter(|i| !i.is_empty()),
     };
-    let user = domain::users::sign_up(&state.db, input, &client).await.or_else(fail)?;
+    let user = domain::users::sign_up(&state.db, input, &client).await?;
     domain::sessions::sign_in(&session()?, &user, false, &client, &state.config).await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
@@ -49,9 +49,7 @@ pub async fn sign_in(
 ) -> Result<(), AppError> {
     let state = state()?;
     let client = client();
-    let user = domain::users::authenticate(&state.db, &email, password.into(), &client)
-        .await
-        .or_else(fail)?;
+    let user = domain::users::authenticate(&state.db, &email, password.into(), &client).await?;
     domain::sessions::sign_in(&session()?, &user, remember.is_some(), &client, &state.config)
         .await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::edge::{fail, require_identity, state};
+use super::edge::{require_identity, state};
 
 /// One page of a folder, as the browser page shows it.
 #[server(endpoint = "list_folder")]
@@ -29,7 +29,6 @@ pub async fn list_folder(
         100,
     )
     .await
-    .or_else(fail)
 }
 
 /// Everything the file page needs.
@@ -48,13 +47,13 @@ pub struct FilePageData {
 pub async fn file_page(id: String) -> Result<FilePageData, AppError> {
     let identity = require_identity()?;
     let state = state()?;
-    let detail = domain::files::file_detail(&state, &identity.user, &id).await.or_else(fail)?;
+    let detail = domain::files::file_detail(&state, &identity.user, &id).await?;
     let text = if detail.preview == domain::files::Preview::Text {
-        Some(domain::files::read_text_preview(&state, &identity.user, &id).await.or_else(fail)?)
+        Some(domain::files::read_text_preview(&state, &identity.user, &id).await?)
     } else {
         None
     };
-    let folders = domain::files::all_folders(&state.db, &identity.user).await.or_else(fail)?;
+    let folders = domain::files::all_folders(&state.db, &identity.user).await?;
     Ok(FilePageData { detail, text, folders })
 }
 
@@ -62,16 +61,16 @@ pub async fn file_page(id: String) -> Result<FilePageData, AppError> {
 #[server(endpoint = "folder_choices")]
 pub async fn folder_choices() -> Result<Vec<(String, String)>, AppError> {
     let identity = require_identity()?;
-    domain::files::all_folders(&state()?.db, &identity.user).await.or_else(fail)
+    domain::files::all_folders(&state()?.db, &identity.user).await
 }
 
 /// Creates a folder in `parent_id` (empty: the root).
 #[server(endpoint = "create_folder")]
 pub async fn create_folder(parent_id: String, name: String) -> Result<(), AppError> {
     let identity = require_identity()?;
-    let name = domain::files::FileName::parse(&name).or_else(fail)?;
+    let name = domain::files::FileName::parse(&name)?;
     let parent = Some(parent_id.as_str()).filter(|p| !p.is_empty());
-    domain::files::create_folder(&state()?, &identity.user, parent, &name).await.or_else(fail)?;
+    domain::files::create_folder(&state()?, &identity.user, parent, &name).await?;
     Ok(())
 }
 
@@ -80,7 +79,7 @@ pub async fn create_folder(parent_id: String, name: String) -> Result<(), AppErr
 pub async fn rename_item(kind: String, id: String, name: String) -> Result<(), AppError> {
     let identity = require_identity()?;
     let state = state()?;
-    let name = domain::files::FileName::parse(&name).or_else(fail)?;
+    let name = domain::files::FileName::parse(&name)?;
     let result = if kind == "folder" {
         domain::files::update_folder(&state, &identity.user, &id, Some(name), None).await.map(drop)
     } else {
@@ -88,7 +87,7 @@ pub async fn rename_item(kind: String, id: String, name: String) -> Result<(), A
             .await
             .map(drop)
     };
-    result.or_else(fail)
+    result
 }
 
 /// Sets a file's description (empty clears it).
@@ -96,8 +95,7 @@ pub async fn rename_item(kind: String, id: String, name: String) -> Result<(), A
 pub async fn describe_file(id: String, description: String) -> Result<(), AppError> {
     let identity = require_identity()?;
     domain::files::update_file(&state()?, &identity.user, &id, None, None, Some(description))
-        .await
-        .or_else(fail)?;
+        .await?;
     Ok(())
 }
 
@@ -105,19 +103,8 @@ pub async fn describe_file(id: String, description: String) -> Result<(), AppErr
 #[server(endpoint = "move_items")]
 pub async fn move_items(files: String, folders: String, target: String) -> Result<(), AppError> {
     let identity = require_identity()?;
-    let state = state()?;
-    let target = if target.is_empty() { "root" } else { target.as_str() };
-    for id in ids(&folders) {
-        domain::files::update_folder(&state, &identity.user, id, None, Some(target))
-            .await
-            .or_else(fail)?;
-    }
-    for id in ids(&files) {
-        domain::files::update_file(&state, &identity.user, id, None, Some(target), None)
-            .await
-            .or_else(fail)?;
-    }
-    Ok(())
+    let (files, folders) = (ids(&files), ids(&folders));
+    domain::files::move_items(&state()?, &identity.user, &files, &folders, Some(&target)).await
 }
 
 /// Deletes files and folders (comma-separated ids; folders with everything in them), then
@@ -129,14 +116,8 @@ pub async fn delete_items(
     next: Option<String>,
 ) -> Result<(), AppError> {
     let identity = require_identity()?;
-    let state = state()?;
-    for id in ids(&folders) {
-        domain::files::delete_folder(&state, &identity.user, id).await.or_else(fail)?;
-    }
-    let files: Vec<String> = ids(&files).map(str::to_owned).collect();
-    if !files.is_empty() {
-        domain::files::delete_files(&state, &identity.user, &files).await.or_else(fail)?;
-    }
+    let (files, folders) = (ids(&files), ids(&folders));
+    domain::files::delete_items(&state()?, &identity.user, &files, &folders).await?;
     if let Some(next) = next {
         leptos_axum::redirect(&super::safe_next(Some(&next)));
     }
@@ -145,6 +126,6 @@ pub async fn delete_items(
 
 /// The non-empty ids in a comma-separated list.
 #[cfg(feature = "ssr")]
-fn ids(list: &str) -> impl Iterator<Item = &str> {
-    list.split(',').map(str::trim).filter(|id| !id.is_empty())
+fn ids(list: &str) -> Vec<String> {
+    list.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect()
 }

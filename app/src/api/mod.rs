@@ -18,16 +18,20 @@ pub async fn get_site_info() -> Result<SiteInfo, AppError> {
     domain::settings::site_info(&state.db).await
 }
 
-/// Only a local path may be a redirect target (no open redirects): `/…` but not `//…` or `/\…`.
+/// Only a path of our own origin may be a redirect target (no open redirects). `next` is read
+/// as a browser reads a URL (WHATWG: tabs and newlines dropped, `\\` as `/`, percent forms)
+/// relative to our origin, and kept only if it names a path there: never `//host`, `/\\host`,
+/// `/\t/host` or `https:…`.
+#[cfg(feature = "ssr")]
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path)
-            if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") =>
-        {
-            path.to_owned()
-        }
-        _ => "/".to_owned(),
-    }
+    const OURS: &str = "http://pannier.invalid/";
+    let Ok(base) = url::Url::parse(OURS) else { return "/".to_owned() };
+    let local = next
+        .filter(|next| next.starts_with('/'))
+        .and_then(|next| base.join(next).ok())
+        .filter(|url| url.origin() == base.origin())
+        .map(|url| url.as_str()[OURS.len() - 1..].to_owned());
+    local.unwrap_or_else(|| "/".to_owned())
 }
 
 /// What every server fn needs from the request: state, caller, client, session.
@@ -58,9 +62,7 @@ pub mod edge {
 
     /// The signed-in caller, or `Unauthorized`.
     pub fn require_identity() -> Result<Identity, AppError> {
-        identity()
-            .ok_or_else(|| AppError::Unauthorized("Sign in to continue.".into()))
-            .or_else(fail)
+        identity().ok_or_else(|| AppError::Unauthorized("Sign in to continue.".into()))
     }
 
     /// Peer address and user agent.
@@ -75,29 +77,9 @@ pub mod edge {
             AppError::Internal
         })
     }
-
-    /// For callers that read JSON (scripts, the hydrated UI), the error's own status code and
-    /// `Retry-After`; HTML form posts keep the redirect back to the form.
-    pub fn fail<T>(err: AppError) -> Result<T, AppError> {
-        let wants_html = use_context::<http::request::Parts>()
-            .and_then(|parts| parts.headers.get(http::header::ACCEPT).cloned())
-            .and_then(|accept| accept.to_str().ok().map(|a| a.contains("text/html")))
-            .unwrap_or(false);
-        if !wants_html && let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(status) = http::StatusCode::from_u16(err.status()) {
-                response.set_status(status);
-            }
-            if let AppError::TooManyRequests { retry_after_secs, .. } = &err
-                && let Ok(value) = http::HeaderValue::from_str(&retry_after_secs.to_string())
-            {
-                response.insert_header(http::header::RETRY_AFTER, value);
-            }
-        }
-        Err(err)
-    }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
 
@@ -105,11 +87,24 @@ mod tests {
     fn only_local_paths_are_redirect_targets() {
         assert_eq!(safe_next(Some("/account")), "/account");
         assert_eq!(safe_next(Some("/files?x=1")), "/files?x=1");
-        for bad in
-            ["//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)", ""]
-        {
+        assert_eq!(safe_next(Some("/s/abc#top")), "/s/abc#top");
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            "/\t\\evil.example",
+            "\\\\evil.example",
+            "/%5C%5Cevil.example/..",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/ /x")), "/%20/x", "odd but local paths stay local");
     }
 }

@@ -11,7 +11,7 @@ use domain::shares::ShareView;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::edge::{client, fail, state};
+use super::edge::{client, state};
 
 /// What `/s/{slug}?page=` shows; `error` is the last unlock attempt's message, if any. A file
 /// request's visitor gets a token for this browser session (the cookie `Path=/s/<slug>`) if
@@ -44,8 +44,7 @@ pub async fn share_page(
         error,
         page.unwrap_or(1),
     )
-    .await
-    .or_else(fail)?;
+    .await?;
     if matches!(view, ShareView::Request(_))
         && cookie(VISITOR_COOKIE).is_none()
         && let (Some(slug), Some(response)) =
@@ -82,13 +81,13 @@ pub async fn create_share(
         file_ids: file_ids.split(',').filter(|id| !id.is_empty()).map(str::to_owned).collect(),
         folder_id: Some(folder_id).filter(|id| !id.is_empty()),
         label: Some(label),
-        expires_at: expiry_from_form(&expires, expires_on.as_deref()).or_else(fail)?,
+        expires_at: expiry_from_form(&expires, expires_on.as_deref())?,
         password: Some(password).filter(|p| !p.is_empty()).map(Into::into),
-        max_downloads: limit(&max_downloads, "max_downloads").or_else(fail)?,
+        max_downloads: limit(&max_downloads, "max_downloads")?,
         allow_zip: allow_zip.is_some(),
         request: None,
     };
-    domain::shares::create(&state()?, &identity.user, new).await.or_else(fail)
+    domain::shares::create(&state()?, &identity.user, new).await
 }
 
 /// Makes a file request into `folder_id` from the request form: sizes like `25 MB`, types
@@ -107,24 +106,23 @@ pub async fn create_request(
 ) -> Result<domain::shares::ShareDto, AppError> {
     use domain::shares::{NewShare, expiry_from_form};
     let identity = super::edge::require_identity()?;
-    let rules = rules_from_form(&max_file_size, &max_total_bytes, &max_files, &allowed_types)
-        .or_else(fail)?;
+    let rules = rules_from_form(&max_file_size, &max_total_bytes, &max_files, &allowed_types)?;
     let new = NewShare {
         folder_id: Some(folder_id),
         label: Some(label),
-        expires_at: expiry_from_form(&expires, expires_on.as_deref()).or_else(fail)?,
+        expires_at: expiry_from_form(&expires, expires_on.as_deref())?,
         password: Some(password).filter(|p| !p.is_empty()).map(Into::into),
         request: Some(rules),
         ..NewShare::default()
     };
-    domain::shares::create(&state()?, &identity.user, new).await.or_else(fail)
+    domain::shares::create(&state()?, &identity.user, new).await
 }
 
 /// Page `page` of the caller's links, newest first.
 #[server(endpoint = "list_shares")]
 pub async fn list_shares(page: Option<u64>) -> Result<domain::shares::ShareList, AppError> {
     let identity = super::edge::require_identity()?;
-    domain::shares::list(&state()?, &identity.user, page.unwrap_or(1)).await.or_else(fail)
+    domain::shares::list(&state()?, &identity.user, page.unwrap_or(1)).await
 }
 
 /// Changes a link from the edit form; `password` empty keeps it, `remove_password` drops it.
@@ -156,14 +154,13 @@ pub async fn update_share(
         label: Some(Some(label)),
         expires_at: (expires != "keep")
             .then(|| expiry_from_form(&expires, expires_on.as_deref()))
-            .transpose()
-            .or_else(fail)?,
+            .transpose()?,
         password,
         ..ShareChanges::default()
     };
     let changes = match max_downloads {
         Some(max) => ShareChanges {
-            max_downloads: Some(limit(&max, "max_downloads").or_else(fail)?),
+            max_downloads: Some(limit(&max, "max_downloads")?),
             allow_zip: Some(allow_zip.is_some()),
             ..changes
         },
@@ -174,12 +171,11 @@ pub async fn update_share(
                 &field(&max_total_bytes),
                 &field(&max_files),
                 &field(&allowed_types),
-            )
-            .or_else(fail)?;
+            )?;
             ShareChanges { request: Some(rules), ..changes }
         }
     };
-    domain::shares::update(&state()?, &identity.user, &id, changes).await.or_else(fail)?;
+    domain::shares::update(&state()?, &identity.user, &id, changes).await?;
     Ok(())
 }
 
@@ -187,14 +183,14 @@ pub async fn update_share(
 #[server(endpoint = "revoke_share")]
 pub async fn revoke_share(id: String) -> Result<(), AppError> {
     let identity = super::edge::require_identity()?;
-    domain::shares::revoke(&state()?, &identity.user, &id).await.or_else(fail)
+    domain::shares::revoke(&state()?, &identity.user, &id).await
 }
 
 /// A link's access log, newest first.
 #[server(endpoint = "share_events")]
 pub async fn share_events(id: String) -> Result<Vec<domain::shares::ShareEventDto>, AppError> {
     let identity = super::edge::require_identity()?;
-    domain::shares::events(&state()?, &identity.user, &id).await.or_else(fail)
+    domain::shares::events(&state()?, &identity.user, &id).await
 }
 
 /// An optional count (downloads, files) from a form field.

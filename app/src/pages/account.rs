@@ -81,6 +81,7 @@ fn Account(page: AccountPage, actions: Actions) -> impl IntoView {
                     <FormError outcome=password.value() success="Password changed. Your other devices were signed out."/>
                     <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" outcome=password.value()/>
                     <Field label="New password" name="new_password" kind="password" autocomplete="new-password" outcome=password.value() hint="Changing it signs out every other device."/>
+                    <TokenChoice id="password-tokens"/>
                     <Submit label="Change password" pending=password.pending().into()/>
                 </ActionForm>
             </Card>
@@ -120,6 +121,21 @@ fn Avatar(has_avatar: bool, initial: char) -> impl IntoView {
     }
 }
 
+/// What becomes of the API tokens when the sessions end: write tokens go by default.
+#[component]
+fn TokenChoice(id: &'static str) -> impl IntoView {
+    view! {
+        <div>
+            <label for=id class="mb-1 block text-sm font-medium">"API tokens"</label>
+            <select id=id name="tokens" class="block rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900">
+                <option value="write" selected>"Revoke write tokens (read-only ones keep working)"</option>
+                <option value="all">"Revoke every token"</option>
+                <option value="keep">"Keep every token"</option>
+            </select>
+        </div>
+    }
+}
+
 #[component]
 fn Sessions(sessions: Vec<SessionDto>, actions: Actions) -> impl IntoView {
     let Actions { revoke_session: revoke, .. } = actions;
@@ -142,7 +158,8 @@ fn Sessions(sessions: Vec<SessionDto>, actions: Actions) -> impl IntoView {
                     </li>
                 }).collect_view()}
             </ul>
-            <PlainForm action=SignOutEverywhere::PATH class="mt-4">
+            <PlainForm action=SignOutEverywhere::PATH class="mt-4 flex flex-wrap items-end gap-3">
+                <TokenChoice id="everywhere-tokens"/>
                 <button type="submit" class=SECONDARY>"Sign out everywhere"</button>
             </PlainForm>
         </Card>

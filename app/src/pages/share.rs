@@ -9,7 +9,7 @@ use domain::AppError;
 use domain::files::{Preview, human_size};
 use domain::shares::{PublicFile, PublicRequest, PublicShare, ShareView};
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::shares::share_page;
@@ -86,8 +86,14 @@ fn Open(share: PublicShare) -> impl IntoView {
     .collect::<Vec<_>>()
     .join(" · ");
     let zip = format!("/s/{slug}/zip");
+    // What a chat app shows for the link (its robots get this page, never the bytes).
+    let description = format!("Shared by {owner_name} · {summary}");
     view! {
         <Title text=title.clone()/>
+        <Meta property="og:title" content=title.clone()/>
+        <Meta property="og:description" content=description.clone()/>
+        <Meta name="description" content=description/>
+        <Meta property="og:type" content="website"/>
         <div class="mb-6 flex flex-wrap items-end justify-between gap-4">
             <div class="min-w-0">
                 <h1 class="break-words text-2xl font-bold">{title}</h1>
@@ -95,6 +101,9 @@ fn Open(share: PublicShare) -> impl IntoView {
                 <Show when={let limits = limits.clone(); move || !limits.is_empty()}>
                     <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="share-limits">{limits.clone()}</p>
                 </Show>
+                {downloads_left.is_some().then(|| view! {
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="limited-note">"Every download counts toward the limit, so this page shows no previews."</p>
+                })}
             </div>
             <div class="flex items-center gap-4">
                 <Show when=move || allow_zip && (count > 0)>
@@ -212,6 +221,8 @@ fn Locked(slug: String, error: Option<String>) -> impl IntoView {
     let action = format!("/s/{slug}/unlock");
     view! {
         <Title text="Password required"/>
+        <Meta property="og:title" content="Shared files (password required)"/>
+        <Meta property="og:description" content="Open the link and type the password to see what was shared."/>
         <div class="mx-auto max-w-md">
         <Card title="This link is protected">
             <form method="post" action=action class="space-y-4">

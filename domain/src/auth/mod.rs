@@ -46,6 +46,17 @@ impl Identity {
         }
     }
 
+    /// Fails unless the caller signed in with a password (a browser session): an API token
+    /// cannot make more tokens, so a leaked one cannot outlive its own revocation or expiry.
+    pub fn require_session(&self) -> Result<(), AppError> {
+        match self.token_scope {
+            Some(_) => Err(AppError::Forbidden(
+                "API tokens can only be made from a signed-in browser session.".into(),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Fails unless the caller is an admin.
     pub fn require_admin(&self) -> Result<(), AppError> {
         if self.role() == Role::Admin {

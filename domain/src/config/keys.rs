@@ -81,6 +81,12 @@ pub const KEYS: &[ConfigKey] = &[
         help: "Every session ends this many days after signing in, active or not.",
     },
     ConfigKey {
+        toml: "share_log_days",
+        env: "PANNIER_SHARE_LOG_DAYS",
+        default: "90",
+        help: "Share links' access logs keep entries this many days.",
+    },
+    ConfigKey {
         toml: "shutdown_timeout_secs",
         env: "PANNIER_SHUTDOWN_TIMEOUT_SECS",
         default: "30",

@@ -107,6 +107,8 @@ pub struct Config {
     pub default_quota: ByteSize,
     /// See [`KEYS`].
     pub user_content_url: Option<String>,
+    /// See [`KEYS`].
+    pub share_log_days: u32,
 }
 
 impl Default for Config {
@@ -123,6 +125,7 @@ impl Default for Config {
             session_idle_minutes: 720,
             session_remember_days: 30,
             session_absolute_days: 30,
+            share_log_days: 90,
             shutdown_timeout_secs: 30,
             storage: StorageKind::Local,
             s3_endpoint: None,
@@ -203,6 +206,12 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "PANNIER_SESSION_*",
                 message: "session lifetimes must be at least 1".into(),
+            });
+        }
+        if self.share_log_days == 0 {
+            return Err(ConfigError::Invalid {
+                key: "PANNIER_SHARE_LOG_DAYS",
+                message: "must be at least 1 day".into(),
             });
         }
         if self.shutdown_timeout_secs == 0 {

@@ -1,4 +1,5 @@
-//! `folders`: a user's folder tree; the root has no parent.
+//! `folders`: a user's folder tree; the root has no parent. `visitor_hash`: made by a file
+//! request's visitor (their session token's hash; empty for a visitor without one).
 
 use sea_orm::entity::prelude::*;
 
@@ -12,6 +13,7 @@ pub struct Model {
     pub name: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub visitor_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,9 +3,9 @@
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set, TransactionTrait};
 
-use super::quota::{purge_deleted_blobs, queue_deletions};
+use super::quota::{lock_owner, purge_deleted_blobs, queue_deletions};
 use crate::AppError;
 use crate::entities::users;
 use crate::state::AppState;
@@ -41,34 +41,35 @@ where
     let mut writer = state.storage.writer(&key).await?;
     writer.write(bytes.freeze()).await?;
     writer.finish().await?;
-    let saved = async {
-        let txn = state.db.begin().await?;
-        queue_deletions(&txn, user.avatar_key.clone()).await?;
-        let mut active = user.clone().into_active_model();
-        active.avatar_key = Set(Some(key.as_string()));
-        active.update(&txn).await?;
-        txn.commit().await?;
-        Ok::<_, AppError>(())
+    match swap(state, user, Some(key.as_string())).await {
+        Ok(()) => Ok(()),
+        Err(err) => {
+            // Its row was never written: the bytes are no one's.
+            let _ = state.storage.delete(&key).await;
+            Err(err)
+        }
     }
-    .await;
-    if let Err(err) = saved {
-        let _ = state.storage.delete(&key).await;
-        return Err(err);
-    }
-    purge_deleted_blobs(state, user.avatar_key.clone().map(|k| vec![k])).await;
-    Ok(())
 }
 
 /// Removes the account's picture.
 pub async fn remove_avatar(state: &AppState, user: &users::Model) -> Result<(), AppError> {
-    let Some(old) = user.avatar_key.clone() else { return Ok(()) };
+    swap(state, user, None).await
+}
+
+/// Sets the account's picture to `new` and deletes the one it replaces — the one stored now,
+/// read under the account's lock, so two changes at once each delete what they replaced and
+/// no picture is left without its row.
+async fn swap(state: &AppState, user: &users::Model, new: Option<String>) -> Result<(), AppError> {
     let txn = state.db.begin().await?;
-    queue_deletions(&txn, [old.clone()]).await?;
-    let mut active = user.clone().into_active_model();
-    active.avatar_key = Set(None);
+    lock_owner(&txn, user.id).await?;
+    let current = users::Entity::find_by_id(user.id).one(&txn).await?.ok_or(AppError::Internal)?;
+    let old = current.avatar_key.clone();
+    queue_deletions(&txn, old.clone()).await?;
+    let mut active = current.into_active_model();
+    active.avatar_key = Set(new);
     active.update(&txn).await?;
     txn.commit().await?;
-    purge_deleted_blobs(state, Some(vec![old])).await;
+    purge_deleted_blobs(state, old.map(|key| vec![key])).await;
     Ok(())
 }
 

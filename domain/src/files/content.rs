@@ -10,7 +10,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use super::Preview;
 use super::listing::get_file;
 use crate::AppError;
-use crate::entities::{files, users};
+use crate::entities::{files, shares, users};
 use crate::state::AppState;
 use crate::storage::{BlobKey, BlobStream, ByteRange, PresignedGet};
 
@@ -59,6 +59,19 @@ pub struct Download {
     key: BlobKey,
 }
 
+/// What a request asks of a file's bytes: its `Range` and `If-Range` headers, as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RangeRequest {
+    /// `Range`.
+    pub range: Option<String>,
+    /// `If-Range`.
+    pub if_range: Option<String>,
+}
+
+/// A `Range` that no byte of the file satisfies (answered with 416, no bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
 /// How to answer a request for a file's bytes.
 #[derive(Debug, Clone)]
 pub enum Content {
@@ -76,17 +89,18 @@ pub async fn open_content(
     serve_as: ServeAs,
 ) -> Result<Content, AppError> {
     let file = get_file(&state.db, owner, id).await?;
-    content_of(state, &file, serve_as).await
+    content_of(state, &file, serve_as, None).await
 }
 
-/// How to serve `file` (already authorized): from the user-content origin, a presigned URL,
-/// or here.
+/// How to serve `file` (already authorized; `via` the share a visitor came through): from the
+/// user-content origin, a presigned URL, or here.
 pub(crate) async fn content_of(
     state: &AppState,
     file: &files::Model,
     serve_as: ServeAs,
+    via: Option<&shares::Model>,
 ) -> Result<Content, AppError> {
-    if let Some(link) = super::signed::content_link(state, file, serve_as).await? {
+    if let Some(link) = super::signed::content_link(state, file, serve_as, via).await? {
         return Ok(Content::Redirect(link));
     }
     Download::of(file, serve_as)?.into_content(state).await
@@ -110,6 +124,39 @@ impl Download {
             last_modified: file.created_at,
             key: BlobKey::from_stored(&file.blob_key)?,
         })
+    }
+
+    /// The one range to serve for `ask`, `None` for the whole file. Several ranges, malformed
+    /// ones and a stale `If-Range` get the whole file (RFC 9110 allows it). The one reading of
+    /// a `Range` header: the share policy counts by it what the response will send.
+    pub fn range_for(&self, ask: &RangeRequest) -> Result<Option<ByteRange>, Unsatisfiable> {
+        let Some(spec) = ask.range.as_deref().and_then(|r| r.trim().strip_prefix("bytes=")) else {
+            return Ok(None);
+        };
+        if let Some(if_range) = ask.if_range.as_deref()
+            && if_range != self.etag
+            && if_range != http_date(self.last_modified)
+        {
+            return Ok(None);
+        }
+        if spec.contains(',') {
+            return Ok(None);
+        }
+        let Some((first, last)) = spec.trim().split_once('-') else { return Ok(None) };
+        let size = self.size;
+        let (start, end) = match (first.parse::<u64>(), last.parse::<u64>()) {
+            (Ok(start), Ok(end)) if start <= end => (start, end.min(size.saturating_sub(1))),
+            (Ok(start), Err(_)) if last.is_empty() => (start, size.saturating_sub(1)),
+            (Err(_), Ok(suffix)) if first.is_empty() && suffix > 0 => {
+                (size.saturating_sub(suffix), size.saturating_sub(1))
+            }
+            (Err(_), Ok(0)) if first.is_empty() => return Err(Unsatisfiable),
+            _ => return Ok(None),
+        };
+        if start >= size {
+            return Err(Unsatisfiable);
+        }
+        Ok(Some(ByteRange { start, end }))
     }
 
     /// The bytes, or one range of them.
@@ -137,6 +184,11 @@ impl Download {
             None => Content::Bytes(self),
         })
     }
+}
+
+/// IMF-fixdate, as HTTP wants it.
+pub fn http_date(time: DateTime<Utc>) -> String {
+    time.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 /// `inline; filename="Ferien_.jpg"; filename*=UTF-8''Ferien%20%F0%9F%8F%96.jpg`.

@@ -1,7 +1,10 @@
 //! Folders: each account has one root (made on first use); names are unique among siblings;
 //! moves never make cycles; deleting a folder deletes everything under it.
 
+use std::collections::HashSet;
+
 use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QuerySelect, Set, TransactionTrait,
@@ -9,7 +12,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::listing::folder_dto;
-use super::quota::{purge_deleted_blobs, queue_deletions};
+use super::quota::{lock_owner, purge_deleted_blobs, queue_deletions};
+use super::tree::{MAX_DEPTH, depth, is_within, subtree, too_deep};
 use super::{FileName, FolderDto};
 use crate::AppError;
 use crate::entities::{files, folders, users};
@@ -36,6 +40,7 @@ pub(super) async fn root(
         name: Set(String::new()),
         created_at: Set(now),
         updated_at: Set(now),
+        visitor_hash: Set(None),
     }
     .insert(db)
     .await;
@@ -72,11 +77,14 @@ pub async fn create_folder(
     name: &FileName,
 ) -> Result<FolderDto, AppError> {
     let parent = folder_of(&state.db, owner, parent).await?;
+    if depth(&state.db, &parent).await? + 1 > MAX_DEPTH {
+        return Err(too_deep());
+    }
     if child(&state.db, parent.id, name).await?.is_some() {
         return Err(name_taken(name));
     }
     let folder =
-        insert(&state.db, owner.id, parent.id, name).await.map_err(|_| name_taken(name))?;
+        insert(&state.db, owner.id, parent.id, name, None).await.map_err(|_| name_taken(name))?;
     Ok(folder_dto(&folder))
 }
 
@@ -85,6 +93,7 @@ async fn insert(
     owner: Uuid,
     parent: Uuid,
     name: &FileName,
+    visitor_hash: Option<&str>,
 ) -> Result<folders::Model, sea_orm::DbErr> {
     let now = Utc::now();
     folders::ActiveModel {
@@ -94,6 +103,7 @@ async fn insert(
         name: Set(name.as_str().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
+        visitor_hash: Set(visitor_hash.map(str::to_owned)),
     }
     .insert(db)
     .await
@@ -111,29 +121,92 @@ async fn child(
         .await?)
 }
 
-/// The folder at `dirs` below `base`, creating the missing ones (folder uploads keep their tree).
+/// Who makes an upload's sub-folders.
+#[derive(Debug, Clone, Copy)]
+pub enum Maker<'a> {
+    /// The owner: any folder of theirs with the name is used.
+    Owner,
+    /// A file request's visitor (their token's hash, if their browser has one): only folders
+    /// their own uploads made are used; beside any other folder of the name a new one is made
+    /// (`Photos (1)`). A visitor without a token never reuses a folder.
+    Visitor(Option<&'a str>),
+}
+
+/// The folder at `dirs` below `base`, creating the missing ones (folder uploads keep their
+/// tree) as `maker` may, never deeper than [`MAX_DEPTH`].
 pub async fn ensure_path(
     db: &impl ConnectionTrait,
     owner: &users::Model,
     base: folders::Model,
     dirs: &[FileName],
+    maker: Maker<'_>,
 ) -> Result<folders::Model, AppError> {
+    if !dirs.is_empty() && depth(db, &base).await? + dirs.len() > MAX_DEPTH {
+        return Err(too_deep());
+    }
     let mut folder = base;
     for name in dirs {
-        folder = match child(db, folder.id, name).await? {
-            Some(existing) => existing,
-            None => match insert(db, owner.id, folder.id, name).await {
-                Ok(created) => created,
-                // Another upload of the same tree created it first.
-                Err(_) => child(db, folder.id, name).await?.ok_or(AppError::Internal)?,
+        folder = match maker {
+            Maker::Owner => match child(db, folder.id, name).await? {
+                Some(existing) => existing,
+                None => match insert(db, owner.id, folder.id, name, None).await {
+                    Ok(created) => created,
+                    // Another upload of the same tree created it first.
+                    Err(_) => child(db, folder.id, name).await?.ok_or(AppError::Internal)?,
+                },
+            },
+            Maker::Visitor(hash) => match visitors_child(db, folder.id, name, hash).await? {
+                Some(own) => own,
+                None => {
+                    let free = free_folder_name(db, folder.id, name).await?;
+                    insert(db, owner.id, folder.id, &free, hash).await?
+                }
             },
         };
     }
     Ok(folder)
 }
 
+/// The sub-folder of `parent` for `name` that visitor `hash` made, if any.
+async fn visitors_child(
+    db: &impl ConnectionTrait,
+    parent: Uuid,
+    name: &FileName,
+    hash: Option<&str>,
+) -> Result<Option<folders::Model>, AppError> {
+    let Some(hash) = hash else { return Ok(None) };
+    let own = folders::Entity::find()
+        .filter(folders::Column::ParentId.eq(parent))
+        .filter(folders::Column::VisitorHash.eq(hash))
+        .all(db)
+        .await?;
+    Ok(own.into_iter().find(|folder| FileName::sanitize(&folder.name).is_form_of(name)))
+}
+
+/// `name`, or the first numbered form of it, that no sub-folder of `parent` has (one query).
+async fn free_folder_name(
+    db: &impl ConnectionTrait,
+    parent: Uuid,
+    name: &FileName,
+) -> Result<FileName, AppError> {
+    let like = LikeExpr::new(name.numbering_pattern()).escape('\\');
+    let taken: HashSet<String> = folders::Entity::find()
+        .select_only()
+        .column(folders::Column::Name)
+        .filter(folders::Column::ParentId.eq(parent))
+        .filter(Expr::col(folders::Column::Name).like(like))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    name.first_free(&taken).ok_or_else(|| name_taken(name))
+}
+
 /// Renames and/or moves a folder. The root cannot be changed; a folder cannot move into itself
-/// or below itself; names stay unique in the target.
+/// or below itself, nor so that its subtree would sit deeper than [`MAX_DEPTH`]; names stay
+/// unique in the target. The owner's tree is locked for the move, so two moves at once cannot
+/// make a cycle between them (each sees the other's result).
 #[tracing::instrument(skip_all, fields(owner = %owner.id))]
 pub async fn update_folder(
     state: &AppState,
@@ -143,21 +216,41 @@ pub async fn update_folder(
     parent: Option<&str>,
 ) -> Result<FolderDto, AppError> {
     let txn = state.db.begin().await?;
-    let folder = folder_of(&txn, owner, Some(id)).await?;
+    lock_owner(&txn, owner.id).await?;
+    let updated = update_folder_in(&txn, owner, id, name, parent).await?;
+    txn.commit().await?;
+    Ok(folder_dto(&updated))
+}
+
+/// [`update_folder`] inside the caller's transaction, which holds the owner's lock.
+pub(super) async fn update_folder_in(
+    txn: &impl ConnectionTrait,
+    owner: &users::Model,
+    id: &str,
+    name: Option<FileName>,
+    parent: Option<&str>,
+) -> Result<folders::Model, AppError> {
+    let folder = folder_of(txn, owner, Some(id)).await?;
     if folder.parent_id.is_none() {
         return Err(AppError::BadRequest("Your root folder cannot be renamed or moved.".into()));
     }
     let target = match parent {
-        Some(parent) => folder_of(&txn, owner, Some(parent)).await?,
-        None => folder_of(&txn, owner, folder.parent_id.map(|p| p.to_string()).as_deref()).await?,
+        Some(parent) => folder_of(txn, owner, Some(parent)).await?,
+        None => folder_of(txn, owner, folder.parent_id.map(|p| p.to_string()).as_deref()).await?,
     };
-    if is_within(&txn, target.id, folder.id).await? {
+    if is_within(txn, &target, folder.id).await? {
         return Err(AppError::Conflict(
             "A folder cannot be moved into itself or one of its own subfolders.".into(),
         ));
     }
+    if Some(target.id) != folder.parent_id {
+        let (_, levels) = subtree(txn, folder.id).await?;
+        if depth(txn, &target).await? + 1 + levels > MAX_DEPTH {
+            return Err(too_deep());
+        }
+    }
     let name = name.unwrap_or_else(|| FileName::sanitize(&folder.name));
-    if let Some(other) = child(&txn, target.id, &name).await?
+    if let Some(other) = child(txn, target.id, &name).await?
         && other.id != folder.id
     {
         return Err(name_taken(&name));
@@ -166,50 +259,8 @@ pub async fn update_folder(
     active.name = Set(name.as_str().to_owned());
     active.parent_id = Set(Some(target.id));
     active.updated_at = Set(Utc::now());
-    let updated = active.update(&txn).await.map_err(|_| name_taken(&name))?;
-    txn.commit().await?;
-    Ok(folder_dto(&updated))
-}
-
-/// Whether `folder` is `ancestor` or lies below it.
-async fn is_within(
-    db: &impl ConnectionTrait,
-    folder: Uuid,
-    ancestor: Uuid,
-) -> Result<bool, AppError> {
-    let mut current = Some(folder);
-    while let Some(id) = current {
-        if id == ancestor {
-            return Ok(true);
-        }
-        current = folders::Entity::find_by_id(id).one(db).await?.and_then(|f| f.parent_id);
-    }
-    Ok(false)
-}
-
-/// Every folder id in the subtree rooted at `folder` (itself included).
-pub(crate) async fn subtree(
-    db: &impl ConnectionTrait,
-    folder: Uuid,
-) -> Result<Vec<Uuid>, AppError> {
-    let mut all = vec![folder];
-    let mut frontier = vec![folder];
-    while !frontier.is_empty() {
-        let mut next = Vec::new();
-        for chunk in frontier.chunks(500) {
-            let children: Vec<Uuid> = folders::Entity::find()
-                .select_only()
-                .column(folders::Column::Id)
-                .filter(folders::Column::ParentId.is_in(chunk.to_vec()))
-                .into_tuple()
-                .all(db)
-                .await?;
-            next.extend(children);
-        }
-        all.extend(&next);
-        frontier = next;
-    }
-    Ok(all)
+    let updated = active.update(txn).await.map_err(|_| name_taken(&name))?;
+    Ok(updated)
 }
 
 /// What a recursive delete removed.
@@ -229,11 +280,24 @@ pub async fn delete_folder(
     id: &str,
 ) -> Result<Deleted, AppError> {
     let txn = state.db.begin().await?;
-    let folder = folder_of(&txn, owner, Some(id)).await?;
+    let (keys, deleted) = delete_folder_in(&txn, owner, id).await?;
+    txn.commit().await?;
+    purge_deleted_blobs(state, Some(keys)).await;
+    Ok(deleted)
+}
+
+/// [`delete_folder`] inside the caller's transaction: the stored objects it queued for
+/// deletion (to purge after the commit) and what went.
+pub(super) async fn delete_folder_in(
+    txn: &impl ConnectionTrait,
+    owner: &users::Model,
+    id: &str,
+) -> Result<(Vec<String>, Deleted), AppError> {
+    let folder = folder_of(txn, owner, Some(id)).await?;
     if folder.parent_id.is_none() {
         return Err(AppError::BadRequest("Your root folder cannot be deleted.".into()));
     }
-    let ids = subtree(&txn, folder.id).await?;
+    let (ids, _) = subtree(txn, folder.id).await?;
     let mut keys = Vec::new();
     let mut bytes = 0u64;
     for chunk in ids.chunks(500) {
@@ -243,7 +307,7 @@ pub async fn delete_folder(
             .column(files::Column::Size)
             .filter(files::Column::FolderId.is_in(chunk.to_vec()))
             .into_tuple()
-            .all(&txn)
+            .all(txn)
             .await?;
         for (key, size) in rows {
             bytes += u64::try_from(size).unwrap_or(0);
@@ -251,21 +315,19 @@ pub async fn delete_folder(
         }
         files::Entity::delete_many()
             .filter(files::Column::FolderId.is_in(chunk.to_vec()))
-            .exec(&txn)
+            .exec(txn)
             .await?;
     }
-    queue_deletions(&txn, keys.clone()).await?;
+    queue_deletions(txn, keys.clone()).await?;
     // Children first, so no engine has to cascade through the self-reference.
     for chunk in ids.rchunks(500) {
         folders::Entity::delete_many()
             .filter(folders::Column::Id.is_in(chunk.to_vec()))
-            .exec(&txn)
+            .exec(txn)
             .await?;
     }
-    txn.commit().await?;
     let files = keys.len() as u64;
-    purge_deleted_blobs(state, Some(keys)).await;
-    Ok(Deleted { files, bytes })
+    Ok((keys, Deleted { files, bytes }))
 }
 
 pub(super) fn no_such_folder() -> AppError {

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::folders::{folder_of, no_such_folder};
 use super::quota::{no_such_file, usage};
+use super::tree::MAX_DEPTH;
 use super::{FileDetail, FileDto, FolderDto, FolderListing, Preview, SortKey};
 use crate::AppError;
 use crate::entities::{files, folders, users};
@@ -67,6 +68,10 @@ pub async fn list_folder(
     let child_files = files::Entity::find().filter(files::Column::FolderId.eq(folder.id));
     let folder_count = child_folders.clone().count(db).await?;
     let file_count = child_files.clone().count(db).await?;
+    if offset > folder_count + file_count {
+        // Only cursors this function handed out are valid; a huge one must never reach SQL.
+        return Err(AppError::BadRequest("That page cursor is past the end of the folder.".into()));
+    }
 
     let folders = if offset < folder_count {
         let by: Expr = match sort {
@@ -120,15 +125,7 @@ async fn ancestors(
     db: &impl ConnectionTrait,
     folder: &folders::Model,
 ) -> Result<Vec<FolderDto>, AppError> {
-    let mut path = Vec::new();
-    let mut parent = folder.parent_id;
-    while let Some(id) = parent {
-        let Some(row) = folders::Entity::find_by_id(id).one(db).await? else { break };
-        parent = row.parent_id;
-        path.push(folder_dto(&row));
-    }
-    path.reverse();
-    Ok(path)
+    Ok(super::tree::ancestors(db, folder).await?.iter().rev().map(folder_dto).collect())
 }
 
 /// The owner's file `id`; anyone else's is 404 (not 403: no confirming it exists).
@@ -175,7 +172,9 @@ pub async fn all_folders(
         .map(|folder| {
             let mut parts = Vec::new();
             let mut current = Some(folder);
-            while let Some(f) = current.filter(|f| f.parent_id.is_some()) {
+            while let Some(f) =
+                current.filter(|f| f.parent_id.is_some() && parts.len() <= MAX_DEPTH)
+            {
                 parts.push(f.name.as_str());
                 current = f.parent_id.and_then(|p| by_id.get(&p).copied());
             }

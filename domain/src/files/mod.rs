@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "server")]
 mod avatar;
 #[cfg(feature = "server")]
+mod batch;
+#[cfg(feature = "server")]
 mod content;
 #[cfg(feature = "server")]
 mod folders;
@@ -18,26 +20,35 @@ mod listing;
 #[cfg(feature = "server")]
 mod quota;
 #[cfg(feature = "server")]
+mod reconcile;
+#[cfg(feature = "server")]
 mod signed;
+#[cfg(feature = "server")]
+mod tree;
 #[cfg(feature = "server")]
 mod upload;
 
 #[cfg(feature = "server")]
 pub use avatar::{MAX_AVATAR_BYTES, avatar, remove_avatar, set_avatar};
 #[cfg(feature = "server")]
+pub use batch::{delete_items, move_items};
+#[cfg(feature = "server")]
 pub(crate) use content::content_of;
 #[cfg(feature = "server")]
 pub use content::{
-    Content, Download, ServeAs, content_disposition, open_content, read_text_preview,
+    Content, Download, RangeRequest, ServeAs, Unsatisfiable, content_disposition, http_date,
+    open_content, read_text_preview,
 };
 #[cfg(feature = "server")]
-pub(crate) use folders::subtree;
-#[cfg(feature = "server")]
-pub use folders::{Deleted, create_folder, delete_folder, ensure_path, folder_of, update_folder};
+pub use folders::{
+    Deleted, Maker, create_folder, delete_folder, ensure_path, folder_of, update_folder,
+};
 #[cfg(feature = "server")]
 pub(crate) use listing::file_dto;
 #[cfg(feature = "server")]
 pub use listing::{all_folders, file_detail, get_file, list_folder};
+#[cfg(feature = "server")]
+pub(crate) use quota::sum;
 #[cfg(feature = "server")]
 pub use quota::{
     QuotaSetting, delete_files, purge_deleted_blobs, queue_account_blobs, set_quota, usage,
@@ -45,9 +56,15 @@ pub use quota::{
 #[cfg(feature = "server")]
 pub(crate) use quota::{committed_bytes, lock_owner, quota_of};
 #[cfg(feature = "server")]
+pub use reconcile::{StorageReport, check_storage};
+#[cfg(feature = "server")]
 pub(crate) use signed::{is_sealed, seal};
 #[cfg(feature = "server")]
 pub use signed::{open_signed, rotate_signing_keys};
+#[cfg(feature = "server")]
+pub use tree::{MAX_DEPTH, MAX_PATH_BYTES};
+#[cfg(feature = "server")]
+pub(crate) use tree::{ancestors, subtree};
 #[cfg(feature = "server")]
 pub(crate) use upload::{
     Received, SNIFF_BYTES, Target, Via, commit, parse_dirs, quota_error, too_large,

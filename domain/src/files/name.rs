@@ -7,8 +7,10 @@ use crate::AppError;
 /// The longest name, in UTF-8 bytes (what common file systems allow).
 pub const MAX_NAME_BYTES: usize = 255;
 
-/// A valid file or folder name: no slashes, no control characters, not `.`/`..`, not blank,
-/// at most [`MAX_NAME_BYTES`]; any other Unicode is kept as typed.
+/// A valid file or folder name: no slashes, no control characters, no invisible formatting
+/// characters (bidirectional overrides and isolates, zero-width spaces — they make
+/// `invoice\u{202E}fdp.exe` look like `invoiceexe.pdf`), not `.`/`..`, not blank, at most
+/// [`MAX_NAME_BYTES`]; any other Unicode is kept as typed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct FileName(String);
@@ -30,6 +32,12 @@ impl FileName {
         if name.chars().any(char::is_control) {
             return bad("Names cannot contain control characters.");
         }
+        if name.chars().any(is_invisible) {
+            return bad(
+                "Names cannot contain invisible formatting characters (such as right-to-left \
+                 overrides); type the name again without them.",
+            );
+        }
         if name.len() > MAX_NAME_BYTES {
             return bad("That name is too long (at most 255 bytes).");
         }
@@ -42,6 +50,7 @@ impl FileName {
         let cleaned: String = raw
             .trim()
             .chars()
+            .filter(|c| !is_invisible(*c))
             .map(|c| if c.is_control() || c == '/' || c == '\\' { '_' } else { c })
             .collect();
         let cleaned = cleaned.trim();
@@ -63,6 +72,51 @@ impl FileName {
         Self(format!("{}{suffix}", truncate(stem, MAX_NAME_BYTES - suffix.len())))
     }
 
+    /// Whether this name is `base` or one of its numbered forms (`base (3).ext`).
+    pub fn is_form_of(&self, base: &FileName) -> bool {
+        if self == base {
+            return true;
+        }
+        let (stem, ext) = base.split_extension();
+        let numbered = self.0.strip_suffix(ext).and_then(|rest| rest.strip_suffix(')'));
+        let Some((start, digits)) = numbered.and_then(|rest| rest.rsplit_once(" (")) else {
+            return false;
+        };
+        !start.is_empty()
+            && stem.starts_with(start)
+            && !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit())
+    }
+
+    /// The first of this name and its numbered forms that `taken` does not hold (`taken`
+    /// should hold every name starting with [`Self::numbering_prefix`]).
+    pub fn first_free(&self, taken: &std::collections::HashSet<String>) -> Option<Self> {
+        (0..=u32::try_from(taken.len()).unwrap_or(u32::MAX))
+            .map(|n| if n == 0 { self.clone() } else { self.numbered(n) })
+            .find(|candidate| !taken.contains(candidate.as_str()))
+    }
+
+    /// A SQL `LIKE` pattern (escape `\\`) for every name starting as the numbered forms do.
+    pub fn numbering_pattern(&self) -> String {
+        let mut pattern: String = self
+            .numbering_prefix()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        pattern.push('%');
+        pattern
+    }
+
+    /// What every numbered form of this name starts with ([`Self::numbered`] may shorten the
+    /// stem by the suffix's length, at most ` (4294967295)` plus the extension).
+    pub fn numbering_prefix(&self) -> &str {
+        let (stem, _) = self.split_extension();
+        truncate(stem, MAX_NAME_BYTES - 16 - " (4294967295)".len())
+    }
+
     /// `("report", ".pdf")`; a leading dot (`.env`) is not an extension.
     fn split_extension(&self) -> (&str, &str) {
         match self.0.rfind('.') {
@@ -70,6 +124,26 @@ impl FileName {
             _ => (&self.0, ""),
         }
     }
+}
+
+/// Formatting characters that change how a name is displayed without being seen: the
+/// bidirectional marks, embeddings, overrides and isolates, zero-width spaces, word joiners,
+/// the byte-order mark. (The zero-width joiner and non-joiner stay: emoji and several scripts
+/// need them, and they cannot reorder text.)
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
 }
 
 /// Shortens `name` to `max` bytes, keeping a short extension.
@@ -135,6 +209,34 @@ mod tests {
         let short = FileName::sanitize(&long);
         assert!(short.as_str().len() <= MAX_NAME_BYTES && short.as_str().ends_with(".tar"));
         assert!(FileName::parse(short.as_str()).is_ok());
+    }
+
+    #[test]
+    fn invisible_formatting_characters_never_reach_a_name() {
+        let spoof = "invoice\u{202E}fdp.exe";
+        assert!(FileName::parse(spoof).is_err(), "a typed name with an override is refused");
+        assert_eq!(FileName::sanitize(spoof).as_str(), "invoicefdp.exe", "an upload's is stripped");
+        for hidden in ['\u{200B}', '\u{200F}', '\u{2066}', '\u{2069}', '\u{FEFF}', '\u{061C}'] {
+            assert!(FileName::parse(&format!("a{hidden}b")).is_err(), "{hidden:?}");
+            assert_eq!(FileName::sanitize(&format!("a{hidden}b")).as_str(), "ab");
+        }
+        assert!(FileName::parse("👨\u{200D}👩\u{200D}👧.jpg").is_ok(), "emoji joiners stay");
+    }
+
+    #[test]
+    fn numbered_forms_are_recognised() {
+        let base = FileName::sanitize("Photos");
+        for form in ["Photos", "Photos (1)", "Photos (12)"] {
+            assert!(FileName::sanitize(form).is_form_of(&base), "{form}");
+        }
+        for other in ["Photos 2", "Photos ()", "Photos (x)", "Phot", "(1)"] {
+            assert!(!FileName::sanitize(other).is_form_of(&base), "{other}");
+        }
+        let report = FileName::sanitize("report.pdf");
+        assert!(report.numbered(3).is_form_of(&report));
+        let taken = ["report.pdf", "report (1).pdf"].map(String::from).into();
+        assert_eq!(report.first_free(&taken).unwrap().as_str(), "report (2).pdf");
+        assert_eq!(FileName::sanitize("50%_off").numbering_pattern(), "50\\%\\_off%");
     }
 
     #[test]

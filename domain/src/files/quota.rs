@@ -79,7 +79,7 @@ pub(crate) async fn reserved_bytes(
 }
 
 /// `SUM(column)` over the rows `rows` selects (0 for none).
-async fn sum<E: EntityTrait>(
+pub(crate) async fn sum<E: EntityTrait>(
     db: &impl ConnectionTrait,
     rows: sea_orm::Select<E>,
     column: E::Column,
@@ -141,26 +141,37 @@ pub async fn delete_files(
     owner: &users::Model,
     ids: &[String],
 ) -> Result<u64, AppError> {
+    let txn = state.db.begin().await?;
+    let (keys, released) = delete_files_in(&txn, owner, ids).await?;
+    txn.commit().await?;
+    purge_deleted_blobs(state, Some(keys)).await;
+    Ok(released)
+}
+
+/// [`delete_files`] inside the caller's transaction: the stored objects it queued for deletion
+/// (to purge after the commit) and the bytes released.
+pub(super) async fn delete_files_in(
+    txn: &impl ConnectionTrait,
+    owner: &users::Model,
+    ids: &[String],
+) -> Result<(Vec<String>, u64), AppError> {
     let ids = ids
         .iter()
         .map(|id| Uuid::parse_str(id).map_err(|_| no_such_file()))
         .collect::<Result<Vec<_>, _>>()?;
-    let txn = state.db.begin().await?;
     let found = files::Entity::find()
         .filter(files::Column::OwnerId.eq(owner.id))
         .filter(files::Column::Id.is_in(ids.clone()))
-        .all(&txn)
+        .all(txn)
         .await?;
     if found.len() != ids.len() {
         return Err(no_such_file());
     }
     let released = found.iter().map(|f| u64::try_from(f.size).unwrap_or(0)).sum();
     let keys: Vec<String> = found.into_iter().map(|f| f.blob_key).collect();
-    queue_deletions(&txn, keys.clone()).await?;
-    files::Entity::delete_many().filter(files::Column::Id.is_in(ids)).exec(&txn).await?;
-    txn.commit().await?;
-    purge_deleted_blobs(state, Some(keys)).await;
-    Ok(released)
+    queue_deletions(txn, keys.clone()).await?;
+    files::Entity::delete_many().filter(files::Column::Id.is_in(ids)).exec(txn).await?;
+    Ok((keys, released))
 }
 
 /// Deletes queued objects (`keys`, or everything queued) from storage and then from the queue.

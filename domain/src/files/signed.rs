@@ -1,7 +1,11 @@
 //! Signed content links for a separate user-content origin (`PANNIER_USER_CONTENT_URL`): the
 //! app origin redirects a download (an account's, or a share visitor's) to
 //! `<user content origin>/c/<token>`, where the bytes are served without cookies. The token
-//! names the file, how to serve it and when it expires, sealed with HMAC-SHA256.
+//! names the file, how to serve it and when it expires, sealed with HMAC-SHA256. A link made
+//! for a share's visitor also names the share and the password it was issued under: each use
+//! looks the share up again (one primary-key read) and stops working the moment the share is
+//! revoked, expires or gets a new password; for a share with a download limit it lives only
+//! [`LIMITED_TTL_SECS`], so a counted download cannot be passed around for hours.
 //!
 //! The signing keys live in the database, so every instance uses the same ones, and rotate:
 //! the newest key signs; when it is a day old the janitor adds a new one, and the retired key
@@ -19,12 +23,14 @@ use uuid::Uuid;
 
 use super::content::{Content, Download, ServeAs};
 use crate::AppError;
-use crate::entities::{files, settings};
+use crate::entities::{files, settings, shares};
 use crate::state::AppState;
 
 /// How long a signed content link works (long enough to watch a film with seeks). Nothing
 /// signed with these keys lives longer.
 const TTL_SECS: i64 = 4 * 3600;
+/// How long a signed link made for a share with a download limit works.
+const LIMITED_TTL_SECS: i64 = 600;
 /// How long a key signs before a new one takes over.
 const ROTATE_AFTER_SECS: i64 = 24 * 3600;
 /// Settings key of the signing keys (JSON, newest first).
@@ -43,16 +49,22 @@ struct SigningKey {
     retired: Option<i64>,
 }
 
-/// The signed link for a file's bytes, when a user-content origin is configured.
+/// The signed link for a file's bytes, when a user-content origin is configured; `via` the
+/// share a visitor reached it through (the link is bound to it).
 pub async fn content_link(
     state: &AppState,
     file: &files::Model,
     serve_as: ServeAs,
+    via: Option<&shares::Model>,
 ) -> Result<Option<String>, AppError> {
     let Some(origin) = &state.config.user_content_url else { return Ok(None) };
-    let expires = Utc::now().timestamp() + TTL_SECS;
+    let limited = via.is_some_and(|share| share.max_downloads.is_some());
+    let expires = Utc::now().timestamp() + if limited { LIMITED_TTL_SECS } else { TTL_SECS };
     let mode = if serve_as == ServeAs::Download { 'd' } else { 'v' };
-    let payload = format!("{}.{expires}.{mode}", file.id.simple());
+    let mut payload = format!("{}.{expires}.{mode}", file.id.simple());
+    if let Some(share) = via {
+        payload.push_str(&format!(".{}.{}", share.id.simple(), password_version(share)));
+    }
     let signature = seal(&state.db, &payload).await?;
     Ok(Some(format!("{origin}/c/{payload}.{}", URL_SAFE_NO_PAD.encode(signature))))
 }
@@ -65,19 +77,38 @@ pub async fn open_signed(state: &AppState, token: &str) -> Result<Content, AppEr
     if !is_sealed(&state.db, payload, &signature).await? {
         return Err(gone());
     }
-    let mut parts = payload.split('.');
-    let (Some(id), Some(expires), Some(mode), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(gone());
+    let parts: Vec<&str> = payload.split('.').collect();
+    let (id, expires, mode, via) = match parts.as_slice() {
+        [id, expires, mode] => (id, expires, mode, None),
+        [id, expires, mode, share, password] => (id, expires, mode, Some((share, password))),
+        _ => return Err(gone()),
     };
     if expires.parse::<i64>().map_err(|_| gone())? < Utc::now().timestamp() {
         return Err(gone());
     }
+    if let Some((share, password)) = via {
+        let share = Uuid::parse_str(share).map_err(|_| gone())?;
+        let share = shares::Entity::find_by_id(share).one(&state.db).await?.ok_or_else(gone)?;
+        let now = Utc::now();
+        if share.revoked_at.is_some()
+            || share.expires_at.is_some_and(|at| at <= now)
+            || password_version(&share) != *password
+        {
+            return Err(gone());
+        }
+    }
     let id = Uuid::parse_str(id).map_err(|_| gone())?;
     let file = files::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(gone)?;
-    let serve_as = if mode == "d" { ServeAs::Download } else { ServeAs::View };
+    let serve_as = if *mode == "d" { ServeAs::Download } else { ServeAs::View };
     Download::of(&file, serve_as)?.into_content(state).await
+}
+
+/// Which password a share had when a link was made: a new password voids older links.
+fn password_version(share: &shares::Model) -> String {
+    share
+        .password_hash
+        .as_deref()
+        .map_or_else(|| "-".into(), |hash| crate::auth::sha256_hex(hash)[..16].to_owned())
 }
 
 /// HMAC-SHA256 of `payload` under the current signing key (content links, unlock cookies).

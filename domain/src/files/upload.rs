@@ -2,21 +2,24 @@
 //! the row is written only once the bytes are durable, so there is never a row without bytes,
 //! and a failure at any point removes what was written.
 
+use std::collections::HashSet;
 use std::fmt::Display;
 
 use bytes::{Bytes, BytesMut};
 use chrono::Utc;
 use futures_util::{Stream, StreamExt};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, Set, TransactionTrait,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::folders::{ensure_path, folder_of};
+use super::folders::{Maker, ensure_path, folder_of};
 use super::listing::{file_dto, get_file};
 use super::quota::{committed_bytes, lock_owner, quota_of};
+use super::tree::{MAX_DEPTH, MAX_PATH_BYTES, too_deep};
 use super::{FileDto, FileName, human_size};
 use crate::AppError;
 use crate::entities::{files, uploads, users};
@@ -169,7 +172,11 @@ pub(crate) async fn commit(
         }
     }
     let folder = folder_of(&txn, owner, Some(&target.folder.to_string())).await?;
-    let folder = ensure_path(&txn, owner, folder, &target.dirs).await?;
+    let maker = match &target.via {
+        Some(via) => Maker::Visitor(via.visitor.as_deref()),
+        None => Maker::Owner,
+    };
+    let folder = ensure_path(&txn, owner, folder, &target.dirs, maker).await?;
     let name = free_name(&txn, folder.id, &target.name).await?;
     let now = Utc::now();
     let content_type = sniff(&received.head, &name);
@@ -300,10 +307,16 @@ where
     Ok(Received { size, sha256: crate::auth::hex(&hasher.finalize()), head })
 }
 
-/// `a/b/c` → folder names; `..` or an invalid segment is refused before anything is stored.
+/// `a/b/c` → folder names; `..`, an invalid segment, more than [`MAX_DEPTH`] levels or more
+/// than [`MAX_PATH_BYTES`] are refused before anything is stored.
 pub(crate) fn parse_dirs(relative: Option<&str>) -> Result<Vec<FileName>, AppError> {
-    relative
-        .unwrap_or_default()
+    let relative = relative.unwrap_or_default();
+    if relative.len() > MAX_PATH_BYTES {
+        return Err(AppError::BadRequest(format!(
+            "A folder path can be at most {MAX_PATH_BYTES} bytes long."
+        )));
+    }
+    let dirs = relative
         .split(['/', '\\'])
         .filter(|segment| !segment.is_empty() && *segment != ".")
         .map(|segment| {
@@ -311,27 +324,33 @@ pub(crate) fn parse_dirs(relative: Option<&str>) -> Result<Vec<FileName>, AppErr
                 AppError::invalid("path", format!("“{segment}” cannot be a folder name."))
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    if dirs.len() > MAX_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(dirs)
 }
 
-/// `name`, or `name (1)`, `name (2)`, … whichever is free in the folder.
+/// `name`, or `name (1)`, `name (2)`, … whichever is free in the folder first: one query for
+/// every name that could clash, then counted here.
 async fn free_name(
     db: &impl ConnectionTrait,
     folder: Uuid,
     name: &FileName,
 ) -> Result<FileName, AppError> {
-    for n in 0..10_000 {
-        let candidate = if n == 0 { name.clone() } else { name.numbered(n) };
-        let taken = files::Entity::find()
-            .filter(files::Column::FolderId.eq(folder))
-            .filter(files::Column::Name.eq(candidate.as_str()))
-            .count(db)
-            .await?;
-        if taken == 0 {
-            return Ok(candidate);
-        }
-    }
-    Err(AppError::Conflict(format!("Too many files named “{name}” in this folder.")))
+    let like = LikeExpr::new(name.numbering_pattern()).escape('\\');
+    let taken: HashSet<String> = files::Entity::find()
+        .select_only()
+        .column(files::Column::Name)
+        .filter(files::Column::FolderId.eq(folder))
+        .filter(Expr::col(files::Column::Name).like(like))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    name.first_free(&taken)
+        .ok_or_else(|| AppError::Conflict(format!("Too many files named “{name}” in this folder.")))
 }
 
 /// The content type from the bytes (magic numbers), else text-or-binary and the extension.
@@ -373,9 +392,22 @@ pub async fn update_file(
     folder_id: Option<&str>,
     description: Option<String>,
 ) -> Result<FileDto, AppError> {
-    let file = get_file(&state.db, owner, id).await?;
+    let updated = update_file_in(&state.db, owner, id, name, folder_id, description).await?;
+    Ok(file_dto(&updated))
+}
+
+/// [`update_file`] on `db` (the caller's transaction, for a selection moved at once).
+pub(super) async fn update_file_in(
+    db: &impl ConnectionTrait,
+    owner: &users::Model,
+    id: &str,
+    name: Option<FileName>,
+    folder_id: Option<&str>,
+    description: Option<String>,
+) -> Result<files::Model, AppError> {
+    let file = get_file(db, owner, id).await?;
     let folder = match folder_id {
-        Some(target) => folder_of(&state.db, owner, Some(target)).await?.id,
+        Some(target) => folder_of(db, owner, Some(target)).await?.id,
         None => file.folder_id,
     };
     let name = name.map_or_else(|| file.name.clone(), |n| n.as_str().to_owned());
@@ -383,7 +415,7 @@ pub async fn update_file(
         .filter(files::Column::FolderId.eq(folder))
         .filter(files::Column::Name.eq(&name))
         .filter(files::Column::Id.ne(file.id))
-        .count(&state.db)
+        .count(db)
         .await?;
     let taken = || {
         AppError::Conflict(format!(
@@ -408,6 +440,5 @@ pub async fn update_file(
     active.folder_id = Set(folder);
     active.description = Set(description);
     active.updated_at = Set(Utc::now());
-    let updated = active.update(&state.db).await.map_err(|_| taken())?;
-    Ok(file_dto(&updated))
+    active.update(db).await.map_err(|_| taken())
 }

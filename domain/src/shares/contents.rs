@@ -8,14 +8,12 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::links::selection;
-use super::policy::{Action, authorize};
-use super::requests::public_request;
+use super::policy::{Action, FileRequest, authorize};
 use super::zip::{ZipEntry, ZipPlan};
-use super::{PublicFile, PublicShare, ShareView};
 use crate::AppError;
 use crate::auth::ClientInfo;
-use crate::entities::{files, folders, share_files, shares, users};
-use crate::files::{Content, Preview, ServeAs, content_of, subtree};
+use crate::entities::{files, folders, share_files, shares};
+use crate::files::{Content, MAX_DEPTH, ancestors, content_of, subtree};
 use crate::state::AppState;
 use crate::storage::BlobKey;
 
@@ -68,25 +66,43 @@ pub(super) async fn shared_file(
         let listed = share_files::Entity::find_by_id((share.id, id)).one(&state.db).await?;
         return Ok(listed.map(|_| SharedFile { path: model.name.clone(), model }));
     };
-    // Up from the file's folder to the shared one; reaching the top first means outside it.
-    let mut parts = vec![model.name.clone()];
-    let mut folder = model.folder_id;
-    while folder != root {
-        let Some(dir) = folders::Entity::find_by_id(folder).one(&state.db).await? else {
-            return Ok(None);
-        };
-        let Some(parent) = dir.parent_id else { return Ok(None) };
-        parts.push(dir.name);
-        folder = parent;
-    }
-    parts.reverse();
+    // Up from the file's folder to the shared one; not meeting it means outside it.
+    let Some(folder) = folders::Entity::find_by_id(model.folder_id).one(&state.db).await? else {
+        return Ok(None);
+    };
+    let mut chain = vec![folder.clone()];
+    chain.extend(ancestors(&state.db, &folder).await?);
+    let Some(shared) = chain.iter().position(|dir| dir.id == root) else { return Ok(None) };
+    let mut parts: Vec<String> = chain[..shared].iter().rev().map(|dir| dir.name.clone()).collect();
+    parts.push(model.name.clone());
     Ok(Some(SharedFile { path: parts.join("/"), model }))
 }
 
 async fn folder_files(state: &AppState, root: Uuid) -> Result<Vec<SharedFile>, AppError> {
-    let ids = subtree(&state.db, root).await?;
-    let mut dirs: HashMap<Uuid, (Option<Uuid>, String)> = HashMap::new();
+    let paths = folder_paths(state, root).await?;
+    let ids: Vec<Uuid> = paths.keys().copied().collect();
     let mut found = Vec::new();
+    for chunk in ids.chunks(500) {
+        let rows = files::Entity::find()
+            .filter(files::Column::FolderId.is_in(chunk.to_vec()))
+            .all(&state.db)
+            .await?;
+        found.extend(rows.into_iter().map(|model| SharedFile {
+            path: path_in(paths.get(&model.folder_id).map_or("", String::as_str), &model.name),
+            model,
+        }));
+    }
+    Ok(found)
+}
+
+/// Every folder of the subtree below the shared folder `root`, with its path relative to it
+/// (`""` for `root` itself): nothing above the shared folder is ever shown.
+pub(super) async fn folder_paths(
+    state: &AppState,
+    root: Uuid,
+) -> Result<HashMap<Uuid, String>, AppError> {
+    let (ids, _) = subtree(&state.db, root).await?;
+    let mut dirs: HashMap<Uuid, (Option<Uuid>, String)> = HashMap::new();
     for chunk in ids.chunks(500) {
         for folder in folders::Entity::find()
             .filter(folders::Column::Id.is_in(chunk.to_vec()))
@@ -95,123 +111,40 @@ async fn folder_files(state: &AppState, root: Uuid) -> Result<Vec<SharedFile>, A
         {
             dirs.insert(folder.id, (folder.parent_id, folder.name));
         }
-        found.extend(
-            files::Entity::find()
-                .filter(files::Column::FolderId.is_in(chunk.to_vec()))
-                .all(&state.db)
-                .await?,
-        );
     }
-    // A path runs up to the shared folder and stops there: nothing above it is shown.
     let path_of = |mut folder: Uuid| {
         let mut parts = Vec::new();
-        while folder != root {
+        while folder != root && parts.len() <= MAX_DEPTH {
             let Some((parent, name)) = dirs.get(&folder) else { break };
-            parts.push(name.clone());
+            parts.push(name.as_str());
             let Some(parent) = parent else { break };
             folder = *parent;
         }
         parts.reverse();
-        parts
+        parts.join("/")
     };
-    Ok(found
-        .into_iter()
-        .map(|model| {
-            let mut parts = path_of(model.folder_id);
-            parts.push(model.name.clone());
-            SharedFile { path: parts.join("/"), model }
-        })
-        .collect())
+    Ok(ids.iter().map(|id| (*id, path_of(*id))).collect())
 }
 
-/// Files on one page of a link.
-const PAGE_SIZE: usize = 100;
-
-/// The page of link `slug`: its files (page `page`, from 1), a file request's upload page
-/// (with what the visitor holding `visitor`, their session token, sent), or the password form.
-pub async fn public_share(
-    state: &AppState,
-    slug: &str,
-    unlock: Option<&str>,
-    visitor: Option<&str>,
-    client: &ClientInfo,
-    error: Option<String>,
-    page: usize,
-) -> Result<ShareView, AppError> {
-    let grant = match authorize(state, slug, unlock, client, Action::View).await {
-        Ok(grant) => grant,
-        Err(AppError::Unauthorized(_)) => return Ok(ShareView::Locked { error }),
-        Err(err) => return Err(err),
-    };
-    let share = &grant.share;
-    if let Some(rules) = &grant.request {
-        return Ok(ShareView::Request(public_request(state, share, rules, visitor).await?));
-    }
-    let owner = users::Entity::find_by_id(share.owner_id).one(&state.db).await?;
-    let title = match (&share.label, share.folder_id, grant.files.as_slice()) {
-        (Some(label), _, _) => label.clone(),
-        (None, Some(folder), _) => folders::Entity::find_by_id(folder)
-            .one(&state.db)
-            .await?
-            .map(|f| f.name)
-            .filter(|name| !name.is_empty())
-            .unwrap_or_else(|| "Shared files".into()),
-        (None, None, [one]) => one.model.name.clone(),
-        (None, None, files) => format!("{} files", files.len()),
-    };
-    let total_size = grant.files.iter().map(|f| u64::try_from(f.model.size).unwrap_or(0)).sum();
-    let page_count = grant.files.len().div_ceil(PAGE_SIZE).max(1);
-    let page = page.clamp(1, page_count);
-    let files: Vec<PublicFile> = grant
-        .files
-        .iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .map(|file| PublicFile {
-            id: file.model.id.to_string(),
-            path: file.path.clone(),
-            size: u64::try_from(file.model.size).unwrap_or(0),
-            preview: Preview::of(&file.model.content_type),
-        })
-        .collect();
-    let link = format!("{}/s/{}", state.config.public_url(), share.slug);
-    let qr_svg = qrcode::QrCode::new(link.as_bytes())
-        .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(160, 160).build())
-        .unwrap_or_default();
-    Ok(ShareView::Open(PublicShare {
-        qr_svg,
-        slug: share.slug.clone(),
-        title,
-        owner_name: owner.map(|o| o.display_name).unwrap_or_default(),
-        total_size,
-        file_count: grant.files.len() as u64,
-        page,
-        page_count,
-        files,
-        allow_zip: share.allow_zip,
-        expires_at: share.expires_at.map(|at| at.to_rfc3339()),
-        downloads_left: share
-            .max_downloads
-            .map(|max| u64::try_from(max - share.downloads).unwrap_or(0)),
-    }))
+/// `dir/name`, or `name` at the top.
+pub(super) fn path_in(dir: &str, name: &str) -> String {
+    if dir.is_empty() { name.to_owned() } else { format!("{dir}/{name}") }
 }
 
-/// One file of link `slug`: shown (`ServeAs::View`, not counted) or saved. `first`: a whole
-/// transfer or its first range — only these are logged, and a download counts only then.
+/// One file of link `slug` as `ask` wants it, and a new transfer cookie's value when the
+/// access counted a limited link's download (see the policy for what counts).
 pub async fn open_shared_file(
     state: &AppState,
     slug: &str,
     unlock: Option<&str>,
     client: &ClientInfo,
-    file_id: &str,
-    serve_as: ServeAs,
-    first: bool,
-) -> Result<Content, AppError> {
-    let download = first && serve_as == ServeAs::Download;
-    let action = Action::File { id: file_id.to_owned(), download, logged: first };
-    let grant = authorize(state, slug, unlock, client, action).await?;
+    ask: FileRequest,
+) -> Result<(Content, Option<String>), AppError> {
+    let serve_as = ask.serve_as;
+    let grant = authorize(state, slug, unlock, client, Action::File(ask)).await?;
     let file = grant.files.first().ok_or(AppError::Internal)?;
-    content_of(state, &file.model, serve_as).await
+    let content = content_of(state, &file.model, serve_as, Some(&grant.share)).await?;
+    Ok((content, grant.transfer))
 }
 
 /// The zip of every file of link `slug` and its file name.

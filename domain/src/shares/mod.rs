@@ -11,6 +11,8 @@ mod contents;
 #[cfg(feature = "server")]
 mod links;
 #[cfg(feature = "server")]
+mod page;
+#[cfg(feature = "server")]
 mod policy;
 #[cfg(feature = "server")]
 mod requests;
@@ -20,11 +22,16 @@ mod slug;
 mod zip;
 
 #[cfg(feature = "server")]
-pub use contents::{SharedFile, open_shared_file, public_share, shared_zip};
+pub use contents::{SharedFile, open_shared_file, shared_zip};
 #[cfg(feature = "server")]
 pub use links::{NewShare, ShareChanges, create, events, expiry_from_form, list, revoke, update};
 #[cfg(feature = "server")]
-pub use policy::{Action, Grant, UNLOCK_COOKIE, UNLOCK_TTL_SECS, authorize, link_cookie, unlock};
+pub use page::public_share;
+#[cfg(feature = "server")]
+pub use policy::{
+    Action, FileRequest, Grant, TRANSFER_COOKIE, TRANSFER_TTL_SECS, UNLOCK_COOKIE, UNLOCK_TTL_SECS,
+    authorize, link_cookie, prune_events, unlock,
+};
 #[cfg(feature = "server")]
 pub use requests::{
     RequestRules, VISITOR_COOKIE, Visitor, admit_upload, new_visitor_token, visitor_hash,
@@ -219,4 +226,75 @@ pub enum ShareView {
         /// Why the last attempt failed, if it did.
         error: Option<String>,
     },
+}
+
+#[cfg(feature = "server")]
+/// `User-Agent` parts of the robots that fetch a link to show a preview of it in a chat or a
+/// mail (and of mail scanners): they get the page, never a file's bytes.
+const PREVIEW_ROBOTS: &[&str] = &[
+    "slackbot",
+    "slack-imgproxy",
+    "discordbot",
+    "telegrambot",
+    "whatsapp",
+    "facebookexternalhit",
+    "facebot",
+    "twitterbot",
+    "linkedinbot",
+    "skypeuripreview",
+    "microsoftpreview",
+    "ms office",
+    "microsoft office",
+    "embedly",
+    "iframely",
+    "pinterestbot",
+    "redditbot",
+    "applebot",
+    "googlebot",
+    "bingbot",
+    "bingpreview",
+    "mastodon",
+    "viber",
+    "snapchat",
+    "barracuda",
+    "mimecast",
+    "proofpoint",
+];
+
+#[cfg(feature = "server")]
+/// Whether a request for a shared file or zip comes from a link-preview robot or a prefetch
+/// (`Sec-Purpose`/`Purpose: prefetch`), which must not spend a download.
+pub fn is_preview_fetch(user_agent: Option<&str>, purpose: Option<&str>) -> bool {
+    let prefetch = purpose.is_some_and(|p| p.to_ascii_lowercase().contains("prefetch"));
+    let robot = user_agent.is_some_and(|agent| {
+        let agent = agent.to_ascii_lowercase();
+        PREVIEW_ROBOTS.iter().any(|robot| agent.contains(robot))
+    });
+    prefetch || robot
+}
+
+#[cfg(all(test, feature = "server"))]
+mod tests {
+    use super::is_preview_fetch;
+
+    #[test]
+    fn chat_robots_and_prefetches_are_told_apart_from_browsers() {
+        let browser =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36";
+        assert!(!is_preview_fetch(Some(browser), None));
+        assert!(!is_preview_fetch(None, None));
+        assert!(is_preview_fetch(Some(browser), Some("prefetch;anonymous-client-ip")));
+        for robot in [
+            "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+            "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+            "TelegramBot (like TwitterBot)",
+            "WhatsApp/2.23.20.0",
+            "facebookexternalhit/1.1",
+            "Twitterbot/1.0",
+            "LinkedInBot/1.0",
+            "Mozilla/5.0 SkypeUriPreview Preview/0.5",
+        ] {
+            assert!(is_preview_fetch(Some(robot), None), "{robot}");
+        }
+    }
 }

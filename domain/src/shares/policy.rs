@@ -3,6 +3,14 @@
 //! links are the same 404 (found by the slug's hash, one query either way); expired, used-up
 //! or full links 410; a password link needs the unlock cookie of that one link; a download
 //! takes one of the allowed downloads atomically; a file request shows nothing of its folder.
+//!
+//! What counts as a download: every response that sends a file's first byte — whatever the
+//! query says (a preview is a download too) and however the `Range` is written (read by the
+//! same [`Download::range_for`] that serves it). On a link with a download limit a later range
+//! counts as well, unless the visitor holds the transfer cookie of a counted transfer of that
+//! file (a video player's seeks). `HEAD` and an unsatisfiable range send no bytes and count
+//! nothing; link-preview robots and prefetches never reach the bytes (the server sends them to
+//! the page).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,8 +25,8 @@ use super::links::state_of;
 use super::{ShareSlug, ShareState};
 use crate::AppError;
 use crate::auth::{ClientInfo, password, sha256_hex};
-use crate::entities::{share_events, share_requests, shares};
-use crate::files::{is_sealed, seal};
+use crate::entities::{files, share_events, share_requests, shares};
+use crate::files::{Download, RangeRequest, ServeAs, Unsatisfiable, is_sealed, seal};
 use crate::state::AppState;
 
 /// How long an unlocked link stays unlocked in one browser.
@@ -27,21 +35,16 @@ pub const UNLOCK_TTL_SECS: i64 = 3600;
 const MAX_FAILED_UNLOCKS: u64 = 5;
 /// The pause's window.
 const UNLOCK_WINDOW: TimeDelta = TimeDelta::minutes(15);
+/// Views of one link from one address within this window are logged once.
+const VIEW_WINDOW: TimeDelta = TimeDelta::hours(1);
 
 /// What a visitor asks of a link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// The page: the link's files.
     View,
-    /// One file's bytes; `download` counts against the limit (a preview does not).
-    File {
-        /// The file's id.
-        id: String,
-        /// Saved rather than shown in the page.
-        download: bool,
-        /// Logged: a whole transfer or its first range (not each range a player asks for).
-        logged: bool,
-    },
+    /// One file's bytes.
+    File(FileRequest),
     /// Every file as one zip (counts one download).
     Zip,
     /// Send a file into a file request; `starting` a new upload (logged), else more bytes.
@@ -50,6 +53,26 @@ pub enum Action {
         starting: bool,
     },
 }
+
+/// A request for one shared file's bytes, as it came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRequest {
+    /// The file's id.
+    pub id: String,
+    /// Shown in the page, or saved.
+    pub serve_as: ServeAs,
+    /// A `GET` (which sends bytes) rather than a `HEAD`.
+    pub get: bool,
+    /// Its `Range` headers.
+    pub range: RangeRequest,
+    /// The link's transfer cookie, if the visitor holds one.
+    pub transfer: Option<String>,
+}
+
+/// The cookie that marks a counted transfer of one file (a limited link's later ranges).
+pub const TRANSFER_COOKIE: &str = "pannier_transfer";
+/// How long a counted transfer's later ranges stay free.
+pub const TRANSFER_TTL_SECS: i64 = 4 * 3600;
 
 /// What the policy allows: the link and the files the action concerns.
 #[derive(Debug)]
@@ -60,6 +83,8 @@ pub struct Grant {
     pub files: Vec<SharedFile>,
     /// A file request's rules and counts.
     pub request: Option<share_requests::Model>,
+    /// A new transfer cookie's value, when this access counted a limited link's download.
+    pub transfer: Option<String>,
 }
 
 /// The cookie that holds a link's unlock (scoped to `Path=/s/<slug>`).
@@ -99,15 +124,16 @@ pub async fn authorize(
         (Action::Upload { .. }, None) => {
             return Err(AppError::NotFound("This link does not take uploads.".into()));
         }
-        (Action::View, None) => (shared_files(state, &share).await?, Some("view")),
-        (Action::File { id, download, logged }, None) => {
-            let file = shared_file(state, &share, id).await?.ok_or_else(no_such_file)?;
-            let kind = match (download, logged) {
-                (true, _) => Some("download"),
-                (false, true) => Some("preview"),
-                (false, false) => None,
+        // The page reads its files a page at a time itself.
+        (Action::View, None) => (Vec::new(), Some("view")),
+        (Action::File(ask), None) => {
+            let file = shared_file(state, &share, &ask.id).await?.ok_or_else(no_such_file)?;
+            let counted = counts(state, &share, &file.model, ask).await?;
+            let kind = match ask.serve_as {
+                ServeAs::Download => "download",
+                ServeAs::View => "preview",
             };
-            (vec![file], kind)
+            (vec![file], counted.then_some(kind))
         }
         (Action::Zip, None) if !share.allow_zip => {
             return Err(AppError::Forbidden(
@@ -117,13 +143,70 @@ pub async fn authorize(
         }
         (Action::Zip, None) => (shared_files(state, &share).await?, Some("zip")),
     };
-    if matches!(kind, Some("download" | "zip")) {
+    let mut transfer = None;
+    if matches!(kind, Some("download" | "preview" | "zip")) {
         take_download(state, &share).await?;
+        if let (Action::File(_), [file], Some(_)) = (&action, files.as_slice(), share.max_downloads)
+        {
+            transfer = Some(transfer_token(state, &share, &file.model).await?);
+        }
     }
     if let Some(kind) = kind {
         record(state, &share, kind, client).await?;
     }
-    Ok(Grant { share, files, request })
+    Ok(Grant { share, files, request, transfer })
+}
+
+/// Whether answering `ask` for `file` counts as a download (see the module's rule).
+async fn counts(
+    state: &AppState,
+    share: &shares::Model,
+    file: &files::Model,
+    ask: &FileRequest,
+) -> Result<bool, AppError> {
+    if !ask.get {
+        return Ok(false); // HEAD: no bytes
+    }
+    let later_range = match Download::of(file, ServeAs::View)?.range_for(&ask.range) {
+        Err(Unsatisfiable) => return Ok(false), // 416: no bytes
+        Ok(range) => range.is_some_and(|range| range.start > 0),
+    };
+    if !later_range {
+        return Ok(true);
+    }
+    Ok(share.max_downloads.is_some() && !holds_transfer(state, share, file, ask).await?)
+}
+
+/// `<expires>.<seal>` of a counted transfer of `file` through `share`.
+async fn transfer_token(
+    state: &AppState,
+    share: &shares::Model,
+    file: &files::Model,
+) -> Result<String, AppError> {
+    let expires = Utc::now().timestamp() + TRANSFER_TTL_SECS;
+    let signature = seal(&state.db, &transfer_payload(share, file, expires)).await?;
+    Ok(format!("{expires}.{}", URL_SAFE_NO_PAD.encode(signature)))
+}
+
+async fn holds_transfer(
+    state: &AppState,
+    share: &shares::Model,
+    file: &files::Model,
+    ask: &FileRequest,
+) -> Result<bool, AppError> {
+    let Some((expires, signature)) = unexpired(ask.transfer.as_deref()) else { return Ok(false) };
+    is_sealed(&state.db, &transfer_payload(share, file, expires), &signature).await
+}
+
+fn transfer_payload(share: &shares::Model, file: &files::Model, expires: i64) -> String {
+    format!("transfer.{}.{}.{expires}", share.id.simple(), file.id.simple())
+}
+
+/// The expiry and seal of a `<expires>.<seal>` token (a cookie's value), unless it has expired.
+fn unexpired(token: Option<&str>) -> Option<(i64, Vec<u8>)> {
+    let (expires, signature) = token?.split_once('.')?;
+    let expires = expires.parse::<i64>().ok().filter(|at| *at >= Utc::now().timestamp())?;
+    Some((expires, URL_SAFE_NO_PAD.decode(signature).ok()?))
 }
 
 /// Checks the password of link `slug`; the unlock cookie's value when right. Wrong passwords
@@ -205,22 +288,34 @@ async fn take_download(state: &AppState, share: &shares::Model) -> Result<(), Ap
     Ok(())
 }
 
-/// Logs an access and keeps the link's counters.
+/// Logs an access and keeps the link's counters. Repeated views of a link from one address
+/// within [`VIEW_WINDOW`] are one log entry (the view counter still counts each).
 async fn record(
     state: &AppState,
     share: &shares::Model,
     kind: &str,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
-    share_events::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        share_id: Set(share.id),
-        kind: Set(kind.to_owned()),
-        ip: Set(client.ip.clone()),
-        created_at: Set(Utc::now()),
+    let repeated_view = kind == "view"
+        && share_events::Entity::find()
+            .filter(share_events::Column::ShareId.eq(share.id))
+            .filter(share_events::Column::Kind.eq("view"))
+            .filter(share_events::Column::Ip.eq(client.ip.clone()))
+            .filter(share_events::Column::CreatedAt.gt(Utc::now() - VIEW_WINDOW))
+            .one(&state.db)
+            .await?
+            .is_some();
+    if !repeated_view {
+        share_events::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            share_id: Set(share.id),
+            kind: Set(kind.to_owned()),
+            ip: Set(client.ip.clone()),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&state.db)
+        .await?;
     }
-    .insert(&state.db)
-    .await?;
     let mut update = shares::Entity::update_many()
         .col_expr(shares::Column::LastAccessAt, Expr::value(Some(Utc::now())))
         .filter(shares::Column::Id.eq(share.id));
@@ -229,6 +324,17 @@ async fn record(
     }
     update.exec(&state.db).await?;
     Ok(())
+}
+
+/// Deletes access-log entries older than `PANNIER_SHARE_LOG_DAYS` (the hourly janitor); how
+/// many went.
+pub async fn prune_events(state: &AppState) -> Result<u64, AppError> {
+    let cutoff = Utc::now() - TimeDelta::days(i64::from(state.config.share_log_days));
+    let pruned = share_events::Entity::delete_many()
+        .filter(share_events::Column::CreatedAt.lt(cutoff))
+        .exec(&state.db)
+        .await?;
+    Ok(pruned.rows_affected)
 }
 
 /// `<expires>.<seal>`: unlocks this link until `expires`, while its password stays the same.
@@ -243,16 +349,7 @@ async fn unlocked(
     share: &shares::Model,
     cookie: Option<&str>,
 ) -> Result<bool, AppError> {
-    let Some((expires, signature)) = cookie.and_then(|c| c.split_once('.')) else {
-        return Ok(false);
-    };
-    let (Ok(expires), Ok(signature)) = (expires.parse::<i64>(), URL_SAFE_NO_PAD.decode(signature))
-    else {
-        return Ok(false);
-    };
-    if expires < Utc::now().timestamp() {
-        return Ok(false);
-    }
+    let Some((expires, signature)) = unexpired(cookie) else { return Ok(false) };
     is_sealed(&state.db, &payload(share, expires), &signature).await
 }
 

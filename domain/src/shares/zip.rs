@@ -12,6 +12,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
+use crate::files::FileName;
 use crate::storage::{BlobKey, BlobStore, BlobStream};
 
 /// Flags: sizes and CRC follow the data (bit 3); names are UTF-8 (bit 11).
@@ -44,6 +45,7 @@ impl ZipPlan {
     pub fn new(mut entries: Vec<ZipEntry>) -> Self {
         let mut seen = HashSet::new();
         for entry in &mut entries {
+            entry.name = entry_name(&entry.name);
             let mut n = 0;
             let mut name = entry.name.clone();
             while !seen.insert(name.clone()) {
@@ -269,6 +271,18 @@ fn dos_time(at: DateTime<Utc>) -> (u16, u16) {
     (u16::try_from(time).unwrap_or(0), u16::try_from(date).unwrap_or(0))
 }
 
+/// A path that unpacks below the folder it is unpacked into, on any system: relative, no
+/// empty, `.` or `..` parts, no drive letters or other colons, no backslashes, control or
+/// invisible formatting characters (each part is a sanitized [`FileName`]).
+fn entry_name(path: &str) -> String {
+    let parts: Vec<String> = path
+        .split(['/', '\\'])
+        .filter(|part| !part.trim().is_empty() && *part != "." && *part != "..")
+        .map(|part| FileName::sanitize(&part.replace(':', "_")).as_str().to_owned())
+        .collect();
+    if parts.is_empty() { "file".into() } else { parts.join("/") }
+}
+
 /// `a/b/name.ext` → `a/b/name (n).ext`.
 fn numbered(path: &str, n: u32) -> String {
     let (dir, file) = path.rsplit_once('/').map_or(("", path), |(d, f)| (d, f));
@@ -278,4 +292,19 @@ fn numbered(path: &str, n: u32) -> String {
     };
     let file = format!("{stem} ({n}){ext}");
     if dir.is_empty() { file } else { format!("{dir}/{file}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entry_name;
+
+    #[test]
+    fn entry_names_stay_below_the_folder_they_unpack_into() {
+        assert_eq!(entry_name("C:/Windows/evil.dll"), "C_/Windows/evil.dll");
+        assert_eq!(entry_name("/etc/passwd"), "etc/passwd");
+        assert_eq!(entry_name("../../up.txt"), "up.txt");
+        assert_eq!(entry_name("a\\b\\c.txt"), "a/b/c.txt");
+        assert_eq!(entry_name("bill\u{202E}fdp.exe"), "billfdp.exe");
+        assert_eq!(entry_name("Фото/été 2026/海.jpg"), "Фото/été 2026/海.jpg");
+    }
 }

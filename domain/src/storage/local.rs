@@ -100,6 +100,23 @@ impl LocalStore {
         }
     }
 
+    /// Every object of `kind` (`blobs`, `avatars`) as `(key, last modified)`.
+    pub(super) async fn list(&self, kind: &str) -> Result<Vec<(String, SystemTime)>, StorageError> {
+        let mut found = Vec::new();
+        let Ok(mut fans) = fs::read_dir(self.root.join(kind)).await else { return Ok(found) };
+        while let Some(fan) = fans.next_entry().await? {
+            if !fan.file_type().await?.is_dir() {
+                continue;
+            }
+            let mut entries = fs::read_dir(fan.path()).await?;
+            while let Some(entry) = entries.next_entry().await? {
+                let modified = entry.metadata().await?.modified()?;
+                found.push((format!("{kind}/{}", entry.file_name().to_string_lossy()), modified));
+            }
+        }
+        Ok(found)
+    }
+
     pub(super) async fn remove_stale_writes(&self, age: Duration) -> Result<usize, StorageError> {
         let mut removed = 0;
         let mut entries = fs::read_dir(&self.tmp).await?;

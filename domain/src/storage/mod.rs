@@ -225,12 +225,28 @@ impl BlobStore {
         }
     }
 
+    /// Every stored object of `kind` (`blobs`, `avatars`) as `(key, last modified)`.
+    pub async fn list(
+        &self,
+        kind: &str,
+    ) -> Result<Vec<(String, std::time::SystemTime)>, StorageError> {
+        match self {
+            Self::Local(store) => store.list(kind).await,
+            Self::S3(store) => store.list(kind).await,
+        }
+    }
+
     /// Removes leftovers of writes that never finished (crashed processes): temp files and
-    /// S3 multipart uploads older than `age`. Returns how many were removed.
-    pub async fn remove_stale_writes(&self, age: Duration) -> Result<usize, StorageError> {
+    /// Pannier's S3 multipart uploads older than `age` that no resumable upload still tracks
+    /// (`tracked`: their upload ids). Returns how many were removed.
+    pub async fn remove_stale_writes(
+        &self,
+        age: Duration,
+        tracked: &std::collections::HashSet<String>,
+    ) -> Result<usize, StorageError> {
         match self {
             Self::Local(store) => store.remove_stale_writes(age).await,
-            Self::S3(store) => store.abort_stale_uploads(age).await,
+            Self::S3(store) => store.abort_stale_uploads(age, tracked).await,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Any S3 API (AWS, Garage, …) through aws-sdk-s3. Small objects are one `PutObject`; large ones
 //! a multipart upload whose parts are sent with bounded concurrency while the next one fills.
 
+use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::Client;
@@ -238,14 +239,17 @@ impl S3Store {
         abort(&self.client, &self.bucket, &key.as_string(), upload_id).await;
     }
 
-    /// A presigned `PUT` for one part, so a browser sends it straight to the bucket.
+    /// A presigned `PUT` for one part of exactly `size` bytes, so a browser sends it straight to
+    /// the bucket: the length is a signed header, and the bucket refuses any other.
     pub async fn presign_part(
         &self,
         key: &BlobKey,
         upload_id: &str,
         number: i32,
+        size: u64,
         expires_in: Duration,
     ) -> Result<String, StorageError> {
+        let size = i64::try_from(size).map_err(|err| s3_error("part size", err))?;
         let presigning =
             PresigningConfig::expires_in(expires_in).map_err(|err| s3_error("presigning", err))?;
         let request = self
@@ -255,6 +259,7 @@ impl S3Store {
             .key(key.as_string())
             .upload_id(upload_id)
             .part_number(number)
+            .content_length(size)
             .presigned(presigning)
             .await
             .map_err(|err| s3_error("presigning UploadPart", err))?;
@@ -294,27 +299,73 @@ impl S3Store {
         self.concurrency
     }
 
-    pub(super) async fn abort_stale_uploads(&self, age: Duration) -> Result<usize, StorageError> {
-        let listing = self
-            .client
-            .list_multipart_uploads()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .map_err(|err| s3_error("ListMultipartUploads", err))?;
-        let cutoff = SystemTime::now() - age;
-        let mut aborted = 0;
-        for upload in listing.uploads() {
-            let stale = upload
-                .initiated()
-                .and_then(|t| SystemTime::try_from(*t).ok())
-                .is_some_and(|initiated| initiated < cutoff);
-            if let (true, Some(key), Some(id)) = (stale, upload.key(), upload.upload_id()) {
-                abort(&self.client, &self.bucket, key, id).await;
-                aborted += 1;
+    /// Every object under `kind/` (`blobs`, `avatars`) as `(key, last modified)`, all pages.
+    pub(super) async fn list(&self, kind: &str) -> Result<Vec<(String, SystemTime)>, StorageError> {
+        let mut found = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(format!("{kind}/"))
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|err| s3_error("ListObjectsV2", err))?;
+            for object in page.contents() {
+                let modified = object.last_modified().and_then(|t| SystemTime::try_from(*t).ok());
+                if let Some(key) = object.key() {
+                    found.push((key.to_owned(), modified.unwrap_or(SystemTime::UNIX_EPOCH)));
+                }
+            }
+            token = page.next_continuation_token().map(str::to_owned);
+            if !page.is_truncated().unwrap_or(false) || token.is_none() {
+                return Ok(found);
             }
         }
-        Ok(aborted)
+    }
+
+    /// Aborts the multipart uploads of this bucket that Pannier started (keys it makes), that
+    /// are older than `age` and that no resumable upload still tracks (`tracked` upload ids).
+    /// Other applications' uploads and live resumable uploads are left alone; every page of
+    /// the listing is read.
+    pub(super) async fn abort_stale_uploads(
+        &self,
+        age: Duration,
+        tracked: &HashSet<String>,
+    ) -> Result<usize, StorageError> {
+        let cutoff = SystemTime::now() - age;
+        let (mut key_marker, mut id_marker) = (None::<String>, None::<String>);
+        let mut aborted = 0;
+        loop {
+            let listing = self
+                .client
+                .list_multipart_uploads()
+                .bucket(&self.bucket)
+                .set_key_marker(key_marker.take())
+                .set_upload_id_marker(id_marker.take())
+                .send()
+                .await
+                .map_err(|err| s3_error("ListMultipartUploads", err))?;
+            for upload in listing.uploads() {
+                let initiated = upload.initiated().and_then(|t| SystemTime::try_from(*t).ok());
+                if let (Some(key), Some(id)) = (upload.key(), upload.upload_id())
+                    && abandoned(key, id, initiated, cutoff, tracked)
+                {
+                    abort(&self.client, &self.bucket, key, id).await;
+                    aborted += 1;
+                }
+            }
+            if !listing.is_truncated().unwrap_or(false) {
+                return Ok(aborted);
+            }
+            key_marker = listing.next_key_marker().map(str::to_owned);
+            id_marker = listing.next_upload_id_marker().map(str::to_owned);
+            if key_marker.is_none() && id_marker.is_none() {
+                return Ok(aborted);
+            }
+        }
     }
 
     pub(super) async fn check(&self) -> Result<(), StorageError> {
@@ -471,5 +522,38 @@ impl Drop for S3Writer {
                 store.abort_multipart(&key, &upload_id).await;
             });
         }
+    }
+}
+
+/// Whether a multipart upload is Pannier's own leftover: a key Pannier makes, started before
+/// `cutoff`, and no longer tracked by a resumable upload.
+fn abandoned(
+    key: &str,
+    upload_id: &str,
+    initiated: Option<SystemTime>,
+    cutoff: SystemTime,
+    tracked: &HashSet<String>,
+) -> bool {
+    BlobKey::from_stored(key).is_ok()
+        && initiated.is_some_and(|at| at < cutoff)
+        && !tracked.contains(upload_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_pannier_leftovers_are_aborted() {
+        let now = SystemTime::now();
+        let old = Some(now - Duration::from_secs(48 * 3600));
+        let cutoff = now - Duration::from_secs(24 * 3600);
+        let ours = BlobKey::new_file().as_string();
+        let live: HashSet<String> = ["live-upload".to_owned()].into();
+        assert!(abandoned(&ours, "gone", old, cutoff, &live));
+        assert!(!abandoned(&ours, "live-upload", old, cutoff, &live), "a tracked upload");
+        assert!(!abandoned(&ours, "gone", Some(now), cutoff, &live), "a young one");
+        assert!(!abandoned("backups/db.tar", "gone", old, cutoff, &live), "another app's");
+        assert!(!abandoned(&ours, "gone", None, cutoff, &live), "no start time: keep");
     }
 }

@@ -74,8 +74,10 @@ pub async fn direct_step(
         BlobKey::from_stored(&upload.blob_key).map_err(|err| AppError::internal("key", &err))?;
     let multipart_id = upload.multipart_id.as_deref().ok_or(AppError::Internal)?;
     let part_number = i32::try_from(number).map_err(|_| AppError::Internal)?;
-    let url = store.presign_part(&key, multipart_id, part_number, PART_URL_LIFETIME).await?;
     let end = (offset + part_size).min(length);
+    let url = store
+        .presign_part(&key, multipart_id, part_number, end - offset, PART_URL_LIFETIME)
+        .await?;
     let next = DirectPart { number: number as u32, url, start: offset, end };
     Ok(DirectStep { offset, next: Some(next), file: None })
 }

@@ -25,6 +25,8 @@ pub(super) struct Lease {
     id: Uuid,
     token: Uuid,
     renewed: Instant,
+    /// A file request's visitor's upload (a shorter idle expiry).
+    visitor: bool,
 }
 
 impl Lease {
@@ -36,7 +38,10 @@ impl Lease {
         let claimed = uploads::Entity::update_many()
             .col_expr(uploads::Column::LeaseToken, Expr::value(Some(token)))
             .col_expr(uploads::Column::LeaseUntil, Expr::value(Some(now + LEASE)))
-            .col_expr(uploads::Column::ExpiresAt, Expr::value(now + expiry(state)))
+            .col_expr(
+                uploads::Column::ExpiresAt,
+                Expr::value(now + expiry(state, upload.share_id.is_some())),
+            )
             .filter(uploads::Column::Id.eq(upload.id))
             .filter(uploads::Column::Received.eq(upload.received))
             .filter(uploads::Column::LeaseUntil.is_null().or(uploads::Column::LeaseUntil.lt(now)))
@@ -49,7 +54,12 @@ impl Lease {
                     .into(),
             ));
         }
-        Ok(Self { id: upload.id, token, renewed: Instant::now() })
+        Ok(Self {
+            id: upload.id,
+            token,
+            renewed: Instant::now(),
+            visitor: upload.share_id.is_some(),
+        })
     }
 
     /// Extends the lease while a long write goes on; call it before writing. A request whose
@@ -93,7 +103,10 @@ impl Lease {
             .col_expr(uploads::Column::HashState, Expr::value(Some(progress.hash_state.clone())))
             .col_expr(uploads::Column::Parts, Expr::value(parts))
             .col_expr(uploads::Column::TailKey, Expr::value(progress.tail_key.clone()))
-            .col_expr(uploads::Column::ExpiresAt, Expr::value(Utc::now() + expiry(state)))
+            .col_expr(
+                uploads::Column::ExpiresAt,
+                Expr::value(Utc::now() + expiry(state, self.visitor)),
+            )
             .col_expr(uploads::Column::LeaseToken, Expr::value(None::<Uuid>))
             .col_expr(uploads::Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
             .filter(uploads::Column::Id.eq(self.id))

@@ -22,7 +22,9 @@ pub use direct::direct_step;
 #[cfg(feature = "server")]
 pub use patch::{Checksum, ChecksumAlgorithm, Written, append};
 #[cfg(feature = "server")]
-pub use record::{NewUpload, UploadStatus, create, expire_abandoned, status, terminate};
+pub use record::{
+    NewUpload, UploadStatus, create, expire_abandoned, remove_stale_writes, status, terminate,
+};
 #[cfg(feature = "server")]
 pub(crate) use record::{discard_all, of_owner};
 

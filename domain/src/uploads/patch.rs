@@ -23,7 +23,7 @@ use crate::files::{
     file_dto, quota_error, quota_of,
 };
 use crate::state::AppState;
-use crate::storage::{BlobKey, StorageError};
+use crate::storage::{BlobKey, BlobStore, StorageError};
 
 /// A tus checksum algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,6 +291,23 @@ pub(super) async fn finish(
             stage::discard(&state.storage, upload).await;
         }
         return Err(err);
+    }
+    if let (true, BlobStore::S3(store)) = (upload.direct, &state.storage) {
+        // The client sent these bytes straight to the bucket: trust what is stored, not what it
+        // declared. Another length (a part URL abused, a lying client) ends the upload.
+        let stored = store.size(&key).await?;
+        if stored != Some(length) {
+            if record::forget(&state.db, upload.id).await?
+                && let Err(delete) = state.storage.delete(&key).await
+            {
+                tracing::warn!(error = %delete, "could not remove the bytes of a failed upload");
+            }
+            return Err(AppError::BadRequest(format!(
+                "The parts sent hold {} bytes, not the {length} declared; the upload was \
+                 discarded. Start it again.",
+                stored.unwrap_or(0)
+            )));
+        }
     }
     let sha256 = match (&upload.hash_state, upload.direct) {
         (Some(state), false) => crate::auth::hex(&restore_hash(Some(state))?.finalize()),

@@ -1,6 +1,9 @@
 //! The `uploads` record: creation (limits checked, space reserved in the quota), lookup,
 //! status, termination and expiry.
 
+use std::collections::HashSet;
+use std::time::Duration;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -71,7 +74,7 @@ pub async fn create(
     if let Uploader::Visitor(visitor) = who {
         visitor.check_length(new.length)?;
     }
-    let expires_at = Utc::now() + expiry(state);
+    let expires_at = Utc::now() + expiry(state, matches!(who, Uploader::Visitor(_)));
     if new.length == 0 {
         let empty = futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>();
         let file = files::store_file(state, who, new.target, empty).await?;
@@ -254,6 +257,23 @@ pub async fn expire_abandoned(state: &AppState) -> Result<usize, AppError> {
     }
 }
 
+/// Removes what writes that never finished left in storage (see
+/// [`BlobStore::remove_stale_writes`]), keeping every multipart upload a resumable upload
+/// still tracks. Returns how many went.
+pub async fn remove_stale_writes(state: &AppState, age: Duration) -> Result<usize, AppError> {
+    let tracked: HashSet<String> = uploads::Entity::find()
+        .select_only()
+        .column(uploads::Column::MultipartId)
+        .filter(uploads::Column::MultipartId.is_not_null())
+        .into_tuple::<Option<String>>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok(state.storage.remove_stale_writes(age, &tracked).await?)
+}
+
 /// The owner's uploads in progress: read before deleting an account (the records go with it),
 /// so [`discard_all`] can remove their bytes after.
 pub(crate) async fn of_owner(
@@ -281,7 +301,10 @@ pub(super) async fn record_part(
     let updated = uploads::Entity::update_many()
         .col_expr(uploads::Column::Received, Expr::value(to_i64(received)?))
         .col_expr(uploads::Column::Parts, Expr::value(json))
-        .col_expr(uploads::Column::ExpiresAt, Expr::value(Utc::now() + expiry(state)))
+        .col_expr(
+            uploads::Column::ExpiresAt,
+            Expr::value(Utc::now() + expiry(state, upload.share_id.is_some())),
+        )
         .filter(uploads::Column::Id.eq(upload.id))
         .filter(uploads::Column::Received.eq(upload.received))
         .exec(&state.db)
@@ -295,9 +318,19 @@ pub(super) async fn forget(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, 
     Ok(uploads::Entity::delete_by_id(id).exec(db).await?.rows_affected == 1)
 }
 
-pub(super) fn expiry(state: &AppState) -> TimeDelta {
-    TimeDelta::hours(i64::from(state.config.upload_expiry_hours))
+/// How long an upload waits for its next bytes: `PANNIER_UPLOAD_EXPIRY_HOURS` for an account;
+/// [`VISITOR_IDLE`] for a file request's visitor, whose unfinished upload holds a place and
+/// space of the owner's (an idle one must not keep them for a day).
+pub(super) fn expiry(state: &AppState, visitor: bool) -> TimeDelta {
+    if visitor {
+        VISITOR_IDLE
+    } else {
+        TimeDelta::hours(i64::from(state.config.upload_expiry_hours))
+    }
 }
+
+/// How long a visitor's upload may sit idle before it ends and frees what it reserved.
+pub const VISITOR_IDLE: TimeDelta = TimeDelta::minutes(30);
 
 pub(super) fn to_i64(value: u64) -> Result<i64, AppError> {
     i64::try_from(value).map_err(|_| AppError::BadRequest("That length is too large.".into()))

@@ -5,8 +5,8 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use domain::files::{self, Content, Download, ServeAs};
+use chrono::DateTime;
+use domain::files::{self, Content, Download, RangeRequest, ServeAs, Unsatisfiable, http_date};
 use domain::state::AppState;
 use domain::storage::ByteRange;
 use serde::Deserialize;
@@ -76,9 +76,9 @@ pub async fn serve(
         validators(&mut response, download);
         return Ok(response);
     }
-    let range = match requested_range(download, headers) {
+    let range = match download.range_for(&range_request(headers)) {
         Ok(range) => range,
-        Err(()) => {
+        Err(Unsatisfiable) => {
             let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
             insert(&mut response, header::CONTENT_RANGE, &format!("bytes */{}", download.size));
             safety(&mut response, state);
@@ -106,6 +106,14 @@ pub async fn serve(
     Ok(response)
 }
 
+/// The `Range` and `If-Range` headers of a request.
+pub(crate) fn range_request(headers: &HeaderMap) -> RangeRequest {
+    RangeRequest {
+        range: header_str(headers, header::RANGE).map(str::to_owned),
+        if_range: header_str(headers, header::IF_RANGE).map(str::to_owned),
+    }
+}
+
 /// `If-None-Match` wins over `If-Modified-Since` (RFC 9110 §13.2.2).
 fn not_modified(download: &Download, headers: &HeaderMap) -> bool {
     if let Some(tags) = header_str(headers, header::IF_NONE_MATCH) {
@@ -117,39 +125,6 @@ fn not_modified(download: &Download, headers: &HeaderMap) -> bool {
     header_str(headers, header::IF_MODIFIED_SINCE)
         .and_then(|since| DateTime::parse_from_rfc2822(since).ok())
         .is_some_and(|since| download.last_modified.timestamp() <= since.timestamp())
-}
-
-/// The one range asked for, if it should be honoured; `Err` when it cannot be satisfied.
-/// Several ranges, malformed ones and a stale `If-Range` get the whole file (RFC 9110 allows it).
-fn requested_range(download: &Download, headers: &HeaderMap) -> Result<Option<ByteRange>, ()> {
-    let Some(spec) = header_str(headers, header::RANGE).and_then(|r| r.strip_prefix("bytes="))
-    else {
-        return Ok(None);
-    };
-    if let Some(if_range) = header_str(headers, header::IF_RANGE)
-        && if_range != download.etag
-        && if_range != http_date(download.last_modified)
-    {
-        return Ok(None);
-    }
-    if spec.contains(',') {
-        return Ok(None);
-    }
-    let Some((first, last)) = spec.trim().split_once('-') else { return Ok(None) };
-    let size = download.size;
-    let (start, end) = match (first.parse::<u64>(), last.parse::<u64>()) {
-        (Ok(start), Ok(end)) if start <= end => (start, end.min(size.saturating_sub(1))),
-        (Ok(start), Err(_)) if last.is_empty() => (start, size.saturating_sub(1)),
-        (Err(_), Ok(suffix)) if first.is_empty() && suffix > 0 => {
-            (size.saturating_sub(suffix), size.saturating_sub(1))
-        }
-        (Err(_), Ok(0)) if first.is_empty() => return Err(()),
-        _ => return Ok(None),
-    };
-    if start >= size {
-        return Err(());
-    }
-    Ok(Some(ByteRange { start, end }))
 }
 
 fn validators(response: &mut Response, download: &Download) {
@@ -177,9 +152,4 @@ pub(crate) fn insert(response: &mut Response, name: header::HeaderName, value: &
 /// A request header as text, if present and readable.
 pub(crate) fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|value| value.to_str().ok())
-}
-
-/// IMF-fixdate, as HTTP wants it.
-pub(crate) fn http_date(time: DateTime<Utc>) -> String {
-    time.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::body::Body;
+use axum::extract::multipart::Field;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -12,7 +13,7 @@ use domain::files::{self, FileDto, FileName, Upload, Uploader};
 use domain::state::AppState;
 use serde::Deserialize;
 
-use super::{ApiError, ApiResult, Caller, Sender, back_to, json_body, wants_html};
+use super::{ApiError, ApiResult, Caller, REPORT_BODY, Sender, back_to, json_body, wants_html};
 
 /// `?folder_id=&name=&path=` (`path`: sub-folders below `folder_id` to create, `a/b`).
 #[derive(Debug, Deserialize)]
@@ -64,7 +65,7 @@ pub async fn upload_multipart(
                 let upload = Upload { folder_id: folder_id.clone(), relative_dir: dir, name };
                 stored.push(files::store_file(&state, &who, upload, field).await?);
             } else if field.name() == Some("folder_id") {
-                folder_id = Some(field.text().await.map_err(bad_multipart)?);
+                folder_id = Some(short_text(field).await?);
             }
         }
         if stored.is_empty() {
@@ -89,6 +90,22 @@ pub async fn upload_multipart(
         }
         Err(err) => ApiError(err).into_response(),
     }
+}
+
+/// A multipart text field, read whole up to `REPORT_BODY` bytes (413 past it).
+async fn short_text(mut field: Field<'_>) -> Result<String, AppError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(bad_multipart)? {
+        if bytes.len() + chunk.len() > REPORT_BODY {
+            return Err(AppError::RequestTooLarge(format!(
+                "The form field “{}” is longer than this endpoint reads.",
+                field.name().unwrap_or_default()
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| AppError::BadRequest("A form field is not UTF-8 text.".into()))
 }
 
 fn bad_multipart(err: axum::extract::multipart::MultipartError) -> AppError {

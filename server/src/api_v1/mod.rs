@@ -21,11 +21,16 @@ use domain::files::Uploader;
 use domain::shares::{UNLOCK_COOKIE, VISITOR_COOKIE, admit_upload};
 use domain::state::AppState;
 
-use crate::auth::error_response;
+use crate::errors::error_response;
 use crate::startup::ServerState;
 
 /// A profile picture plus multipart framing.
 const AVATAR_BODY: usize = domain::files::MAX_AVATAR_BYTES + 64 * 1024;
+/// The most any route reads whole (a JSON document, a form, a server fn's arguments) unless it
+/// says otherwise: set for the whole app in `startup::router`; larger → 413.
+pub const DOCUMENT_BODY: usize = 256 * 1024;
+/// The most a short report is read (a direct upload's part report, a multipart text field).
+pub const REPORT_BODY: usize = 4 * 1024;
 
 /// The `/api/v1` routes (nested by the caller).
 pub fn router() -> Router<ServerState> {
@@ -54,19 +59,24 @@ pub fn router() -> Router<ServerState> {
 /// The upload routes — simple (`PUT ?name=`, multipart `POST`) at `simple`, tus at `tus` —
 /// for an account (`/api/v1`) and for a file request (`/s/{slug}`); [`Sender`] tells which.
 pub(crate) fn upload_routes(simple: &str, tus: &str) -> Router<ServerState> {
+    // Only the handlers that stream a file's bytes go without a limit: they enforce the size
+    // rules themselves while streaming. Everything they read whole is bounded on its own.
+    let streaming = DefaultBodyLimit::disable;
     Router::new()
-        .route(simple, post(files::upload_multipart).put(files::upload_raw))
-        .route(tus, post(uploads::create).options(uploads::options))
+        .route(simple, post(files::upload_multipart).put(files::upload_raw).layer(streaming()))
+        .route(tus, post(uploads::create).layer(streaming()).options(uploads::options))
         .route(
             &format!("{tus}/{{id}}"),
             head(uploads::status)
                 .patch(uploads::append)
+                .layer(streaming())
                 .delete(uploads::terminate)
                 .options(uploads::options),
         )
-        .route(&format!("{tus}/{{id}}/parts"), post(uploads::direct_step))
-        // Uploads enforce their own limits while streaming.
-        .layer(DefaultBodyLimit::disable())
+        .route(
+            &format!("{tus}/{{id}}/parts"),
+            post(uploads::direct_step).layer(DefaultBodyLimit::max(REPORT_BODY)),
+        )
 }
 
 /// `GET /api/v1/me`: the caller's account.
@@ -138,10 +148,19 @@ impl IntoResponse for ApiError {
 /// The handlers' result type.
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// A JSON body, or a 400 that says what is wrong with it.
+/// A JSON body, or a 400 that says what is wrong with it (413 when it is too large).
 fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(value)| value)
-        .map_err(|rejection| ApiError(AppError::BadRequest(rejection.body_text())))
+        .map_err(|rejection| ApiError(unreadable_body(rejection.status(), rejection.body_text())))
+}
+
+/// Why a body read whole could not be read: larger than its route reads (413), or malformed.
+pub(crate) fn unreadable_body(status: axum::http::StatusCode, text: String) -> AppError {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::RequestTooLarge("The request body is larger than this endpoint reads.".into())
+    } else {
+        AppError::BadRequest(text)
+    }
 }
 
 /// A plain form's answer: back to `path`, with the error (if any) as `?{key}=…` for the page

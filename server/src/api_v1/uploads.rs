@@ -6,6 +6,7 @@
 
 use axum::Json;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{OriginalUri, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -17,8 +18,9 @@ use domain::files::{Upload, Uploader};
 use domain::state::AppState;
 use domain::uploads::{self, CHECKSUM_ALGORITHMS, Checksum, NewUpload, PartDone, UploadStatus};
 
-use super::content::{header_str, http_date};
-use super::{ApiResult, Sender};
+use super::content::header_str;
+use super::{ApiResult, Sender, unreadable_body};
+use domain::files::http_date;
 
 const TUS_VERSION: &str = "1.0.0";
 const TUS_EXTENSIONS: &str = "creation,creation-with-upload,expiration,checksum,termination";
@@ -211,8 +213,9 @@ pub async fn direct_step(
     State(state): State<AppState>,
     Sender(who): Sender,
     Path(UploadPath { id }): Path<UploadPath>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<uploads::DirectStep>> {
+    let body = body.map_err(|err| unreadable_body(err.status(), err.body_text()))?;
     let done = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {

@@ -216,9 +216,16 @@ async fn changing_the_password_signs_out_every_other_session() {
 async fn only_local_next_paths_are_followed_after_sign_in() {
     let app = spawn_app().await;
     app.sign_up(&browser(), "ada@example.com", PASSWORD).await;
-    for (next, expected) in
-        [("/account", "/account"), ("https://evil.example/", "/"), ("//evil.example", "/")]
-    {
+    for (next, expected) in [
+        ("/account", "/account"),
+        ("https://evil.example/", "/"),
+        ("//evil.example", "/"),
+        // Browsers drop tabs and newlines and read `\` as `/`: each of these leaves the site.
+        ("/\t/evil.example", "/"),
+        ("/\n/evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("/\t\\evil.example", "/"),
+    ] {
         let response = browser()
             .post(format!("{}/api/sign_in", app.address))
             .header("origin", &app.address)
@@ -306,6 +313,19 @@ async fn invite_only_sign_up_needs_a_fresh_invite() {
 
     let response = app.sign_up(&browser(), "bob@example.com", PASSWORD).await;
     assert_eq!(response.status(), 422);
+    // Without a usable invite nothing tells whether an address has an account.
+    for invite in ["", "made-up-invite"] {
+        let form = [
+            ("email", "ada@example.com"),
+            ("display_name", "Ada"),
+            ("password", PASSWORD),
+            ("invite", invite),
+        ];
+        let response = app.call(&browser(), "sign_up", &form).await;
+        assert_eq!(response.status(), 422);
+        let text = response.text().await.unwrap();
+        assert!(text.contains("invite") && !text.contains("already exists"), "{text}");
+    }
     let invite = app.call(&admin, "create_invite", &[("days", "7")]).await;
     assert!(invite.status().is_success() || invite.status().is_redirection());
     let page: String =
@@ -347,8 +367,17 @@ async fn invite_only_sign_up_needs_a_fresh_invite() {
     let non_admin = app.call(&bob, "set_registration_mode", &[("mode", "open")]).await;
     assert_eq!(non_admin.status(), 403);
     app.call(&admin, "set_registration_mode", &[("mode", "closed")]).await;
-    let closed = app.sign_up(&browser(), "carol@example.com", PASSWORD).await;
-    assert_eq!(closed.status(), 403);
+    // A closed instance refuses before hashing: five refusals take less than one hash.
+    let started = std::time::Instant::now();
+    let hashing = domain::auth::password::hash(PASSWORD.into()).await.unwrap();
+    let one_hash = started.elapsed();
+    assert!(hashing.starts_with("$argon2id$"));
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        let closed = app.sign_up(&browser(), "carol@example.com", PASSWORD).await;
+        assert_eq!(closed.status(), 403);
+    }
+    assert!(started.elapsed() < one_hash, "{:?} for five refusals", started.elapsed());
 }
 
 #[tokio::test]

@@ -61,29 +61,42 @@ async fn migrate_up_down_and_status() {
     assert!(down.contains("Pending"), "{down}");
 }
 
-#[tokio::test]
-async fn serve_logs_json_with_request_ids_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = pannier()
-        .args(["--log-format", "json", "serve"])
-        .env("PANNIER_LOG_LEVEL", "info")
-        .env("PANNIER_BIND", "127.0.0.1:0")
-        .env("PANNIER_DATA_DIR", dir.path())
-        .env("PANNIER_DATABASE_URL", fresh_database(dir.path()).await.expose_secret())
-        .env("PANNIER_SITE_ROOT", built_site_root())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let next_json = |what: &str| -> serde_json::Value {
+/// A running `pannier` (with `args`, logging JSON) and its log lines.
+struct Served {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Served {
+    async fn start(args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = pannier()
+            .args(args)
+            .env("PANNIER_LOG_FORMAT", "json")
+            .env("PANNIER_LOG_LEVEL", "info")
+            .env("PANNIER_BIND", "127.0.0.1:0")
+            .env("PANNIER_DATA_DIR", dir.path())
+            .env("PANNIER_DATABASE_URL", fresh_database(dir.path()).await.expose_secret())
+            .env("PANNIER_SITE_ROOT", built_site_root())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = lines_tx.send(line);
+            }
+        });
+        Self { child, lines, _dir: dir }
+    }
+
+    /// The next JSON log line that mentions `what`.
+    fn next_json(&self, what: &str) -> serde_json::Value {
         loop {
-            let line = lines_rx
+            let line = self
+                .lines
                 .recv_timeout(Duration::from_secs(30))
                 .unwrap_or_else(|_| panic!("no log line for {what}"));
             let json: serde_json::Value =
@@ -92,27 +105,45 @@ async fn serve_logs_json_with_request_ids_and_stops_on_sigterm() {
                 return json;
             }
         }
-    };
-    let listening = next_json("listening");
-    let addr = listening["addr"].as_str().unwrap().to_owned();
+    }
 
+    /// Sends SIGTERM and waits for a clean exit.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit status {status}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "did not stop within 15 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[tokio::test]
+async fn serve_logs_json_with_request_ids_and_stops_on_sigterm() {
+    let served = Served::start(&["--log-format", "json", "serve"]).await;
+    let addr = served.next_json("listening")["addr"].as_str().unwrap().to_owned();
     let response = reqwest::get(format!("http://{addr}/healthz")).await.unwrap();
     assert_eq!(response.status(), 200);
     let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
-    let logged = next_json(&request_id);
+    let logged = served.next_json(&request_id);
     assert_eq!(logged["span"]["request_id"], request_id.as_str());
+    served.stop();
+}
 
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "exit status {status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "did not stop within 15 s of SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// `cargo leptos watch` (`make dev`) starts the binary with no arguments: it must serve.
+#[tokio::test]
+async fn without_a_subcommand_the_binary_serves_as_the_watch_loop_starts_it() {
+    let served = Served::start(&[]).await;
+    let addr = served.next_json("listening")["addr"].as_str().unwrap().to_owned();
+    let response = reqwest::get(format!("http://{addr}/healthz")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    served.stop();
 }
 
 #[tokio::test]
@@ -170,6 +201,8 @@ async fn user_create_reset_password_and_token_create() {
     let user =
         domain::users::authenticate(&db, "root@example.com", new_password.into(), &client).await;
     assert!(user.is_ok());
+    let token = domain::tokens::authenticate(&db, &secret).await;
+    assert!(token.is_err(), "a reset from the command line revokes the account's tokens");
 
     let email = domain::account::EmailAddress::parse("root@example.com").unwrap();
     let quota_of =

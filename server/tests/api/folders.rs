@@ -120,6 +120,13 @@ async fn pages_cover_every_entry_once_folders_first() {
     assert!(seen[..7].iter().all(|(_, size)| size.is_none()), "folders come first");
     let sizes: Vec<u64> = seen[7..].iter().map(|(_, size)| size.unwrap()).collect();
     assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "largest first: {sizes:?}");
-    let bad = app.api(Method::GET, "/folders/root?cursor=abc", &token).send().await.unwrap();
-    assert_eq!(bad.status(), 400);
+    for cursor in ["abc", "18446744073709551615", "9223372036854775807", "21", "-1"] {
+        let path = format!("/folders/root?cursor={cursor}");
+        let bad = app.api(Method::GET, &path, &token).send().await.unwrap();
+        assert_eq!(bad.status(), 400, "cursor {cursor}");
+        let body: serde_json::Value = bad.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "bad_request", "cursor {cursor}");
+    }
+    let end = app.api(Method::GET, "/folders/root?cursor=20", &token).send().await.unwrap();
+    assert_eq!(end.status(), 200, "the end itself is a valid (empty) page");
 }

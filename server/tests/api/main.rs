@@ -9,7 +9,9 @@
 
 mod accounts;
 mod assets;
+mod bodies;
 mod cli;
+mod consistency;
 mod files;
 mod folders;
 mod health;
@@ -17,6 +19,11 @@ mod helpers;
 mod migrations;
 mod pages;
 mod requests;
+mod selection;
+mod sessions;
+mod share_counting;
 mod shares;
 mod shutdown;
+mod tokens;
+mod trees;
 mod uploads;

@@ -306,3 +306,81 @@ async fn every_request_route_goes_through_the_policy() {
     assert_eq!(objects, 1, "nothing was stored but the owner's file");
     assert_eq!(app.send(&open, None, "x.txt", b"x".to_vec()).await.status(), 201);
 }
+
+#[tokio::test]
+async fn visitors_write_only_into_sub_folders_their_own_uploads_made() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let root =
+        app.get_json("/folders/root", &token).await["folder"]["id"].as_str().unwrap().to_owned();
+    let public = app.create_folder(&token, None, "Public").await;
+    let slug = slug(&app.request_link(&token, &root, json!({})).await);
+    let put = |visitor: Option<&Visitor>, name: &str, path: &str| {
+        let mut request = app
+            .client
+            .put(format!("{}/s/{slug}/files", app.address))
+            .query(&[("name", name), ("path", path)])
+            .body("from a visitor");
+        if let Some(visitor) = visitor {
+            request = request.header("cookie", &visitor.cookie).header("origin", &app.address);
+        }
+        request.send()
+    };
+    let eve = app.open_request(&slug).await;
+    assert_eq!(put(Some(&eve), "a.txt", "Public").await.unwrap().status(), 201);
+    assert_eq!(put(Some(&eve), "b.txt", "Public/Deeper").await.unwrap().status(), 201);
+    let mallory = app.open_request(&slug).await;
+    assert_eq!(put(Some(&mallory), "c.txt", "Public").await.unwrap().status(), 201);
+    assert_eq!(put(None, "d.txt", "Public").await.unwrap().status(), 201);
+    assert_eq!(put(Some(&eve), "e.txt", "../Public").await.unwrap().status(), 422);
+
+    let owners = app.get_json(&format!("/folders/{public}"), &token).await;
+    assert_eq!(owners["total"], 0, "nothing landed in the owner's own folder: {owners}");
+    let listing = app.get_json("/folders/root", &token).await;
+    let mut names: Vec<&str> = listing["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Public", "Public (1)", "Public (2)", "Public (3)"]);
+    let eves = listing["folders"].as_array().unwrap().iter().find(|f| f["name"] == "Public (1)");
+    let eves =
+        app.get_json(&format!("/folders/{}", eves.unwrap()["id"].as_str().unwrap()), &token).await;
+    assert_eq!(eves["total"], 2, "a.txt and Deeper: the same visitor's folder is reused: {eves}");
+}
+
+#[tokio::test]
+async fn a_visitors_idle_upload_stops_holding_the_owners_space_after_half_an_hour() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let inbox = app.create_folder(&token, None, "Inbox").await;
+    let slug = slug(&app.request_link(&token, &inbox, json!({ "max_files": 1 })).await);
+    let created = app
+        .visitor_tus(Method::POST, &format!("/s/{slug}/uploads"))
+        .header("upload-length", "1000")
+        .header("upload-metadata", metadata("slow.bin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let expires = created.headers()["upload-expires"].to_str().unwrap();
+    let expires = chrono::DateTime::parse_from_rfc2822(expires).unwrap();
+    let idle = expires.signed_duration_since(chrono::Utc::now());
+    assert!(
+        idle <= chrono::TimeDelta::minutes(30),
+        "a visitor's upload idles out in 30 min: {idle}"
+    );
+    assert!(idle > chrono::TimeDelta::minutes(29));
+
+    // Once it has idled out, the janitor frees its place for the next visitor.
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared("UPDATE uploads SET expires_at = '2001-01-01 00:00:00+00:00'")
+        .await
+        .unwrap();
+    assert_eq!(domain::uploads::expire_abandoned(&app.state).await.unwrap(), 1);
+    let next = app.send(&slug, None, "next.txt", b"next".to_vec()).await;
+    assert_eq!(next.status(), 201, "the place it held is free again");
+}

@@ -250,15 +250,20 @@ async fn the_last_download_goes_to_exactly_one_of_two_racing_visitors() {
     let app = spawn_app().await;
     let (_, token) = app.user_with_token("ada@example.com").await;
     let file = app.file_id(&token, None, "once.bin", &[7; 100_000]).await;
-    let link = app.share(&token, json!({ "file_ids": [file], "max_downloads": 1 })).await;
+    let link = app.share(&token, json!({ "file_ids": [file], "max_downloads": 2 })).await;
     let share = slug(&link);
     let path = format!("/s/{share}/files/{file}?download=1");
     let preview = app.visit(&format!("/s/{share}/files/{file}"), None).await;
-    assert_eq!(preview.status(), 200, "previews do not count");
+    assert_eq!(preview.status(), 200, "a preview sends the first byte: it takes a download");
+    let transfer = preview.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        transfer.starts_with("pannier_transfer=") && transfer.contains(&format!("Path=/s/{share}"))
+    );
     let later_range = app
         .client
         .get(format!("{}/s/{share}/files/{file}", app.address))
         .header("range", "bytes=500-999")
+        .header("cookie", transfer.split(';').next().unwrap())
         .send()
         .await
         .unwrap();
@@ -267,14 +272,14 @@ async fn the_last_download_goes_to_exactly_one_of_two_racing_visitors() {
     let events = app.get_json(&events, &token).await;
     let kinds: Vec<&str> =
         events["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["preview"], "a player's later ranges are not logged one by one");
+    assert_eq!(kinds, ["preview"], "a player's later ranges in one transfer count once");
     let (a, b) = tokio::join!(app.visit(&path, None), app.visit(&path, None));
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 410]);
     assert_eq!(app.visit(&format!("/s/{share}"), None).await.status(), 410);
     let listed = app.get_json("/shares", &token).await;
-    assert_eq!(listed["shares"][0]["downloads"], 1);
+    assert_eq!(listed["shares"][0]["downloads"], 2);
     assert_eq!(listed["shares"][0]["state"], "limit_reached");
     let id = listed["shares"][0]["id"].as_str().unwrap();
     let events = app.get_json(&format!("/shares/{id}/events"), &token).await;

@@ -482,3 +482,39 @@ async fn one_request_writes_at_a_time_and_a_cut_request_keeps_what_arrived() {
     let file = header(&rest, "pannier-file-id").to_owned();
     assert_eq!(app.file_bytes(&token, &file).await, vec![7; 16 * MIB]);
 }
+
+#[tokio::test]
+async fn a_direct_part_url_takes_only_the_declared_length() {
+    let app = spawn_app_with(|config| {
+        config.s3_direct_uploads = config.storage == domain::config::StorageKind::S3;
+    })
+    .await;
+    if !app.config.s3_direct_uploads {
+        return; // needs the S3 run of `make test`
+    }
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let created = app
+        .tus(Method::POST, "/uploads", &token)
+        .header("upload-length", 1)
+        .header("upload-metadata", metadata(&[("filename", "tiny.bin")]))
+        .header("pannier-direct-upload", "s3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let upload = header(&created, "location").trim_start_matches("/api/v1").to_owned();
+    let parts = format!("{upload}/parts");
+    let step: serde_json::Value =
+        app.api(Method::POST, &parts, &token).send().await.unwrap().json().await.unwrap();
+    let url = step["next"]["url"].as_str().unwrap().to_owned();
+    assert!(url.to_lowercase().contains("content-length"), "the length is signed: {url}");
+    let oversized = reqwest::Client::new().put(&url).body(vec![9; 5 * MIB]).send().await.unwrap();
+    assert!(oversized.status().is_client_error(), "5 MiB against 1 declared byte");
+    let exact = reqwest::Client::new().put(&url).body(vec![9]).send().await.unwrap();
+    assert_eq!(exact.status(), 200);
+    let report = serde_json::json!({ "number": 1, "etag": header(&exact, "etag") });
+    let done = app.api(Method::POST, &parts, &token).json(&report).send().await.unwrap();
+    let done: serde_json::Value = done.json().await.unwrap();
+    assert_eq!(done["file"]["size"], 1);
+    assert_eq!(app.stored_objects().await, 1);
+}

@@ -1,0 +1,63 @@
+//! A selection of files and folders moved or deleted as one: one transaction under the
+//! owner's lock, so either every item moves (or goes) or none does — a failure half-way (a
+//! name taken, an item someone else deleted) changes nothing.
+
+use sea_orm::TransactionTrait;
+
+use super::folders::{Deleted, delete_folder_in, update_folder_in};
+use super::quota::{delete_files_in, lock_owner, purge_deleted_blobs};
+use super::upload::update_file_in;
+use crate::AppError;
+use crate::entities::users;
+use crate::state::AppState;
+
+/// Moves the owner's `files` and `folders` (ids) into folder `target` (the root when `None`).
+#[tracing::instrument(skip_all, fields(owner = %owner.id, files = files.len(), folders = folders.len()))]
+pub async fn move_items(
+    state: &AppState,
+    owner: &users::Model,
+    files: &[String],
+    folders: &[String],
+    target: Option<&str>,
+) -> Result<(), AppError> {
+    let target = target.filter(|t| !t.is_empty()).unwrap_or("root");
+    let txn = state.db.begin().await?;
+    lock_owner(&txn, owner.id).await?;
+    for id in folders {
+        update_folder_in(&txn, owner, id, None, Some(target)).await?;
+    }
+    for id in files {
+        update_file_in(&txn, owner, id, None, Some(target), None).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes the owner's `files` and `folders` (ids; folders with everything in them).
+#[tracing::instrument(skip_all, fields(owner = %owner.id, files = files.len(), folders = folders.len()))]
+pub async fn delete_items(
+    state: &AppState,
+    owner: &users::Model,
+    files: &[String],
+    folders: &[String],
+) -> Result<Deleted, AppError> {
+    let txn = state.db.begin().await?;
+    lock_owner(&txn, owner.id).await?;
+    let mut keys = Vec::new();
+    let mut deleted = Deleted { files: 0, bytes: 0 };
+    for id in folders {
+        let (gone, counted) = delete_folder_in(&txn, owner, id).await?;
+        keys.extend(gone);
+        deleted.files += counted.files;
+        deleted.bytes += counted.bytes;
+    }
+    if !files.is_empty() {
+        let (gone, bytes) = delete_files_in(&txn, owner, files).await?;
+        deleted.files += gone.len() as u64;
+        deleted.bytes += bytes;
+        keys.extend(gone);
+    }
+    txn.commit().await?;
+    purge_deleted_blobs(state, Some(keys)).await;
+    Ok(deleted)
+}

@@ -1,0 +1,101 @@
+//! The shape of an account's folder tree, and every walk through it: up to the root
+//! ([`ancestors`]), down a subtree ([`subtree`]), and the depth rule. Each walk is bounded by
+//! [`MAX_DEPTH`] and never visits a folder twice, so even a corrupt tree (a cycle written by
+//! hand, or by a bug) cannot hang a request: the walk stops with an error instead.
+
+use std::collections::HashSet;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use crate::AppError;
+use crate::entities::folders;
+
+/// The deepest a folder may sit below the root (the root is depth 0).
+pub const MAX_DEPTH: usize = 64;
+/// The longest sub-folder path an upload may name (`path=a/b/…`), in bytes.
+pub const MAX_PATH_BYTES: usize = 4096;
+
+/// The error for a tree that is deeper than allowed or loops: it cannot come from our own
+/// writes, so it is logged as internal.
+fn corrupt(folder: Uuid) -> AppError {
+    tracing::error!(%folder, "folder tree deeper than allowed or looping");
+    AppError::Internal
+}
+
+/// The error for a change that would put a folder deeper than [`MAX_DEPTH`].
+pub(crate) fn too_deep() -> AppError {
+    AppError::BadRequest(format!(
+        "Folders can be nested at most {MAX_DEPTH} levels deep. Choose a place higher up."
+    ))
+}
+
+/// `folder`'s ancestors, its parent first and the root last (empty for the root).
+pub(crate) async fn ancestors(
+    db: &impl ConnectionTrait,
+    folder: &folders::Model,
+) -> Result<Vec<folders::Model>, AppError> {
+    let mut found = Vec::new();
+    let mut seen = HashSet::from([folder.id]);
+    let mut parent = folder.parent_id;
+    while let Some(id) = parent {
+        if !seen.insert(id) || found.len() > MAX_DEPTH {
+            return Err(corrupt(folder.id));
+        }
+        let Some(row) = folders::Entity::find_by_id(id).one(db).await? else { break };
+        parent = row.parent_id;
+        found.push(row);
+    }
+    Ok(found)
+}
+
+/// How deep `folder` sits (the root is 0).
+pub(crate) async fn depth(
+    db: &impl ConnectionTrait,
+    folder: &folders::Model,
+) -> Result<usize, AppError> {
+    Ok(ancestors(db, folder).await?.len())
+}
+
+/// Whether `folder` is `ancestor` or lies below it.
+pub(crate) async fn is_within(
+    db: &impl ConnectionTrait,
+    folder: &folders::Model,
+    ancestor: Uuid,
+) -> Result<bool, AppError> {
+    Ok(folder.id == ancestor || ancestors(db, folder).await?.iter().any(|f| f.id == ancestor))
+}
+
+/// Every folder id in the subtree rooted at `folder` (itself included), level by level, and
+/// how many levels lie below it.
+pub(crate) async fn subtree(
+    db: &impl ConnectionTrait,
+    folder: Uuid,
+) -> Result<(Vec<Uuid>, usize), AppError> {
+    let mut all = vec![folder];
+    let mut seen = HashSet::from([folder]);
+    let mut frontier = vec![folder];
+    let mut levels = 0;
+    loop {
+        let mut next = Vec::new();
+        for chunk in frontier.chunks(500) {
+            let children: Vec<Uuid> = folders::Entity::find()
+                .select_only()
+                .column(folders::Column::Id)
+                .filter(folders::Column::ParentId.is_in(chunk.to_vec()))
+                .into_tuple()
+                .all(db)
+                .await?;
+            next.extend(children.into_iter().filter(|id| seen.insert(*id)));
+        }
+        if next.is_empty() {
+            return Ok((all, levels));
+        }
+        levels += 1;
+        if levels > MAX_DEPTH {
+            return Err(corrupt(folder));
+        }
+        all.extend(&next);
+        frontier = next;
+    }
+}

@@ -1,0 +1,200 @@
+//! A link's public page `/s/{slug}`: one page of its files (100), with their count and total
+//! size, read a page at a time — never every shared row at once, however many files a link
+//! shares. A shared folder's files come folder by folder in path order (the folders' paths
+//! are computed once; their files are counted with one grouped query per 500 folders and only
+//! the page's files are read). Memory grows with the number of folders, not of files.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::contents::{SharedFile, folder_paths, path_in};
+use super::policy::{Action, authorize};
+use super::requests::public_request;
+use super::{PublicFile, PublicShare, ShareView};
+use crate::AppError;
+use crate::auth::ClientInfo;
+use crate::entities::{files, folders, share_files, shares, users};
+use crate::files::{Preview, sum};
+use crate::state::AppState;
+
+/// Files on one page of a link.
+const PAGE_SIZE: u64 = 100;
+
+/// One page of a link's files.
+struct Listing {
+    files: Vec<SharedFile>,
+    count: u64,
+    size: u64,
+}
+
+/// The page of link `slug`: its files (page `page`, from 1), a file request's upload page
+/// (with what the visitor holding `visitor`, their session token, sent), or the password form.
+pub async fn public_share(
+    state: &AppState,
+    slug: &str,
+    unlock: Option<&str>,
+    visitor: Option<&str>,
+    client: &ClientInfo,
+    error: Option<String>,
+    page: usize,
+) -> Result<ShareView, AppError> {
+    let grant = match authorize(state, slug, unlock, client, Action::View).await {
+        Ok(grant) => grant,
+        Err(AppError::Unauthorized(_)) => return Ok(ShareView::Locked { error }),
+        Err(err) => return Err(err),
+    };
+    let share = &grant.share;
+    if let Some(rules) = &grant.request {
+        return Ok(ShareView::Request(public_request(state, share, rules, visitor).await?));
+    }
+    let page = Ord::max(u64::try_from(page).unwrap_or(1), 1);
+    let mut listing = page_of(state, share, page).await?;
+    let page_count = Ord::max(listing.count.div_ceil(PAGE_SIZE), 1);
+    if page > page_count {
+        listing = page_of(state, share, page_count).await?;
+    }
+    let page = Ord::min(page, page_count);
+    let owner = users::Entity::find_by_id(share.owner_id).one(&state.db).await?;
+    let title = match (&share.label, share.folder_id, listing.files.as_slice()) {
+        (Some(label), _, _) => label.clone(),
+        (None, Some(folder), _) => folders::Entity::find_by_id(folder)
+            .one(&state.db)
+            .await?
+            .map(|f| f.name)
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "Shared files".into()),
+        (None, None, [one]) if listing.count == 1 => one.model.name.clone(),
+        (None, None, _) => format!("{} files", listing.count),
+    };
+    let files = listing
+        .files
+        .iter()
+        .map(|file| PublicFile {
+            id: file.model.id.to_string(),
+            path: file.path.clone(),
+            size: u64::try_from(file.model.size).unwrap_or(0),
+            // Every preview of a limited link would spend one of its downloads: none inline.
+            preview: if share.max_downloads.is_some() {
+                Preview::None
+            } else {
+                Preview::of(&file.model.content_type)
+            },
+        })
+        .collect();
+    let link = format!("{}/s/{}", state.config.public_url(), share.slug);
+    let qr_svg = qrcode::QrCode::new(link.as_bytes())
+        .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(160, 160).build())
+        .unwrap_or_default();
+    Ok(ShareView::Open(PublicShare {
+        qr_svg,
+        slug: share.slug.clone(),
+        title,
+        owner_name: owner.map(|o| o.display_name).unwrap_or_default(),
+        total_size: listing.size,
+        file_count: listing.count,
+        page: usize::try_from(page).unwrap_or(1),
+        page_count: usize::try_from(page_count).unwrap_or(1),
+        files,
+        allow_zip: share.allow_zip,
+        expires_at: share.expires_at.map(|at| at.to_rfc3339()),
+        downloads_left: share
+            .max_downloads
+            .map(|max| u64::try_from(max - share.downloads).unwrap_or(0)),
+    }))
+}
+
+async fn page_of(state: &AppState, share: &shares::Model, page: u64) -> Result<Listing, AppError> {
+    match share.folder_id {
+        None => selection_page(state, share, page).await,
+        Some(root) => folder_page(state, root, page).await,
+    }
+}
+
+/// A page of a selection's files, by name.
+async fn selection_page(
+    state: &AppState,
+    share: &shares::Model,
+    page: u64,
+) -> Result<Listing, AppError> {
+    let listed = Query::select()
+        .column(share_files::Column::FileId)
+        .from(share_files::Entity)
+        .and_where(Expr::col(share_files::Column::ShareId).eq(share.id))
+        .to_owned();
+    let rows = || {
+        files::Entity::find()
+            .filter(files::Column::OwnerId.eq(share.owner_id))
+            .filter(files::Column::Id.in_subquery(listed.clone()))
+    };
+    let count = rows().count(&state.db).await?;
+    let size = sum(&state.db, rows(), files::Column::Size).await?;
+    let files = rows()
+        .order_by_asc(files::Column::Name)
+        .order_by_asc(files::Column::Id)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|model| SharedFile { path: model.name.clone(), model })
+        .collect();
+    Ok(Listing { files, count, size })
+}
+
+/// A page of the files below a shared folder: folder by folder in path order, by name within.
+async fn folder_page(state: &AppState, root: Uuid, page: u64) -> Result<Listing, AppError> {
+    let paths = folder_paths(state, root).await?;
+    let ids: Vec<Uuid> = paths.keys().copied().collect();
+    let mut counts: HashMap<Uuid, (u64, u64)> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let grouped: Vec<(Uuid, i64, Option<i64>)> = files::Entity::find()
+            .select_only()
+            .column(files::Column::FolderId)
+            .column_as(Expr::col(files::Column::Id).count(), "count")
+            .column_as(Expr::col(files::Column::Size).sum().cast_as("BIGINT"), "size")
+            .filter(files::Column::FolderId.is_in(chunk.to_vec()))
+            .group_by(files::Column::FolderId)
+            .into_tuple()
+            .all(&state.db)
+            .await?;
+        for (folder, count, size) in grouped {
+            counts.insert(folder, (count.unsigned_abs(), size.unwrap_or(0).unsigned_abs()));
+        }
+    }
+    let mut ordered: Vec<(&str, Uuid)> = counts
+        .keys()
+        .map(|folder| (paths.get(folder).map_or("", String::as_str), *folder))
+        .collect();
+    ordered.sort_unstable();
+    let count = counts.values().map(|(count, _)| count).sum();
+    let size = counts.values().map(|(_, size)| size).sum();
+    let (mut skip, mut take) = ((page - 1) * PAGE_SIZE, PAGE_SIZE);
+    let mut files = Vec::new();
+    for (dir, folder) in ordered {
+        let here = counts.get(&folder).map_or(0, |(count, _)| *count);
+        if skip >= here {
+            skip -= here;
+            continue;
+        }
+        let rows = files::Entity::find()
+            .filter(files::Column::FolderId.eq(folder))
+            .order_by_asc(files::Column::Name)
+            .order_by_asc(files::Column::Id)
+            .offset(skip)
+            .limit(take)
+            .all(&state.db)
+            .await?;
+        skip = 0;
+        take -= rows.len() as u64;
+        files.extend(
+            rows.into_iter().map(|model| SharedFile { path: path_in(dir, &model.name), model }),
+        );
+        if take == 0 {
+            break;
+        }
+    }
+    Ok(Listing { files, count, size })
+}

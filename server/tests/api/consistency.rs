@@ -1,0 +1,72 @@
+//! Storage and the database agree: racing profile-picture changes leave one picture, and
+//! `storage check` finds objects without rows and rows without objects (and removes the first).
+
+use axum::body::Bytes;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+
+#[tokio::test]
+async fn racing_picture_changes_leave_exactly_one_picture() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let mut uploads = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        uploads.spawn(app.api(Method::PUT, "/me/avatar", &token).body(PNG).send());
+    }
+    while let Some(response) = uploads.join_next().await {
+        assert!(response.unwrap().unwrap().status().is_success());
+    }
+    assert_eq!(app.stored_objects().await, 1, "every replaced picture was deleted");
+    let report =
+        domain::files::check_storage(&app.state, false, std::time::Duration::ZERO).await.unwrap();
+    assert!(report.is_consistent(), "{report:?}");
+}
+
+#[tokio::test]
+async fn storage_check_finds_and_repairs_what_disagrees() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    for name in ["kept.txt", "lost.txt"] {
+        assert_eq!(app.put_file(&token, None, name, name.as_bytes().to_vec()).await.status(), 201);
+    }
+    let check =
+        |repair| domain::files::check_storage(&app.state, repair, std::time::Duration::ZERO);
+    assert!(check(false).await.unwrap().is_consistent());
+
+    // An object whose row never came (a crash in between), and a row whose object went.
+    let orphan = domain::storage::BlobKey::new_file();
+    let mut writer = app.state.storage.writer(&orphan).await.unwrap();
+    writer.write(Bytes::from_static(b"nobody's")).await.unwrap();
+    writer.finish().await.unwrap();
+    let root = app.get_json("/folders/root", &token).await;
+    let lost = root["files"].as_array().unwrap().iter().find(|f| f["name"] == "lost.txt");
+    let lost_id = lost.unwrap()["id"].as_str().unwrap().to_owned();
+    let lost_key = {
+        use sea_orm::EntityTrait;
+        let id = uuid::Uuid::parse_str(&lost_id).unwrap();
+        let row = domain::entities::files::Entity::find_by_id(id).one(&app.db).await.unwrap();
+        row.unwrap().blob_key
+    };
+    let key = domain::storage::BlobKey::from_stored(&lost_key).unwrap();
+    app.state.storage.delete(&key).await.unwrap();
+
+    let report = check(false).await.unwrap();
+    assert_eq!(report.orphans, [orphan.as_string()]);
+    assert_eq!(report.missing, [lost_key.clone()]);
+    assert!(!report.is_consistent());
+    let young =
+        domain::files::check_storage(&app.state, false, std::time::Duration::from_secs(3600));
+    assert!(young.await.unwrap().orphans.is_empty(), "a young object may be an upload in flight");
+
+    let repaired = check(true).await.unwrap();
+    assert_eq!(repaired.removed, 1);
+    let after = check(false).await.unwrap();
+    assert!(after.orphans.is_empty(), "{after:?}");
+    assert_eq!(after.missing, [lost_key], "a lost object is reported, never invented");
+    let gone: Value = app.get_json(&format!("/files/{lost_id}"), &token).await;
+    assert_eq!(gone["id"], lost_id.as_str(), "its row stays for the owner to see");
+}
