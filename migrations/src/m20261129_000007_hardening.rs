@@ -30,7 +30,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(Folders::Table)
-                    .add_column(&mut string_len_null(Folders::VisitorHash, 64))
+                    .add_column(string_len_null(Folders::VisitorHash, 64))
                     .to_owned(),
             )
             .await?;

@@ -80,14 +80,13 @@ pub async fn rename_item(kind: String, id: String, name: String) -> Result<(), A
     let identity = require_identity()?;
     let state = state()?;
     let name = domain::files::FileName::parse(&name)?;
-    let result = if kind == "folder" {
+    if kind == "folder" {
         domain::files::update_folder(&state, &identity.user, &id, Some(name), None).await.map(drop)
     } else {
         domain::files::update_file(&state, &identity.user, &id, Some(name), None, None)
             .await
             .map(drop)
-    };
-    result
+    }
 }
 
 /// Sets a file's description (empty clears it).

@@ -56,7 +56,7 @@ async fn storage_check_finds_and_repairs_what_disagrees() {
 
     let report = check(false).await.unwrap();
     assert_eq!(report.orphans, [orphan.as_string()]);
-    assert_eq!(report.missing, [lost_key.clone()]);
+    assert_eq!(report.missing, std::slice::from_ref(&lost_key));
     assert!(!report.is_consistent());
     let young =
         domain::files::check_storage(&app.state, false, std::time::Duration::from_secs(3600));
