@@ -43,8 +43,7 @@ unit: ## Unit, service and integration tests on SQLite + local disk.
 	timeout 1200 cargo test $(SERVER_PKGS)
 
 integration-services: ## Storage and integration suites again on throwaway PostgreSQL + S3 (s3s-fs).
-	timeout 1200 scripts/with-services.sh bash -c \
-	  'cargo test -p domain --features server --test storage && cargo test -p server --test api'
+	timeout 1200 scripts/with-services.sh cargo test $(SERVER_PKGS) --test storage --test api
 
 wasm-check: ## No server-only crate in the WASM bundle; print its size.
 	scripts/check-wasm-bundle.sh

@@ -31,6 +31,8 @@ pub mod settings;
 pub mod state;
 #[cfg(feature = "server")]
 pub mod storage;
+#[cfg(all(test, feature = "server"))]
+mod testing;
 #[cfg(feature = "server")]
 pub mod tokens;
 #[cfg(feature = "server")]

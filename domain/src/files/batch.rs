@@ -61,3 +61,24 @@ pub async fn delete_items(
     purge_deleted_blobs(state, Some(keys)).await;
     Ok(deleted)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestState;
+
+    #[tokio::test]
+    async fn a_selection_goes_whole_or_not_at_all_and_leaves_nothing_behind() {
+        let t = TestState::new().await;
+        let ada = t.user("ada@example.com").await;
+        let a = t.file(&ada, "a.txt", b"a").await;
+        let b = t.file(&ada, "b.txt", b"bb").await;
+        let missing = uuid::Uuid::new_v4().to_string();
+        let partly = delete_items(&t.state, &ada, &[a.id.clone(), missing], &[]).await;
+        assert!(matches!(partly, Err(AppError::NotFound(_))));
+        t.assert_clean().await;
+        let deleted = delete_items(&t.state, &ada, &[a.id, b.id], &[]).await.unwrap();
+        assert_eq!((deleted.files, deleted.bytes), (2, 3));
+        t.assert_clean().await;
+    }
+}

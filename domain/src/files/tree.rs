@@ -99,3 +99,33 @@ pub(crate) async fn subtree(
         frontier = next;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    use super::*;
+    use crate::files::{FileName, create_folder, folder_of};
+    use crate::testing::TestState;
+
+    #[tokio::test]
+    async fn walks_stop_on_a_looping_tree_instead_of_hanging() {
+        let t = TestState::new().await;
+        let ada = t.user("ada@example.com").await;
+        let name = |n: &str| FileName::parse(n).unwrap();
+        let a = create_folder(&t.state, &ada, None, &name("a")).await.unwrap();
+        let b = create_folder(&t.state, &ada, Some(&a.id), &name("b")).await.unwrap();
+        let (a_id, b_id) = (Uuid::parse_str(&a.id).unwrap(), Uuid::parse_str(&b.id).unwrap());
+        folders::Entity::update_many()
+            .col_expr(folders::Column::ParentId, Expr::value(Some(b_id)))
+            .filter(folders::Column::Id.eq(a_id))
+            .exec(&t.state.db)
+            .await
+            .unwrap();
+        let b = folder_of(&t.state.db, &ada, Some(&b.id)).await.unwrap();
+        assert!(matches!(ancestors(&t.state.db, &b).await, Err(AppError::Internal)));
+        let (below, levels) = subtree(&t.state.db, a_id).await.unwrap();
+        assert_eq!((below.len(), levels), (2, 1), "each folder once");
+    }
+}

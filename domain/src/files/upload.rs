@@ -442,3 +442,22 @@ pub(super) async fn update_file_in(
     active.updated_at = Set(Utc::now());
     active.update(db).await.map_err(|_| taken())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::TestState;
+
+    #[tokio::test]
+    async fn a_taken_name_gets_the_next_free_number() {
+        let t = TestState::new().await;
+        let ada = t.user("ada@example.com").await;
+        let mut names = Vec::new();
+        for _ in 0..3 {
+            names.push(t.file(&ada, "50%_off.txt", b"deal").await.name);
+        }
+        assert_eq!(names, ["50%_off.txt", "50%_off (1).txt", "50%_off (2).txt"]);
+        let other = t.file(&ada, "50x_off.txt", b"not a clash for LIKE's `_`").await;
+        assert_eq!(other.name, "50x_off.txt");
+        t.assert_clean().await;
+    }
+}

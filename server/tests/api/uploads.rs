@@ -508,8 +508,11 @@ async fn a_direct_part_url_takes_only_the_declared_length() {
         app.api(Method::POST, &parts, &token).send().await.unwrap().json().await.unwrap();
     let url = step["next"]["url"].as_str().unwrap().to_owned();
     assert!(url.to_lowercase().contains("content-length"), "the length is signed: {url}");
-    let oversized = reqwest::Client::new().put(&url).body(vec![9; 5 * MIB]).send().await.unwrap();
-    assert!(oversized.status().is_client_error(), "5 MiB against 1 declared byte");
+    // 5 MiB against 1 declared byte: refused with an error, or the connection cut mid-body.
+    match reqwest::Client::new().put(&url).body(vec![9; 5 * MIB]).send().await {
+        Ok(oversized) => assert!(oversized.status().is_client_error(), "{}", oversized.status()),
+        Err(refused) => assert!(refused.is_request(), "{refused}"),
+    }
     let exact = reqwest::Client::new().put(&url).body(vec![9]).send().await.unwrap();
     assert_eq!(exact.status(), 200);
     let report = serde_json::json!({ "number": 1, "etag": header(&exact, "etag") });
