@@ -20,4 +20,8 @@ export PANNIER_LOG_LEVEL="${PANNIER_LOG_LEVEL:-error}"
 export PANNIER_STORAGE=s3 PANNIER_S3_ENDPOINT="http://127.0.0.1:$S3_PORT" PANNIER_S3_BUCKET=pannier
 export PANNIER_S3_ACCESS_KEY=e2e-key PANNIER_S3_SECRET_KEY=e2e-secret-key PANNIER_S3_PATH_STYLE=true
 export PANNIER_S3_PART_SIZE=8MiB PANNIER_S3_DIRECT_UPLOADS=true
-"$CARGO_TARGET_DIR/release/pannier" serve
+BIN="$CARGO_TARGET_DIR/release/pannier"
+# A new instance has no admin and is invite-only: the journeys sign up accounts of their own.
+"$BIN" user create --email admin@e2e.test --admin --password-stdin <<<"e2e admin passphrase" >/dev/null
+"$BIN" registration open >/dev/null
+"$BIN" serve

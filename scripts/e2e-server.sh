@@ -10,4 +10,8 @@ export PANNIER_BIND="127.0.0.1:${E2E_PORT:-3100}"
 export PANNIER_DATA_DIR="$DATA"
 export PANNIER_SITE_ROOT=target/site
 export PANNIER_LOG_LEVEL="${PANNIER_LOG_LEVEL:-warn}"
-exec "$CARGO_TARGET_DIR/release/pannier" serve
+BIN="$CARGO_TARGET_DIR/release/pannier"
+# A new instance has no admin and is invite-only: the journeys sign up accounts of their own.
+"$BIN" user create --email admin@e2e.test --admin --password-stdin <<<"e2e admin passphrase" >/dev/null
+"$BIN" registration open >/dev/null
+exec "$BIN" serve

@@ -31,10 +31,11 @@ pub async fn site_info(db: &impl ConnectionTrait) -> Result<SiteInfo, AppError> 
     })
 }
 
-/// Who may sign up now (the migration seeds `open`).
+/// Who may sign up now (a new instance: invite only, once its admin exists).
 pub async fn registration_mode(db: &impl ConnectionTrait) -> Result<RegistrationMode, AppError> {
     let row = settings::Entity::find_by_id(REGISTRATION_MODE).one(db).await?;
-    Ok(row.and_then(|r| RegistrationMode::parse(&r.value).ok()).unwrap_or(RegistrationMode::Open))
+    let mode = row.and_then(|r| RegistrationMode::parse(&r.value).ok());
+    Ok(mode.unwrap_or(RegistrationMode::InviteOnly))
 }
 
 /// Changes who may sign up (admins only).

@@ -15,7 +15,7 @@ use crate::audit::{self, Event, action};
 use crate::auth::{ClientInfo, password};
 use crate::entities::users;
 use crate::tokens::TokensToRevoke;
-use crate::{invites, settings};
+use crate::{invites, settings, setup};
 
 /// Failed sign-ins allowed per account in [`THROTTLE_WINDOW`].
 pub const MAX_FAILURES_PER_ACCOUNT: u64 = 10;
@@ -36,10 +36,13 @@ pub struct SignUp {
     pub password: SecretString,
     /// The invite secret from the link, when registration is invite-only.
     pub invite: Option<String>,
+    /// The one-time setup token, for the first account (the admin).
+    pub setup: Option<String>,
 }
 
 /// Creates an account through the sign-up page, under the registration mode. The first account
-/// on an empty instance is always allowed and becomes admin. The cheap refusals come first and
+/// on an empty instance needs the setup token (see `setup`) and becomes admin. The cheap
+/// refusals come first and
 /// reveal nothing: a closed instance or a missing, used or expired invite is refused before the
 /// email is looked at and before the password is hashed (argon2 is paid only by sign-ups that
 /// may succeed).
@@ -52,6 +55,9 @@ pub async fn sign_up(
     password::check_policy(&input.password, "password")?;
     let mode = settings::registration_mode(db).await?;
     let first = users::Entity::find().count(db).await? == 0;
+    if first && !setup::accepts(db, input.setup.as_deref()).await? {
+        return Err(setup::needed());
+    }
     if !first && mode == RegistrationMode::Closed {
         return Err(AppError::Forbidden(
             "Sign-up is closed on this instance. Ask an admin to create an account for you.".into(),
@@ -65,6 +71,9 @@ pub async fn sign_up(
     let hash = password::hash(input.password).await?;
     let txn = db.begin().await?;
     let first = users::Entity::find().count(&txn).await? == 0;
+    if first {
+        setup::use_up(&txn).await?;
+    }
     let role = if first { Role::Admin } else { Role::User };
     let user = insert(&txn, Uuid::new_v4(), &input.email, &input.display_name, hash, role).await?;
     if needs_invite && !first {
@@ -201,23 +210,34 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<users::M
     Ok(users::Entity::find_by_id(id).one(db).await?)
 }
 
-/// Changes the caller's password after checking the current one, and revokes `tokens` of
-/// their API tokens (sessions end by the password change itself; see `sessions::identity`).
+/// A password change as the account page asks for it.
+pub struct PasswordChange {
+    /// The password now (checked).
+    pub current: SecretString,
+    /// The new one (policy checked).
+    pub new: SecretString,
+    /// Which API tokens end with the other sessions.
+    pub tokens: TokensToRevoke,
+}
+
+/// Changes the caller's password after checking the current one: every other session ends,
+/// `session` (the caller's) goes on under a new id, and the chosen API tokens are revoked.
 #[tracing::instrument(skip_all, fields(user = %user.id))]
 pub async fn change_password(
     db: &impl ConnectionTrait,
+    session: &tower_sessions::Session,
     user: &users::Model,
-    current: SecretString,
-    new: SecretString,
-    tokens: TokensToRevoke,
+    change: PasswordChange,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
+    let PasswordChange { current, new, tokens } = change;
     if !password::verify(current, Some(user.password_hash.clone())).await? {
         return Err(AppError::invalid("current_password", "That is not your current password."));
     }
     password::check_policy(&new, "new_password")?;
     set_password(db, user.clone(), new).await?;
     crate::tokens::revoke_all(db, user.id, tokens).await?;
+    crate::sessions::keep_only_current(db, session, user).await?;
     audit::own_account(db, user, action::PASSWORD_CHANGED, client).await
 }
 

@@ -1,7 +1,8 @@
 //! Hardening: folders made by a file request's visitor remember who made them (the hash of the
 //! visitor's browser-session token), so a visitor's later uploads reuse only their own
 //! sub-folders and never write into the owner's; the share access log gets an index on its
-//! age for the janitor's pruning.
+//! age for the janitor's pruning; a new instance (no account yet) starts invite-only — its
+//! first account, the admin, signs up with the setup link `pannier serve` prints.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::string_len_null;
@@ -13,6 +14,19 @@ pub struct Migration;
 enum Folders {
     Table,
     VisitorHash,
+}
+
+#[derive(DeriveIden)]
+enum Settings {
+    Table,
+    Key,
+    Value,
+}
+
+#[derive(DeriveIden)]
+enum Users {
+    Table,
+    Id,
 }
 
 #[derive(DeriveIden)]
@@ -40,6 +54,17 @@ impl MigrationTrait for Migration {
                     .name(EVENTS_BY_AGE)
                     .table(ShareEvents::Table)
                     .col(ShareEvents::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
+        let no_accounts = Query::select().column(Users::Id).from(Users::Table).limit(1).to_owned();
+        manager
+            .exec_stmt(
+                Query::update()
+                    .table(Settings::Table)
+                    .value(Settings::Value, "invite_only")
+                    .and_where(Expr::col(Settings::Key).eq("registration_mode"))
+                    .and_where(Expr::exists(no_accounts).not())
                     .to_owned(),
             )
             .await

@@ -48,6 +48,11 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Set who may sign up: `open`, `invite_only` or `closed` (as on /admin).
+    Registration {
+        /// The registration mode.
+        mode: String,
+    },
     /// Check that storage and the database agree.
     Storage {
         /// The storage action.
@@ -157,8 +162,25 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             let app = Application::build(config).await?;
+            if let Some(token) = domain::setup::issue(&app.state().db).await.map_err(app_error)? {
+                let link = format!("{}/sign-up?setup={token}", app.state().config.public_url());
+                tracing::warn!(
+                    %link,
+                    "no account exists yet: create the admin at this link (it works once), or \
+                     with `pannier user create --admin`"
+                );
+            }
             tracing::info!(addr = %app.local_addr()?, "listening");
             app.run_until(shutdown_signal()).await
+        }
+        Command::Registration { mode } => {
+            let mode = domain::account::RegistrationMode::parse(&mode).map_err(app_error)?;
+            let db = migrated(&config).await?;
+            domain::settings::set(&db, domain::settings::REGISTRATION_MODE, mode.as_str())
+                .await
+                .map_err(app_error)?;
+            writeln!(std::io::stdout().lock(), "registration: {}", mode.as_str())?;
+            Ok(())
         }
         Command::Migrate { action } => migrate(action, &config).await,
         Command::User { action } => cli_accounts::user(action, &migrated(&config).await?).await,
@@ -169,15 +191,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
+/// An `AppError` as a command's error (its message is meant for people).
+fn app_error(err: domain::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{err}")
+}
+
 /// `pannier storage check`: prints what disagrees; an error (exit 1) while anything remains.
 async fn storage_check(config: Config, repair: bool) -> anyhow::Result<()> {
     let db = migrated(&config).await?;
     let storage = domain::storage::BlobStore::from_config(&config).await?;
     let state = domain::state::AppState { config: std::sync::Arc::new(config), db, storage };
     let grace = std::time::Duration::from_secs(3600);
-    let report = domain::files::check_storage(&state, repair, grace)
-        .await
-        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    let report = domain::files::check_storage(&state, repair, grace).await.map_err(app_error)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "objects: {}", report.objects)?;
     for key in &report.orphans {

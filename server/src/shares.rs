@@ -6,7 +6,7 @@
 use axum::Form;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -23,7 +23,9 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::api_v1::content::{ContentQuery, header_str, insert, range_request, safety, serve};
-use crate::api_v1::{ApiError, ApiResult, back_to, unreadable_body, upload_routes, wants_html};
+use crate::api_v1::{
+    ApiError, ApiQuery, ApiResult, back_to, unreadable_body, upload_routes, wants_html,
+};
 use crate::startup::ServerState;
 
 /// A shared file's bytes.
@@ -64,7 +66,7 @@ pub fn router() -> Router<ServerState> {
 async fn shared_file(
     State(state): State<AppState>,
     Path((slug, file_id)): Path<(String, String)>,
-    Query(query): Query<ContentQuery>,
+    ApiQuery(query): ApiQuery<ContentQuery>,
     Extension(client): Extension<ClientInfo>,
     method: Method,
     headers: HeaderMap,

@@ -55,17 +55,13 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     let identity = require_identity()?;
     let state = state()?;
-    let tokens = domain::tokens::TokensToRevoke::parse(tokens.as_deref())?;
-    domain::users::change_password(
-        &state.db,
-        &identity.user,
-        current_password.into(),
-        new_password.into(),
-        tokens,
-        &client(),
-    )
-    .await?;
-    domain::sessions::keep_only_current(&state.db, &session()?, &identity.user).await?;
+    let change = domain::users::PasswordChange {
+        current: current_password.into(),
+        new: new_password.into(),
+        tokens: domain::tokens::TokensToRevoke::parse(tokens.as_deref())?,
+    };
+    domain::users::change_password(&state.db, &session()?, &identity.user, change, &client())
+        .await?;
     leptos_axum::redirect("/account");
     Ok(())
 }

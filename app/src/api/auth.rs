@@ -22,6 +22,7 @@ pub async fn sign_up(
     display_name: String,
     password: String,
     invite: Option<String>,
+    setup: Option<String>,
     next: Option<String>,
 ) -> Result<(), AppError> {
     use domain::account::{DisplayName, EmailAddress};
@@ -32,6 +33,7 @@ pub async fn sign_up(
         display_name: DisplayName::parse(&display_name)?,
         password: password.into(),
         invite: invite.filter(|i| !i.is_empty()),
+        setup: setup.filter(|s| !s.is_empty()),
     };
     let user = domain::users::sign_up(&state.db, input, &client).await?;
     domain::sessions::sign_in(&session()?, &user, false, &client, &state.config).await?;

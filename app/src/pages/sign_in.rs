@@ -37,12 +37,14 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-/// Email, name, password; an invite from the link when the instance is invite-only.
+/// Email, name, password; an invite from the link when the instance is invite-only, or the
+/// setup token from the link `pannier serve` printed, for the first account (the admin).
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let query = use_query_map();
     let invite = move || query.read().get("invite").unwrap_or_default();
+    let setup = move || query.read().get("setup").unwrap_or_default();
     let outcome: Outcome = action.value().into();
     view! {
         <Title text="Sign up"/>
@@ -51,6 +53,7 @@ pub fn SignUpPage() -> impl IntoView {
             <ActionForm action attr:class="space-y-4">
                 <FormError outcome/>
                 <input type="hidden" name="invite" value=invite/>
+                <input type="hidden" name="setup" value=setup/>
                 <input type="hidden" name="next" value="/account"/>
                 <Field label="Email" name="email" kind="email" autocomplete="email" outcome/>
                 <Field label="Your name" name="display_name" autocomplete="name" outcome hint="Shown to people you share with."/>

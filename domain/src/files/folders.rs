@@ -189,18 +189,28 @@ async fn free_folder_name(
     parent: Uuid,
     name: &FileName,
 ) -> Result<FileName, AppError> {
+    let siblings = folders::Entity::find().filter(folders::Column::ParentId.eq(parent));
+    let taken = names_like(db, siblings, folders::Column::Name, name).await?;
+    name.first_free(&taken).ok_or_else(|| name_taken(name))
+}
+
+/// The names among `rows` (`column`) that could clash with `name` or a numbered form of it:
+/// one query, for [`FileName::first_free`].
+pub(super) async fn names_like<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    rows: sea_orm::Select<E>,
+    column: E::Column,
+    name: &FileName,
+) -> Result<HashSet<String>, AppError> {
     let like = LikeExpr::new(name.numbering_pattern()).escape('\\');
-    let taken: HashSet<String> = folders::Entity::find()
+    let names: Vec<String> = rows
         .select_only()
-        .column(folders::Column::Name)
-        .filter(folders::Column::ParentId.eq(parent))
-        .filter(Expr::col(folders::Column::Name).like(like))
+        .column(column)
+        .filter(Expr::col(column).like(like))
         .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    name.first_free(&taken).ok_or_else(|| name_taken(name))
+        .await?;
+    Ok(names.into_iter().collect())
 }
 
 /// Renames and/or moves a folder. The root cannot be changed; a folder cannot move into itself

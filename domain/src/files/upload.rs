@@ -2,21 +2,19 @@
 //! the row is written only once the bytes are durable, so there is never a row without bytes,
 //! and a failure at any point removes what was written.
 
-use std::collections::HashSet;
 use std::fmt::Display;
 
 use bytes::{Bytes, BytesMut};
 use chrono::Utc;
 use futures_util::{Stream, StreamExt};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QuerySelect, Set, TransactionTrait,
+    QueryFilter, Set, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::folders::{Maker, ensure_path, folder_of};
+use super::folders::{Maker, ensure_path, folder_of, names_like};
 use super::listing::{file_dto, get_file};
 use super::quota::{committed_bytes, lock_owner, quota_of};
 use super::tree::{MAX_DEPTH, MAX_PATH_BYTES, too_deep};
@@ -331,24 +329,14 @@ pub(crate) fn parse_dirs(relative: Option<&str>) -> Result<Vec<FileName>, AppErr
     Ok(dirs)
 }
 
-/// `name`, or `name (1)`, `name (2)`, … whichever is free in the folder first: one query for
-/// every name that could clash, then counted here.
+/// `name`, or `name (1)`, `name (2)`, … whichever is free in the folder first (one query).
 async fn free_name(
     db: &impl ConnectionTrait,
     folder: Uuid,
     name: &FileName,
 ) -> Result<FileName, AppError> {
-    let like = LikeExpr::new(name.numbering_pattern()).escape('\\');
-    let taken: HashSet<String> = files::Entity::find()
-        .select_only()
-        .column(files::Column::Name)
-        .filter(files::Column::FolderId.eq(folder))
-        .filter(Expr::col(files::Column::Name).like(like))
-        .into_tuple()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let in_folder = files::Entity::find().filter(files::Column::FolderId.eq(folder));
+    let taken = names_like(db, in_folder, files::Column::Name, name).await?;
     name.first_free(&taken)
         .ok_or_else(|| AppError::Conflict(format!("Too many files named “{name}” in this folder.")))
 }

@@ -2,7 +2,7 @@
 //! ETag and Last-Modified validators (304), and the user-content safety headers on every answer.
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
@@ -11,7 +11,7 @@ use domain::state::AppState;
 use domain::storage::ByteRange;
 use serde::Deserialize;
 
-use super::{ApiResult, Caller};
+use super::{ApiQuery, ApiResult, Caller};
 
 /// `?download=1` asks for an attachment even for previewable types.
 #[derive(Debug, Deserialize, Default)]
@@ -35,7 +35,7 @@ pub async fn download(
     State(state): State<AppState>,
     Caller(identity): Caller,
     Path(id): Path<String>,
-    Query(query): Query<ContentQuery>,
+    ApiQuery(query): ApiQuery<ContentQuery>,
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {

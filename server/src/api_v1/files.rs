@@ -5,7 +5,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::multipart::Field;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::AppError;
@@ -13,7 +13,9 @@ use domain::files::{self, FileDto, FileName, Upload, Uploader};
 use domain::state::AppState;
 use serde::Deserialize;
 
-use super::{ApiError, ApiResult, Caller, REPORT_BODY, Sender, back_to, json_body, wants_html};
+use super::{
+    ApiError, ApiQuery, ApiResult, Caller, REPORT_BODY, Sender, back_to, json_body, wants_html,
+};
 
 /// `?folder_id=&name=&path=` (`path`: sub-folders below `folder_id` to create, `a/b`).
 #[derive(Debug, Deserialize)]
@@ -28,7 +30,7 @@ pub struct RawUpload {
 pub async fn upload_raw(
     State(state): State<AppState>,
     Sender(who): Sender,
-    Query(query): Query<RawUpload>,
+    ApiQuery(query): ApiQuery<RawUpload>,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<FileDto>)> {
     let name = query

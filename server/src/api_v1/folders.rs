@@ -2,14 +2,14 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::AppError;
 use domain::files::{self, FileName, FolderDto, FolderListing, SortKey};
 use domain::state::AppState;
 use serde::Deserialize;
 
-use super::{ApiResult, Caller, json_body};
+use super::{ApiQuery, ApiResult, Caller, json_body};
 
 /// `?cursor=&limit=&sort=name|size|date&order=asc|desc`.
 #[derive(Debug, Deserialize, Default)]
@@ -46,7 +46,7 @@ async fn list(
 pub async fn show_root(
     State(state): State<AppState>,
     caller: Caller,
-    Query(page): Query<Page>,
+    ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Json<FolderListing>> {
     list(&state, &caller, None, page).await
 }
@@ -56,7 +56,7 @@ pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(page): Query<Page>,
+    ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Json<FolderListing>> {
     list(&state, &caller, Some(&id), page).await
 }

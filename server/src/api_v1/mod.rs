@@ -129,6 +129,21 @@ impl FromRequestParts<ServerState> for Sender {
     }
 }
 
+/// A query string parsed into its bounded type; what does not parse (a number past its type,
+/// a missing field) is a 400 in the JSON error shape.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|rejection| ApiError(AppError::BadRequest(rejection.body_text())))
+    }
+}
+
 /// An `AppError` answered in the REST shape.
 #[derive(Debug)]
 pub struct ApiError(pub AppError);

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use domain::AppError;
@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{ApiResult, Caller, json_body};
+use super::{ApiQuery, ApiResult, Caller, json_body};
 
 /// `POST /api/v1/shares` body.
 #[derive(Debug, Deserialize)]
@@ -76,7 +76,7 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     Caller(identity): Caller,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<ShareList>> {
     Ok(Json(shares::list(&state, &identity.user, query.page.unwrap_or(1)).await?))
 }

@@ -159,11 +159,17 @@ async fn cross_site_posts_are_refused_with_403() {
         let body: Value = response.json().await.unwrap();
         assert!(body["error"]["message"].as_str().unwrap().contains("refused"));
     }
+    let setup = domain::setup::issue(&app.db).await.unwrap().unwrap();
     let same_site = client
         .post(format!("{}/api/sign_up", app.address))
         .header("sec-fetch-site", "same-origin")
         .header("accept", "application/json")
-        .form(&[("email", "ada@example.com"), ("display_name", "Ada"), ("password", PASSWORD)])
+        .form(&[
+            ("email", "ada@example.com"),
+            ("display_name", "Ada"),
+            ("password", PASSWORD),
+            ("setup", &setup),
+        ])
         .send()
         .await
         .unwrap();

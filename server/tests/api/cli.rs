@@ -136,10 +136,13 @@ async fn serve_logs_json_with_request_ids_and_stops_on_sigterm() {
     served.stop();
 }
 
-/// `cargo leptos watch` (`make dev`) starts the binary with no arguments: it must serve.
+/// `cargo leptos watch` (`make dev`) starts the binary with no arguments: it must serve. On a
+/// new instance it prints the one-time link that makes the admin.
 #[tokio::test]
 async fn without_a_subcommand_the_binary_serves_as_the_watch_loop_starts_it() {
     let served = Served::start(&[]).await;
+    let setup = served.next_json("no account exists yet");
+    assert!(setup["link"].as_str().unwrap().contains("/sign-up?setup="), "{setup}");
     let addr = served.next_json("listening")["addr"].as_str().unwrap().to_owned();
     let response = reqwest::get(format!("http://{addr}/healthz")).await.unwrap();
     assert_eq!(response.status(), 200);

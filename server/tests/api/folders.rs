@@ -127,6 +127,13 @@ async fn pages_cover_every_entry_once_folders_first() {
         let body: serde_json::Value = bad.json().await.unwrap();
         assert_eq!(body["error"]["code"], "bad_request", "cursor {cursor}");
     }
+    for query in ["limit=18446744073709551616", "limit=-1", "limit=lots"] {
+        let bad = app.api(Method::GET, &format!("/folders/root?{query}"), &token);
+        let bad = bad.send().await.unwrap();
+        assert_eq!(bad.status(), 400, "{query}");
+        let body: serde_json::Value = bad.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "bad_request", "{query}: a JSON error");
+    }
     let end = app.api(Method::GET, "/folders/root?cursor=20", &token).send().await.unwrap();
     assert_eq!(end.status(), 200, "the end itself is a valid (empty) page");
 }

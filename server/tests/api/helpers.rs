@@ -76,17 +76,24 @@ impl TestApp {
             .expect("request failed")
     }
 
-    /// Signs up through the server fn with `client`, which then holds the session.
+    /// Signs up through the server fn with `client`, which then holds the session. The first
+    /// account of an instance signs up with a setup token (and becomes its admin).
     pub async fn sign_up(
         &self,
         client: &reqwest::Client,
         email: &str,
         password: &str,
     ) -> reqwest::Response {
+        let setup = domain::setup::issue(&self.db).await.unwrap().unwrap_or_default();
         self.call(
             client,
             "sign_up",
-            &[("email", email), ("display_name", "Test Person"), ("password", password)],
+            &[
+                ("email", email),
+                ("display_name", "Test Person"),
+                ("password", password),
+                ("setup", &setup),
+            ],
         )
         .await
     }
@@ -127,6 +134,11 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
 
 async fn start(config: Config, data_dir: TempDir, s3: Option<PrivateS3>) -> TestApp {
     let app = Application::build(config.clone()).await.expect("application builds");
+    // A new instance is invite-only; most tests sign up several accounts of their own.
+    let mode = domain::account::RegistrationMode::Open.as_str();
+    domain::settings::set(&app.state().db, domain::settings::REGISTRATION_MODE, mode)
+        .await
+        .expect("open registration");
     let address = format!("http://{}", app.local_addr().expect("bound"));
     let state = app.state().clone();
     let (stop, stop_rx) = oneshot::channel::<()>();

@@ -21,6 +21,7 @@ mod pages;
 mod requests;
 mod selection;
 mod sessions;
+mod setup;
 mod share_counting;
 mod shares;
 mod shutdown;
