@@ -2,6 +2,8 @@
 //! in a temp dir, so rules are tested where they live; [`TestState::assert_clean`] fails a test
 //! that leaves queued deletions, objects no row references, or rows without their objects.
 
+#![expect(clippy::expect_used, reason = "a test fails loudly at the first surprise")]
+
 use std::sync::Arc;
 use std::time::Duration;
 
