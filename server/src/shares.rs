@@ -86,9 +86,9 @@ async fn shared_file(
         shares::open_shared_file(&state, &slug, unlock.as_deref(), &client, ask).await?;
     let mut response = serve(&state, content, &method, &headers).await?;
     insert(&mut response, header::CACHE_CONTROL, "private, no-store");
-    if let Some(token) = transfer {
-        let cookie = link_cookie_header(&state, &slug, TRANSFER_COOKIE, &token, TRANSFER_TTL_SECS);
-        response.headers_mut().append(header::SET_COOKIE, cookie);
+    if let (Some(token), Some(slug)) = (transfer, ShareSlug::parse(&slug)) {
+        let cookie = (TRANSFER_COOKIE, token.as_str());
+        set_link_cookie(&mut response, &state, &slug, cookie, TRANSFER_TTL_SECS);
     }
     Ok(response)
 }
@@ -131,19 +131,20 @@ fn preview_fetch(slug: &str, headers: &HeaderMap) -> Option<Response> {
     })
 }
 
-/// `Set-Cookie` for cookie `name` of link `slug` only (`Path=/s/<slug>`), HttpOnly, Lax.
-fn link_cookie_header(
+/// Sets cookie `name` for link `slug` only (`Path=/s/<slug>`), HttpOnly, Lax.
+fn set_link_cookie(
+    response: &mut Response,
     state: &AppState,
-    slug: &str,
-    name: &str,
-    value: &str,
+    slug: &ShareSlug,
+    (name, value): (&str, &str),
     max_age: i64,
-) -> HeaderValue {
+) {
     let secure = if state.config.is_https() { "; Secure" } else { "" };
     let cookie = format!(
-        "{name}={value}; Path=/s/{slug}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+        "{name}={value}; Path=/s/{}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
+        slug.as_str()
     );
-    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+    insert(response, header::SET_COOKIE, &cookie);
 }
 
 /// The password form.
@@ -176,10 +177,9 @@ async fn unlock(
     let password = SecretString::from(form.password);
     match shares::unlock(&state, slug.as_str(), password, &client).await {
         Ok(token) => {
-            let cookie =
-                link_cookie_header(&state, slug.as_str(), UNLOCK_COOKIE, &token, UNLOCK_TTL_SECS);
             let mut response = Redirect::to(&page).into_response();
-            response.headers_mut().insert(header::SET_COOKIE, cookie);
+            let cookie = (UNLOCK_COOKIE, token.as_str());
+            set_link_cookie(&mut response, &state, &slug, cookie, UNLOCK_TTL_SECS);
             response
         }
         Err(err @ (AppError::NotFound(_) | AppError::Gone(_))) => ApiError(err).into_response(),
