@@ -4,9 +4,9 @@
 
 use sea_orm::TransactionTrait;
 
+use super::edit::update_file_in;
 use super::folders::{Deleted, delete_folder_in, update_folder_in};
 use super::quota::{delete_files_in, lock_owner, purge_deleted_blobs};
-use super::upload::update_file_in;
 use crate::AppError;
 use crate::entities::users;
 use crate::state::AppState;

@@ -14,6 +14,8 @@ mod batch;
 #[cfg(feature = "server")]
 mod content;
 #[cfg(feature = "server")]
+mod edit;
+#[cfg(feature = "server")]
 mod folders;
 #[cfg(feature = "server")]
 mod listing;
@@ -39,6 +41,8 @@ pub use content::{
     Content, Download, RangeRequest, ServeAs, Unsatisfiable, content_disposition, http_date,
     open_content, read_text_preview,
 };
+#[cfg(feature = "server")]
+pub use edit::update_file;
 #[cfg(feature = "server")]
 pub use folders::{
     Deleted, Maker, create_folder, delete_folder, ensure_path, folder_of, update_folder,
@@ -70,7 +74,7 @@ pub(crate) use upload::{
     Received, SNIFF_BYTES, Target, Via, commit, parse_dirs, quota_error, too_large,
 };
 #[cfg(feature = "server")]
-pub use upload::{Upload, Uploader, store_file, update_file};
+pub use upload::{Upload, Uploader, store_file};
 
 /// A file as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,14 +8,13 @@ use bytes::{Bytes, BytesMut};
 use chrono::Utc;
 use futures_util::{Stream, StreamExt};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::folders::{Maker, ensure_path, folder_of, names_like};
-use super::listing::{file_dto, get_file};
+use super::listing::file_dto;
 use super::quota::{committed_bytes, lock_owner, quota_of};
 use super::tree::{MAX_DEPTH, MAX_PATH_BYTES, too_deep};
 use super::{FileDto, FileName, human_size};
@@ -368,67 +367,6 @@ fn sniff(head: &[u8], name: &FileName) -> String {
         _ => "text/plain",
     }
     .into()
-}
-
-/// Renames, moves and/or describes a file. A taken name in the target folder is a 409.
-#[tracing::instrument(skip_all, fields(owner = %owner.id))]
-pub async fn update_file(
-    state: &AppState,
-    owner: &users::Model,
-    id: &str,
-    name: Option<FileName>,
-    folder_id: Option<&str>,
-    description: Option<String>,
-) -> Result<FileDto, AppError> {
-    let updated = update_file_in(&state.db, owner, id, name, folder_id, description).await?;
-    Ok(file_dto(&updated))
-}
-
-/// [`update_file`] on `db` (the caller's transaction, for a selection moved at once).
-pub(super) async fn update_file_in(
-    db: &impl ConnectionTrait,
-    owner: &users::Model,
-    id: &str,
-    name: Option<FileName>,
-    folder_id: Option<&str>,
-    description: Option<String>,
-) -> Result<files::Model, AppError> {
-    let file = get_file(db, owner, id).await?;
-    let folder = match folder_id {
-        Some(target) => folder_of(db, owner, Some(target)).await?.id,
-        None => file.folder_id,
-    };
-    let name = name.map_or_else(|| file.name.clone(), |n| n.as_str().to_owned());
-    let clash = files::Entity::find()
-        .filter(files::Column::FolderId.eq(folder))
-        .filter(files::Column::Name.eq(&name))
-        .filter(files::Column::Id.ne(file.id))
-        .count(db)
-        .await?;
-    let taken = || {
-        AppError::Conflict(format!(
-            "There is already a file named “{name}” there. Choose another name."
-        ))
-    };
-    if clash > 0 {
-        return Err(taken());
-    }
-    let description = match description {
-        Some(text) if text.chars().count() > 2000 => {
-            return Err(AppError::invalid(
-                "description",
-                "Keep the description under 2,000 characters.",
-            ));
-        }
-        Some(text) => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
-        None => file.description.clone(),
-    };
-    let mut active = file.into_active_model();
-    active.name = Set(name.clone());
-    active.folder_id = Set(folder);
-    active.description = Set(description);
-    active.updated_at = Set(Utc::now());
-    active.update(db).await.map_err(|_| taken())
 }
 
 #[cfg(test)]

@@ -79,7 +79,8 @@ pub const TRANSFER_TTL_SECS: i64 = 4 * 3600;
 pub struct Grant {
     /// The link.
     pub share: shares::Model,
-    /// The file asked for, or all of them (page, zip); none for a file request.
+    /// The file asked for, or every file (the zip); none for the page (it reads a page at a
+    /// time itself) or a file request.
     pub files: Vec<SharedFile>,
     /// A file request's rules and counts.
     pub request: Option<share_requests::Model>,
