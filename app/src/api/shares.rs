@@ -186,6 +186,13 @@ pub async fn revoke_share(id: String) -> Result<(), AppError> {
     domain::shares::revoke(&state()?, &identity.user, &id).await
 }
 
+/// Ends a visitor's upload in progress through one of the caller's file requests.
+#[server(endpoint = "cancel_sending")]
+pub async fn cancel_sending(id: String) -> Result<(), AppError> {
+    let identity = super::edge::require_identity()?;
+    domain::shares::cancel_sending(&state()?, &identity.user, &id).await
+}
+
 /// A link's access log, newest first.
 #[server(endpoint = "share_events")]
 pub async fn share_events(id: String) -> Result<Vec<domain::shares::ShareEventDto>, AppError> {

@@ -4,13 +4,15 @@
 
 use domain::AppError;
 use domain::files::human_size;
-use domain::shares::{ShareDto, ShareList, ShareState};
+use domain::shares::{SendingDto, ShareDto, ShareList, ShareState};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::shares::{CreateShare, RevokeShare, UpdateShare, list_shares, share_events};
+use crate::api::shares::{
+    CancelSending, CreateShare, RevokeShare, UpdateShare, list_shares, share_events,
+};
 use crate::components::form::{Card, FormError};
 use crate::components::guard::signed_in;
 use crate::pages::requests::RuleFields;
@@ -118,13 +120,15 @@ pub(crate) fn LinkBox(url: String) -> impl IntoView {
 pub fn SharesPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeShare>::new();
     let update = ServerAction::<UpdateShare>::new();
+    let cancel = ServerAction::<CancelSending>::new();
     let query = use_query_map();
     let links = Resource::new_blocking(
         move || {
             let page = query.get().get("page").and_then(|page| page.parse().ok());
-            (revoke.version().get(), update.version().get(), page)
+            let versions = revoke.version().get() + update.version().get() + cancel.version().get();
+            (versions, page)
         },
-        |(_, _, page)| list_shares(page),
+        |(_, page)| list_shares(page),
     );
     view! {
         <Title text="Shares"/>
@@ -142,7 +146,7 @@ pub fn SharesPage() -> impl IntoView {
                     }
                     view! {
                         <ul class="space-y-4" data-testid="share-list">
-                            {links.into_iter().map(|share| view! { <Link share revoke update/> }).collect_view()}
+                            {links.into_iter().map(|share| view! { <Link share revoke update cancel/> }).collect_view()}
                         </ul>
                         {(pages > 1).then(|| view! {
                             <nav aria-label="Pages" class="mt-4 flex items-center justify-between gap-2 text-sm">
@@ -163,6 +167,7 @@ fn Link(
     share: ShareDto,
     revoke: ServerAction<RevokeShare>,
     update: ServerAction<UpdateShare>,
+    cancel: ServerAction<CancelSending>,
 ) -> impl IntoView {
     let title = share.title.clone();
     let kind = share.request.as_ref().map(|_| view! {
@@ -215,6 +220,7 @@ fn Link(
         .request
         .is_none()
         .then(|| (share.max_downloads.map(|m| m.to_string()).unwrap_or_default(), share.allow_zip));
+    let sending = share.request.as_ref().map(|r| r.sending.clone()).unwrap_or_default();
     let rules = share.request.clone().map(|request| view! { <RuleFields outcome request/> });
     let log_open = RwSignal::new(false);
     view! {
@@ -224,6 +230,7 @@ fn Link(
                 <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {tone}")>{badge}</span>
             </div>
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{details}</p>
+            {(!sending.is_empty()).then(|| view! { <Sending sending cancel/> })}
             <div class="mt-3"><LinkBox url=share.url.clone()/></div>
             <div class="mt-3 flex flex-wrap gap-2">
                 {active.then(|| view! {
@@ -257,6 +264,31 @@ fn Link(
                 </Show>
             </details>
         </li>
+    }
+}
+
+/// Visitors' uploads in progress through a file request: each holds a place and space until it
+/// ends or idles out; the owner can end one at once.
+#[component]
+fn Sending(sending: Vec<SendingDto>, cancel: ServerAction<CancelSending>) -> impl IntoView {
+    view! {
+        <div class="mt-3" data-testid="sending">
+            <p class="text-sm font-medium">"Uploads in progress"</p>
+            <ul class="mt-1 space-y-1 text-sm text-slate-700 dark:text-slate-300">
+                {sending.into_iter().map(|upload| {
+                    let ends = upload.expires_at.get(11..16).unwrap_or_default().to_owned();
+                    view! {
+                        <li class="flex flex-wrap items-center justify-between gap-2">
+                            <span class="break-all">{format!("{} · {} of {} · ends {ends} UTC unless more arrives", upload.name, human_size(upload.received), human_size(upload.length))}</span>
+                            <ActionForm action=cancel>
+                                <input type="hidden" name="id" value=upload.id/>
+                                <button type="submit" class="rounded-md border border-red-300 px-2 py-1 text-xs font-medium text-red-800 hover:bg-red-50 dark:border-red-900 dark:text-red-300 dark:hover:bg-red-950">"Cancel upload"</button>
+                            </ActionForm>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </div>
     }
 }
 

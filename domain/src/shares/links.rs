@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::requests::{self, RequestRules};
-use super::{ShareDto, ShareEventDto, ShareList, ShareSlug, ShareState};
+use super::{RequestDto, ShareDto, ShareEventDto, ShareList, ShareSlug, ShareState, sending};
 use crate::AppError;
 use crate::auth::password;
 use crate::entities::{files, folders, share_events, share_files, share_requests, shares, users};
@@ -334,7 +334,13 @@ async fn dto(
         state: state_of(share, request),
         last_access_at: share.last_access_at.map(|at| at.to_rfc3339()),
         created_at: share.created_at.to_rfc3339(),
-        request: request.map(requests::dto),
+        request: match request {
+            Some(row) => Some(RequestDto {
+                sending: sending::in_progress(&state.db, share.id).await?,
+                ..requests::dto(row)
+            }),
+            None => None,
+        },
     })
 }
 

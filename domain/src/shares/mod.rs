@@ -17,6 +17,8 @@ mod policy;
 #[cfg(feature = "server")]
 mod requests;
 #[cfg(feature = "server")]
+mod sending;
+#[cfg(feature = "server")]
 mod slug;
 #[cfg(feature = "server")]
 mod zip;
@@ -38,6 +40,8 @@ pub use requests::{
 };
 #[cfg(feature = "server")]
 pub(crate) use requests::{accept_upload, reserve_upload};
+#[cfg(feature = "server")]
+pub use sending::cancel_sending;
 #[cfg(feature = "server")]
 pub use slug::ShareSlug;
 #[cfg(feature = "server")]
@@ -123,6 +127,23 @@ pub struct RequestDto {
     pub received_files: u64,
     /// Bytes received so far.
     pub received_bytes: u64,
+    /// Visitors' uploads in progress: each holds a place and space until it ends or idles out.
+    pub sending: Vec<SendingDto>,
+}
+
+/// A visitor's upload in progress through a file request, as the owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendingDto {
+    /// The upload's id (to cancel it).
+    pub id: String,
+    /// The file's name.
+    pub name: String,
+    /// Bytes received so far.
+    pub received: u64,
+    /// Bytes announced.
+    pub length: u64,
+    /// RFC 3339: when it ends unless more bytes arrive.
+    pub expires_at: String,
 }
 
 /// One entry of a link's access log.

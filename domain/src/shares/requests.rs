@@ -138,6 +138,7 @@ pub(super) fn dto(row: &share_requests::Model) -> RequestDto {
         allowed_types: types_of(row),
         received_files: to_u64(row.received_files),
         received_bytes: to_u64(row.received_bytes),
+        sending: Vec::new(),
     }
 }
 

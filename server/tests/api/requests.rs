@@ -384,3 +384,47 @@ async fn a_visitors_idle_upload_stops_holding_the_owners_space_after_half_an_hou
     let next = app.send(&slug, None, "next.txt", b"next".to_vec()).await;
     assert_eq!(next.status(), 201, "the place it held is free again");
 }
+
+#[tokio::test]
+async fn the_owner_sees_visitors_uploads_in_progress_and_can_end_them() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let (_, other) = app.user_with_token("bob@example.com").await;
+    let inbox = app.create_folder(&token, None, "Inbox").await;
+    let share = app.request_link(&token, &inbox, json!({ "max_files": 1 })).await;
+    let slug = slug(&share);
+    let created = app
+        .visitor_tus(Method::POST, &format!("/s/{slug}/uploads"))
+        .header("upload-length", "1000")
+        .header("upload-metadata", metadata("slow.bin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let listed = app.get_json("/shares", &token).await;
+    let sending = &listed["shares"][0]["request"]["sending"];
+    assert_eq!(sending[0]["name"], "slow.bin", "{listed}");
+    assert_eq!(sending[0]["length"], 1000);
+    let id = sending[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.send(&slug, None, "next.txt", b"x".to_vec()).await.status(),
+        409,
+        "the place is held"
+    );
+
+    // Only the owner can end it, through the server fn behind the /shares page.
+    let call = |bearer: &str| {
+        app.client
+            .post(format!("{}/api/cancel_sending", app.address))
+            .bearer_auth(bearer)
+            .header("accept", "application/json")
+            .form(&[("id", id.as_str())])
+            .send()
+    };
+    assert_eq!(call(&other).await.unwrap().status(), 404, "someone else's upload");
+    assert_eq!(call(&token).await.unwrap().status(), 200);
+    let listed = app.get_json("/shares", &token).await;
+    assert_eq!(listed["shares"][0]["request"]["sending"], json!([]));
+    assert_eq!(app.send(&slug, None, "next.txt", b"x".to_vec()).await.status(), 201, "free again");
+    assert_eq!(app.stored_objects().await, 1, "the cancelled upload left no bytes");
+}
