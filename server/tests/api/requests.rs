@@ -52,6 +52,20 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
+    /// A visitor's resumable upload of 1,000 bytes (`slow.bin`) through `slug` that sends
+    /// nothing yet; the creation's answer.
+    async fn idle_visitor_upload(&self, slug: &str) -> reqwest::Response {
+        let created = self
+            .visitor_tus(Method::POST, &format!("/s/{slug}/uploads"))
+            .header("upload-length", "1000")
+            .header("upload-metadata", metadata("slow.bin"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        created
+    }
+
     /// A visitor's tus request to `path` (below `/s/{slug}`).
     fn visitor_tus(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.client
@@ -357,14 +371,7 @@ async fn a_visitors_idle_upload_stops_holding_the_owners_space_after_half_an_hou
     let (_, token) = app.user_with_token("ada@example.com").await;
     let inbox = app.create_folder(&token, None, "Inbox").await;
     let slug = slug(&app.request_link(&token, &inbox, json!({ "max_files": 1 })).await);
-    let created = app
-        .visitor_tus(Method::POST, &format!("/s/{slug}/uploads"))
-        .header("upload-length", "1000")
-        .header("upload-metadata", metadata("slow.bin"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    let created = app.idle_visitor_upload(&slug).await;
     let expires = created.headers()["upload-expires"].to_str().unwrap();
     let expires = chrono::DateTime::parse_from_rfc2822(expires).unwrap();
     let idle = expires.signed_duration_since(chrono::Utc::now());
@@ -393,14 +400,7 @@ async fn the_owner_sees_visitors_uploads_in_progress_and_can_end_them() {
     let inbox = app.create_folder(&token, None, "Inbox").await;
     let share = app.request_link(&token, &inbox, json!({ "max_files": 1 })).await;
     let slug = slug(&share);
-    let created = app
-        .visitor_tus(Method::POST, &format!("/s/{slug}/uploads"))
-        .header("upload-length", "1000")
-        .header("upload-metadata", metadata("slow.bin"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    app.idle_visitor_upload(&slug).await;
     let listed = app.get_json("/shares", &token).await;
     let sending = &listed["shares"][0]["request"]["sending"];
     assert_eq!(sending[0]["name"], "slow.bin", "{listed}");
