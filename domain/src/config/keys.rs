@@ -87,6 +87,12 @@ pub const KEYS: &[ConfigKey] = &[
         help: "Share links' access logs keep entries this many days.",
     },
     ConfigKey {
+        toml: "max_zip_files",
+        env: "PANNIER_MAX_ZIP_FILES",
+        default: "50000",
+        help: "Most files one share link's zip holds (a zip reads every entry first).",
+    },
+    ConfigKey {
         toml: "shutdown_timeout_secs",
         env: "PANNIER_SHUTDOWN_TIMEOUT_SECS",
         default: "30",

@@ -109,6 +109,8 @@ pub struct Config {
     pub user_content_url: Option<String>,
     /// See [`KEYS`].
     pub share_log_days: u32,
+    /// See [`KEYS`].
+    pub max_zip_files: u64,
 }
 
 impl Default for Config {
@@ -126,6 +128,7 @@ impl Default for Config {
             session_remember_days: 30,
             session_absolute_days: 30,
             share_log_days: 90,
+            max_zip_files: 50_000,
             shutdown_timeout_secs: 30,
             storage: StorageKind::Local,
             s3_endpoint: None,

@@ -106,6 +106,14 @@ pub async fn public_share(
     }))
 }
 
+/// How many files link `share` gives access to (one count, no rows read).
+pub(super) async fn file_count(state: &AppState, share: &shares::Model) -> Result<u64, AppError> {
+    match share.folder_id {
+        None => Ok(selected(share).count(&state.db).await?),
+        Some(root) => Ok(folder_counts(state, root).await?.1.values().map(|(n, _)| n).sum()),
+    }
+}
+
 async fn page_of(state: &AppState, share: &shares::Model, page: u64) -> Result<Listing, AppError> {
     match share.folder_id {
         None => selection_page(state, share, page).await,
@@ -119,16 +127,7 @@ async fn selection_page(
     share: &shares::Model,
     page: u64,
 ) -> Result<Listing, AppError> {
-    let listed = Query::select()
-        .column(share_files::Column::FileId)
-        .from(share_files::Entity)
-        .and_where(Expr::col(share_files::Column::ShareId).eq(share.id))
-        .to_owned();
-    let rows = || {
-        files::Entity::find()
-            .filter(files::Column::OwnerId.eq(share.owner_id))
-            .filter(files::Column::Id.in_subquery(listed.clone()))
-    };
+    let rows = || selected(share);
     let count = rows().count(&state.db).await?;
     let size = sum(&state.db, rows(), files::Column::Size).await?;
     let files = rows()
@@ -144,26 +143,21 @@ async fn selection_page(
     Ok(Listing { files, count, size })
 }
 
+/// The files of a selection link.
+fn selected(share: &shares::Model) -> sea_orm::Select<files::Entity> {
+    let listed = Query::select()
+        .column(share_files::Column::FileId)
+        .from(share_files::Entity)
+        .and_where(Expr::col(share_files::Column::ShareId).eq(share.id))
+        .to_owned();
+    files::Entity::find()
+        .filter(files::Column::OwnerId.eq(share.owner_id))
+        .filter(files::Column::Id.in_subquery(listed))
+}
+
 /// A page of the files below a shared folder: folder by folder in path order, by name within.
 async fn folder_page(state: &AppState, root: Uuid, page: u64) -> Result<Listing, AppError> {
-    let paths = folder_paths(state, root).await?;
-    let ids: Vec<Uuid> = paths.keys().copied().collect();
-    let mut counts: HashMap<Uuid, (u64, u64)> = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let grouped: Vec<(Uuid, i64, Option<i64>)> = files::Entity::find()
-            .select_only()
-            .column(files::Column::FolderId)
-            .column_as(Expr::col(files::Column::Id).count(), "count")
-            .column_as(Expr::col(files::Column::Size).sum().cast_as("BIGINT"), "size")
-            .filter(files::Column::FolderId.is_in(chunk.to_vec()))
-            .group_by(files::Column::FolderId)
-            .into_tuple()
-            .all(&state.db)
-            .await?;
-        for (folder, count, size) in grouped {
-            counts.insert(folder, (count.unsigned_abs(), size.unwrap_or(0).unsigned_abs()));
-        }
-    }
+    let (paths, counts) = folder_counts(state, root).await?;
     let mut ordered: Vec<(&str, Uuid)> = counts
         .keys()
         .map(|folder| (paths.get(folder).map_or("", String::as_str), *folder))
@@ -197,4 +191,30 @@ async fn folder_page(state: &AppState, root: Uuid, page: u64) -> Result<Listing,
         }
     }
     Ok(Listing { files, count, size })
+}
+
+/// Paths of the folders below `root` and, for those holding files, their file count and bytes.
+async fn folder_counts(
+    state: &AppState,
+    root: Uuid,
+) -> Result<(HashMap<Uuid, String>, HashMap<Uuid, (u64, u64)>), AppError> {
+    let paths = folder_paths(state, root).await?;
+    let ids: Vec<Uuid> = paths.keys().copied().collect();
+    let mut counts: HashMap<Uuid, (u64, u64)> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let grouped: Vec<(Uuid, i64, Option<i64>)> = files::Entity::find()
+            .select_only()
+            .column(files::Column::FolderId)
+            .column_as(Expr::col(files::Column::Id).count(), "count")
+            .column_as(Expr::col(files::Column::Size).sum().cast_as("BIGINT"), "size")
+            .filter(files::Column::FolderId.is_in(chunk.to_vec()))
+            .group_by(files::Column::FolderId)
+            .into_tuple()
+            .all(&state.db)
+            .await?;
+        for (folder, count, size) in grouped {
+            counts.insert(folder, (count.unsigned_abs(), size.unwrap_or(0).unsigned_abs()));
+        }
+    }
+    Ok((paths, counts))
 }

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::contents::{SharedFile, shared_file, shared_files};
 use super::links::state_of;
+use super::page::file_count;
 use super::{ShareSlug, ShareState};
 use crate::AppError;
 use crate::auth::{ClientInfo, password, sha256_hex};
@@ -142,7 +143,16 @@ pub async fn authorize(
                     .into(),
             ));
         }
-        (Action::Zip, None) => (shared_files(state, &share).await?, Some("zip")),
+        (Action::Zip, None) => {
+            let max = state.config.max_zip_files;
+            if file_count(state, &share).await? > max {
+                return Err(AppError::TooLarge(format!(
+                    "This link shares more than {max} files, too many for one zip. Download \
+                     them one by one."
+                )));
+            }
+            (shared_files(state, &share).await?, Some("zip"))
+        }
     };
     let mut transfer = None;
     if matches!(kind, Some("download" | "preview" | "zip")) {

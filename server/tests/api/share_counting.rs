@@ -189,3 +189,22 @@ async fn repeated_views_are_one_log_entry_and_old_entries_are_pruned() {
     let events = app.get_json(&format!("/shares/{id}/events"), &token).await;
     assert_eq!(events["events"].as_array().unwrap().len(), 1, "the 91-day-old entry went");
 }
+
+#[tokio::test]
+async fn a_zip_of_more_files_than_allowed_is_refused_before_any_row_is_read_or_counted() {
+    let app = spawn_app_with(|config| config.max_zip_files = 2).await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let folder = app.create_folder(&token, None, "Many").await;
+    let sub = app.create_folder(&token, Some(&folder), "Sub").await;
+    for (place, name) in [(&folder, "a.txt"), (&folder, "b.txt"), (&sub, "c.txt")] {
+        assert_eq!(app.put_file(&token, Some(place), name, b"x".to_vec()).await.status(), 201);
+    }
+    let link = app.api(Method::POST, "/shares", &token).json(&json!({ "folder_id": folder }));
+    let slug = link.send().await.unwrap().json::<Value>().await.unwrap()["slug"].clone();
+    let zip = fetch(&app, Method::GET, &format!("/s/{}/zip", slug.as_str().unwrap()));
+    let zip = zip.send().await.unwrap();
+    assert_eq!(zip.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = zip.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("more than 2 files"), "{body}");
+    assert_eq!(downloads(&app, &token).await, 0, "a refused zip takes no download");
+}
