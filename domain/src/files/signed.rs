@@ -24,6 +24,7 @@ use uuid::Uuid;
 use super::content::{Content, Download, ServeAs};
 use crate::AppError;
 use crate::entities::{files, settings, shares};
+use crate::shares::password_version;
 use crate::state::AppState;
 
 /// How long a signed content link works (long enough to watch a film with seeks). Nothing
@@ -101,14 +102,6 @@ pub async fn open_signed(state: &AppState, token: &str) -> Result<Content, AppEr
     let file = files::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(gone)?;
     let serve_as = if *mode == "d" { ServeAs::Download } else { ServeAs::View };
     Download::of(&file, serve_as)?.into_content(state).await
-}
-
-/// Which password a share had when a link was made: a new password voids older links.
-fn password_version(share: &shares::Model) -> String {
-    share
-        .password_hash
-        .as_deref()
-        .map_or_else(|| "-".into(), |hash| crate::auth::sha256_hex(hash)[..16].to_owned())
 }
 
 /// HMAC-SHA256 of `payload` under the current signing key (content links, unlock cookies).

@@ -30,6 +30,8 @@ pub use links::{NewShare, ShareChanges, create, events, expiry_from_form, list, 
 #[cfg(feature = "server")]
 pub use page::public_share;
 #[cfg(feature = "server")]
+pub(crate) use policy::password_version;
+#[cfg(feature = "server")]
 pub use policy::{
     Action, FileRequest, Grant, TRANSFER_COOKIE, TRANSFER_TTL_SECS, UNLOCK_COOKIE, UNLOCK_TTL_SECS,
     authorize, link_cookie, prune_events, unlock,

@@ -207,9 +207,7 @@ async fn transfer_token(
     share: &shares::Model,
     file: &files::Model,
 ) -> Result<String, AppError> {
-    let expires = Utc::now().timestamp() + TRANSFER_TTL_SECS;
-    let signature = seal(&state.db, &transfer_payload(share, file, expires)).await?;
-    Ok(format!("{expires}.{}", URL_SAFE_NO_PAD.encode(signature)))
+    sealed_cookie(state, TRANSFER_TTL_SECS, |expires| transfer_payload(share, file, expires)).await
 }
 
 async fn holds_transfer(
@@ -218,19 +216,39 @@ async fn holds_transfer(
     file: &files::Model,
     ask: &FileRequest,
 ) -> Result<bool, AppError> {
-    let Some((expires, signature)) = unexpired(ask.transfer.as_deref()) else { return Ok(false) };
-    is_sealed(&state.db, &transfer_payload(share, file, expires), &signature).await
+    let payload = |expires| transfer_payload(share, file, expires);
+    is_sealed_cookie(state, ask.transfer.as_deref(), payload).await
 }
 
 fn transfer_payload(share: &shares::Model, file: &files::Model, expires: i64) -> String {
     format!("transfer.{}.{}.{expires}", share.id.simple(), file.id.simple())
 }
 
-/// The expiry and seal of a `<expires>.<seal>` token (a cookie's value), unless it has expired.
-fn unexpired(token: Option<&str>) -> Option<(i64, Vec<u8>)> {
-    let (expires, signature) = token?.split_once('.')?;
-    let expires = expires.parse::<i64>().ok().filter(|at| *at >= Utc::now().timestamp())?;
-    Some((expires, URL_SAFE_NO_PAD.decode(signature).ok()?))
+/// `<expires>.<seal>`: a cookie's value sealing `payload(expires)` for `ttl` seconds.
+async fn sealed_cookie(
+    state: &AppState,
+    ttl: i64,
+    payload: impl Fn(i64) -> String,
+) -> Result<String, AppError> {
+    let expires = Utc::now().timestamp() + ttl;
+    let signature = seal(&state.db, &payload(expires)).await?;
+    Ok(format!("{expires}.{}", URL_SAFE_NO_PAD.encode(signature)))
+}
+
+/// Whether `cookie` is an unexpired [`sealed_cookie`] of `payload`.
+async fn is_sealed_cookie(
+    state: &AppState,
+    cookie: Option<&str>,
+    payload: impl Fn(i64) -> String,
+) -> Result<bool, AppError> {
+    let Some((expires, signature)) = cookie.and_then(|cookie| cookie.split_once('.')) else {
+        return Ok(false);
+    };
+    let expires = expires.parse::<i64>().ok().filter(|at| *at >= Utc::now().timestamp());
+    let (Some(expires), Ok(signature)) = (expires, URL_SAFE_NO_PAD.decode(signature)) else {
+        return Ok(false);
+    };
+    is_sealed(&state.db, &payload(expires), &signature).await
 }
 
 /// Checks the password of link `slug`; the unlock cookie's value when right. Wrong passwords
@@ -363,9 +381,7 @@ pub async fn prune_events(state: &AppState) -> Result<u64, AppError> {
 
 /// `<expires>.<seal>`: unlocks this link until `expires`, while its password stays the same.
 async fn token(state: &AppState, share: &shares::Model) -> Result<String, AppError> {
-    let expires = Utc::now().timestamp() + UNLOCK_TTL_SECS;
-    let signature = seal(&state.db, &payload(share, expires)).await?;
-    Ok(format!("{expires}.{}", URL_SAFE_NO_PAD.encode(signature)))
+    sealed_cookie(state, UNLOCK_TTL_SECS, |expires| payload(share, expires)).await
 }
 
 async fn unlocked(
@@ -373,14 +389,18 @@ async fn unlocked(
     share: &shares::Model,
     cookie: Option<&str>,
 ) -> Result<bool, AppError> {
-    let Some((expires, signature)) = unexpired(cookie) else { return Ok(false) };
-    is_sealed(&state.db, &payload(share, expires), &signature).await
+    is_sealed_cookie(state, cookie, |expires| payload(share, expires)).await
 }
 
 /// What an unlock cookie seals: the link, the expiry, and the password it was typed for.
 fn payload(share: &shares::Model, expires: i64) -> String {
-    let password = share.password_hash.as_deref().map(sha256_hex).unwrap_or_default();
-    format!("unlock.{}.{expires}.{password}", share.id.simple())
+    format!("unlock.{}.{expires}.{}", share.id.simple(), password_version(share))
+}
+
+/// Which password a link has (empty for none): what is sealed with it stops working when the
+/// password changes (unlock cookies, signed content links).
+pub(crate) fn password_version(share: &shares::Model) -> String {
+    share.password_hash.as_deref().map(sha256_hex).unwrap_or_default()
 }
 
 #[cfg(test)]
