@@ -194,8 +194,8 @@ pub struct SessionDto {
 /// An API token as listed (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenDto {
-    /// UUID.
-    pub id: String,
+    /// Its id (to revoke it).
+    pub id: crate::ids::TokenId,
     /// The owner's label.
     pub name: String,
     /// The first characters of the token, to recognise it.

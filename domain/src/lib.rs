@@ -7,6 +7,7 @@
 pub mod account;
 pub mod error;
 pub mod files;
+pub mod ids;
 pub mod shares;
 pub mod site;
 pub mod uploads;

@@ -12,6 +12,7 @@ use crate::account::{CreatedToken, TokenDto, TokenScope};
 use crate::audit::{self, Event, action};
 use crate::auth::{ClientInfo, Identity, human_time, random_secret, sha256_hex};
 use crate::entities::{api_tokens, users};
+use crate::ids::TokenId;
 
 /// Every token starts with this, so leaked tokens are easy to recognise and scan for.
 pub const PREFIX: &str = "pnr_";
@@ -154,13 +155,12 @@ pub async fn list(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<TokenD
 pub async fn revoke(
     db: &impl ConnectionTrait,
     user: &users::Model,
-    id: &str,
+    id: TokenId,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
     let not_found =
         || AppError::NotFound("No such token; it may have been revoked already.".into());
-    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-    let token = api_tokens::Entity::find_by_id(id)
+    let token = api_tokens::Entity::find_by_id(id.uuid())
         .filter(api_tokens::Column::UserId.eq(user.id))
         .one(db)
         .await?
@@ -177,7 +177,7 @@ pub async fn revoke(
 
 fn dto(token: &api_tokens::Model) -> TokenDto {
     TokenDto {
-        id: token.id.to_string(),
+        id: token.id.into(),
         name: token.name.clone(),
         prefix: token.prefix.clone(),
         scope: TokenScope::parse(&token.scope).unwrap_or(TokenScope::Read),

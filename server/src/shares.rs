@@ -14,6 +14,7 @@ use axum::{Extension, Router};
 use domain::AppError;
 use domain::auth::ClientInfo;
 use domain::files::content_disposition;
+use domain::ids::FileId;
 use domain::shares::{
     self, FileRequest, ShareSlug, TRANSFER_COOKIE, TRANSFER_TTL_SECS, UNLOCK_COOKIE,
     UNLOCK_TTL_SECS, link_cookie,
@@ -24,7 +25,7 @@ use serde::Deserialize;
 
 use crate::api_v1::content::{ContentQuery, header_str, insert, range_request, safety, serve};
 use crate::api_v1::{
-    ApiError, ApiQuery, ApiResult, back_to, unreadable_body, upload_routes, wants_html,
+    ApiError, ApiPath, ApiQuery, ApiResult, back_to, unreadable_body, upload_routes, wants_html,
 };
 use crate::startup::ServerState;
 
@@ -65,7 +66,7 @@ pub fn router() -> Router<ServerState> {
 /// transfer of a limited link leaves a transfer cookie so a player's later ranges are free.
 async fn shared_file(
     State(state): State<AppState>,
-    Path((slug, file_id)): Path<(String, String)>,
+    ApiPath((slug, file_id)): ApiPath<(String, FileId)>,
     ApiQuery(query): ApiQuery<ContentQuery>,
     Extension(client): Extension<ClientInfo>,
     method: Method,

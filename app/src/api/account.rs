@@ -119,9 +119,9 @@ pub async fn create_token(
 
 /// Revokes one of the account's API tokens.
 #[server(endpoint = "revoke_token")]
-pub async fn revoke_token(id: String) -> Result<(), AppError> {
+pub async fn revoke_token(id: domain::ids::TokenId) -> Result<(), AppError> {
     let identity = require_identity()?;
-    domain::tokens::revoke(&state()?.db, &identity.user, &id, &client()).await?;
+    domain::tokens::revoke(&state()?.db, &identity.user, id, &client()).await?;
     leptos_axum::redirect("/account#tokens");
     Ok(())
 }

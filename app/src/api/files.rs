@@ -2,7 +2,8 @@
 //! axum routes under `/api/v1/files` (streaming, with their own limits), not server fns.
 
 use domain::AppError;
-use domain::files::{FileDetail, FolderListing};
+use domain::files::{FileDetail, FolderListing, ListQuery};
+use domain::ids::{FileId, FolderId, FolderRef};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -11,24 +12,9 @@ use super::edge::{require_identity, state};
 
 /// One page of a folder, as the browser page shows it.
 #[server(endpoint = "list_folder")]
-pub async fn list_folder(
-    folder_id: Option<String>,
-    sort: String,
-    order: String,
-    cursor: Option<String>,
-) -> Result<FolderListing, AppError> {
+pub async fn list_folder(folder: FolderRef, query: ListQuery) -> Result<FolderListing, AppError> {
     let identity = require_identity()?;
-    let sort = domain::files::SortKey::parse(&sort);
-    domain::files::list_folder(
-        &state()?,
-        &identity.user,
-        folder_id.as_deref(),
-        sort,
-        order == "desc",
-        cursor.as_deref(),
-        100,
-    )
-    .await
+    domain::files::list_folder(&state()?, &identity.user, folder, &query).await
 }
 
 /// Everything the file page needs.
@@ -39,17 +25,17 @@ pub struct FilePageData {
     /// The start of the text, for text files.
     pub text: Option<String>,
     /// Every folder as `(id, path)`, for "move to".
-    pub folders: Vec<(String, String)>,
+    pub folders: Vec<(FolderId, String)>,
 }
 
 /// The file page's data.
 #[server(endpoint = "file_page")]
-pub async fn file_page(id: String) -> Result<FilePageData, AppError> {
+pub async fn file_page(id: FileId) -> Result<FilePageData, AppError> {
     let identity = require_identity()?;
     let state = state()?;
-    let detail = domain::files::file_detail(&state, &identity.user, &id).await?;
+    let detail = domain::files::file_detail(&state, &identity.user, id).await?;
     let text = if detail.preview == domain::files::Preview::Text {
-        Some(domain::files::read_text_preview(&state, &identity.user, &id).await?)
+        Some(domain::files::read_text_preview(&state, &identity.user, id).await?)
     } else {
         None
     };
@@ -59,18 +45,17 @@ pub async fn file_page(id: String) -> Result<FilePageData, AppError> {
 
 /// Every folder of the caller as `(id, path)`, for "move to" pickers.
 #[server(endpoint = "folder_choices")]
-pub async fn folder_choices() -> Result<Vec<(String, String)>, AppError> {
+pub async fn folder_choices() -> Result<Vec<(FolderId, String)>, AppError> {
     let identity = require_identity()?;
     domain::files::all_folders(&state()?.db, &identity.user).await
 }
 
 /// Creates a folder in `parent_id` (empty: the root).
 #[server(endpoint = "create_folder")]
-pub async fn create_folder(parent_id: String, name: String) -> Result<(), AppError> {
+pub async fn create_folder(parent_id: FolderRef, name: String) -> Result<(), AppError> {
     let identity = require_identity()?;
     let name = domain::files::FileName::parse(&name)?;
-    let parent = Some(parent_id.as_str()).filter(|p| !p.is_empty());
-    domain::files::create_folder(&state()?, &identity.user, parent, &name).await?;
+    domain::files::create_folder(&state()?, &identity.user, parent_id, &name).await?;
     Ok(())
 }
 
@@ -81,9 +66,11 @@ pub async fn rename_item(kind: String, id: String, name: String) -> Result<(), A
     let state = state()?;
     let name = domain::files::FileName::parse(&name)?;
     if kind == "folder" {
-        domain::files::update_folder(&state, &identity.user, &id, Some(name), None).await.map(drop)
+        let id = id.parse()?;
+        domain::files::update_folder(&state, &identity.user, id, Some(name), None).await.map(drop)
     } else {
-        domain::files::update_file(&state, &identity.user, &id, Some(name), None, None)
+        let id = id.parse()?;
+        domain::files::update_file(&state, &identity.user, id, Some(name), None, None)
             .await
             .map(drop)
     }
@@ -91,19 +78,19 @@ pub async fn rename_item(kind: String, id: String, name: String) -> Result<(), A
 
 /// Sets a file's description (empty clears it).
 #[server(endpoint = "describe_file")]
-pub async fn describe_file(id: String, description: String) -> Result<(), AppError> {
+pub async fn describe_file(id: FileId, description: String) -> Result<(), AppError> {
     let identity = require_identity()?;
-    domain::files::update_file(&state()?, &identity.user, &id, None, None, Some(description))
+    domain::files::update_file(&state()?, &identity.user, id, None, None, Some(description))
         .await?;
     Ok(())
 }
 
 /// Moves files and folders (comma-separated ids) into `target` (empty: the root).
 #[server(endpoint = "move_items")]
-pub async fn move_items(files: String, folders: String, target: String) -> Result<(), AppError> {
+pub async fn move_items(files: String, folders: String, target: FolderRef) -> Result<(), AppError> {
     let identity = require_identity()?;
-    let (files, folders) = (ids(&files), ids(&folders));
-    domain::files::move_items(&state()?, &identity.user, &files, &folders, Some(&target)).await
+    let (files, folders) = (FileId::parse_list(&files)?, FolderId::parse_list(&folders)?);
+    domain::files::move_items(&state()?, &identity.user, &files, &folders, target).await
 }
 
 /// Deletes files and folders (comma-separated ids; folders with everything in them), then
@@ -115,16 +102,10 @@ pub async fn delete_items(
     next: Option<String>,
 ) -> Result<(), AppError> {
     let identity = require_identity()?;
-    let (files, folders) = (ids(&files), ids(&folders));
+    let (files, folders) = (FileId::parse_list(&files)?, FolderId::parse_list(&folders)?);
     domain::files::delete_items(&state()?, &identity.user, &files, &folders).await?;
     if let Some(next) = next {
         leptos_axum::redirect(&super::safe_next(Some(&next)));
     }
     Ok(())
-}
-
-/// The non-empty ids in a comma-separated list.
-#[cfg(feature = "ssr")]
-fn ids(list: &str) -> Vec<String> {
-    list.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect()
 }

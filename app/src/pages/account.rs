@@ -207,7 +207,7 @@ fn Tokens(tokens: Vec<TokenDto>, new_token: Option<String>, actions: Actions) ->
                             </p>
                         </div>
                         <ActionForm action=revoke>
-                            <input type="hidden" name="id" value=t.id.clone()/>
+                            <input type="hidden" name="id" value=t.id.to_string()/>
                             <button type="submit" class=SECONDARY>"Revoke"</button>
                         </ActionForm>
                     </li>

@@ -28,7 +28,7 @@ pub fn FilePage() -> impl IntoView {
     let version = move || rename.version().get() + moves.version().get() + describe.version().get();
     let data = Resource::new_blocking(
         move || (params.get().get("id").unwrap_or_default(), version()),
-        |(id, _)| file_page(id),
+        |(id, _)| async move { file_page(id.parse()?).await },
     );
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -50,8 +50,9 @@ fn File(
     let FilePageData { detail, text, folders } = page;
     let FileDetail { file, path, preview } = detail;
     let content = format!("/api/v1/files/{}/content", file.id);
-    let folder_id = file.folder_id.clone();
-    let [describe_id, rename_id, move_id, delete_id, share_id] = [(); 5].map(|()| file.id.clone());
+    let folder_id = file.folder_id;
+    let [describe_id, rename_id, move_id, delete_id, share_id] =
+        [(); 5].map(|()| file.id.to_string());
     let folder_href = match path.last() {
         Some(folder) if folder.parent_id.is_some() => format!("/files/{}", folder.id),
         _ => "/files".to_owned(),
@@ -108,7 +109,7 @@ fn File(
                     <select id="move" name="target" class=INPUT>
                         {folders.into_iter().map(|(value, label)| {
                             let here = value == folder_id;
-                            view! { <option value=value selected=here>{crate::pages::files::folder_label(&label)}</option> }
+                            view! { <option value=value.to_string() selected=here>{crate::pages::files::folder_label(&label)}</option> }
                         }).collect_view()}
                     </select>
                     <button type="submit" class=BUTTON>"Move"</button>

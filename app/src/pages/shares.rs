@@ -215,7 +215,7 @@ fn Link(
     .join(" · ");
     let active = share.state != ShareState::Revoked;
     let outcome = Signal::derive(move || update.value().get());
-    let (id, edit_id) = (share.id.clone(), share.id.clone());
+    let (id, edit_id) = (share.id.to_string(), share.id.to_string());
     let download_settings = share
         .request
         .is_none()
@@ -235,7 +235,7 @@ fn Link(
             <div class="mt-3 flex flex-wrap gap-2">
                 {active.then(|| view! {
                     <ActionForm action=revoke>
-                        <input type="hidden" name="id" value=id/>
+                        <input type="hidden" name="id" value=id.to_string()/>
                         <button type="submit" class="rounded-md border border-red-300 px-3 py-2 text-sm font-medium text-red-800 hover:bg-red-50 dark:border-red-900 dark:text-red-300 dark:hover:bg-red-950">"Revoke"</button>
                     </ActionForm>
                 })}
@@ -260,7 +260,7 @@ fn Link(
             <details class="mt-2" on:toggle=move |_| log_open.set(true)>
                 <summary class="cursor-pointer text-sm font-medium text-sky-700 dark:text-sky-400">"Access log"</summary>
                 <Show when=move || log_open.get()>
-                    <AccessLog id=share.id.clone()/>
+                    <AccessLog id=share.id/>
                 </Show>
             </details>
         </li>
@@ -281,7 +281,7 @@ fn Sending(sending: Vec<SendingDto>, cancel: ServerAction<CancelSending>) -> imp
                         <li class="flex flex-wrap items-center justify-between gap-2">
                             <span class="break-all">{format!("{} · {} of {} · ends {ends} UTC unless more arrives", upload.name, human_size(upload.received), human_size(upload.length))}</span>
                             <ActionForm action=cancel>
-                                <input type="hidden" name="id" value=upload.id/>
+                                <input type="hidden" name="id" value=upload.id.to_string()/>
                                 <button type="submit" class="rounded-md border border-red-300 px-2 py-1 text-xs font-medium text-red-800 hover:bg-red-50 dark:border-red-900 dark:text-red-300 dark:hover:bg-red-950">"Cancel upload"</button>
                             </ActionForm>
                         </li>
@@ -293,8 +293,8 @@ fn Sending(sending: Vec<SendingDto>, cancel: ServerAction<CancelSending>) -> imp
 }
 
 #[component]
-fn AccessLog(id: String) -> impl IntoView {
-    let events = LocalResource::new(move || share_events(id.clone()));
+fn AccessLog(id: domain::ids::ShareId) -> impl IntoView {
+    let events = LocalResource::new(move || share_events(id));
     view! {
         <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
             {move || Suspend::new(async move {

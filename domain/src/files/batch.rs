@@ -9,25 +9,25 @@ use super::folders::{Deleted, delete_folder_in, update_folder_in};
 use super::quota::{delete_files_in, lock_owner, purge_deleted_blobs};
 use crate::AppError;
 use crate::entities::users;
+use crate::ids::{FileId, FolderId, FolderRef};
 use crate::state::AppState;
 
-/// Moves the owner's `files` and `folders` (ids) into folder `target` (the root when `None`).
+/// Moves the owner's `files` and `folders` into folder `target`.
 #[tracing::instrument(skip_all, fields(owner = %owner.id, files = files.len(), folders = folders.len()))]
 pub async fn move_items(
     state: &AppState,
     owner: &users::Model,
-    files: &[String],
-    folders: &[String],
-    target: Option<&str>,
+    files: &[FileId],
+    folders: &[FolderId],
+    target: FolderRef,
 ) -> Result<(), AppError> {
-    let target = target.filter(|t| !t.is_empty()).unwrap_or("root");
     let txn = state.db.begin().await?;
     lock_owner(&txn, owner.id).await?;
     for id in folders {
-        update_folder_in(&txn, owner, id, None, Some(target)).await?;
+        update_folder_in(&txn, owner, *id, None, Some(target)).await?;
     }
     for id in files {
-        update_file_in(&txn, owner, id, None, Some(target), None).await?;
+        update_file_in(&txn, owner, *id, None, Some(target), None).await?;
     }
     txn.commit().await?;
     Ok(())
@@ -38,15 +38,15 @@ pub async fn move_items(
 pub async fn delete_items(
     state: &AppState,
     owner: &users::Model,
-    files: &[String],
-    folders: &[String],
+    files: &[FileId],
+    folders: &[FolderId],
 ) -> Result<Deleted, AppError> {
     let txn = state.db.begin().await?;
     lock_owner(&txn, owner.id).await?;
     let mut keys = Vec::new();
     let mut deleted = Deleted { files: 0, bytes: 0 };
     for id in folders {
-        let (gone, counted) = delete_folder_in(&txn, owner, id).await?;
+        let (gone, counted) = delete_folder_in(&txn, owner, *id).await?;
         keys.extend(gone);
         deleted.files += counted.files;
         deleted.bytes += counted.bytes;
@@ -73,8 +73,8 @@ mod tests {
         let ada = t.user("ada@example.com").await;
         let a = t.file(&ada, "a.txt", b"a").await;
         let b = t.file(&ada, "b.txt", b"bb").await;
-        let missing = uuid::Uuid::new_v4().to_string();
-        let partly = delete_items(&t.state, &ada, &[a.id.clone(), missing], &[]).await;
+        let missing = crate::ids::FileId::random();
+        let partly = delete_items(&t.state, &ada, &[a.id, missing], &[]).await;
         assert!(matches!(partly, Err(AppError::NotFound(_))));
         t.assert_clean().await;
         let deleted = delete_items(&t.state, &ada, &[a.id, b.id], &[]).await.unwrap();

@@ -11,6 +11,7 @@ use super::Preview;
 use super::listing::get_file;
 use crate::AppError;
 use crate::entities::{files, shares, users};
+use crate::ids::FileId;
 use crate::state::AppState;
 use crate::storage::{BlobKey, BlobStream, ByteRange, PresignedGet};
 
@@ -85,7 +86,7 @@ pub enum Content {
 pub async fn open_content(
     state: &AppState,
     owner: &users::Model,
-    id: &str,
+    id: FileId,
     serve_as: ServeAs,
 ) -> Result<Content, AppError> {
     let file = get_file(&state.db, owner, id).await?;
@@ -206,7 +207,7 @@ pub fn content_disposition(name: &str, inline: bool) -> String {
 pub async fn read_text_preview(
     state: &AppState,
     owner: &users::Model,
-    id: &str,
+    id: FileId,
 ) -> Result<String, AppError> {
     let file = get_file(&state.db, owner, id).await?;
     if Preview::of(&file.content_type) != Preview::Text {

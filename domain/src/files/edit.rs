@@ -11,6 +11,7 @@ use super::listing::{file_dto, get_file};
 use super::{FileDto, FileName};
 use crate::AppError;
 use crate::entities::{files, users};
+use crate::ids::{FileId, FolderRef};
 use crate::state::AppState;
 
 /// Renames, moves and/or describes a file. A taken name in the target folder is a 409.
@@ -18,12 +19,12 @@ use crate::state::AppState;
 pub async fn update_file(
     state: &AppState,
     owner: &users::Model,
-    id: &str,
+    id: FileId,
     name: Option<FileName>,
-    folder_id: Option<&str>,
+    folder: Option<FolderRef>,
     description: Option<String>,
 ) -> Result<FileDto, AppError> {
-    let updated = update_file_in(&state.db, owner, id, name, folder_id, description).await?;
+    let updated = update_file_in(&state.db, owner, id, name, folder, description).await?;
     Ok(file_dto(&updated))
 }
 
@@ -31,14 +32,14 @@ pub async fn update_file(
 pub(super) async fn update_file_in(
     db: &impl ConnectionTrait,
     owner: &users::Model,
-    id: &str,
+    id: FileId,
     name: Option<FileName>,
-    folder_id: Option<&str>,
+    folder: Option<FolderRef>,
     description: Option<String>,
 ) -> Result<files::Model, AppError> {
     let file = get_file(db, owner, id).await?;
-    let folder = match folder_id {
-        Some(target) => folder_of(db, owner, Some(target)).await?.id,
+    let folder = match folder {
+        Some(target) => folder_of(db, owner, target).await?.id,
         None => file.folder_id,
     };
     let name = name.map_or_else(|| file.name.clone(), |n| n.as_str().to_owned());

@@ -17,6 +17,7 @@ use super::tree::{MAX_DEPTH, depth, is_within, subtree, too_deep};
 use super::{FileName, FolderDto};
 use crate::AppError;
 use crate::entities::{files, folders, users};
+use crate::ids::{FolderId, FolderRef};
 use crate::state::AppState;
 
 /// The owner's root folder, created on first use (concurrent first uses agree on one).
@@ -51,17 +52,16 @@ pub(super) async fn root(
     }
 }
 
-/// The owner's folder `id`, or their root when `id` is `None`. Anyone else's → 404.
+/// The owner's folder `folder` (their root for [`FolderRef::Root`]). Anyone else's → 404.
 pub async fn folder_of(
     db: &impl ConnectionTrait,
     owner: &users::Model,
-    id: Option<&str>,
+    folder: impl Into<FolderRef>,
 ) -> Result<folders::Model, AppError> {
-    let Some(id) = id.filter(|id| !id.is_empty() && *id != "root") else {
+    let FolderRef::Id(id) = folder.into() else {
         return root(db, owner.id).await;
     };
-    let id = Uuid::parse_str(id).map_err(|_| no_such_folder())?;
-    folders::Entity::find_by_id(id)
+    folders::Entity::find_by_id(id.uuid())
         .filter(folders::Column::OwnerId.eq(owner.id))
         .one(db)
         .await?
@@ -73,7 +73,7 @@ pub async fn folder_of(
 pub async fn create_folder(
     state: &AppState,
     owner: &users::Model,
-    parent: Option<&str>,
+    parent: FolderRef,
     name: &FileName,
 ) -> Result<FolderDto, AppError> {
     let parent = folder_of(&state.db, owner, parent).await?;
@@ -221,9 +221,9 @@ pub(super) async fn names_like<E: EntityTrait>(
 pub async fn update_folder(
     state: &AppState,
     owner: &users::Model,
-    id: &str,
+    id: FolderId,
     name: Option<FileName>,
-    parent: Option<&str>,
+    parent: Option<FolderRef>,
 ) -> Result<FolderDto, AppError> {
     let txn = state.db.begin().await?;
     lock_owner(&txn, owner.id).await?;
@@ -236,18 +236,16 @@ pub async fn update_folder(
 pub(super) async fn update_folder_in(
     txn: &impl ConnectionTrait,
     owner: &users::Model,
-    id: &str,
+    id: FolderId,
     name: Option<FileName>,
-    parent: Option<&str>,
+    parent: Option<FolderRef>,
 ) -> Result<folders::Model, AppError> {
-    let folder = folder_of(txn, owner, Some(id)).await?;
+    let folder = folder_of(txn, owner, id).await?;
     if folder.parent_id.is_none() {
         return Err(AppError::BadRequest("Your root folder cannot be renamed or moved.".into()));
     }
-    let target = match parent {
-        Some(parent) => folder_of(txn, owner, Some(parent)).await?,
-        None => folder_of(txn, owner, folder.parent_id.map(|p| p.to_string()).as_deref()).await?,
-    };
+    let parent = parent.unwrap_or_else(|| folder.parent_id.map(FolderId::from).into());
+    let target = folder_of(txn, owner, parent).await?;
     if is_within(txn, &target, folder.id).await? {
         return Err(AppError::Conflict(
             "A folder cannot be moved into itself or one of its own subfolders.".into(),
@@ -287,7 +285,7 @@ pub struct Deleted {
 pub async fn delete_folder(
     state: &AppState,
     owner: &users::Model,
-    id: &str,
+    id: FolderId,
 ) -> Result<Deleted, AppError> {
     let txn = state.db.begin().await?;
     let (keys, deleted) = delete_folder_in(&txn, owner, id).await?;
@@ -301,9 +299,9 @@ pub async fn delete_folder(
 pub(super) async fn delete_folder_in(
     txn: &impl ConnectionTrait,
     owner: &users::Model,
-    id: &str,
+    id: FolderId,
 ) -> Result<(Vec<String>, Deleted), AppError> {
-    let folder = folder_of(txn, owner, Some(id)).await?;
+    let folder = folder_of(txn, owner, id).await?;
     if folder.parent_id.is_none() {
         return Err(AppError::BadRequest("Your root folder cannot be deleted.".into()));
     }

@@ -11,18 +11,16 @@ use uuid::Uuid;
 use super::folders::{folder_of, no_such_folder};
 use super::quota::{no_such_file, usage};
 use super::tree::MAX_DEPTH;
-use super::{FileDetail, FileDto, FolderDto, FolderListing, Preview, SortKey};
+use super::{FileDetail, FileDto, FolderDto, FolderListing, ListQuery, Preview, SortKey};
 use crate::AppError;
 use crate::entities::{files, folders, users};
+use crate::ids::{FileId, FolderId, FolderRef};
 use crate::state::AppState;
-
-/// Largest page a client may ask for.
-pub const MAX_PAGE: u64 = 500;
 
 pub(super) fn folder_dto(folder: &folders::Model) -> FolderDto {
     FolderDto {
-        id: folder.id.to_string(),
-        parent_id: folder.parent_id.map(|id| id.to_string()),
+        id: folder.id.into(),
+        parent_id: folder.parent_id.map(Into::into),
         name: folder.name.clone(),
         created_at: folder.created_at.to_rfc3339(),
     }
@@ -30,8 +28,8 @@ pub(super) fn folder_dto(folder: &folders::Model) -> FolderDto {
 
 pub(crate) fn file_dto(file: &files::Model) -> FileDto {
     FileDto {
-        id: file.id.to_string(),
-        folder_id: file.folder_id.to_string(),
+        id: file.id.into(),
+        folder_id: file.folder_id.into(),
         name: file.name.clone(),
         size: u64::try_from(file.size).unwrap_or(0),
         content_type: file.content_type.clone(),
@@ -42,28 +40,19 @@ pub(crate) fn file_dto(file: &files::Model) -> FileDto {
     }
 }
 
-/// One page of the owner's folder `id` (root when `None`). `cursor` is the opaque value from
-/// the previous page's `next_cursor`.
+/// One page of the owner's folder, as `query` asks.
 #[tracing::instrument(skip_all, fields(owner = %owner.id))]
 pub async fn list_folder(
     state: &AppState,
     owner: &users::Model,
-    id: Option<&str>,
-    sort: SortKey,
-    descending: bool,
-    cursor: Option<&str>,
-    limit: u64,
+    folder: FolderRef,
+    query: &ListQuery,
 ) -> Result<FolderListing, AppError> {
     let db = &state.db;
-    let folder = folder_of(db, owner, id).await?;
-    let offset = match cursor.filter(|c| !c.is_empty()) {
-        Some(cursor) => cursor
-            .parse::<u64>()
-            .map_err(|_| AppError::BadRequest("That page cursor is not valid.".into()))?,
-        None => 0,
-    };
-    let limit = limit.clamp(1, MAX_PAGE);
-    let order = if descending { Order::Desc } else { Order::Asc };
+    let folder = folder_of(db, owner, folder).await?;
+    let offset = u64::from(query.cursor.unwrap_or(0));
+    let (sort, limit) = (query.sort, query.limit.get());
+    let order = if query.descending() { Order::Desc } else { Order::Asc };
     let child_folders = folders::Entity::find().filter(folders::Column::ParentId.eq(folder.id));
     let child_files = files::Entity::find().filter(files::Column::FolderId.eq(folder.id));
     let folder_count = child_folders.clone().count(db).await?;
@@ -132,10 +121,9 @@ async fn ancestors(
 pub async fn get_file(
     db: &impl ConnectionTrait,
     owner: &users::Model,
-    id: &str,
+    id: FileId,
 ) -> Result<files::Model, AppError> {
-    let id = Uuid::parse_str(id).map_err(|_| no_such_file())?;
-    files::Entity::find_by_id(id)
+    files::Entity::find_by_id(id.uuid())
         .filter(files::Column::OwnerId.eq(owner.id))
         .one(db)
         .await?
@@ -146,7 +134,7 @@ pub async fn get_file(
 pub async fn file_detail(
     state: &AppState,
     owner: &users::Model,
-    id: &str,
+    id: FileId,
 ) -> Result<FileDetail, AppError> {
     let file = get_file(&state.db, owner, id).await?;
     let folder = folders::Entity::find_by_id(file.folder_id)
@@ -162,12 +150,12 @@ pub async fn file_detail(
 pub async fn all_folders(
     db: &impl ConnectionTrait,
     owner: &users::Model,
-) -> Result<Vec<(String, String)>, AppError> {
+) -> Result<Vec<(FolderId, String)>, AppError> {
     let rows =
         folders::Entity::find().filter(folders::Column::OwnerId.eq(owner.id)).all(db).await?;
     let by_id: std::collections::HashMap<Uuid, &folders::Model> =
         rows.iter().map(|f| (f.id, f)).collect();
-    let mut paths: Vec<(String, String)> = rows
+    let mut paths: Vec<(FolderId, String)> = rows
         .iter()
         .map(|folder| {
             let mut parts = Vec::new();
@@ -179,7 +167,7 @@ pub async fn all_folders(
                 current = f.parent_id.and_then(|p| by_id.get(&p).copied());
             }
             parts.reverse();
-            (folder.id.to_string(), format!("/{}", parts.join("/")))
+            (folder.id.into(), format!("/{}", parts.join("/")))
         })
         .collect();
     paths.sort_by_key(|(_, path)| path.to_lowercase());

@@ -2,10 +2,14 @@
 //! with `server`, the services that store, list, move and delete them.
 
 mod name;
+mod query;
 
 pub use name::FileName;
+pub use query::{ListQuery, MAX_PAGE, PageSize, SortKey, SortOrder};
 
 use serde::{Deserialize, Serialize};
+
+use crate::ids::{FileId, FolderId};
 
 #[cfg(feature = "server")]
 mod avatar;
@@ -79,10 +83,10 @@ pub use upload::{Upload, Uploader, store_file};
 /// A file as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileDto {
-    /// UUID.
-    pub id: String,
+    /// Its id.
+    pub id: FileId,
     /// The folder holding it.
-    pub folder_id: String,
+    pub folder_id: FolderId,
     /// Its name within the folder.
     pub name: String,
     /// Size in bytes.
@@ -102,10 +106,10 @@ pub struct FileDto {
 /// A folder as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderDto {
-    /// UUID.
-    pub id: String,
+    /// Its id.
+    pub id: FolderId,
     /// `None` for the owner's root folder.
-    pub parent_id: Option<String>,
+    pub parent_id: Option<FolderId>,
     /// Its name (`""` for the root).
     pub name: String,
     /// RFC 3339.
@@ -149,39 +153,6 @@ pub struct Usage {
     pub used: u64,
     /// `None`: unlimited.
     pub quota: Option<u64>,
-}
-
-/// Listing order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum SortKey {
-    /// Case-insensitive name.
-    #[default]
-    Name,
-    /// File size (folders by name).
-    Size,
-    /// Creation time.
-    Date,
-}
-
-impl SortKey {
-    /// Parses `name` / `size` / `date`; anything else is the default.
-    pub fn parse(raw: &str) -> Self {
-        match raw {
-            "size" => Self::Size,
-            "date" => Self::Date,
-            _ => Self::Name,
-        }
-    }
-
-    /// The query-string form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Name => "name",
-            Self::Size => "size",
-            Self::Date => "date",
-        }
-    }
 }
 
 /// How a file can be shown in the page; anything else is only downloaded.

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::Usage;
 use crate::AppError;
 use crate::entities::{blob_deletions, files, uploads, users};
+use crate::ids::FileId;
 use crate::state::AppState;
 use crate::storage::BlobKey;
 
@@ -139,7 +140,7 @@ pub(super) async fn queue_deletions(
 pub async fn delete_files(
     state: &AppState,
     owner: &users::Model,
-    ids: &[String],
+    ids: &[FileId],
 ) -> Result<u64, AppError> {
     let txn = state.db.begin().await?;
     let (keys, released) = delete_files_in(&txn, owner, ids).await?;
@@ -153,12 +154,15 @@ pub async fn delete_files(
 pub(super) async fn delete_files_in(
     txn: &impl ConnectionTrait,
     owner: &users::Model,
-    ids: &[String],
+    ids: &[FileId],
 ) -> Result<(Vec<String>, u64), AppError> {
-    let ids = ids
+    // A selection naming a file twice deletes it once.
+    let ids: Vec<Uuid> = ids
         .iter()
-        .map(|id| Uuid::parse_str(id).map_err(|_| no_such_file()))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|id| id.uuid())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let found = files::Entity::find()
         .filter(files::Column::OwnerId.eq(owner.id))
         .filter(files::Column::Id.is_in(ids.clone()))

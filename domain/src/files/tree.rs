@@ -107,6 +107,7 @@ mod tests {
 
     use super::*;
     use crate::files::{FileName, create_folder, folder_of};
+    use crate::ids::FolderRef;
     use crate::testing::TestState;
 
     #[tokio::test]
@@ -114,16 +115,16 @@ mod tests {
         let t = TestState::new().await;
         let ada = t.user("ada@example.com").await;
         let name = |n: &str| FileName::parse(n).unwrap();
-        let a = create_folder(&t.state, &ada, None, &name("a")).await.unwrap();
-        let b = create_folder(&t.state, &ada, Some(&a.id), &name("b")).await.unwrap();
-        let (a_id, b_id) = (Uuid::parse_str(&a.id).unwrap(), Uuid::parse_str(&b.id).unwrap());
+        let a = create_folder(&t.state, &ada, FolderRef::Root, &name("a")).await.unwrap();
+        let b = create_folder(&t.state, &ada, a.id.into(), &name("b")).await.unwrap();
+        let (a_id, b_id) = (a.id.uuid(), b.id.uuid());
         folders::Entity::update_many()
             .col_expr(folders::Column::ParentId, Expr::value(Some(b_id)))
             .filter(folders::Column::Id.eq(a_id))
             .exec(&t.state.db)
             .await
             .unwrap();
-        let b = folder_of(&t.state.db, &ada, Some(&b.id)).await.unwrap();
+        let b = folder_of(&t.state.db, &ada, b.id).await.unwrap();
         assert!(matches!(ancestors(&t.state.db, &b).await, Err(AppError::Internal)));
         let (below, levels) = subtree(&t.state.db, a_id).await.unwrap();
         assert_eq!((below.len(), levels), (2, 1), "each folder once");

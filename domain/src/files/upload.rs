@@ -20,6 +20,7 @@ use super::tree::{MAX_DEPTH, MAX_PATH_BYTES, too_deep};
 use super::{FileDto, FileName, human_size};
 use crate::AppError;
 use crate::entities::{files, uploads, users};
+use crate::ids::{FolderId, FolderRef};
 use crate::shares::{Visitor, accept_upload};
 use crate::state::AppState;
 use crate::storage::{BlobKey, BlobWriter};
@@ -32,8 +33,8 @@ pub(crate) const SNIFF_BYTES: usize = 8 << 10;
 /// Where an upload goes and what it is called.
 #[derive(Debug, Clone, Default)]
 pub struct Upload {
-    /// Target folder id; the root when `None`.
-    pub folder_id: Option<String>,
+    /// The target folder.
+    pub folder: FolderRef,
     /// Sub-folders below the target, `a/b` (folder uploads keep their tree); made as needed.
     pub relative_dir: Option<String>,
     /// The file's name as sent; sanitized, and numbered if taken: `name (1).ext`.
@@ -94,7 +95,7 @@ where
 /// file request it comes through.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
-    pub folder: Uuid,
+    pub folder: FolderId,
     pub dirs: Vec<FileName>,
     pub name: FileName,
     pub via: Option<Via>,
@@ -112,16 +113,14 @@ impl Target {
         let name = FileName::sanitize(&upload.name);
         let dirs = parse_dirs(upload.relative_dir.as_deref())?;
         let (folder, via) = match who {
-            Uploader::Account(_) => {
-                (folder_of(db, owner, upload.folder_id.as_deref()).await?, None)
-            }
+            Uploader::Account(_) => (folder_of(db, owner, upload.folder).await?, None),
             Uploader::Visitor(visitor) => {
                 visitor.check_name(&name)?;
-                let folder = folder_of(db, owner, Some(&visitor.folder()?.to_string())).await?;
+                let folder = folder_of(db, owner, visitor.folder()?).await?;
                 (folder, Some(visitor.via()))
             }
         };
-        Ok(Self { folder: folder.id, dirs, name, via })
+        Ok(Self { folder: folder.id.into(), dirs, name, via })
     }
 }
 
@@ -168,7 +167,7 @@ pub(crate) async fn commit(
             return Err(quota_error(quota));
         }
     }
-    let folder = folder_of(&txn, owner, Some(&target.folder.to_string())).await?;
+    let folder = folder_of(&txn, owner, target.folder).await?;
     let maker = match &target.via {
         Some(via) => Maker::Visitor(via.visitor.as_deref()),
         None => Maker::Owner,

@@ -14,6 +14,7 @@ use crate::AppError;
 use crate::auth::ClientInfo;
 use crate::entities::{files, folders, share_files, shares};
 use crate::files::{Content, MAX_DEPTH, ancestors, content_of, subtree};
+use crate::ids::FileId;
 use crate::state::AppState;
 use crate::storage::BlobKey;
 
@@ -54,9 +55,9 @@ pub(super) async fn shared_files(
 pub(super) async fn shared_file(
     state: &AppState,
     share: &shares::Model,
-    id: &str,
+    id: FileId,
 ) -> Result<Option<SharedFile>, AppError> {
-    let Ok(id) = Uuid::parse_str(id) else { return Ok(None) };
+    let id = id.uuid();
     let model = files::Entity::find_by_id(id)
         .filter(files::Column::OwnerId.eq(share.owner_id))
         .one(&state.db)

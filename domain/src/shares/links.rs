@@ -15,6 +15,7 @@ use crate::AppError;
 use crate::auth::password;
 use crate::entities::{files, folders, share_events, share_files, share_requests, shares, users};
 use crate::files::{folder_of, get_file};
+use crate::ids::{FileId, FolderRef, ShareId};
 use crate::state::AppState;
 
 /// Most files one selection may name.
@@ -24,9 +25,9 @@ const MAX_SELECTION: usize = 1000;
 #[derive(Debug, Default)]
 pub struct NewShare {
     /// Files to share (a selection), or
-    pub file_ids: Vec<String>,
+    pub file_ids: Vec<FileId>,
     /// a folder to share, live.
-    pub folder_id: Option<String>,
+    pub folder_id: Option<FolderRef>,
     /// The owner's name for it.
     pub label: Option<String>,
     /// When it stops working.
@@ -58,29 +59,6 @@ pub struct ShareChanges {
     pub request: Option<RequestRules>,
 }
 
-/// An expiry chosen in a form: `never`, `1h`, `1d`, `7d`, `30d`, or `date` with `on`
-/// (`YYYY-MM-DD`, the end of that day in UTC).
-pub fn expiry_from_form(preset: &str, on: Option<&str>) -> Result<Option<DateTime<Utc>>, AppError> {
-    let hours = match preset {
-        "" | "never" => return Ok(None),
-        "1h" => 1,
-        "1d" => 24,
-        "7d" => 7 * 24,
-        "30d" => 30 * 24,
-        "date" => {
-            let day = on
-                .and_then(|day| chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok())
-                .and_then(|day| day.and_hms_opt(23, 59, 59))
-                .ok_or_else(|| {
-                    AppError::invalid("expires_on", "Choose a date, e.g. 2026-12-31.")
-                })?;
-            return Ok(Some(day.and_utc()));
-        }
-        _ => return Err(AppError::invalid("expires", "Choose when the link stops working.")),
-    };
-    Ok(Some(Utc::now() + chrono::TimeDelta::hours(hours)))
-}
-
 /// Makes a link to the owner's files or folder (404 for anything not theirs).
 #[tracing::instrument(skip_all, fields(owner = %owner.id))]
 pub async fn create(
@@ -100,14 +78,14 @@ pub async fn create(
                 ));
             }
             for id in &new.file_ids {
-                let file = get_file(&state.db, owner, id).await?;
+                let file = get_file(&state.db, owner, *id).await?;
                 if !files.contains(&file.id) {
                     files.push(file.id);
                 }
             }
             None
         }
-        (true, Some(folder)) => Some(folder_of(&state.db, owner, Some(folder)).await?.id),
+        (true, Some(folder)) => Some(folder_of(&state.db, owner, *folder).await?.id),
         _ => {
             return Err(AppError::BadRequest(
                 "Share either some files (file_ids) or one folder (folder_id).".into(),
@@ -193,7 +171,7 @@ pub async fn list(
 pub async fn update(
     state: &AppState,
     owner: &users::Model,
-    id: &str,
+    id: ShareId,
     changes: ShareChanges,
 ) -> Result<ShareDto, AppError> {
     let share = own(&state.db, owner, id).await?;
@@ -236,7 +214,7 @@ pub async fn update(
 }
 
 /// Turns a link off for good (it then answers 404, like a link that never existed).
-pub async fn revoke(state: &AppState, owner: &users::Model, id: &str) -> Result<(), AppError> {
+pub async fn revoke(state: &AppState, owner: &users::Model, id: ShareId) -> Result<(), AppError> {
     let share = own(&state.db, owner, id).await?;
     if share.revoked_at.is_none() {
         let mut active = share.into_active_model();
@@ -250,7 +228,7 @@ pub async fn revoke(state: &AppState, owner: &users::Model, id: &str) -> Result<
 pub async fn events(
     state: &AppState,
     owner: &users::Model,
-    id: &str,
+    id: ShareId,
 ) -> Result<Vec<ShareEventDto>, AppError> {
     let share = own(&state.db, owner, id).await?;
     let rows = share_events::Entity::find()
@@ -268,11 +246,10 @@ pub async fn events(
 async fn own(
     db: &impl ConnectionTrait,
     owner: &users::Model,
-    id: &str,
+    id: ShareId,
 ) -> Result<shares::Model, AppError> {
     let missing = || AppError::NotFound("No such share link.".into());
-    let id = Uuid::parse_str(id).map_err(|_| missing())?;
-    shares::Entity::find_by_id(id)
+    shares::Entity::find_by_id(id.uuid())
         .filter(shares::Column::OwnerId.eq(owner.id))
         .one(db)
         .await?
@@ -319,12 +296,12 @@ async fn dto(
 ) -> Result<ShareDto, AppError> {
     Ok(ShareDto {
         title: title_of(&state.db, share, &files, request.is_some()).await?,
-        id: share.id.to_string(),
+        id: share.id.into(),
         slug: share.slug.clone(),
         url: format!("{}/s/{}", state.config.public_url(), share.slug),
         label: share.label.clone(),
-        folder_id: share.folder_id.map(|id| id.to_string()),
-        file_ids: files.iter().map(Uuid::to_string).collect(),
+        folder_id: share.folder_id.map(Into::into),
+        file_ids: files.iter().copied().map(Into::into).collect(),
         has_password: share.password_hash.is_some(),
         expires_at: share.expires_at.map(|at| at.to_rfc3339()),
         max_downloads: share.max_downloads.and_then(|max| u64::try_from(max).ok()),

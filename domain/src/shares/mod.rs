@@ -5,9 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::files::Preview;
+use crate::ids::{FileId, FolderId, ShareId, UploadId};
 
 #[cfg(feature = "server")]
 mod contents;
+mod form;
 #[cfg(feature = "server")]
 mod links;
 #[cfg(feature = "server")]
@@ -25,8 +27,9 @@ mod zip;
 
 #[cfg(feature = "server")]
 pub use contents::{SharedFile, open_shared_file, shared_zip};
+pub use form::ShareForm;
 #[cfg(feature = "server")]
-pub use links::{NewShare, ShareChanges, create, events, expiry_from_form, list, revoke, update};
+pub use links::{NewShare, ShareChanges, create, events, list, revoke, update};
 #[cfg(feature = "server")]
 pub use page::public_share;
 #[cfg(feature = "server")]
@@ -66,8 +69,8 @@ pub enum ShareState {
 /// A share link as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareDto {
-    /// UUID.
-    pub id: String,
+    /// Its id.
+    pub id: ShareId,
     /// The unguessable part of the link.
     pub slug: String,
     /// The whole link, `<public url>/s/<slug>`.
@@ -77,9 +80,9 @@ pub struct ShareDto {
     /// The label, else what it shares (“Folder “Photos””, “report.pdf and 2 more”).
     pub title: String,
     /// A shared folder (live: what is added later appears), else a selection of files.
-    pub folder_id: Option<String>,
+    pub folder_id: Option<FolderId>,
     /// The files of a selection.
-    pub file_ids: Vec<String>,
+    pub file_ids: Vec<FileId>,
     /// Whether visitors must type a password.
     pub has_password: bool,
     /// RFC 3339, or never.
@@ -137,7 +140,7 @@ pub struct RequestDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendingDto {
     /// The upload's id (to cancel it).
-    pub id: String,
+    pub id: UploadId,
     /// The file's name.
     pub name: String,
     /// Bytes received so far.
@@ -193,7 +196,7 @@ pub struct PublicShare {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicFile {
     /// The file's id (only meaningful under this link).
-    pub id: String,
+    pub id: FileId,
     /// `sub/folder/name.ext` below the shared folder, or the name.
     pub path: String,
     /// Size in bytes.

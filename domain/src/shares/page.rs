@@ -73,7 +73,7 @@ pub async fn public_share(
         .files
         .iter()
         .map(|file| PublicFile {
-            id: file.model.id.to_string(),
+            id: file.model.id.into(),
             path: file.path.clone(),
             size: u64::try_from(file.model.size).unwrap_or(0),
             // Every preview of a limited link would spend one of its downloads: none inline.

@@ -60,7 +60,7 @@ pub enum Action {
 #[derive(Clone, PartialEq, Eq)]
 pub struct FileRequest {
     /// The file's id.
-    pub id: String,
+    pub id: crate::ids::FileId,
     /// Shown in the page, or saved.
     pub serve_as: ServeAs,
     /// A `GET` (which sends bytes) rather than a `HEAD`.
@@ -142,7 +142,7 @@ pub async fn authorize(
         // The page reads its files a page at a time itself.
         (Action::View, None) => (Vec::new(), Some("view")),
         (Action::File(ask), None) => {
-            let file = shared_file(state, &share, &ask.id).await?.ok_or_else(no_such_file)?;
+            let file = shared_file(state, &share, ask.id).await?.ok_or_else(no_such_file)?;
             let counted = counts(state, &share, &file.model, ask).await?;
             let kind = match ask.serve_as {
                 ServeAs::Download => "download",
@@ -410,7 +410,7 @@ mod tests {
     #[test]
     fn a_file_requests_log_form_leaves_the_transfer_cookie_out() {
         let ask = FileRequest {
-            id: "file".into(),
+            id: crate::ids::FileId::random(),
             serve_as: ServeAs::View,
             get: true,
             range: RangeRequest::default(),

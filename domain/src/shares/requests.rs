@@ -19,6 +19,7 @@ use crate::AppError;
 use crate::auth::{ClientInfo, sha256_hex};
 use crate::entities::{files, share_requests, share_uploads, shares, uploads, users};
 use crate::files::{FileName, Uploader, Via, human_size};
+use crate::ids::FolderId;
 use crate::state::AppState;
 
 /// The cookie that tells one visitor's browser session apart (scoped to `Path=/s/<slug>`,
@@ -194,8 +195,8 @@ pub fn visitor_hash(token: &str) -> String {
 
 impl Visitor {
     /// The request's folder, where every upload goes.
-    pub(crate) fn folder(&self) -> Result<Uuid, AppError> {
-        self.share.folder_id.ok_or(AppError::Internal)
+    pub(crate) fn folder(&self) -> Result<FolderId, AppError> {
+        self.share.folder_id.map(FolderId::from).ok_or(AppError::Internal)
     }
 
     /// What the file's name says about its type: refused at once when only extensions are

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::SendingDto;
 use crate::AppError;
 use crate::entities::{uploads, users};
+use crate::ids::UploadId;
 use crate::state::AppState;
 
 /// The uploads in progress through link `share`, oldest first.
@@ -25,7 +26,7 @@ pub(super) async fn in_progress(
     Ok(rows
         .into_iter()
         .map(|row| SendingDto {
-            id: row.id.to_string(),
+            id: row.id.into(),
             name: row.name,
             received: u64::try_from(row.received).unwrap_or(0),
             length: u64::try_from(row.length).unwrap_or(0),
@@ -39,11 +40,10 @@ pub(super) async fn in_progress(
 pub async fn cancel_sending(
     state: &AppState,
     owner: &users::Model,
-    id: &str,
+    id: UploadId,
 ) -> Result<(), AppError> {
     let gone = || AppError::NotFound("No such upload in progress; it may have ended.".into());
-    let id = Uuid::parse_str(id).map_err(|_| gone())?;
-    let upload = uploads::Entity::find_by_id(id)
+    let upload = uploads::Entity::find_by_id(id.uuid())
         .filter(uploads::Column::OwnerId.eq(owner.id))
         .filter(uploads::Column::ShareId.is_not_null())
         .one(&state.db)

@@ -9,6 +9,7 @@ use super::record::{Part, load, parts_of, record_part, to_u64};
 use super::{DirectPart, DirectStep, PartDone};
 use crate::AppError;
 use crate::files::Uploader;
+use crate::ids::UploadId;
 use crate::state::AppState;
 use crate::storage::{BlobKey, BlobStore};
 
@@ -17,11 +18,11 @@ const PART_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 /// Records `done` (if given) and answers with the next part to send, or the finished file.
 /// Reporting a part already recorded changes nothing (a retried report).
-#[tracing::instrument(skip_all, fields(owner = %who.owner().id, upload = id))]
+#[tracing::instrument(skip_all, fields(owner = %who.owner().id, upload = %id))]
 pub async fn direct_step(
     state: &AppState,
     who: &Uploader,
-    id: &str,
+    id: UploadId,
     done: Option<PartDone>,
 ) -> Result<DirectStep, AppError> {
     let mut upload = load(&state.db, who, id).await?;

@@ -23,7 +23,8 @@ pub use direct::direct_step;
 pub use patch::{Checksum, ChecksumAlgorithm, Written, append};
 #[cfg(feature = "server")]
 pub use record::{
-    NewUpload, UploadStatus, create, expire_abandoned, remove_stale_writes, status, terminate,
+    NewUpload, UploadStatus, create, create_with_bytes, expire_abandoned, remove_stale_writes,
+    status, terminate,
 };
 #[cfg(feature = "server")]
 pub(crate) use record::{discard_all, of_owner};

@@ -22,6 +22,7 @@ use crate::files::{
     self, FileDto, FileName, Received, SNIFF_BYTES, Target, Uploader, Via, committed_bytes,
     file_dto, quota_error, quota_of,
 };
+use crate::ids::UploadId;
 use crate::state::AppState;
 use crate::storage::{BlobKey, BlobStore, StorageError};
 
@@ -105,11 +106,11 @@ pub struct Written {
 /// Appends `body` to upload `id` at `offset` (which must be where the upload stands → else
 /// 409). Bytes past the length → 413, a checksum mismatch → 460: both keep nothing of this
 /// request. A body cut off mid-way keeps what arrived (unless a checksum was sent).
-#[tracing::instrument(skip_all, fields(owner = %who.owner().id, upload = id, offset))]
+#[tracing::instrument(skip_all, fields(owner = %who.owner().id, upload = %id, offset))]
 pub async fn append<S, E>(
     state: &AppState,
     who: &Uploader,
-    id: &str,
+    id: UploadId,
     offset: u64,
     checksum: Option<Checksum>,
     body: S,
@@ -315,7 +316,7 @@ pub(super) async fn finish(
     };
     let head = stage::head(&state.storage, &key, length, SNIFF_BYTES).await?;
     let target = Target {
-        folder: upload.folder_id,
+        folder: upload.folder_id.into(),
         dirs: files::parse_dirs(upload.relative_dir.as_deref())?,
         name: FileName::sanitize(&upload.name),
         via: upload.share_id.map(|share| Via { share, visitor: upload.visitor_hash.clone() }),

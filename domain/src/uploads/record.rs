@@ -2,6 +2,7 @@
 //! status, termination and expiry.
 
 use std::collections::HashSet;
+use std::fmt::Display;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -12,6 +13,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use bytes::Bytes;
+use futures_util::Stream;
+
 use super::{patch, stage};
 use crate::AppError;
 use crate::entities::{uploads, users};
@@ -19,6 +23,7 @@ use crate::files::{
     self, FileDto, Target, Upload, Uploader, committed_bytes, lock_owner, quota_error, quota_of,
     too_large,
 };
+use crate::ids::UploadId;
 use crate::shares::reserve_upload;
 use crate::state::AppState;
 use crate::storage::{BlobKey, BlobStore};
@@ -39,7 +44,7 @@ pub struct NewUpload {
 #[derive(Debug, Clone)]
 pub struct UploadStatus {
     /// The upload's id (its URL is `/api/v1/uploads/{id}`).
-    pub id: Uuid,
+    pub id: UploadId,
     /// Bytes stored so far (`Upload-Offset`).
     pub offset: u64,
     /// `Upload-Length`.
@@ -78,7 +83,7 @@ pub async fn create(
     if new.length == 0 {
         let empty = futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>();
         let file = files::store_file(state, who, new.target, empty).await?;
-        let id = Uuid::new_v4();
+        let id = UploadId::random();
         let file = Some(file);
         return Ok(UploadStatus {
             id,
@@ -100,7 +105,7 @@ pub async fn create(
     let row = uploads::ActiveModel {
         id: Set(Uuid::new_v4()),
         owner_id: Set(owner.id),
-        folder_id: Set(target.folder),
+        folder_id: Set(target.folder.uuid()),
         relative_dir: Set(new.target.relative_dir.clone().filter(|dir| !dir.is_empty())),
         name: Set(target.name.as_str().to_owned()),
         length: Set(to_i64(new.length)?),
@@ -121,7 +126,7 @@ pub async fn create(
     let inserted = insert_within_quota(state, owner, row, new.length).await;
     match inserted {
         Ok(row) => Ok(UploadStatus {
-            id: row.id,
+            id: row.id.into(),
             offset: 0,
             length: new.length,
             expires_at,
@@ -166,19 +171,18 @@ async fn insert_within_quota(
 pub(super) async fn load(
     db: &impl ConnectionTrait,
     who: &Uploader,
-    id: &str,
+    id: UploadId,
 ) -> Result<uploads::Model, AppError> {
     let gone = || {
         AppError::NotFound(
             "This upload does not exist or has expired. Start the upload again.".into(),
         )
     };
-    let id = Uuid::parse_str(id).map_err(|_| gone())?;
     let through = match who {
         Uploader::Account(_) => uploads::Column::ShareId.is_null(),
         Uploader::Visitor(visitor) => uploads::Column::ShareId.eq(visitor.share.id),
     };
-    uploads::Entity::find_by_id(id)
+    uploads::Entity::find_by_id(id.uuid())
         .filter(uploads::Column::OwnerId.eq(who.owner().id))
         .filter(through)
         .filter(uploads::Column::ExpiresAt.gt(Utc::now()))
@@ -187,9 +191,47 @@ pub(super) async fn load(
         .ok_or_else(gone)
 }
 
+/// Creation with upload (tus): starts the upload and appends `body` as its first bytes. When
+/// those fail, the upload goes again — its creator never learnt where it is, so nothing of it
+/// may stay (no record, no bytes, no reserved space).
+pub async fn create_with_bytes<S, E>(
+    state: &AppState,
+    who: &Uploader,
+    new: NewUpload,
+    checksum: Option<patch::Checksum>,
+    body: S,
+) -> Result<UploadStatus, AppError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: Display,
+{
+    let created = create(state, who, new).await?;
+    if created.file.is_some() {
+        return Ok(created); // an empty file is whole at once
+    }
+    match patch::append(state, who, created.id, 0, checksum, body).await {
+        Ok(written) => Ok(UploadStatus {
+            offset: written.offset,
+            expires_at: written.expires_at,
+            file: written.file,
+            ..created
+        }),
+        Err(err) => {
+            if let Err(cancel) = terminate(state, who, created.id).await {
+                tracing::warn!(error = %cancel, "could not cancel a failed creation");
+            }
+            Err(err)
+        }
+    }
+}
+
 /// Where the upload stands (tus `HEAD`). An upload whose bytes all arrived but whose file was
 /// not made (the server stopped in between) is completed now.
-pub async fn status(state: &AppState, who: &Uploader, id: &str) -> Result<UploadStatus, AppError> {
+pub async fn status(
+    state: &AppState,
+    who: &Uploader,
+    id: UploadId,
+) -> Result<UploadStatus, AppError> {
     let upload = load(&state.db, who, id).await?;
     let file = if upload.received == upload.length {
         Some(patch::finish(state, who.owner(), &upload).await?)
@@ -210,7 +252,7 @@ pub(super) fn status_of(
         _ => None,
     };
     UploadStatus {
-        id: upload.id,
+        id: upload.id.into(),
         offset: to_u64(upload.received),
         length: to_u64(upload.length),
         expires_at: upload.expires_at,
@@ -221,7 +263,7 @@ pub(super) fn status_of(
 
 /// Cancels an upload (tus termination): the record and every byte stored so far go.
 #[tracing::instrument(skip_all, fields(owner = %who.owner().id))]
-pub async fn terminate(state: &AppState, who: &Uploader, id: &str) -> Result<(), AppError> {
+pub async fn terminate(state: &AppState, who: &Uploader, id: UploadId) -> Result<(), AppError> {
     let upload = load(&state.db, who, id).await?;
     let removed = uploads::Entity::delete_by_id(upload.id).exec(&state.db).await?;
     if removed.rows_affected == 1 {

@@ -7,11 +7,12 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
 use domain::files::{self, Content, Download, RangeRequest, ServeAs, Unsatisfiable, http_date};
+use domain::ids::FileId;
 use domain::state::AppState;
 use domain::storage::ByteRange;
 use serde::Deserialize;
 
-use super::{ApiQuery, ApiResult, Caller};
+use super::{ApiPath, ApiQuery, ApiResult, Caller};
 
 /// `?download=1` asks for an attachment even for previewable types.
 #[derive(Debug, Deserialize, Default)]
@@ -34,12 +35,12 @@ impl ContentQuery {
 pub async fn download(
     State(state): State<AppState>,
     Caller(identity): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<FileId>,
     ApiQuery(query): ApiQuery<ContentQuery>,
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let content = files::open_content(&state, &identity.user, &id, query.serve_as()).await?;
+    let content = files::open_content(&state, &identity.user, id, query.serve_as()).await?;
     serve(&state, content, &method, &headers).await
 }
 

@@ -5,22 +5,24 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::multipart::Field;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::AppError;
 use domain::files::{self, FileDto, FileName, Upload, Uploader};
+use domain::ids::{FileId, FolderRef};
 use domain::state::AppState;
 use serde::Deserialize;
 
 use super::{
-    ApiError, ApiQuery, ApiResult, Caller, REPORT_BODY, Sender, back_to, json_body, wants_html,
+    ApiError, ApiPath, ApiQuery, ApiResult, Caller, REPORT_BODY, Sender, back_to, json_body,
+    wants_html,
 };
 
 /// `?folder_id=&name=&path=` (`path`: sub-folders below `folder_id` to create, `a/b`).
 #[derive(Debug, Deserialize)]
 pub struct RawUpload {
-    folder_id: Option<String>,
+    folder_id: Option<FolderRef>,
     name: Option<String>,
     path: Option<String>,
 }
@@ -37,7 +39,8 @@ pub async fn upload_raw(
         .name
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| AppError::BadRequest("Name the file: PUT …/files?name=report.pdf".into()))?;
-    let upload = Upload { folder_id: query.folder_id, relative_dir: query.path, name };
+    let folder = query.folder_id.unwrap_or_default();
+    let upload = Upload { folder, relative_dir: query.path, name };
     let file = files::store_file(&state, &who, upload, body.into_data_stream()).await?;
     Ok((StatusCode::CREATED, Json(file)))
 }
@@ -52,7 +55,7 @@ pub async fn upload_multipart(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    let mut folder_id: Option<String> = None;
+    let mut folder = FolderRef::Root;
     let mut stored = Vec::new();
     let result = async {
         while let Some(field) = multipart.next_field().await.map_err(bad_multipart)? {
@@ -64,10 +67,10 @@ pub async fn upload_multipart(
                 if name.is_empty() {
                     continue; // an empty file input still sends a nameless part
                 }
-                let upload = Upload { folder_id: folder_id.clone(), relative_dir: dir, name };
+                let upload = Upload { folder, relative_dir: dir, name };
                 stored.push(files::store_file(&state, &who, upload, field).await?);
             } else if field.name() == Some("folder_id") {
-                folder_id = Some(short_text(field).await?);
+                folder = short_text(field).await?.parse()?;
             }
         }
         if stored.is_empty() {
@@ -80,7 +83,7 @@ pub async fn upload_multipart(
         let page = match &who {
             Uploader::Visitor(visitor) => format!("/s/{}", visitor.share.slug),
             Uploader::Account(_) => {
-                let folder = folder_id.filter(|id| !id.is_empty()).map(|id| format!("/{id}"));
+                let folder = folder.id().map(|id| format!("/{id}"));
                 format!("/files{}", folder.unwrap_or_default())
             }
         };
@@ -118,16 +121,16 @@ fn bad_multipart(err: axum::extract::multipart::MultipartError) -> AppError {
 pub async fn show(
     State(state): State<AppState>,
     Caller(identity): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<FileId>,
 ) -> ApiResult<Json<FileDto>> {
-    Ok(Json(files::file_detail(&state, &identity.user, &id).await?.file))
+    Ok(Json(files::file_detail(&state, &identity.user, id).await?.file))
 }
 
 /// `{name?, folder_id?, description?}`.
 #[derive(Debug, Deserialize)]
 pub struct FileChange {
     name: Option<String>,
-    folder_id: Option<String>,
+    folder_id: Option<FolderRef>,
     description: Option<String>,
 }
 
@@ -135,20 +138,14 @@ pub struct FileChange {
 pub async fn update(
     State(state): State<AppState>,
     Caller(identity): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<FileId>,
     body: Result<Json<FileChange>, JsonRejection>,
 ) -> ApiResult<Json<FileDto>> {
     let body = json_body(body)?;
     let name = body.name.as_deref().map(FileName::parse).transpose()?;
-    let file = files::update_file(
-        &state,
-        &identity.user,
-        &id,
-        name,
-        body.folder_id.as_deref(),
-        body.description,
-    )
-    .await?;
+    let file =
+        files::update_file(&state, &identity.user, id, name, body.folder_id, body.description)
+            .await?;
     Ok(Json(file))
 }
 
@@ -156,7 +153,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     Caller(identity): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<FileId>,
 ) -> ApiResult<StatusCode> {
     files::delete_files(&state, &identity.user, &[id]).await?;
     Ok(StatusCode::NO_CONTENT)

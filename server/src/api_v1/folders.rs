@@ -1,70 +1,32 @@
 //! `/api/v1/folders`: list one page, create, rename/move, delete recursively.
 
 use axum::Json;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::AppError;
-use domain::files::{self, FileName, FolderDto, FolderListing, SortKey};
+use domain::files::{self, FileName, FolderDto, FolderListing, ListQuery};
+use domain::ids::{FolderId, FolderRef};
 use domain::state::AppState;
 use serde::Deserialize;
 
-use super::{ApiQuery, ApiResult, Caller, json_body};
+use super::{ApiPath, ApiQuery, ApiResult, Caller, json_body};
 
-/// `?cursor=&limit=&sort=name|size|date&order=asc|desc`.
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-pub struct Page {
-    cursor: Option<String>,
-    limit: Option<u64>,
-    sort: Option<String>,
-    order: Option<String>,
-}
-
-async fn list(
-    state: &AppState,
-    caller: &Caller,
-    id: Option<&str>,
-    page: Page,
-) -> ApiResult<Json<FolderListing>> {
-    let sort = SortKey::parse(page.sort.as_deref().unwrap_or_default());
-    let descending = page.order.as_deref() == Some("desc");
-    let listing = files::list_folder(
-        state,
-        &caller.0.user,
-        id,
-        sort,
-        descending,
-        page.cursor.as_deref(),
-        page.limit.unwrap_or(100),
-    )
-    .await?;
-    Ok(Json(listing))
-}
-
-/// `GET /api/v1/folders/root`.
-pub async fn show_root(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(page): ApiQuery<Page>,
-) -> ApiResult<Json<FolderListing>> {
-    list(&state, &caller, None, page).await
-}
-
-/// `GET /api/v1/folders/{id}`.
+/// `GET /api/v1/folders/{id}` (`root` is the root): one page,
+/// `?sort=name|size|date&order=asc|desc&cursor=&limit=`.
 pub async fn show(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    ApiQuery(page): ApiQuery<Page>,
+    Caller(identity): Caller,
+    ApiPath(folder): ApiPath<FolderRef>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<FolderListing>> {
-    list(&state, &caller, Some(&id), page).await
+    Ok(Json(files::list_folder(&state, &identity.user, folder, &query).await?))
 }
 
 /// `{parent_id?, name}`.
 #[derive(Debug, Deserialize)]
 pub struct NewFolder {
-    parent_id: Option<String>,
+    parent_id: Option<FolderRef>,
     name: String,
 }
 
@@ -77,7 +39,8 @@ pub async fn create(
     let body = json_body(body)?;
     let name = FileName::parse(&body.name)?;
     let folder =
-        files::create_folder(&state, &identity.user, body.parent_id.as_deref(), &name).await?;
+        files::create_folder(&state, &identity.user, body.parent_id.unwrap_or_default(), &name)
+            .await?;
     Ok((StatusCode::CREATED, Json(folder)))
 }
 
@@ -85,14 +48,14 @@ pub async fn create(
 #[derive(Debug, Deserialize)]
 pub struct FolderChange {
     name: Option<String>,
-    parent_id: Option<String>,
+    parent_id: Option<FolderRef>,
 }
 
 /// `PATCH /api/v1/folders/{id}`.
 pub async fn update(
     State(state): State<AppState>,
     Caller(identity): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<FolderId>,
     body: Result<Json<FolderChange>, JsonRejection>,
 ) -> ApiResult<Json<FolderDto>> {
     let body = json_body(body)?;
@@ -100,8 +63,7 @@ pub async fn update(
     if name.is_none() && body.parent_id.is_none() {
         return Err(AppError::BadRequest("Send `name` and/or `parent_id`.".into()).into());
     }
-    let folder =
-        files::update_folder(&state, &identity.user, &id, name, body.parent_id.as_deref()).await?;
+    let folder = files::update_folder(&state, &identity.user, id, name, body.parent_id).await?;
     Ok(Json(folder))
 }
 
@@ -109,7 +71,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     Caller(identity): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<FolderId>,
 ) -> ApiResult<Json<files::Deleted>> {
-    Ok(Json(files::delete_folder(&state, &identity.user, &id).await?))
+    Ok(Json(files::delete_folder(&state, &identity.user, id).await?))
 }

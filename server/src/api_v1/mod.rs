@@ -51,7 +51,6 @@ pub fn router() -> Router<ServerState> {
         .route("/shares/{id}", axum::routing::patch(shares::update).delete(shares::revoke))
         .route("/shares/{id}/events", get(shares::events))
         .route("/folders", post(folders::create))
-        .route("/folders/root", get(folders::show_root))
         .route("/folders/{id}", get(folders::show).patch(folders::update).delete(folders::delete))
         .fallback(|| async { error_response(&AppError::NotFound("No such API endpoint.".into())) })
 }
@@ -140,6 +139,21 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Api
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|rejection| ApiError(AppError::BadRequest(rejection.body_text())))
+    }
+}
+
+/// Path parameters parsed into their types (ids are [`domain::ids`]); what does not parse is a
+/// 400 in the JSON error shape that names what was expected.
+pub struct ApiPath<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Self(value))
             .map_err(|rejection| ApiError(AppError::BadRequest(rejection.body_text())))
     }
 }

@@ -2,25 +2,26 @@
 //! link with a `request` object is a file request: visitors upload into its folder.
 
 use axum::Json;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use domain::AppError;
+use domain::ids::{FileId, FolderRef, ShareId};
 use domain::shares::{self, NewShare, RequestRules, ShareChanges, ShareDto, ShareList};
 use domain::state::AppState;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{ApiQuery, ApiResult, Caller, json_body};
+use super::{ApiPath, ApiQuery, ApiResult, Caller, json_body};
 
 /// `POST /api/v1/shares` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateShare {
-    file_ids: Option<Vec<String>>,
-    folder_id: Option<String>,
+    file_ids: Option<Vec<FileId>>,
+    folder_id: Option<FolderRef>,
     label: Option<String>,
     expires_at: Option<DateTime<Utc>>,
     password: Option<String>,
@@ -92,7 +93,7 @@ pub struct ListQuery {
 pub async fn update(
     State(state): State<AppState>,
     Caller(identity): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ShareId>,
     body: Result<Json<Map<String, Value>>, JsonRejection>,
 ) -> ApiResult<Json<ShareDto>> {
     let mut changes = ShareChanges::default();
@@ -116,16 +117,16 @@ pub async fn update(
             }
         }
     }
-    Ok(Json(shares::update(&state, &identity.user, &id, changes).await?))
+    Ok(Json(shares::update(&state, &identity.user, id, changes).await?))
 }
 
 /// `DELETE /api/v1/shares/{id}`: the link stops working at once (then answers 404).
 pub async fn revoke(
     State(state): State<AppState>,
     Caller(identity): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ShareId>,
 ) -> ApiResult<StatusCode> {
-    shares::revoke(&state, &identity.user, &id).await?;
+    shares::revoke(&state, &identity.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -133,9 +134,9 @@ pub async fn revoke(
 pub async fn events(
     State(state): State<AppState>,
     Caller(identity): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ShareId>,
 ) -> ApiResult<Json<Value>> {
-    let events = shares::events(&state, &identity.user, &id).await?;
+    let events = shares::events(&state, &identity.user, id).await?;
     Ok(Json(serde_json::json!({ "events": events })))
 }
 

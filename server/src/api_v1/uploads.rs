@@ -7,19 +7,20 @@
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{OriginalUri, Path, Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use domain::AppError;
-use domain::files::{Upload, Uploader};
+use domain::files::Upload;
+use domain::ids::UploadId;
 use domain::state::AppState;
 use domain::uploads::{self, CHECKSUM_ALGORITHMS, Checksum, NewUpload, PartDone, UploadStatus};
 
 use super::content::header_str;
-use super::{ApiResult, Sender, unreadable_body};
+use super::{ApiPath, ApiResult, Sender, unreadable_body};
 use domain::files::http_date;
 
 const TUS_VERSION: &str = "1.0.0";
@@ -75,7 +76,7 @@ pub async fn options(State(state): State<AppState>) -> Response {
 /// The `{id}` of an upload's URL (under `/s/{slug}` too).
 #[derive(Debug, serde::Deserialize)]
 pub struct UploadPath {
-    id: String,
+    id: UploadId,
 }
 
 /// `POST …/uploads` (Creation): `Upload-Length` and `Upload-Metadata`; with a body of
@@ -94,39 +95,23 @@ pub async fn create(
     let metadata = Metadata::parse(header_str(&headers, "upload-metadata").unwrap_or_default())?;
     let name = metadata.get(&["filename", "name"]).filter(|n| !n.trim().is_empty());
     let name = name.ok_or_else(|| bad("Name the file: Upload-Metadata `filename <base64>`."))?;
-    let target = Upload {
-        folder_id: metadata.get(&["folder_id", "folder"]),
-        relative_dir: metadata.get(&["path"]),
-        name,
-    };
+    let folder = metadata.get(&["folder_id", "folder"]).unwrap_or_default().parse()?;
+    let target = Upload { folder, relative_dir: metadata.get(&["path"]), name };
     let direct = header_str(&headers, DIRECT_REQUEST) == Some("s3");
-    let created = uploads::create(&state, &who, NewUpload { target, length, direct }).await?;
-    let with_body = match header_str(&headers, "content-type") {
-        Some(OFFSET_STREAM) => created.file.is_none(),
-        Some(_) if has_body(&headers) => return Err(wrong_type().into()),
-        _ => false,
-    };
-    let id = created.id.to_string();
-    let status = if with_body {
-        let checksum = checksum(&headers)?;
-        match append_detached(state.clone(), who.clone(), id.clone(), 0, checksum, body).await {
-            Ok(written) => UploadStatus {
-                offset: written.offset,
-                expires_at: written.expires_at,
-                file: written.file,
-                ..created
-            },
-            Err(err) => {
-                // The client never learnt where the upload is: nothing of it may stay.
-                if let Err(cancel) = uploads::terminate(&state, &who, &id).await {
-                    tracing::warn!(error = %cancel, "could not cancel a failed creation");
-                }
-                return Err(err.into());
-            }
+    let new = NewUpload { target, length, direct };
+    let status = match header_str(&headers, "content-type") {
+        Some(OFFSET_STREAM) => {
+            let checksum = checksum(&headers)?;
+            let body = body.into_data_stream();
+            detached(
+                async move { uploads::create_with_bytes(&state, &who, new, checksum, body).await },
+            )
+            .await?
         }
-    } else {
-        created
+        Some(_) if has_body(&headers) => return Err(wrong_type().into()),
+        _ => uploads::create(&state, &who, new).await?,
     };
+    let id = status.id;
     let mut response = tus_headers(StatusCode::CREATED, status.offset, &status);
     let location = format!("{}/{id}", uri.path().trim_end_matches('/'));
     response.headers_mut().insert(header::LOCATION, header_value(&location)?);
@@ -140,9 +125,9 @@ pub async fn create(
 pub async fn status(
     State(state): State<AppState>,
     Sender(who): Sender,
-    Path(UploadPath { id }): Path<UploadPath>,
+    ApiPath(UploadPath { id }): ApiPath<UploadPath>,
 ) -> ApiResult<Response> {
-    let status = uploads::status(&state, &who, &id).await?;
+    let status = uploads::status(&state, &who, id).await?;
     let offset = if status.file.is_some() { status.length } else { status.offset };
     let mut response = tus_headers(StatusCode::OK, offset, &status);
     let headers = response.headers_mut();
@@ -158,7 +143,7 @@ pub async fn status(
 pub async fn append(
     State(state): State<AppState>,
     Sender(who): Sender,
-    Path(UploadPath { id }): Path<UploadPath>,
+    ApiPath(UploadPath { id }): ApiPath<UploadPath>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
@@ -167,43 +152,36 @@ pub async fn append(
     }
     let offset = number_header(&headers, "upload-offset")?;
     let checksum = checksum(&headers)?;
-    let written = append_detached(state, who, id, offset, checksum, body).await?;
+    let stream = body.into_data_stream();
+    let written =
+        detached(async move { uploads::append(&state, &who, id, offset, checksum, stream).await })
+            .await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     let headers = response.headers_mut();
     headers.insert("upload-offset", HeaderValue::from(written.offset));
     headers.insert("upload-expires", header_value(&http_date(written.expires_at))?);
     if let Some(file) = &written.file {
-        headers.insert(FILE_ID, header_value(&file.id)?);
+        headers.insert(FILE_ID, header_value(&file.id.to_string())?);
     }
     Ok(response)
 }
 
-/// Runs the write in a task of its own: when the client goes away mid-body, the connection's
-/// future is dropped, but the write still sees the body end, records what arrived and lets go
-/// of the upload, so the client can continue at once.
-async fn append_detached(
-    state: AppState,
-    who: Uploader,
-    id: String,
-    offset: u64,
-    checksum: Option<Checksum>,
-    body: Body,
-) -> Result<uploads::Written, AppError> {
-    let stream = body.into_data_stream();
-    let task =
-        tokio::spawn(
-            async move { uploads::append(&state, &who, &id, offset, checksum, stream).await },
-        );
-    task.await.map_err(|err| AppError::internal("upload task", &err))?
+/// Runs a write in a task of its own: when the client goes away mid-body, the connection's
+/// future is dropped, but the write still sees the body end, records what arrived (or undoes
+/// a creation) and lets go of the upload, so the client can continue at once.
+async fn detached<T: Send + 'static>(
+    write: impl Future<Output = Result<T, AppError>> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::spawn(write).await.map_err(|err| AppError::internal("upload task", &err))?
 }
 
 /// `DELETE …/uploads/{id}` (Termination): the upload and its bytes go.
 pub async fn terminate(
     State(state): State<AppState>,
     Sender(who): Sender,
-    Path(UploadPath { id }): Path<UploadPath>,
+    ApiPath(UploadPath { id }): ApiPath<UploadPath>,
 ) -> ApiResult<StatusCode> {
-    uploads::terminate(&state, &who, &id).await?;
+    uploads::terminate(&state, &who, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -212,7 +190,7 @@ pub async fn terminate(
 pub async fn direct_step(
     State(state): State<AppState>,
     Sender(who): Sender,
-    Path(UploadPath { id }): Path<UploadPath>,
+    ApiPath(UploadPath { id }): ApiPath<UploadPath>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<uploads::DirectStep>> {
     let body = body.map_err(|err| unreadable_body(err.status(), err.body_text()))?;
@@ -223,7 +201,7 @@ pub async fn direct_step(
             .map_err(|err| bad(&format!("Send {{\"number\": …, \"etag\": …}}: {err}")))?;
         Some(done)
     };
-    Ok(Json(uploads::direct_step(&state, &who, &id, done).await?))
+    Ok(Json(uploads::direct_step(&state, &who, id, done).await?))
 }
 
 /// `Upload-Metadata`: `key base64,key base64,…`.
@@ -260,7 +238,7 @@ fn tus_headers(status: StatusCode, offset: u64, upload: &UploadStatus) -> Respon
         headers.insert("upload-expires", expires);
     }
     if let Some(file) = &upload.file
-        && let Ok(id) = HeaderValue::from_str(&file.id)
+        && let Ok(id) = HeaderValue::from_str(&file.id.to_string())
     {
         headers.insert(FILE_ID, id);
     }

@@ -303,7 +303,7 @@ async fn api_tokens_authenticate_with_scopes_until_revoked() {
     let body: Value = bad.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
 
-    domain::tokens::revoke(&app.db, &user, &read.token.id, &client_info).await.unwrap();
+    domain::tokens::revoke(&app.db, &user, read.token.id, &client_info).await.unwrap();
     assert_eq!(with(&read.secret).send().await.unwrap().status(), 401, "revoked");
     let stored = domain::tokens::list(&app.db, user.id).await.unwrap();
     assert!(stored.is_empty());

@@ -127,7 +127,15 @@ async fn pages_cover_every_entry_once_folders_first() {
         let body: serde_json::Value = bad.json().await.unwrap();
         assert_eq!(body["error"]["code"], "bad_request", "cursor {cursor}");
     }
-    for query in ["limit=18446744073709551616", "limit=-1", "limit=lots"] {
+    for query in [
+        "limit=18446744073709551616",
+        "limit=-1",
+        "limit=lots",
+        "limit=0",
+        "limit=501",
+        "sort=owner",
+        "order=up",
+    ] {
         let bad = app.api(Method::GET, &format!("/folders/root?{query}"), &token);
         let bad = bad.send().await.unwrap();
         assert_eq!(bad.status(), 400, "{query}");

@@ -16,6 +16,7 @@ mod files;
 mod folders;
 mod health;
 mod helpers;
+mod ids;
 mod migrations;
 mod pages;
 mod requests;

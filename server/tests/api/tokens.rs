@@ -98,8 +98,11 @@ async fn server_fn_errors_carry_their_status() {
     let app = spawn_app().await;
     account_with_tokens(&app, "ada@example.com").await; // the first account: the admin
     let (bob, _, _) = account_with_tokens(&app, "bob@example.com").await;
-    let unknown = app.call(&bob, "revoke_token", &[("id", "no-such-token")]).await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let unknown = app.call(&bob, "revoke_token", &[("id", &unknown)]).await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let malformed = app.call(&bob, "revoke_token", &[("id", "no-such-token")]).await;
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     let not_admin = app.call(&bob, "create_invite", &[("days", "7")]).await;
     assert_eq!(not_admin.status(), StatusCode::FORBIDDEN);
     let signed_out = app.call(&browser(), "account_overview", &[]).await;

@@ -37,7 +37,7 @@ fn metadata(pairs: &[(&str, &str)]) -> String {
 }
 
 impl TestApp {
-    fn tus(&self, method: Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn tus(&self, method: Method, path: &str, token: &str) -> reqwest::RequestBuilder {
         self.api(method, path, token).header("tus-resumable", "1.0.0")
     }
 
@@ -283,14 +283,16 @@ async fn bad_requests_get_tus_answers_and_change_nothing() {
     let no_name =
         app.tus(Method::POST, "/uploads", &token).header("upload-length", 5).send().await.unwrap();
     assert_eq!(no_name.status(), 400);
-    let bad_folder = app
-        .tus(Method::POST, "/uploads", &token)
-        .header("upload-length", 5)
-        .header("upload-metadata", metadata(&[("filename", "x"), ("folder_id", "nope")]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad_folder.status(), 404);
+    for (folder, status) in [("nope", 400), (&*uuid::Uuid::new_v4().to_string(), 404)] {
+        let bad_folder = app
+            .tus(Method::POST, "/uploads", &token)
+            .header("upload-length", 5)
+            .header("upload-metadata", metadata(&[("filename", "x"), ("folder_id", folder)]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad_folder.status(), status, "{folder}");
+    }
 
     // Someone else's upload does not exist for them.
     let (_, mallory) = app.user_with_token("mallory@example.com").await;

@@ -6,7 +6,10 @@ mod entries;
 mod selection;
 pub(crate) mod upload;
 
-use domain::files::{FolderDto, FolderListing, SortKey, Usage, human_size};
+use domain::AppError;
+use domain::files::{
+    FolderDto, FolderListing, ListQuery, PageSize, SortKey, SortOrder, Usage, human_size,
+};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -28,6 +31,17 @@ struct View {
     descending: bool,
     grid: bool,
     cursor: Option<String>,
+}
+
+impl View {
+    /// What to ask the server for; a cursor edited into the URL that is not one is a 400.
+    fn query(&self) -> Result<ListQuery, AppError> {
+        let cursor = self.cursor.as_deref().map(str::parse).transpose().map_err(|_| {
+            AppError::BadRequest("That page cursor is not valid: go back to the first page.".into())
+        })?;
+        let order = if self.descending { SortOrder::Desc } else { SortOrder::Asc };
+        Ok(ListQuery { sort: self.sort, order, cursor, limit: PageSize::DEFAULT })
+    }
 }
 
 /// The URL of a folder listed with these options.
@@ -95,14 +109,7 @@ pub fn FilesPage() -> impl IntoView {
     let folder = Memo::new(move |_| params.get().get("id").unwrap_or_default());
     let data = Resource::new_blocking(
         move || (folder.get(), view.get(), uploads.get(), actions.version()),
-        |(folder, view, _, _)| {
-            list_folder(
-                Some(folder).filter(|f| !f.is_empty()),
-                view.sort.as_str().to_owned(),
-                if view.descending { "desc" } else { "asc" }.to_owned(),
-                view.cursor,
-            )
-        },
+        |(folder, view, _, _)| async move { list_folder(folder.parse()?, view.query()?).await },
     );
     let queue = Queue::new(Callback::new(move |()| uploads.update(|n| *n += 1)));
     // What a link to "this folder" names: the folder shown, or the root.
@@ -186,8 +193,11 @@ fn Header(listing: FolderListing, error: Option<String>) -> impl IntoView {
 /// Sorting, the entries (or the empty state) and the page links.
 #[component]
 fn Listing(listing: FolderListing, view: View, selection: Selection) -> impl IntoView {
-    let id =
-        if listing.folder.parent_id.is_none() { String::new() } else { listing.folder.id.clone() };
+    let id = if listing.folder.parent_id.is_none() {
+        String::new()
+    } else {
+        listing.folder.id.to_string()
+    };
     let empty = listing.folders.is_empty() && listing.files.is_empty();
     let next = listing.next_cursor.clone();
     view! {

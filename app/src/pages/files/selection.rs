@@ -88,10 +88,11 @@ pub fn SelectionBar(
     };
     let move_to = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let Ok(target) = target.get_untracked().parse() else { return };
         actions.moves.dispatch(MoveItems {
             files: selection.ids('f'),
             folders: selection.ids('d'),
-            target: target.get_untracked(),
+            target,
         });
         selection.clear();
     };
@@ -123,7 +124,7 @@ pub fn SelectionBar(
                         <Suspense fallback=|| view! { <option>"Loading folders…"</option> }>
                             {move || Suspend::new(async move {
                                 choices.await.unwrap_or_default().into_iter()
-                                    .map(|(id, path)| view! { <option value=id>{folder_label(&path)}</option> })
+                                    .map(|(id, path)| view! { <option value=id.to_string()>{folder_label(&path)}</option> })
                                     .collect_view()
                             })}
                         </Suspense>
