@@ -42,8 +42,8 @@ lint: ## rustfmt check; clippy on the server side and the WASM side separately.
 unit: ## Unit, service and integration tests on SQLite + local disk.
 	timeout 1200 cargo test $(SERVER_PKGS)
 
-integration-services: ## Storage and integration suites again on throwaway PostgreSQL + S3 (s3s-fs).
-	timeout 1200 scripts/with-services.sh cargo test $(SERVER_PKGS) --test storage --test api
+integration-services: ## Service, storage and integration suites again on throwaway PostgreSQL + S3 (s3s-fs).
+	timeout 1200 scripts/with-services.sh cargo test $(SERVER_PKGS) --lib --test storage --test api
 
 wasm-check: ## No server-only crate in the WASM bundle; print its size.
 	scripts/check-wasm-bundle.sh

@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 
-/// A normalized (trimmed, lower-case) email address.
+/// A normalized (trimmed, lower-case) email address. Deserializing goes through [`Self::parse`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct EmailAddress(String);
 
 impl EmailAddress {
@@ -43,8 +44,10 @@ impl EmailAddress {
     }
 }
 
-/// The name shown to other people: 1–100 characters, no control characters.
+/// The name shown to other people (on share pages too): 1–100 characters, no control or
+/// invisible formatting characters. Deserializing goes through [`Self::parse`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct DisplayName(String);
 
 impl DisplayName {
@@ -57,10 +60,10 @@ impl DisplayName {
         if name.chars().count() > 100 {
             return Err(AppError::invalid("display_name", "A name is at most 100 characters."));
         }
-        if name.chars().any(char::is_control) {
+        if name.chars().any(|c| c.is_control() || crate::files::is_invisible(c)) {
             return Err(AppError::invalid(
                 "display_name",
-                "A name cannot contain control characters.",
+                "A name cannot contain control or invisible formatting characters.",
             ));
         }
         Ok(Self(name.to_owned()))
@@ -71,6 +74,28 @@ impl DisplayName {
         &self.0
     }
 }
+
+/// Both parsed text types read and write as plain strings, only through `parse`.
+macro_rules! text_type {
+    ($name:ident) => {
+        impl TryFrom<String> for $name {
+            type Error = AppError;
+
+            fn try_from(raw: String) -> Result<Self, AppError> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+    };
+}
+
+text_type!(EmailAddress);
+text_type!(DisplayName);
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,6 +258,16 @@ pub struct InviteDto {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deserializing_cannot_go_around_parse() {
+        assert!(serde_json::from_str::<EmailAddress>("\"not an email\"").is_err());
+        let email: EmailAddress = serde_json::from_str("\" Ada@Example.com\"").unwrap();
+        assert_eq!(email.as_str(), "ada@example.com");
+        for bad in ["\"\"", "\"Ada\\u202Egnp.exe\"", "\"a\\u0007b\""] {
+            assert!(serde_json::from_str::<DisplayName>(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn emails_are_normalized_and_checked() {

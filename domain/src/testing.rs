@@ -1,6 +1,8 @@
 //! The service-test harness: an `AppState` on a migrated in-memory SQLite database and a store
-//! in a temp dir, so rules are tested where they live; [`TestState::assert_clean`] fails a test
-//! that leaves queued deletions, objects no row references, or rows without their objects.
+//! in a temp dir — or in a new bucket of the S3 server named by `TEST_S3_ENDPOINT` (`make test`
+//! runs these tests again on s3s-fs) — so rules are tested where they live.
+//! [`TestState::assert_clean`] fails a test that leaves queued deletions, objects no row
+//! references, or rows without their objects.
 
 #![expect(clippy::expect_used, reason = "a test fails loudly at the first surprise")]
 
@@ -13,7 +15,7 @@ use secrecy::SecretString;
 use tempfile::TempDir;
 
 use crate::account::{DisplayName, EmailAddress, Role};
-use crate::config::Config;
+use crate::config::{Config, StorageKind};
 use crate::entities::{blob_deletions, users};
 use crate::files::{FileDto, Upload, Uploader, check_storage, store_file};
 use crate::state::AppState;
@@ -28,8 +30,19 @@ pub(crate) struct TestState {
 impl TestState {
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
-        let storage = BlobStore::from_config(&config).await.expect("a store in the temp dir");
+        let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+        if let Ok(endpoint) = std::env::var("TEST_S3_ENDPOINT") {
+            config.storage = StorageKind::S3;
+            config.s3_endpoint = Some(endpoint);
+            config.s3_bucket = Some(format!("service-test-{}", uuid::Uuid::new_v4().simple()));
+            config.s3_path_style = true;
+            config.s3_access_key = std::env::var("TEST_S3_ACCESS_KEY").ok();
+            config.s3_secret_key = std::env::var("TEST_S3_SECRET_KEY").ok().map(SecretString::from);
+        }
+        let storage = BlobStore::from_config(&config).await.expect("a store");
+        if let BlobStore::S3(s3) = &storage {
+            s3.create_bucket().await.expect("a bucket of the test's own");
+        }
         let db = crate::db::memory_db().await;
         Self { state: AppState { config: Arc::new(config), db, storage }, _dir: dir }
     }

@@ -30,30 +30,11 @@ async fn stores() -> Vec<(BlobStore, tempfile::TempDir)> {
         };
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::from_config(&config).await.unwrap();
-        create_bucket(&endpoint, &bucket).await;
+        let BlobStore::S3(s3) = &store else { unreachable!("configured for S3") };
+        s3.create_bucket().await.unwrap();
         stores.push((store, dir));
     }
     stores
-}
-
-async fn create_bucket(endpoint: &str, bucket: &str) {
-    use secrecy::ExposeSecret;
-    let secret = SecretString::from(std::env::var("TEST_S3_SECRET_KEY").unwrap());
-    let credentials = aws_sdk_s3::config::Credentials::new(
-        std::env::var("TEST_S3_ACCESS_KEY").unwrap(),
-        secret.expose_secret(),
-        None,
-        None,
-        "test",
-    );
-    let config = aws_sdk_s3::config::Builder::new()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(credentials)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(config).create_bucket().bucket(bucket).send().await.unwrap();
 }
 
 async fn write(store: &BlobStore, bytes: &[u8], chunk: usize) -> BlobKey {

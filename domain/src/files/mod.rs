@@ -5,6 +5,7 @@ mod name;
 mod query;
 
 pub use name::FileName;
+pub(crate) use name::is_invisible;
 pub use query::{ListQuery, MAX_PAGE, PageSize, SortKey, SortOrder};
 
 use serde::{Deserialize, Serialize};

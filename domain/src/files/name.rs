@@ -130,7 +130,7 @@ impl FileName {
 /// bidirectional marks, embeddings, overrides and isolates, zero-width spaces, word joiners,
 /// the byte-order mark. (The zero-width joiner and non-joiner stay: emoji and several scripts
 /// need them, and they cannot reorder text.)
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{200B}'

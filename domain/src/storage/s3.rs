@@ -100,6 +100,22 @@ impl S3Store {
         })
     }
 
+    /// Creates the configured bucket (a throwaway bucket in tests; S3 servers that let
+    /// clients make buckets). An existing bucket of ours is not an error.
+    pub async fn create_bucket(&self) -> Result<(), StorageError> {
+        match self.client.create_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err.as_service_error().is_some_and(|e| {
+                    e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()
+                }) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(s3_error("create bucket", err)),
+        }
+    }
+
     pub(super) fn writer(&self, key: &BlobKey) -> S3Writer {
         S3Writer {
             store: self.clone(),

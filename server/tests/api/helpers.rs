@@ -31,8 +31,54 @@ pub struct TestApp {
     pub config: Config,
     /// The application's state (to run its services directly, e.g. the janitor's work).
     pub state: domain::state::AppState,
+    /// Checks storage and rows agree when the test ends (declared before what it reads).
+    pub end_check: EndCheck,
     data_dir: TempDir,
     s3: Option<PrivateS3>,
+}
+
+/// The end-of-test check (the crates.io habit): when a test that passed drops its app, no
+/// deletion may be left queued, no stored object may lack its row and no row its object.
+/// It reads through connections of its own, on a thread of its own, so it works whatever
+/// runtime the test used. A test that leaves a mess on purpose (a simulated crash) says so
+/// with [`EndCheck::skip`].
+pub struct EndCheck {
+    config: Option<Config>,
+}
+
+impl EndCheck {
+    /// Leaves the state as it is at the end (the test checks it its own way).
+    pub fn skip(&mut self) {
+        self.config = None;
+    }
+}
+
+impl Drop for EndCheck {
+    fn drop(&mut self) {
+        let Some(config) = self.config.take() else { return };
+        if std::thread::panicking() {
+            return;
+        }
+        let checked = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+            runtime.block_on(async move {
+                use sea_orm::{EntityTrait, PaginatorTrait};
+                let db = domain::db::connect(&config).await.expect("the test's database");
+                let storage =
+                    domain::storage::BlobStore::from_config(&config).await.expect("its store");
+                let state =
+                    domain::state::AppState { config: std::sync::Arc::new(config), db, storage };
+                let queued = domain::entities::blob_deletions::Entity::find().count(&state.db);
+                assert_eq!(queued.await.expect("count"), 0, "deletions left queued");
+                let report = domain::files::check_storage(&state, false, Default::default());
+                let report = report.await.expect("a storage check");
+                assert!(report.is_consistent(), "storage and rows disagree: {report:?}");
+            });
+        });
+        if let Err(failure) = checked.join() {
+            std::panic::resume_unwind(failure);
+        }
+    }
 }
 
 /// An S3 server (s3s-fs) of one test's own, so what it counts is its own.
@@ -154,6 +200,7 @@ async fn start(config: Config, data_dir: TempDir, s3: Option<PrivateS3>) -> Test
         db: state.db.clone(),
         stop: Some(stop),
         stopped: Some(stopped),
+        end_check: EndCheck { config: Some(config.clone()) },
         config,
         state,
         data_dir,
@@ -165,6 +212,7 @@ impl TestApp {
     /// Stops the server (as a crash would: in-flight requests are cut) and starts it again on
     /// the same database, data dir and S3 server, on a new port.
     pub async fn restart(mut self) -> TestApp {
+        self.end_check.skip(); // the new instance checks at the end
         if let Some(stopped) = self.stopped.take() {
             stopped.abort();
             let _ = stopped.await;
