@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, TransactionTrait,
 };
 use tower_sessions::cookie::time::{Duration as CookieDuration, OffsetDateTime};
 use tower_sessions::session::{Id, Record};
@@ -212,6 +212,22 @@ pub async fn sign_out(
         audit::own_account(db, user, action::SIGN_OUT, client).await?;
     }
     Ok(())
+}
+
+/// "Sign out everywhere": every session of the account ends (this one too) and the API tokens
+/// `tokens` names are revoked, in one transaction; then `session` is cleared.
+pub async fn sign_out_everywhere(
+    db: &DatabaseConnection,
+    session: &Session,
+    identity: &Identity,
+    tokens: crate::tokens::TokensToRevoke,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let txn = db.begin().await?;
+    revoke_all(&txn, identity.user.id, None).await?;
+    crate::tokens::revoke_all(&txn, identity.user.id, tokens).await?;
+    txn.commit().await?;
+    sign_out(db, session, Some(identity), client).await
 }
 
 /// The account signed into `session`, if it is still valid: the account exists, the absolute

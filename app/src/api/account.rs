@@ -80,11 +80,9 @@ pub async fn revoke_session(handle: String) -> Result<(), AppError> {
 #[server(endpoint = "sign_out_everywhere")]
 pub async fn sign_out_everywhere(tokens: Option<String>) -> Result<(), AppError> {
     let identity = require_identity()?;
-    let state = state()?;
     let tokens = domain::tokens::TokensToRevoke::parse(tokens.as_deref())?;
-    domain::sessions::revoke_all(&state.db, identity.user.id, None).await?;
-    domain::tokens::revoke_all(&state.db, identity.user.id, tokens).await?;
-    domain::sessions::sign_out(&state.db, &session()?, Some(&identity), &client()).await?;
+    let db = &state()?.db;
+    domain::sessions::sign_out_everywhere(db, &session()?, &identity, tokens, &client()).await?;
     leptos_axum::redirect("/sign-in");
     Ok(())
 }
