@@ -15,6 +15,9 @@ for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/" && brea
 export PANNIER_BIND="127.0.0.1:${E2E_DIRECT_PORT:-3101}"
 export PANNIER_DATA_DIR="$DATA/app"
 export PANNIER_SITE_ROOT=target/site
+# Every journey runs from 127.0.0.1 within a minute or two: ~15 sign-ups and thousands of page,
+# asset and API requests from one address, more than the defaults allow one person.
+export PANNIER_RATE_SIGN_UPS=1000 PANNIER_RATE_REQUESTS=100000
 # error: s3s-fs lacks ListMultipartUploads, which the janitor warns about at start.
 export PANNIER_LOG_LEVEL="${PANNIER_LOG_LEVEL:-error}"
 export PANNIER_STORAGE=s3 PANNIER_S3_ENDPOINT="http://127.0.0.1:$S3_PORT" PANNIER_S3_BUCKET=pannier

@@ -1,10 +1,7 @@
 //! The audit log: every authentication event, with who, what, from where and when.
 
-use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
-};
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
 use uuid::Uuid;
 
 use crate::AppError;
@@ -84,30 +81,6 @@ pub async fn own_account(
 ) -> Result<(), AppError> {
     let event = Event { actor: Some(user.id), action, target: Some(&user.email), success: true };
     record(db, event, client).await
-}
-
-/// Failed `action` events since `since` for `target` (when given) or from `ip` (when given):
-/// how many, and when the oldest of them happened.
-pub async fn recent_failures(
-    db: &impl ConnectionTrait,
-    action: &str,
-    since: DateTime<Utc>,
-    target: Option<&str>,
-    ip: Option<&str>,
-) -> Result<(u64, Option<DateTime<Utc>>), AppError> {
-    let mut query = audit_events::Entity::find()
-        .filter(audit_events::Column::Action.eq(action))
-        .filter(audit_events::Column::Success.eq(false))
-        .filter(audit_events::Column::CreatedAt.gt(since));
-    if let Some(target) = target {
-        query = query.filter(audit_events::Column::Target.eq(target));
-    }
-    if let Some(ip) = ip {
-        query = query.filter(audit_events::Column::Ip.eq(ip));
-    }
-    let count = query.clone().count(db).await?;
-    let oldest = query.order_by_asc(audit_events::Column::CreatedAt).one(db).await?;
-    Ok((count, oldest.map(|e| e.created_at)))
 }
 
 /// The latest events, newest first (tests and, later, the admin audit page).

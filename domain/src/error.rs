@@ -60,6 +60,15 @@ pub enum AppError {
         /// Seconds until a retry can succeed (the `Retry-After` header).
         retry_after_secs: u64,
     },
+    /// The server has more work than it takes at once (load shedding, a deadline, password
+    /// checks queued); try again after `retry_after_secs`.
+    #[error("{message}")]
+    Overloaded {
+        /// What is busy.
+        message: String,
+        /// Seconds to wait (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
     /// A dependency (database, storage) cannot be reached right now.
     #[error("{0}")]
     Unavailable(String),
@@ -85,6 +94,7 @@ impl AppError {
             Self::ChecksumMismatch(_) => "checksum_mismatch",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::TooManyRequests { .. } => "rate_limited",
+            Self::Overloaded { .. } => "overloaded",
             Self::Unavailable(_) => "unavailable",
             Self::Internal => "internal",
         }
@@ -117,6 +127,7 @@ impl AppError {
             Self::ChecksumMismatch(_) => 460,
             Self::UnsupportedMediaType(_) => 415,
             Self::TooManyRequests { .. } => 429,
+            Self::Overloaded { .. } => 503,
             Self::Unavailable(_) => 503,
             Self::Internal => 500,
         }
@@ -130,7 +141,8 @@ impl AppError {
         let mut error = serde_json::json!({ "code": self.code(), "message": self.to_string() });
         match self {
             Self::Invalid { field, .. } => error["field"] = field.as_str().into(),
-            Self::TooManyRequests { retry_after_secs, .. } => {
+            Self::TooManyRequests { retry_after_secs, .. }
+            | Self::Overloaded { retry_after_secs, .. } => {
                 error["retry_after"] = (*retry_after_secs).into();
             }
             _ => {}

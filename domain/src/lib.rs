@@ -25,6 +25,8 @@ pub mod entities;
 #[cfg(feature = "server")]
 pub mod invites;
 #[cfg(feature = "server")]
+pub mod limits;
+#[cfg(feature = "server")]
 pub mod sessions;
 #[cfg(feature = "server")]
 pub mod settings;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
+use crate::limits::Limits;
 use crate::storage::BlobStore;
 
 /// Everything a request handler needs from the outside world.
@@ -16,6 +17,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Where file bytes live.
     pub storage: BlobStore,
+    /// The rate-limit budgets and their counts.
+    pub limits: Limits,
 }
 
 /// The result of a readiness check of one dependency.
@@ -29,6 +32,12 @@ pub struct Check {
 }
 
 impl AppState {
+    /// The state for `config`, with the rate-limit budgets it sets.
+    pub fn new(config: Config, db: DatabaseConnection, storage: BlobStore) -> Self {
+        let limits = Limits::from_config(&config);
+        Self { config: Arc::new(config), db, storage, limits }
+    }
+
     /// Pings the database; used by `/readyz`.
     pub async fn check_database(&self) -> Check {
         match self.db.ping().await {

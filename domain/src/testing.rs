@@ -6,7 +6,6 @@
 
 #![expect(clippy::expect_used, reason = "a test fails loudly at the first surprise")]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -44,7 +43,7 @@ impl TestState {
             s3.create_bucket().await.expect("a bucket of the test's own");
         }
         let db = crate::db::memory_db().await;
-        Self { state: AppState { config: Arc::new(config), db, storage }, _dir: dir }
+        Self { state: AppState::new(config, db, storage), _dir: dir }
     }
 
     /// A new account.

@@ -1,16 +1,13 @@
 //! Authentication at the edge: the session cookie, who is calling (session or bearer token),
 //! and the CSRF rule for every state-changing request.
 
-use std::net::SocketAddr;
-
 use crate::errors::error_response;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use domain::AppError;
 use domain::account::TokenScope;
-use domain::auth::ClientInfo;
 use domain::sessions::DbSessionStore;
 use domain::state::AppState;
 use tower_sessions::cookie::SameSite;
@@ -39,12 +36,10 @@ fn is_anonymous_path(path: &str) -> bool {
         || path == "/favicon.svg"
 }
 
-/// Puts `ClientInfo` and, when authenticated, `Identity` into the request's extensions.
-/// A bearer token that is unknown, expired or revoked is answered with 401 at once; a read
-/// token may only read.
+/// Puts the caller's `Identity`, when authenticated, into the request's extensions (the
+/// client's address is already there: `edge::client`). A bearer token that is unknown,
+/// expired or revoked is answered with 401 at once; a read token may only read.
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let client = client_info(&request);
-    request.extensions_mut().insert(client);
     if is_anonymous_path(request.uri().path()) {
         return next.run(request).await;
     }
@@ -107,18 +102,4 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
          account. Reload the page and try again."
             .into(),
     ))
-}
-
-/// Peer address and user agent of a request.
-fn client_info(request: &Request) -> ClientInfo {
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string());
-    let user_agent = request
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|ua| ua.chars().take(512).collect());
-    ClientInfo { ip, user_agent }
 }

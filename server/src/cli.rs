@@ -200,7 +200,7 @@ fn app_error(err: domain::AppError) -> anyhow::Error {
 async fn storage_check(config: Config, repair: bool) -> anyhow::Result<()> {
     let db = migrated(&config).await?;
     let storage = domain::storage::BlobStore::from_config(&config).await?;
-    let state = domain::state::AppState { config: std::sync::Arc::new(config), db, storage };
+    let state = domain::state::AppState::new(config, db, storage);
     let grace = std::time::Duration::from_secs(3600);
     let report = domain::files::check_storage(&state, repair, grace).await.map_err(app_error)?;
     let mut out = std::io::stdout().lock();

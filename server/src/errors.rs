@@ -54,7 +54,8 @@ fn status_of(err: &AppError) -> StatusCode {
 }
 
 fn retry_after(response: &mut Response, err: &AppError) {
-    if let AppError::TooManyRequests { retry_after_secs, .. } = err
+    if let AppError::TooManyRequests { retry_after_secs, .. }
+    | AppError::Overloaded { retry_after_secs, .. } = err
         && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
     {
         response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -54,10 +55,16 @@ pub const REQUEST_ROUTES: &[(&str, &str)] = &[
 
 /// The public share routes.
 pub fn router() -> Router<ServerState> {
-    Router::new()
+    let downloads = Router::new()
         .route(SHARED_FILE, get(shared_file))
         .route(SHARED_ZIP, get(shared_zip))
+        .route_layer(middleware::from_fn(crate::edge::limits::downloads));
+    let unlock = Router::new()
         .route(UNLOCK, post(unlock))
+        .route_layer(middleware::from_fn(crate::edge::limits::deadline));
+    Router::new()
+        .merge(downloads)
+        .merge(unlock)
         .merge(upload_routes(REQUEST_FILES, REQUEST_UPLOADS))
 }
 

@@ -1,7 +1,7 @@
 //! Building the application (database, migrations, router, listener) and running it until a
 //! shutdown signal, finishing in-flight requests first.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -9,12 +9,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use app::{App, shell};
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, Request};
 use axum::handler::HandlerWithoutStateExt;
-use axum::http::{HeaderName, HeaderValue};
 use axum::middleware;
 use axum::routing::get;
+use axum::{Extension, Router};
 use domain::config::Config;
 use domain::state::AppState;
 use leptos::config::LeptosOptions;
@@ -24,14 +23,17 @@ use leptos_axum::{
 };
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::{api_v1, assets, auth, errors, health};
+use crate::edge::client::TrustedProxies;
+use crate::edge::headers::Https;
+use crate::edge::limits::RequestDeadline;
+use crate::edge::serve::ConnectionRules;
+use crate::{api_v1, assets, auth, edge, errors, health};
 
 /// The router's state: Leptos' options for the page routes, `AppState` for everything else.
 #[derive(Clone, FromRef)]
@@ -48,11 +50,14 @@ pub struct Application {
     router: Router,
     state: AppState,
     shutdown_timeout: Duration,
+    connections: ConnectionRules,
 }
 
 impl Application {
     /// Connects to the database, applies pending migrations, builds the router and binds.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let proxies = TrustedProxies::parse(&config.trusted_proxies).map_err(anyhow::Error::msg)?;
+        domain::auth::password::set_concurrency(config.password_hashing_concurrency);
         let db = domain::db::connect(&config).await.context("cannot open the database")?;
         Migrator::up(&db, None).await.context("cannot apply database migrations")?;
         let listener = TcpListener::bind(config.bind)
@@ -67,8 +72,10 @@ impl Application {
         let storage = domain::storage::BlobStore::from_config(&config)
             .await
             .context("cannot open storage")?;
-        let state = AppState { config: Arc::new(config), db, storage };
-        Ok(Self { listener, router: router(state.clone()), state, shutdown_timeout })
+        let connections = ConnectionRules::from_config(&config);
+        let state = AppState::new(config, db, storage);
+        let router = router(state.clone(), proxies);
+        Ok(Self { listener, router, state, shutdown_timeout, connections })
     }
 
     /// The services the router was built with (tests reach the same database pool through it).
@@ -89,11 +96,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let stopping = Arc::new(Notify::new());
         let notify = Arc::clone(&stopping);
-        let server = axum::serve(
-            self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let server = edge::serve::serve(self.listener, self.router, self.connections, async move {
             signal.await;
             tracing::info!("shutting down: finishing in-flight requests");
             notify.notify_one();
@@ -101,7 +104,7 @@ impl Application {
         let timeout = self.shutdown_timeout;
         let janitor = tokio::spawn(janitor(self.state.clone()));
         tokio::select! {
-            result = server.into_future() => result.context("server error")?,
+            () = server => {}
             () = async { stopping.notified().await; tokio::time::sleep(timeout).await } => {
                 tracing::warn!(?timeout, "in-flight requests did not finish in time; stopping anyway");
             }
@@ -118,9 +121,13 @@ impl Application {
 /// (The job queue will take this over.)
 async fn janitor(state: AppState) {
     const STALE_WRITE: Duration = Duration::from_secs(24 * 3600);
-    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        every_hour.tick().await;
+    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+    for minute in 0u64.. {
+        every_minute.tick().await;
+        state.limits.forget_idle();
+        if minute % 60 != 0 {
+            continue;
+        }
         match domain::sessions::delete_expired(&state.db).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "expired sessions deleted"),
@@ -198,9 +205,12 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
-/// The whole HTTP surface: health, pages and server fns, static files, the 404 page; wrapped in
-/// request ids, tracing and security headers.
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP surface — health, the API, share routes, pages and server fns, static files,
+/// the 404 page — with the edge (`crate::edge`) composed around it: client identification,
+/// request ids, tracing and security headers for everything; load shedding, sessions, CSRF
+/// and the general rate-limit budget for everything but the health checks; the deadline and
+/// the uploads/downloads budgets on the routers they apply to.
+pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
     let options = leptos_options(&state.config);
     let site_root = PathBuf::from(options.site_root.as_ref());
     let context = {
@@ -217,35 +227,55 @@ pub fn router(state: AppState) -> Router {
 
     let session_layer = auth::session_layer(&server_state.app);
     let app_state = server_state.app.clone();
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+    let config = Arc::clone(&app_state.config);
+    let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
+    let deadline = RequestDeadline(Duration::from_secs(config.request_timeout_secs.max(1)));
+    let pages = Router::new()
+        .leptos_routes_with_context(&server_state, route_list(), context, app_shell)
+        .route_layer(middleware::from_fn(edge::limits::deadline));
+    let signed = Router::new()
+        .route("/c/{token}", get(api_v1::content::signed))
+        .route_layer(middleware::from_fn(edge::limits::downloads));
+    let app = Router::new()
         .nest("/api/v1", api_v1::router())
         .merge(crate::shares::router())
-        .route("/c/{token}", get(api_v1::content::signed))
-        .leptos_routes_with_context(&server_state, route_list(), context, app_shell)
+        .merge(signed)
+        .merge(pages)
         .fallback_service(assets::router(&site_root, not_found))
         .with_state(server_state)
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(request_span)
-                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
-                )
-                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(middleware::from_fn_with_state(in_flight, edge::limits::shed))
                 // What any route reads whole; upload routes stream past it (api_v1).
                 .layer(DefaultBodyLimit::max(api_v1::DOCUMENT_BODY))
                 .layer(middleware::from_fn(errors::server_fn_status))
                 .layer(middleware::from_fn(api_v1::uploads::tus_protocol))
                 .layer(middleware::from_fn_with_state(app_state.clone(), auth::csrf))
                 .layer(session_layer)
-                .layer(middleware::from_fn_with_state(app_state, auth::identify))
-                .layer(header_if_missing("x-content-type-options", "nosniff"))
-                .layer(header_if_missing("referrer-policy", "strict-origin-when-cross-origin"))
-                .layer(header_if_missing("x-frame-options", "DENY")),
-        )
+                .layer(middleware::from_fn_with_state(app_state.clone(), auth::identify))
+                .layer(middleware::from_fn(edge::limits::requests)),
+        );
+    let health = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(app_state.clone());
+    health.merge(app).layer(
+        ServiceBuilder::new()
+            .layer(middleware::from_fn_with_state(proxies, edge::client::identify_client))
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(middleware::from_fn_with_state(
+                Https(config.is_https()),
+                edge::headers::security_headers,
+            ))
+            .layer(Extension(app_state.limits.clone()))
+            .layer(Extension(deadline)),
+    )
 }
 
 /// The app's routes, generated once per process. Generating them renders the app with resource
@@ -254,16 +284,6 @@ pub fn router(state: AppState) -> Router {
 fn route_list() -> Vec<AxumRouteListing> {
     static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
-}
-
-fn header_if_missing(
-    name: &'static str,
-    value: &'static str,
-) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(
-        HeaderName::from_static(name),
-        HeaderValue::from_static(value),
-    )
 }
 
 /// One span per request, carrying the request id so every log line can be traced back.

@@ -35,7 +35,7 @@ pub async fn sign_up(
         invite: invite.filter(|i| !i.is_empty()),
         setup: setup.filter(|s| !s.is_empty()),
     };
-    let user = domain::users::sign_up(&state.db, input, &client).await?;
+    let user = domain::users::sign_up(&state, input, &client).await?;
     domain::sessions::sign_in(&session()?, &user, false, &client, &state.config).await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
@@ -51,7 +51,7 @@ pub async fn sign_in(
 ) -> Result<(), AppError> {
     let state = state()?;
     let client = client();
-    let user = domain::users::authenticate(&state.db, &email, password.into(), &client).await?;
+    let user = domain::users::authenticate(&state, &email, password.into(), &client).await?;
     domain::sessions::sign_in(&session()?, &user, remember.is_some(), &client, &state.config)
         .await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));

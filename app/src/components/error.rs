@@ -21,7 +21,9 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         AppError::QuotaExceeded(_) => {
             "Delete files you no longer need, or ask an admin for more space."
         }
-        AppError::TooManyRequests { .. } => "Wait a little, then try again.",
+        AppError::TooManyRequests { .. } | AppError::Overloaded { .. } => {
+            "Wait a little, then try again."
+        }
         AppError::Unavailable(_) | AppError::Internal => "Reload the page in a moment.",
     };
     view! {

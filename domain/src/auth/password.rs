@@ -2,12 +2,14 @@
 //! and verification that takes the same time whether or not the account exists.
 
 use std::collections::HashSet;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, OnceLock};
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
 
 use crate::AppError;
 
@@ -52,23 +54,55 @@ pub fn check_policy(password: &SecretString, field: &str) -> Result<(), AppError
     Ok(())
 }
 
-/// Hashes `password` with argon2id on the blocking pool.
+/// argon2 runs at once at most this many times (each takes 19 MiB and a core for ~50 ms);
+/// set from `password_hashing_concurrency` at startup.
+static HASHING: OnceLock<Arc<Semaphore>> = OnceLock::new();
+/// How long a password check waits for a turn before the server says it is busy.
+const HASHING_WAIT: Duration = Duration::from_secs(2);
+
+/// Sets how many password checks run at once (first call wins; the default is 2).
+pub fn set_concurrency(checks: usize) {
+    let _ = HASHING.set(Arc::new(Semaphore::new(checks.max(1))));
+}
+
+/// Runs `work` (argon2) on the blocking pool once a hashing slot is free; no slot within
+/// [`HASHING_WAIT`] → 503 `overloaded`, so a flood of sign-ins or sign-ups costs bounded memory
+/// and never starves the blocking pool.
+async fn with_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let slots = Arc::clone(HASHING.get_or_init(|| Arc::new(Semaphore::new(2))));
+    let slot = tokio::time::timeout(HASHING_WAIT, slots.acquire_owned())
+        .await
+        .map_err(|_| AppError::Overloaded {
+            message: "The server is busy checking other passwords. Try again in a moment.".into(),
+            retry_after_secs: 2,
+        })?
+        .map_err(|e| AppError::internal("password hashing slots", &e))?;
+    let done = tokio::task::spawn_blocking(move || {
+        let result = work();
+        drop(slot);
+        result
+    });
+    done.await.map_err(|e| AppError::internal("password hashing task", &e))
+}
+
+/// Hashes `password` with argon2id (see [`with_slot`]).
 pub async fn hash(password: SecretString) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
+    with_slot(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()
             .hash_password(password.expose_secret().as_bytes(), &salt)
             .map(|hash| hash.to_string())
             .map_err(|e| AppError::internal("hashing a password", &PasswordError(e)))
     })
-    .await
-    .map_err(|e| AppError::internal("password hashing task", &e))?
+    .await?
 }
 
 /// Verifies `password` against `stored`, or against a dummy hash when there is no account.
 /// Returns `false` for no account, whatever the password.
 pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
+    with_slot(move || {
         let exists = stored.is_some();
         let Some(hash) = stored.or_else(|| DUMMY_HASH.clone()) else {
             return false;
@@ -81,7 +115,6 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bo
         exists && matches
     })
     .await
-    .map_err(|e| AppError::internal("password verification task", &e))
 }
 
 /// `password_hash::Error` is not `std::error::Error` without its `std` feature path; wrap it.

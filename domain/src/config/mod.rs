@@ -111,6 +111,34 @@ pub struct Config {
     pub share_log_days: u32,
     /// See [`KEYS`].
     pub max_zip_files: u64,
+    /// See [`KEYS`].
+    pub header_timeout_secs: u64,
+    /// See [`KEYS`].
+    pub request_timeout_secs: u64,
+    /// See [`KEYS`].
+    pub max_connections: usize,
+    /// See [`KEYS`].
+    pub max_in_flight: usize,
+    /// See [`KEYS`].
+    pub max_header_bytes: usize,
+    /// See [`KEYS`].
+    pub max_headers: usize,
+    /// See [`KEYS`].
+    pub password_hashing_concurrency: usize,
+    /// See [`KEYS`].
+    pub trusted_proxies: String,
+    /// See [`KEYS`].
+    pub rate_requests: u32,
+    /// See [`KEYS`].
+    pub rate_uploads: u32,
+    /// See [`KEYS`].
+    pub rate_downloads: u32,
+    /// See [`KEYS`].
+    pub rate_sign_ins: u32,
+    /// See [`KEYS`].
+    pub rate_sign_ups: u32,
+    /// See [`KEYS`].
+    pub rate_unlocks: u32,
 }
 
 impl Default for Config {
@@ -146,6 +174,20 @@ impl Default for Config {
             upload_expiry_hours: 24,
             default_quota: ByteSize(0),
             user_content_url: None,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
+            max_connections: 1024,
+            max_in_flight: 256,
+            max_header_bytes: 16384,
+            max_headers: 64,
+            password_hashing_concurrency: 2,
+            trusted_proxies: String::new(),
+            rate_requests: 1200,
+            rate_uploads: 600,
+            rate_downloads: 1200,
+            rate_sign_ins: 10,
+            rate_sign_ups: 10,
+            rate_unlocks: 5,
         }
     }
 }

@@ -16,7 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use secrecy::SecretString;
 use uuid::Uuid;
 
@@ -28,14 +28,11 @@ use crate::AppError;
 use crate::auth::{ClientInfo, password, sha256_hex};
 use crate::entities::{files, share_events, share_requests, shares};
 use crate::files::{Download, RangeRequest, ServeAs, Unsatisfiable, is_sealed, seal};
+use crate::limits::{Budget, address_key};
 use crate::state::AppState;
 
 /// How long an unlocked link stays unlocked in one browser.
 pub const UNLOCK_TTL_SECS: i64 = 3600;
-/// Wrong passwords per link and address before a pause.
-const MAX_FAILED_UNLOCKS: u64 = 5;
-/// The pause's window.
-const UNLOCK_WINDOW: TimeDelta = TimeDelta::minutes(15);
 /// Views of one link from one address within this window are logged once.
 const VIEW_WINDOW: TimeDelta = TimeDelta::hours(1);
 
@@ -252,7 +249,8 @@ async fn is_sealed_cookie(
 }
 
 /// Checks the password of link `slug`; the unlock cookie's value when right. Wrong passwords
-/// are logged and, past five per link and address in 15 minutes, answered with 429.
+/// are logged; every attempt takes one unit of the link-and-address unlock budget before the
+/// password is checked (past it → 429).
 pub async fn unlock(
     state: &AppState,
     slug: &str,
@@ -263,19 +261,9 @@ pub async fn unlock(
     let Some(hash) = share.password_hash.clone() else {
         return token(state, &share).await; // nothing to unlock
     };
-    let failures = share_events::Entity::find()
-        .filter(share_events::Column::ShareId.eq(share.id))
-        .filter(share_events::Column::Kind.eq("unlock_failed"))
-        .filter(share_events::Column::Ip.eq(client.ip.clone()))
-        .filter(share_events::Column::CreatedAt.gt(Utc::now() - UNLOCK_WINDOW))
-        .count(&state.db)
-        .await?;
-    if failures >= MAX_FAILED_UNLOCKS {
-        return Err(AppError::TooManyRequests {
-            message: "Too many wrong passwords. Wait 15 minutes, then try again.".into(),
-            retry_after_secs: u64::try_from(UNLOCK_WINDOW.num_seconds()).unwrap_or(900),
-        });
-    }
+    // Counted before the password is checked (per link and address).
+    let key = format!("{}/{}", share.id.simple(), address_key(client.ip.as_deref()));
+    state.limits.take(Budget::Unlock, &key)?;
     if !password::verify(password, Some(hash)).await? {
         record(state, &share, "unlock_failed", client).await?;
         return Err(AppError::invalid("password", "That is not the password for this link."));

@@ -12,6 +12,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts};
 use axum::http::Method;
 use axum::http::request::Parts;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, head, post};
 use axum::{Json, Router};
@@ -21,6 +22,7 @@ use domain::files::Uploader;
 use domain::shares::{UNLOCK_COOKIE, VISITOR_COOKIE, admit_upload};
 use domain::state::AppState;
 
+use crate::edge;
 use crate::errors::error_response;
 use crate::startup::ServerState;
 
@@ -32,9 +34,10 @@ pub const DOCUMENT_BODY: usize = 256 * 1024;
 /// The most a short report is read (a direct upload's part report, a multipart text field).
 pub const REPORT_BODY: usize = 4 * 1024;
 
-/// The `/api/v1` routes (nested by the caller).
+/// The `/api/v1` routes (nested by the caller): JSON documents under the request deadline,
+/// uploads and downloads streaming under their budgets instead.
 pub fn router() -> Router<ServerState> {
-    Router::new()
+    let documents = Router::new()
         .route("/me", get(me))
         .route(
             "/me/avatar",
@@ -44,14 +47,20 @@ pub fn router() -> Router<ServerState> {
                 .delete(avatar::remove)
                 .layer(DefaultBodyLimit::max(AVATAR_BODY)),
         )
-        .merge(upload_routes("/files", "/uploads"))
         .route("/files/{id}", get(files::show).patch(files::update).delete(files::delete))
-        .route("/files/{id}/content", get(content::download))
         .route("/shares", post(shares::create).get(shares::list))
         .route("/shares/{id}", axum::routing::patch(shares::update).delete(shares::revoke))
         .route("/shares/{id}/events", get(shares::events))
         .route("/folders", post(folders::create))
         .route("/folders/{id}", get(folders::show).patch(folders::update).delete(folders::delete))
+        .route_layer(middleware::from_fn(edge::limits::deadline));
+    let downloads = Router::new()
+        .route("/files/{id}/content", get(content::download))
+        .route_layer(middleware::from_fn(edge::limits::downloads));
+    Router::new()
+        .merge(documents)
+        .merge(downloads)
+        .merge(upload_routes("/files", "/uploads"))
         .fallback(|| async { error_response(&AppError::NotFound("No such API endpoint.".into())) })
 }
 
@@ -61,9 +70,13 @@ pub(crate) fn upload_routes(simple: &str, tus: &str) -> Router<ServerState> {
     // Only the handlers that stream a file's bytes go without a limit: they enforce the size
     // rules themselves while streaming. Everything they read whole is bounded on its own.
     let streaming = DefaultBodyLimit::disable;
-    Router::new()
+    // Starting an upload takes a unit of the uploads budget; its later requests do not.
+    let starts = Router::new()
         .route(simple, post(files::upload_multipart).put(files::upload_raw).layer(streaming()))
         .route(tus, post(uploads::create).layer(streaming()).options(uploads::options))
+        .route_layer(middleware::from_fn(edge::limits::uploads));
+    Router::new()
+        .merge(starts)
         .route(
             &format!("{tus}/{{id}}"),
             head(uploads::status)

@@ -123,7 +123,7 @@ async fn repeated_failures_are_throttled_with_429_and_retry_after() {
     let app = spawn_app().await;
     app.sign_up(&browser(), "ada@example.com", PASSWORD).await;
     let client = browser();
-    for _ in 0..domain::users::MAX_FAILURES_PER_ACCOUNT {
+    for _ in 0..app.config.rate_sign_ins {
         let response = app
             .call(
                 &client,

@@ -190,7 +190,11 @@ async fn user_create_reset_password_and_token_create() {
     let secret = String::from_utf8(token.stdout).unwrap().trim().to_owned();
     assert!(secret.starts_with("pnr_"), "{secret}");
 
-    let config = domain::config::Config { database_url: Some(url.clone()), ..Default::default() };
+    let config = domain::config::Config {
+        database_url: Some(url.clone()),
+        data_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
     let db = domain::db::connect(&config).await.unwrap();
     let identity = domain::tokens::authenticate(&db, &secret).await.unwrap();
     assert_eq!(identity.user.email, "root@example.com");
@@ -201,8 +205,10 @@ async fn user_create_reset_password_and_token_create() {
     let new_password =
         generated.lines().find_map(|l| l.strip_prefix("password: ")).unwrap().to_owned();
     let client = domain::auth::ClientInfo::default();
+    let storage = domain::storage::BlobStore::from_config(&config).await.unwrap();
+    let state = domain::state::AppState::new(config.clone(), db.clone(), storage);
     let user =
-        domain::users::authenticate(&db, "root@example.com", new_password.into(), &client).await;
+        domain::users::authenticate(&state, "root@example.com", new_password.into(), &client).await;
     assert!(user.is_ok());
     let token = domain::tokens::authenticate(&db, &secret).await;
     assert!(token.is_err(), "a reset from the command line revokes the account's tokens");

@@ -362,11 +362,8 @@ async fn read_tokens_cannot_upload_and_deleted_accounts_leave_no_bytes() {
     assert_eq!(app.put_file(&read.secret, None, "b.txt", b"b".to_vec()).await.status(), 403);
     assert_eq!(app.stored_objects().await, 1);
 
-    let state = domain::state::AppState {
-        config: std::sync::Arc::new(app.config.clone()),
-        db: app.db.clone(),
-        storage: domain::storage::BlobStore::from_config(&app.config).await.unwrap(),
-    };
+    let storage = domain::storage::BlobStore::from_config(&app.config).await.unwrap();
+    let state = domain::state::AppState::new(app.config.clone(), app.db.clone(), storage);
     domain::users::delete(
         &state,
         &user,

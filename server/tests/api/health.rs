@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_answers_ok_with_the_version() {
@@ -59,14 +59,14 @@ async fn every_response_carries_a_request_id_and_security_headers() {
         assert_eq!(response.headers()["x-content-type-options"], "nosniff");
         assert_eq!(response.headers()["x-frame-options"], "DENY");
     }
-    let response = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .header("x-request-id", "from-the-load-balancer")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.headers()["x-request-id"], "from-the-load-balancer");
+    // Only a trusted proxy (the load balancer) may choose a request's id.
+    let from_anyone = app.client.get(format!("{}/healthz", app.address));
+    let from_anyone = from_anyone.header("x-request-id", "chosen-by-the-client").send().await;
+    assert_ne!(from_anyone.unwrap().headers()["x-request-id"], "chosen-by-the-client");
+    let behind_proxy = spawn_app_with(|c| c.trusted_proxies = "127.0.0.1/32".into()).await;
+    let response = behind_proxy.client.get(format!("{}/healthz", behind_proxy.address));
+    let response = response.header("x-request-id", "from-the-load-balancer").send().await;
+    assert_eq!(response.unwrap().headers()["x-request-id"], "from-the-load-balancer");
 }
 
 #[tokio::test]

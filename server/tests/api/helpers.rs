@@ -66,8 +66,7 @@ impl Drop for EndCheck {
                 let db = domain::db::connect(&config).await.expect("the test's database");
                 let storage =
                     domain::storage::BlobStore::from_config(&config).await.expect("its store");
-                let state =
-                    domain::state::AppState { config: std::sync::Arc::new(config), db, storage };
+                let state = domain::state::AppState::new(config, db, storage);
                 let queued = domain::entities::blob_deletions::Entity::find().count(&state.db);
                 assert_eq!(queued.await.expect("count"), 0, "deletions left queued");
                 let report = domain::files::check_storage(&state, false, Default::default());

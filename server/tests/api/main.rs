@@ -12,6 +12,7 @@ mod assets;
 mod bodies;
 mod cli;
 mod consistency;
+mod edge;
 mod files;
 mod folders;
 mod health;

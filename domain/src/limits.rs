@@ -1,0 +1,299 @@
+//! Rate limits: named budgets per client address, account or link, counted with GCRA (the
+//! `governor` crate). A check *reserves* a unit before the work it guards (a password check
+//! runs only after its attempt was counted), so a parallel burst cannot slip past a budget.
+//!
+//! The counts live in this process ([`LocalLimits`]) behind [`LimitStore`], so several
+//! instances can share them later (Redis, with the scale-out work). Every budget is a
+//! configuration key; `0` turns it off.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+
+use crate::AppError;
+use crate::config::Config;
+
+/// What a budget limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Budget {
+    /// Sign-in attempts per account.
+    SignInAccount,
+    /// Sign-in attempts per client address.
+    SignInAddress,
+    /// Sign-ups per client address.
+    SignUp,
+    /// Password attempts per link and client address.
+    Unlock,
+    /// Uploads started (files, tus creations) per account or address.
+    Uploads,
+    /// File and zip downloads per account or address.
+    Downloads,
+    /// Every request per account or address.
+    Requests,
+}
+
+impl Budget {
+    /// The name in `RateLimit`/`RateLimit-Policy` headers and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SignInAccount => "sign-in-account",
+            Self::SignInAddress => "sign-in",
+            Self::SignUp => "sign-up",
+            Self::Unlock => "unlock",
+            Self::Uploads => "uploads",
+            Self::Downloads => "downloads",
+            Self::Requests => "requests",
+        }
+    }
+
+    /// What the person is told when it runs out.
+    fn message(self) -> &'static str {
+        match self {
+            Self::SignInAccount | Self::SignInAddress => "Too many sign-in attempts.",
+            Self::SignUp => "Too many accounts were made from your address.",
+            Self::Unlock => "Too many wrong passwords.",
+            Self::Uploads => "Too many uploads at once.",
+            Self::Downloads => "Too many downloads at once.",
+            Self::Requests => "Too many requests.",
+        }
+    }
+}
+
+/// A budget's size: `burst` units at once, refilled evenly over `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Units per window (and at most this many at once).
+    pub burst: NonZeroU32,
+    /// The window.
+    pub window: Duration,
+}
+
+/// One check's answer, for the `RateLimit` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// The budget checked.
+    pub budget: Budget,
+    /// Its policy.
+    pub policy: Policy,
+    /// Units left now.
+    pub remaining: u32,
+    /// Until the next unit is available (zero when some are left).
+    pub reset: Duration,
+}
+
+impl Decision {
+    /// `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers): `"name";q=10;w=900`.
+    pub fn policy_header(&self) -> String {
+        format!(
+            "\"{}\";q={};w={}",
+            self.budget.name(),
+            self.policy.burst,
+            self.policy.window.as_secs()
+        )
+    }
+
+    /// `RateLimit`: `"name";r=3;t=12` (units remaining, seconds until the next one).
+    pub fn limit_header(&self) -> String {
+        format!("\"{}\";r={};t={}", self.budget.name(), self.remaining, seconds(self.reset))
+    }
+}
+
+fn seconds(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
+}
+
+/// Where counts live. Implementations are atomic per key: two checks at once never both get
+/// the last unit.
+pub trait LimitStore: Send + Sync + fmt::Debug {
+    /// Takes one unit of `budget` for `key`: `Ok` with what is left, `Err` with how long until
+    /// one is available.
+    fn take(&self, budget: Budget, policy: Policy, key: &str) -> Result<u32, Duration>;
+
+    /// Forgets keys idle long enough to be full again (bounds memory).
+    fn forget_idle(&self);
+}
+
+type Keyed =
+    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+
+/// Counts in this process: one keyed GCRA limiter per budget.
+#[derive(Debug, Default)]
+pub struct LocalLimits {
+    limiters: std::sync::RwLock<HashMap<Budget, Arc<Keyed>>>,
+}
+
+impl LocalLimits {
+    fn limiter(&self, budget: Budget, policy: Policy) -> Arc<Keyed> {
+        if let Ok(limiters) = self.limiters.read()
+            && let Some(limiter) = limiters.get(&budget)
+        {
+            return Arc::clone(limiter);
+        }
+        let mut limiters = self.limiters.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let limiter = limiters.entry(budget).or_insert_with(|| {
+            let period = policy.window / policy.burst.get();
+            let quota = Quota::with_period(period.max(Duration::from_nanos(1)))
+                .map_or_else(|| Quota::per_second(policy.burst), |q| q.allow_burst(policy.burst));
+            Arc::new(RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>())
+        });
+        Arc::clone(limiter)
+    }
+}
+
+impl LimitStore for LocalLimits {
+    fn take(&self, budget: Budget, policy: Policy, key: &str) -> Result<u32, Duration> {
+        let limiter = self.limiter(budget, policy);
+        match limiter.check_key(&key.to_owned()) {
+            Ok(snapshot) => Ok(snapshot.remaining_burst_capacity()),
+            Err(not_until) => Err(not_until.wait_time_from(DefaultClock::default().now())),
+        }
+    }
+
+    fn forget_idle(&self) {
+        if let Ok(limiters) = self.limiters.read() {
+            for limiter in limiters.values() {
+                limiter.retain_recent();
+                limiter.shrink_to_fit();
+            }
+        }
+    }
+}
+
+/// The budgets of this instance and where their counts live.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    policies: HashMap<Budget, Policy>,
+    store: Arc<dyn LimitStore>,
+}
+
+impl Limits {
+    /// The budgets the configuration sets, counted in this process.
+    pub fn from_config(config: &Config) -> Self {
+        const MINUTE: Duration = Duration::from_secs(60);
+        const QUARTER: Duration = Duration::from_secs(15 * 60);
+        const HOUR: Duration = Duration::from_secs(3600);
+        let budgets = [
+            (Budget::SignInAccount, config.rate_sign_ins, QUARTER),
+            (Budget::SignInAddress, config.rate_sign_ins.saturating_mul(2), QUARTER),
+            (Budget::SignUp, config.rate_sign_ups, HOUR),
+            (Budget::Unlock, config.rate_unlocks, QUARTER),
+            (Budget::Uploads, config.rate_uploads, MINUTE),
+            (Budget::Downloads, config.rate_downloads, MINUTE),
+            (Budget::Requests, config.rate_requests, MINUTE),
+        ];
+        let policies = budgets
+            .into_iter()
+            .filter_map(|(budget, burst, window)| {
+                NonZeroU32::new(burst).map(|burst| (budget, Policy { burst, window }))
+            })
+            .collect();
+        Self { policies, store: Arc::new(LocalLimits::default()) }
+    }
+
+    /// Takes one unit of `budget` for `key` (an address from [`address_key`], an account id, a
+    /// link and address): what is left, or 429 `rate_limited` with `Retry-After`. A budget
+    /// that is off always allows.
+    pub fn take(&self, budget: Budget, key: &str) -> Result<Option<Decision>, AppError> {
+        let Some(&policy) = self.policies.get(&budget) else { return Ok(None) };
+        match self.store.take(budget, policy, key) {
+            Ok(remaining) => {
+                Ok(Some(Decision { budget, policy, remaining, reset: Duration::ZERO }))
+            }
+            Err(wait) => {
+                let retry_after_secs = seconds(wait).max(1);
+                let when = if retry_after_secs < 120 {
+                    format!("{retry_after_secs} seconds")
+                } else {
+                    format!("{} minutes", retry_after_secs.div_ceil(60))
+                };
+                tracing::info!(budget = budget.name(), "rate limited");
+                Err(AppError::TooManyRequests {
+                    message: format!("{} Try again in {when}.", budget.message()),
+                    retry_after_secs,
+                })
+            }
+        }
+    }
+
+    /// The policy of `budget`, if it is on.
+    pub fn policy(&self, budget: Budget) -> Option<Policy> {
+        self.policies.get(&budget).copied()
+    }
+
+    /// Forgets idle keys (call every minute or so).
+    pub fn forget_idle(&self) {
+        self.store.forget_idle();
+    }
+}
+
+/// The key for a client address: IPv4 as is, IPv6 by its /64 (one subscriber usually holds a
+/// whole /64, and would otherwise get a fresh budget per address). No address → one shared key.
+pub fn address_key(ip: Option<&str>) -> String {
+    match ip.and_then(|ip| ip.parse::<IpAddr>().ok()) {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        None => "unknown".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_sign_ins(sign_ins: u32) -> Limits {
+        Limits::from_config(&Config { rate_sign_ins: sign_ins, ..Config::default() })
+    }
+
+    #[test]
+    fn a_budget_allows_its_burst_then_says_when_to_come_back() {
+        let limits = with_sign_ins(3);
+        for left in [2, 1, 0] {
+            let decision = limits.take(Budget::SignInAccount, "ada").unwrap().unwrap();
+            assert_eq!(decision.remaining, left);
+        }
+        let Err(AppError::TooManyRequests { retry_after_secs, message }) =
+            limits.take(Budget::SignInAccount, "ada")
+        else {
+            panic!("the fourth attempt is refused");
+        };
+        assert!((1..=300).contains(&retry_after_secs), "{retry_after_secs}");
+        assert!(message.contains("Try again in"), "{message}");
+        assert!(limits.take(Budget::SignInAccount, "bob").is_ok(), "keys are separate");
+        assert!(with_sign_ins(0).take(Budget::SignInAccount, "ada").unwrap().is_none(), "0 is off");
+    }
+
+    #[test]
+    fn parallel_takes_never_share_the_last_unit() {
+        let limits = with_sign_ins(5);
+        let allowed = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..64)
+                .map(|_| scope.spawn(|| limits.take(Budget::SignInAccount, "ada").is_ok()))
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).filter(|ok| *ok).count()
+        });
+        assert_eq!(allowed, 5);
+    }
+
+    #[test]
+    fn addresses_are_keyed_by_host_or_ipv6_subnet() {
+        assert_eq!(address_key(Some("203.0.113.9")), "203.0.113.9");
+        assert_eq!(address_key(Some("::ffff:203.0.113.9")), "203.0.113.9");
+        assert_eq!(address_key(Some("2001:db8:1:2:3:4:5:6")), "2001:db8:1:2::/64");
+        assert_eq!(address_key(Some("2001:db8:1:2:ffff::1")), "2001:db8:1:2::/64");
+        assert_eq!(address_key(None), "unknown");
+    }
+}

@@ -1,0 +1,160 @@
+//! Request-level rules: load shedding (a fixed number of requests in flight, the rest refused
+//! at once), a deadline for requests that do not stream a file, and the rate-limit budgets of
+//! `domain::limits` taken per account (signed in or by token) or per client address. Each is a
+//! middleware that `startup` scopes to the routers it applies to.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use domain::AppError;
+use domain::auth::{ClientInfo, Identity};
+use domain::limits::{Budget, Decision, Limits, address_key};
+use tokio::sync::Semaphore;
+
+use crate::errors::error_response;
+
+/// How long a refused client is asked to wait when the server is overloaded.
+const OVERLOADED_RETRY_SECS: u64 = 2;
+
+/// Requests handled at once; past it → 503 with `Retry-After` at once (no queue to grow).
+pub async fn shed(State(slots): State<Arc<Semaphore>>, request: Request, next: Next) -> Response {
+    let Ok(_slot) = slots.try_acquire() else {
+        tracing::warn!("overloaded: a request was shed");
+        return refusal(request.headers(), &overloaded());
+    };
+    next.run(request).await
+}
+
+/// The 503 of an overloaded server.
+fn overloaded() -> AppError {
+    AppError::Overloaded {
+        message: "The server is busy. Try again in a moment.".into(),
+        retry_after_secs: OVERLOADED_RETRY_SECS,
+    }
+}
+
+/// The deadline of requests that do not stream a file (`request_timeout_secs`), put into
+/// every request's extensions by `startup::router` for [`deadline`] to read.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestDeadline(pub Duration);
+
+/// Answers 503 when the route has not answered within the [`RequestDeadline`].
+pub async fn deadline(request: Request, next: Next) -> Response {
+    let Some(RequestDeadline(limit)) = request.extensions().get::<RequestDeadline>().copied()
+    else {
+        return next.run(request).await;
+    };
+    let headers = request.headers().clone();
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(?limit, "a request passed its deadline");
+            let err = AppError::Overloaded {
+                message: "The server took too long to answer. Try again in a moment.".into(),
+                retry_after_secs: OVERLOADED_RETRY_SECS,
+            };
+            refusal(&headers, &err)
+        }
+    }
+}
+
+/// Every request: the general budget.
+pub async fn requests(request: Request, next: Next) -> Response {
+    take(Budget::Requests, request, next).await
+}
+
+/// Starting an upload (a simple upload, a tus creation).
+pub async fn uploads(request: Request, next: Next) -> Response {
+    take(Budget::Uploads, request, next).await
+}
+
+/// Downloading a file or a zip.
+pub async fn downloads(request: Request, next: Next) -> Response {
+    take(Budget::Downloads, request, next).await
+}
+
+/// Takes one unit of `budget` for the caller: the account when known, else the address. The
+/// answer carries `RateLimit-Policy` and `RateLimit`; a refusal is a 429 with `Retry-After`
+/// (JSON, or a short page for a browser).
+async fn take(budget: Budget, request: Request, next: Next) -> Response {
+    let Some(limits) = request.extensions().get::<Limits>().cloned() else {
+        return next.run(request).await;
+    };
+    let key = match request.extensions().get::<Identity>() {
+        Some(identity) => format!("user:{}", identity.user.id),
+        None => {
+            let ip = request.extensions().get::<ClientInfo>().and_then(|c| c.ip.clone());
+            address_key(ip.as_deref())
+        }
+    };
+    match limits.take(budget, &key) {
+        Ok(None) => next.run(request).await,
+        Ok(Some(decision)) => {
+            let mut response = next.run(request).await;
+            describe(&mut response, &decision);
+            response
+        }
+        Err(err) => {
+            let mut response = refusal(request.headers(), &err);
+            if let (Some(policy), AppError::TooManyRequests { retry_after_secs, .. }) =
+                (limits.policy(budget), &err)
+            {
+                let reset = Duration::from_secs(*retry_after_secs);
+                describe(&mut response, &Decision { budget, policy, remaining: 0, reset });
+            }
+            response
+        }
+    }
+}
+
+/// Adds the budget's `RateLimit-Policy` and `RateLimit` (several budgets: several values).
+fn describe(response: &mut Response, decision: &Decision) {
+    let headers = response.headers_mut();
+    for (name, value) in
+        [("ratelimit-policy", decision.policy_header()), ("ratelimit", decision.limit_header())]
+    {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.append(name, value);
+        }
+    }
+}
+
+/// A refusal in the caller's language: a short page for a browser navigating, else the JSON
+/// error (with `Retry-After` either way).
+pub fn refusal(headers: &HeaderMap, err: &AppError) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let navigating = accept.contains("text/html")
+        && headers.get("sec-fetch-mode").is_none_or(|mode| mode == "navigate");
+    let json = error_response(err);
+    if !navigating {
+        return json;
+    }
+    let status = json.status();
+    let (title, what) = if status == StatusCode::TOO_MANY_REQUESTS {
+        ("Slow down", "You have sent a lot of requests in a short time.")
+    } else {
+        ("Busy", "Pannier is handling a lot of requests right now.")
+    };
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · Pannier</title>\
+         <main style=\"font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem\">\
+         <h1>{title}</h1><p>{what} {}</p><p><a href=\"\">Try again</a> \
+         · <a href=\"/\">Home</a></p></main></html>",
+        html_escape(&err.to_string()),
+    );
+    let mut response = (status, Html(page)).into_response();
+    if let Some(retry) = json.headers().get(header::RETRY_AFTER) {
+        response.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+    }
+    response
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

@@ -1,0 +1,118 @@
+//! The connection layer (what axum's `serve` leaves out): hyper with a timer, so a client that
+//! does not send a whole request head within `header_timeout_secs` is cut — a slowloris
+//! trickle, and a keep-alive connection left idle alike; a cap on open connections (past it a
+//! new connection is closed at once, before any byte is read); and a bounded request head
+//! (`max_header_bytes`, `max_headers` → 431). Shutdown stops accepting, then lets every
+//! connection finish its request.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+
+/// The connection rules, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionRules {
+    /// A whole request head must arrive within this (also between requests on one connection).
+    pub header_timeout: Duration,
+    /// Open connections at most.
+    pub max_connections: usize,
+    /// Largest request head read.
+    pub max_header_bytes: usize,
+    /// Most header fields.
+    pub max_headers: usize,
+}
+
+impl ConnectionRules {
+    /// The rules the configuration sets.
+    pub fn from_config(config: &domain::config::Config) -> Self {
+        Self {
+            header_timeout: Duration::from_secs(config.header_timeout_secs.max(1)),
+            max_connections: config.max_connections.max(1),
+            // hyper reads at least 8 KiB at a time.
+            max_header_bytes: config.max_header_bytes.max(8192),
+            max_headers: config.max_headers.max(1),
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `signal`, then waits for open connections to finish
+/// their requests (the caller bounds how long).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    rules: ConnectionRules,
+    signal: impl Future<Output = ()> + Send,
+) {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(rules.header_timeout)
+        .max_buf_size(rules.max_header_bytes)
+        .max_headers(rules.max_headers);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(rules.max_header_bytes).unwrap_or(u32::MAX))
+        .keep_alive_interval(Some(rules.header_timeout))
+        .keep_alive_timeout(rules.header_timeout);
+    let builder = Arc::new(builder);
+    let open = Arc::new(Semaphore::new(rules.max_connections));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(signal);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait a little instead of spinning.
+                    tracing::warn!(error = %err, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut signal => break,
+        };
+        let Ok(permit) = Arc::clone(&open).try_acquire_owned() else {
+            tracing::warn!(max = rules.max_connections, "connection limit reached; closing one");
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        });
+        let builder = Arc::clone(&builder);
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, %peer, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// The peer address a connection came from (set on every request by [`serve`]).
+pub fn peer(request: &axum::extract::Request) -> Option<SocketAddr> {
+    request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| *addr)
+}

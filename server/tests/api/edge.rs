@@ -1,0 +1,249 @@
+//! The edge (`server/src/edge`): connection timeouts and caps, bounded request heads, load
+//! shedding, rate-limit budgets with their headers, trusted proxies and security headers.
+//! Each test fails on a server without the rule.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::{TestApp, browser, spawn_app_with};
+
+fn host(app: &TestApp) -> String {
+    app.address.trim_start_matches("http://").to_owned()
+}
+
+/// Reads until the server closes the connection (or `limit` passes); when it closed.
+async fn closed_within(stream: &mut TcpStream, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout_at((start + limit).into(), stream.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => return Some(start.elapsed()),
+            Ok(Ok(_)) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_trickled_or_idle_connection_is_cut_at_the_header_timeout() {
+    let app = spawn_app_with(|c| c.header_timeout_secs = 1).await;
+    // Slowloris: a head that never ends, one byte at a time.
+    let mut slow = TcpStream::connect(host(&app)).await.unwrap();
+    let trickle = async {
+        for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+            if slow.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let started = Instant::now();
+    trickle.await;
+    let mut rest = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(3), slow.read(&mut rest)).await;
+    assert!(matches!(read, Ok(Ok(0) | Err(_)) | Ok(Ok(_))), "the server answered or closed");
+    assert!(started.elapsed() < Duration::from_secs(5), "cut, not held open");
+    // A keep-alive connection left idle after a request is closed too.
+    let mut idle = TcpStream::connect(host(&app)).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut head = [0u8; 1024];
+    assert!(idle.read(&mut head).await.unwrap() > 0, "answered");
+    let closed = closed_within(&mut idle, Duration::from_secs(4)).await;
+    assert!(closed.is_some(), "an idle keep-alive connection is closed");
+    assert_eq!(app.get("/healthz").await.status(), 200, "others are served meanwhile");
+}
+
+#[tokio::test]
+async fn past_the_connection_cap_a_new_connection_is_closed_at_once() {
+    let app = spawn_app_with(|c| {
+        c.max_connections = 2;
+        c.header_timeout_secs = 5;
+    })
+    .await;
+    let held = [
+        TcpStream::connect(host(&app)).await.unwrap(),
+        TcpStream::connect(host(&app)).await.unwrap(),
+    ];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut third = TcpStream::connect(host(&app)).await.unwrap();
+    let _ = third.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let closed = closed_within(&mut third, Duration::from_secs(2)).await;
+    assert!(closed.is_some(), "closed without an answer");
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(app.get("/healthz").await.status(), 200, "room again once they went");
+}
+
+#[tokio::test]
+async fn too_many_or_too_large_headers_are_431() {
+    let app = spawn_app_with(|c| c.max_headers = 20).await;
+    let mut request = app.client.get(format!("{}/healthz", app.address));
+    for n in 0..30 {
+        request = request.header(format!("x-extra-{n}"), "1");
+    }
+    assert_eq!(request.send().await.unwrap().status(), 431);
+    let huge =
+        app.client.get(format!("{}/healthz", app.address)).header("x-big", "a".repeat(40_000));
+    assert_eq!(huge.send().await.unwrap().status(), 431);
+}
+
+#[tokio::test]
+async fn past_max_in_flight_requests_are_shed_at_once_but_health_checks_answer() {
+    let app = spawn_app_with(|c| c.max_in_flight = 1).await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    // One upload whose body never ends holds the only slot.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    sender.send(Ok(vec![0; 1024])).await.unwrap();
+    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    let body = reqwest::Body::wrap_stream(chunks);
+    let hold = app.api(reqwest::Method::PUT, "/files?name=slow.bin", &token).body(body).send();
+    let hold = tokio::spawn(hold);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let shed = app.api(reqwest::Method::GET, "/me", &token).send().await.unwrap();
+    assert_eq!(shed.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() < Duration::from_millis(500), "refused at once, not queued");
+    assert!(shed.headers().contains_key("retry-after"));
+    let body: Value = shed.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "overloaded");
+    assert_eq!(app.get("/healthz").await.status(), 200, "health checks are never shed");
+    drop(sender);
+    let _ = hold.await;
+    assert_eq!(app.api(reqwest::Method::GET, "/me", &token).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn a_spent_budget_answers_429_with_its_headers_per_account_or_address() {
+    let app = spawn_app_with(|c| c.rate_requests = 5).await;
+    let (_, ada) = app.user_with_token("ada@example.com").await;
+    let (_, bob) = app.user_with_token("bob@example.com").await;
+    for left in (0..5).rev() {
+        let ok = app.api(reqwest::Method::GET, "/me", &ada).send().await.unwrap();
+        assert_eq!(ok.status(), 200);
+        assert_eq!(ok.headers()["ratelimit-policy"], "\"requests\";q=5;w=60");
+        let remaining = ok.headers()["ratelimit"].to_str().unwrap().to_owned();
+        assert!(remaining.starts_with(&format!("\"requests\";r={left};")), "{remaining}");
+    }
+    let limited = app.api(reqwest::Method::GET, "/me", &ada).send().await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(limited.headers()["ratelimit"].to_str().unwrap().contains("r=0"));
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    // Another account from the same address has its own budget.
+    assert_eq!(app.api(reqwest::Method::GET, "/me", &bob).send().await.unwrap().status(), 200);
+    // A signed-out browser spends the address's budget and then gets a page, not JSON.
+    let page = || browser().get(format!("{}/", app.address)).header("accept", "text/html");
+    for _ in 0..5 {
+        page().send().await.unwrap();
+    }
+    let refused = page().send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(refused.text().await.unwrap().contains("Slow down"));
+    assert_eq!(app.get("/healthz").await.status(), 200, "health checks spend no budget");
+}
+
+/// Sign-in attempts with `X-Forwarded-For: forwarded`, each for another account (so only the
+/// address's budget is spent); their statuses.
+async fn sign_ins(app: &TestApp, forwarded: &str, attempts: usize) -> Vec<u16> {
+    static ACCOUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let mut statuses = Vec::new();
+    for _ in 0..attempts {
+        let n = ACCOUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let email = format!("nobody{n}@example.com");
+        let response = app
+            .client
+            .post(format!("{}/api/sign_in", app.address))
+            .header("origin", &app.address)
+            .header("accept", "application/json")
+            .header("x-forwarded-for", forwarded)
+            .form(&[("email", email.as_str()), ("password", "wrong password!")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_budget_and_strangers_cannot_forge_one() {
+    // Per address: twice the per-account budget; each attempt here names another account.
+    let trusted = spawn_app_with(|c| {
+        c.rate_sign_ins = 100;
+        c.trusted_proxies = "127.0.0.1/32".into();
+    })
+    .await;
+    let limits = &trusted.state.limits;
+    let per_address = limits.policy(domain::limits::Budget::SignInAddress).unwrap().burst.get();
+    assert_eq!(per_address, 200);
+    let untrusted = spawn_app_with(|c| c.rate_sign_ins = 2).await;
+    // Without trust, a forged header does not buy a fresh budget: every try is 127.0.0.1.
+    let first = sign_ins(&untrusted, "198.51.100.1", 4).await;
+    let forged = sign_ins(&untrusted, "198.51.100.2", 1).await;
+    assert_eq!(first, [401, 401, 401, 401]);
+    assert_eq!(forged, [429], "the budget is the real peer's");
+
+    let proxied = spawn_app_with(|c| {
+        c.rate_sign_ins = 2;
+        c.trusted_proxies = "127.0.0.1/32".into();
+    })
+    .await;
+    let first = sign_ins(&proxied, "198.51.100.1", 5).await;
+    assert_eq!(first, [401, 401, 401, 401, 429]);
+    let other = sign_ins(&proxied, "198.51.100.2", 1).await;
+    assert_eq!(other, [401], "another client behind the proxy is not locked out");
+    // A client prepending its own hop is still the address the proxy saw.
+    let prepended = sign_ins(&proxied, "203.0.113.7, 198.51.100.1", 1).await;
+    assert_eq!(prepended, [429]);
+}
+
+#[tokio::test]
+async fn a_parallel_burst_of_sign_ins_cannot_pass_the_budget() {
+    let app = spawn_app_with(|c| c.rate_sign_ins = 10).await;
+    app.user_with_token("ada@example.com").await;
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let request = app
+            .client
+            .post(format!("{}/api/sign_in", app.address))
+            .header("origin", &app.address)
+            .header("accept", "application/json")
+            .form(&[("email", "ada@example.com"), ("password", "wrong password!")]);
+        attempts.spawn(request.send());
+    }
+    let mut verified = 0;
+    while let Some(answer) = attempts.join_next().await {
+        let answer = answer.unwrap().unwrap();
+        match answer.status().as_u16() {
+            401 => verified += 1,
+            429 | 503 => assert!(answer.headers().contains_key("retry-after")),
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(verified <= 10, "{verified} passwords were checked; the budget is 10");
+}
+
+#[tokio::test]
+async fn security_headers_are_on_every_answer_and_hsts_only_on_https() {
+    let app = spawn_app_with(|_| {}).await;
+    for path in ["/", "/healthz", "/api/v1/me", "/missing"] {
+        let response = app.get(path).await;
+        let headers = response.headers();
+        assert_eq!(headers["cross-origin-opener-policy"], "same-origin", "{path}");
+        assert!(headers["permissions-policy"].to_str().unwrap().contains("camera=()"));
+        assert!(!headers.contains_key("strict-transport-security"), "plain http: no HSTS");
+    }
+    let https = spawn_app_with(|c| c.public_url = Some("https://files.example".into())).await;
+    let response = https.get("/healthz").await;
+    let hsts = response.headers()["strict-transport-security"].to_str().unwrap();
+    assert!(hsts.starts_with("max-age=31536000"), "{hsts}");
+}
