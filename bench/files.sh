@@ -30,6 +30,10 @@ trap cleanup EXIT
 
 export PANNIER_DATA_DIR="$WORK/data" PANNIER_BIND="127.0.0.1:$PORT" PANNIER_LOG_LEVEL=warn
 export PANNIER_MAX_FILE_SIZE=0 PANNIER_SITE_ROOT="$PWD/target/site"
+# These measure throughput from one address, far past what the rate-limit budgets give one
+# client (bench/edge.py measures the limits themselves): turn the budgets and the cap on
+# connections per address off.
+export PANNIER_RATE_REQUESTS=0 PANNIER_RATE_UPLOADS=0 PANNIER_RATE_DOWNLOADS=0 PANNIER_RATE_SIGN_INS=0 PANNIER_MAX_CONNECTIONS_PER_ADDRESS=4096
 echo "correct horse battery staple" | "$BIN" user create --email bench@example.com --password-stdin >/dev/null
 TOKEN="$("$BIN" token create --email bench@example.com --name bench --scope write | grep -o 'pnr_[A-Za-z0-9_-]*')"
 "$BIN" serve >"$WORK/server.log" 2>&1 &

@@ -12,6 +12,10 @@ DATA="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 URL="http://127.0.0.1:$PORT"
 export PANNIER_DATA_DIR="$DATA" PANNIER_BIND="127.0.0.1:$PORT" PANNIER_SITE_ROOT=target/site PANNIER_LOG_LEVEL=warn
+# These measure throughput from one address, far past what the rate-limit budgets give one
+# client (bench/edge.py measures the limits themselves): turn the budgets and the cap on
+# connections per address off.
+export PANNIER_RATE_REQUESTS=0 PANNIER_RATE_UPLOADS=0 PANNIER_RATE_DOWNLOADS=0 PANNIER_RATE_SIGN_INS=0 PANNIER_MAX_CONNECTIONS_PER_ADDRESS=4096
 
 echo "bench password" | "$BIN" user create --email bench@example.com --password-stdin >/dev/null
 "$BIN" serve & PID=$!

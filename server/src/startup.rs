@@ -51,6 +51,7 @@ pub struct Application {
     state: AppState,
     shutdown_timeout: Duration,
     connections: ConnectionRules,
+    proxies: TrustedProxies,
 }
 
 impl Application {
@@ -74,8 +75,8 @@ impl Application {
             .context("cannot open storage")?;
         let connections = ConnectionRules::from_config(&config);
         let state = AppState::new(config, db, storage);
-        let router = router(state.clone(), proxies);
-        Ok(Self { listener, router, state, shutdown_timeout, connections })
+        let router = router(state.clone(), proxies.clone());
+        Ok(Self { listener, router, state, shutdown_timeout, connections, proxies })
     }
 
     /// The services the router was built with (tests reach the same database pool through it).
@@ -96,11 +97,13 @@ impl Application {
     ) -> anyhow::Result<()> {
         let stopping = Arc::new(Notify::new());
         let notify = Arc::clone(&stopping);
-        let server = edge::serve::serve(self.listener, self.router, self.connections, async move {
-            signal.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            notify.notify_one();
-        });
+        let proxies = self.proxies;
+        let server =
+            edge::serve::serve(self.listener, self.router, self.connections, proxies, async move {
+                signal.await;
+                tracing::info!("shutting down: finishing in-flight requests");
+                notify.notify_one();
+            });
         let timeout = self.shutdown_timeout;
         let janitor = tokio::spawn(janitor(self.state.clone()));
         tokio::select! {

@@ -107,8 +107,14 @@ pub const KEYS: &[ConfigKey] = &[
     ConfigKey {
         toml: "max_connections",
         env: "PANNIER_MAX_CONNECTIONS",
-        default: "1024",
+        default: "4096",
         help: "Open connections at most; past it a new one is closed at once.",
+    },
+    ConfigKey {
+        toml: "max_connections_per_address",
+        env: "PANNIER_MAX_CONNECTIONS_PER_ADDRESS",
+        default: "64",
+        help: "Open connections at most from one client address (trusted proxies exempt).",
     },
     ConfigKey {
         toml: "max_in_flight",

@@ -118,6 +118,8 @@ pub struct Config {
     /// See [`KEYS`].
     pub max_connections: usize,
     /// See [`KEYS`].
+    pub max_connections_per_address: usize,
+    /// See [`KEYS`].
     pub max_in_flight: usize,
     /// See [`KEYS`].
     pub max_header_bytes: usize,
@@ -176,7 +178,8 @@ impl Default for Config {
             user_content_url: None,
             header_timeout_secs: 10,
             request_timeout_secs: 30,
-            max_connections: 1024,
+            max_connections: 4096,
+            max_connections_per_address: 64,
             max_in_flight: 256,
             max_header_bytes: 16384,
             max_headers: 64,

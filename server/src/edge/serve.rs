@@ -1,13 +1,15 @@
 //! The connection layer (what axum's `serve` leaves out): hyper with a timer, so a client that
 //! does not send a whole request head within `header_timeout_secs` is cut — a slowloris
-//! trickle, and a keep-alive connection left idle alike; a cap on open connections (past it a
-//! new connection is closed at once, before any byte is read); and a bounded request head
-//! (`max_header_bytes`, `max_headers` → 431). Shutdown stops accepting, then lets every
+//! trickle, and a keep-alive connection left idle alike; caps on open connections, in all and
+//! per client address (trusted proxies exempt), so one client cannot take every slot — past
+//! either a new connection is closed at once, before any byte is read; and a bounded request
+//! head (`max_header_bytes`, `max_headers` → 431). Shutdown stops accepting, then lets every
 //! connection finish its request.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -22,6 +24,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use super::client::TrustedProxies;
+
 /// The connection rules, from the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionRules {
@@ -29,6 +33,8 @@ pub struct ConnectionRules {
     pub header_timeout: Duration,
     /// Open connections at most.
     pub max_connections: usize,
+    /// Open connections at most from one address (not a trusted proxy).
+    pub max_connections_per_address: usize,
     /// Largest request head read.
     pub max_header_bytes: usize,
     /// Most header fields.
@@ -41,6 +47,7 @@ impl ConnectionRules {
         Self {
             header_timeout: Duration::from_secs(config.header_timeout_secs.max(1)),
             max_connections: config.max_connections.max(1),
+            max_connections_per_address: config.max_connections_per_address.max(1),
             // hyper reads at least 8 KiB at a time.
             max_header_bytes: config.max_header_bytes.max(8192),
             max_headers: config.max_headers.max(1),
@@ -54,6 +61,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     rules: ConnectionRules,
+    proxies: TrustedProxies,
     signal: impl Future<Output = ()> + Send,
 ) {
     let mut builder = Builder::new(TokioExecutor::new());
@@ -71,6 +79,7 @@ pub async fn serve(
         .keep_alive_timeout(rules.header_timeout);
     let builder = Arc::new(builder);
     let open = Arc::new(Semaphore::new(rules.max_connections));
+    let per_address = PerAddress::default();
     let graceful = GracefulShutdown::new();
     tokio::pin!(signal);
     loop {
@@ -91,6 +100,14 @@ pub async fn serve(
             drop(stream);
             continue;
         };
+        let address = peer.ip();
+        let exempt = proxies.trusts(address);
+        let Some(slot) = per_address.enter(address, rules.max_connections_per_address, exempt)
+        else {
+            tracing::warn!(%address, "connection limit per address reached; closing one");
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let service = router.clone().map_request(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
@@ -105,11 +122,49 @@ pub async fn serve(
             if let Err(err) = connection.await {
                 tracing::debug!(error = %err, %peer, "connection ended with an error");
             }
-            drop(permit);
+            drop((slot, permit));
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Open connections per client address.
+#[derive(Debug, Clone, Default)]
+struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+/// One open connection of an address; leaving (drop) frees its place.
+struct AddressSlot {
+    counts: PerAddress,
+    address: IpAddr,
+}
+
+impl PerAddress {
+    /// A place for one more connection from `address`, unless it has `max` already.
+    fn enter(&self, address: IpAddr, max: usize, exempt: bool) -> Option<Option<AddressSlot>> {
+        if exempt {
+            return Some(None);
+        }
+        let mut counts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let open = counts.entry(address).or_insert(0);
+        if *open >= max {
+            return None;
+        }
+        *open += 1;
+        Some(Some(AddressSlot { counts: self.clone(), address }))
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut counts = self.counts.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(open) = counts.get_mut(&self.address) {
+            *open -= 1;
+            if *open == 0 {
+                counts.remove(&self.address);
+            }
+        }
+    }
 }
 
 /// The peer address a connection came from (set on every request by [`serve`]).
