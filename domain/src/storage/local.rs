@@ -1,6 +1,7 @@
 //! Local disk: objects under `<data_dir>/blobs/…`, written to `<data_dir>/tmp` first, fsynced
 //! and renamed into place atomically, so a reader never sees a partial object.
 
+use std::future::Future;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -140,34 +141,104 @@ impl LocalStore {
 }
 
 /// Streams the objects at `paths` (each whole, or its range) one after another, each as its
-/// own stream, from one blocking thread that opens them and reads a few chunks ahead of the
-/// consumer, so disk reads overlap with the socket writes (and a zip of a thousand objects takes
-/// one thread, and one allocator arena, not one each). A missing object is `NotFound` before
-/// any of its bytes; the reading stops when the consumer goes away.
+/// own stream, read a few chunks ahead of the consumer on a blocking thread, so disk reads
+/// overlap with the socket writes (and a zip of a thousand objects takes one thread at a time,
+/// not one each). When the consumer falls behind — a slow or paused client — the reader gives
+/// its thread back and continues once there is room, so slow readers never pin the blocking
+/// pool. A missing object is `NotFound` before any of its bytes; reading stops when the
+/// consumer goes away.
 fn read_ahead(paths: Vec<(PathBuf, Option<ByteRange>)>) -> ObjectStreams {
     // Holds the next object's stream while the current one is read out.
-    let (sender, receiver) = mpsc::channel(1);
-    tokio::task::spawn_blocking(move || {
-        for (path, range) in paths {
-            match open(&path, range) {
-                Ok((file, length)) => {
-                    let (chunks, stream) = chunk_channel();
-                    if sender.blocking_send(Ok(stream)).is_err() {
-                        return; // the consumer went away
-                    }
-                    pump(file, length, &chunks);
-                }
-                Err(err) => {
-                    let _ = sender.blocking_send(Err(err));
-                    return;
-                }
-            }
-        }
-    });
+    let (objects, receiver) = mpsc::channel(1);
+    let reader = Reader { objects, pending: None, current: None, rest: paths.into_iter() };
+    tokio::task::spawn_blocking(move || reader.run());
     futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|object| (object, receiver))
     })
     .boxed()
+}
+
+/// What is left to read: an object waiting to be handed over, the one being read out (file,
+/// bytes left, its chunks), and the rest.
+struct Reader {
+    objects: mpsc::Sender<Result<BlobStream, StorageError>>,
+    pending: Option<Result<BlobStream, StorageError>>,
+    current: Option<(std::fs::File, u64, mpsc::Sender<std::io::Result<Bytes>>)>,
+    rest: std::vec::IntoIter<(PathBuf, Option<ByteRange>)>,
+}
+
+impl Reader {
+    /// Reads (blocking) until everything is read, the consumer is gone, or a channel is full;
+    /// in the last case it waits for room off the thread ([`Self::resume_when`]).
+    fn run(mut self) {
+        loop {
+            if let Some(object) = self.pending.take() {
+                match self.objects.try_send(object) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(object)) => {
+                        self.pending = Some(object);
+                        let objects = self.objects.clone();
+                        return self.resume_when(async move { objects.reserve().await.is_ok() });
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => return, // consumer gone
+                }
+            }
+            if let Some((mut file, mut left, chunks)) = self.current.take() {
+                let mut full = false;
+                while left > 0 {
+                    let permit = match chunks.try_reserve() {
+                        Ok(permit) => permit,
+                        Err(mpsc::error::TrySendError::Full(())) => {
+                            full = true;
+                            break;
+                        }
+                        Err(mpsc::error::TrySendError::Closed(())) => return, // client gone
+                    };
+                    let want = left.min(READ_CHUNK as u64);
+                    // `read_to_end` fills spare capacity without zeroing it first.
+                    let mut chunk = Vec::with_capacity(READ_CHUNK);
+                    match (&mut file).take(want).read_to_end(&mut chunk) {
+                        Ok(0) => break,
+                        Ok(read) => {
+                            left -= read as u64;
+                            permit.send(Ok(Bytes::from(chunk)));
+                        }
+                        Err(err) => {
+                            permit.send(Err(err));
+                            break;
+                        }
+                    }
+                }
+                if full {
+                    let room = chunks.clone();
+                    self.current = Some((file, left, chunks));
+                    return self.resume_when(async move { room.reserve().await.is_ok() });
+                }
+            }
+            let Some((path, range)) = self.rest.next() else { return };
+            match open(&path, range) {
+                Ok((file, length)) => {
+                    let (chunks, stream) = chunk_channel();
+                    self.pending = Some(Ok(stream));
+                    self.current = Some((file, length, chunks));
+                }
+                Err(err) => {
+                    self.pending = Some(Err(err));
+                    self.rest = Vec::new().into_iter();
+                }
+            }
+        }
+    }
+
+    /// Gives the thread back; once `room` says the consumer made room, reads on (on a blocking
+    /// thread again). `room` is false when the consumer went away: then nothing is left to do.
+    fn resume_when(self, room: impl Future<Output = bool> + Send + 'static) {
+        tokio::runtime::Handle::current().spawn(async move {
+            if room.await {
+                tokio::task::spawn_blocking(move || self.run());
+            }
+        });
+    }
 }
 
 impl LocalStore {
@@ -205,27 +276,6 @@ fn chunk_channel() -> (mpsc::Sender<std::io::Result<Bytes>>, BlobStream) {
     (sender, stream.boxed())
 }
 
-/// Reads `left` bytes of `file` into `chunks` (blocking), until done or nobody listens.
-fn pump(mut file: std::fs::File, mut left: u64, chunks: &mpsc::Sender<std::io::Result<Bytes>>) {
-    while left > 0 {
-        let want = left.min(READ_CHUNK as u64);
-        // `read_to_end` fills spare capacity without zeroing it first.
-        let mut chunk = Vec::with_capacity(READ_CHUNK);
-        let read = match (&mut file).take(want).read_to_end(&mut chunk) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(err) => {
-                let _ = chunks.blocking_send(Err(err));
-                break;
-            }
-        };
-        left -= read as u64;
-        if chunks.blocking_send(Ok(Bytes::from(chunk))).is_err() {
-            break; // the client went away
-        }
-    }
-}
-
 impl LocalWriter {
     pub(super) async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
         let file = self.file.as_mut().ok_or_else(closed)?;
@@ -259,4 +309,45 @@ impl Drop for LocalWriter {
 
 fn closed() -> StorageError {
     StorageError::Io(std::io::Error::other("writer already finished"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With two blocking threads in all, twenty clients that stopped reading mid-download must
+    /// not keep a twenty-first from reading (before, each held a thread until it read on).
+    #[test]
+    fn clients_that_stop_reading_hold_no_blocking_thread() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .max_blocking_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let dir = tempfile::tempdir().expect("dir");
+            let store = LocalStore::new(dir.path().to_path_buf()).await.expect("store");
+            let key = BlobKey::new_file();
+            let mut writer = store.writer(&key).await.expect("writer");
+            writer.write(Bytes::from(vec![7u8; 16 * READ_CHUNK])).await.expect("write");
+            writer.finish().await.expect("finish");
+            let mut stalled = Vec::new();
+            let reads = async {
+                for _ in 0..20 {
+                    let mut stream = store.read(&key, None).await.expect("open");
+                    stream.next().await.expect("a first chunk").expect("bytes");
+                    stalled.push(stream); // and never read again
+                }
+                let mut stream = store.read(&key, None).await.expect("open");
+                let mut total = 0;
+                while let Some(chunk) = stream.next().await {
+                    total += chunk.expect("bytes").len();
+                }
+                total
+            };
+            let total = tokio::time::timeout(Duration::from_secs(20), reads).await;
+            assert_eq!(total.expect("not starved by the stalled readers"), 16 * READ_CHUNK);
+        });
+    }
 }
