@@ -166,7 +166,30 @@ impl AppError {
 
 #[cfg(feature = "server")]
 impl From<sea_orm::DbErr> for AppError {
+    /// A database that cannot be reached (no connection within the pool's timeout, a connection
+    /// lost mid-query) is 503 `unavailable` — the client may retry — not a 500.
     fn from(err: sea_orm::DbErr) -> Self {
+        use sea_orm::{DbErr, RuntimeErr, sqlx};
+        let unreachable = match &err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+            DbErr::Exec(RuntimeErr::SqlxError(inner))
+            | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
+                matches!(
+                    **inner,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::WorkerCrashed
+                )
+            }
+            _ => false,
+        };
+        if unreachable {
+            tracing::warn!(error = %err, "the database is unavailable");
+            return Self::Unavailable(
+                "The database is not answering right now. Try again in a moment.".into(),
+            );
+        }
         Self::internal("database error", &err)
     }
 }

@@ -241,6 +241,7 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
         .route_layer(middleware::from_fn(edge::limits::downloads));
     let app = Router::new()
         .nest("/api/v1", api_v1::router())
+        .route("/api/{version}/{*rest}", axum::routing::any(api_v1::unknown_version))
         .merge(crate::shares::router())
         .merge(signed)
         .merge(pages)

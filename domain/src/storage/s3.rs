@@ -85,7 +85,19 @@ impl S3Store {
             loader = loader.endpoint_url(endpoint);
         }
         let shared = loader.load().await;
+        // A bucket that hangs must not hang requests: connecting and each attempt are bounded
+        // (an attempt ends when the response head arrives; bodies stream under the edge's
+        // rules), and failed idempotent calls are retried with jittered backoff.
+        let timeouts = aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(Duration::from_secs(120))
+            .build();
+        let retries = aws_sdk_s3::config::retry::RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(Duration::from_millis(100));
         let s3_config = aws_sdk_s3::config::Builder::from(&shared)
+            .timeout_config(timeouts)
+            .retry_config(retries)
             .force_path_style(config.s3_path_style)
             // Self-hosted S3 servers do not all speak the newer default checksums.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)

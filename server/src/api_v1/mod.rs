@@ -91,6 +91,14 @@ pub(crate) fn upload_routes(simple: &str, tus: &str) -> Router<ServerState> {
         )
 }
 
+/// Any `/api/{version}/…` but v1: a JSON 404 that names the version this server speaks.
+pub async fn unknown_version(ApiPath((version, _)): ApiPath<(String, String)>) -> Response {
+    let shown: String = version.chars().filter(|c| !c.is_control()).take(20).collect();
+    error_response(&AppError::NotFound(format!(
+        "There is no API version “{shown}” here: this server speaks /api/v1."
+    )))
+}
+
 /// `GET /api/v1/me`: the caller's account.
 async fn me(Caller(identity): Caller) -> Response {
     Json(identity.dto()).into_response()

@@ -38,7 +38,14 @@ async fn readyz_checks_the_database_and_storage() {
 #[tokio::test]
 async fn readyz_is_503_when_the_database_is_gone_but_healthz_still_answers() {
     let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
     app.db.clone().close().await.unwrap();
+    // A request that needs the database is told to come back, not that the server broke.
+    let api = app.api(reqwest::Method::GET, "/me", &token).send().await.unwrap();
+    assert_eq!(api.status(), 503);
+    assert_eq!(api.headers()["retry-after"], "5");
+    let body: Value = api.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unavailable");
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.unwrap();

@@ -54,6 +54,21 @@ async fn malformed_ids_are_400s_that_name_the_id_and_unknown_ones_404s() {
 }
 
 #[tokio::test]
+async fn unknown_api_versions_are_a_json_404_naming_the_one_spoken() {
+    let app = spawn_app().await;
+    for path in ["/api/v2/files", "/api/v0/folders/root", "/api/latest/me/avatar"] {
+        let answer = app.get(path).await;
+        assert_eq!(answer.status(), 404, "{path}");
+        let error: Value = answer.json().await.unwrap();
+        assert!(error["error"]["message"].as_str().unwrap().contains("/api/v1"), "{path}");
+    }
+    let unknown_endpoint = app.get("/api/v1/nothing-here").await;
+    assert_eq!(unknown_endpoint.status(), 404);
+    let signed_out = app.get("/api/v1/me").await;
+    assert_eq!(signed_out.status(), 401, "v1 itself is untouched");
+}
+
+#[tokio::test]
 async fn ids_inside_bodies_and_queries_are_checked_the_same_way() {
     let app = spawn_app().await;
     let (_, token) = app.user_with_token("ada@example.com").await;
