@@ -31,7 +31,7 @@ use tracing::Level;
 
 use crate::edge::client::TrustedProxies;
 use crate::edge::headers::Https;
-use crate::edge::limits::RequestDeadline;
+use crate::edge::limits::{RequestDeadline, UploadIdleTimeout};
 use crate::edge::serve::ConnectionRules;
 use crate::{api_v1, assets, auth, edge, errors, health};
 
@@ -233,6 +233,8 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
     let config = Arc::clone(&app_state.config);
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
     let deadline = RequestDeadline(Duration::from_secs(config.request_timeout_secs.max(1)));
+    let upload_idle =
+        UploadIdleTimeout(Duration::from_secs(config.upload_idle_timeout_secs.max(1)));
     let pages = Router::new()
         .leptos_routes_with_context(&server_state, route_list(), context, app_shell)
         .route_layer(middleware::from_fn(edge::limits::deadline));
@@ -278,7 +280,8 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
                 edge::headers::security_headers,
             ))
             .layer(Extension(app_state.limits.clone()))
-            .layer(Extension(deadline)),
+            .layer(Extension(deadline))
+            .layer(Extension(upload_idle)),
     )
 }
 

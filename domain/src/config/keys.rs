@@ -123,6 +123,12 @@ pub const KEYS: &[ConfigKey] = &[
         help: "Requests handled at once; past it → 503 with Retry-After at once (no queue).",
     },
     ConfigKey {
+        toml: "upload_idle_timeout_secs",
+        env: "PANNIER_UPLOAD_IDLE_TIMEOUT_SECS",
+        default: "60",
+        help: "An upload whose body sends nothing for this long is cut (a tus upload keeps what arrived).",
+    },
+    ConfigKey {
         toml: "max_header_bytes",
         env: "PANNIER_MAX_HEADER_BYTES",
         default: "16384",

@@ -122,6 +122,8 @@ pub struct Config {
     /// See [`KEYS`].
     pub max_in_flight: usize,
     /// See [`KEYS`].
+    pub upload_idle_timeout_secs: u64,
+    /// See [`KEYS`].
     pub max_header_bytes: usize,
     /// See [`KEYS`].
     pub max_headers: usize,
@@ -181,6 +183,7 @@ impl Default for Config {
             max_connections: 4096,
             max_connections_per_address: 64,
             max_in_flight: 256,
+            upload_idle_timeout_secs: 60,
             max_header_bytes: 16384,
             max_headers: 64,
             password_hashing_concurrency: 2,

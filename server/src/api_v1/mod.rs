@@ -89,6 +89,7 @@ pub(crate) fn upload_routes(simple: &str, tus: &str) -> Router<ServerState> {
             &format!("{tus}/{{id}}/parts"),
             post(uploads::direct_step).layer(DefaultBodyLimit::max(REPORT_BODY)),
         )
+        .route_layer(middleware::from_fn(edge::limits::cut_stalled_uploads))
 }
 
 /// Any `/api/{version}/…` but v1: a JSON 404 that names the version this server speaks.

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -60,6 +61,46 @@ pub async fn deadline(request: Request, next: Next) -> Response {
             refusal(&headers, &err)
         }
     }
+}
+
+/// How long an upload's body may send nothing before it is cut (`upload_idle_timeout_secs`),
+/// put into every request's extensions by `startup::router` for [`cut_stalled_uploads`].
+#[derive(Debug, Clone, Copy)]
+pub struct UploadIdleTimeout(pub Duration);
+
+/// Upload routes: a body that sends nothing for the [`UploadIdleTimeout`] ends with an error,
+/// so the upload fails (a tus upload keeps what arrived) and frees its place instead of
+/// holding a connection, a request slot and a reservation for as long as the client likes.
+pub async fn cut_stalled_uploads(request: Request, next: Next) -> Response {
+    let Some(UploadIdleTimeout(limit)) = request.extensions().get::<UploadIdleTimeout>().copied()
+    else {
+        return next.run(request).await;
+    };
+    let request = request.map(|body| Body::from_stream(stalls_after(body, limit)));
+    next.run(request).await
+}
+
+/// `body`'s chunks, ending with an error when the next one takes longer than `limit`.
+fn stalls_after(
+    body: Body,
+    limit: Duration,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    use futures_util::StreamExt;
+    futures_util::stream::unfold(Some(body.into_data_stream()), move |stream| async move {
+        let mut stream = stream?;
+        match tokio::time::timeout(limit, stream.next()).await {
+            Ok(Some(chunk)) => Some((chunk.map_err(std::io::Error::other), Some(stream))),
+            Ok(None) => None,
+            Err(_) => {
+                tracing::info!(?limit, "an upload sent nothing for too long; cut");
+                let stalled = std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("the upload sent nothing for {} s", limit.as_secs()),
+                );
+                Some((Err(stalled), None))
+            }
+        }
+    })
 }
 
 /// Every request: the general budget.

@@ -141,6 +141,43 @@ async fn past_max_in_flight_requests_are_shed_at_once_but_health_checks_answer()
     assert_eq!(app.api(reqwest::Method::GET, "/me", &token).send().await.unwrap().status(), 200);
 }
 
+/// A request body that sends `first` and then nothing, until the returned sender is dropped.
+fn stalling_body(
+    first: Vec<u8>,
+) -> (tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>, reqwest::Body) {
+    let (sender, receiver) = tokio::sync::mpsc::channel(1);
+    sender.try_send(Ok(first)).unwrap();
+    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    (sender, reqwest::Body::wrap_stream(chunks))
+}
+
+#[tokio::test]
+async fn an_upload_that_stops_sending_is_cut_and_a_tus_upload_keeps_what_arrived() {
+    let app = spawn_app_with(|c| c.upload_idle_timeout_secs = 1).await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let started = Instant::now();
+    let (_held, body) = stalling_body(vec![1; 1000]);
+    let put = app.api(reqwest::Method::PUT, "/files?name=stalled.bin", &token).body(body);
+    let answer = tokio::time::timeout(Duration::from_secs(10), put.send()).await;
+    assert!(answer.is_ok(), "answered (or closed) instead of waiting for ever");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    let root = app.get_json("/folders/root", &token).await;
+    assert_eq!(root["total"], 0, "no file from a cut upload");
+
+    let upload = app.start_upload(&token, "resumable.bin", 5000).await;
+    let (_held, body) = stalling_body(vec![2; 1000]);
+    let patch = app
+        .tus(reqwest::Method::PATCH, &upload, &token)
+        .header("upload-offset", 0)
+        .header("content-type", "application/offset+octet-stream")
+        .body(body);
+    let _ = tokio::time::timeout(Duration::from_secs(10), patch.send()).await;
+    let offset = app.offset(&token, &upload).await;
+    assert_eq!(offset.headers()["upload-offset"], "1000", "what arrived is kept to resume");
+}
+
 #[tokio::test]
 async fn a_spent_budget_answers_429_with_its_headers_per_account_or_address() {
     let app = spawn_app_with(|c| c.rate_requests = 5).await;

@@ -42,7 +42,7 @@ impl TestApp {
     }
 
     /// Starts an upload of `length` bytes named `name`; its path (`/uploads/<id>`).
-    async fn start_upload(&self, token: &str, name: &str, length: usize) -> String {
+    pub(crate) async fn start_upload(&self, token: &str, name: &str, length: usize) -> String {
         let response = self
             .tus(Method::POST, "/uploads", token)
             .header("upload-length", length)
@@ -64,7 +64,7 @@ impl TestApp {
             .unwrap()
     }
 
-    async fn offset(&self, token: &str, upload: &str) -> Response {
+    pub(crate) async fn offset(&self, token: &str, upload: &str) -> Response {
         self.tus(Method::HEAD, upload, token).send().await.unwrap()
     }
 
