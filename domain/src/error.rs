@@ -43,6 +43,9 @@ pub enum AppError {
     /// A request body (a JSON document, a form field) is larger than its route reads.
     #[error("{0}")]
     RequestTooLarge(String),
+    /// The request head (target and header fields) is larger than the server reads.
+    #[error("{0}")]
+    HeadersTooLarge(String),
     /// The upload would take the account past its storage quota.
     #[error("{0}")]
     QuotaExceeded(String),
@@ -90,6 +93,7 @@ impl AppError {
             Self::Gone(_) => "gone",
             Self::TooLarge(_) => "file_too_large",
             Self::RequestTooLarge(_) => "request_too_large",
+            Self::HeadersTooLarge(_) => "headers_too_large",
             Self::QuotaExceeded(_) => "quota_exceeded",
             Self::ChecksumMismatch(_) => "checksum_mismatch",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -124,6 +128,7 @@ impl AppError {
             Self::Conflict(_) => 409,
             Self::Gone(_) => 410,
             Self::TooLarge(_) | Self::RequestTooLarge(_) | Self::QuotaExceeded(_) => 413,
+            Self::HeadersTooLarge(_) => 431,
             Self::ChecksumMismatch(_) => 460,
             Self::UnsupportedMediaType(_) => 415,
             Self::TooManyRequests { .. } => 429,

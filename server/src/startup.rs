@@ -32,7 +32,7 @@ use tracing::Level;
 use crate::edge::client::TrustedProxies;
 use crate::edge::headers::Https;
 use crate::edge::limits::{RequestDeadline, UploadIdleTimeout};
-use crate::edge::serve::ConnectionRules;
+use crate::edge::serve::{ConnectionRules, MaxHeaderBytes};
 use crate::{api_v1, assets, auth, edge, errors, health};
 
 /// The router's state: Leptos' options for the page routes, `AppState` for everything else.
@@ -265,8 +265,10 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(app_state.clone());
+    let max_head = MaxHeaderBytes(config.max_header_bytes);
     health.merge(app).layer(
         ServiceBuilder::new()
+            .layer(middleware::from_fn_with_state(max_head, edge::serve::bounded_head))
             .layer(middleware::from_fn_with_state(proxies, edge::client::identify_client))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(

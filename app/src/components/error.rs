@@ -17,7 +17,7 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         AppError::NotFound(_) => "It may have been moved or deleted.",
         AppError::Gone(_) => "Ask the person who shared it for a new link.",
         AppError::TooLarge(_) => "Split it up, or ask an admin to raise the size limit.",
-        AppError::RequestTooLarge(_) => "Send less at once.",
+        AppError::RequestTooLarge(_) | AppError::HeadersTooLarge(_) => "Send less at once.",
         AppError::QuotaExceeded(_) => {
             "Delete files you no longer need, or ask an admin for more space."
         }

@@ -3,8 +3,9 @@
 //! trickle, and a keep-alive connection left idle alike; caps on open connections, in all and
 //! per client address (trusted proxies exempt), so one client cannot take every slot — past
 //! either a new connection is closed at once, before any byte is read; and a bounded request
-//! head (`max_header_bytes`, `max_headers` → 431). Shutdown stops accepting, then lets every
-//! connection finish its request.
+//! head: at most `max_headers` fields, and a read buffer of [`READ_BUFFER`] that no head can
+//! outgrow (431; [`bounded_head`] holds heads to `max_header_bytes`). Shutdown stops
+//! accepting, then lets every connection finish its request.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -26,6 +27,10 @@ use tower::ServiceExt;
 
 use super::client::TrustedProxies;
 
+/// A connection's read buffer: bodies are read through it (a small one would cut uploads into
+/// small chunks), and a request head must fit in it.
+const READ_BUFFER: usize = 256 * 1024;
+
 /// The connection rules, from the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionRules {
@@ -35,8 +40,6 @@ pub struct ConnectionRules {
     pub max_connections: usize,
     /// Open connections at most from one address (not a trusted proxy).
     pub max_connections_per_address: usize,
-    /// Largest request head read.
-    pub max_header_bytes: usize,
     /// Most header fields.
     pub max_headers: usize,
 }
@@ -48,8 +51,6 @@ impl ConnectionRules {
             header_timeout: Duration::from_secs(config.header_timeout_secs.max(1)),
             max_connections: config.max_connections.max(1),
             max_connections_per_address: config.max_connections_per_address.max(1),
-            // hyper reads at least 8 KiB at a time.
-            max_header_bytes: config.max_header_bytes.max(8192),
             max_headers: config.max_headers.max(1),
         }
     }
@@ -69,12 +70,12 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(rules.header_timeout)
-        .max_buf_size(rules.max_header_bytes)
+        .max_buf_size(READ_BUFFER)
         .max_headers(rules.max_headers);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(rules.max_header_bytes).unwrap_or(u32::MAX))
+        .max_header_list_size(u32::try_from(READ_BUFFER).unwrap_or(u32::MAX))
         .keep_alive_interval(Some(rules.header_timeout))
         .keep_alive_timeout(rules.header_timeout);
     let builder = Arc::new(builder);
@@ -166,6 +167,30 @@ impl Drop for AddressSlot {
         }
     }
 }
+
+/// The request head within `max_header_bytes` (its target and every header field), else 431 —
+/// whatever the read buffer would have taken.
+pub async fn bounded_head(
+    axum::extract::State(max): axum::extract::State<MaxHeaderBytes>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let target = request.uri().path().len() + request.uri().query().map_or(0, str::len);
+    let fields: usize =
+        request.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    if target + fields > max.0 {
+        let err = domain::AppError::HeadersTooLarge(format!(
+            "The request's address and headers are larger than the {} bytes this server reads.",
+            max.0
+        ));
+        return crate::errors::error_response(&err);
+    }
+    next.run(request).await
+}
+
+/// `max_header_bytes`.
+#[derive(Debug, Clone, Copy)]
+pub struct MaxHeaderBytes(pub usize);
 
 /// The peer address a connection came from (set on every request by [`serve`]).
 pub fn peer(request: &axum::extract::Request) -> Option<SocketAddr> {

@@ -109,9 +109,13 @@ async fn too_many_or_too_large_headers_are_431() {
         request = request.header(format!("x-extra-{n}"), "1");
     }
     assert_eq!(request.send().await.unwrap().status(), 431);
-    let huge =
-        app.client.get(format!("{}/healthz", app.address)).header("x-big", "a".repeat(40_000));
-    assert_eq!(huge.send().await.unwrap().status(), 431);
+    let huge = app.client.get(format!("{}/healthz", app.address));
+    let huge = huge.header("x-big", "a".repeat(40_000)).send().await.unwrap();
+    assert_eq!(huge.status(), 431);
+    let body: Value = huge.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "headers_too_large");
+    let long_url = format!("{}/healthz?{}", app.address, "q".repeat(20_000));
+    assert_eq!(app.client.get(long_url).send().await.unwrap().status(), 431);
 }
 
 #[tokio::test]
