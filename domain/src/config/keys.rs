@@ -150,7 +150,7 @@ pub const KEYS: &[ConfigKey] = &[
         toml: "trusted_proxies",
         env: "PANNIER_TRUSTED_PROXIES",
         default: "",
-        help: "Comma-separated CIDRs (`127.0.0.1/32,10.0.0.0/8`) whose X-Forwarded-For/-Proto and x-request-id are believed; empty: none.",
+        help: "Comma-separated CIDRs (`127.0.0.1/32,10.0.0.0/8`) whose X-Forwarded-For and x-request-id are believed; empty: none.",
     },
     ConfigKey {
         toml: "rate_requests",
