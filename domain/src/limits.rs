@@ -124,33 +124,35 @@ pub trait LimitStore: Send + Sync + fmt::Debug {
 type Keyed =
     RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
 
-/// Counts in this process: one keyed GCRA limiter per budget.
-#[derive(Debug, Default)]
+/// Counts in this process: one keyed GCRA limiter per budget that is on, made at start.
+#[derive(Debug)]
 pub struct LocalLimits {
-    limiters: std::sync::RwLock<HashMap<Budget, Arc<Keyed>>>,
+    limiters: HashMap<Budget, Keyed>,
 }
 
 impl LocalLimits {
-    fn limiter(&self, budget: Budget, policy: Policy) -> Arc<Keyed> {
-        if let Ok(limiters) = self.limiters.read()
-            && let Some(limiter) = limiters.get(&budget)
-        {
-            return Arc::clone(limiter);
-        }
-        let mut limiters = self.limiters.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let limiter = limiters.entry(budget).or_insert_with(|| {
-            let period = policy.window / policy.burst.get();
-            let quota = Quota::with_period(period.max(Duration::from_nanos(1)))
-                .map_or_else(|| Quota::per_second(policy.burst), |q| q.allow_burst(policy.burst));
-            Arc::new(RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>())
-        });
-        Arc::clone(limiter)
+    /// A limiter for each of `policies`.
+    pub fn new(policies: &HashMap<Budget, Policy>) -> Self {
+        let limiters = policies
+            .iter()
+            .map(|(&budget, policy)| {
+                let period = policy.window / policy.burst.get();
+                let quota = Quota::with_period(period.max(Duration::from_nanos(1))).map_or_else(
+                    || Quota::per_second(policy.burst),
+                    |quota| quota.allow_burst(policy.burst),
+                );
+                let limiter =
+                    RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>();
+                (budget, limiter)
+            })
+            .collect();
+        Self { limiters }
     }
 }
 
 impl LimitStore for LocalLimits {
-    fn take(&self, budget: Budget, policy: Policy, key: &str) -> Result<u32, Duration> {
-        let limiter = self.limiter(budget, policy);
+    fn take(&self, budget: Budget, _policy: Policy, key: &str) -> Result<u32, Duration> {
+        let Some(limiter) = self.limiters.get(&budget) else { return Ok(u32::MAX) };
         match limiter.check_key(&key.to_owned()) {
             Ok(snapshot) => Ok(snapshot.remaining_burst_capacity()),
             Err(not_until) => Err(not_until.wait_time_from(DefaultClock::default().now())),
@@ -158,11 +160,9 @@ impl LimitStore for LocalLimits {
     }
 
     fn forget_idle(&self) {
-        if let Ok(limiters) = self.limiters.read() {
-            for limiter in limiters.values() {
-                limiter.retain_recent();
-                limiter.shrink_to_fit();
-            }
+        for limiter in self.limiters.values() {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
         }
     }
 }
@@ -195,7 +195,8 @@ impl Limits {
                 NonZeroU32::new(burst).map(|burst| (budget, Policy { burst, window }))
             })
             .collect();
-        Self { policies, store: Arc::new(LocalLimits::default()) }
+        let store = Arc::new(LocalLimits::new(&policies));
+        Self { policies, store }
     }
 
     /// Takes one unit of `budget` for `key` (an address from [`address_key`], an account id, a

@@ -25,7 +25,7 @@ const OVERLOADED_RETRY_SECS: u64 = 2;
 pub async fn shed(State(slots): State<Arc<Semaphore>>, request: Request, next: Next) -> Response {
     let Ok(_slot) = slots.try_acquire() else {
         tracing::warn!("overloaded: a request was shed");
-        return refusal(request.headers(), &overloaded());
+        return refusal(navigating(request.headers()), &overloaded());
     };
     next.run(request).await
 }
@@ -49,7 +49,7 @@ pub async fn deadline(request: Request, next: Next) -> Response {
     else {
         return next.run(request).await;
     };
-    let headers = request.headers().clone();
+    let navigating = navigating(request.headers());
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
@@ -58,7 +58,7 @@ pub async fn deadline(request: Request, next: Next) -> Response {
                 message: "The server took too long to answer. Try again in a moment.".into(),
                 retry_after_secs: OVERLOADED_RETRY_SECS,
             };
-            refusal(&headers, &err)
+            refusal(navigating, &err)
         }
     }
 }
@@ -140,7 +140,7 @@ async fn take(budget: Budget, request: Request, next: Next) -> Response {
             response
         }
         Err(err) => {
-            let mut response = refusal(request.headers(), &err);
+            let mut response = refusal(navigating(request.headers()), &err);
             if let (Some(policy), AppError::TooManyRequests { retry_after_secs, .. }) =
                 (limits.policy(budget), &err)
             {
@@ -164,12 +164,16 @@ fn describe(response: &mut Response, decision: &Decision) {
     }
 }
 
-/// A refusal in the caller's language: a short page for a browser navigating, else the JSON
-/// error (with `Retry-After` either way).
-pub fn refusal(headers: &HeaderMap, err: &AppError) -> Response {
+/// Whether the request is a browser navigating to a page (not a script fetching JSON).
+fn navigating(headers: &HeaderMap) -> bool {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let navigating = accept.contains("text/html")
-        && headers.get("sec-fetch-mode").is_none_or(|mode| mode == "navigate");
+    accept.contains("text/html")
+        && headers.get("sec-fetch-mode").is_none_or(|mode| mode == "navigate")
+}
+
+/// A refusal in the caller's language: a short page for a browser `navigating`, else the JSON
+/// error (with `Retry-After` either way).
+fn refusal(navigating: bool, err: &AppError) -> Response {
     let json = error_response(err);
     if !navigating {
         return json;
