@@ -187,6 +187,7 @@ fn refusal(navigating: bool, err: &AppError) -> Response {
     let page = format!(
         "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"color-scheme\" content=\"light dark\">\
          <title>{title} · Pannier</title>\
          <main style=\"font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem\">\
          <h1>{title}</h1><p>{what} {}</p><p><a href=\"\">Try again</a> \
