@@ -19,10 +19,8 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     let url = config.database_url();
     let url = url.expose_secret();
     let mut options = ConnectOptions::new(url.to_owned());
-    options
-        .sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
+    let timeout = Duration::from_secs(config.database_timeout_secs.max(1));
+    options.sqlx_logging(false).connect_timeout(timeout).acquire_timeout(timeout);
     if config.database_kind() == DatabaseKind::Sqlite {
         if url.contains(":memory:") {
             // Each connection to `:memory:` is its own database: keep exactly one, forever.

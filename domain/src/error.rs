@@ -191,9 +191,7 @@ impl From<sea_orm::DbErr> for AppError {
         };
         if unreachable {
             tracing::warn!(error = %err, "the database is unavailable");
-            return Self::Unavailable(
-                "The database is not answering right now. Try again in a moment.".into(),
-            );
+            return crate::breaker::unavailable("the database");
         }
         Self::internal("database error", &err)
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::breaker::{self, Breaker};
 use crate::config::Config;
 use crate::limits::Limits;
 use crate::storage::BlobStore;
@@ -19,6 +20,9 @@ pub struct AppState {
     pub storage: BlobStore,
     /// The rate-limit budgets and their counts.
     pub limits: Limits,
+    /// The database's circuit breaker, kept by [`AppState::watch_database`]. (Storage keeps
+    /// its own: [`BlobStore::breaker`].)
+    pub db_breaker: Arc<Breaker>,
 }
 
 /// The result of a readiness check of one dependency.
@@ -35,17 +39,39 @@ impl AppState {
     /// The state for `config`, with the rate-limit budgets it sets.
     pub fn new(config: Config, db: DatabaseConnection, storage: BlobStore) -> Self {
         let limits = Limits::from_config(&config);
-        Self { config: Arc::new(config), db, storage, limits }
+        let db_breaker = Arc::new(Breaker::new("the database"));
+        Self { config: Arc::new(config), db, storage, limits, db_breaker }
     }
 
-    /// Pings the database; used by `/readyz`.
+    /// Pings the database every second, opening and closing its breaker; runs until dropped.
+    pub async fn watch_database(&self) {
+        breaker::watch(&self.db_breaker, || async { self.db.ping().await.is_ok() }).await;
+    }
+
+    /// For `/readyz`: the database's breaker is closed and a ping answers within a second.
     pub async fn check_database(&self) -> Check {
-        match self.db.ping().await {
-            Ok(()) => Check { status: "ok", error: None },
-            Err(err) => {
-                tracing::warn!(error = %err, "database not ready");
-                Check { status: "error", error: Some("database unreachable".into()) }
-            }
+        if self.db_breaker.is_open() {
+            return Check::failed("database unreachable (breaker open)");
         }
+        match tokio::time::timeout(breaker::PROBE_EVERY, self.db.ping()).await {
+            Ok(Ok(())) => Check::ok(),
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "database not ready");
+                Check::failed("database unreachable")
+            }
+            Err(_) => Check::failed("database not answering"),
+        }
+    }
+}
+
+impl Check {
+    /// A dependency that answers.
+    pub fn ok() -> Self {
+        Self { status: "ok", error: None }
+    }
+
+    /// A dependency that does not, and why.
+    pub fn failed(why: &str) -> Self {
+        Self { status: "error", error: Some(why.to_owned()) }
     }
 }

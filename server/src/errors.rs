@@ -53,14 +53,11 @@ fn status_of(err: &AppError) -> StatusCode {
     StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// How long a client is asked to wait when a dependency is unavailable.
-const UNAVAILABLE_RETRY_SECS: u64 = 5;
-
 fn retry_after(response: &mut Response, err: &AppError) {
     let seconds = match err {
         AppError::TooManyRequests { retry_after_secs, .. }
         | AppError::Overloaded { retry_after_secs, .. } => *retry_after_secs,
-        AppError::Unavailable(_) => UNAVAILABLE_RETRY_SECS,
+        AppError::Unavailable(_) => domain::breaker::RETRY_AFTER_SECS,
         _ => return,
     };
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -106,6 +106,8 @@ impl Application {
             });
         let timeout = self.shutdown_timeout;
         let janitor = tokio::spawn(janitor(self.state.clone()));
+        let state = self.state.clone();
+        let breaker = tokio::spawn(async move { state.watch_database().await });
         tokio::select! {
             () = server => {}
             () = async { stopping.notified().await; tokio::time::sleep(timeout).await } => {
@@ -113,6 +115,7 @@ impl Application {
             }
         }
         janitor.abort();
+        breaker.abort();
         tracing::info!("stopped");
         Ok(())
     }
@@ -252,6 +255,10 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(middleware::from_fn_with_state(in_flight, edge::limits::shed))
+                .layer(middleware::from_fn_with_state(
+                    Arc::clone(&app_state.db_breaker),
+                    edge::limits::database_up,
+                ))
                 // What any route reads whole; upload routes stream past it (api_v1).
                 .layer(DefaultBodyLimit::max(api_v1::DOCUMENT_BODY))
                 .layer(middleware::from_fn(errors::server_fn_status))

@@ -105,6 +105,12 @@ pub const KEYS: &[ConfigKey] = &[
         help: "Deadline for requests that do not stream a file (pages, JSON, forms) → 503.",
     },
     ConfigKey {
+        toml: "database_timeout_secs",
+        env: "PANNIER_DATABASE_TIMEOUT_SECS",
+        default: "5",
+        help: "How long a request waits for a database connection before a 503 (and how long connecting may take).",
+    },
+    ConfigKey {
         toml: "max_connections",
         env: "PANNIER_MAX_CONNECTIONS",
         default: "4096",

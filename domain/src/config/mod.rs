@@ -116,6 +116,8 @@ pub struct Config {
     /// See [`KEYS`].
     pub request_timeout_secs: u64,
     /// See [`KEYS`].
+    pub database_timeout_secs: u64,
+    /// See [`KEYS`].
     pub max_connections: usize,
     /// See [`KEYS`].
     pub max_connections_per_address: usize,
@@ -180,6 +182,7 @@ impl Default for Config {
             user_content_url: None,
             header_timeout_secs: 10,
             request_timeout_secs: 30,
+            database_timeout_secs: 5,
             max_connections: 4096,
             max_connections_per_address: 64,
             max_in_flight: 256,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
+use crate::breaker::Breaker;
 use crate::config::{Config, StorageKind};
 use crate::state::Check;
 
@@ -53,9 +54,12 @@ pub enum StorageError {
     /// Local disk.
     #[error("storage I/O: {0}")]
     Io(#[from] std::io::Error),
-    /// The S3 API answered with an error or could not be reached.
+    /// The S3 API answered with an error.
     #[error("S3: {0}")]
     S3(String),
+    /// The S3 API did not answer (or its breaker is open): a `503`, not a `500`.
+    #[error("S3 unavailable: {0}")]
+    Unavailable(String),
     /// No object under that key.
     #[error("no such object")]
     NotFound,
@@ -66,6 +70,10 @@ pub enum StorageError {
 
 impl From<StorageError> for crate::AppError {
     fn from(err: StorageError) -> Self {
+        if let StorageError::Unavailable(details) = &err {
+            tracing::warn!(error = %details, "storage is unavailable");
+            return crate::breaker::unavailable("storage");
+        }
         Self::internal("storage error", &err)
     }
 }
@@ -250,6 +258,14 @@ impl BlobStore {
         }
     }
 
+    /// The circuit breaker of a remote store (S3); local disk has none.
+    pub fn breaker(&self) -> Option<&Breaker> {
+        match self {
+            Self::Local(_) => None,
+            Self::S3(store) => Some(store.breaker()),
+        }
+    }
+
     /// For `/readyz`: can we reach and write the store?
     pub async fn check(&self) -> Check {
         let result = match self {
@@ -257,10 +273,10 @@ impl BlobStore {
             Self::S3(store) => store.check().await,
         };
         match result {
-            Ok(()) => Check { status: "ok", error: None },
+            Ok(()) => Check::ok(),
             Err(err) => {
                 tracing::warn!(error = %err, "storage not ready");
-                Check { status: "error", error: Some("storage unreachable".into()) }
+                Check::failed("storage unreachable")
             }
         }
     }

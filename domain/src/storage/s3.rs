@@ -4,10 +4,18 @@
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
+use std::sync::Arc;
+
 use aws_sdk_s3::Client;
-use aws_sdk_s3::config::{
-    Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::interceptors::{
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
 };
+use aws_sdk_s3::config::{
+    ConfigBag, Credentials, Intercept, Region, RequestChecksumCalculation,
+    ResponseChecksumValidation, RuntimeComponents,
+};
+use aws_sdk_s3::error::{BoxError, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
@@ -17,6 +25,7 @@ use secrecy::ExposeSecret;
 use tokio::task::JoinSet;
 
 use super::{BlobKey, BlobStream, ByteRange, PresignedGet, StorageError};
+use crate::breaker::{Breaker, Refused};
 use crate::config::Config;
 
 /// A bucket and how to write to it.
@@ -27,6 +36,7 @@ pub struct S3Store {
     sse: Option<ServerSideEncryption>,
     part_size: usize,
     concurrency: usize,
+    breaker: Arc<Breaker>,
 }
 
 /// An object being uploaded.
@@ -61,9 +71,77 @@ pub struct PartSender {
     sent: Vec<SentPart>,
 }
 
-fn s3_error(context: &str, err: impl std::error::Error) -> StorageError {
+/// What a failed S3 call means: the bucket did not answer (a timeout, no connection, a 5xx
+/// after the retries, or our breaker refused the call) → `Unavailable`; anything else → `S3`.
+fn s3_error<E>(context: &str, err: SdkError<E, HttpResponse>) -> StorageError
+where
+    E: std::error::Error + 'static,
+{
+    let unreachable = matches!(err, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_))
+        || matches!(err, SdkError::ResponseError(_))
+        || err.raw_response().is_some_and(|response| down(response.status().as_u16()));
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    let mut refused = false;
+    while let Some(cause) = source {
+        refused |= cause.is::<Refused>();
+        source = cause.source();
+    }
     // The SDK's Display is terse ("service error"); the Debug form names the S3 error code.
-    StorageError::S3(format!("{context}: {err:?}"))
+    let described = format!("{context}: {err:?}");
+    if unreachable || refused {
+        StorageError::Unavailable(described)
+    } else {
+        StorageError::S3(described)
+    }
+}
+
+/// Statuses that mean the server is failing (those the SDK retries), unlike an answer such as
+/// 501 `NotImplemented` from a server without that call.
+fn down(status: u16) -> bool {
+    matches!(status, 500 | 502 | 503 | 504)
+}
+
+/// The storage breaker inside the S3 client: every call (after the SDK's retries) opens or
+/// closes it; while it is open calls are refused before they go out, but one trial per
+/// cool-down. Presigning sends nothing and counts for neither.
+#[derive(Debug)]
+struct BreakerInterceptor(Arc<Breaker>);
+
+impl Intercept for BreakerInterceptor {
+    fn name(&self) -> &'static str {
+        "pannier-breaker"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.admit().map_err(BoxError::from)
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let status = context.response().map(|response| response.status());
+        match context.output_or_error() {
+            None => {}
+            Some(Err(err)) if err.is_interceptor_error() => {}
+            Some(Err(err))
+                if err.is_timeout_error()
+                    || err.is_connector_error()
+                    || err.is_response_error()
+                    || status.is_some_and(|status| down(status.as_u16())) =>
+            {
+                self.0.failed();
+            }
+            Some(_) => self.0.succeeded(),
+        }
+        Ok(())
+    }
 }
 
 impl S3Store {
@@ -95,7 +173,9 @@ impl S3Store {
         let retries = aws_sdk_s3::config::retry::RetryConfig::standard()
             .with_max_attempts(3)
             .with_initial_backoff(Duration::from_millis(100));
+        let breaker = Arc::new(Breaker::new("storage"));
         let s3_config = aws_sdk_s3::config::Builder::from(&shared)
+            .interceptor(BreakerInterceptor(Arc::clone(&breaker)))
             .timeout_config(timeouts)
             .retry_config(retries)
             .force_path_style(config.s3_path_style)
@@ -109,6 +189,7 @@ impl S3Store {
             sse: config.s3_sse.as_deref().map(ServerSideEncryption::from),
             part_size: usize::try_from(config.s3_part_size.bytes()).unwrap_or(16 << 20),
             concurrency: config.s3_upload_concurrency,
+            breaker,
         })
     }
 
@@ -184,7 +265,7 @@ impl S3Store {
         params: &PresignedGet,
     ) -> Result<String, StorageError> {
         let presigning = PresigningConfig::expires_in(params.expires_in)
-            .map_err(|err| s3_error("presigning", err))?;
+            .map_err(|err| StorageError::S3(format!("presigning: {err}")))?;
         let request = self
             .client
             .get_object()
@@ -277,9 +358,10 @@ impl S3Store {
         size: u64,
         expires_in: Duration,
     ) -> Result<String, StorageError> {
-        let size = i64::try_from(size).map_err(|err| s3_error("part size", err))?;
-        let presigning =
-            PresigningConfig::expires_in(expires_in).map_err(|err| s3_error("presigning", err))?;
+        let size =
+            i64::try_from(size).map_err(|err| StorageError::S3(format!("part size: {err}")))?;
+        let presigning = PresigningConfig::expires_in(expires_in)
+            .map_err(|err| StorageError::S3(format!("presigning: {err}")))?;
         let request = self
             .client
             .upload_part()
@@ -320,6 +402,11 @@ impl S3Store {
     /// The part size multipart uploads use.
     pub fn part_size(&self) -> usize {
         self.part_size
+    }
+
+    /// The bucket's circuit breaker.
+    pub fn breaker(&self) -> &Breaker {
+        &self.breaker
     }
 
     /// How many parts one upload sends at once.

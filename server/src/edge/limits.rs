@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use domain::AppError;
 use domain::auth::{ClientInfo, Identity};
+use domain::breaker::Breaker;
 use domain::limits::{Budget, Decision, Limits, address_key};
 use tokio::sync::Semaphore;
 
@@ -27,6 +28,19 @@ pub async fn shed(State(slots): State<Arc<Semaphore>>, request: Request, next: N
         tracing::warn!("overloaded: a request was shed");
         return refusal(navigating(request.headers()), &overloaded());
     };
+    next.run(request).await
+}
+
+/// While the database's breaker is open (`domain::breaker`: it is pinged every second),
+/// requests are answered 503 at once instead of each waiting for a connection.
+pub async fn database_up(
+    State(breaker): State<Arc<Breaker>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if breaker.is_open() {
+        return refusal(navigating(request.headers()), &breaker.refusal());
+    }
     next.run(request).await
 }
 
@@ -179,10 +193,12 @@ fn refusal(navigating: bool, err: &AppError) -> Response {
         return json;
     }
     let status = json.status();
-    let (title, what) = if status == StatusCode::TOO_MANY_REQUESTS {
-        ("Slow down", "You have sent a lot of requests in a short time.")
-    } else {
-        ("Busy", "Pannier is handling a lot of requests right now.")
+    let (title, what) = match err {
+        AppError::TooManyRequests { .. } => {
+            ("Slow down", "You have sent a lot of requests in a short time.")
+        }
+        AppError::Unavailable(_) => ("Temporarily unavailable", "Part of Pannier is down."),
+        _ => ("Busy", "Pannier is handling a lot of requests right now."),
     };
     let page = format!(
         "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">\

@@ -10,6 +10,8 @@ use server::startup::Application;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+use crate::services::PrivateS3;
+
 /// The site cargo-leptos built (`make test` builds it before running these tests).
 pub fn built_site_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site")
@@ -81,18 +83,6 @@ impl Drop for EndCheck {
 }
 
 /// An S3 server (s3s-fs) of one test's own, so what it counts is its own.
-struct PrivateS3 {
-    process: std::process::Child,
-    dir: TempDir,
-}
-
-impl Drop for PrivateS3 {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
 /// A client that keeps cookies (a browser), not following redirects.
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
@@ -158,6 +148,10 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the app after `customize` adjusts the configuration.
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
+    spawn(customize, false).await
+}
+
+async fn spawn(customize: impl FnOnce(&mut Config), own_s3: bool) -> TestApp {
     LOGGING.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
             server::telemetry::init(domain::config::LogFormat::Pretty, "debug");
@@ -172,7 +166,11 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
         site_root: built_site_root(),
         ..Config::default()
     };
-    let s3 = use_test_s3(&mut config).await;
+    let s3 = if own_s3 {
+        Some(use_private_s3(&mut config, "outage-test", "outage-test-secret").await)
+    } else {
+        use_test_s3(&mut config).await
+    };
     customize(&mut config);
     start(config, data_dir, s3).await
 }
@@ -272,33 +270,27 @@ async fn use_test_s3(config: &mut Config) -> Option<PrivateS3> {
     std::env::var("TEST_S3_ENDPOINT").ok()?;
     let access_key = std::env::var("TEST_S3_ACCESS_KEY").expect("TEST_S3_ACCESS_KEY");
     let secret_key = std::env::var("TEST_S3_SECRET_KEY").expect("TEST_S3_SECRET_KEY");
-    let dir = tempfile::tempdir().expect("S3 dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let bin = std::env::var("HOME").map(|home| format!("{home}/.cargo/bin/s3s-fs")).unwrap();
-    let process = std::process::Command::new(bin)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--access-key", &access_key, "--secret-key", &secret_key])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("s3s-fs starts");
-    let endpoint = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if reqwest::get(&endpoint).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    Some(use_private_s3(config, &access_key, &secret_key).await)
+}
+
+/// Starts an S3 server of the test's own and points `config` at a new bucket on it.
+async fn use_private_s3(config: &mut Config, access_key: &str, secret_key: &str) -> PrivateS3 {
+    let s3 = PrivateS3::start(access_key, secret_key).await;
     let bucket = format!("pannier-test-{}", uuid::Uuid::new_v4().simple());
     config.storage = domain::config::StorageKind::S3;
-    config.s3_endpoint = Some(endpoint);
+    config.s3_endpoint = Some(s3.endpoint());
     config.s3_bucket = Some(bucket.clone());
     config.s3_path_style = true;
-    config.s3_access_key = Some(access_key);
-    config.s3_secret_key = Some(SecretString::from(secret_key));
+    config.s3_access_key = Some(access_key.to_owned());
+    config.s3_secret_key = Some(SecretString::from(secret_key.to_owned()));
     s3_client(config).await.create_bucket().bucket(bucket).send().await.expect("create bucket");
-    Some(PrivateS3 { process, dir })
+    s3
+}
+
+/// Spawns the app on an S3 server of the test's own, whatever the environment (for tests
+/// that stop it and start it again: [`TestApp::s3`]).
+pub async fn spawn_app_on_own_s3() -> TestApp {
+    spawn(|_| {}, true).await
 }
 
 /// An S3 client for the test server, as the app configures its own.
@@ -417,6 +409,11 @@ impl TestApp {
 
     /// Unfinished multipart uploads on this test's S3 server (s3s-fs cannot list them over the
     /// API; it keeps one `.upload-<id>.json` per upload in its root directory).
+    /// The app's own S3 server, to stop and start again (see [`spawn_app_on_own_s3`]).
+    pub fn s3(&mut self) -> &mut PrivateS3 {
+        self.s3.as_mut().expect("the app runs on an S3 server of its own")
+    }
+
     pub fn unfinished_s3_uploads(&self) -> usize {
         let Some(s3) = &self.s3 else { return 0 };
         std::fs::read_dir(s3.dir.path())
