@@ -67,11 +67,20 @@ if [ ! -x node_modules/.bin/tailwindcss ] || [ ! -x node_modules/.bin/wasm-opt ]
 fi
 
 if [ "$MODE" = "test" ]; then
-  apt_install chromium postgresql curl
+  apt_install chromium postgresql curl python3-venv
   # The S3 server the tests run against (0.15+ need a newer rustc).
   if ! have s3s-fs; then
     log "installing s3s-fs 0.14.1 (one-time, ~4 min)"
     env -u CARGO_TARGET_DIR cargo install --locked s3s-fs@0.14.1 --features binary
+  fi
+  # Python tools of the tests, in a venv outside the clone: schemathesis (API fuzzing against
+  # the OpenAPI document) and prometheus-client (its parser reads /metrics in the tests).
+  VENV="$HOME/.cache/pannier-venv"
+  if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "4.32.5" \
+    || ! "$VENV/bin/python" -c 'import prometheus_client' 2>/dev/null; then
+    log "python venv: schemathesis, prometheus-client"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q "schemathesis==4.32.5" "prometheus-client==0.26.0"
   fi
   if [ ! -d end2end/node_modules/@playwright/test ] \
     || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then

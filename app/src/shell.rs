@@ -16,9 +16,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         .and_then(|parts| cookie(&parts.headers, THEME_COOKIE).and_then(Theme::parse))
         .map(Theme::class)
         .unwrap_or_default();
-    let assets = use_context::<AppState>()
-        .map(|state| state.config.assets_base_url.clone())
-        .unwrap_or_default();
+    let state = use_context::<AppState>();
+    let assets =
+        state.as_ref().map(|state| state.config.assets_base_url.clone()).unwrap_or_default();
+    if let Some(state) = &state {
+        content_security_policy(state);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en" class=theme>
@@ -37,6 +40,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Sends the page's Content-Security-Policy with the nonce Leptos put on every inline script
+/// it renders (hydration, streamed data) — a new one per response.
+fn content_security_policy(state: &AppState) {
+    let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    let live_reload = std::env::var_os("LEPTOS_WATCH").is_some();
+    let policy = state.config.page_policy(&nonce, live_reload);
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

@@ -23,6 +23,9 @@ pub const RETRY_AFTER_SECS: u64 = 2;
 /// One dependency's breaker.
 #[derive(Debug)]
 pub struct Breaker {
+    /// The metrics label: `database`, `storage`.
+    name: &'static str,
+    /// How messages name it: "the database", "storage".
     dependency: &'static str,
     open_until: Mutex<Option<Instant>>,
 }
@@ -34,9 +37,11 @@ pub struct Breaker {
 pub struct Refused(pub &'static str);
 
 impl Breaker {
-    /// A closed breaker for `dependency` ("the database", "storage").
-    pub fn new(dependency: &'static str) -> Self {
-        Self { dependency, open_until: Mutex::new(None) }
+    /// A closed breaker for `dependency`, named `name` in the metrics.
+    pub fn new(name: &'static str, dependency: &'static str) -> Self {
+        let breaker = Self { name, dependency, open_until: Mutex::new(None) };
+        breaker.gauge().set(0.0);
+        breaker
     }
 
     fn open_until(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
@@ -69,6 +74,7 @@ impl Breaker {
     /// A call or probe succeeded: the dependency answers.
     pub fn succeeded(&self) {
         if self.open_until().take().is_some() {
+            self.gauge().set(0.0);
             tracing::info!(
                 dependency = self.dependency,
                 "dependency answers again: breaker closed"
@@ -80,9 +86,15 @@ impl Breaker {
     pub fn failed(&self) {
         let mut open_until = self.open_until();
         if open_until.is_none() {
+            self.gauge().set(1.0);
             tracing::warn!(dependency = self.dependency, "dependency not answering: breaker open");
         }
         *open_until = Some(Instant::now() + COOL_DOWN);
+    }
+
+    /// `pannier_breaker_open{dependency}`: 1 while open.
+    fn gauge(&self) -> metrics::Gauge {
+        metrics::gauge!("pannier_breaker_open", "dependency" => self.name)
     }
 
     /// The answer to a refused request.
@@ -125,7 +137,7 @@ mod tests {
 
     #[test]
     fn open_refuses_then_lets_one_trial_through_per_cool_down() {
-        let breaker = Breaker::new("storage");
+        let breaker = Breaker::new("storage", "storage");
         assert!(breaker.admit().is_ok());
         breaker.failed();
         assert_eq!(breaker.state(), "open");
@@ -142,7 +154,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_probe_that_hangs_opens_the_breaker() {
-        let breaker = Breaker::new("the database");
+        let breaker = Breaker::new("database", "the database");
         let hanging =
             tokio::time::timeout(PROBE_EVERY * 3, watch(&breaker, std::future::pending::<bool>));
         assert!(hanging.await.is_err());

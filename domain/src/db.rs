@@ -38,7 +38,39 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
         });
     }
-    Database::connect(options).await
+    let mut db = Database::connect(options).await?;
+    db.set_metric_callback(|query| {
+        let kind = query_kind(&query.statement.sql);
+        metrics::histogram!("pannier_db_query_duration_seconds", "kind" => kind)
+            .record(query.elapsed.as_secs_f64());
+        if query.failed {
+            metrics::counter!("pannier_db_query_errors_total", "kind" => kind).increment(1);
+        }
+    });
+    Ok(db)
+}
+
+/// The statement's verb, as a metrics label (never the SQL itself).
+fn query_kind(sql: &str) -> &'static str {
+    let verb = sql.trim_start().split_ascii_whitespace().next().unwrap_or_default();
+    ["select", "insert", "update", "delete", "with", "begin", "commit", "rollback"]
+        .into_iter()
+        .find(|kind| verb.eq_ignore_ascii_case(kind))
+        .unwrap_or("other")
+}
+
+/// `(connections, idle)` in the pool, for the metrics.
+pub fn pool_use(db: &DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+    }
 }
 
 /// A migrated SQLite database in memory, for service tests.

@@ -216,6 +216,8 @@ impl Limits {
                     format!("{} minutes", retry_after_secs.div_ceil(60))
                 };
                 tracing::info!(budget = budget.name(), "rate limited");
+                metrics::counter!("pannier_rate_limited_total", "budget" => budget.name())
+                    .increment(1);
                 Err(AppError::TooManyRequests {
                     message: format!("{} Try again in {when}.", budget.message()),
                     retry_after_secs,

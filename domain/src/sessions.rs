@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use tower_sessions::cookie::time::{Duration as CookieDuration, OffsetDateTime};
 use tower_sessions::session::{Id, Record};
@@ -330,6 +330,14 @@ pub async fn delete_expired(db: &impl ConnectionTrait) -> Result<u64, AppError> 
         .exec(db)
         .await?;
     Ok(result.rows_affected)
+}
+
+/// Sessions that have not expired (signed-in browsers), for the metrics.
+pub async fn count_live(db: &impl ConnectionTrait) -> Result<u64, AppError> {
+    Ok(sessions::Entity::find()
+        .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
+        .count(db)
+        .await?)
 }
 
 /// A public handle for a session id: revoking needs it, and it reveals nothing of the id.

@@ -39,7 +39,7 @@ impl AppState {
     /// The state for `config`, with the rate-limit budgets it sets.
     pub fn new(config: Config, db: DatabaseConnection, storage: BlobStore) -> Self {
         let limits = Limits::from_config(&config);
-        let db_breaker = Arc::new(Breaker::new("the database"));
+        let db_breaker = Arc::new(Breaker::new("database", "the database"));
         Self { config: Arc::new(config), db, storage, limits, db_breaker }
     }
 

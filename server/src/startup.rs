@@ -52,6 +52,7 @@ pub struct Application {
     shutdown_timeout: Duration,
     connections: ConnectionRules,
     proxies: TrustedProxies,
+    metrics: Option<TcpListener>,
 }
 
 impl Application {
@@ -76,7 +77,8 @@ impl Application {
         let connections = ConnectionRules::from_config(&config);
         let state = AppState::new(config, db, storage);
         let router = router(state.clone(), proxies.clone());
-        Ok(Self { listener, router, state, shutdown_timeout, connections, proxies })
+        let metrics = crate::metrics::listen(&state).await;
+        Ok(Self { listener, router, state, shutdown_timeout, connections, proxies, metrics })
     }
 
     /// The services the router was built with (tests reach the same database pool through it).
@@ -87,6 +89,11 @@ impl Application {
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Where `/metrics` is served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|listener| listener.local_addr().ok())
     }
 
     /// Serves until `signal` completes, then lets in-flight requests finish for at most the
@@ -108,6 +115,9 @@ impl Application {
         let janitor = tokio::spawn(janitor(self.state.clone()));
         let state = self.state.clone();
         let breaker = tokio::spawn(async move { state.watch_database().await });
+        let metrics = self
+            .metrics
+            .map(|listener| tokio::spawn(crate::metrics::serve(listener, self.state.clone())));
         tokio::select! {
             () = server => {}
             () = async { stopping.notified().await; tokio::time::sleep(timeout).await } => {
@@ -116,6 +126,9 @@ impl Application {
         }
         janitor.abort();
         breaker.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         tracing::info!("stopped");
         Ok(())
     }
@@ -290,7 +303,8 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
             ))
             .layer(Extension(app_state.limits.clone()))
             .layer(Extension(deadline))
-            .layer(Extension(upload_idle)),
+            .layer(Extension(upload_idle))
+            .layer(middleware::from_fn(crate::metrics::track)),
     )
 }
 

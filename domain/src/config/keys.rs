@@ -105,6 +105,12 @@ pub const KEYS: &[ConfigKey] = &[
         help: "Deadline for requests that do not stream a file (pages, JSON, forms) → 503.",
     },
     ConfigKey {
+        toml: "send_timeout_secs",
+        env: "PANNIER_SEND_TIMEOUT_SECS",
+        default: "60",
+        help: "A client that takes nothing of an answer for this long (a stalled download) loses the connection.",
+    },
+    ConfigKey {
         toml: "database_timeout_secs",
         env: "PANNIER_DATABASE_TIMEOUT_SECS",
         default: "5",
@@ -157,6 +163,18 @@ pub const KEYS: &[ConfigKey] = &[
         env: "PANNIER_TRUSTED_PROXIES",
         default: "",
         help: "Comma-separated CIDRs (`127.0.0.1/32,10.0.0.0/8`) whose X-Forwarded-For and x-request-id are believed; empty: none.",
+    },
+    ConfigKey {
+        toml: "metrics_bind",
+        env: "PANNIER_METRICS_BIND",
+        default: "127.0.0.1:9464",
+        help: "Where GET /metrics (Prometheus) is served, apart from the site; empty: nowhere.",
+    },
+    ConfigKey {
+        toml: "metrics_token",
+        env: "PANNIER_METRICS_TOKEN",
+        default: "",
+        help: "When set, /metrics also wants `Authorization: Bearer <this>`.",
     },
     ConfigKey {
         toml: "rate_requests",

@@ -10,6 +10,7 @@ use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+mod csp;
 mod keys;
 mod size;
 
@@ -118,6 +119,8 @@ pub struct Config {
     /// See [`KEYS`].
     pub database_timeout_secs: u64,
     /// See [`KEYS`].
+    pub send_timeout_secs: u64,
+    /// See [`KEYS`].
     pub max_connections: usize,
     /// See [`KEYS`].
     pub max_connections_per_address: usize,
@@ -133,6 +136,10 @@ pub struct Config {
     pub password_hashing_concurrency: usize,
     /// See [`KEYS`].
     pub trusted_proxies: String,
+    /// See [`KEYS`].
+    pub metrics_bind: String,
+    /// See [`KEYS`].
+    pub metrics_token: Option<SecretString>,
     /// See [`KEYS`].
     pub rate_requests: u32,
     /// See [`KEYS`].
@@ -183,6 +190,7 @@ impl Default for Config {
             header_timeout_secs: 10,
             request_timeout_secs: 30,
             database_timeout_secs: 5,
+            send_timeout_secs: 60,
             max_connections: 4096,
             max_connections_per_address: 64,
             max_in_flight: 256,
@@ -191,6 +199,8 @@ impl Default for Config {
             max_headers: 64,
             password_hashing_concurrency: 2,
             trusted_proxies: String::new(),
+            metrics_bind: "127.0.0.1:9464".into(),
+            metrics_token: None,
             rate_requests: 1200,
             rate_uploads: 600,
             rate_downloads: 1200,
@@ -283,7 +293,23 @@ impl Config {
         if let Some(url) = &self.user_content_url {
             self.user_content_url = Some(normalize_http_url(url, "PANNIER_USER_CONTENT_URL")?);
         }
+        if self.metrics_token.as_ref().is_some_and(|token| token.expose_secret().is_empty()) {
+            self.metrics_token = None;
+        }
+        self.metrics_address()?;
         self.validate_storage()
+    }
+
+    /// Where `/metrics` is served, `None` when `metrics_bind` is empty.
+    pub fn metrics_address(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        let bind = self.metrics_bind.trim();
+        if bind.is_empty() {
+            return Ok(None);
+        }
+        bind.parse().map(Some).map_err(|_| ConfigError::Invalid {
+            key: "PANNIER_METRICS_BIND",
+            message: format!("“{bind}” is not an address and port such as 127.0.0.1:9464"),
+        })
     }
 
     fn validate_storage(&mut self) -> Result<(), ConfigError> {
@@ -464,6 +490,21 @@ mod tests {
                 .unwrap_or_default();
             assert!(err.contains("bnid"), "{err}");
             assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_metrics_listener_is_an_address_or_empty() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PANNIER_METRICS_BIND", "localhost");
+            let err = Config::load(None).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("PANNIER_METRICS_BIND"), "{err}");
+            jail.set_env("PANNIER_METRICS_BIND", "");
+            jail.set_env("PANNIER_METRICS_TOKEN", "");
+            let config = Config::load(None).expect("empty turns it off");
+            assert_eq!(config.metrics_address().ok().flatten(), None);
+            assert!(config.metrics_token.is_none(), "an empty token is no token");
             Ok(())
         });
     }

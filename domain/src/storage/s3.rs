@@ -2,7 +2,7 @@
 //! a multipart upload whose parts are sent with bounded concurrency while the next one fills.
 
 use std::collections::HashSet;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use std::sync::Arc;
 
@@ -19,6 +19,8 @@ use aws_sdk_s3::error::{BoxError, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use secrecy::ExposeSecret;
@@ -95,6 +97,14 @@ where
     }
 }
 
+/// When a call started (kept in the call's config bag for the metrics).
+#[derive(Debug, Clone, Copy)]
+struct Started(Instant);
+
+impl Storable for Started {
+    type Storer = StoreReplace<Self>;
+}
+
 /// Statuses that mean the server is failing (those the SDK retries), unlike an answer such as
 /// 501 `NotImplemented` from a server without that call.
 fn down(status: u16) -> bool {
@@ -115,8 +125,9 @@ impl Intercept for BreakerInterceptor {
     fn read_before_execution(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        cfg.interceptor_state().store_put(Started(Instant::now()));
         self.0.admit().map_err(BoxError::from)
     }
 
@@ -124,12 +135,12 @@ impl Intercept for BreakerInterceptor {
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let status = context.response().map(|response| response.status());
-        match context.output_or_error() {
-            None => {}
-            Some(Err(err)) if err.is_interceptor_error() => {}
+        let outcome = match context.output_or_error() {
+            None => return Ok(()),
+            Some(Err(err)) if err.is_interceptor_error() => "refused",
             Some(Err(err))
                 if err.is_timeout_error()
                     || err.is_connector_error()
@@ -137,9 +148,24 @@ impl Intercept for BreakerInterceptor {
                     || status.is_some_and(|status| down(status.as_u16())) =>
             {
                 self.0.failed();
+                "unavailable"
             }
-            Some(_) => self.0.succeeded(),
+            Some(Err(_)) => {
+                self.0.succeeded();
+                "error"
+            }
+            Some(Ok(_)) => {
+                self.0.succeeded();
+                "ok"
+            }
+        };
+        let operation = cfg.load::<Metadata>().map_or("other", |meta| meta.name()).to_owned();
+        if let Some(Started(started)) = cfg.load::<Started>() {
+            metrics::histogram!("pannier_storage_call_duration_seconds", "operation" => operation.clone())
+                .record(started.elapsed().as_secs_f64());
         }
+        metrics::counter!("pannier_storage_calls_total", "operation" => operation, "outcome" => outcome)
+            .increment(1);
         Ok(())
     }
 }
@@ -173,7 +199,7 @@ impl S3Store {
         let retries = aws_sdk_s3::config::retry::RetryConfig::standard()
             .with_max_attempts(3)
             .with_initial_backoff(Duration::from_millis(100));
-        let breaker = Arc::new(Breaker::new("storage"));
+        let breaker = Arc::new(Breaker::new("storage", "storage"));
         let s3_config = aws_sdk_s3::config::Builder::from(&shared)
             .interceptor(BreakerInterceptor(Arc::clone(&breaker)))
             .timeout_config(timeouts)

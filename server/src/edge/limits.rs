@@ -26,6 +26,7 @@ const OVERLOADED_RETRY_SECS: u64 = 2;
 pub async fn shed(State(slots): State<Arc<Semaphore>>, request: Request, next: Next) -> Response {
     let Ok(_slot) = slots.try_acquire() else {
         tracing::warn!("overloaded: a request was shed");
+        metrics::counter!("pannier_requests_shed_total", "reason" => "overloaded").increment(1);
         return refusal(navigating(request.headers()), &overloaded());
     };
     next.run(request).await
@@ -39,6 +40,7 @@ pub async fn database_up(
     next: Next,
 ) -> Response {
     if breaker.is_open() {
+        metrics::counter!("pannier_requests_shed_total", "reason" => "database_down").increment(1);
         return refusal(navigating(request.headers()), &breaker.refusal());
     }
     next.run(request).await
@@ -68,6 +70,7 @@ pub async fn deadline(request: Request, next: Next) -> Response {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(?limit, "a request passed its deadline");
+            metrics::counter!("pannier_requests_shed_total", "reason" => "deadline").increment(1);
             let err = AppError::Overloaded {
                 message: "The server took too long to answer. Try again in a moment.".into(),
                 retry_after_secs: OVERLOADED_RETRY_SECS,
@@ -103,7 +106,12 @@ fn stalls_after(
     futures_util::stream::unfold(Some(body.into_data_stream()), move |stream| async move {
         let mut stream = stream?;
         match tokio::time::timeout(limit, stream.next()).await {
-            Ok(Some(chunk)) => Some((chunk.map_err(std::io::Error::other), Some(stream))),
+            Ok(Some(chunk)) => {
+                if let Ok(bytes) = &chunk {
+                    metrics::counter!("pannier_bytes_uploaded_total").increment(bytes.len() as u64);
+                }
+                Some((chunk.map_err(std::io::Error::other), Some(stream)))
+            }
             Ok(None) => None,
             Err(_) => {
                 tracing::info!(?limit, "an upload sent nothing for too long; cut");
@@ -122,14 +130,31 @@ pub async fn requests(request: Request, next: Next) -> Response {
     take(Budget::Requests, request, next).await
 }
 
-/// Starting an upload (a simple upload, a tus creation).
+/// Starting an upload (a simple upload, a tus creation); counted by outcome.
 pub async fn uploads(request: Request, next: Next) -> Response {
-    take(Budget::Uploads, request, next).await
+    let response = take(Budget::Uploads, request, next).await;
+    let outcome = if response.status().is_success() { "accepted" } else { "refused" };
+    metrics::counter!("pannier_uploads_total", "outcome" => outcome).increment(1);
+    response
 }
 
-/// Downloading a file or a zip.
+/// Downloading a file or a zip; the bytes sent are counted as they go, zips apart.
 pub async fn downloads(request: Request, next: Next) -> Response {
-    take(Budget::Downloads, request, next).await
+    use http_body_util::BodyExt;
+    let response = take(Budget::Downloads, request, next).await;
+    let zip = response.headers().get(header::CONTENT_TYPE).is_some_and(|t| t == "application/zip");
+    if zip && response.status().is_success() {
+        metrics::counter!("pannier_zips_total").increment(1);
+    }
+    let sent = metrics::counter!("pannier_bytes_downloaded_total");
+    response.map(|body| {
+        Body::new(body.map_frame(move |frame| {
+            if let Some(data) = frame.data_ref() {
+                sent.increment(data.len() as u64);
+            }
+            frame
+        }))
+    })
 }
 
 /// Takes one unit of `budget` for the caller: the account when known, else the address. The

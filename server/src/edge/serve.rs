@@ -4,14 +4,19 @@
 //! per client address (trusted proxies exempt), so one client cannot take every slot — past
 //! either a new connection is closed at once, before any byte is read; and a bounded request
 //! head: at most `max_headers` fields, and a read buffer of [`READ_BUFFER`] that no head can
-//! outgrow (431; [`bounded_head`] holds heads to `max_header_bytes`). Shutdown stops
+//! outgrow (431; [`bounded_head`] holds heads to `max_header_bytes`); and a send timeout: a
+//! client that takes nothing of an answer for `send_timeout_secs` (a stalled download, a
+//! reader that stopped) loses the connection, like nginx's `send_timeout`. Shutdown stops
 //! accepting, then lets every connection finish its request.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -21,7 +26,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
@@ -42,6 +48,8 @@ pub struct ConnectionRules {
     pub max_connections_per_address: usize,
     /// Most header fields.
     pub max_headers: usize,
+    /// A connection whose writes make no progress this long is closed.
+    pub send_timeout: Duration,
 }
 
 impl ConnectionRules {
@@ -52,6 +60,7 @@ impl ConnectionRules {
             max_connections: config.max_connections.max(1),
             max_connections_per_address: config.max_connections_per_address.max(1),
             max_headers: config.max_headers.max(1),
+            send_timeout: Duration::from_secs(config.send_timeout_secs.max(1)),
         }
     }
 }
@@ -115,19 +124,114 @@ pub async fn serve(
             request
         });
         let builder = Arc::clone(&builder);
+        let stream = Watched { inner: stream, blocked_since: Arc::new(AtomicU64::new(0)) };
+        let blocked_since = Arc::clone(&stream.blocked_since);
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(error = %err, %peer, "connection ended with an error");
+            tokio::select! {
+                result = connection => if let Err(err) = result {
+                    tracing::debug!(error = %err, %peer, "connection ended with an error");
+                },
+                () = stalled(&blocked_since, rules.send_timeout) => {
+                    tracing::info!(%peer, "a client took nothing for the send timeout; closed");
+                    metrics::counter!("pannier_connections_cut_total", "reason" => "send_timeout")
+                        .increment(1);
+                }
             }
             drop((slot, permit));
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// A connection's stream, keeping when its writes started to make no progress (0: they do).
+struct Watched {
+    inner: TcpStream,
+    blocked_since: Arc<AtomicU64>,
+}
+
+/// Milliseconds since the process's first connection, never 0.
+fn now_millis() -> u64 {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    let elapsed = ORIGIN.get_or_init(Instant::now).elapsed();
+    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl Watched {
+    fn note<T>(&self, poll: &Poll<std::io::Result<T>>) {
+        match poll {
+            Poll::Pending => {
+                let _ = self.blocked_since.compare_exchange(
+                    0,
+                    now_millis(),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
+            }
+            Poll::Ready(_) => self.blocked_since.store(0, Ordering::Relaxed),
+        }
+    }
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.note(&poll);
+        poll
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.note(&poll);
+        poll
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Resolves once writes have been blocked for longer than `limit` (checked every second).
+async fn stalled(blocked_since: &AtomicU64, limit: Duration) {
+    let limit = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        let since = blocked_since.load(Ordering::Relaxed);
+        if since != 0 && now_millis().saturating_sub(since) > limit {
+            return;
+        }
+    }
 }
 
 /// Open connections per client address.

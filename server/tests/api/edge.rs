@@ -311,3 +311,70 @@ async fn security_headers_are_on_every_answer_and_hsts_only_on_https() {
     let hsts = response.headers()["strict-transport-security"].to_str().unwrap();
     assert!(hsts.starts_with("max-age=31536000"), "{hsts}");
 }
+
+/// The `'nonce-…'` of a page's policy.
+fn nonce_of(policy: &str) -> String {
+    let start = policy.find("'nonce-").expect("a nonce source") + "'nonce-".len();
+    policy[start..].split('\'').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn pages_allow_only_their_own_nonced_scripts_and_other_answers_allow_nothing() {
+    let app = spawn_app_with(|_| {}).await;
+    let mut nonces = Vec::new();
+    for path in ["/", "/sign-in", "/missing"] {
+        let response = app.get(path).await;
+        let policy = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        let script_src = policy.split("; ").find(|d| d.starts_with("script-src ")).unwrap();
+        assert!(!script_src.contains("'unsafe-inline'"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'") && policy.contains("object-src 'none'"));
+        let nonce = nonce_of(&policy);
+        assert!(nonce.len() >= 16, "{nonce}");
+        let html = response.text().await.unwrap();
+        let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+        assert!(!scripts.is_empty(), "{path} hydrates");
+        for script in scripts {
+            let tag = &script[..script.find('>').unwrap()];
+            assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "{path}: <script{tag}>");
+        }
+        nonces.push(nonce);
+    }
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3, "a new nonce per response");
+    for path in ["/api/v1/me", "/healthz", "/favicon.svg"] {
+        let response = app.get(path).await;
+        let policy = response.headers()["content-security-policy"].to_str().unwrap();
+        assert!(policy.starts_with("default-src 'none'"), "{path}: {policy}");
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_a_download_loses_the_connection() {
+    let app = spawn_app_with(|config| config.send_timeout_secs = 1).await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let size = 8 << 20;
+    let uploaded = app.put_file(&token, None, "big.bin", vec![7; size]).await;
+    let id = uploaded.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(16 * 1024).unwrap();
+    let address = app.address.trim_start_matches("http://").parse().unwrap();
+    let mut stream = socket.connect(address).await.unwrap();
+    let request = format!(
+        "GET /api/v1/files/{id}/content HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buffer = vec![0; 64 * 1024];
+    let mut received = stream.read(&mut buffer).await.unwrap();
+    // Stop reading: the server's writes block, and after the send timeout it gives up.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let drained = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(read) => received += read,
+            }
+        }
+    });
+    drained.await.expect("the server closed the connection");
+    assert!(received < size, "only what was buffered arrived: {received} of {size}");
+}

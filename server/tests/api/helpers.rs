@@ -21,6 +21,8 @@ pub fn built_site_root() -> PathBuf {
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub address: String,
+    /// `http://127.0.0.1:PORT/metrics` (each app has a metrics listener on a port of its own).
+    pub metrics_url: Option<String>,
     /// A client that does not follow redirects.
     pub client: reqwest::Client,
     /// The application's own database pool (not a second connection).
@@ -164,6 +166,7 @@ async fn spawn(customize: impl FnOnce(&mut Config), own_s3: bool) -> TestApp {
         data_dir: data_dir.path().to_path_buf(),
         database_url: Some(fresh_database(data_dir.path()).await),
         site_root: built_site_root(),
+        metrics_bind: "127.0.0.1:0".into(),
         ..Config::default()
     };
     let s3 = if own_s3 {
@@ -183,6 +186,7 @@ async fn start(config: Config, data_dir: TempDir, s3: Option<PrivateS3>) -> Test
         .await
         .expect("open registration");
     let address = format!("http://{}", app.local_addr().expect("bound"));
+    let metrics_url = app.metrics_addr().map(|address| format!("http://{address}/metrics"));
     let state = app.state().clone();
     let (stop, stop_rx) = oneshot::channel::<()>();
     let stopped = tokio::spawn(app.run_until(async move {
@@ -190,6 +194,7 @@ async fn start(config: Config, data_dir: TempDir, s3: Option<PrivateS3>) -> Test
     }));
     TestApp {
         address,
+        metrics_url,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -18,6 +18,7 @@ mod folders;
 mod health;
 mod helpers;
 mod ids;
+mod metrics;
 mod migrations;
 mod outages;
 mod pages;
