@@ -8,7 +8,7 @@ BIN := $(CARGO_TARGET_DIR)/release/pannier
 SERVER_PKGS := -p domain -p app -p migration -p server --features domain/server,app/ssr
 WASM_PKGS := -p frontend -p app -p domain --target wasm32-unknown-unknown --features app/hydrate
 
-.PHONY: help run dev build test lint unit integration-services wasm-check e2e fmt
+.PHONY: help run dev build test lint unit integration-services wasm-check e2e api-fuzz fmt
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ dev: ## Live-reloading development server (cargo leptos watch).
 build: ## Release build: server binary + hashed, precompressed site in target/site.
 	cargo leptos build --release --precompress
 
-test: ## Everything CI runs: lint, build, WASM check, unit + integration (SQLite + disk, PostgreSQL + S3), Playwright.
+test: ## Everything CI runs: lint, build, WASM check, unit + integration (SQLite + disk, PostgreSQL + S3), Playwright, schemathesis.
 	scripts/bootstrap.sh test
 	$(MAKE) lint
 	$(MAKE) build
@@ -33,6 +33,7 @@ test: ## Everything CI runs: lint, build, WASM check, unit + integration (SQLite
 	$(MAKE) unit
 	$(MAKE) integration-services
 	$(MAKE) e2e
+	$(MAKE) api-fuzz
 
 lint: ## rustfmt check; clippy on the server side and the WASM side separately.
 	cargo fmt --all --check
@@ -50,6 +51,9 @@ wasm-check: ## No server-only crate in the WASM bundle; print its size.
 
 e2e: ## Playwright in Chromium against the release build (one project with JavaScript off).
 	cd end2end && timeout 900 npx playwright test
+
+api-fuzz: ## schemathesis against the served OpenAPI document (bounded; scripts/schemathesis.sh 400 for a long run).
+	timeout 600 scripts/schemathesis.sh
 
 fmt: ## Format the code.
 	cargo fmt --all

@@ -98,6 +98,7 @@ text_type!(EmailAddress);
 text_type!(DisplayName);
 
 /// What an account may do.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -185,6 +186,7 @@ impl RegistrationMode {
 }
 
 /// The signed-in user.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserDto {
     /// UUID.

@@ -139,20 +139,50 @@ impl AppError {
     }
 }
 
+/// The JSON body of every REST error and edge refusal.
+#[cfg(feature = "server")]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for people (`message`) and programs (`code`).
+#[cfg(feature = "server")]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code: `bad_request`, `invalid_input`, `unauthorized`,
+    /// `forbidden`, `not_found`, `conflict`, `gone`, `file_too_large`, `request_too_large`,
+    /// `headers_too_large`, `quota_exceeded`, `checksum_mismatch`, `unsupported_media_type`,
+    /// `rate_limited`, `overloaded`, `unavailable`, `internal`.
+    pub code: String,
+    /// What happened and what to do next.
+    pub message: String,
+    /// The form or JSON field at fault (`invalid_input`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Seconds to wait before retrying (`rate_limited`, `overloaded`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
 #[cfg(feature = "server")]
 impl AppError {
     /// The REST body: `{"error": {"code": …, "message": …}}` plus `field` / `retry_after`.
     pub fn to_json(&self) -> serde_json::Value {
-        let mut error = serde_json::json!({ "code": self.code(), "message": self.to_string() });
-        match self {
-            Self::Invalid { field, .. } => error["field"] = field.as_str().into(),
+        let (field, retry_after) = match self {
+            Self::Invalid { field, .. } => (Some(field.clone()), None),
             Self::TooManyRequests { retry_after_secs, .. }
-            | Self::Overloaded { retry_after_secs, .. } => {
-                error["retry_after"] = (*retry_after_secs).into();
-            }
-            _ => {}
-        }
-        serde_json::json!({ "error": error })
+            | Self::Overloaded { retry_after_secs, .. } => (None, Some(*retry_after_secs)),
+            _ => (None, None),
+        };
+        let detail = ErrorDetail {
+            code: self.code().to_owned(),
+            message: self.to_string(),
+            field,
+            retry_after,
+        };
+        serde_json::to_value(ErrorBody { error: detail }).unwrap_or_default()
     }
 
     /// Logs `err` with its whole cause chain under `context` and returns the generic error.

@@ -26,7 +26,8 @@ use serde::Deserialize;
 
 use crate::api_v1::content::{ContentQuery, header_str, insert, range_request, safety, serve};
 use crate::api_v1::{
-    ApiError, ApiPath, ApiQuery, ApiResult, back_to, unreadable_body, upload_routes, wants_html,
+    ApiError, ApiPath, ApiQuery, ApiResult, back_to, request_upload_routes, unreadable_body,
+    wants_html,
 };
 use crate::startup::ServerState;
 
@@ -62,16 +63,23 @@ pub fn router() -> Router<ServerState> {
     let unlock = Router::new()
         .route(UNLOCK, post(unlock))
         .route_layer(middleware::from_fn(crate::edge::limits::deadline));
-    Router::new()
-        .merge(downloads)
-        .merge(unlock)
-        .merge(upload_routes(REQUEST_FILES, REQUEST_UPLOADS))
+    Router::new().merge(downloads).merge(unlock).merge(request_upload_routes("/s/{slug}"))
 }
 
 /// `GET`/`HEAD /s/{slug}/files/{file_id}`: with Range, validators and the user-content safety
 /// headers. What counts as a download is the policy's (`domain::shares::policy`); a counted
 /// transfer of a limited link leaves a transfer cookie so a player's later ranges are free.
-async fn shared_file(
+#[utoipa::path(get, path = "/s/{slug}/files/{file_id}", tag = "public", security(()),
+    params(("slug" = String, Path, description = "The link"), ("file_id" = FileId, Path, description = "A file it shares"),
+        ContentQuery, ("Range" = Option<String>, Header, description = "One byte range")),
+    responses(
+        (status = 200, description = "The bytes", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 206, description = "The range asked for", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 304, description = "Not modified"),
+        (status = 410, description = "The link expired or its downloads are used up", body = domain::error::ErrorBody),
+        (status = 416, description = "The range is outside the file"),
+        crate::api_v1::openapi::Errors))]
+pub(crate) async fn shared_file(
     State(state): State<AppState>,
     ApiPath((slug, file_id)): ApiPath<(String, FileId)>,
     ApiQuery(query): ApiQuery<ContentQuery>,
@@ -102,7 +110,13 @@ async fn shared_file(
 }
 
 /// `GET /s/{slug}/zip`: streamed, with its exact length (counts one download).
-async fn shared_zip(
+#[utoipa::path(get, path = "/s/{slug}/zip", tag = "public", security(()),
+    params(("slug" = String, Path, description = "The link")),
+    responses(
+        (status = 200, description = "Every shared file as one zip", content_type = "application/zip", body = Vec<u8>),
+        (status = 410, description = "The link expired or its downloads are used up", body = domain::error::ErrorBody),
+        crate::api_v1::openapi::Errors))]
+pub(crate) async fn shared_zip(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Extension(client): Extension<ClientInfo>,
@@ -156,7 +170,7 @@ fn set_link_cookie(
 }
 
 /// The password form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UnlockForm {
     password: String,
 }
@@ -164,7 +178,13 @@ pub struct UnlockForm {
 /// `POST /s/{slug}/unlock`: right → the unlock cookie (this link's path only, one hour) and
 /// back to the page; wrong → 422, or 429 after repeated failures (a browser's form is sent back
 /// to the page with the message instead).
-async fn unlock(
+#[utoipa::path(post, path = "/s/{slug}/unlock", tag = "public", security(()),
+    params(("slug" = String, Path, description = "The link")),
+    request_body(content = UnlockForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 204, description = "Unlocked: the unlock cookie is set (a browser's form is redirected to the page)"),
+        crate::api_v1::openapi::Errors))]
+pub(crate) async fn unlock(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Extension(client): Extension<ClientInfo>,

@@ -87,6 +87,12 @@ pub const KEYS: &[ConfigKey] = &[
         help: "Share links' access logs keep entries this many days.",
     },
     ConfigKey {
+        toml: "max_upload_parts",
+        env: "PANNIER_MAX_UPLOAD_PARTS",
+        default: "1000",
+        help: "Most parts (files and fields) one multipart upload may hold; past it → 413.",
+    },
+    ConfigKey {
         toml: "max_zip_files",
         env: "PANNIER_MAX_ZIP_FILES",
         default: "50000",

@@ -113,6 +113,8 @@ pub struct Config {
     /// See [`KEYS`].
     pub max_zip_files: u64,
     /// See [`KEYS`].
+    pub max_upload_parts: usize,
+    /// See [`KEYS`].
     pub header_timeout_secs: u64,
     /// See [`KEYS`].
     pub request_timeout_secs: u64,
@@ -170,6 +172,7 @@ impl Default for Config {
             session_absolute_days: 30,
             share_log_days: 90,
             max_zip_files: 50_000,
+            max_upload_parts: 1000,
             shutdown_timeout_secs: 30,
             storage: StorageKind::Local,
             s3_endpoint: None,

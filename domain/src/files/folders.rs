@@ -272,6 +272,7 @@ pub(super) async fn update_folder_in(
 }
 
 /// What a recursive delete removed.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Deleted {
     /// Files removed.

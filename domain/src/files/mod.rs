@@ -82,6 +82,7 @@ pub(crate) use upload::{
 pub use upload::{Upload, Uploader, store_file};
 
 /// A file as its owner sees it.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileDto {
     /// Its id.
@@ -105,6 +106,7 @@ pub struct FileDto {
 }
 
 /// A folder as its owner sees it.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderDto {
     /// Its id.
@@ -118,6 +120,7 @@ pub struct FolderDto {
 }
 
 /// One page of a folder: the folder, the way to it, and its children (folders first).
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderListing {
     /// The folder listed.
@@ -148,6 +151,7 @@ pub struct FileDetail {
 }
 
 /// Bytes used and allowed.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     /// Sum of the sizes of the owner's files.

@@ -10,6 +10,7 @@ use crate::AppError;
 pub const MAX_PAGE: u16 = 500;
 
 /// Listing order.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum SortKey {
@@ -43,6 +44,7 @@ impl SortKey {
 }
 
 /// Sort direction.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum SortOrder {
@@ -95,16 +97,22 @@ impl From<PageSize> for u16 {
 /// `?sort=name|size|date&order=asc|desc&cursor=&limit=`: every field optional and bounded.
 /// `cursor` is the previous page's `next_cursor` (an offset below 2³²; empty: the first page).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "server", into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct ListQuery {
     /// What to order by.
+    #[cfg_attr(feature = "server", param(inline))]
     pub sort: SortKey,
     /// Which way.
+    #[cfg_attr(feature = "server", param(inline))]
     pub order: SortOrder,
-    /// Where the previous page ended.
+    /// Where the previous page ended (its `next_cursor`).
     #[serde(deserialize_with = "cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", param(value_type = Option<u32>))]
     pub cursor: Option<u32>,
-    /// Rows per page.
+    /// Rows per page, 1 to 500 (default 100).
+    #[cfg_attr(feature = "server", param(value_type = Option<u16>, minimum = 1, maximum = 500))]
     pub limit: PageSize,
 }
 

@@ -53,6 +53,7 @@ pub use slug::ShareSlug;
 pub use zip::{ZipEntry, ZipPlan};
 
 /// Where a link stands.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShareState {
@@ -67,6 +68,7 @@ pub enum ShareState {
 }
 
 /// A share link as its owner sees it.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareDto {
     /// Its id.
@@ -107,6 +109,7 @@ pub struct ShareDto {
 }
 
 /// One page of the owner's links.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareList {
     /// The links, newest first.
@@ -118,6 +121,7 @@ pub struct ShareList {
 }
 
 /// A file request's rules and what it has received.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestDto {
     /// Largest file taken, in bytes.
@@ -137,6 +141,7 @@ pub struct RequestDto {
 }
 
 /// A visitor's upload in progress through a file request, as the owner sees it.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendingDto {
     /// The upload's id (to cancel it).
@@ -152,6 +157,7 @@ pub struct SendingDto {
 }
 
 /// One entry of a link's access log.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareEventDto {
     /// `view`, `download`, `zip`, `unlock` or `unlock_failed`.

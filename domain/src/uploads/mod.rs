@@ -33,6 +33,7 @@ pub(crate) use record::{discard_all, of_owner};
 pub const CHECKSUM_ALGORITHMS: &str = "sha1,sha256";
 
 /// Direct-to-S3 mode: where the browser sends the next part, or the finished file.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirectStep {
     /// Bytes stored so far.
@@ -45,6 +46,7 @@ pub struct DirectStep {
 
 /// One part of a direct upload: `PUT` bytes `start..end` of the file to `url`, then report
 /// the `ETag` the bucket answers with.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirectPart {
     /// Part number, from 1.
@@ -58,6 +60,7 @@ pub struct DirectPart {
 }
 
 /// What the browser reports after sending a part.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartDone {
     /// The part number it sent.

@@ -12,6 +12,8 @@ use domain::state::AppState;
 use super::{ApiError, ApiResult, Caller, back_to, wants_html};
 
 /// `GET`: the picture, with the same safety headers as every file.
+#[utoipa::path(get, path = "/me/avatar", tag = "account",
+    responses((status = 200, description = "The profile picture", content_type = "image/*", body = Vec<u8>), crate::api_v1::openapi::Errors))]
 pub async fn show(State(state): State<AppState>, Caller(identity): Caller) -> ApiResult<Response> {
     let (bytes, kind) = files::avatar(&state, &identity.user).await?;
     Ok((
@@ -27,6 +29,9 @@ pub async fn show(State(state): State<AppState>, Caller(identity): Caller) -> Ap
 }
 
 /// `PUT` with the image as the body → 204.
+#[utoipa::path(put, path = "/me/avatar", tag = "account",
+    request_body(content = Vec<u8>, content_type = "image/*", description = "A JPEG, PNG, WebP or GIF of at most 5 MiB"),
+    responses((status = 204, description = "Replaced"), crate::api_v1::openapi::Errors))]
 pub async fn replace(
     State(state): State<AppState>,
     Caller(identity): Caller,
@@ -37,6 +42,9 @@ pub async fn replace(
 }
 
 /// `POST` multipart (`avatar` field) → 204, or back to the account page for a plain form.
+#[utoipa::path(post, path = "/me/avatar", tag = "account",
+    request_body(content = Vec<u8>, content_type = "multipart/form-data", description = "An `avatar` file part"),
+    responses((status = 204, description = "Replaced"), crate::api_v1::openapi::Errors))]
 pub async fn upload(
     State(state): State<AppState>,
     Caller(identity): Caller,
@@ -44,9 +52,14 @@ pub async fn upload(
     mut multipart: Multipart,
 ) -> Response {
     let result = async {
+        let mut parts = 0;
         while let Some(field) =
             multipart.next_field().await.map_err(|e| AppError::BadRequest(e.body_text()))?
         {
+            parts += 1;
+            if parts > state.config.max_upload_parts {
+                return Err(AppError::RequestTooLarge("The form has too many parts.".into()));
+            }
             if field.name() == Some("avatar") {
                 return files::set_avatar(&state, &identity.user, field).await;
             }
@@ -64,6 +77,8 @@ pub async fn upload(
 }
 
 /// `DELETE` → 204.
+#[utoipa::path(delete, path = "/me/avatar", tag = "account",
+    responses((status = 204, description = "Removed"), crate::api_v1::openapi::Errors))]
 pub async fn remove(
     State(state): State<AppState>,
     Caller(identity): Caller,

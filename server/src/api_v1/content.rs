@@ -15,6 +15,8 @@ use serde::Deserialize;
 use super::{ApiPath, ApiQuery, ApiResult, Caller};
 
 /// `?download=1` asks for an attachment even for previewable types.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 pub struct ContentQuery {
@@ -32,6 +34,15 @@ impl ContentQuery {
 }
 
 /// The download route.
+#[utoipa::path(get, path = "/files/{id}/content", tag = "files",
+    params(("id" = FileId, Path, description = "The file"), ContentQuery,
+        ("Range" = Option<String>, Header, description = "One byte range, `bytes=0-99`")),
+    responses(
+        (status = 200, description = "The bytes", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 206, description = "The range asked for", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 304, description = "Not modified"),
+        (status = 416, description = "The range is outside the file"),
+        crate::api_v1::openapi::Errors))]
 pub async fn download(
     State(state): State<AppState>,
     Caller(identity): Caller,

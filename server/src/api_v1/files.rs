@@ -20,15 +20,25 @@ use super::{
 };
 
 /// `?folder_id=&name=&path=` (`path`: sub-folders below `folder_id` to create, `a/b`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Deserialize)]
 pub struct RawUpload {
+    /// A folder id, or `root` (the default).
+    #[param(value_type = Option<String>)]
     folder_id: Option<FolderRef>,
+    /// The file's name.
     name: Option<String>,
+    /// Sub-folders below `folder_id` to create and store into, `a/b`.
     path: Option<String>,
 }
 
 /// `PUT /api/v1/files?folder_id=…&name=…` (or `/s/{slug}/files?name=…` into a file request)
 /// with the bytes as the body → 201 with the file.
+#[utoipa::path(put, path = "/files", tag = "files",
+    params(RawUpload),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
+    responses((status = 201, description = "Stored", body = FileDto), crate::api_v1::openapi::Errors))]
 pub async fn upload_raw(
     State(state): State<AppState>,
     Sender(who): Sender,
@@ -49,6 +59,10 @@ pub async fn upload_raw(
 /// first, then file fields. A file name with slashes (a folder picked in a browser) keeps its
 /// sub-folders. JSON callers get 201 `{"files": […]}`; a plain HTML form is sent back to the
 /// folder or the request's page (with `?error=`).
+#[utoipa::path(post, path = "/files", tag = "files",
+    request_body(content = Vec<u8>, content_type = "multipart/form-data",
+        description = "File parts (a name with `/` creates sub-folders) and an optional `folder_id` field"),
+    responses((status = 201, description = "Stored", body = StoredFiles), crate::api_v1::openapi::Errors))]
 pub async fn upload_multipart(
     State(state): State<AppState>,
     Sender(who): Sender,
@@ -57,8 +71,14 @@ pub async fn upload_multipart(
 ) -> Response {
     let mut folder = FolderRef::Root;
     let mut stored = Vec::new();
+    let max_parts = state.config.max_upload_parts;
     let result = async {
+        let mut parts = 0;
         while let Some(field) = multipart.next_field().await.map_err(bad_multipart)? {
+            parts += 1;
+            if parts > max_parts {
+                return Err(too_many_parts(max_parts, stored.len()));
+            }
             if let Some(file_name) = field.file_name().map(str::to_owned) {
                 let (dir, name) = match file_name.rsplit_once(['/', '\\']) {
                     Some((dir, name)) => (Some(dir.to_owned()), name.to_owned()),
@@ -90,11 +110,24 @@ pub async fn upload_multipart(
         return back_to(&page, "error", &result);
     }
     match result {
-        Ok(()) => {
-            (StatusCode::CREATED, Json(serde_json::json!({ "files": stored }))).into_response()
-        }
+        Ok(()) => (StatusCode::CREATED, Json(StoredFiles { files: stored })).into_response(),
         Err(err) => ApiError(err).into_response(),
     }
+}
+
+/// The 413 of a multipart upload past `max_upload_parts` (the files before it are kept, each
+/// stored whole: the message says how many).
+fn too_many_parts(max: usize, stored: usize) -> AppError {
+    AppError::RequestTooLarge(format!(
+        "This upload has more than {max} parts; send at most {max} files per request. \
+         The first {stored} were stored."
+    ))
+}
+
+/// What a multipart upload stored, in the order of its parts.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct StoredFiles {
+    files: Vec<FileDto>,
 }
 
 /// A multipart text field, read whole up to `REPORT_BODY` bytes (413 past it).
@@ -118,6 +151,9 @@ fn bad_multipart(err: axum::extract::multipart::MultipartError) -> AppError {
 }
 
 /// `GET /api/v1/files/{id}`.
+#[utoipa::path(get, path = "/files/{id}", tag = "files",
+    params(("id" = FileId, Path, description = "The file")),
+    responses((status = 200, description = "The file", body = FileDto), crate::api_v1::openapi::Errors))]
 pub async fn show(
     State(state): State<AppState>,
     Caller(identity): Caller,
@@ -127,14 +163,19 @@ pub async fn show(
 }
 
 /// `{name?, folder_id?, description?}`.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct FileChange {
     name: Option<String>,
+    /// A folder id, or `root`.
+    #[schema(value_type = Option<String>)]
     folder_id: Option<FolderRef>,
     description: Option<String>,
 }
 
 /// `PATCH /api/v1/files/{id}`.
+#[utoipa::path(patch, path = "/files/{id}", tag = "files",
+    params(("id" = FileId, Path, description = "The file")), request_body = FileChange,
+    responses((status = 200, description = "Changed", body = FileDto), crate::api_v1::openapi::Errors))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(identity): Caller,
@@ -150,6 +191,9 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/files/{id}` → 204.
+#[utoipa::path(delete, path = "/files/{id}", tag = "files",
+    params(("id" = FileId, Path, description = "The file")),
+    responses((status = 204, description = "Deleted"), crate::api_v1::openapi::Errors))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(identity): Caller,

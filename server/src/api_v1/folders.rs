@@ -14,6 +14,9 @@ use super::{ApiPath, ApiQuery, ApiResult, Caller, json_body};
 
 /// `GET /api/v1/folders/{id}` (`root` is the root): one page,
 /// `?sort=name|size|date&order=asc|desc&cursor=&limit=`.
+#[utoipa::path(get, path = "/folders/{id}", tag = "folders",
+    params(("id" = String, Path, description = "A folder id, or `root`"), ListQuery),
+    responses((status = 200, description = "One page of the folder", body = FolderListing), crate::api_v1::openapi::Errors))]
 pub async fn show(
     State(state): State<AppState>,
     Caller(identity): Caller,
@@ -24,13 +27,17 @@ pub async fn show(
 }
 
 /// `{parent_id?, name}`.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct NewFolder {
+    /// A folder id, or `root`.
+    #[schema(value_type = Option<String>)]
     parent_id: Option<FolderRef>,
     name: String,
 }
 
 /// `POST /api/v1/folders` → 201.
+#[utoipa::path(post, path = "/folders", tag = "folders", request_body = NewFolder,
+    responses((status = 201, description = "Created", body = FolderDto), crate::api_v1::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(identity): Caller,
@@ -45,13 +52,18 @@ pub async fn create(
 }
 
 /// `{name?, parent_id?}`.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 pub struct FolderChange {
     name: Option<String>,
+    /// A folder id, or `root`.
+    #[schema(value_type = Option<String>)]
     parent_id: Option<FolderRef>,
 }
 
 /// `PATCH /api/v1/folders/{id}`.
+#[utoipa::path(patch, path = "/folders/{id}", tag = "folders",
+    params(("id" = FolderId, Path, description = "The folder")), request_body = FolderChange,
+    responses((status = 200, description = "Changed", body = FolderDto), crate::api_v1::openapi::Errors))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(identity): Caller,
@@ -68,6 +80,9 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/folders/{id}` → what was removed.
+#[utoipa::path(delete, path = "/folders/{id}", tag = "folders",
+    params(("id" = FolderId, Path, description = "The folder")),
+    responses((status = 200, description = "Deleted with everything in it", body = files::Deleted), crate::api_v1::openapi::Errors))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(identity): Caller,

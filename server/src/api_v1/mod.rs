@@ -5,7 +5,8 @@ mod avatar;
 pub mod content;
 pub(crate) mod files;
 mod folders;
-mod shares;
+pub mod openapi;
+pub(crate) mod shares;
 pub mod uploads;
 
 use axum::extract::rejection::JsonRejection;
@@ -14,13 +15,15 @@ use axum::http::Method;
 use axum::http::request::Parts;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, head, post};
 use axum::{Json, Router};
 use domain::AppError;
 use domain::auth::{ClientInfo, Identity};
 use domain::files::Uploader;
 use domain::shares::{UNLOCK_COOKIE, VISITOR_COOKIE, admit_upload};
 use domain::state::AppState;
+
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 use crate::edge;
 use crate::errors::error_response;
@@ -34,61 +37,76 @@ pub const DOCUMENT_BODY: usize = 256 * 1024;
 /// The most a short report is read (a direct upload's part report, a multipart text field).
 pub const REPORT_BODY: usize = 4 * 1024;
 
-/// The `/api/v1` routes (nested by the caller): JSON documents under the request deadline,
-/// uploads and downloads streaming under their budgets instead.
+/// The `/api/v1` routes (nested by the caller), each registered from its handler's
+/// `#[utoipa::path]` so the OpenAPI document ([`openapi`]) lists exactly these: JSON documents
+/// under the request deadline, uploads and downloads streaming under their budgets instead.
 pub fn router() -> Router<ServerState> {
-    let documents = Router::new()
-        .route("/me", get(me))
-        .route(
-            "/me/avatar",
-            get(avatar::show)
-                .put(avatar::replace)
-                .post(avatar::upload)
-                .delete(avatar::remove)
-                .layer(DefaultBodyLimit::max(AVATAR_BODY)),
-        )
-        .route("/files/{id}", get(files::show).patch(files::update).delete(files::delete))
-        .route("/shares", post(shares::create).get(shares::list))
-        .route("/shares/{id}", axum::routing::patch(shares::update).delete(shares::revoke))
-        .route("/shares/{id}/events", get(shares::events))
-        .route("/folders", post(folders::create))
-        .route("/folders/{id}", get(folders::show).patch(folders::update).delete(folders::delete))
+    let (avatar_schemas, avatar_paths, avatar) =
+        routes!(avatar::show, avatar::replace, avatar::upload, avatar::remove);
+    let documents = OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(openapi::serve))
+        .routes((avatar_schemas, avatar_paths, avatar.layer(DefaultBodyLimit::max(AVATAR_BODY))))
+        .routes(routes!(files::show, files::update, files::delete))
+        .routes(routes!(shares::create, shares::list))
+        .routes(routes!(shares::update, shares::revoke))
+        .routes(routes!(shares::events))
+        .routes(routes!(folders::create))
+        .routes(routes!(folders::show, folders::update, folders::delete))
         .route_layer(middleware::from_fn(edge::limits::deadline));
-    let downloads = Router::new()
-        .route("/files/{id}/content", get(content::download))
+    let downloads = OpenApiRouter::new()
+        .routes(routes!(content::download))
         .route_layer(middleware::from_fn(edge::limits::downloads));
-    Router::new()
-        .merge(documents)
-        .merge(downloads)
-        .merge(upload_routes("/files", "/uploads"))
+    let (starts, later) = upload_handlers();
+    let starts = starts
+        .into_iter()
+        .fold(OpenApiRouter::new(), OpenApiRouter::routes)
+        .route_layer(middleware::from_fn(edge::limits::uploads));
+    let uploads = later
+        .into_iter()
+        .fold(starts, OpenApiRouter::routes)
+        .route_layer(middleware::from_fn(edge::limits::cut_stalled_uploads));
+    let (router, api) =
+        OpenApiRouter::new().merge(documents).merge(downloads).merge(uploads).split_for_parts();
+    openapi::keep(api);
+    router
         .fallback(|| async { error_response(&AppError::NotFound("No such API endpoint.".into())) })
 }
 
-/// The upload routes — simple (`PUT ?name=`, multipart `POST`) at `simple`, tus at `tus` —
-/// for an account (`/api/v1`) and for a file request (`/s/{slug}`); [`Sender`] tells which.
-pub(crate) fn upload_routes(simple: &str, tus: &str) -> Router<ServerState> {
-    // Only the handlers that stream a file's bytes go without a limit: they enforce the size
-    // rules themselves while streaming. Everything they read whole is bounded on its own.
+/// The upload handlers with their documented paths (under `/api/v1`): those that start an
+/// upload (simple, tus creation) — each takes a unit of the uploads budget — and a tus
+/// upload's later requests. Only the handlers that stream a file's bytes go without a body
+/// limit: they enforce the size rules themselves while streaming.
+fn upload_handlers() -> ([UtoipaMethodRouter<ServerState>; 2], [UtoipaMethodRouter<ServerState>; 2])
+{
     let streaming = DefaultBodyLimit::disable;
-    // Starting an upload takes a unit of the uploads budget; its later requests do not.
-    let starts = Router::new()
-        .route(simple, post(files::upload_multipart).put(files::upload_raw).layer(streaming()))
-        .route(tus, post(uploads::create).layer(streaming()).options(uploads::options))
+    let (schemas, paths, simple) = routes!(files::upload_multipart, files::upload_raw);
+    let simple = (schemas, paths, simple.layer(streaming()));
+    let (schemas, paths, creation) = routes!(uploads::create, uploads::options);
+    let creation = (schemas, paths, creation.layer(streaming()));
+    let (schemas, paths, upload) = routes!(uploads::status, uploads::append, uploads::terminate);
+    let upload = (schemas, paths, upload.layer(streaming()).options(uploads::options));
+    let (schemas, paths, parts) = routes!(uploads::direct_step);
+    let parts = (schemas, paths, parts.layer(DefaultBodyLimit::max(REPORT_BODY)));
+    ([simple, creation], [upload, parts])
+}
+
+/// A file request's upload routes: the same handlers under `prefix` (`/s/{slug}`), where
+/// [`Sender`] admits visitors through the share policy instead of asking for a token.
+pub(crate) fn request_upload_routes(prefix: &str) -> Router<ServerState> {
+    let mount = |router: Router<ServerState>,
+                 (_, paths, routes): UtoipaMethodRouter<ServerState>| {
+        let path = paths.paths.keys().next().cloned().unwrap_or_default();
+        router.route(&format!("{prefix}{path}"), routes)
+    };
+    let (starts, later) = upload_handlers();
+    let starts = starts
+        .into_iter()
+        .fold(Router::new(), mount)
         .route_layer(middleware::from_fn(edge::limits::uploads));
-    Router::new()
-        .merge(starts)
-        .route(
-            &format!("{tus}/{{id}}"),
-            head(uploads::status)
-                .patch(uploads::append)
-                .layer(streaming())
-                .delete(uploads::terminate)
-                .options(uploads::options),
-        )
-        .route(
-            &format!("{tus}/{{id}}/parts"),
-            post(uploads::direct_step).layer(DefaultBodyLimit::max(REPORT_BODY)),
-        )
+    later
+        .into_iter()
+        .fold(starts, mount)
         .route_layer(middleware::from_fn(edge::limits::cut_stalled_uploads))
 }
 
@@ -101,6 +119,8 @@ pub async fn unknown_version(ApiPath((version, _)): ApiPath<(String, String)>) -
 }
 
 /// `GET /api/v1/me`: the caller's account.
+#[utoipa::path(get, path = "/me", tag = "account",
+    responses((status = 200, description = "The caller's account", body = domain::account::UserDto), crate::api_v1::openapi::Errors))]
 async fn me(Caller(identity): Caller) -> Response {
     Json(identity.dto()).into_response()
 }

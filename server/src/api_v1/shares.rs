@@ -17,10 +17,12 @@ use serde_json::{Map, Value};
 use super::{ApiPath, ApiQuery, ApiResult, Caller, json_body};
 
 /// `POST /api/v1/shares` body.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateShare {
     file_ids: Option<Vec<FileId>>,
+    /// A folder id, or `root`.
+    #[schema(value_type = Option<String>)]
     folder_id: Option<FolderRef>,
     label: Option<String>,
     expires_at: Option<DateTime<Utc>>,
@@ -32,7 +34,7 @@ pub struct CreateShare {
 
 /// A file request's rules: `{max_file_size?, max_total_bytes?, max_files?, allowed_types?}`
 /// (bytes, bytes, a count, `[".pdf", "image/*"]`); absent is no limit.
-#[derive(Debug, Default, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestBody {
     max_file_size: Option<u64>,
@@ -52,7 +54,15 @@ impl From<RequestBody> for RequestRules {
     }
 }
 
+/// A link's access log, newest first.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ShareEvents {
+    events: Vec<domain::shares::ShareEventDto>,
+}
+
 /// `POST /api/v1/shares` → 201 with the link.
+#[utoipa::path(post, path = "/shares", tag = "shares", request_body = CreateShare,
+    responses((status = 201, description = "The new link", body = ShareDto), crate::api_v1::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(identity): Caller,
@@ -74,6 +84,8 @@ pub async fn create(
 }
 
 /// `GET /api/v1/shares?page=` → `{"shares": […], "page", "pages"}`, newest first, 50 a page.
+#[utoipa::path(get, path = "/shares", tag = "shares", params(ListQuery),
+    responses((status = 200, description = "One page of the caller's links", body = ShareList), crate::api_v1::openapi::Errors))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(identity): Caller,
@@ -83,6 +95,8 @@ pub async fn list(
 }
 
 /// `?page=` (from 1).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     page: Option<u64>,
@@ -90,6 +104,9 @@ pub struct ListQuery {
 
 /// `PATCH /api/v1/shares/{id}`: any of `label`, `expires_at`, `password`, `max_downloads`
 /// (`null` clears one), `allow_zip`, and a file request's `request` (its rules, replaced whole).
+#[utoipa::path(patch, path = "/shares/{id}", tag = "shares",
+    params(("id" = ShareId, Path, description = "The link")), request_body = crate::api_v1::openapi::ShareChange,
+    responses((status = 200, description = "Changed", body = ShareDto), crate::api_v1::openapi::Errors))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(identity): Caller,
@@ -121,6 +138,9 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/shares/{id}`: the link stops working at once (then answers 404).
+#[utoipa::path(delete, path = "/shares/{id}", tag = "shares",
+    params(("id" = ShareId, Path, description = "The link")),
+    responses((status = 204, description = "Revoked"), crate::api_v1::openapi::Errors))]
 pub async fn revoke(
     State(state): State<AppState>,
     Caller(identity): Caller,
@@ -131,13 +151,16 @@ pub async fn revoke(
 }
 
 /// `GET /api/v1/shares/{id}/events` → `{"events": […]}`: the access log, newest first.
+#[utoipa::path(get, path = "/shares/{id}/events", tag = "shares",
+    params(("id" = ShareId, Path, description = "The link")),
+    responses((status = 200, description = "The access log, newest first", body = ShareEvents), crate::api_v1::openapi::Errors))]
 pub async fn events(
     State(state): State<AppState>,
     Caller(identity): Caller,
     ApiPath(id): ApiPath<ShareId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ShareEvents>> {
     let events = shares::events(&state, &identity.user, id).await?;
-    Ok(Json(serde_json::json!({ "events": events })))
+    Ok(Json(ShareEvents { events }))
 }
 
 fn typed<T: serde::de::DeserializeOwned>(key: &str, value: Value) -> Result<T, AppError> {

@@ -61,6 +61,8 @@ pub async fn tus_protocol(request: Request, next: Next) -> Response {
 }
 
 /// `OPTIONS`: what this server supports.
+#[utoipa::path(options, path = "/uploads", tag = "uploads",
+    responses((status = 204, description = "The tus versions, extensions, checksum algorithms and largest size")))]
 pub async fn options(State(state): State<AppState>) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     let headers = response.headers_mut();
@@ -81,6 +83,11 @@ pub struct UploadPath {
 
 /// `POST …/uploads` (Creation): `Upload-Length` and `Upload-Metadata`; with a body of
 /// `application/offset+octet-stream`, its bytes are the upload's first (creation-with-upload).
+#[utoipa::path(post, path = "/uploads", tag = "uploads",
+    params(("Tus-Resumable" = String, Header, description = "`1.0.0`"), ("Upload-Length" = Option<u64>, Header, description = "The file's size"),
+        ("Upload-Metadata" = Option<String>, Header, description = "`filename`, `folder_id`, … as base64 pairs")),
+    request_body(content = Option<Vec<u8>>, content_type = "application/offset+octet-stream", description = "Optional first bytes (creation-with-upload)"),
+    responses((status = 201, description = "Created; `Location` is its URL, `Upload-Offset` what arrived"), crate::api_v1::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
     Sender(who): Sender,
@@ -122,6 +129,9 @@ pub async fn create(
 }
 
 /// `HEAD …/uploads/{id}`: the offset to continue from.
+#[utoipa::path(head, path = "/uploads/{id}", tag = "uploads",
+    params(("id" = UploadId, Path, description = "The upload"), ("Tus-Resumable" = String, Header, description = "`1.0.0`")),
+    responses((status = 200, description = "`Upload-Offset` and `Upload-Length`"), crate::api_v1::openapi::Errors))]
 pub async fn status(
     State(state): State<AppState>,
     Sender(who): Sender,
@@ -140,6 +150,13 @@ pub async fn status(
 }
 
 /// `PATCH …/uploads/{id}`: bytes at `Upload-Offset`.
+#[utoipa::path(patch, path = "/uploads/{id}", tag = "uploads",
+    params(("id" = UploadId, Path, description = "The upload"), ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("Upload-Offset" = u64, Header, description = "Where these bytes go"),
+        ("Upload-Checksum" = Option<String>, Header, description = "`sha1 <base64>` of this request's bytes")),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    responses((status = 204, description = "Stored; `Upload-Offset` is the new offset"),
+        (status = 409, description = "The offset is not the upload's", body = domain::error::ErrorBody), crate::api_v1::openapi::Errors))]
 pub async fn append(
     State(state): State<AppState>,
     Sender(who): Sender,
@@ -176,6 +193,9 @@ async fn detached<T: Send + 'static>(
 }
 
 /// `DELETE …/uploads/{id}` (Termination): the upload and its bytes go.
+#[utoipa::path(delete, path = "/uploads/{id}", tag = "uploads",
+    params(("id" = UploadId, Path, description = "The upload"), ("Tus-Resumable" = String, Header, description = "`1.0.0`")),
+    responses((status = 204, description = "Removed with its bytes"), crate::api_v1::openapi::Errors))]
 pub async fn terminate(
     State(state): State<AppState>,
     Sender(who): Sender,
@@ -187,6 +207,10 @@ pub async fn terminate(
 
 /// `POST …/uploads/{id}/parts` (direct-to-S3): body `{"number", "etag"}` after a part was
 /// sent, or empty to ask where to go on → the next part's URL, or the file.
+#[utoipa::path(post, path = "/uploads/{id}/parts", tag = "uploads",
+    params(("id" = UploadId, Path, description = "The upload")),
+    request_body(content = Option<uploads::PartDone>, description = "The part just sent to the bucket, or nothing to ask where to go on"),
+    responses((status = 200, description = "The next part's URL, or the stored file", body = uploads::DirectStep), crate::api_v1::openapi::Errors))]
 pub async fn direct_step(
     State(state): State<AppState>,
     Sender(who): Sender,

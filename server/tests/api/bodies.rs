@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 /// 1 MiB: far past anything these routes read whole.
 fn big() -> Vec<u8> {
@@ -61,6 +61,28 @@ async fn a_multipart_text_field_is_read_only_up_to_a_few_kib() {
     let visitor = app.client.post(format!("{}/s/{slug}/files", app.address)).multipart(form());
     assert_too_large(visitor.send().await.unwrap(), "/s/{slug}/files").await;
     assert_eq!(app.stored_objects().await, 0, "nothing was stored");
+}
+
+#[tokio::test]
+async fn a_multipart_upload_holds_a_bounded_number_of_parts() {
+    let app = spawn_app_with(|config| config.max_upload_parts = 50).await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let slug = request_slug(&app, &token).await;
+    let form = || {
+        (0..200).fold(reqwest::multipart::Form::new(), |form, i| form.text(format!("f{i}"), "x"))
+    };
+    let account = app.api(Method::POST, "/files", &token).multipart(form());
+    assert_too_large(account.send().await.unwrap(), "200 parts on /api/v1/files").await;
+    let visitor = app.client.post(format!("{}/s/{slug}/files", app.address)).multipart(form());
+    assert_too_large(visitor.send().await.unwrap(), "200 parts on /s/{slug}/files").await;
+    let avatar = app.api(Method::POST, "/me/avatar", &token).multipart(form());
+    assert_too_large(avatar.send().await.unwrap(), "200 parts on the avatar form").await;
+    let files = (0..50).fold(reqwest::multipart::Form::new(), |form, i| {
+        let part = reqwest::multipart::Part::bytes(b"hi".to_vec()).file_name(format!("{i}.txt"));
+        form.part("file", part)
+    });
+    let allowed = app.api(Method::POST, "/files", &token).multipart(files).send().await.unwrap();
+    assert_eq!(allowed.status(), StatusCode::CREATED, "50 parts are allowed");
 }
 
 #[tokio::test]

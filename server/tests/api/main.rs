@@ -20,6 +20,7 @@ mod helpers;
 mod ids;
 mod metrics;
 mod migrations;
+mod openapi;
 mod outages;
 mod pages;
 mod requests;
