@@ -260,6 +260,7 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
     let app = Router::new()
         .nest("/api/v1", api_v1::router())
         .route("/api/{version}/{*rest}", axum::routing::any(api_v1::unknown_version))
+        .route("/api", get(api_v1::reference::page))
         .merge(crate::shares::router())
         .merge(signed)
         .merge(pages)

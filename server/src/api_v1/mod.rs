@@ -6,6 +6,7 @@ pub mod content;
 pub(crate) mod files;
 mod folders;
 pub mod openapi;
+pub mod reference;
 pub(crate) mod shares;
 pub mod uploads;
 

@@ -112,3 +112,19 @@ async fn the_document_lists_exactly_the_api_routes_and_each_is_served() {
     assert!(document["components"]["schemas"]["FileDto"].is_object());
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+#[tokio::test]
+async fn the_reference_page_renders_the_document_without_scripts() {
+    let app = spawn_app().await;
+    let response = app.get("/api").await;
+    assert_eq!(response.status(), 200);
+    let policy = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.starts_with("default-src 'none'"), "{policy}");
+    let html = response.text().await.unwrap();
+    for expected in
+        ["/api/v1/files/{id}/content", "/s/{slug}/uploads/{id}", "id=\"schema-FileDto\""]
+    {
+        assert!(html.contains(expected), "{expected}");
+    }
+    assert!(!html.contains("<script"), "no script");
+}
