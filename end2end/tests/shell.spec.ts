@@ -73,7 +73,14 @@ test("no console errors or hydration warnings on load", async ({ page }) => {
     if (msg.type() === "error" || msg.type() === "warning") problems.push(msg.text());
   });
   page.on("pageerror", (err) => problems.push(err.message));
-  await page.goto("/");
-  await expect(page.getByRole("button", { name: "Toggle dark mode" })).toBeEnabled();
+  // Pages run under a Content-Security-Policy whose nonce admits only their own scripts: a
+  // blocked script or style would be a console error here.
+  for (const path of ["/", "/sign-in"]) {
+    const response = await page.goto(path);
+    expect(response?.headers()["content-security-policy"]).toContain("'nonce-");
+    await expect(page.getByRole("button", { name: "Toggle dark mode" })).toBeEnabled();
+  }
+  await page.goto("/api");
+  await expect(page.getByRole("heading", { name: "Pannier API" })).toBeVisible();
   expect(problems).toEqual([]);
 });

@@ -73,8 +73,8 @@ pub fn router() -> Router<ServerState> {
     params(("slug" = String, Path, description = "The link"), ("file_id" = FileId, Path, description = "A file it shares"),
         ContentQuery, ("Range" = Option<String>, Header, description = "One byte range")),
     responses(
-        (status = 200, description = "The bytes", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 206, description = "The range asked for", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The bytes", content_type = "application/octet-stream", body = crate::api_v1::openapi::Binary),
+        (status = 206, description = "The range asked for", content_type = "application/octet-stream", body = crate::api_v1::openapi::Binary),
         (status = 304, description = "Not modified"),
         (status = 410, description = "The link expired or its downloads are used up", body = domain::error::ErrorBody),
         (status = 416, description = "The range is outside the file"),
@@ -113,7 +113,7 @@ pub(crate) async fn shared_file(
 #[utoipa::path(get, path = "/s/{slug}/zip", tag = "public", security(()),
     params(("slug" = String, Path, description = "The link")),
     responses(
-        (status = 200, description = "Every shared file as one zip", content_type = "application/zip", body = Vec<u8>),
+        (status = 200, description = "Every shared file as one zip", content_type = "application/zip", body = crate::api_v1::openapi::Binary),
         (status = 410, description = "The link expired or its downloads are used up", body = domain::error::ErrorBody),
         crate::api_v1::openapi::Errors))]
 pub(crate) async fn shared_zip(

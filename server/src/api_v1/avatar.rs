@@ -13,7 +13,7 @@ use super::{ApiError, ApiResult, Caller, back_to, wants_html};
 
 /// `GET`: the picture, with the same safety headers as every file.
 #[utoipa::path(get, path = "/me/avatar", tag = "account",
-    responses((status = 200, description = "The profile picture", content_type = "image/*", body = Vec<u8>), crate::api_v1::openapi::Errors))]
+    responses((status = 200, description = "The profile picture", content_type = "image/*", body = crate::api_v1::openapi::Binary), crate::api_v1::openapi::Errors))]
 pub async fn show(State(state): State<AppState>, Caller(identity): Caller) -> ApiResult<Response> {
     let (bytes, kind) = files::avatar(&state, &identity.user).await?;
     Ok((
@@ -30,7 +30,7 @@ pub async fn show(State(state): State<AppState>, Caller(identity): Caller) -> Ap
 
 /// `PUT` with the image as the body → 204.
 #[utoipa::path(put, path = "/me/avatar", tag = "account",
-    request_body(content = Vec<u8>, content_type = "image/*", description = "A JPEG, PNG, WebP or GIF of at most 5 MiB"),
+    request_body(content = crate::api_v1::openapi::Binary, content_type = "image/*", description = "A JPEG, PNG, WebP or GIF of at most 5 MiB"),
     responses((status = 204, description = "Replaced"), crate::api_v1::openapi::Errors))]
 pub async fn replace(
     State(state): State<AppState>,
@@ -43,7 +43,7 @@ pub async fn replace(
 
 /// `POST` multipart (`avatar` field) → 204, or back to the account page for a plain form.
 #[utoipa::path(post, path = "/me/avatar", tag = "account",
-    request_body(content = Vec<u8>, content_type = "multipart/form-data", description = "An `avatar` file part"),
+    request_body(content = crate::api_v1::openapi::Binary, content_type = "multipart/form-data", description = "An `avatar` file part"),
     responses((status = 204, description = "Replaced"), crate::api_v1::openapi::Errors))]
 pub async fn upload(
     State(state): State<AppState>,

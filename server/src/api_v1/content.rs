@@ -38,8 +38,8 @@ impl ContentQuery {
     params(("id" = FileId, Path, description = "The file"), ContentQuery,
         ("Range" = Option<String>, Header, description = "One byte range, `bytes=0-99`")),
     responses(
-        (status = 200, description = "The bytes", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 206, description = "The range asked for", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The bytes", content_type = "application/octet-stream", body = crate::api_v1::openapi::Binary),
+        (status = 206, description = "The range asked for", content_type = "application/octet-stream", body = crate::api_v1::openapi::Binary),
         (status = 304, description = "Not modified"),
         (status = 416, description = "The range is outside the file"),
         crate::api_v1::openapi::Errors))]

@@ -37,7 +37,7 @@ pub struct RawUpload {
 /// with the bytes as the body → 201 with the file.
 #[utoipa::path(put, path = "/files", tag = "files",
     params(RawUpload),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
+    request_body(content = crate::api_v1::openapi::Binary, content_type = "application/octet-stream", description = "The file's bytes"),
     responses((status = 201, description = "Stored", body = FileDto), crate::api_v1::openapi::Errors))]
 pub async fn upload_raw(
     State(state): State<AppState>,
@@ -60,7 +60,7 @@ pub async fn upload_raw(
 /// sub-folders. JSON callers get 201 `{"files": […]}`; a plain HTML form is sent back to the
 /// folder or the request's page (with `?error=`).
 #[utoipa::path(post, path = "/files", tag = "files",
-    request_body(content = Vec<u8>, content_type = "multipart/form-data",
+    request_body(content = crate::api_v1::openapi::Binary, content_type = "multipart/form-data",
         description = "File parts (a name with `/` creates sub-folders) and an optional `folder_id` field"),
     responses((status = 201, description = "Stored", body = StoredFiles), crate::api_v1::openapi::Errors))]
 pub async fn upload_multipart(

@@ -87,6 +87,12 @@ impl IntoResponses for Errors {
     }
 }
 
+/// Raw bytes: a file's content, an upload's body.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[expect(dead_code, reason = "a schema: bodies stream, they are never held in this type")]
+pub struct Binary(Vec<u8>);
+
 /// The `PATCH /api/v1/shares/{id}` body: any of these (`null` clears an optional one); any
 /// other key is a 400.
 #[derive(ToSchema)]

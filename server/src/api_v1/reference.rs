@@ -40,6 +40,15 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// Escaped text with its `code spans` as `<code>`.
+fn prose(text: &str) -> String {
+    escape(text)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { format!("<code>{part}</code>") } else { part.to_owned() })
+        .collect()
+}
+
 /// `#/components/schemas/FileDto` → a link to its entry; a type otherwise.
 fn type_of(schema: &Value) -> String {
     if let Some(reference) = schema["$ref"].as_str() {
@@ -76,7 +85,7 @@ fn render(document: &Value) -> String {
          <title>{title} reference</title><style>{STYLE}</style><main>\
          <p><a href=\"/\">Pannier</a></p><h1>{title}</h1><p>{}</p>\
          <p>The machine-readable document: <a href=\"/api/v1/openapi.json\"><code>/api/v1/openapi.json</code></a> (OpenAPI {}).</p><nav aria-label=\"Sections\">",
-        escape(info["description"].as_str().unwrap_or_default()),
+        prose(info["description"].as_str().unwrap_or_default()),
         escape(document["openapi"].as_str().unwrap_or_default()),
     );
     let tags: Vec<&str> = document["tags"]
@@ -112,7 +121,7 @@ fn render(document: &Value) -> String {
             escape(name)
         );
         if let Some(text) = schema["description"].as_str() {
-            let _ = write!(html, "<p class=\"muted\">{}</p>", escape(text));
+            let _ = write!(html, "<p class=\"muted\">{}</p>", prose(text));
         }
         if let Some(values) = schema["enum"].as_array() {
             let values: Vec<String> = values.iter().map(|v| escape(&v.to_string())).collect();
@@ -137,7 +146,7 @@ fn render(document: &Value) -> String {
                     "<tr><td><code>{}</code>{mark}</td><td>{}</td><td>{}</td></tr>",
                     escape(field),
                     type_of(property),
-                    escape(property["description"].as_str().unwrap_or_default()),
+                    prose(property["description"].as_str().unwrap_or_default()),
                 );
             }
             html.push_str("</table>");
@@ -160,7 +169,7 @@ fn render_operation(html: &mut String, method: &str, path: &str, operation: &Val
     );
     for key in ["summary", "description"] {
         if let Some(text) = operation[key].as_str() {
-            let _ = write!(html, "<p>{}</p>", escape(text));
+            let _ = write!(html, "<p>{}</p>", prose(text));
         }
     }
     if let Some(parameters) = operation["parameters"].as_array() {
@@ -177,7 +186,7 @@ fn render_operation(html: &mut String, method: &str, path: &str, operation: &Val
                 escape(parameter["name"].as_str().unwrap_or_default()),
                 escape(parameter["in"].as_str().unwrap_or_default()),
                 type_of(&parameter["schema"]),
-                escape(parameter["description"].as_str().unwrap_or_default()),
+                prose(parameter["description"].as_str().unwrap_or_default()),
             );
         }
         html.push_str("</table>");
@@ -204,7 +213,7 @@ fn render_operation(html: &mut String, method: &str, path: &str, operation: &Val
                 html,
                 "<tr><td><code>{}</code></td><td>{} {body}</td></tr>",
                 escape(status),
-                escape(response["description"].as_str().unwrap_or_default()),
+                prose(response["description"].as_str().unwrap_or_default()),
             );
         }
         html.push_str("</table>");

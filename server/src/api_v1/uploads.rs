@@ -86,7 +86,7 @@ pub struct UploadPath {
 #[utoipa::path(post, path = "/uploads", tag = "uploads",
     params(("Tus-Resumable" = String, Header, description = "`1.0.0`"), ("Upload-Length" = Option<u64>, Header, description = "The file's size"),
         ("Upload-Metadata" = Option<String>, Header, description = "`filename`, `folder_id`, … as base64 pairs")),
-    request_body(content = Option<Vec<u8>>, content_type = "application/offset+octet-stream", description = "Optional first bytes (creation-with-upload)"),
+    request_body(content = Option<crate::api_v1::openapi::Binary>, content_type = "application/offset+octet-stream", description = "Optional first bytes (creation-with-upload)"),
     responses((status = 201, description = "Created; `Location` is its URL, `Upload-Offset` what arrived"), crate::api_v1::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
@@ -154,7 +154,7 @@ pub async fn status(
     params(("id" = UploadId, Path, description = "The upload"), ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
         ("Upload-Offset" = u64, Header, description = "Where these bytes go"),
         ("Upload-Checksum" = Option<String>, Header, description = "`sha1 <base64>` of this request's bytes")),
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    request_body(content = crate::api_v1::openapi::Binary, content_type = "application/offset+octet-stream"),
     responses((status = 204, description = "Stored; `Upload-Offset` is the new offset"),
         (status = 409, description = "The offset is not the upload's", body = domain::error::ErrorBody), crate::api_v1::openapi::Errors))]
 pub async fn append(
