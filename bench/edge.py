@@ -8,6 +8,16 @@
 2. Sign-up flood: 3,000 sign-ups, 400 at a time, from 300 addresses (so the per-address
    budget lets them through to the password hashing): answers by status, the server's peak
    RSS, and /healthz p99 during the flood.
+3. Storage outage: a second server on S3 (s3s-fs) downloads a file every 50 ms; s3s-fs is
+   killed after 2 s and started again 4 s later. How soon the answers turn 503, how long the
+   slowest answer during the outage took (reference: 1 s), any 500, and how soon after S3 is
+   back the downloads answer 200 again — without restarting Pannier.
+4. The edge's cost: `GET /api/v1/folders/root` (100 files, bearer token) from 50 keep-alive
+   connections for 6 s, with every rule on (the budgets counting, set too high to refuse;
+   metrics recorded) and again with every rule that can be turned off off (rate-limit
+   budgets, the per-address cap, the metrics recorder): req/s and p99 of each, and
+   the ratio (target ≥ 0.9). What always runs (client address, request id, security headers,
+   the head check, shedding's semaphore) is in both.
 
     make build && bench/edge.py
 """
@@ -168,11 +178,157 @@ def memory(pid: int) -> str:
     return f"RSS {mib('VmRSS'):.0f} MiB, peak {mib('VmHWM'):.0f} MiB"
 
 
+def s3s_fs(port: int, root: str) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [Path.home() / ".cargo/bin/s3s-fs", "--host", "127.0.0.1", "--port", str(port),
+         "--access-key", "bench", "--secret-key", "bench-secret", root],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(port)
+    return server
+
+
+def wait_for(port: int) -> None:
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
+def http(port: int, method: str, path: str, token: str, body: bytes = b"") -> tuple[int, bytes, float]:
+    import http.client
+    start = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request(method, path, body=body, headers={"Authorization": f"Bearer {token}"})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, data, time.perf_counter() - start
+
+
+def outage() -> None:
+    print("storage outage: s3s-fs killed at 2 s, started again at 6 s, a download every 50 ms")
+    work = tempfile.mkdtemp()
+    (Path(work) / "s3/pannier").mkdir(parents=True)
+    s3_port, port = free_port(), free_port()
+    s3 = s3s_fs(s3_port, f"{work}/s3")
+    env = dict(os.environ, PANNIER_DATA_DIR=f"{work}/data", PANNIER_BIND=f"127.0.0.1:{port}",
+               PANNIER_SITE_ROOT=str(ROOT / "target/site"), PANNIER_LOG_LEVEL="error",
+               PANNIER_METRICS_BIND="", PANNIER_STORAGE="s3", PANNIER_S3_BUCKET="pannier",
+               PANNIER_S3_ENDPOINT=f"http://127.0.0.1:{s3_port}", PANNIER_S3_PATH_STYLE="true",
+               PANNIER_S3_ACCESS_KEY="bench", PANNIER_S3_SECRET_KEY="bench-secret",
+               PANNIER_RATE_REQUESTS="0", PANNIER_RATE_DOWNLOADS="0")
+    subprocess.run([BIN, "user", "create", "--email", "outage@bench.test", "--password-stdin"],
+                   input=b"bench outage password", env=env, check=True, stdout=subprocess.DEVNULL)
+    created = subprocess.run([BIN, "token", "create", "--email", "outage@bench.test", "--name",
+                              "bench", "--scope", "write"], env=env, check=True,
+                             capture_output=True, text=True).stdout
+    token = next(word for word in created.split() if word.startswith("pnr_"))
+    server = subprocess.Popen([BIN, "serve"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(port)
+        status, body, _ = http(port, "PUT", "/api/v1/files?name=a.txt", token, b"hello")
+        assert status == 201, (status, body)
+        content = f"/api/v1/files/{__import__('json').loads(body)['id']}/content"
+        answers = []  # (seconds since start, status, latency)
+        start = time.perf_counter()
+        stopped = restarted = None
+        while (now := time.perf_counter() - start) < 12:
+            if stopped is None and now >= 2:
+                s3.kill()
+                s3.wait()
+                stopped = now
+            if restarted is None and now >= 6:
+                s3 = s3s_fs(s3_port, f"{work}/s3")
+                restarted = time.perf_counter() - start
+            status, _, took = http(port, "GET", content, token)
+            answers.append((time.perf_counter() - start, status, took))
+            time.sleep(0.05)
+        during = [a for a in answers if stopped <= a[0] - a[2] and a[0] < restarted]
+        first_503 = next(a[0] for a in answers if a[1] == 503) - stopped
+        back = next(a[0] for a in answers if a[0] > restarted and a[1] == 200) - restarted
+        codes = Counter(a[1] for a in answers)
+        slowest = max(a[2] for a in during) * 1000
+        print(f"  answers: {dict(sorted(codes.items()))}")
+        print(f"  first 503 {first_503 * 1000:6.0f} ms after S3 stopped; slowest answer while "
+              f"down {slowest:6.0f} ms (reference: 1000 ms); "
+              f"p50 {percentile([a[2] for a in during], .5):5.1f} ms")
+        print(f"  200 again {back * 1000:6.0f} ms after S3 was back (no restart of Pannier)")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        s3.kill()
+        subprocess.run(["rm", "-rf", work])
+
+
+async def hammer(port: int, token: str, seconds: float, connections: int = 50) -> tuple[float, float]:
+    """(req/s, p99 ms) of keep-alive GETs of the root folder."""
+    raw = (f"GET /api/v1/folders/root HTTP/1.1\r\nHost: bench\r\n"
+           f"Authorization: Bearer {token}\r\n\r\n").encode()
+    times: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def client() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            writer.write(raw)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length")))
+            await reader.readexactly(length)
+            assert head.startswith(b"HTTP/1.1 200"), head[:40]
+            times.append(time.perf_counter() - start)
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(connections)))
+    return len(times) / (time.perf_counter() - started), percentile(times, .99)
+
+
+def edge_cost() -> None:
+    print("the edge's cost: GET /api/v1/folders/root (100 files), 50 connections, 6 s each")
+    results = {}
+    # "on": every rule runs — the budgets too, set so high that they count but never refuse
+    # (at the default 1,200 a minute one token would get 429s within a second).
+    for name, extra in [("on", {"PANNIER_RATE_REQUESTS": "100000000"}),
+                        ("rules off", {"PANNIER_RATE_REQUESTS": "0", "PANNIER_RATE_DOWNLOADS": "0",
+                                       "PANNIER_RATE_UPLOADS": "0",
+                                       "PANNIER_MAX_CONNECTIONS_PER_ADDRESS": "100000"})]:
+        work, port = tempfile.mkdtemp(), free_port()
+        env = dict(os.environ, PANNIER_DATA_DIR=work, PANNIER_BIND=f"127.0.0.1:{port}",
+                   PANNIER_SITE_ROOT=str(ROOT / "target/site"), PANNIER_LOG_LEVEL="error",
+                   PANNIER_METRICS_BIND=f"127.0.0.1:{free_port()}" if name == "on" else "",
+                   **extra)
+        subprocess.run([BIN, "user", "create", "--email", "cost@bench.test", "--password-stdin"],
+                       input=b"bench cost password", env=env, check=True, stdout=subprocess.DEVNULL)
+        created = subprocess.run([BIN, "token", "create", "--email", "cost@bench.test", "--name",
+                                  "bench", "--scope", "write"], env=env, check=True,
+                                 capture_output=True, text=True).stdout
+        token = next(word for word in created.split() if word.startswith("pnr_"))
+        server = subprocess.Popen([BIN, "serve"], env=env, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(port)
+            for i in range(100):
+                http(port, "PUT", f"/api/v1/files?name=f{i:03}.txt", token, b"x" * 100)
+            rate, p99 = asyncio.run(hammer(port, token, 6))
+            results[name] = (rate, p99)
+            print(f"  {name:9}: {rate:7.0f} req/s, p99 {p99:6.1f} ms")
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+            subprocess.run(["rm", "-rf", work])
+    ratio = results["on"][0] / results["rules off"][0]
+    print(f"  ratio {ratio:.2f} (target ≥ 0.90)")
+
+
 def main() -> None:
     data = tempfile.mkdtemp()
     port = free_port()
     env = dict(os.environ, PANNIER_DATA_DIR=data, PANNIER_BIND=f"127.0.0.1:{port}",
-               PANNIER_SITE_ROOT=str(ROOT / "target/site"), PANNIER_LOG_LEVEL="error")
+               PANNIER_SITE_ROOT=str(ROOT / "target/site"), PANNIER_LOG_LEVEL="error",
+               PANNIER_METRICS_BIND="")
     subprocess.run([BIN, "user", "create", "--email", "admin@bench.test", "--admin",
                     "--password-stdin"], input=b"bench admin password", env=env, check=True,
                    stdout=subprocess.DEVNULL)
@@ -192,6 +348,8 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         subprocess.run(["rm", "-rf", data])
+    outage()
+    edge_cost()
 
 
 if __name__ == "__main__":
