@@ -1,6 +1,7 @@
 //! Authentication at the edge: the session cookie, who is calling (session or bearer token),
 //! and the CSRF rule for every state-changing request.
 
+use crate::edge::limits::RequestDeadline;
 use crate::errors::error_response;
 use axum::extract::{Request, State};
 use axum::http::{Method, header};
@@ -49,13 +50,25 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(|token| token.trim().to_owned());
-    let identity = match (bearer, request.extensions().get::<Session>().cloned()) {
-        (Some(secret), _) => domain::tokens::authenticate(&state.db, &secret).await.map(Some),
-        (None, Some(session)) => {
-            let safe = matches!(*request.method(), Method::GET | Method::HEAD);
-            domain::sessions::identity(&state.db, &session, &state.config, safe).await
+    let session = request.extensions().get::<Session>().cloned();
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD);
+    let lookup = async {
+        match (bearer, session) {
+            (Some(secret), _) => domain::tokens::authenticate(&state.db, &secret).await.map(Some),
+            (None, Some(session)) => {
+                domain::sessions::identity(&state.db, &session, &state.config, safe).await
+            }
+            (None, None) => Ok(None),
         }
-        (None, None) => Ok(None),
+    };
+    // Every route's deadline covers finding out who asks (a streaming route's too).
+    let deadline = request.extensions().get::<RequestDeadline>().map(|deadline| deadline.0);
+    let identity = match deadline {
+        Some(limit) => tokio::time::timeout(limit, lookup).await.unwrap_or_else(|_| {
+            tracing::warn!(?limit, "identifying the caller passed the request deadline");
+            Err(crate::edge::limits::too_slow())
+        }),
+        None => lookup.await,
     };
     match identity {
         Ok(Some(identity)) => {

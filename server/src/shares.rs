@@ -58,7 +58,10 @@ pub const REQUEST_ROUTES: &[(&str, &str)] = &[
 pub fn router() -> Router<ServerState> {
     let downloads = Router::new()
         .route(SHARED_FILE, get(shared_file))
-        .route(SHARED_ZIP, get(shared_zip))
+        .route(
+            SHARED_ZIP,
+            get(shared_zip).route_layer(middleware::from_fn(crate::edge::limits::zips_at_once)),
+        )
         .route_layer(middleware::from_fn(crate::edge::limits::downloads));
     let unlock = Router::new()
         .route(UNLOCK, post(unlock))

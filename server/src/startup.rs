@@ -31,7 +31,7 @@ use tracing::Level;
 
 use crate::edge::client::TrustedProxies;
 use crate::edge::headers::Https;
-use crate::edge::limits::{RequestDeadline, UploadIdleTimeout};
+use crate::edge::limits::{AtOnce, RequestDeadline, UploadIdleTimeout};
 use crate::edge::serve::{ConnectionRules, MaxHeaderBytes};
 use crate::{api_v1, assets, auth, edge, errors, health};
 
@@ -303,6 +303,7 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
                 edge::headers::security_headers,
             ))
             .layer(Extension(app_state.limits.clone()))
+            .layer(Extension(AtOnce::new(config.max_uploads_at_once, config.max_zips_at_once)))
             .layer(Extension(deadline))
             .layer(Extension(upload_idle))
             .layer(middleware::from_fn(crate::metrics::track)),

@@ -93,6 +93,18 @@ pub const KEYS: &[ConfigKey] = &[
         help: "Most parts (files and fields) one multipart upload may hold; past it → 413.",
     },
     ConfigKey {
+        toml: "max_uploads_at_once",
+        env: "PANNIER_MAX_UPLOADS_AT_ONCE",
+        default: "16",
+        help: "Upload requests sending bytes at once per account or address; the next → 429 (0: no cap).",
+    },
+    ConfigKey {
+        toml: "max_zips_at_once",
+        env: "PANNIER_MAX_ZIPS_AT_ONCE",
+        default: "2",
+        help: "Zips streaming at once per account or address; the next → 429 (0: no cap).",
+    },
+    ConfigKey {
         toml: "max_zip_files",
         env: "PANNIER_MAX_ZIP_FILES",
         default: "50000",

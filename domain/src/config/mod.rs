@@ -115,6 +115,10 @@ pub struct Config {
     /// See [`KEYS`].
     pub max_upload_parts: usize,
     /// See [`KEYS`].
+    pub max_uploads_at_once: usize,
+    /// See [`KEYS`].
+    pub max_zips_at_once: usize,
+    /// See [`KEYS`].
     pub header_timeout_secs: u64,
     /// See [`KEYS`].
     pub request_timeout_secs: u64,
@@ -173,6 +177,8 @@ impl Default for Config {
             share_log_days: 90,
             max_zip_files: 50_000,
             max_upload_parts: 1000,
+            max_uploads_at_once: 16,
+            max_zips_at_once: 2,
             shutdown_timeout_secs: 30,
             storage: StorageKind::Local,
             s3_endpoint: None,

@@ -66,7 +66,8 @@ pub fn router() -> Router<ServerState> {
     let uploads = later
         .into_iter()
         .fold(starts, OpenApiRouter::routes)
-        .route_layer(middleware::from_fn(edge::limits::cut_stalled_uploads));
+        .route_layer(middleware::from_fn(edge::limits::cut_stalled_uploads))
+        .route_layer(middleware::from_fn(edge::limits::uploads_at_once));
     let (router, api) =
         OpenApiRouter::new().merge(documents).merge(downloads).merge(uploads).split_for_parts();
     openapi::keep(api);
@@ -109,6 +110,7 @@ pub(crate) fn request_upload_routes(prefix: &str) -> Router<ServerState> {
         .into_iter()
         .fold(starts, mount)
         .route_layer(middleware::from_fn(edge::limits::cut_stalled_uploads))
+        .route_layer(middleware::from_fn(edge::limits::uploads_at_once))
 }
 
 /// Any `/api/{version}/…` but v1: a JSON 404 that names the version this server speaks.

@@ -70,13 +70,17 @@ pub async fn deadline(request: Request, next: Next) -> Response {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(?limit, "a request passed its deadline");
-            metrics::counter!("pannier_requests_shed_total", "reason" => "deadline").increment(1);
-            let err = AppError::Overloaded {
-                message: "The server took too long to answer. Try again in a moment.".into(),
-                retry_after_secs: OVERLOADED_RETRY_SECS,
-            };
-            refusal(navigating, &err)
+            refusal(navigating, &too_slow())
         }
+    }
+}
+
+/// The 503 of a request that passed its deadline (counted).
+pub fn too_slow() -> AppError {
+    metrics::counter!("pannier_requests_shed_total", "reason" => "deadline").increment(1);
+    AppError::Overloaded {
+        message: "The server took too long to answer. Try again in a moment.".into(),
+        retry_after_secs: OVERLOADED_RETRY_SECS,
     }
 }
 
@@ -157,20 +161,25 @@ pub async fn downloads(request: Request, next: Next) -> Response {
     })
 }
 
-/// Takes one unit of `budget` for the caller: the account when known, else the address. The
-/// answer carries `RateLimit-Policy` and `RateLimit`; a refusal is a 429 with `Retry-After`
-/// (JSON, or a short page for a browser).
-async fn take(budget: Budget, request: Request, next: Next) -> Response {
-    let Some(limits) = request.extensions().get::<Limits>().cloned() else {
-        return next.run(request).await;
-    };
-    let key = match request.extensions().get::<Identity>() {
+/// Who the caller is for the limits: the account when known, else the address.
+fn client_key(request: &Request) -> String {
+    match request.extensions().get::<Identity>() {
         Some(identity) => format!("user:{}", identity.user.id),
         None => {
             let ip = request.extensions().get::<ClientInfo>().and_then(|c| c.ip.clone());
             address_key(ip.as_deref())
         }
+    }
+}
+
+/// Takes one unit of `budget` for the caller ([`client_key`]). The answer carries
+/// `RateLimit-Policy` and `RateLimit`; a refusal is a 429 with `Retry-After` (JSON, or a short
+/// page for a browser).
+async fn take(budget: Budget, request: Request, next: Next) -> Response {
+    let Some(limits) = request.extensions().get::<Limits>().cloned() else {
+        return next.run(request).await;
     };
+    let key = client_key(&request);
     match limits.take(budget, &key) {
         Ok(None) => next.run(request).await,
         Ok(Some(decision)) => {
@@ -244,4 +253,108 @@ fn refusal(navigating: bool, err: &AppError) -> Response {
 
 fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Expensive requests one client may have going at once: uploads (their bytes arriving) and
+/// zips (their bytes leaving). Put into every request's extensions by `startup::router`.
+#[derive(Debug, Clone)]
+pub struct AtOnce {
+    uploads: PerClient,
+    zips: PerClient,
+}
+
+impl AtOnce {
+    /// `uploads` and `zips` at most per client (0: no cap).
+    pub fn new(uploads: usize, zips: usize) -> Self {
+        Self { uploads: PerClient::new(uploads), zips: PerClient::new(zips) }
+    }
+}
+
+/// Counts per client key, each below a maximum.
+#[derive(Debug, Clone)]
+struct PerClient {
+    max: usize,
+    counts: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+/// One request in flight for a client; dropping it frees the place.
+struct Slot {
+    counts: PerClient,
+    key: String,
+}
+
+impl PerClient {
+    fn new(max: usize) -> Self {
+        Self { max, counts: Arc::default() }
+    }
+
+    fn enter(&self, key: String) -> Result<Option<Slot>, ()> {
+        if self.max == 0 {
+            return Ok(None);
+        }
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = counts.entry(key.clone()).or_insert(0);
+        if *count >= self.max {
+            return Err(());
+        }
+        *count += 1;
+        Ok(Some(Slot { counts: self.clone(), key }))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut counts =
+            self.counts.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = counts.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Upload routes: at most `max_uploads_at_once` requests sending bytes per client; the next is
+/// a 429 at once (its bytes are not read).
+pub async fn uploads_at_once(request: Request, next: Next) -> Response {
+    let Some(at_once) = request.extensions().get::<AtOnce>().cloned() else {
+        return next.run(request).await;
+    };
+    let Ok(_slot) = at_once.uploads.enter(client_key(&request)) else {
+        let err = busy("uploads", at_once.uploads.max);
+        return refusal(navigating(request.headers()), &err);
+    };
+    next.run(request).await
+}
+
+/// The zip route: at most `max_zips_at_once` zips streaming per client, held until the last
+/// byte is sent (or the client goes).
+pub async fn zips_at_once(request: Request, next: Next) -> Response {
+    use http_body_util::BodyExt;
+    let Some(at_once) = request.extensions().get::<AtOnce>().cloned() else {
+        return next.run(request).await;
+    };
+    let Ok(slot) = at_once.zips.enter(client_key(&request)) else {
+        let err = busy("zips", at_once.zips.max);
+        return refusal(navigating(request.headers()), &err);
+    };
+    let response = next.run(request).await;
+    response.map(|body| {
+        Body::new(body.map_frame(move |frame| {
+            let _held = &slot;
+            frame
+        }))
+    })
+}
+
+fn busy(what: &str, max: usize) -> AppError {
+    metrics::counter!("pannier_requests_shed_total", "reason" => format!("{what}_at_once"))
+        .increment(1);
+    AppError::TooManyRequests {
+        message: format!(
+            "You have {max} {what} going already. Wait for one to finish, then try again."
+        ),
+        retry_after_secs: 1,
+    }
 }

@@ -378,3 +378,61 @@ async fn a_client_that_stops_reading_a_download_loses_the_connection() {
     drained.await.expect("the server closed the connection");
     assert!(received < size, "only what was buffered arrived: {received} of {size}");
 }
+
+#[tokio::test]
+async fn one_client_has_a_bounded_number_of_uploads_going_at_once() {
+    let app = spawn_app_with(|config| config.max_uploads_at_once = 2).await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let (_, other) = app.user_with_token("bob@example.com").await;
+    let mut held = Vec::new();
+    for i in 0..2 {
+        let (sender, body) = stalling_body(vec![0; 1024]);
+        let path = format!("/files?name=slow{i}.bin");
+        held.push((
+            sender,
+            tokio::spawn(app.api(reqwest::Method::PUT, &path, &token).body(body).send()),
+        ));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let third = app.put_file(&token, None, "third.txt", b"x".to_vec()).await;
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(started.elapsed() < Duration::from_millis(500), "refused at once");
+    assert!(third.headers().contains_key("retry-after"));
+    let body: Value = third.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("2 uploads going"), "{body}");
+    // Another account is not held back by this one.
+    assert_eq!(app.put_file(&other, None, "b.txt", b"x".to_vec()).await.status(), 201);
+    for (sender, upload) in held {
+        drop(sender);
+        let _ = upload.await;
+    }
+    assert_eq!(app.put_file(&token, None, "fourth.txt", b"x".to_vec()).await.status(), 201);
+}
+
+#[tokio::test]
+async fn a_request_past_its_deadline_is_answered_503_at_the_deadline() {
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+    let app = spawn_app_with(|config| config.request_timeout_secs = 1).await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    // Hold a lock that creating a folder must wait for (longer than the deadline).
+    let lock = app.db.begin().await.unwrap();
+    let statement = match app.db.get_database_backend() {
+        DbBackend::Postgres => "LOCK TABLE folders IN ACCESS EXCLUSIVE MODE",
+        _ => "UPDATE users SET display_name = display_name",
+    };
+    lock.execute_unprepared(statement).await.unwrap();
+    let started = Instant::now();
+    let create = app.api(reqwest::Method::POST, "/folders", &token);
+    let response = create.json(&serde_json::json!({ "name": "Late" })).send().await.unwrap();
+    let took = started.elapsed();
+    lock.rollback().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(took < Duration::from_secs(3), "answered at the deadline, not after: {took:?}");
+    assert!(response.headers().contains_key("retry-after"));
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("took too long"), "{body}");
+    let again = app.api(reqwest::Method::POST, "/folders", &token);
+    let again = again.json(&serde_json::json!({ "name": "Late" })).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED, "nothing was left half-done");
+}

@@ -405,3 +405,40 @@ async fn the_owners_list_of_links_comes_fifty_a_page() {
     labels.dedup();
     assert_eq!(labels.len(), 51, "every link once");
 }
+
+#[tokio::test]
+async fn one_visitor_streams_a_bounded_number_of_zips_at_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(|config| config.max_zips_at_once = 1).await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let folder = app.create_folder(&token, None, "Big").await;
+    app.file_id(&token, Some(&folder), "big.bin", &vec![9; 8 << 20]).await;
+    let share = slug(&app.share(&token, json!({ "folder_id": folder })).await);
+    // A zip that is not read: its body cannot be sent, so it stays in progress.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(16 * 1024).unwrap();
+    let mut held = socket.connect(app.address[7..].parse().unwrap()).await.unwrap();
+    let request = format!("GET /s/{share}/zip HTTP/1.1\r\nHost: x\r\n\r\n");
+    held.write_all(request.as_bytes()).await.unwrap();
+    let mut head = vec![0; 1024];
+    let read = held.read(&mut head).await.unwrap();
+    assert!(
+        head[..read].starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head[..read])
+    );
+    let second = app.visit(&format!("/s/{share}/zip"), None).await;
+    assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(second.headers().contains_key("retry-after"));
+    drop(held);
+    // The first zip's place is freed once its connection is gone.
+    let mut status = 0;
+    for _ in 0..50 {
+        status = app.visit(&format!("/s/{share}/zip"), None).await.status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200);
+}
