@@ -207,6 +207,19 @@ def http(port: int, method: str, path: str, token: str, body: bytes = b"") -> tu
     return response.status, data, time.perf_counter() - start
 
 
+def serve_with_token(env: dict, port: int) -> tuple[str, subprocess.Popen]:
+    """An account with a write token in `env`'s data dir, then the server, answering."""
+    subprocess.run([BIN, "user", "create", "--email", "bench@bench.test", "--password-stdin"],
+                   input=b"bench account password", env=env, check=True, stdout=subprocess.DEVNULL)
+    created = subprocess.run([BIN, "token", "create", "--email", "bench@bench.test", "--name",
+                              "bench", "--scope", "write"], env=env, check=True,
+                             capture_output=True, text=True).stdout
+    token = next(word for word in created.split() if word.startswith("pnr_"))
+    server = subprocess.Popen([BIN, "serve"], env=env, stderr=subprocess.DEVNULL)
+    wait_for(port)
+    return token, server
+
+
 def outage() -> None:
     print("storage outage: s3s-fs killed at 2 s, started again at 6 s, a download every 50 ms")
     work = tempfile.mkdtemp()
@@ -219,15 +232,8 @@ def outage() -> None:
                PANNIER_S3_ENDPOINT=f"http://127.0.0.1:{s3_port}", PANNIER_S3_PATH_STYLE="true",
                PANNIER_S3_ACCESS_KEY="bench", PANNIER_S3_SECRET_KEY="bench-secret",
                PANNIER_RATE_REQUESTS="0", PANNIER_RATE_DOWNLOADS="0")
-    subprocess.run([BIN, "user", "create", "--email", "outage@bench.test", "--password-stdin"],
-                   input=b"bench outage password", env=env, check=True, stdout=subprocess.DEVNULL)
-    created = subprocess.run([BIN, "token", "create", "--email", "outage@bench.test", "--name",
-                              "bench", "--scope", "write"], env=env, check=True,
-                             capture_output=True, text=True).stdout
-    token = next(word for word in created.split() if word.startswith("pnr_"))
-    server = subprocess.Popen([BIN, "serve"], env=env, stderr=subprocess.DEVNULL)
+    token, server = serve_with_token(env, port)
     try:
-        wait_for(port)
         status, body, _ = http(port, "PUT", "/api/v1/files?name=a.txt", token, b"hello")
         assert status == 201, (status, body)
         content = f"/api/v1/files/{__import__('json').loads(body)['id']}/content"
@@ -301,15 +307,8 @@ def edge_cost() -> None:
                    PANNIER_SITE_ROOT=str(ROOT / "target/site"), PANNIER_LOG_LEVEL="error",
                    PANNIER_METRICS_BIND=f"127.0.0.1:{free_port()}" if name == "on" else "",
                    **extra)
-        subprocess.run([BIN, "user", "create", "--email", "cost@bench.test", "--password-stdin"],
-                       input=b"bench cost password", env=env, check=True, stdout=subprocess.DEVNULL)
-        created = subprocess.run([BIN, "token", "create", "--email", "cost@bench.test", "--name",
-                                  "bench", "--scope", "write"], env=env, check=True,
-                                 capture_output=True, text=True).stdout
-        token = next(word for word in created.split() if word.startswith("pnr_"))
-        server = subprocess.Popen([BIN, "serve"], env=env, stderr=subprocess.DEVNULL)
+        token, server = serve_with_token(env, port)
         try:
-            wait_for(port)
             for i in range(100):
                 http(port, "PUT", f"/api/v1/files?name=f{i:03}.txt", token, b"x" * 100)
             rate, p99 = asyncio.run(hammer(port, token, 6))

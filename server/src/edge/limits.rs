@@ -17,6 +17,7 @@ use domain::breaker::Breaker;
 use domain::limits::{Budget, Decision, Limits, address_key};
 use tokio::sync::Semaphore;
 
+use super::in_flight::{InFlight, Slot};
 use crate::errors::error_response;
 
 /// How long a refused client is asked to wait when the server is overloaded.
@@ -259,85 +260,54 @@ fn html_escape(text: &str) -> String {
 /// zips (their bytes leaving). Put into every request's extensions by `startup::router`.
 #[derive(Debug, Clone)]
 pub struct AtOnce {
-    uploads: PerClient,
-    zips: PerClient,
+    uploads: InFlight<String>,
+    zips: InFlight<String>,
 }
 
 impl AtOnce {
     /// `uploads` and `zips` at most per client (0: no cap).
     pub fn new(uploads: usize, zips: usize) -> Self {
-        Self { uploads: PerClient::new(uploads), zips: PerClient::new(zips) }
+        Self { uploads: InFlight::new(uploads), zips: InFlight::new(zips) }
     }
 }
 
-/// Counts per client key, each below a maximum.
-#[derive(Debug, Clone)]
-struct PerClient {
-    max: usize,
-    counts: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
-}
-
-/// One request in flight for a client; dropping it frees the place.
-struct Slot {
-    counts: PerClient,
-    key: String,
-}
-
-impl PerClient {
-    fn new(max: usize) -> Self {
-        Self { max, counts: Arc::default() }
-    }
-
-    fn enter(&self, key: String) -> Result<Option<Slot>, ()> {
-        if self.max == 0 {
-            return Ok(None);
+/// The caller's place among `what` in progress (`pick` of [`AtOnce`]), or the 429 refusing it.
+fn enter(
+    request: &Request,
+    what: &str,
+    pick: fn(&AtOnce) -> &InFlight<String>,
+) -> Result<Option<Slot<String>>, AppError> {
+    let Some(at_once) = request.extensions().get::<AtOnce>() else { return Ok(None) };
+    let counts = pick(at_once);
+    counts.enter(client_key(request)).map_err(|_| {
+        metrics::counter!("pannier_requests_shed_total", "reason" => format!("{what}_at_once"))
+            .increment(1);
+        AppError::TooManyRequests {
+            message: format!(
+                "You have {} {what} going already. Wait for one to finish, then try again.",
+                counts.max()
+            ),
+            retry_after_secs: 1,
         }
-        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = counts.entry(key.clone()).or_insert(0);
-        if *count >= self.max {
-            return Err(());
-        }
-        *count += 1;
-        Ok(Some(Slot { counts: self.clone(), key }))
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut counts =
-            self.counts.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(count) = counts.get_mut(&self.key) {
-            *count -= 1;
-            if *count == 0 {
-                counts.remove(&self.key);
-            }
-        }
-    }
+    })
 }
 
 /// Upload routes: at most `max_uploads_at_once` requests sending bytes per client; the next is
 /// a 429 at once (its bytes are not read).
 pub async fn uploads_at_once(request: Request, next: Next) -> Response {
-    let Some(at_once) = request.extensions().get::<AtOnce>().cloned() else {
-        return next.run(request).await;
-    };
-    let Ok(_slot) = at_once.uploads.enter(client_key(&request)) else {
-        let err = busy("uploads", at_once.uploads.max);
-        return refusal(navigating(request.headers()), &err);
-    };
-    next.run(request).await
+    match enter(&request, "uploads", |at_once| &at_once.uploads) {
+        Ok(_slot) => next.run(request).await,
+        Err(err) => refusal(navigating(request.headers()), &err),
+    }
 }
 
 /// The zip route: at most `max_zips_at_once` zips streaming per client, held until the last
 /// byte is sent (or the client goes).
 pub async fn zips_at_once(request: Request, next: Next) -> Response {
     use http_body_util::BodyExt;
-    let Some(at_once) = request.extensions().get::<AtOnce>().cloned() else {
-        return next.run(request).await;
-    };
-    let Ok(slot) = at_once.zips.enter(client_key(&request)) else {
-        let err = busy("zips", at_once.zips.max);
-        return refusal(navigating(request.headers()), &err);
+    let slot = match enter(&request, "zips", |at_once| &at_once.zips) {
+        Ok(slot) => slot,
+        Err(err) => return refusal(navigating(request.headers()), &err),
     };
     let response = next.run(request).await;
     response.map(|body| {
@@ -346,15 +316,4 @@ pub async fn zips_at_once(request: Request, next: Next) -> Response {
             frame
         }))
     })
-}
-
-fn busy(what: &str, max: usize) -> AppError {
-    metrics::counter!("pannier_requests_shed_total", "reason" => format!("{what}_at_once"))
-        .increment(1);
-    AppError::TooManyRequests {
-        message: format!(
-            "You have {max} {what} going already. Wait for one to finish, then try again."
-        ),
-        retry_after_secs: 1,
-    }
 }

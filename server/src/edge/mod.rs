@@ -7,6 +7,8 @@
 //! - [`limits`]: requests — load shedding (503 at once past `max_in_flight`), the deadline of
 //!   non-streaming routes, rate-limit budgets (429 with `Retry-After` and `RateLimit` headers).
 //! - [`headers`]: security headers on every answer.
+//! - [`in_flight`]: counts of what is in progress per key (connections per address, uploads
+//!   and zips per client).
 //!
 //! `startup::router` composes them, each scoped to the routers it applies to: health checks
 //! skip shedding and budgets; upload routes take the uploads budget, download routes the
@@ -15,5 +17,6 @@
 
 pub mod client;
 pub mod headers;
+pub mod in_flight;
 pub mod limits;
 pub mod serve;

@@ -9,12 +9,11 @@
 //! reader that stopped) loses the connection, like nginx's `send_timeout`. Shutdown stops
 //! accepting, then lets every connection finish its request.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -32,6 +31,7 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use super::client::TrustedProxies;
+use super::in_flight::InFlight;
 
 /// A connection's read buffer: bodies are read through it (a small one would cut uploads into
 /// small chunks), and a request head must fit in it.
@@ -89,7 +89,7 @@ pub async fn serve(
         .keep_alive_timeout(rules.header_timeout);
     let builder = Arc::new(builder);
     let open = Arc::new(Semaphore::new(rules.max_connections));
-    let per_address = PerAddress::default();
+    let per_address = InFlight::new(rules.max_connections_per_address);
     let graceful = GracefulShutdown::new();
     tokio::pin!(signal);
     loop {
@@ -111,9 +111,9 @@ pub async fn serve(
             continue;
         };
         let address = peer.ip();
-        let exempt = proxies.trusts(address);
-        let Some(slot) = per_address.enter(address, rules.max_connections_per_address, exempt)
-        else {
+        // Trusted proxies carry many clients: exempt.
+        let slot = if proxies.trusts(address) { Ok(None) } else { per_address.enter(address) };
+        let Ok(slot) = slot else {
             tracing::warn!(%address, "connection limit per address reached; closing one");
             drop(stream);
             continue;
@@ -230,44 +230,6 @@ async fn stalled(blocked_since: &AtomicU64, limit: Duration) {
         let since = blocked_since.load(Ordering::Relaxed);
         if since != 0 && now_millis().saturating_sub(since) > limit {
             return;
-        }
-    }
-}
-
-/// Open connections per client address.
-#[derive(Debug, Clone, Default)]
-struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
-
-/// One open connection of an address; leaving (drop) frees its place.
-struct AddressSlot {
-    counts: PerAddress,
-    address: IpAddr,
-}
-
-impl PerAddress {
-    /// A place for one more connection from `address`, unless it has `max` already.
-    fn enter(&self, address: IpAddr, max: usize, exempt: bool) -> Option<Option<AddressSlot>> {
-        if exempt {
-            return Some(None);
-        }
-        let mut counts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let open = counts.entry(address).or_insert(0);
-        if *open >= max {
-            return None;
-        }
-        *open += 1;
-        Some(Some(AddressSlot { counts: self.clone(), address }))
-    }
-}
-
-impl Drop for AddressSlot {
-    fn drop(&mut self) {
-        let mut counts = self.counts.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(open) = counts.get_mut(&self.address) {
-            *open -= 1;
-            if *open == 0 {
-                counts.remove(&self.address);
-            }
         }
     }
 }
