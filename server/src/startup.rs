@@ -31,7 +31,7 @@ use tracing::Level;
 
 use crate::edge::client::TrustedProxies;
 use crate::edge::headers::Https;
-use crate::edge::limits::{AtOnce, RequestDeadline, UploadIdleTimeout};
+use crate::edge::limits::{AtOnce, RequestDeadline, UploadPace};
 use crate::edge::serve::{ConnectionRules, MaxHeaderBytes};
 use crate::{api_v1, assets, auth, edge, errors, health};
 
@@ -249,8 +249,10 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
     let config = Arc::clone(&app_state.config);
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
     let deadline = RequestDeadline(Duration::from_secs(config.request_timeout_secs.max(1)));
-    let upload_idle =
-        UploadIdleTimeout(Duration::from_secs(config.upload_idle_timeout_secs.max(1)));
+    let upload_pace = UploadPace {
+        idle: Duration::from_secs(config.upload_idle_timeout_secs.max(1)),
+        min_rate: config.min_transfer_rate,
+    };
     let pages = Router::new()
         .leptos_routes_with_context(&server_state, route_list(), context, app_shell)
         .route_layer(middleware::from_fn(edge::limits::deadline));
@@ -305,7 +307,7 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
             .layer(Extension(app_state.limits.clone()))
             .layer(Extension(AtOnce::new(config.max_uploads_at_once, config.max_zips_at_once)))
             .layer(Extension(deadline))
-            .layer(Extension(upload_idle))
+            .layer(Extension(upload_pace))
             .layer(middleware::from_fn(crate::metrics::track)),
     )
 }

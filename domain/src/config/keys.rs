@@ -129,6 +129,12 @@ pub const KEYS: &[ConfigKey] = &[
         help: "A client that takes nothing of an answer for this long (a stalled download) loses the connection.",
     },
     ConfigKey {
+        toml: "min_transfer_rate",
+        env: "PANNIER_MIN_TRANSFER_RATE",
+        default: "1024",
+        help: "Bytes a second an upload body, or a download the client holds up, must average over each window (upload_idle_timeout_secs / send_timeout_secs); slower → cut.",
+    },
+    ConfigKey {
         toml: "database_timeout_secs",
         env: "PANNIER_DATABASE_TIMEOUT_SECS",
         default: "5",

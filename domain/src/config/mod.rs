@@ -127,6 +127,8 @@ pub struct Config {
     /// See [`KEYS`].
     pub send_timeout_secs: u64,
     /// See [`KEYS`].
+    pub min_transfer_rate: u64,
+    /// See [`KEYS`].
     pub max_connections: usize,
     /// See [`KEYS`].
     pub max_connections_per_address: usize,
@@ -200,6 +202,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             database_timeout_secs: 5,
             send_timeout_secs: 60,
+            min_transfer_rate: 1024,
             max_connections: 4096,
             max_connections_per_address: 64,
             max_in_flight: 256,

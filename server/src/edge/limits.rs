@@ -85,47 +85,63 @@ pub fn too_slow() -> AppError {
     }
 }
 
-/// How long an upload's body may send nothing before it is cut (`upload_idle_timeout_secs`),
-/// put into every request's extensions by `startup::router` for [`cut_stalled_uploads`].
+/// The pace an upload's body must keep (`upload_idle_timeout_secs`, `min_transfer_rate`), put
+/// into every request's extensions by `startup::router` for [`cut_stalled_uploads`].
 #[derive(Debug, Clone, Copy)]
-pub struct UploadIdleTimeout(pub Duration);
+pub struct UploadPace {
+    /// A body that sends nothing this long is cut; also the window of the minimum rate.
+    pub idle: Duration,
+    /// Bytes a second a body must average over each window.
+    pub min_rate: u64,
+}
 
-/// Upload routes: a body that sends nothing for the [`UploadIdleTimeout`] ends with an error,
-/// so the upload fails (a tus upload keeps what arrived) and frees its place instead of
-/// holding a connection, a request slot and a reservation for as long as the client likes.
+/// Upload routes: a body that sends nothing for the [`UploadPace`]'s `idle` time, or less than
+/// its `min_rate` over such a window (a trickle), ends with an error, so the upload fails (a
+/// tus upload keeps what arrived) and frees its place instead of holding a connection, a
+/// request slot and a reservation for as long as the client likes.
 pub async fn cut_stalled_uploads(request: Request, next: Next) -> Response {
-    let Some(UploadIdleTimeout(limit)) = request.extensions().get::<UploadIdleTimeout>().copied()
-    else {
+    let Some(pace) = request.extensions().get::<UploadPace>().copied() else {
         return next.run(request).await;
     };
-    let request = request.map(|body| Body::from_stream(stalls_after(body, limit)));
+    let request = request.map(|body| Body::from_stream(paced(body, pace)));
     next.run(request).await
 }
 
-/// `body`'s chunks, ending with an error when the next one takes longer than `limit`.
-fn stalls_after(
+/// `body`'s chunks, ending with an error when the next one takes longer than `pace.idle` or a
+/// window of that length brought fewer than `pace.min_rate` bytes a second.
+fn paced(
     body: Body,
-    limit: Duration,
+    pace: UploadPace,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     use futures_util::StreamExt;
-    futures_util::stream::unfold(Some(body.into_data_stream()), move |stream| async move {
-        let mut stream = stream?;
-        match tokio::time::timeout(limit, stream.next()).await {
+    let least = pace.min_rate.saturating_mul(pace.idle.as_secs().max(1));
+    let start = (body.into_data_stream(), tokio::time::Instant::now(), 0u64);
+    futures_util::stream::unfold(Some(start), move |state| async move {
+        let (mut stream, mut window, mut received) = state?;
+        let cut = |why: String| {
+            tracing::info!(%why, "an upload was cut");
+            Some((Err(std::io::Error::new(std::io::ErrorKind::TimedOut, why)), None))
+        };
+        match tokio::time::timeout(pace.idle, stream.next()).await {
             Ok(Some(chunk)) => {
                 if let Ok(bytes) = &chunk {
                     metrics::counter!("pannier_bytes_uploaded_total").increment(bytes.len() as u64);
+                    received += bytes.len() as u64;
                 }
-                Some((chunk.map_err(std::io::Error::other), Some(stream)))
+                if window.elapsed() >= pace.idle {
+                    if received < least {
+                        return cut(format!(
+                            "the upload sent {received} bytes in {} s, less than {} bytes a second",
+                            pace.idle.as_secs(),
+                            pace.min_rate
+                        ));
+                    }
+                    (window, received) = (tokio::time::Instant::now(), 0);
+                }
+                Some((chunk.map_err(std::io::Error::other), Some((stream, window, received))))
             }
             Ok(None) => None,
-            Err(_) => {
-                tracing::info!(?limit, "an upload sent nothing for too long; cut");
-                let stalled = std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!("the upload sent nothing for {} s", limit.as_secs()),
-                );
-                Some((Err(stalled), None))
-            }
+            Err(_) => cut(format!("the upload sent nothing for {} s", pace.idle.as_secs())),
         }
     })
 }

@@ -4,18 +4,19 @@
 //! per client address (trusted proxies exempt), so one client cannot take every slot — past
 //! either a new connection is closed at once, before any byte is read; and a bounded request
 //! head: at most `max_headers` fields, and a read buffer of [`READ_BUFFER`] that no head can
-//! outgrow (431; [`bounded_head`] holds heads to `max_header_bytes`); and a send timeout: a
-//! client that takes nothing of an answer for `send_timeout_secs` (a stalled download, a
-//! reader that stopped) loses the connection, like nginx's `send_timeout`. Shutdown stops
+//! outgrow (431; [`bounded_head`] holds heads to `max_header_bytes`); and a minimum send
+//! rate: in each `send_timeout_secs` window in which the client held an answer up (a write
+//! could not go out), at least `min_transfer_rate` bytes a second must have left — a stalled
+//! download, a reader that stopped or trickles, loses the connection. Shutdown stops
 //! accepting, then lets every connection finish its request.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -48,8 +49,10 @@ pub struct ConnectionRules {
     pub max_connections_per_address: usize,
     /// Most header fields.
     pub max_headers: usize,
-    /// A connection whose writes make no progress this long is closed.
+    /// The window of the minimum send rate.
     pub send_timeout: Duration,
+    /// Bytes a second that must leave in a window in which the client held an answer up.
+    pub min_rate: u64,
 }
 
 impl ConnectionRules {
@@ -61,6 +64,7 @@ impl ConnectionRules {
             max_connections_per_address: config.max_connections_per_address.max(1),
             max_headers: config.max_headers.max(1),
             send_timeout: Duration::from_secs(config.send_timeout_secs.max(1)),
+            min_rate: config.min_transfer_rate.max(1),
         }
     }
 }
@@ -124,8 +128,8 @@ pub async fn serve(
             request
         });
         let builder = Arc::clone(&builder);
-        let stream = Watched { inner: stream, blocked_since: Arc::new(AtomicU64::new(0)) };
-        let blocked_since = Arc::clone(&stream.blocked_since);
+        let progress = Arc::new(Progress::default());
+        let stream = Watched { inner: stream, progress: Arc::clone(&progress) };
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();
@@ -135,8 +139,8 @@ pub async fn serve(
                 result = connection => if let Err(err) = result {
                     tracing::debug!(error = %err, %peer, "connection ended with an error");
                 },
-                () = stalled(&blocked_since, rules.send_timeout) => {
-                    tracing::info!(%peer, "a client took nothing for the send timeout; closed");
+                () = too_slow(&progress, rules.send_timeout, rules.min_rate) => {
+                    tracing::info!(%peer, "a client held an answer up below the minimum rate; closed");
                     metrics::counter!("pannier_connections_cut_total", "reason" => "send_timeout")
                         .increment(1);
                 }
@@ -148,31 +152,30 @@ pub async fn serve(
     graceful.shutdown().await;
 }
 
-/// A connection's stream, keeping when its writes started to make no progress (0: they do).
+/// A connection's stream, counting what its writes send and noting when one had to wait for
+/// the client.
 struct Watched {
     inner: TcpStream,
-    blocked_since: Arc<AtomicU64>,
+    progress: Arc<Progress>,
 }
 
-/// Milliseconds since the process's first connection, never 0.
-fn now_millis() -> u64 {
-    static ORIGIN: OnceLock<Instant> = OnceLock::new();
-    let elapsed = ORIGIN.get_or_init(Instant::now).elapsed();
-    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX).max(1)
+/// What [`too_slow`] reads of a connection's writes.
+#[derive(Debug, Default)]
+struct Progress {
+    /// Bytes written in all.
+    written: AtomicU64,
+    /// Whether a write waited for the client since the last look.
+    held_up: AtomicBool,
 }
 
 impl Watched {
-    fn note<T>(&self, poll: &Poll<std::io::Result<T>>) {
+    fn note(&self, poll: &Poll<std::io::Result<usize>>) {
         match poll {
-            Poll::Pending => {
-                let _ = self.blocked_since.compare_exchange(
-                    0,
-                    now_millis(),
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                );
+            Poll::Pending => self.progress.held_up.store(true, Ordering::Relaxed),
+            Poll::Ready(Ok(sent)) => {
+                self.progress.written.fetch_add(*sent as u64, Ordering::Relaxed);
             }
-            Poll::Ready(_) => self.blocked_since.store(0, Ordering::Relaxed),
+            Poll::Ready(Err(_)) => {}
         }
     }
 }
@@ -221,16 +224,21 @@ impl AsyncWrite for Watched {
     }
 }
 
-/// Resolves once writes have been blocked for longer than `limit` (checked every second).
-async fn stalled(blocked_since: &AtomicU64, limit: Duration) {
-    let limit = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
-    let mut every = tokio::time::interval(Duration::from_secs(1));
+/// Resolves at the end of a `window` in which the client held an answer up and fewer than
+/// `min_rate` bytes a second left.
+async fn too_slow(progress: &Progress, window: Duration, min_rate: u64) {
+    let least = min_rate.saturating_mul(window.as_secs().max(1));
+    let mut every = tokio::time::interval(window);
+    every.tick().await;
+    let mut before = 0;
     loop {
         every.tick().await;
-        let since = blocked_since.load(Ordering::Relaxed);
-        if since != 0 && now_millis().saturating_sub(since) > limit {
+        let written = progress.written.load(Ordering::Relaxed);
+        let held_up = progress.held_up.swap(false, Ordering::Relaxed);
+        if held_up && written - before < least {
             return;
         }
+        before = written;
     }
 }
 

@@ -436,3 +436,70 @@ async fn a_request_past_its_deadline_is_answered_503_at_the_deadline() {
     let again = again.json(&serde_json::json!({ "name": "Late" })).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::CREATED, "nothing was left half-done");
 }
+
+#[tokio::test]
+async fn an_upload_that_trickles_below_the_minimum_rate_is_cut() {
+    let app = spawn_app_with(|config| {
+        config.upload_idle_timeout_secs = 1;
+        config.min_transfer_rate = 1000;
+    })
+    .await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    // 20 bytes every 100 ms: never idle for a second, but 200 bytes a second.
+    let chunks = futures_util::stream::unfold(0, |sent| async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        (sent < 600).then_some((Ok::<_, std::io::Error>(vec![b'x'; 20]), sent + 1))
+    });
+    let started = Instant::now();
+    let body = reqwest::Body::wrap_stream(chunks);
+    let put = app.api(reqwest::Method::PUT, "/files?name=trickle.bin", &token).body(body);
+    let answer = tokio::time::timeout(Duration::from_secs(20), put.send()).await;
+    assert!(answer.is_ok(), "answered (or closed) instead of taking the trickle");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "cut after a window: {:?}",
+        started.elapsed()
+    );
+    let root = app.get_json("/folders/root", &token).await;
+    assert_eq!(root["total"], 0, "no file from a cut upload");
+}
+
+#[tokio::test]
+async fn a_client_that_reads_a_download_below_the_minimum_rate_loses_the_connection() {
+    let app = spawn_app_with(|config| {
+        config.send_timeout_secs = 1;
+        config.min_transfer_rate = 100_000;
+    })
+    .await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let size = 16 << 20;
+    let uploaded = app.put_file(&token, None, "big.bin", vec![7; size]).await;
+    let id = uploaded.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(16 * 1024).unwrap();
+    let mut stream = socket.connect(app.address[7..].parse().unwrap()).await.unwrap();
+    let request = format!(
+        "GET /api/v1/files/{id}/content HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // Read 1 KiB every 50 ms (20 KiB/s, below the 100 KB/s asked for) for 4 s…
+    let mut buffer = vec![0; 64 * 1024];
+    let mut received = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(4) {
+        received += stream.read(&mut buffer[..1024]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // …then take everything as fast as it comes: a cut connection ends with what was already
+    // in the kernel's buffers, far short of the file.
+    let drained = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(read) => received += read,
+            }
+        }
+    });
+    drained.await.expect("the server closed the connection");
+    assert!(received < size, "cut before the end: {received} of {size}");
+}
