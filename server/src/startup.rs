@@ -247,6 +247,8 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
     let session_layer = auth::session_layer(&server_state.app);
     let app_state = server_state.app.clone();
     let config = Arc::clone(&app_state.config);
+    // What any route reads whole; upload routes stream past it (api_v1).
+    let document_size = usize::try_from(config.max_document_size.bytes()).unwrap_or(usize::MAX);
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
     let deadline = RequestDeadline(Duration::from_secs(config.request_timeout_secs.max(1)));
     let upload_pace = UploadPace {
@@ -275,8 +277,7 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
                     Arc::clone(&app_state.db_breaker),
                     edge::limits::database_up,
                 ))
-                // What any route reads whole; upload routes stream past it (api_v1).
-                .layer(DefaultBodyLimit::max(api_v1::DOCUMENT_BODY))
+                .layer(DefaultBodyLimit::max(document_size))
                 .layer(middleware::from_fn(errors::server_fn_status))
                 .layer(middleware::from_fn(api_v1::uploads::tus_protocol))
                 .layer(middleware::from_fn_with_state(app_state.clone(), auth::csrf))

@@ -87,6 +87,12 @@ pub const KEYS: &[ConfigKey] = &[
         help: "Share links' access logs keep entries this many days.",
     },
     ConfigKey {
+        toml: "max_document_size",
+        env: "PANNIER_MAX_DOCUMENT_SIZE",
+        default: "256KiB",
+        help: "The most read of a body that is read whole (a JSON document, a form, a server fn's arguments); larger → 413.",
+    },
+    ConfigKey {
         toml: "max_upload_parts",
         env: "PANNIER_MAX_UPLOAD_PARTS",
         default: "1000",

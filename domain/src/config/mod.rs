@@ -115,6 +115,8 @@ pub struct Config {
     /// See [`KEYS`].
     pub max_upload_parts: usize,
     /// See [`KEYS`].
+    pub max_document_size: ByteSize,
+    /// See [`KEYS`].
     pub max_uploads_at_once: usize,
     /// See [`KEYS`].
     pub max_zips_at_once: usize,
@@ -179,6 +181,7 @@ impl Default for Config {
             share_log_days: 90,
             max_zip_files: 50_000,
             max_upload_parts: 1000,
+            max_document_size: ByteSize(256 << 10),
             max_uploads_at_once: 16,
             max_zips_at_once: 2,
             shutdown_timeout_secs: 30,
@@ -309,6 +312,12 @@ impl Config {
             self.metrics_token = None;
         }
         self.metrics_address()?;
+        if !(1 << 10..=64 << 20).contains(&self.max_document_size.bytes()) {
+            return Err(ConfigError::Invalid {
+                key: "PANNIER_MAX_DOCUMENT_SIZE",
+                message: "must be between 1KiB and 64MiB".into(),
+            });
+        }
         self.validate_storage()
     }
 

@@ -32,9 +32,6 @@ use crate::startup::ServerState;
 
 /// A profile picture plus multipart framing.
 const AVATAR_BODY: usize = domain::files::MAX_AVATAR_BYTES + 64 * 1024;
-/// The most any route reads whole (a JSON document, a form, a server fn's arguments) unless it
-/// says otherwise: set for the whole app in `startup::router`; larger → 413.
-pub const DOCUMENT_BODY: usize = 256 * 1024;
 /// The most a short report is read (a direct upload's part report, a multipart text field).
 pub const REPORT_BODY: usize = 4 * 1024;
 

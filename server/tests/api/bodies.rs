@@ -100,3 +100,17 @@ async fn json_documents_and_forms_are_bounded_everywhere() {
         .body([b"password=".as_slice(), &vec![b'x'; 1 << 20]].concat());
     assert_too_large(unlock.send().await.unwrap(), "the unlock form").await;
 }
+
+#[tokio::test]
+async fn the_document_limit_is_the_configured_one() {
+    let app = spawn_app_with(|config| {
+        config.max_document_size = domain::config::ByteSize(1024);
+    })
+    .await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let name = "n".repeat(2000);
+    let folder = app.api(Method::POST, "/folders", &token).json(&json!({ "name": name }));
+    assert_too_large(folder.send().await.unwrap(), "a 2 KB document past a 1 KiB limit").await;
+    let small = app.api(Method::POST, "/folders", &token).json(&json!({ "name": "ok" }));
+    assert_eq!(small.send().await.unwrap().status(), StatusCode::CREATED);
+}
