@@ -1,14 +1,18 @@
 //! The edge: every rule a request meets before the services, in one module tree.
 //!
-//! - [`serve`]: connections — header timeout (slowloris, idle keep-alive), a connection cap,
-//!   bounded request heads (431).
+//! - [`serve`]: connections — header timeout (slowloris, idle keep-alive), a connection cap
+//!   in all and per address, bounded request heads (431), the minimum send rate.
 //! - [`client`]: who the client is — the TCP peer, or what a trusted proxy says; forwarding
 //!   headers and request ids from anyone else are dropped.
-//! - [`limits`]: requests — load shedding (503 at once past `max_in_flight`), the deadline of
-//!   non-streaming routes, rate-limit budgets (429 with `Retry-After` and `RateLimit` headers).
-//! - [`headers`]: security headers on every answer.
-//! - [`in_flight`]: counts of what is in progress per key (connections per address, uploads
-//!   and zips per client).
+//! - [`limits`]: requests — load shedding (503 at once past `max_in_flight`), the database's
+//!   open breaker (503 at once), the deadline of non-streaming routes, the upload pace,
+//!   uploads and zips in progress per client, rate-limit budgets (429 with `Retry-After` and
+//!   `RateLimit` headers).
+//! - [`headers`]: security headers on every answer (a deny-all CSP for what is not a page).
+//! - [`in_flight`]: counts of what is in progress per key.
+//!
+//! The breakers themselves are `domain::breaker` (the S3 one inside the S3 client); metrics
+//! are `crate::metrics`; the OpenAPI document is `api_v1::openapi`.
 //!
 //! `startup::router` composes them, each scoped to the routers it applies to: health checks
 //! skip shedding and budgets; upload routes take the uploads budget, download routes the

@@ -351,8 +351,20 @@ async fn pages_allow_only_their_own_nonced_scripts_and_other_answers_allow_nothi
 #[tokio::test]
 async fn a_client_that_stops_reading_a_download_loses_the_connection() {
     let app = spawn_app_with(|config| config.send_timeout_secs = 1).await;
-    let (_, token) = app.user_with_token("ada@example.com").await;
     let size = 8 << 20;
+    let mut stream = slow_download(&app, size).await;
+    let mut buffer = vec![0; 64 * 1024];
+    let first = stream.read(&mut buffer).await.unwrap();
+    // Stop reading: the server's writes block, and after the send timeout it gives up.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let received = first + drain(&mut stream).await;
+    assert!(received < size, "only what was buffered arrived: {received} of {size}");
+}
+
+/// A download of a `size`-byte file on a connection with a small receive buffer (so the
+/// server's writes wait for the test's reads), its request sent.
+async fn slow_download(app: &TestApp, size: usize) -> TcpStream {
+    let (_, token) = app.user_with_token("ada@example.com").await;
     let uploaded = app.put_file(&token, None, "big.bin", vec![7; size]).await;
     let id = uploaded.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -363,11 +375,14 @@ async fn a_client_that_stops_reading_a_download_loses_the_connection() {
         "GET /api/v1/files/{id}/content HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await.unwrap();
+    stream
+}
+
+/// Reads as fast as bytes come until the server closes (within 20 s); how many came.
+async fn drain(stream: &mut TcpStream) -> usize {
     let mut buffer = vec![0; 64 * 1024];
-    let mut received = stream.read(&mut buffer).await.unwrap();
-    // Stop reading: the server's writes block, and after the send timeout it gives up.
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let drained = tokio::time::timeout(Duration::from_secs(10), async {
+    let mut received = 0;
+    let drained = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             match stream.read(&mut buffer).await {
                 Ok(0) | Err(_) => return,
@@ -376,7 +391,7 @@ async fn a_client_that_stops_reading_a_download_loses_the_connection() {
         }
     });
     drained.await.expect("the server closed the connection");
-    assert!(received < size, "only what was buffered arrived: {received} of {size}");
+    received
 }
 
 #[tokio::test]
@@ -471,35 +486,18 @@ async fn a_client_that_reads_a_download_below_the_minimum_rate_loses_the_connect
         config.min_transfer_rate = 100_000;
     })
     .await;
-    let (_, token) = app.user_with_token("ada@example.com").await;
     let size = 16 << 20;
-    let uploaded = app.put_file(&token, None, "big.bin", vec![7; size]).await;
-    let id = uploaded.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(16 * 1024).unwrap();
-    let mut stream = socket.connect(app.address[7..].parse().unwrap()).await.unwrap();
-    let request = format!(
-        "GET /api/v1/files/{id}/content HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut stream = slow_download(&app, size).await;
     // Read 1 KiB every 50 ms (20 KiB/s, below the 100 KB/s asked for) for 4 s…
-    let mut buffer = vec![0; 64 * 1024];
+    let mut buffer = vec![0; 1024];
     let mut received = 0;
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(4) {
-        received += stream.read(&mut buffer[..1024]).await.unwrap();
+        received += stream.read(&mut buffer).await.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // …then take everything as fast as it comes: a cut connection ends with what was already
     // in the kernel's buffers, far short of the file.
-    let drained = tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            match stream.read(&mut buffer).await {
-                Ok(0) | Err(_) => return,
-                Ok(read) => received += read,
-            }
-        }
-    });
-    drained.await.expect("the server closed the connection");
+    received += drain(&mut stream).await;
     assert!(received < size, "cut before the end: {received} of {size}");
 }
