@@ -113,8 +113,13 @@ pub fn unavailable(dependency: &str) -> AppError {
     ))
 }
 
-/// Probes the dependency every [`PROBE_EVERY`] forever (run it beside the server): a probe
-/// that fails or takes longer than that opens the breaker, one that succeeds closes it.
+/// Probes that must fail in a row to open a breaker: one slow probe may be a busy moment (every
+/// pooled connection taken), not an outage.
+pub const PROBE_FAILURES_TO_OPEN: u32 = 2;
+
+/// Probes the dependency every [`PROBE_EVERY`] forever (run it beside the server):
+/// [`PROBE_FAILURES_TO_OPEN`] probes in a row that fail or take longer than that open the
+/// breaker (or keep it open); one that succeeds closes it.
 pub async fn watch<F, Fut>(breaker: &Breaker, probe: F)
 where
     F: Fn() -> Fut,
@@ -122,11 +127,17 @@ where
 {
     let mut every = tokio::time::interval(PROBE_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failures = 0;
     loop {
         every.tick().await;
-        match tokio::time::timeout(PROBE_EVERY, probe()).await {
-            Ok(true) => breaker.succeeded(),
-            _ => breaker.failed(),
+        if let Ok(true) = tokio::time::timeout(PROBE_EVERY, probe()).await {
+            failures = 0;
+            breaker.succeeded();
+        } else {
+            failures += 1;
+            if failures >= PROBE_FAILURES_TO_OPEN || breaker.is_open() {
+                breaker.failed();
+            }
         }
     }
 }
@@ -153,10 +164,14 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_probe_that_hangs_opens_the_breaker() {
+    async fn probes_that_hang_twice_in_a_row_open_the_breaker() {
         let breaker = Breaker::new("database", "the database");
+        let once = PROBE_EVERY + PROBE_EVERY / 2;
+        let once = tokio::time::timeout(once, watch(&breaker, std::future::pending::<bool>));
+        assert!(once.await.is_err());
+        assert!(!breaker.is_open(), "one slow probe is not an outage");
         let hanging =
-            tokio::time::timeout(PROBE_EVERY * 3, watch(&breaker, std::future::pending::<bool>));
+            tokio::time::timeout(PROBE_EVERY * 4, watch(&breaker, std::future::pending::<bool>));
         assert!(hanging.await.is_err());
         assert!(breaker.is_open());
         let answering = tokio::time::timeout(PROBE_EVERY * 2, watch(&breaker, || async { true }));
