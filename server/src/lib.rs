@@ -11,6 +11,7 @@ pub mod cli_accounts;
 pub mod edge;
 pub mod errors;
 pub mod health;
+pub mod html;
 pub mod metrics;
 pub mod shares;
 pub mod startup;

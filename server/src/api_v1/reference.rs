@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
 
 use super::openapi;
+use crate::html::escape;
 
 /// The page's policy: its own inline stylesheet, nothing else.
 const POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
@@ -34,10 +35,6 @@ pub async fn page() -> Response {
     let html =
         PAGE.get_or_init(|| render(&serde_json::from_str(openapi::document()).unwrap_or_default()));
     ([(header::CONTENT_SECURITY_POLICY, POLICY)], Html(html.as_str())).into_response()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Escaped text with its `code spans` as `<code>`.

@@ -259,17 +259,13 @@ fn refusal(navigating: bool, err: &AppError) -> Response {
          <main style=\"font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem\">\
          <h1>{title}</h1><p>{what} {}</p><p><a href=\"\">Try again</a> \
          · <a href=\"/\">Home</a></p></main></html>",
-        html_escape(&err.to_string()),
+        crate::html::escape(&err.to_string()),
     );
     let mut response = (status, Html(page)).into_response();
     if let Some(retry) = json.headers().get(header::RETRY_AFTER) {
         response.headers_mut().insert(header::RETRY_AFTER, retry.clone());
     }
     response
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Expensive requests one client may have going at once: uploads (their bytes arriving) and
