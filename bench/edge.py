@@ -187,6 +187,14 @@ def s3s_fs(port: int, root: str) -> subprocess.Popen:
     return server
 
 
+def server_env(data_dir: str, port: int, **settings: str) -> dict:
+    """The environment of a server on `port` keeping its data in `data_dir` (no metrics
+    listener unless `settings` name one), plus `settings`."""
+    return dict(os.environ, PANNIER_DATA_DIR=data_dir, PANNIER_BIND=f"127.0.0.1:{port}",
+                PANNIER_SITE_ROOT=str(ROOT / "target/site"), PANNIER_LOG_LEVEL="error",
+                **{"PANNIER_METRICS_BIND": "", **settings})
+
+
 def wait_for(port: int) -> None:
     for _ in range(100):
         try:
@@ -226,9 +234,7 @@ def outage() -> None:
     (Path(work) / "s3/pannier").mkdir(parents=True)
     s3_port, port = free_port(), free_port()
     s3 = s3s_fs(s3_port, f"{work}/s3")
-    env = dict(os.environ, PANNIER_DATA_DIR=f"{work}/data", PANNIER_BIND=f"127.0.0.1:{port}",
-               PANNIER_SITE_ROOT=str(ROOT / "target/site"), PANNIER_LOG_LEVEL="error",
-               PANNIER_METRICS_BIND="", PANNIER_STORAGE="s3", PANNIER_S3_BUCKET="pannier",
+    env = server_env(f"{work}/data", port, PANNIER_STORAGE="s3", PANNIER_S3_BUCKET="pannier",
                PANNIER_S3_ENDPOINT=f"http://127.0.0.1:{s3_port}", PANNIER_S3_PATH_STYLE="true",
                PANNIER_S3_ACCESS_KEY="bench", PANNIER_S3_SECRET_KEY="bench-secret",
                PANNIER_RATE_REQUESTS="0", PANNIER_RATE_DOWNLOADS="0")
@@ -314,10 +320,8 @@ def edge_cost() -> None:
                               "PANNIER_MAX_CONNECTIONS_PER_ADDRESS": "100000"})]
     for name, extra in configs * 3:
         work, port = tempfile.mkdtemp(), free_port()
-        env = dict(os.environ, PANNIER_DATA_DIR=work, PANNIER_BIND=f"127.0.0.1:{port}",
-                   PANNIER_SITE_ROOT=str(ROOT / "target/site"), PANNIER_LOG_LEVEL="error",
-                   PANNIER_METRICS_BIND=f"127.0.0.1:{free_port()}" if name == "on" else "",
-                   **extra)
+        metrics = f"127.0.0.1:{free_port()}" if name == "on" else ""
+        env = server_env(work, port, PANNIER_METRICS_BIND=metrics, **extra)
         token, server = serve_with_token(env, port)
         try:
             for i in range(100):
@@ -346,21 +350,14 @@ def edge_cost() -> None:
 def main() -> None:
     data = tempfile.mkdtemp()
     port = free_port()
-    env = dict(os.environ, PANNIER_DATA_DIR=data, PANNIER_BIND=f"127.0.0.1:{port}",
-               PANNIER_SITE_ROOT=str(ROOT / "target/site"), PANNIER_LOG_LEVEL="error",
-               PANNIER_METRICS_BIND="")
+    env = server_env(data, port)
     subprocess.run([BIN, "user", "create", "--email", "admin@bench.test", "--admin",
                     "--password-stdin"], input=b"bench admin password", env=env, check=True,
                    stdout=subprocess.DEVNULL)
     subprocess.run([BIN, "registration", "open"], env=env, check=True, stdout=subprocess.DEVNULL)
     server = subprocess.Popen([BIN, "serve"], env=env, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for(port)
         asyncio.run(slowloris(port))
         print(f"  server memory after it: {memory(server.pid)}")
         asyncio.run(flood(port, server.pid))
