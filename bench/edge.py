@@ -23,9 +23,7 @@
 """
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,15 +31,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache/pannier-target"))
-BIN = TARGET / "release/pannier"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from common import (BIN, free_port, http, memory, percentile, serve_with_token, server_env,
+                    session_cookie, wait_for, wrk)
 
 
 async def request(port: int, raw: bytes, source: str = "127.0.0.1") -> tuple[int, float]:
@@ -58,11 +49,6 @@ async def request(port: int, raw: bytes, source: str = "127.0.0.1") -> tuple[int
 
 def healthz() -> bytes:
     return b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n"
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
 
 
 async def probe(port: int, n: int = 100) -> list[float]:
@@ -171,13 +157,6 @@ async def flood(port: int, pid: int) -> None:
           f"{percentile(probes, .99):6.1f} ms")
 
 
-def memory(pid: int) -> str:
-    """Resident and peak memory of the server, from /proc."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
-    mib = lambda key: int(fields[key].split()[0]) / 1024  # noqa: E731
-    return f"RSS {mib('VmRSS'):.0f} MiB, peak {mib('VmHWM'):.0f} MiB"
-
-
 def s3s_fs(port: int, root: str) -> subprocess.Popen:
     server = subprocess.Popen(
         [Path.home() / ".cargo/bin/s3s-fs", "--host", "127.0.0.1", "--port", str(port),
@@ -185,47 +164,6 @@ def s3s_fs(port: int, root: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for(port)
     return server
-
-
-def server_env(data_dir: str, port: int, **settings: str) -> dict:
-    """The environment of a server on `port` keeping its data in `data_dir` (no metrics
-    listener unless `settings` name one), plus `settings`."""
-    return dict(os.environ, PANNIER_DATA_DIR=data_dir, PANNIER_BIND=f"127.0.0.1:{port}",
-                PANNIER_SITE_ROOT=str(ROOT / "target/site"), PANNIER_LOG_LEVEL="error",
-                **{"PANNIER_METRICS_BIND": "", **settings})
-
-
-def wait_for(port: int) -> None:
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-
-
-def http(port: int, method: str, path: str, token: str, body: bytes = b"") -> tuple[int, bytes, float]:
-    import http.client
-    start = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request(method, path, body=body, headers={"Authorization": f"Bearer {token}"})
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    return response.status, data, time.perf_counter() - start
-
-
-def serve_with_token(env: dict, port: int) -> tuple[str, subprocess.Popen]:
-    """An account with a write token in `env`'s data dir, then the server, answering."""
-    subprocess.run([BIN, "user", "create", "--email", "bench@bench.test", "--password-stdin"],
-                   input=b"bench account password", env=env, check=True, stdout=subprocess.DEVNULL)
-    created = subprocess.run([BIN, "token", "create", "--email", "bench@bench.test", "--name",
-                              "bench", "--scope", "write"], env=env, check=True,
-                             capture_output=True, text=True).stdout
-    token = next(word for word in created.split() if word.startswith("pnr_"))
-    server = subprocess.Popen([BIN, "serve"], env=env, stderr=subprocess.DEVNULL)
-    wait_for(port)
-    return token, server
 
 
 def outage() -> None:
@@ -274,39 +212,6 @@ def outage() -> None:
         subprocess.run(["rm", "-rf", work])
 
 
-def wrk(url: str, headers: list[str], seconds: int = 6, connections: int = 50) -> tuple[float, float]:
-    """(req/s, p99 ms) of GETs of `url` by wrk (installed from apt when missing)."""
-    import re
-    import shutil
-    if shutil.which("wrk") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"],
-                       check=True, stdout=subprocess.DEVNULL)
-    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    for header in headers:
-        args += ["-H", header]
-    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-    assert "Non-2xx" not in out, out
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()
-    return rate, float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-
-def session_cookie(port: int) -> str:
-    """Signs the bench account in (the sign-in form's server fn); its session cookie."""
-    import http.client
-    import urllib.parse
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    form = urllib.parse.urlencode({"email": "bench@bench.test", "password": "bench account password"})
-    connection.request("POST", "/api/sign_in", body=form, headers={
-        "Origin": f"http://127.0.0.1:{port}", "Accept": "application/json",
-        "Content-Type": "application/x-www-form-urlencoded"})
-    response = connection.getresponse()
-    response.read()
-    cookie = response.getheader("set-cookie", "")
-    assert "pannier_session=" in cookie, (response.status, cookie)
-    return cookie.split(";", 1)[0]
-
-
 def edge_cost() -> None:
     print("the edge's cost: 100 files in the root folder, 50 connections, 6 s per route")
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -334,7 +239,7 @@ def edge_cost() -> None:
                 "GET /files (page)": (f"{base}/files", [f"Cookie: {cookie}", "Accept: text/html"]),
             }
             for route, (url, headers) in routes.items():
-                rate, p99 = wrk(url, headers)
+                rate, p99, _ = wrk(url, headers)
                 results.setdefault((name, route), []).append((rate, p99))
                 print(f"  {name:9} {route:25}: {rate:7.0f} req/s, p99 {p99:6.1f} ms")
         finally:
