@@ -19,6 +19,8 @@ pub mod auth;
 #[cfg(feature = "server")]
 pub mod breaker;
 #[cfg(feature = "server")]
+pub mod cache;
+#[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
 pub mod db;

@@ -15,7 +15,7 @@ use tower_sessions::session_store::{self, SessionStore};
 use tower_sessions::{Expiry, Session};
 use uuid::Uuid;
 
-use crate::AppError;
+use crate::{AppError, cache};
 use crate::account::SessionDto;
 use crate::audit::{self, action};
 use crate::auth::{ClientInfo, Identity, human_time, sha256_hex};
@@ -88,26 +88,40 @@ impl SessionStore for DbSessionStore {
             }
             record.id = Id::default();
         }
+        let epoch = cache::auth_epoch();
         sessions::Entity::insert(Self::row(record)?).exec(&self.db).await.map_err(backend)?;
+        cache::keep_session(epoch, record.clone());
         Ok(())
     }
 
     /// Updates an existing session only: a session deleted meanwhile (signed out elsewhere)
     /// stays deleted instead of being written back by a request that was still running.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let epoch = cache::auth_epoch();
         let mut row = Self::row(record)?;
         row.created_at = sea_orm::ActiveValue::NotSet;
-        sessions::Entity::update_many()
+        let updated = sessions::Entity::update_many()
             .set(row)
             .filter(sessions::Column::Id.eq(record.id.to_string()))
             .exec(&self.db)
             .await
             .map_err(backend)?;
+        if updated.rows_affected == 1 {
+            cache::keep_session(epoch, record.clone());
+        } else {
+            cache::forget_session(&record.id.to_string());
+        }
         Ok(())
     }
 
+    /// The session, from the cache while nothing retired it ([`cache`]).
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row = sessions::Entity::find_by_id(id.to_string())
+        let epoch = cache::auth_epoch();
+        let key = id.to_string();
+        if let Some(record) = cache::session(&key, epoch) {
+            return Ok((record.expiry_date > OffsetDateTime::now_utc()).then_some(record));
+        }
+        let row = sessions::Entity::find_by_id(key)
             .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
             .one(&self.db)
             .await
@@ -117,11 +131,14 @@ impl SessionStore for DbSessionStore {
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
         let expiry_date =
             OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp()).map_err(backend)?;
-        Ok(Some(Record { id: *id, data, expiry_date }))
+        let record = Record { id: *id, data, expiry_date };
+        cache::keep_session(epoch, record.clone());
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sessions::Entity::delete_by_id(id.to_string()).exec(&self.db).await.map_err(backend)?;
+        cache::forget_session(&id.to_string());
         Ok(())
     }
 }
@@ -227,6 +244,7 @@ pub async fn sign_out_everywhere(
     revoke_all(&txn, identity.user.id, None).await?;
     crate::tokens::revoke_all(&txn, identity.user.id, tokens).await?;
     txn.commit().await?;
+    cache::auth_changed();
     sign_out(db, session, Some(identity), client).await
 }
 
@@ -239,6 +257,7 @@ pub async fn identity(
     config: &Config,
     safe_method: bool,
 ) -> Result<Option<Identity>, AppError> {
+    let epoch = cache::auth_epoch();
     let user_id: Option<String> = session.get(USER_ID).await.map_err(session_error)?;
     let Some(user_id) = user_id.and_then(|id| Uuid::parse_str(&id).ok()) else {
         return Ok(None);
@@ -246,7 +265,7 @@ pub async fn identity(
     let auth_at: i64 = session.get(AUTH_AT).await.map_err(session_error)?.unwrap_or_default();
     let auth_at = DateTime::from_timestamp(auth_at, 0).unwrap_or_default();
     let absolute = chrono::Duration::days(i64::from(config.session_absolute_days));
-    let user = user_service::find(db, user_id).await?;
+    let user = user_service::signed_in(db, user_id, epoch).await?;
     let valid = user.filter(|u| {
         Utc::now() - auth_at < absolute && u.password_changed_at.timestamp() <= auth_at.timestamp()
     });
@@ -307,6 +326,7 @@ pub async fn revoke(
         .find(|row| handle(&row.id) == handle_)
         .ok_or_else(|| AppError::NotFound("That session has already ended.".into()))?;
     sessions::Entity::delete_by_id(row.id).exec(db).await?;
+    cache::auth_changed();
     audit::own_account(db, user, action::SESSION_REVOKED, client).await
 }
 
@@ -320,7 +340,9 @@ pub async fn revoke_all(
     if let Some(keep) = keep {
         delete = delete.filter(sessions::Column::Id.ne(keep.to_string()));
     }
-    Ok(delete.exec(db).await?.rows_affected)
+    let revoked = delete.exec(db).await?.rows_affected;
+    cache::auth_changed();
+    Ok(revoked)
 }
 
 /// Deletes expired sessions; returns how many.

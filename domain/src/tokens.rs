@@ -7,7 +7,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::AppError;
+use crate::{AppError, cache};
 use crate::account::{CreatedToken, TokenDto, TokenScope};
 use crate::audit::{self, Event, action};
 use crate::auth::{ClientInfo, Identity, human_time, random_secret, sha256_hex};
@@ -66,22 +66,37 @@ pub async fn create(
 }
 
 /// Resolves a bearer secret to its account, or `Unauthorized` (unknown, revoked or expired).
+/// Asks the database nothing while the token and its account are cached ([`cache`]).
 pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Identity, AppError> {
     let invalid =
         || AppError::Unauthorized("This API token is invalid, expired or revoked.".into());
     if !secret.starts_with(PREFIX) || secret.len() > 200 {
         return Err(invalid());
     }
-    let token = api_tokens::Entity::find()
-        .filter(api_tokens::Column::TokenHash.eq(sha256_hex(secret)))
-        .one(db)
-        .await?
-        .ok_or_else(invalid)?;
+    let hash = sha256_hex(secret);
+    let epoch = cache::auth_epoch();
+    let mut token = match cache::token(&hash, epoch) {
+        Some(token) => token,
+        None => {
+            let row = api_tokens::Entity::find()
+                .filter(api_tokens::Column::TokenHash.eq(&hash))
+                .one(db)
+                .await?
+                .ok_or_else(invalid)?;
+            cache::TokenEntry {
+                id: row.id,
+                user_id: row.user_id,
+                scope: row.scope,
+                expires_at: row.expires_at,
+                last_used_at: row.last_used_at,
+            }
+        }
+    };
     let now = Utc::now();
     if token.expires_at.is_some_and(|at| at <= now) {
         return Err(invalid());
     }
-    let user = users::Entity::find_by_id(token.user_id).one(db).await?.ok_or_else(invalid)?;
+    let user = crate::users::signed_in(db, token.user_id, epoch).await?.ok_or_else(invalid)?;
     // "Last used" is shown to the minute: one write a minute per token is enough, instead of
     // one per API request.
     if token.last_used_at.is_none_or(|at| now - at >= Duration::minutes(1)) {
@@ -90,11 +105,11 @@ pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Ide
             .filter(api_tokens::Column::Id.eq(token.id))
             .exec(db)
             .await?;
+        token.last_used_at = Some(now);
     }
-    Ok(Identity {
-        user,
-        token_scope: Some(TokenScope::parse(&token.scope).unwrap_or(TokenScope::Read)),
-    })
+    let scope = TokenScope::parse(&token.scope).unwrap_or(TokenScope::Read);
+    cache::keep_token(hash, epoch, token);
+    Ok(Identity { user, token_scope: Some(scope) })
 }
 
 /// Which of an account's API tokens end with its sessions (a password change, "sign out
@@ -138,7 +153,9 @@ pub async fn revoke_all(
         }
         TokensToRevoke::All => {}
     }
-    Ok(delete.exec(db).await?.rows_affected)
+    let revoked = delete.exec(db).await?.rows_affected;
+    cache::auth_changed();
+    Ok(revoked)
 }
 
 /// The user's tokens, newest first.
@@ -166,6 +183,7 @@ pub async fn revoke(
         .await?
         .ok_or_else(not_found)?;
     api_tokens::Entity::delete_by_id(token.id).exec(db).await?;
+    cache::auth_changed();
     let event = Event {
         actor: Some(user.id),
         action: action::TOKEN_REVOKED,

@@ -9,7 +9,7 @@ use sea_orm::{
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use crate::AppError;
+use crate::{AppError, cache};
 use crate::account::{DisplayName, EmailAddress, RegistrationMode, Role};
 use crate::audit::{self, Event, action};
 use crate::auth::{ClientInfo, password};
@@ -187,6 +187,23 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<users::M
     Ok(users::Entity::find_by_id(id).one(db).await?)
 }
 
+/// The account a session or token belongs to, from the cache while the auth epoch `epoch`
+/// (read before the session or token) holds ([`cache`]).
+pub(crate) async fn signed_in(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    epoch: u64,
+) -> Result<Option<users::Model>, AppError> {
+    if let Some(user) = cache::user(id, epoch) {
+        return Ok(Some(user));
+    }
+    let user = find(db, id).await?;
+    if let Some(user) = &user {
+        cache::keep_user(epoch, user.clone());
+    }
+    Ok(user)
+}
+
 /// A password change as the account page asks for it.
 pub struct PasswordChange {
     /// The password now (checked).
@@ -252,6 +269,7 @@ async fn set_password(
     user.password_hash = Set(hash);
     user.password_changed_at = Set(Utc::now());
     user.update(db).await?;
+    cache::auth_changed();
     Ok(())
 }
 
@@ -264,6 +282,7 @@ pub async fn set_display_name(
     let mut user = user.clone().into_active_model();
     user.display_name = Set(name.as_str().to_owned());
     user.update(db).await?;
+    cache::auth_changed();
     Ok(())
 }
 
@@ -284,7 +303,9 @@ pub async fn delete(
     let blobs = crate::files::queue_account_blobs(&txn, user).await?;
     let uploads = crate::uploads::of_owner(&txn, user.id).await?;
     users::Entity::delete_by_id(user.id).exec(&txn).await?;
+    cache::auth_changed();
     txn.commit().await?;
+    cache::auth_changed();
     crate::files::purge_deleted_blobs(state, Some(blobs)).await;
     crate::uploads::discard_all(&state.storage, &uploads).await;
     Ok(())

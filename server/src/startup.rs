@@ -257,7 +257,8 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
     };
     let pages = Router::new()
         .leptos_routes_with_context(&server_state, route_list(), context, app_shell)
-        .route_layer(middleware::from_fn(edge::limits::deadline));
+        .route_layer(middleware::from_fn(edge::limits::deadline))
+        .route_layer(edge::compression());
     let signed = Router::new()
         .route("/c/{token}", get(api_v1::content::signed))
         .route_layer(middleware::from_fn(edge::limits::downloads));

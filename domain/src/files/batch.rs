@@ -6,7 +6,7 @@ use sea_orm::TransactionTrait;
 
 use super::edit::update_file_in;
 use super::folders::{Deleted, delete_folder_in, update_folder_in};
-use super::quota::{delete_files_in, lock_owner, purge_deleted_blobs};
+use super::quota::{commit_tree, delete_files_in, lock_owner, purge_deleted_blobs};
 use crate::AppError;
 use crate::entities::users;
 use crate::ids::{FileId, FolderId, FolderRef};
@@ -29,7 +29,7 @@ pub async fn move_items(
     for id in files {
         update_file_in(&txn, owner, *id, None, Some(target), None).await?;
     }
-    txn.commit().await?;
+    commit_tree(txn, owner.id).await?;
     Ok(())
 }
 
@@ -57,7 +57,7 @@ pub async fn delete_items(
         deleted.bytes += bytes;
         keys.extend(gone);
     }
-    txn.commit().await?;
+    commit_tree(txn, owner.id).await?;
     purge_deleted_blobs(state, Some(keys)).await;
     Ok(deleted)
 }

@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::Preview;
-use super::listing::get_file;
+use super::listing::{file_to_read, get_file};
 use crate::AppError;
 use crate::entities::{files, shares, users};
 use crate::ids::FileId;
@@ -89,7 +89,7 @@ pub async fn open_content(
     id: FileId,
     serve_as: ServeAs,
 ) -> Result<Content, AppError> {
-    let file = get_file(&state.db, owner, id).await?;
+    let file = file_to_read(state, owner, id).await?;
     content_of(state, &file, serve_as, None).await
 }
 

@@ -72,5 +72,7 @@ pub(super) async fn update_file_in(
     active.folder_id = Set(folder);
     active.description = Set(description);
     active.updated_at = Set(Utc::now());
-    active.update(db).await.map_err(|_| taken())
+    let updated = active.update(db).await.map_err(|_| taken())?;
+    crate::cache::tree_changed(owner.id);
+    Ok(updated)
 }

@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::listing::folder_dto;
-use super::quota::{lock_owner, purge_deleted_blobs, queue_deletions};
+use super::quota::{commit_tree, lock_owner, purge_deleted_blobs, queue_deletions};
 use super::tree::{MAX_DEPTH, depth, is_within, subtree, too_deep};
 use super::{FileName, FolderDto};
 use crate::AppError;
@@ -45,6 +45,7 @@ pub(super) async fn root(
     }
     .insert(db)
     .await;
+    crate::cache::tree_changed(owner);
     match created {
         Ok(root) => Ok(root),
         // Lost a race with another request creating it: the unique index kept one.
@@ -96,7 +97,7 @@ async fn insert(
     visitor_hash: Option<&str>,
 ) -> Result<folders::Model, sea_orm::DbErr> {
     let now = Utc::now();
-    folders::ActiveModel {
+    let inserted = folders::ActiveModel {
         id: Set(Uuid::new_v4()),
         owner_id: Set(owner),
         parent_id: Set(Some(parent)),
@@ -106,7 +107,9 @@ async fn insert(
         visitor_hash: Set(visitor_hash.map(str::to_owned)),
     }
     .insert(db)
-    .await
+    .await;
+    crate::cache::tree_changed(owner);
+    inserted
 }
 
 async fn child(
@@ -228,7 +231,7 @@ pub async fn update_folder(
     let txn = state.db.begin().await?;
     lock_owner(&txn, owner.id).await?;
     let updated = update_folder_in(&txn, owner, id, name, parent).await?;
-    txn.commit().await?;
+    commit_tree(txn, owner.id).await?;
     Ok(folder_dto(&updated))
 }
 
@@ -268,6 +271,7 @@ pub(super) async fn update_folder_in(
     active.parent_id = Set(Some(target.id));
     active.updated_at = Set(Utc::now());
     let updated = active.update(txn).await.map_err(|_| name_taken(&name))?;
+    crate::cache::tree_changed(owner.id);
     Ok(updated)
 }
 
@@ -290,7 +294,7 @@ pub async fn delete_folder(
 ) -> Result<Deleted, AppError> {
     let txn = state.db.begin().await?;
     let (keys, deleted) = delete_folder_in(&txn, owner, id).await?;
-    txn.commit().await?;
+    commit_tree(txn, owner.id).await?;
     purge_deleted_blobs(state, Some(keys)).await;
     Ok(deleted)
 }
@@ -335,6 +339,7 @@ pub(super) async fn delete_folder_in(
             .exec(txn)
             .await?;
     }
+    crate::cache::tree_changed(owner.id);
     let files = keys.len() as u64;
     Ok((keys, Deleted { files, bytes }))
 }

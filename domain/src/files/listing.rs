@@ -1,6 +1,8 @@
 //! Reading the tree: one page of a folder (folders first, then files, in the chosen order),
 //! a file with its path, every folder for move pickers.
 
+use std::sync::Arc;
+
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
@@ -9,10 +11,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::folders::{folder_of, no_such_folder};
-use super::quota::{no_such_file, usage};
+use super::quota::{no_such_file, quota_of, usage};
 use super::tree::MAX_DEPTH;
 use super::{FileDetail, FileDto, FolderDto, FolderListing, ListQuery, Preview, SortKey};
-use crate::AppError;
+use crate::{AppError, cache};
 use crate::entities::{files, folders, users};
 use crate::ids::{FileId, FolderId, FolderRef};
 use crate::state::AppState;
@@ -40,9 +42,30 @@ pub(crate) fn file_dto(file: &files::Model) -> FileDto {
     }
 }
 
-/// One page of the owner's folder, as `query` asks.
+/// One page of the owner's folder, as `query` asks: from the cache while the owner's tree is
+/// unchanged ([`cache`]), else read.
 #[tracing::instrument(skip_all, fields(owner = %owner.id))]
 pub async fn list_folder(
+    state: &AppState,
+    owner: &users::Model,
+    folder: FolderRef,
+    query: &ListQuery,
+) -> Result<FolderListing, AppError> {
+    let generation = cache::tree_generation(owner.id);
+    let mut listing = match cache::listing(owner.id, generation, folder, *query) {
+        Some(listing) => FolderListing::clone(&listing),
+        None => {
+            let listing = read_folder(state, owner, folder, query).await?;
+            cache::keep_listing(owner.id, generation, folder, *query, Arc::new(listing.clone()));
+            listing
+        }
+    };
+    // The quota is the account's, not the tree's: as the caller's row has it now.
+    listing.usage.quota = quota_of(state, owner);
+    Ok(listing)
+}
+
+async fn read_folder(
     state: &AppState,
     owner: &users::Model,
     folder: FolderRef,
@@ -115,6 +138,22 @@ async fn ancestors(
     folder: &folders::Model,
 ) -> Result<Vec<FolderDto>, AppError> {
     Ok(super::tree::ancestors(db, folder).await?.iter().rev().map(folder_dto).collect())
+}
+
+/// The owner's file `id` to read its bytes: from the cache while the owner's tree is
+/// unchanged ([`cache`]). Anyone else's is 404.
+pub async fn file_to_read(
+    state: &AppState,
+    owner: &users::Model,
+    id: FileId,
+) -> Result<files::Model, AppError> {
+    let generation = cache::tree_generation(owner.id);
+    if let Some(file) = cache::file(owner.id, id.uuid(), generation) {
+        return Ok(file);
+    }
+    let file = get_file(&state.db, owner, id).await?;
+    cache::keep_file(generation, file.clone());
+    Ok(file)
 }
 
 /// The owner's file `id`; anyone else's is 404 (not 403: no confirming it exists).

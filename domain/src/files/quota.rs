@@ -5,7 +5,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -60,6 +61,7 @@ pub async fn set_quota(
         .filter(users::Column::Id.eq(user.id))
         .exec(db)
         .await?;
+    crate::cache::auth_changed();
     Ok(())
 }
 
@@ -100,6 +102,15 @@ pub(crate) async fn committed_bytes(
     owner: Uuid,
 ) -> Result<u64, AppError> {
     Ok(used_bytes(db, owner).await? + reserved_bytes(db, owner).await?)
+}
+
+/// Commits `txn`, which changed the owner's files or folders, and retires what the caches
+/// hold of their tree — again after the commit, so a listing read while it was open (the
+/// old tree) is not kept ([`crate::cache`]). The write sites retire it too.
+pub(crate) async fn commit_tree(txn: DatabaseTransaction, owner: Uuid) -> Result<(), AppError> {
+    txn.commit().await?;
+    crate::cache::tree_changed(owner);
+    Ok(())
 }
 
 /// Serializes one account's quota decisions for the rest of the transaction (a row lock on
@@ -144,7 +155,7 @@ pub async fn delete_files(
 ) -> Result<u64, AppError> {
     let txn = state.db.begin().await?;
     let (keys, released) = delete_files_in(&txn, owner, ids).await?;
-    txn.commit().await?;
+    commit_tree(txn, owner.id).await?;
     purge_deleted_blobs(state, Some(keys)).await;
     Ok(released)
 }
@@ -175,6 +186,7 @@ pub(super) async fn delete_files_in(
     let keys: Vec<String> = found.into_iter().map(|f| f.blob_key).collect();
     queue_deletions(txn, keys.clone()).await?;
     files::Entity::delete_many().filter(files::Column::Id.is_in(ids)).exec(txn).await?;
+    crate::cache::tree_changed(owner.id);
     Ok((keys, released))
 }
 

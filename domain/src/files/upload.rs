@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::folders::{Maker, ensure_path, folder_of, names_like};
 use super::listing::file_dto;
-use super::quota::{committed_bytes, lock_owner, quota_of};
+use super::quota::{commit_tree, committed_bytes, lock_owner, quota_of};
 use super::tree::{MAX_DEPTH, MAX_PATH_BYTES, too_deep};
 use super::{FileDto, FileName, human_size};
 use crate::AppError;
@@ -191,10 +191,11 @@ pub(crate) async fn commit(
     }
     .insert(&txn)
     .await?;
+    crate::cache::tree_changed(owner.id);
     if let Some(via) = &target.via {
         accept_upload(&txn, via, &file).await?;
     }
-    txn.commit().await?;
+    commit_tree(txn, owner.id).await?;
     Ok(file)
 }
 

@@ -51,7 +51,8 @@ pub fn router() -> Router<ServerState> {
         .routes(routes!(shares::events))
         .routes(routes!(folders::create))
         .routes(routes!(folders::show, folders::update, folders::delete))
-        .route_layer(middleware::from_fn(edge::limits::deadline));
+        .route_layer(middleware::from_fn(edge::limits::deadline))
+        .route_layer(edge::compression());
     let downloads = OpenApiRouter::new()
         .routes(routes!(content::download))
         .route_layer(middleware::from_fn(edge::limits::downloads));

@@ -1,0 +1,221 @@
+//! In-process caches of the hot reads, so a signed-in listing, a file download or a page asks
+//! the database nothing when nothing changed: who an API token or a session is, an account's
+//! row, a folder's listing and a file's row.
+//!
+//! Correctness rests on two counters, bumped by every write that could change a cached answer:
+//! - the **auth epoch** ([`auth_changed`]): any change to an account, its API tokens or the
+//!   deletion of sessions by account. Rare (a password change, a revoked token, a new quota),
+//!   so it simply retires every cached token, session and account at once.
+//! - a **tree generation** per owner ([`tree_changed`]): any change to the owner's files or
+//!   folders. Listings and file rows are cached under the generation they were read at.
+//!
+//! An entry is used only while its counter is unchanged. Writers bump at the write (inside
+//! their transaction) and again once it committed (`…_committed` in the services that own
+//! the transaction), so a read that raced the commit is not kept. Entries also expire after
+//! [`TTL`]: the bound on how stale another instance's change can look here (the counters are
+//! per process; scale-out invalidation over Redis is a later step).
+//!
+//! The caches are process-wide, like the metrics recorder: every write runs on a connection
+//! or transaction, not on `AppState`, and must be able to invalidate. Keys are random ids and
+//! secret hashes, unique across databases, so several servers in one test process never see
+//! each other's entries.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
+
+use moka::sync::Cache;
+use tower_sessions::session::Record;
+use uuid::Uuid;
+
+use crate::entities::{files, users};
+use crate::files::{FolderListing, ListQuery};
+use crate::ids::FolderRef;
+
+/// How long an entry is trusted without a change being seen.
+pub const TTL: Duration = Duration::from_secs(5);
+
+/// An API token's facts, by the hash of its secret.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenEntry {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub scope: String,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A cache whose entries carry the counter value they were read at.
+struct Versioned<K, V> {
+    entries: Cache<K, (u64, V)>,
+}
+
+impl<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static> Versioned<K, V> {
+    fn new(capacity: u64) -> Self {
+        Self { entries: Cache::builder().max_capacity(capacity).time_to_live(TTL).build() }
+    }
+
+    fn get(&self, key: &K, version: u64) -> Option<V> {
+        self.entries.get(key).filter(|(at, _)| *at == version).map(|(_, value)| value)
+    }
+
+    fn put(&self, key: K, version: u64, value: V) {
+        self.entries.insert(key, (version, value));
+    }
+}
+
+/// What a folder listing is cached under: owner, their tree generation, folder, page.
+type ListingKey = (Uuid, u64, FolderRef, ListQuery);
+
+struct Caches {
+    auth_epoch: AtomicU64,
+    tokens: Versioned<String, TokenEntry>,
+    sessions: Versioned<String, Record>,
+    users: Versioned<Uuid, users::Model>,
+    /// Owner → generation. Never evicted (a few bytes per account), so a generation only
+    /// grows and an old entry can never match again.
+    trees: Mutex<HashMap<Uuid, u64>>,
+    listings: Cache<ListingKey, Arc<FolderListing>>,
+    files: Versioned<(Uuid, Uuid), files::Model>,
+}
+
+static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
+    auth_epoch: AtomicU64::new(0),
+    tokens: Versioned::new(100_000),
+    sessions: Versioned::new(100_000),
+    users: Versioned::new(100_000),
+    trees: Mutex::new(HashMap::new()),
+    listings: Cache::builder()
+        // Weighed by rows, so a few thousand large pages fit as well as many small ones.
+        .weigher(|_, listing: &Arc<FolderListing>| {
+            u32::try_from(1 + listing.files.len() + listing.folders.len()).unwrap_or(u32::MAX)
+        })
+        .max_capacity(500_000)
+        .time_to_live(TTL)
+        .build(),
+    files: Versioned::new(100_000),
+});
+
+/// The current auth epoch; read it before the database, store what was read under it.
+pub(crate) fn auth_epoch() -> u64 {
+    CACHES.auth_epoch.load(Ordering::Acquire)
+}
+
+/// An account, one of its API tokens, or sessions by account changed: every cached token,
+/// session and account is retired.
+pub(crate) fn auth_changed() {
+    CACHES.auth_epoch.fetch_add(1, Ordering::AcqRel);
+}
+
+pub(crate) fn token(hash: &str, epoch: u64) -> Option<TokenEntry> {
+    CACHES.tokens.get(&hash.to_owned(), epoch)
+}
+
+pub(crate) fn keep_token(hash: String, epoch: u64, entry: TokenEntry) {
+    CACHES.tokens.put(hash, epoch, entry);
+}
+
+pub(crate) fn user(id: Uuid, epoch: u64) -> Option<users::Model> {
+    CACHES.users.get(&id, epoch)
+}
+
+pub(crate) fn keep_user(epoch: u64, user: users::Model) {
+    CACHES.users.put(user.id, epoch, user);
+}
+
+pub(crate) fn session(id: &str, epoch: u64) -> Option<Record> {
+    CACHES.sessions.get(&id.to_owned(), epoch)
+}
+
+pub(crate) fn keep_session(epoch: u64, record: Record) {
+    CACHES.sessions.put(record.id.to_string(), epoch, record);
+}
+
+pub(crate) fn forget_session(id: &str) {
+    CACHES.sessions.entries.invalidate(id);
+}
+
+/// The owner's tree generation; read it before the database, store what was read under it.
+pub(crate) fn tree_generation(owner: Uuid) -> u64 {
+    *CACHES.trees.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(owner).or_default()
+}
+
+/// The owner's files or folders changed: their cached listings and file rows are retired.
+pub(crate) fn tree_changed(owner: Uuid) {
+    *CACHES.trees.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(owner).or_default() +=
+        1;
+}
+
+pub(crate) fn listing(owner: Uuid, generation: u64, folder: FolderRef, query: ListQuery) -> Option<Arc<FolderListing>> {
+    CACHES.listings.get(&(owner, generation, folder, query))
+}
+
+pub(crate) fn keep_listing(owner: Uuid, generation: u64, folder: FolderRef, query: ListQuery, listing: Arc<FolderListing>) {
+    CACHES.listings.insert((owner, generation, folder, query), listing);
+}
+
+pub(crate) fn file(owner: Uuid, id: Uuid, generation: u64) -> Option<files::Model> {
+    CACHES.files.get(&(owner, id), generation)
+}
+
+pub(crate) fn keep_file(generation: u64, file: files::Model) {
+    CACHES.files.put((file.owner_id, file.id), generation, file);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bump_retires_what_was_read_before_it() {
+        let owner = Uuid::new_v4();
+        let before = tree_generation(owner);
+        let query = ListQuery::default();
+        keep_listing(owner, before, FolderRef::Root, query, Arc::new(sample()));
+        assert!(listing(owner, before, FolderRef::Root, query).is_some());
+        tree_changed(owner);
+        let after = tree_generation(owner);
+        assert_ne!(before, after);
+        assert!(listing(owner, after, FolderRef::Root, query).is_none());
+        // Another owner's generation is untouched.
+        let other = Uuid::new_v4();
+        let theirs = tree_generation(other);
+        tree_changed(owner);
+        assert_eq!(tree_generation(other), theirs);
+    }
+
+    #[test]
+    fn an_auth_change_retires_every_session() {
+        let record = Record {
+            id: tower_sessions::session::Id::default(),
+            data: HashMap::new(),
+            expiry_date: time::OffsetDateTime::now_utc(),
+        };
+        let id = record.id.to_string();
+        let epoch = auth_epoch();
+        keep_session(epoch, record);
+        assert!(session(&id, epoch).is_some());
+        auth_changed();
+        assert!(session(&id, auth_epoch()).is_none());
+    }
+
+    fn sample() -> FolderListing {
+        let folder = crate::files::FolderDto {
+            id: crate::ids::FolderId::from(Uuid::new_v4()),
+            parent_id: None,
+            name: String::new(),
+            created_at: String::new(),
+        };
+        FolderListing {
+            folder,
+            path: Vec::new(),
+            folders: Vec::new(),
+            files: Vec::new(),
+            total: 0,
+            next_cursor: None,
+            usage: crate::files::Usage { used: 0, quota: None },
+        }
+    }
+}
