@@ -8,6 +8,10 @@
 //!   so it simply retires every cached token, session and account at once.
 //! - a **tree generation** per owner ([`tree_changed`]): any change to the owner's files or
 //!   folders. Listings and file rows are cached under the generation they were read at.
+//! - the **shares epoch** ([`shares_changed`]): a link made, changed or revoked. Links by
+//!   slug, the files a link reaches and its public page are cached under it (and the owner's
+//!   tree generation). Links with a download limit and file requests are always read afresh:
+//!   their counters are their state.
 //!
 //! An entry is used only while its counter is unchanged. Writers bump at the write (inside
 //! their transaction) and again once it committed (`…_committed` in the services that own
@@ -30,7 +34,8 @@ use moka::sync::Cache;
 use tower_sessions::session::Record;
 use uuid::Uuid;
 
-use crate::entities::{files, users};
+use crate::entities::{files, share_requests, shares, users};
+use crate::shares::{PublicShare, SharedFile};
 use crate::files::{FolderListing, ListQuery};
 use crate::ids::FolderRef;
 
@@ -47,21 +52,26 @@ pub(crate) struct TokenEntry {
     pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// A cache whose entries carry the counter value they were read at.
-struct Versioned<K, V> {
-    entries: Cache<K, (u64, V)>,
+/// A cache whose entries carry the counter values (`N`) they were read at.
+struct Versioned<K, V, N = u64> {
+    entries: Cache<K, (N, V)>,
 }
 
-impl<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static> Versioned<K, V> {
+impl<K, V, N> Versioned<K, V, N>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    N: PartialEq + Clone + Send + Sync + 'static,
+{
     fn new(capacity: u64) -> Self {
         Self { entries: Cache::builder().max_capacity(capacity).time_to_live(TTL).build() }
     }
 
-    fn get(&self, key: &K, version: u64) -> Option<V> {
-        self.entries.get(key).filter(|(at, _)| *at == version).map(|(_, value)| value)
+    fn get(&self, key: &K, version: &N) -> Option<V> {
+        self.entries.get(key).filter(|(at, _)| at == version).map(|(_, value)| value)
     }
 
-    fn put(&self, key: K, version: u64, value: V) {
+    fn put(&self, key: K, version: N, value: V) {
         self.entries.insert(key, (version, value));
     }
 }
@@ -79,7 +89,17 @@ struct Caches {
     trees: Mutex<HashMap<Uuid, u64>>,
     listings: Cache<ListingKey, Arc<FolderListing>>,
     files: Versioned<(Uuid, Uuid), files::Model>,
+    shares_epoch: AtomicU64,
+    /// Slug hash → the link and its file request's rules.
+    links: Versioned<String, Link>,
+    /// (link, file) → the file if the link reaches it; under (shares epoch, owner's tree).
+    shared_files: Versioned<(Uuid, Uuid), Option<SharedFile>, (u64, u64)>,
+    /// (link, page) → the public page; under (shares epoch, owner's tree, auth epoch).
+    share_pages: Versioned<(Uuid, u64), PublicShare, (u64, u64, u64)>,
 }
+
+/// A link with its file request's rules, if it is one.
+pub(crate) type Link = (shares::Model, Option<share_requests::Model>);
 
 static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
     auth_epoch: AtomicU64::new(0),
@@ -96,6 +116,10 @@ static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
         .time_to_live(TTL)
         .build(),
     files: Versioned::new(100_000),
+    shares_epoch: AtomicU64::new(0),
+    links: Versioned::new(100_000),
+    shared_files: Versioned::new(100_000),
+    share_pages: Versioned::new(10_000),
 });
 
 /// The current auth epoch; read it before the database, store what was read under it.
@@ -110,7 +134,7 @@ pub(crate) fn auth_changed() {
 }
 
 pub(crate) fn token(hash: &str, epoch: u64) -> Option<TokenEntry> {
-    CACHES.tokens.get(&hash.to_owned(), epoch)
+    CACHES.tokens.get(&hash.to_owned(), &epoch)
 }
 
 pub(crate) fn keep_token(hash: String, epoch: u64, entry: TokenEntry) {
@@ -118,7 +142,7 @@ pub(crate) fn keep_token(hash: String, epoch: u64, entry: TokenEntry) {
 }
 
 pub(crate) fn user(id: Uuid, epoch: u64) -> Option<users::Model> {
-    CACHES.users.get(&id, epoch)
+    CACHES.users.get(&id, &epoch)
 }
 
 pub(crate) fn keep_user(epoch: u64, user: users::Model) {
@@ -126,7 +150,7 @@ pub(crate) fn keep_user(epoch: u64, user: users::Model) {
 }
 
 pub(crate) fn session(id: &str, epoch: u64) -> Option<Record> {
-    CACHES.sessions.get(&id.to_owned(), epoch)
+    CACHES.sessions.get(&id.to_owned(), &epoch)
 }
 
 pub(crate) fn keep_session(epoch: u64, record: Record) {
@@ -157,11 +181,45 @@ pub(crate) fn keep_listing(owner: Uuid, generation: u64, folder: FolderRef, quer
 }
 
 pub(crate) fn file(owner: Uuid, id: Uuid, generation: u64) -> Option<files::Model> {
-    CACHES.files.get(&(owner, id), generation)
+    CACHES.files.get(&(owner, id), &generation)
 }
 
 pub(crate) fn keep_file(generation: u64, file: files::Model) {
     CACHES.files.put((file.owner_id, file.id), generation, file);
+}
+
+/// The current shares epoch; read it before the database, store what was read under it.
+pub(crate) fn shares_epoch() -> u64 {
+    CACHES.shares_epoch.load(Ordering::Acquire)
+}
+
+/// A link was made, changed or revoked: every cached link and what it shows is retired.
+pub(crate) fn shares_changed() {
+    CACHES.shares_epoch.fetch_add(1, Ordering::AcqRel);
+}
+
+pub(crate) fn link(slug_hash: &str, epoch: u64) -> Option<Link> {
+    CACHES.links.get(&slug_hash.to_owned(), &epoch)
+}
+
+pub(crate) fn keep_link(slug_hash: String, epoch: u64, link: Link) {
+    CACHES.links.put(slug_hash, epoch, link);
+}
+
+pub(crate) fn shared_file(share: Uuid, file: Uuid, version: (u64, u64)) -> Option<Option<SharedFile>> {
+    CACHES.shared_files.get(&(share, file), &version)
+}
+
+pub(crate) fn keep_shared_file(share: Uuid, file: Uuid, version: (u64, u64), found: Option<SharedFile>) {
+    CACHES.shared_files.put((share, file), version, found);
+}
+
+pub(crate) fn share_page(share: Uuid, page: u64, version: (u64, u64, u64)) -> Option<PublicShare> {
+    CACHES.share_pages.get(&(share, page), &version)
+}
+
+pub(crate) fn keep_share_page(share: Uuid, page: u64, version: (u64, u64, u64), shown: PublicShare) {
+    CACHES.share_pages.put((share, page), version, shown);
 }
 
 #[cfg(test)]

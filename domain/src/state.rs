@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::breaker::{self, Breaker};
 use crate::config::Config;
 use crate::limits::Limits;
+use crate::shares::access::Accesses;
 use crate::storage::BlobStore;
 
 /// Everything a request handler needs from the outside world.
@@ -23,6 +24,8 @@ pub struct AppState {
     /// The database's circuit breaker, kept by [`AppState::watch_database`]. (Storage keeps
     /// its own: [`BlobStore::breaker`].)
     pub db_breaker: Arc<Breaker>,
+    /// Links' access log and counters, written in batches ([`Accesses::keep_writing`]).
+    pub accesses: Arc<Accesses>,
 }
 
 /// The result of a readiness check of one dependency.
@@ -40,7 +43,8 @@ impl AppState {
     pub fn new(config: Config, db: DatabaseConnection, storage: BlobStore) -> Self {
         let limits = Limits::from_config(&config);
         let db_breaker = Arc::new(Breaker::new("database", "the database"));
-        Self { config: Arc::new(config), db, storage, limits, db_breaker }
+        let accesses = Arc::default();
+        Self { config: Arc::new(config), db, storage, limits, db_breaker, accesses }
     }
 
     /// Pings the database every second, opening and closing its breaker; runs until dropped.

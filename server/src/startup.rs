@@ -115,6 +115,8 @@ impl Application {
         let janitor = tokio::spawn(janitor(self.state.clone()));
         let state = self.state.clone();
         let breaker = tokio::spawn(async move { state.watch_database().await });
+        let state = self.state.clone();
+        let accesses = tokio::spawn(async move { state.accesses.keep_writing(&state.db).await });
         let metrics = self
             .metrics
             .map(|listener| tokio::spawn(crate::metrics::serve(listener, self.state.clone())));
@@ -126,6 +128,10 @@ impl Application {
         }
         janitor.abort();
         breaker.abort();
+        accesses.abort();
+        if let Err(err) = self.state.accesses.flush(&self.state.db).await {
+            tracing::warn!(error = %err, "could not write the links' last accesses");
+        }
         if let Some(metrics) = metrics {
             metrics.abort();
         }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::links::selection;
 use super::policy::{Action, FileRequest, authorize};
 use super::zip::{ZipEntry, ZipPlan};
-use crate::AppError;
+use crate::{AppError, cache};
 use crate::auth::ClientInfo;
 use crate::entities::{files, folders, share_files, shares};
 use crate::files::{Content, MAX_DEPTH, ancestors, content_of, subtree};
@@ -57,7 +57,20 @@ pub(super) async fn shared_file(
     share: &shares::Model,
     id: FileId,
 ) -> Result<Option<SharedFile>, AppError> {
-    let id = id.uuid();
+    let version = (cache::shares_epoch(), cache::tree_generation(share.owner_id));
+    if let Some(found) = cache::shared_file(share.id, id.uuid(), version) {
+        return Ok(found);
+    }
+    let found = find_shared_file(state, share, id.uuid()).await?;
+    cache::keep_shared_file(share.id, id.uuid(), version, found.clone());
+    Ok(found)
+}
+
+async fn find_shared_file(
+    state: &AppState,
+    share: &shares::Model,
+    id: Uuid,
+) -> Result<Option<SharedFile>, AppError> {
     let model = files::Entity::find_by_id(id)
         .filter(files::Column::OwnerId.eq(share.owner_id))
         .one(&state.db)

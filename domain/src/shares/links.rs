@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::requests::{self, RequestRules};
 use super::{RequestDto, ShareDto, ShareEventDto, ShareList, ShareSlug, ShareState, sending};
-use crate::AppError;
+use crate::{AppError, cache};
 use crate::auth::password;
 use crate::entities::{files, folders, share_events, share_files, share_requests, shares, users};
 use crate::files::{folder_of, get_file};
@@ -150,6 +150,7 @@ pub async fn list(
     owner: &users::Model,
     page: u64,
 ) -> Result<ShareList, AppError> {
+    state.accesses.flush(&state.db).await?;
     let pages = shares::Entity::find()
         .filter(shares::Column::OwnerId.eq(owner.id))
         .order_by_desc(shares::Column::CreatedAt)
@@ -207,7 +208,9 @@ pub async fn update(
     if let Some(rules) = rules {
         rules.replace(&txn, share.id).await?;
     }
+    cache::shares_changed();
     txn.commit().await?;
+    cache::shares_changed();
     let files = selection(&state.db, share.id).await?;
     let request = share_requests::Entity::find_by_id(share.id).one(&state.db).await?;
     dto(state, &share, files, request.as_ref()).await
@@ -220,6 +223,7 @@ pub async fn revoke(state: &AppState, owner: &users::Model, id: ShareId) -> Resu
         let mut active = share.into_active_model();
         active.revoked_at = Set(Some(Utc::now()));
         active.update(&state.db).await?;
+        cache::shares_changed();
     }
     Ok(())
 }
@@ -230,6 +234,8 @@ pub async fn events(
     owner: &users::Model,
     id: ShareId,
 ) -> Result<Vec<ShareEventDto>, AppError> {
+    // What visitors did this second is written first: the owner sees every access.
+    state.accesses.flush(&state.db).await?;
     let share = own(&state.db, owner, id).await?;
     let rows = share_events::Entity::find()
         .filter(share_events::Column::ShareId.eq(share.id))

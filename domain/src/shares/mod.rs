@@ -8,6 +8,8 @@ use crate::files::Preview;
 use crate::ids::{FileId, FolderId, ShareId, UploadId};
 
 #[cfg(feature = "server")]
+pub mod access;
+#[cfg(feature = "server")]
 mod contents;
 mod form;
 #[cfg(feature = "server")]

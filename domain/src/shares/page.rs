@@ -14,7 +14,7 @@ use super::contents::{SharedFile, folder_paths, path_in};
 use super::policy::{Action, authorize};
 use super::requests::public_request;
 use super::{PublicFile, PublicShare, ShareView};
-use crate::AppError;
+use crate::{AppError, cache};
 use crate::auth::ClientInfo;
 use crate::entities::{files, folders, share_files, shares, users};
 use crate::files::{Preview, sum};
@@ -51,6 +51,26 @@ pub async fn public_share(
         return Ok(ShareView::Request(public_request(state, share, rules, visitor).await?));
     }
     let page = Ord::max(u64::try_from(page).unwrap_or(1), 1);
+    // What the page shows changes with the link, the owner's files and the owner's name; a
+    // limited link's page shows its downloads left, so it is always made afresh.
+    let version = (cache::shares_epoch(), cache::tree_generation(share.owner_id), cache::auth_epoch());
+    let cached = share.max_downloads.is_none();
+    if cached && let Some(shown) = cache::share_page(share.id, page, version) {
+        return Ok(ShareView::Open(shown));
+    }
+    let shown = open_page(state, share, page).await?;
+    if cached {
+        cache::keep_share_page(share.id, page, version, shown.clone());
+    }
+    Ok(ShareView::Open(shown))
+}
+
+/// Page `page` of an open link: its files, title, owner, QR code and limits.
+async fn open_page(
+    state: &AppState,
+    share: &shares::Model,
+    page: u64,
+) -> Result<PublicShare, AppError> {
     let mut listing = page_of(state, share, page).await?;
     let page_count = Ord::max(listing.count.div_ceil(PAGE_SIZE), 1);
     if page > page_count {
@@ -88,7 +108,7 @@ pub async fn public_share(
     let qr_svg = qrcode::QrCode::new(link.as_bytes())
         .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(160, 160).build())
         .unwrap_or_default();
-    Ok(ShareView::Open(PublicShare {
+    Ok(PublicShare {
         qr_svg,
         slug: share.slug.clone(),
         title,
@@ -103,7 +123,7 @@ pub async fn public_share(
         downloads_left: share
             .max_downloads
             .map(|max| u64::try_from(max - share.downloads).unwrap_or(0)),
-    }))
+    })
 }
 
 /// How many files link `share` gives access to (one count, no rows read).

@@ -16,15 +16,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use secrecy::SecretString;
-use uuid::Uuid;
 
 use super::contents::{SharedFile, shared_file, shared_files};
 use super::links::state_of;
 use super::page::file_count;
 use super::{ShareSlug, ShareState};
-use crate::AppError;
+use crate::{AppError, cache};
 use crate::auth::{ClientInfo, password, sha256_hex};
 use crate::entities::{files, share_events, share_requests, shares};
 use crate::files::{Download, RangeRequest, ServeAs, Unsatisfiable, is_sealed, seal};
@@ -33,8 +32,6 @@ use crate::state::AppState;
 
 /// How long an unlocked link stays unlocked in one browser.
 pub const UNLOCK_TTL_SECS: i64 = 3600;
-/// Views of one link from one address within this window are logged once.
-const VIEW_WINDOW: TimeDelta = TimeDelta::hours(1);
 
 /// What a visitor asks of a link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,7 +170,7 @@ pub async fn authorize(
         }
     }
     if let Some(kind) = kind {
-        record(state, &share, kind, client).await?;
+        record(state, &share, kind, client);
     }
     Ok(Grant { share, files, request, transfer })
 }
@@ -265,10 +262,10 @@ pub async fn unlock(
     let key = format!("{}/{}", share.id.simple(), address_key(client.ip.as_deref()));
     state.limits.take(Budget::Unlock, &key)?;
     if !password::verify(password, Some(hash)).await? {
-        record(state, &share, "unlock_failed", client).await?;
+        record(state, &share, "unlock_failed", client);
         return Err(AppError::invalid("password", "That is not the password for this link."));
     }
-    record(state, &share, "unlock", client).await?;
+    record(state, &share, "unlock", client);
     token(state, &share).await
 }
 
@@ -280,11 +277,24 @@ async fn usable(
 ) -> Result<(shares::Model, Option<share_requests::Model>), AppError> {
     // The same lookup for any input, so timing tells nothing about the slug.
     let hash = ShareSlug::parse(slug).map_or_else(|| sha256_hex(slug), |slug| slug.hash());
-    let share =
-        shares::Entity::find().filter(shares::Column::SlugHash.eq(hash)).one(&state.db).await?;
     let unknown = || AppError::NotFound("This link does not exist or was turned off.".into());
-    let share = share.ok_or_else(unknown)?;
-    let request = share_requests::Entity::find_by_id(share.id).one(&state.db).await?;
+    let epoch = cache::shares_epoch();
+    let (share, request) = match cache::link(&hash, epoch) {
+        Some(link) => link,
+        None => {
+            let share = shares::Entity::find()
+                .filter(shares::Column::SlugHash.eq(&hash))
+                .one(&state.db)
+                .await?
+                .ok_or_else(unknown)?;
+            let request = share_requests::Entity::find_by_id(share.id).one(&state.db).await?;
+            // A limited link's or a file request's counters are its state: never cached.
+            if share.max_downloads.is_none() && request.is_none() {
+                cache::keep_link(hash, epoch, (share.clone(), None));
+            }
+            (share, request)
+        }
+    };
     match (state_of(&share, request.as_ref()), &request) {
         (ShareState::Active, _) => Ok((share, request)),
         (ShareState::Revoked, _) => Err(unknown()),
@@ -300,9 +310,13 @@ fn limit_reached() -> AppError {
     AppError::Gone("This link has reached its download limit.".into())
 }
 
-/// Takes one download if any is left — one conditional update, so two visitors can never
-/// both take the last one.
+/// Takes one download: of a limited link, if any is left — one conditional update before
+/// any byte is sent, so two visitors can never both take the last one; of any other link,
+/// [`record`] counts it with the next batch ([`super::access`]).
 async fn take_download(state: &AppState, share: &shares::Model) -> Result<(), AppError> {
+    if share.max_downloads.is_none() {
+        return Ok(());
+    }
     let taken =
         shares::Entity::update_many()
             .col_expr(shares::Column::Downloads, Expr::col(shares::Column::Downloads).add(1))
@@ -318,42 +332,12 @@ async fn take_download(state: &AppState, share: &shares::Model) -> Result<(), Ap
     Ok(())
 }
 
-/// Logs an access and keeps the link's counters. Repeated views of a link from one address
-/// within [`VIEW_WINDOW`] are one log entry (the view counter still counts each).
-async fn record(
-    state: &AppState,
-    share: &shares::Model,
-    kind: &str,
-    client: &ClientInfo,
-) -> Result<(), AppError> {
-    let repeated_view = kind == "view"
-        && share_events::Entity::find()
-            .filter(share_events::Column::ShareId.eq(share.id))
-            .filter(share_events::Column::Kind.eq("view"))
-            .filter(share_events::Column::Ip.eq(client.ip.clone()))
-            .filter(share_events::Column::CreatedAt.gt(Utc::now() - VIEW_WINDOW))
-            .one(&state.db)
-            .await?
-            .is_some();
-    if !repeated_view {
-        share_events::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            share_id: Set(share.id),
-            kind: Set(kind.to_owned()),
-            ip: Set(client.ip.clone()),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&state.db)
-        .await?;
-    }
-    let mut update = shares::Entity::update_many()
-        .col_expr(shares::Column::LastAccessAt, Expr::value(Some(Utc::now())))
-        .filter(shares::Column::Id.eq(share.id));
-    if kind == "view" {
-        update = update.col_expr(shares::Column::Views, Expr::col(shares::Column::Views).add(1));
-    }
-    update.exec(&state.db).await?;
-    Ok(())
+/// Logs an access and keeps the link's counters (a download of a link without a limit is
+/// counted here), with the next batch ([`super::access`]). Repeated views of a link from one
+/// address within an hour are one log entry (the view counter still counts each).
+fn record(state: &AppState, share: &shares::Model, kind: &str, client: &ClientInfo) {
+    let download = matches!(kind, "download" | "preview" | "zip") && share.max_downloads.is_none();
+    state.accesses.note(share.id, kind, client.ip.as_deref(), download);
 }
 
 /// Deletes access-log entries older than `PANNIER_SHARE_LOG_DAYS` (the hourly janitor); how
