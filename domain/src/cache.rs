@@ -35,9 +35,9 @@ use tower_sessions::session::Record;
 use uuid::Uuid;
 
 use crate::entities::{files, share_requests, shares, users};
-use crate::shares::{PublicShare, SharedFile};
 use crate::files::{FolderListing, ListQuery};
 use crate::ids::FolderRef;
+use crate::shares::{PublicShare, SharedFile};
 
 /// How long an entry is trusted without a change being seen.
 pub const TTL: Duration = Duration::from_secs(5);
@@ -163,20 +163,40 @@ pub(crate) fn forget_session(id: &str) {
 
 /// The owner's tree generation; read it before the database, store what was read under it.
 pub(crate) fn tree_generation(owner: Uuid) -> u64 {
-    *CACHES.trees.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(owner).or_default()
+    *CACHES
+        .trees
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(owner)
+        .or_default()
 }
 
 /// The owner's files or folders changed: their cached listings and file rows are retired.
 pub(crate) fn tree_changed(owner: Uuid) {
-    *CACHES.trees.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(owner).or_default() +=
-        1;
+    *CACHES
+        .trees
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(owner)
+        .or_default() += 1;
 }
 
-pub(crate) fn listing(owner: Uuid, generation: u64, folder: FolderRef, query: ListQuery) -> Option<Arc<FolderListing>> {
+pub(crate) fn listing(
+    owner: Uuid,
+    generation: u64,
+    folder: FolderRef,
+    query: ListQuery,
+) -> Option<Arc<FolderListing>> {
     CACHES.listings.get(&(owner, generation, folder, query))
 }
 
-pub(crate) fn keep_listing(owner: Uuid, generation: u64, folder: FolderRef, query: ListQuery, listing: Arc<FolderListing>) {
+pub(crate) fn keep_listing(
+    owner: Uuid,
+    generation: u64,
+    folder: FolderRef,
+    query: ListQuery,
+    listing: Arc<FolderListing>,
+) {
     CACHES.listings.insert((owner, generation, folder, query), listing);
 }
 
@@ -206,11 +226,20 @@ pub(crate) fn keep_link(slug_hash: String, epoch: u64, link: Link) {
     CACHES.links.put(slug_hash, epoch, link);
 }
 
-pub(crate) fn shared_file(share: Uuid, file: Uuid, version: (u64, u64)) -> Option<Option<SharedFile>> {
+pub(crate) fn shared_file(
+    share: Uuid,
+    file: Uuid,
+    version: (u64, u64),
+) -> Option<Option<SharedFile>> {
     CACHES.shared_files.get(&(share, file), &version)
 }
 
-pub(crate) fn keep_shared_file(share: Uuid, file: Uuid, version: (u64, u64), found: Option<SharedFile>) {
+pub(crate) fn keep_shared_file(
+    share: Uuid,
+    file: Uuid,
+    version: (u64, u64),
+    found: Option<SharedFile>,
+) {
     CACHES.shared_files.put((share, file), version, found);
 }
 
@@ -218,7 +247,12 @@ pub(crate) fn share_page(share: Uuid, page: u64, version: (u64, u64, u64)) -> Op
     CACHES.share_pages.get(&(share, page), &version)
 }
 
-pub(crate) fn keep_share_page(share: Uuid, page: u64, version: (u64, u64, u64), shown: PublicShare) {
+pub(crate) fn keep_share_page(
+    share: Uuid,
+    page: u64,
+    version: (u64, u64, u64),
+    shown: PublicShare,
+) {
     CACHES.share_pages.put((share, page), version, shown);
 }
 

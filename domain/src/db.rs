@@ -1,5 +1,7 @@
 //! The database connection: SQLite (embedded default) or PostgreSQL, chosen by the URL.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -38,8 +40,38 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
         });
     }
-    let mut db = Database::connect(options).await?;
-    db.set_metric_callback(|query| {
+    Database::connect(options).await
+}
+
+/// How many statements a pool ran for requests (background work is left out: [`uncounted`]):
+/// the hot paths' query counts are kept by a test (`server/tests/api/statements.rs`).
+#[derive(Debug, Clone, Default)]
+pub struct Statements(Arc<AtomicU64>);
+
+impl Statements {
+    /// Statements run so far.
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+tokio::task_local! {
+    static UNCOUNTED: ();
+}
+
+/// Runs background `work` (the janitor, the links' access batches) with its statements left
+/// out of [`Statements`].
+pub async fn uncounted<F: std::future::Future>(work: F) -> F::Output {
+    UNCOUNTED.scope((), work).await
+}
+
+/// Observes every statement `db` runs: its latency and failures in the metrics (by verb),
+/// and its count in `statements`.
+pub fn observe(db: &mut DatabaseConnection, statements: Statements) {
+    db.set_metric_callback(move |query| {
+        if UNCOUNTED.try_with(|()| ()).is_err() {
+            statements.0.fetch_add(1, Ordering::Relaxed);
+        }
         let kind = query_kind(&query.statement.sql);
         metrics::histogram!("pannier_db_query_duration_seconds", "kind" => kind)
             .record(query.elapsed.as_secs_f64());
@@ -47,7 +79,6 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
             metrics::counter!("pannier_db_query_errors_total", "kind" => kind).increment(1);
         }
     });
-    Ok(db)
 }
 
 /// The statement's verb, as a metrics label (never the SQL itself).

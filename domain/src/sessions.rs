@@ -15,13 +15,13 @@ use tower_sessions::session_store::{self, SessionStore};
 use tower_sessions::{Expiry, Session};
 use uuid::Uuid;
 
-use crate::{AppError, cache};
 use crate::account::SessionDto;
 use crate::audit::{self, action};
 use crate::auth::{ClientInfo, Identity, human_time, sha256_hex};
 use crate::config::Config;
 use crate::entities::{sessions, users};
 use crate::users as user_service;
+use crate::{AppError, cache};
 
 /// Session keys.
 const USER_ID: &str = "user_id";

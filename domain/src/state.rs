@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::breaker::{self, Breaker};
 use crate::config::Config;
+use crate::db::Statements;
 use crate::limits::Limits;
 use crate::shares::access::Accesses;
 use crate::storage::BlobStore;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub db_breaker: Arc<Breaker>,
     /// Links' access log and counters, written in batches ([`Accesses::keep_writing`]).
     pub accesses: Arc<Accesses>,
+    /// How many statements `db` ran.
+    pub statements: Statements,
 }
 
 /// The result of a readiness check of one dependency.
@@ -44,7 +47,9 @@ impl AppState {
         let limits = Limits::from_config(&config);
         let db_breaker = Arc::new(Breaker::new("database", "the database"));
         let accesses = Arc::default();
-        Self { config: Arc::new(config), db, storage, limits, db_breaker, accesses }
+        let (mut db, statements) = (db, Statements::default());
+        crate::db::observe(&mut db, statements.clone());
+        Self { config: Arc::new(config), db, storage, limits, db_breaker, accesses, statements }
     }
 
     /// Pings the database every second, opening and closing its breaker; runs until dropped.

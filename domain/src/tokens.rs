@@ -7,12 +7,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{AppError, cache};
 use crate::account::{CreatedToken, TokenDto, TokenScope};
 use crate::audit::{self, Event, action};
 use crate::auth::{ClientInfo, Identity, human_time, random_secret, sha256_hex};
 use crate::entities::{api_tokens, users};
 use crate::ids::TokenId;
+use crate::{AppError, cache};
 
 /// Every token starts with this, so leaked tokens are easy to recognise and scan for.
 pub const PREFIX: &str = "pnr_";

@@ -9,7 +9,6 @@ use sea_orm::{
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use crate::{AppError, cache};
 use crate::account::{DisplayName, EmailAddress, RegistrationMode, Role};
 use crate::audit::{self, Event, action};
 use crate::auth::{ClientInfo, password};
@@ -17,6 +16,7 @@ use crate::entities::users;
 use crate::limits::{Budget, address_key};
 use crate::state::AppState;
 use crate::tokens::TokensToRevoke;
+use crate::{AppError, cache};
 use crate::{invites, settings, setup};
 
 const BAD_CREDENTIALS: &str = "Invalid email or password.";

@@ -112,7 +112,7 @@ impl Application {
                 notify.notify_one();
             });
         let timeout = self.shutdown_timeout;
-        let janitor = tokio::spawn(janitor(self.state.clone()));
+        let janitor = tokio::spawn(domain::db::uncounted(janitor(self.state.clone())));
         let state = self.state.clone();
         let breaker = tokio::spawn(async move { state.watch_database().await });
         let state = self.state.clone();

@@ -14,10 +14,10 @@ use super::folders::{folder_of, no_such_folder};
 use super::quota::{no_such_file, quota_of, usage};
 use super::tree::MAX_DEPTH;
 use super::{FileDetail, FileDto, FolderDto, FolderListing, ListQuery, Preview, SortKey};
-use crate::{AppError, cache};
 use crate::entities::{files, folders, users};
 use crate::ids::{FileId, FolderId, FolderRef};
 use crate::state::AppState;
+use crate::{AppError, cache};
 
 pub(super) fn folder_dto(folder: &folders::Model) -> FolderDto {
     FolderDto {

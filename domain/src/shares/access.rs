@@ -129,7 +129,7 @@ impl Accesses {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            if let Err(err) = self.flush(db).await {
+            if let Err(err) = crate::db::uncounted(self.flush(db)).await {
                 tracing::warn!(error = %err, "could not write the links' access log; retrying");
             }
         }
@@ -163,8 +163,10 @@ async fn write(
             .col_expr(shares::Column::LastAccessAt, Expr::value(counts.last_access))
             .filter(shares::Column::Id.eq(*share));
         if counts.views > 0 {
-            update = update
-                .col_expr(shares::Column::Views, Expr::col(shares::Column::Views).add(counts.views));
+            update = update.col_expr(
+                shares::Column::Views,
+                Expr::col(shares::Column::Views).add(counts.views),
+            );
         }
         if counts.downloads > 0 {
             update = update.col_expr(

@@ -10,13 +10,13 @@ use uuid::Uuid;
 use super::links::selection;
 use super::policy::{Action, FileRequest, authorize};
 use super::zip::{ZipEntry, ZipPlan};
-use crate::{AppError, cache};
 use crate::auth::ClientInfo;
 use crate::entities::{files, folders, share_files, shares};
 use crate::files::{Content, MAX_DEPTH, ancestors, content_of, subtree};
 use crate::ids::FileId;
 use crate::state::AppState;
 use crate::storage::BlobKey;
+use crate::{AppError, cache};
 
 /// A file of a link, with its place below the shared folder.
 #[derive(Debug, Clone)]

@@ -11,12 +11,12 @@ use uuid::Uuid;
 
 use super::requests::{self, RequestRules};
 use super::{RequestDto, ShareDto, ShareEventDto, ShareList, ShareSlug, ShareState, sending};
-use crate::{AppError, cache};
 use crate::auth::password;
 use crate::entities::{files, folders, share_events, share_files, share_requests, shares, users};
 use crate::files::{folder_of, get_file};
 use crate::ids::{FileId, FolderRef, ShareId};
 use crate::state::AppState;
+use crate::{AppError, cache};
 
 /// Most files one selection may name.
 const MAX_SELECTION: usize = 1000;

@@ -14,11 +14,11 @@ use super::contents::{SharedFile, folder_paths, path_in};
 use super::policy::{Action, authorize};
 use super::requests::public_request;
 use super::{PublicFile, PublicShare, ShareView};
-use crate::{AppError, cache};
 use crate::auth::ClientInfo;
 use crate::entities::{files, folders, share_files, shares, users};
 use crate::files::{Preview, sum};
 use crate::state::AppState;
+use crate::{AppError, cache};
 
 /// Files on one page of a link.
 const PAGE_SIZE: u64 = 100;
@@ -53,7 +53,8 @@ pub async fn public_share(
     let page = Ord::max(u64::try_from(page).unwrap_or(1), 1);
     // What the page shows changes with the link, the owner's files and the owner's name; a
     // limited link's page shows its downloads left, so it is always made afresh.
-    let version = (cache::shares_epoch(), cache::tree_generation(share.owner_id), cache::auth_epoch());
+    let version =
+        (cache::shares_epoch(), cache::tree_generation(share.owner_id), cache::auth_epoch());
     let cached = share.max_downloads.is_none();
     if cached && let Some(shown) = cache::share_page(share.id, page, version) {
         return Ok(ShareView::Open(shown));

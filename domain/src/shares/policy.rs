@@ -23,12 +23,12 @@ use super::contents::{SharedFile, shared_file, shared_files};
 use super::links::state_of;
 use super::page::file_count;
 use super::{ShareSlug, ShareState};
-use crate::{AppError, cache};
 use crate::auth::{ClientInfo, password, sha256_hex};
 use crate::entities::{files, share_events, share_requests, shares};
 use crate::files::{Download, RangeRequest, ServeAs, Unsatisfiable, is_sealed, seal};
 use crate::limits::{Budget, address_key};
 use crate::state::AppState;
+use crate::{AppError, cache};
 
 /// How long an unlocked link stays unlocked in one browser.
 pub const UNLOCK_TTL_SECS: i64 = 3600;

@@ -1,0 +1,89 @@
+//! The hot requests' SQL statements, counted on the app's own pool: what each needs the first
+//! time (nothing cached yet) and again (nothing changed since). A change that adds a
+//! statement to one of them fails here — raise the number only on purpose.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, browser, spawn_app};
+
+/// Statements `request` made the app run (background work is not counted).
+async fn statements(app: &TestApp, request: reqwest::RequestBuilder) -> u64 {
+    let before = app.state.statements.count();
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let body = response.bytes().await.unwrap();
+    assert!(status.is_success(), "{status}: {}", String::from_utf8_lossy(&body));
+    app.state.statements.count() - before
+}
+
+#[tokio::test]
+async fn hot_requests_run_a_handful_of_statements_and_none_when_nothing_changed() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let mut ids = Vec::new();
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        let stored = app.put_file(&token, None, name, b"hello".to_vec()).await;
+        ids.push(stored.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    let share = app
+        .api(Method::POST, "/shares", &token)
+        .json(&serde_json::json!({ "folder_id": "root" }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let slug = share["slug"].as_str().unwrap().to_owned();
+    let signed_in = browser();
+    assert_eq!(
+        app.sign_up(&signed_in, "bo@example.com", "correct horse battery").await.status(),
+        200
+    );
+    let url = |path: &str| format!("{}{path}", app.address);
+    let listing = || app.api(Method::GET, "/folders/root", &token);
+    let download = || app.api(Method::GET, &format!("/files/{}/content", ids[0]), &token);
+    let page = || signed_in.get(url("/files"));
+    let share_page = || app.client.get(url(&format!("/s/{slug}")));
+    let shared_file = || app.client.get(url(&format!("/s/{slug}/files/{}", ids[1])));
+    let upload = || app.api(Method::PUT, "/files?name=d.txt", &token).body(b"hello".to_vec());
+
+    // The account's first page makes its root folder (a change of its tree).
+    statements(&app, page()).await;
+    let mut counted = Vec::new();
+    for (name, request) in [
+        ("listing, first", listing()),
+        ("listing, again", listing()),
+        ("download, first", download()),
+        ("download, again", download()),
+        ("upload", upload()),
+        ("files page, first", page()),
+        ("files page, again", page()),
+        ("share page, first", share_page()),
+        ("share page, again", share_page()),
+        ("shared file, first", shared_file()),
+        ("shared file, again", shared_file()),
+    ] {
+        counted.push((name, statements(&app, request).await));
+    }
+    // Cold, a listing reads the folder, counts its folders and files, reads the page of files
+    // and sums the owner's use; a download reads the file's row; an upload takes the owner's
+    // lock, finds the folder and a free name and inserts (its quota check reads more when a
+    // quota is set). Every page reads the instance's name (settings). A shared file needs its
+    // row and folder, cold; a share page also the link, its folder tree and its owner.
+    let expected = [
+        ("listing, first", 5),
+        ("listing, again", 0),
+        ("download, first", 1),
+        ("download, again", 0),
+        ("upload", 5),
+        ("files page, first", 6),
+        ("files page, again", 1),
+        ("share page, first", 9),
+        ("share page, again", 1),
+        ("shared file, first", 2),
+        ("shared file, again", 0),
+    ];
+    assert_eq!(counted, expected, "statements per request (actual, then expected)");
+}
