@@ -2,7 +2,7 @@
 //! axum routes under `/api/v1/files` (streaming, with their own limits), not server fns.
 
 use domain::AppError;
-use domain::files::{FileDetail, FolderListing, ListQuery};
+use domain::files::{FileDetail, FolderPage, ListQuery};
 use domain::ids::{FileId, FolderId, FolderRef};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -12,9 +12,9 @@ use super::edge::{require_identity, state};
 
 /// One page of a folder, as the browser page shows it.
 #[server(endpoint = "list_folder")]
-pub async fn list_folder(folder: FolderRef, query: ListQuery) -> Result<FolderListing, AppError> {
+pub async fn list_folder(folder: FolderRef, query: ListQuery) -> Result<FolderPage, AppError> {
     let identity = require_identity()?;
-    domain::files::list_folder(&state()?, &identity.user, folder, &query).await
+    Ok(domain::files::list_folder(&state()?, &identity.user, folder, &query).await?.into())
 }
 
 /// Everything the file page needs.

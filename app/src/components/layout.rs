@@ -38,7 +38,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     // Blocking: the page title and header name are in the first byte the server sends.
     let site = Resource::new_blocking(|| (), |_| get_site_info());
     provide_context(SiteResource(site));
-    let nav_link = "whitespace-nowrap rounded-md px-2 py-2 text-sm font-medium sm:px-3 text-slate-600 hover:bg-slate-100 hover:text-slate-900 aria-[current=page]:text-sky-700 dark:text-slate-300 dark:hover:bg-slate-800 dark:hover:text-white dark:aria-[current=page]:text-sky-400";
+    let nav_link = "nav-link";
     view! {
         <a href="#main" class="sr-only rounded-md bg-sky-700 px-3 py-2 text-white focus:not-sr-only focus:absolute focus:left-2 focus:top-2">
             "Skip to content"

@@ -182,14 +182,14 @@ fn Tokens(tokens: Vec<TokenDto>, new_token: Option<String>, actions: Actions) ->
                 <Field label="Name" name="name" outcome=create.value() hint="e.g. backup script"/>
                 <div class="space-y-1">
                     <label for="field-scope" class="block text-sm font-medium">"Scope"</label>
-                    <select id="field-scope" name="scope" class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900">
+                    <select id="field-scope" name="scope" class="field">
                         <option value="read">"Read only"</option>
                         <option value="write">"Read and write"</option>
                     </select>
                 </div>
                 <div class="space-y-1">
                     <label for="field-expires_days" class="block text-sm font-medium">"Expires after (days)"</label>
-                    <input id="field-expires_days" name="expires_days" type="number" min="1" max="3650" placeholder="never" class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900"/>
+                    <input id="field-expires_days" name="expires_days" type="number" min="1" max="3650" placeholder="never" class="field"/>
                 </div>
                 <div><Submit label="Create token" pending=create.pending().into()/></div>
             </ActionForm>

@@ -35,7 +35,7 @@ fn Admin(
     mode: ServerAction<SetRegistrationMode>,
     invite: ServerAction<CreateInvite>,
 ) -> impl IntoView {
-    let select = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
+    let select = "field";
     let modes = [
         (RegistrationMode::Open, "Open: anyone can sign up"),
         (RegistrationMode::InviteOnly, "Invite only: sign-up needs an invite link"),

@@ -14,7 +14,6 @@ use crate::components::form::{Card, FormError};
 use crate::components::guard::signed_in;
 use crate::pages::shares::ShareCard;
 
-const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
 
 /// The file page (signed in only).
@@ -86,7 +85,7 @@ fn File(
                     <input type="hidden" name="id" value=describe_id/>
                     <FormError outcome=describe.value() success="Saved."/>
                     <label for="description" class="sr-only">"Description"</label>
-                    <textarea id="description" name="description" rows="3" class=INPUT placeholder="A note for yourself (optional)">{file.description.clone().unwrap_or_default()}</textarea>
+                    <textarea id="description" name="description" rows="3" class="field" placeholder="A note for yourself (optional)">{file.description.clone().unwrap_or_default()}</textarea>
                     <button type="submit" class=BUTTON>"Save description"</button>
                 </ActionForm>
             </Card>
@@ -96,7 +95,7 @@ fn File(
                     <input type="hidden" name="id" value=rename_id/>
                     <FormError outcome=rename.value() success="Renamed."/>
                     <label for="rename" class="sr-only">"New name"</label>
-                    <input id="rename" name="name" required value=file.name.clone() class=INPUT/>
+                    <input id="rename" name="name" required value=file.name.clone() class="field"/>
                     <button type="submit" class=BUTTON>"Rename"</button>
                 </ActionForm>
             </Card>
@@ -106,7 +105,7 @@ fn File(
                     <input type="hidden" name="folders" value=""/>
                     <FormError outcome=moves.value() success="Moved."/>
                     <label for="move" class="sr-only">"Folder"</label>
-                    <select id="move" name="target" class=INPUT>
+                    <select id="move" name="target" class="field">
                         {folders.into_iter().map(|(value, label)| {
                             let here = value == folder_id;
                             view! { <option value=value.to_string() selected=here>{crate::pages::files::folder_label(&label)}</option> }

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::api::shares::CreateRequest;
 use crate::components::form::FormError;
-use crate::pages::shares::{INPUT, LinkBox, LinkSettings, PRIMARY};
+use crate::pages::shares::{LinkBox, LinkSettings, PRIMARY};
 
 /// The form that makes a file request into `folder`.
 #[component]
@@ -28,7 +28,7 @@ pub fn RequestForm(#[prop(into)] folder: Signal<String>) -> impl IntoView {
             <RuleFields outcome request=RequestDto::default()/>
             <div>
                 <label for="request-password" class="mb-1 block text-sm font-medium">"Password " <span class="font-normal text-slate-500">"(optional)"</span></label>
-                <input id="request-password" name="password" type="password" autocomplete="new-password" class=INPUT/>
+                <input id="request-password" name="password" type="password" autocomplete="new-password" class="field"/>
             </div>
             <button type="submit" class=PRIMARY>"Create request link"</button>
             {move || created().map(|share| view! { <LinkBox url=share.url/> })}
@@ -49,18 +49,18 @@ pub fn RuleFields(
     view! {
         <div class="grid gap-3 sm:grid-cols-3">
             <label class="block text-sm font-medium">"Largest file " <span class="font-normal text-slate-500">"(e.g. 100 MB)"</span>
-                <input name="max_file_size" value=size(request.max_file_size) class=INPUT/>
+                <input name="max_file_size" value=size(request.max_file_size) class="field"/>
             </label>
             <label class="block text-sm font-medium">"In all " <span class="font-normal text-slate-500">"(e.g. 2 GB)"</span>
-                <input name="max_total_bytes" value=size(request.max_total_bytes) class=INPUT/>
+                <input name="max_total_bytes" value=size(request.max_total_bytes) class="field"/>
             </label>
             <label class="block text-sm font-medium">"Number of files"
-                <input name="max_files" type="number" min="1" value=request.max_files.map(|n| n.to_string()).unwrap_or_default() class=INPUT/>
+                <input name="max_files" type="number" min="1" value=request.max_files.map(|n| n.to_string()).unwrap_or_default() class="field"/>
             </label>
         </div>
         <p class="text-sm text-red-700 dark:text-red-400">{error("max_file_size")}{error("max_total_bytes")}{error("max_files")}</p>
         <label class="block text-sm font-medium">"File types " <span class="font-normal text-slate-500">"(empty: any; e.g. .pdf, .docx, image/*)"</span>
-            <input name="allowed_types" value=request.allowed_types.join(", ") class=INPUT/>
+            <input name="allowed_types" value=request.allowed_types.join(", ") class="field"/>
         </label>
         <p class="text-sm text-red-700 dark:text-red-400">{error("allowed_types")}</p>
     }

@@ -230,7 +230,7 @@ fn Locked(slug: String, error: Option<String>) -> impl IntoView {
                 <div>
                     <label for="share-password" class="mb-1 block text-sm font-medium">"Password"</label>
                     <input id="share-password" name="password" type="password" required autocomplete="off" autofocus
-                        class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900"
+                        class="field"
                         aria-invalid=error.is_some().then_some("true") aria-describedby="share-password-error"/>
                     {error.map(|message| view! { <p id="share-password-error" role="alert" class="mt-1 text-sm text-red-700 dark:text-red-400">{message}</p> })}
                 </div>

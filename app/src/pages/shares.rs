@@ -17,7 +17,6 @@ use crate::components::form::{Card, FormError};
 use crate::components::guard::signed_in;
 use crate::pages::requests::RuleFields;
 
-pub(crate) const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
 pub(crate) const PRIMARY: &str = "rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600";
 
@@ -38,7 +37,7 @@ pub fn ShareForm(
             <LinkSettings outcome expires="7d" label=String::new() downloads=Some((String::new(), true))/>
             <div>
                 <label for="share-password" class="mb-1 block text-sm font-medium">"Password " <span class="font-normal text-slate-500">"(optional)"</span></label>
-                <input id="share-password" name="password" type="password" autocomplete="new-password" class=INPUT/>
+                <input id="share-password" name="password" type="password" autocomplete="new-password" class="field"/>
             </div>
             <button type="submit" class=PRIMARY>"Create link"</button>
             {move || created().map(|share| view! { <LinkBox url=share.url/> })}
@@ -70,25 +69,25 @@ pub(crate) fn LinkSettings(
     view! {
         <div>
             <label class="mb-1 block text-sm font-medium">"Title " <span class="font-normal text-slate-500">"(shown on the link’s page)"</span>
-                <input name="label" value=label class=INPUT/>
+                <input name="label" value=label class="field"/>
             </label>
         </div>
         <div class="grid gap-3 sm:grid-cols-2">
             <label class="block text-sm font-medium">"Expires"
-                <select name="expires" class=INPUT>
+                <select name="expires" class="field">
                     {choices.into_iter().filter(|(value, _)| *value != "keep" || expires == "keep").map(|(value, text)| {
                         view! { <option value=value selected=value == expires>{text}</option> }
                     }).collect_view()}
                 </select>
             </label>
             <label class="block text-sm font-medium">"Date " <span class="font-normal text-slate-500">"(for “on a date”)"</span>
-                <input name="expires_on" type="date" class=INPUT/>
+                <input name="expires_on" type="date" class="field"/>
             </label>
         </div>
         <p class="text-sm text-red-700 dark:text-red-400">{error("expires")}{error("expires_on")}</p>
         {downloads.map(|(max_downloads, allow_zip)| view! {
             <label class="block text-sm font-medium">"Download limit " <span class="font-normal text-slate-500">"(empty: no limit)"</span>
-                <input name="max_downloads" type="number" min="1" value=max_downloads class=INPUT/>
+                <input name="max_downloads" type="number" min="1" value=max_downloads class="field"/>
             </label>
             <p class="text-sm text-red-700 dark:text-red-400">{error("max_downloads")}</p>
             <label class="flex items-center gap-2 text-sm">
@@ -107,7 +106,7 @@ pub(crate) fn LinkBox(url: String) -> impl IntoView {
     view! {
         <div class="flex gap-2" data-testid="share-link">
             <label class="sr-only" for=format!("link-{url}")>"Link"</label>
-            <input id=format!("link-{url}") readonly value=url class=INPUT on:focus=move |ev| select_all(&ev)/>
+            <input id=format!("link-{url}") readonly value=url class="field" on:focus=move |ev| select_all(&ev)/>
             <button type="button" class=BUTTON on:click=move |_| { copy(&text); copied.set(true); }>
                 {move || if copied.get() { "Copied" } else { "Copy" }}
             </button>
@@ -248,7 +247,7 @@ fn Link(
                     <LinkSettings outcome expires="keep" label=share.label.clone().unwrap_or_default() downloads=download_settings/>
                     {rules}
                     <label class="block text-sm font-medium">"New password " <span class="font-normal text-slate-500">"(empty: keep)"</span>
-                        <input name="password" type="password" autocomplete="new-password" class=INPUT/>
+                        <input name="password" type="password" autocomplete="new-password" class="field"/>
                     </label>
                     <label class="flex items-center gap-2 text-sm">
                         <input type="checkbox" name="remove_password" value="on" class="h-4 w-4"/>

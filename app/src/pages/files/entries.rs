@@ -1,13 +1,13 @@
 //! The folder's entries as a list (table) or a grid of cards; arrow keys move between them.
 
-use domain::files::{FileDto, FolderDto, FolderListing, Preview, human_size};
+use domain::files::{FolderDto, FolderPage, PageFile, Preview, human_size};
 use leptos::prelude::*;
 
 use super::selection::Selection;
 
 /// Folders first, then files.
 #[component]
-pub fn Entries(listing: FolderListing, grid: bool, selection: Selection) -> impl IntoView {
+pub fn Entries(listing: FolderPage, grid: bool, selection: Selection) -> impl IntoView {
     let entries: Vec<Entry> = listing
         .folders
         .iter()
@@ -21,6 +21,7 @@ pub fn Entries(listing: FolderListing, grid: bool, selection: Selection) -> impl
     };
     let empty = entries.is_empty();
     view! {
+        <Sprite/>
         <ul class=container class:hidden=empty data-testid="entries" on:keydown=move_focus aria-label="Folder contents">
             {entries.into_iter().map(|entry| if grid {
                 view! { <Card entry selection/> }.into_any()
@@ -54,19 +55,19 @@ impl Entry {
         }
     }
 
-    fn file(file: &FileDto) -> Self {
+    fn file(file: &PageFile) -> Self {
         Self {
             key: format!("f:{}", file.id),
             name: file.name.clone(),
             href: format!("/file/{}", file.id),
             icon: Icon::of(&file.content_type),
             size: Some(file.size),
-            date: short_date(&file.created_at),
+            date: short_date(&file.created),
         }
     }
 }
 
-/// `2026-11-21 16:45` (UTC, the same on server and browser).
+/// `2026-11-21 16:45` (UTC, the same on server and browser), from RFC 3339 or its first 16.
 fn short_date(rfc3339: &str) -> String {
     rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
 }
@@ -74,14 +75,14 @@ fn short_date(rfc3339: &str) -> String {
 #[component]
 fn Row(entry: Entry, selection: Selection) -> impl IntoView {
     view! {
-        <li class="flex items-center gap-3 px-3 py-2 hover:bg-slate-50 dark:hover:bg-slate-900" data-testid="entry">
+        // Rows use the short component classes of style/tailwind.css (`entry-…`): a hundred
+        // rows of long utility lists were most of the page's weight.
+        <li class="entry-row" data-testid="entry">
             <Check key=entry.key.clone() name=entry.name.clone() selection/>
             <IconView icon=entry.icon/>
-            <a href=entry.href data-entry="" class="min-w-0 flex-1 truncate rounded font-medium hover:underline focus-visible:outline-2 focus-visible:outline-sky-600">
-                {entry.name}
-            </a>
-            <span class="hidden w-24 text-right text-sm text-slate-600 sm:block dark:text-slate-400">{entry.size.map(human_size).unwrap_or_else(|| "—".into())}</span>
-            <span class="hidden w-36 text-right text-sm text-slate-500 md:block dark:text-slate-400">{entry.date}</span>
+            <a href=entry.href>{entry.name}</a>
+            <span class="entry-size">{entry.size.map(human_size).unwrap_or_else(|| "—".into())}</span>
+            <span class="entry-date">{entry.date}</span>
         </li>
     }
 }
@@ -89,11 +90,11 @@ fn Row(entry: Entry, selection: Selection) -> impl IntoView {
 #[component]
 fn Card(entry: Entry, selection: Selection) -> impl IntoView {
     view! {
-        <li class="relative rounded-xl border border-slate-200 p-3 hover:bg-slate-50 dark:border-slate-800 dark:hover:bg-slate-900" data-testid="entry">
+        <li class="entry-card" data-testid="entry">
             <div class="absolute left-2 top-2"><Check key=entry.key.clone() name=entry.name.clone() selection/></div>
             // The slot where thumbnails will go.
             <div class="flex h-24 items-center justify-center"><IconView icon=entry.icon large=true/></div>
-            <a href=entry.href data-entry="" class="block truncate rounded text-sm font-medium hover:underline focus-visible:outline-2 focus-visible:outline-sky-600">{entry.name}</a>
+            <a href=entry.href>{entry.name}</a>
             <p class="text-xs text-slate-500 dark:text-slate-400">{entry.size.map(human_size).unwrap_or_else(|| "Folder".into())}</p>
         </li>
     }
@@ -104,7 +105,6 @@ fn Check(key: String, name: String, selection: Selection) -> impl IntoView {
     let toggle_key = key.clone();
     view! {
         <input type="checkbox" aria-label=format!("Select {name}")
-            class="h-4 w-4 rounded border-slate-400 accent-sky-700"
             prop:checked=move || selection.contains(&key)
             on:change=move |_| selection.toggle(&toggle_key)/>
     }
@@ -142,36 +142,64 @@ impl Icon {
         }
     }
 
-    /// `(colour, path, label)`.
+    const ALL: [Self; 8] = [
+        Self::Folder,
+        Self::Image,
+        Self::Video,
+        Self::Audio,
+        Self::Pdf,
+        Self::Text,
+        Self::Archive,
+        Self::Other,
+    ];
+
+    /// `(symbol id, colour, path)`.
     fn parts(self) -> (&'static str, &'static str, &'static str) {
         const DOC: &str = "M7 3h7l5 5v13H7zM14 3v5h5";
         match self {
-            Self::Folder => ("text-amber-500", "M3 6h6l2 2h10v11H3z", "Folder"),
+            Self::Folder => ("icon-folder", "text-amber-500", "M3 6h6l2 2h10v11H3z"),
             Self::Image => {
-                ("text-emerald-600", "M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15 9h.01", "Image")
+                ("icon-image", "text-emerald-600", "M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15 9h.01")
             }
-            Self::Video => ("text-violet-600", "M4 6h11v12H4zM15 10l5-3v10l-5-3", "Video"),
+            Self::Video => ("icon-video", "text-violet-600", "M4 6h11v12H4zM15 10l5-3v10l-5-3"),
             Self::Audio => (
+                "icon-audio",
                 "text-pink-600",
                 "M9 18V6l10-2v12M9 18a3 3 0 1 1-6 0 3 3 0 0 1 6 0zM19 16a3 3 0 1 1-6 0 3 3 0 0 1 6 0z",
-                "Audio",
             ),
-            Self::Pdf => ("text-red-600", DOC, "PDF"),
-            Self::Text => ("text-sky-600", "M7 3h7l5 5v13H7zM14 3v5h5M10 13h6M10 17h6", "Text"),
-            Self::Archive => ("text-orange-600", "M5 4h14v16H5zM12 4v8M10 12h4v3h-4z", "Archive"),
-            Self::Other => ("text-slate-500", DOC, "File"),
+            Self::Pdf => ("icon-pdf", "text-red-600", DOC),
+            Self::Text => {
+                ("icon-text", "text-sky-600", "M7 3h7l5 5v13H7zM14 3v5h5M10 13h6M10 17h6")
+            }
+            Self::Archive => {
+                ("icon-archive", "text-orange-600", "M5 4h14v16H5zM12 4v8M10 12h4v3h-4z")
+            }
+            Self::Other => ("icon-other", "text-slate-500", DOC),
         }
+    }
+}
+
+/// Every icon's drawing once; rows and cards `<use>` them.
+#[component]
+fn Sprite() -> impl IntoView {
+    view! {
+        <svg class="hidden" aria-hidden="true">
+            {Icon::ALL.map(|icon| {
+                let (id, _, path) = icon.parts();
+                view! { <symbol id=id viewBox="0 0 24 24"><path d=path/></symbol> }
+            }).collect_view()}
+        </svg>
     }
 }
 
 #[component]
 fn IconView(icon: Icon, #[prop(optional)] large: bool) -> impl IntoView {
-    let (colour, path, label) = icon.parts();
-    let size = if large { "h-12 w-12" } else { "h-6 w-6" };
+    let (id, colour, _) = icon.parts();
+    let size = if large { "entry-icon-large" } else { "entry-icon" };
     view! {
-        <svg class=format!("{size} shrink-0 {colour}") viewBox="0 0 24 24" fill="none" stroke="currentColor"
-            stroke-width="1.8" stroke-linejoin="round" stroke-linecap="round" role="img" aria-label=label>
-            <path d=path/>
+        // The type shows in the name; screen readers skip the picture.
+        <svg class=format!("{size} {colour}") aria-hidden="true">
+            <use_ href=format!("#{id}")/>
         </svg>
     }
 }
@@ -187,7 +215,9 @@ fn move_focus(ev: leptos::ev::KeyboardEvent) {
             _ => return,
         };
         let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-        let Ok(links) = document.query_selector_all("[data-entry]") else { return };
+        let Ok(links) = document.query_selector_all(".entry-row > a, .entry-card a") else {
+            return;
+        };
         let active = document.active_element();
         let count = i32::try_from(links.length()).unwrap_or(0);
         let current = (0..count).find(|&i| {

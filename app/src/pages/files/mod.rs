@@ -8,7 +8,7 @@ pub(crate) mod upload;
 
 use domain::AppError;
 use domain::files::{
-    FolderDto, FolderListing, ListQuery, PageSize, SortKey, SortOrder, Usage, human_size,
+    FolderDto, FolderPage, ListQuery, PageSize, SortKey, SortOrder, Usage, human_size,
 };
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -165,7 +165,7 @@ pub(crate) fn folder_label(path: &str) -> String {
 }
 
 /// `(key, name)` of every entry on the page, for the selection bar.
-fn entry_names(listing: &FolderListing) -> Vec<(String, String)> {
+fn entry_names(listing: &FolderPage) -> Vec<(String, String)> {
     let folders = listing.folders.iter().map(|f| (format!("d:{}", f.id), f.name.clone()));
     let files = listing.files.iter().map(|f| (format!("f:{}", f.id), f.name.clone()));
     folders.chain(files).collect()
@@ -173,7 +173,7 @@ fn entry_names(listing: &FolderListing) -> Vec<(String, String)> {
 
 /// Title, breadcrumbs, quota and a message carried back from a form upload.
 #[component]
-fn Header(listing: FolderListing, error: Option<String>) -> impl IntoView {
+fn Header(listing: FolderPage, error: Option<String>) -> impl IntoView {
     let folder = listing.folder.clone();
     let is_root = folder.parent_id.is_none();
     let title = if is_root { "Your files".to_owned() } else { folder.name.clone() };
@@ -192,7 +192,7 @@ fn Header(listing: FolderListing, error: Option<String>) -> impl IntoView {
 
 /// Sorting, the entries (or the empty state) and the page links.
 #[component]
-fn Listing(listing: FolderListing, view: View, selection: Selection) -> impl IntoView {
+fn Listing(listing: FolderPage, view: View, selection: Selection) -> impl IntoView {
     let id = if listing.folder.parent_id.is_none() {
         String::new()
     } else {
@@ -269,7 +269,7 @@ fn NewFolder(parent: Memo<String>, action: ServerAction<CreateFolder>) -> impl I
 
 #[component]
 fn Sorting(folder: String, view: View) -> impl IntoView {
-    let option = "rounded-md px-2 py-1 hover:bg-slate-100 aria-[current=true]:bg-slate-200 aria-[current=true]:font-medium dark:hover:bg-slate-800 dark:aria-[current=true]:bg-slate-700";
+    let option = "view-option";
     let sorts = [SortKey::Name, SortKey::Size, SortKey::Date].map(|sort| {
         let current = view.sort == sort;
         // Choosing the current key again flips the order.
