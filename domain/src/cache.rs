@@ -5,7 +5,9 @@
 //! Correctness rests on two counters, bumped by every write that could change a cached answer:
 //! - the **auth epoch** ([`auth_changed`]): any change to an account, its API tokens or the
 //!   deletion of sessions by account. Rare (a password change, a revoked token, a new quota),
-//!   so it simply retires every cached token, session and account at once.
+//!   so it simply retires every cached token, session and account at once. Such a change
+//!   also rewrites a mark in the database, which requests look at every 100 ms: a token
+//!   revoked from the command line (another process) stops working within that.
 //! - a **tree generation** per owner ([`tree_changed`]): any change to the owner's files or
 //!   folders. Listings and file rows are cached under the generation they were read at.
 //! - the **shares epoch** ([`shares_changed`]): a link made, changed or revoked. Links by
@@ -16,8 +18,8 @@
 //! An entry is used only while its counter is unchanged. Writers bump at the write (inside
 //! their transaction) and again once it committed (`…_committed` in the services that own
 //! the transaction), so a read that raced the commit is not kept. Entries also expire after
-//! [`TTL`]: the bound on how stale another instance's change can look here (the counters are
-//! per process; scale-out invalidation over Redis is a later step).
+//! [`TTL`]: the bound on how stale another instance's change to files, folders or links can
+//! look here (those counters are per process; scale-out invalidation is a later step).
 //!
 //! The caches are process-wide, like the metrics recorder: every write runs on a connection
 //! or transaction, not on `AppState`, and must be able to invalidate. Keys are random ids and
@@ -31,10 +33,12 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use moka::sync::Cache;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use tower_sessions::session::Record;
 use uuid::Uuid;
 
-use crate::entities::{files, share_requests, shares, users};
+use crate::AppError;
+use crate::entities::{files, settings, share_requests, shares, users};
 use crate::files::{FolderListing, ListQuery};
 use crate::ids::FolderRef;
 use crate::shares::{PublicShare, SharedFile};
@@ -122,14 +126,65 @@ static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
     share_pages: Versioned::new(10_000),
 });
 
-/// The current auth epoch; read it before the database, store what was read under it.
+/// The current auth epoch (as this process knows it).
 pub(crate) fn auth_epoch() -> u64 {
     CACHES.auth_epoch.load(Ordering::Acquire)
 }
 
-/// An account, one of its API tokens, or sessions by account changed: every cached token,
-/// session and account is retired.
-pub(crate) fn auth_changed() {
+/// Where other processes' auth changes show: a setting rewritten with a new random value by
+/// each ([`auth_changed`]) — the command line revoking a token, another instance.
+const AUTH_MARK: &str = "auth_changed";
+/// How often a request looks at [`AUTH_MARK`] (at most; the look is one small read).
+const LOOK_EVERY: Duration = Duration::from_millis(100);
+
+/// When the mark was last looked at, and what it said.
+static AUTH_MARK_SEEN: Mutex<Option<(std::time::Instant, Option<String>)>> = Mutex::new(None);
+
+/// The auth epoch to read under: if another process changed an account, a token or sessions
+/// since the last look (at most [`LOOK_EVERY`] ago), everything cached is retired first. So
+/// a token revoked from the command line stops working here within 100 ms.
+pub(crate) async fn auth_epoch_checked(db: &impl ConnectionTrait) -> Result<u64, AppError> {
+    let due = {
+        let mut seen = AUTH_MARK_SEEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match seen.as_mut() {
+            Some((at, _)) if at.elapsed() < LOOK_EVERY => None,
+            Some((at, last)) => {
+                *at = std::time::Instant::now();
+                Some(last.clone())
+            }
+            None => {
+                *seen = Some((std::time::Instant::now(), None));
+                Some(None)
+            }
+        }
+    };
+    if let Some(last) = due {
+        // Background bookkeeping, not the request's own work: not counted as its statements.
+        let mark = crate::db::uncounted(settings::Entity::find_by_id(AUTH_MARK).one(db)).await?;
+        let mark = mark.map(|row| row.value);
+        if mark != last {
+            if let Some((_, known)) =
+                AUTH_MARK_SEEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_mut()
+            {
+                *known = mark;
+            }
+            auth_committed();
+        }
+    }
+    Ok(auth_epoch())
+}
+
+/// An account, one of its API tokens, or sessions by account change on `db` (a transaction,
+/// or the pool): every cached token, session and account is retired, here and — through the
+/// mark — in other processes. Called at the write; a transaction calls [`auth_committed`]
+/// again once committed.
+pub(crate) async fn auth_changed(db: &impl ConnectionTrait) -> Result<(), AppError> {
+    auth_committed();
+    crate::settings::set(db, AUTH_MARK, &Uuid::new_v4().to_string()).await
+}
+
+/// Retires what this process cached of accounts, tokens and sessions.
+pub(crate) fn auth_committed() {
     CACHES.auth_epoch.fetch_add(1, Ordering::AcqRel);
 }
 
@@ -289,7 +344,7 @@ mod tests {
         let epoch = auth_epoch();
         keep_session(epoch, record);
         assert!(session(&id, epoch).is_some());
-        auth_changed();
+        auth_committed();
         assert!(session(&id, auth_epoch()).is_none());
     }
 

@@ -88,7 +88,7 @@ impl SessionStore for DbSessionStore {
             }
             record.id = Id::default();
         }
-        let epoch = cache::auth_epoch();
+        let epoch = cache::auth_epoch_checked(&self.db).await.map_err(backend)?;
         sessions::Entity::insert(Self::row(record)?).exec(&self.db).await.map_err(backend)?;
         cache::keep_session(epoch, record.clone());
         Ok(())
@@ -97,7 +97,7 @@ impl SessionStore for DbSessionStore {
     /// Updates an existing session only: a session deleted meanwhile (signed out elsewhere)
     /// stays deleted instead of being written back by a request that was still running.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let epoch = cache::auth_epoch();
+        let epoch = cache::auth_epoch_checked(&self.db).await.map_err(backend)?;
         let mut row = Self::row(record)?;
         row.created_at = sea_orm::ActiveValue::NotSet;
         let updated = sessions::Entity::update_many()
@@ -116,7 +116,7 @@ impl SessionStore for DbSessionStore {
 
     /// The session, from the cache while nothing retired it ([`cache`]).
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let epoch = cache::auth_epoch();
+        let epoch = cache::auth_epoch_checked(&self.db).await.map_err(backend)?;
         let key = id.to_string();
         if let Some(record) = cache::session(&key, epoch) {
             return Ok((record.expiry_date > OffsetDateTime::now_utc()).then_some(record));
@@ -244,7 +244,7 @@ pub async fn sign_out_everywhere(
     revoke_all(&txn, identity.user.id, None).await?;
     crate::tokens::revoke_all(&txn, identity.user.id, tokens).await?;
     txn.commit().await?;
-    cache::auth_changed();
+    cache::auth_committed();
     sign_out(db, session, Some(identity), client).await
 }
 
@@ -257,7 +257,7 @@ pub async fn identity(
     config: &Config,
     safe_method: bool,
 ) -> Result<Option<Identity>, AppError> {
-    let epoch = cache::auth_epoch();
+    let epoch = cache::auth_epoch_checked(db).await?;
     let user_id: Option<String> = session.get(USER_ID).await.map_err(session_error)?;
     let Some(user_id) = user_id.and_then(|id| Uuid::parse_str(&id).ok()) else {
         return Ok(None);
@@ -326,7 +326,7 @@ pub async fn revoke(
         .find(|row| handle(&row.id) == handle_)
         .ok_or_else(|| AppError::NotFound("That session has already ended.".into()))?;
     sessions::Entity::delete_by_id(row.id).exec(db).await?;
-    cache::auth_changed();
+    cache::auth_changed(db).await?;
     audit::own_account(db, user, action::SESSION_REVOKED, client).await
 }
 
@@ -341,7 +341,7 @@ pub async fn revoke_all(
         delete = delete.filter(sessions::Column::Id.ne(keep.to_string()));
     }
     let revoked = delete.exec(db).await?.rows_affected;
-    cache::auth_changed();
+    cache::auth_changed(db).await?;
     Ok(revoked)
 }
 

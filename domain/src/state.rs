@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::breaker::{self, Breaker};
 use crate::config::Config;
 use crate::db::Statements;
+use crate::files::group_commit::GroupCommit;
 use crate::limits::Limits;
 use crate::shares::access::Accesses;
 use crate::storage::BlobStore;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub accesses: Arc<Accesses>,
     /// How many statements `db` ran.
     pub statements: Statements,
+    /// The writer of new files' rows, in batches.
+    pub commits: Arc<GroupCommit>,
 }
 
 /// The result of a readiness check of one dependency.
@@ -49,7 +52,17 @@ impl AppState {
         let accesses = Arc::default();
         let (mut db, statements) = (db, Statements::default());
         crate::db::observe(&mut db, statements.clone());
-        Self { config: Arc::new(config), db, storage, limits, db_breaker, accesses, statements }
+        let commits = Arc::default();
+        Self {
+            config: Arc::new(config),
+            db,
+            storage,
+            limits,
+            db_breaker,
+            accesses,
+            statements,
+            commits,
+        }
     }
 
     /// Pings the database every second, opening and closing its breaker; runs until dropped.

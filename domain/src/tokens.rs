@@ -74,7 +74,7 @@ pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Ide
         return Err(invalid());
     }
     let hash = sha256_hex(secret);
-    let epoch = cache::auth_epoch();
+    let epoch = cache::auth_epoch_checked(db).await?;
     let mut token = match cache::token(&hash, epoch) {
         Some(token) => token,
         None => {
@@ -154,7 +154,7 @@ pub async fn revoke_all(
         TokensToRevoke::All => {}
     }
     let revoked = delete.exec(db).await?.rows_affected;
-    cache::auth_changed();
+    cache::auth_changed(db).await?;
     Ok(revoked)
 }
 
@@ -183,7 +183,7 @@ pub async fn revoke(
         .await?
         .ok_or_else(not_found)?;
     api_tokens::Entity::delete_by_id(token.id).exec(db).await?;
-    cache::auth_changed();
+    cache::auth_changed(db).await?;
     let event = Event {
         actor: Some(user.id),
         action: action::TOKEN_REVOKED,

@@ -269,7 +269,7 @@ async fn set_password(
     user.password_hash = Set(hash);
     user.password_changed_at = Set(Utc::now());
     user.update(db).await?;
-    cache::auth_changed();
+    cache::auth_changed(db).await?;
     Ok(())
 }
 
@@ -282,7 +282,7 @@ pub async fn set_display_name(
     let mut user = user.clone().into_active_model();
     user.display_name = Set(name.as_str().to_owned());
     user.update(db).await?;
-    cache::auth_changed();
+    cache::auth_changed(db).await?;
     Ok(())
 }
 
@@ -303,9 +303,9 @@ pub async fn delete(
     let blobs = crate::files::queue_account_blobs(&txn, user).await?;
     let uploads = crate::uploads::of_owner(&txn, user.id).await?;
     users::Entity::delete_by_id(user.id).exec(&txn).await?;
-    cache::auth_changed();
+    cache::auth_changed(&txn).await?;
     txn.commit().await?;
-    cache::auth_changed();
+    cache::auth_committed();
     crate::files::purge_deleted_blobs(state, Some(blobs)).await;
     crate::uploads::discard_all(&state.storage, &uploads).await;
     Ok(())

@@ -69,7 +69,7 @@ async fn swap(state: &AppState, user: &users::Model, new: Option<String>) -> Res
     active.avatar_key = Set(new);
     active.update(&txn).await?;
     txn.commit().await?;
-    crate::cache::auth_changed();
+    crate::cache::auth_changed(&state.db).await?;
     purge_deleted_blobs(state, old.map(|key| vec![key])).await;
     Ok(())
 }

@@ -23,6 +23,8 @@ mod edit;
 #[cfg(feature = "server")]
 mod folders;
 #[cfg(feature = "server")]
+pub mod group_commit;
+#[cfg(feature = "server")]
 mod listing;
 #[cfg(feature = "server")]
 mod quota;

@@ -61,7 +61,7 @@ pub async fn set_quota(
         .filter(users::Column::Id.eq(user.id))
         .exec(db)
         .await?;
-    crate::cache::auth_changed();
+    crate::cache::auth_changed(db).await?;
     Ok(())
 }
 

@@ -8,14 +8,16 @@ use bytes::{Bytes, BytesMut};
 use chrono::Utc;
 use futures_util::{Stream, StreamExt};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    Set,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::folders::{Maker, ensure_path, folder_of, names_like};
+use super::group_commit::Work;
 use super::listing::file_dto;
-use super::quota::{commit_tree, committed_bytes, lock_owner, quota_of};
+use super::quota::{committed_bytes, lock_owner, quota_of};
 use super::tree::{MAX_DEPTH, MAX_PATH_BYTES, too_deep};
 use super::{FileDto, FileName, human_size};
 use crate::AppError;
@@ -142,9 +144,10 @@ async fn commit_or_delete(
     stored
 }
 
-/// Makes stored bytes a file: in one transaction, remove the resumable `upload` record they
-/// came from (if any), re-check the quota, find the folder (it may have gone meanwhile → 404)
-/// and its sub-folders, pick a free name, insert the row. Shared by every way bytes arrive.
+/// Makes stored bytes a file: in one transaction (shared with other uploads finishing at the
+/// same time: [`super::group_commit`]), remove the resumable `upload` record they came from (if
+/// any), re-check the quota, find the folder (it may have gone meanwhile → 404) and its
+/// sub-folders, pick a free name, insert the row. Shared by every way bytes arrive.
 pub(crate) async fn commit(
     state: &AppState,
     owner: &users::Model,
@@ -153,27 +156,46 @@ pub(crate) async fn commit(
     received: &Received,
     upload: Option<Uuid>,
 ) -> Result<files::Model, AppError> {
-    let txn = state.db.begin().await?;
-    lock_owner(&txn, owner.id).await?;
+    let (state_, owner_, target, key, received) =
+        (state.clone(), owner.clone(), target.clone(), key.clone(), received.clone());
+    let work: Work = Box::new(move |txn| {
+        Box::pin(
+            async move { insert(&state_, &owner_, &target, &key, &received, upload, txn).await },
+        )
+    });
+    state.commits.run(&state.db, owner.id, work).await
+}
+
+/// [`commit`]'s writes, in the batch's transaction.
+async fn insert(
+    state: &AppState,
+    owner: &users::Model,
+    target: &Target,
+    key: &BlobKey,
+    received: &Received,
+    upload: Option<Uuid>,
+    txn: &DatabaseTransaction,
+) -> Result<files::Model, AppError> {
+    lock_owner(txn, owner.id).await?;
     if let Some(upload) = upload {
-        let removed = uploads::Entity::delete_by_id(upload).exec(&txn).await?;
+        let removed = uploads::Entity::delete_by_id(upload).exec(txn).await?;
         if removed.rows_affected == 0 {
             return Err(AppError::NotFound("This upload has already finished or expired.".into()));
         }
     }
     if let Some(quota) = quota_of(state, owner) {
-        let used = committed_bytes(&txn, owner.id).await?;
+        let used = committed_bytes(txn, owner.id).await?;
         if used + received.size > quota {
             return Err(quota_error(quota));
         }
     }
-    let folder = folder_of(&txn, owner, target.folder).await?;
+    let folder = folder_of(txn, owner, target.folder).await?;
     let maker = match &target.via {
         Some(via) => Maker::Visitor(via.visitor.as_deref()),
         None => Maker::Owner,
     };
-    let folder = ensure_path(&txn, owner, folder, &target.dirs, maker).await?;
-    let name = free_name(&txn, folder.id, &target.name).await?;
+    let folder = ensure_path(txn, owner, folder, &target.dirs, maker).await?;
+    let name = free_name(txn, folder.id, &target.name).await?;
     let now = Utc::now();
     let content_type = sniff(&received.head, &name);
     let file = files::ActiveModel {
@@ -189,13 +211,12 @@ pub(crate) async fn commit(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     crate::cache::tree_changed(owner.id);
     if let Some(via) = &target.via {
-        accept_upload(&txn, via, &file).await?;
+        accept_upload(txn, via, &file).await?;
     }
-    commit_tree(txn, owner.id).await?;
     Ok(file)
 }
 
@@ -246,6 +267,7 @@ pub(crate) fn quota_error(quota: u64) -> AppError {
 }
 
 /// What arrived: size, hash and the first bytes.
+#[derive(Debug, Clone)]
 pub(crate) struct Received {
     pub size: u64,
     pub sha256: String,
