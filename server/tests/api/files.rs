@@ -192,6 +192,29 @@ async fn the_quota_is_exact_and_released_on_delete() {
     assert_eq!(app.put_file(&token, None, "b.bin", vec![2; 6000]).await.status(), 201);
 }
 
+/// Uploads finishing together are committed in one transaction (a savepoint each): the quota
+/// still holds exactly — each sees the ones before it in the batch.
+#[tokio::test]
+async fn the_quota_is_exact_when_many_uploads_commit_together() {
+    let app = spawn_app_with(|config| {
+        config.default_quota = domain::config::ByteSize(10_000);
+        // All thirty at once from one client: past the per-client budgets.
+        (config.rate_uploads, config.max_uploads_at_once) = (0, 64);
+    })
+    .await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let names: Vec<String> = (0..30).map(|n| format!("{n}.bin")).collect();
+    let uploads = names.iter().map(|name| app.put_file(&token, None, name, vec![1; 1000]));
+    let statuses: Vec<u16> =
+        futures_util::future::join_all(uploads).await.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 10, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 413).count(), 20, "{statuses:?}");
+    let listing: Value = app.get_json("/folders/root", &token).await;
+    assert_eq!(listing["usage"]["used"], 10_000);
+    assert_eq!(listing["total"], 10);
+    assert_eq!(app.stored_objects().await, 10, "refused uploads leave no bytes");
+}
+
 #[tokio::test]
 async fn names_are_sanitized_numbered_and_renames_clash_with_409() {
     let app = spawn_app().await;
