@@ -80,19 +80,51 @@ where
     }
 }
 
-/// What a folder listing is cached under: owner, their tree generation, folder, page.
-type ListingKey = (Uuid, u64, FolderRef, ListQuery);
+/// A cache whose keys carry the counter value they were read at, and which loads a missing
+/// entry once for everyone asking at the same time (when an entry expires under load, one
+/// request reads the database and the others wait for it, instead of all reading at once).
+struct Loading<K, V> {
+    entries: moka::future::Cache<(K, u64), V>,
+}
+
+impl<K, V> Loading<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn new(capacity: u64) -> Self {
+        let entries =
+            moka::future::Cache::builder().max_capacity(capacity).time_to_live(TTL).build();
+        Self { entries }
+    }
+
+    async fn get_or_load(
+        &self,
+        key: K,
+        version: u64,
+        load: impl std::future::Future<Output = Result<V, AppError>>,
+    ) -> Result<V, AppError> {
+        self.entries.try_get_with((key, version), load).await.map_err(|err| AppError::clone(&err))
+    }
+
+    async fn put(&self, key: K, version: u64, value: V) {
+        self.entries.insert((key, version), value).await;
+    }
+}
+
+/// What a folder listing is cached under: owner, folder, page (and the tree generation).
+type ListingKey = (Uuid, FolderRef, ListQuery);
 
 struct Caches {
     auth_epoch: AtomicU64,
-    tokens: Versioned<String, TokenEntry>,
+    tokens: Loading<String, TokenEntry>,
     sessions: Versioned<String, Record>,
-    users: Versioned<Uuid, users::Model>,
+    users: Loading<Uuid, Option<users::Model>>,
     /// Owner → generation. Never evicted (a few bytes per account), so a generation only
     /// grows and an old entry can never match again.
     trees: Mutex<HashMap<Uuid, u64>>,
-    listings: Cache<ListingKey, Arc<FolderListing>>,
-    files: Versioned<(Uuid, Uuid), files::Model>,
+    listings: Loading<ListingKey, Arc<FolderListing>>,
+    files: Loading<(Uuid, Uuid), files::Model>,
     shares_epoch: AtomicU64,
     /// Slug hash → the link and its file request's rules.
     links: Versioned<String, Link>,
@@ -107,19 +139,21 @@ pub(crate) type Link = (shares::Model, Option<share_requests::Model>);
 
 static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
     auth_epoch: AtomicU64::new(0),
-    tokens: Versioned::new(100_000),
+    tokens: Loading::new(100_000),
     sessions: Versioned::new(100_000),
-    users: Versioned::new(100_000),
+    users: Loading::new(100_000),
     trees: Mutex::new(HashMap::new()),
-    listings: Cache::builder()
-        // Weighed by rows, so a few thousand large pages fit as well as many small ones.
-        .weigher(|_, listing: &Arc<FolderListing>| {
-            u32::try_from(1 + listing.files.len() + listing.folders.len()).unwrap_or(u32::MAX)
-        })
-        .max_capacity(500_000)
-        .time_to_live(TTL)
-        .build(),
-    files: Versioned::new(100_000),
+    listings: Loading {
+        entries: moka::future::Cache::builder()
+            // Weighed by rows, so a few thousand large pages fit as well as many small ones.
+            .weigher(|_, listing: &Arc<FolderListing>| {
+                u32::try_from(1 + listing.files.len() + listing.folders.len()).unwrap_or(u32::MAX)
+            })
+            .max_capacity(500_000)
+            .time_to_live(TTL)
+            .build(),
+    },
+    files: Loading::new(100_000),
     shares_epoch: AtomicU64::new(0),
     links: Versioned::new(100_000),
     shared_files: Versioned::new(100_000),
@@ -188,20 +222,26 @@ pub(crate) fn auth_committed() {
     CACHES.auth_epoch.fetch_add(1, Ordering::AcqRel);
 }
 
-pub(crate) fn token(hash: &str, epoch: u64) -> Option<TokenEntry> {
-    CACHES.tokens.get(&hash.to_owned(), &epoch)
+/// The token whose secret hashes to `hash`, cached or `load`ed.
+pub(crate) async fn token(
+    hash: String,
+    epoch: u64,
+    load: impl std::future::Future<Output = Result<TokenEntry, AppError>>,
+) -> Result<TokenEntry, AppError> {
+    CACHES.tokens.get_or_load(hash, epoch, load).await
 }
 
-pub(crate) fn keep_token(hash: String, epoch: u64, entry: TokenEntry) {
-    CACHES.tokens.put(hash, epoch, entry);
+pub(crate) async fn keep_token(hash: String, epoch: u64, entry: TokenEntry) {
+    CACHES.tokens.put(hash, epoch, entry).await;
 }
 
-pub(crate) fn user(id: Uuid, epoch: u64) -> Option<users::Model> {
-    CACHES.users.get(&id, &epoch)
-}
-
-pub(crate) fn keep_user(epoch: u64, user: users::Model) {
-    CACHES.users.put(user.id, epoch, user);
+/// Account `id`, cached or `load`ed.
+pub(crate) async fn user(
+    id: Uuid,
+    epoch: u64,
+    load: impl std::future::Future<Output = Result<Option<users::Model>, AppError>>,
+) -> Result<Option<users::Model>, AppError> {
+    CACHES.users.get_or_load(id, epoch, load).await
 }
 
 pub(crate) fn session(id: &str, epoch: u64) -> Option<Record> {
@@ -236,31 +276,25 @@ pub(crate) fn tree_changed(owner: Uuid) {
         .or_default() += 1;
 }
 
-pub(crate) fn listing(
+/// A page of the owner's folder, cached or `load`ed.
+pub(crate) async fn listing(
     owner: Uuid,
     generation: u64,
     folder: FolderRef,
     query: ListQuery,
-) -> Option<Arc<FolderListing>> {
-    CACHES.listings.get(&(owner, generation, folder, query))
+    load: impl std::future::Future<Output = Result<Arc<FolderListing>, AppError>>,
+) -> Result<Arc<FolderListing>, AppError> {
+    CACHES.listings.get_or_load((owner, folder, query), generation, load).await
 }
 
-pub(crate) fn keep_listing(
+/// The owner's file `id`, cached or `load`ed.
+pub(crate) async fn file(
     owner: Uuid,
+    id: Uuid,
     generation: u64,
-    folder: FolderRef,
-    query: ListQuery,
-    listing: Arc<FolderListing>,
-) {
-    CACHES.listings.insert((owner, generation, folder, query), listing);
-}
-
-pub(crate) fn file(owner: Uuid, id: Uuid, generation: u64) -> Option<files::Model> {
-    CACHES.files.get(&(owner, id), &generation)
-}
-
-pub(crate) fn keep_file(generation: u64, file: files::Model) {
-    CACHES.files.put((file.owner_id, file.id), generation, file);
+    load: impl std::future::Future<Output = Result<files::Model, AppError>>,
+) -> Result<files::Model, AppError> {
+    CACHES.files.get_or_load((owner, id), generation, load).await
 }
 
 /// The current shares epoch; read it before the database, store what was read under it.
@@ -315,17 +349,20 @@ pub(crate) fn keep_share_page(
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_bump_retires_what_was_read_before_it() {
+    #[tokio::test]
+    async fn a_bump_retires_what_was_read_before_it() {
         let owner = Uuid::new_v4();
         let before = tree_generation(owner);
         let query = ListQuery::default();
-        keep_listing(owner, before, FolderRef::Root, query, Arc::new(sample()));
-        assert!(listing(owner, before, FolderRef::Root, query).is_some());
+        let read = |total| async move { Ok(Arc::new(FolderListing { total, ..sample() })) };
+        let first = listing(owner, before, FolderRef::Root, query, read(1)).await.unwrap();
+        let again = listing(owner, before, FolderRef::Root, query, read(2)).await.unwrap();
+        assert_eq!((first.total, again.total), (1, 1), "read once");
         tree_changed(owner);
         let after = tree_generation(owner);
         assert_ne!(before, after);
-        assert!(listing(owner, after, FolderRef::Root, query).is_none());
+        let fresh = listing(owner, after, FolderRef::Root, query, read(3)).await.unwrap();
+        assert_eq!(fresh.total, 3, "read again after the change");
         // Another owner's generation is untouched.
         let other = Uuid::new_v4();
         let theirs = tree_generation(other);

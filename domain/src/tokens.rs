@@ -75,23 +75,21 @@ pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Ide
     }
     let hash = sha256_hex(secret);
     let epoch = cache::auth_epoch_checked(db).await?;
-    let mut token = match cache::token(&hash, epoch) {
-        Some(token) => token,
-        None => {
-            let row = api_tokens::Entity::find()
-                .filter(api_tokens::Column::TokenHash.eq(&hash))
-                .one(db)
-                .await?
-                .ok_or_else(invalid)?;
-            cache::TokenEntry {
-                id: row.id,
-                user_id: row.user_id,
-                scope: row.scope,
-                expires_at: row.expires_at,
-                last_used_at: row.last_used_at,
-            }
-        }
+    let read = async {
+        let row = api_tokens::Entity::find()
+            .filter(api_tokens::Column::TokenHash.eq(&hash))
+            .one(db)
+            .await?
+            .ok_or_else(invalid)?;
+        Ok(cache::TokenEntry {
+            id: row.id,
+            user_id: row.user_id,
+            scope: row.scope,
+            expires_at: row.expires_at,
+            last_used_at: row.last_used_at,
+        })
     };
+    let mut token = cache::token(hash.clone(), epoch, read).await?;
     let now = Utc::now();
     if token.expires_at.is_some_and(|at| at <= now) {
         return Err(invalid());
@@ -106,9 +104,9 @@ pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> Result<Ide
             .exec(db)
             .await?;
         token.last_used_at = Some(now);
+        cache::keep_token(hash, epoch, token.clone()).await;
     }
     let scope = TokenScope::parse(&token.scope).unwrap_or(TokenScope::Read);
-    cache::keep_token(hash, epoch, token);
     Ok(Identity { user, token_scope: Some(scope) })
 }
 

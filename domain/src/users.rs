@@ -194,14 +194,7 @@ pub(crate) async fn signed_in(
     id: Uuid,
     epoch: u64,
 ) -> Result<Option<users::Model>, AppError> {
-    if let Some(user) = cache::user(id, epoch) {
-        return Ok(Some(user));
-    }
-    let user = find(db, id).await?;
-    if let Some(user) = &user {
-        cache::keep_user(epoch, user.clone());
-    }
-    Ok(user)
+    cache::user(id, epoch, find(db, id)).await
 }
 
 /// A password change as the account page asks for it.

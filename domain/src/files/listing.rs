@@ -52,14 +52,9 @@ pub async fn list_folder(
     query: &ListQuery,
 ) -> Result<FolderListing, AppError> {
     let generation = cache::tree_generation(owner.id);
-    let mut listing = match cache::listing(owner.id, generation, folder, *query) {
-        Some(listing) => FolderListing::clone(&listing),
-        None => {
-            let listing = read_folder(state, owner, folder, query).await?;
-            cache::keep_listing(owner.id, generation, folder, *query, Arc::new(listing.clone()));
-            listing
-        }
-    };
+    let read = async { read_folder(state, owner, folder, query).await.map(Arc::new) };
+    let cached = cache::listing(owner.id, generation, folder, *query, read).await?;
+    let mut listing = FolderListing::clone(&cached);
     // The quota is the account's, not the tree's: as the caller's row has it now.
     listing.usage.quota = quota_of(state, owner);
     Ok(listing)
@@ -148,12 +143,7 @@ pub async fn file_to_read(
     id: FileId,
 ) -> Result<files::Model, AppError> {
     let generation = cache::tree_generation(owner.id);
-    if let Some(file) = cache::file(owner.id, id.uuid(), generation) {
-        return Ok(file);
-    }
-    let file = get_file(&state.db, owner, id).await?;
-    cache::keep_file(generation, file.clone());
-    Ok(file)
+    cache::file(owner.id, id.uuid(), generation, get_file(&state.db, owner, id)).await
 }
 
 /// The owner's file `id`; anyone else's is 404 (not 403: no confirming it exists).
