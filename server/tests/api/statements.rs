@@ -17,8 +17,8 @@ async fn statements(app: &TestApp, request: reqwest::RequestBuilder) -> u64 {
     app.state.statements.count() - before
 }
 
-#[tokio::test]
-async fn hot_requests_run_a_handful_of_statements_and_none_when_nothing_changed() {
+/// The statements of each hot request, cold and again, on a fresh app.
+async fn count_hot_requests() -> Vec<(&'static str, u64)> {
     let app = spawn_app().await;
     let (_, token) = app.user_with_token("ada@example.com").await;
     let mut ids = Vec::new();
@@ -67,6 +67,11 @@ async fn hot_requests_run_a_handful_of_statements_and_none_when_nothing_changed(
     ] {
         counted.push((name, statements(&app, request).await));
     }
+    counted
+}
+
+#[tokio::test]
+async fn hot_requests_run_a_handful_of_statements_and_none_when_nothing_changed() {
     // Cold, a listing reads the folder, counts its folders and files, reads the page of files
     // and sums the owner's use; a download reads the file's row; an upload takes the owner's
     // lock, finds the folder and a free name and inserts (its quota check reads more when a
@@ -85,5 +90,12 @@ async fn hot_requests_run_a_handful_of_statements_and_none_when_nothing_changed(
         ("shared file, first", 2),
         ("shared file, again", 0),
     ];
+    let mut counted = count_hot_requests().await;
+    if counted != expected {
+        // The caches are process-wide: another test's auth change (a revoked token, a new
+        // password) now and then retires this one's cached identities. Once more, to tell
+        // that from a statement a change added.
+        counted = count_hot_requests().await;
+    }
     assert_eq!(counted, expected, "statements per request (actual, then expected)");
 }
