@@ -2,7 +2,7 @@
 //! the database nothing when nothing changed: who an API token or a session is, an account's
 //! row, a folder's listing and a file's row.
 //!
-//! Correctness rests on two counters, bumped by every write that could change a cached answer:
+//! Correctness rests on three counters, bumped by every write that could change a cached answer:
 //! - the **auth epoch** ([`auth_changed`]): any change to an account, its API tokens or the
 //!   deletion of sessions by account. Rare (a password change, a revoked token, a new quota),
 //!   so it simply retires every cached token, session and account at once. Such a change
@@ -258,22 +258,17 @@ pub(crate) fn forget_session(id: &str) {
 
 /// The owner's tree generation; read it before the database, store what was read under it.
 pub(crate) fn tree_generation(owner: Uuid) -> u64 {
-    *CACHES
-        .trees
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .entry(owner)
-        .or_default()
+    with_generation(owner, |generation| *generation)
 }
 
 /// The owner's files or folders changed: their cached listings and file rows are retired.
 pub(crate) fn tree_changed(owner: Uuid) {
-    *CACHES
-        .trees
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .entry(owner)
-        .or_default() += 1;
+    with_generation(owner, |generation| *generation += 1);
+}
+
+fn with_generation<T>(owner: Uuid, f: impl FnOnce(&mut u64) -> T) -> T {
+    let mut trees = CACHES.trees.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    f(trees.entry(owner).or_default())
 }
 
 /// A page of the owner's folder, cached or `load`ed.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
@@ -23,7 +23,7 @@ use crate::AppError;
 use crate::entities::{share_events, shares};
 
 /// Views of one link from one address within this window are logged once.
-const VIEW_WINDOW: TimeDelta = TimeDelta::hours(1);
+const VIEW_WINDOW: Duration = Duration::from_secs(3600);
 /// How often what was noted is written.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Log entries kept while the database refuses them; past this the oldest are dropped.
@@ -52,12 +52,11 @@ struct Counts {
 
 impl Default for Accesses {
     fn default() -> Self {
-        let window = VIEW_WINDOW.to_std().unwrap_or(Duration::from_secs(3600));
         Self {
             pending: Mutex::default(),
             logged_views: moka::sync::Cache::builder()
                 .max_capacity(100_000)
-                .time_to_live(window)
+                .time_to_live(VIEW_WINDOW)
                 .build(),
         }
     }

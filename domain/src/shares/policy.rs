@@ -275,7 +275,8 @@ async fn usable(
     state: &AppState,
     slug: &str,
 ) -> Result<(shares::Model, Option<share_requests::Model>), AppError> {
-    // The same lookup for any input, so timing tells nothing about the slug.
+    // The same hash for any input, well-formed or not. (A cached link answers sooner than
+    // an unknown one, but only to someone who already holds its unguessable slug.)
     let hash = ShareSlug::parse(slug).map_or_else(|| sha256_hex(slug), |slug| slug.hash());
     let unknown = || AppError::NotFound("This link does not exist or was turned off.".into());
     let epoch = cache::shares_epoch();
