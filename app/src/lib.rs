@@ -25,7 +25,7 @@ use crate::pages::sign_in::{SignInPage, SignUpPage};
 use crate::pages::{home::HomePage, not_found::NotFound};
 
 #[cfg(feature = "ssr")]
-pub use shell::shell;
+pub use shell::{shell, theme_of};
 
 /// The whole application: meta context, router and layout around the routed page.
 ///

@@ -13,7 +13,7 @@ use crate::components::theme::{THEME_COOKIE, Theme};
 /// a returning visitor gets their chosen theme on first paint, with or without JavaScript.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let theme = use_context::<http::request::Parts>()
-        .and_then(|parts| cookie(&parts.headers, THEME_COOKIE).and_then(Theme::parse))
+        .and_then(|parts| theme_of(&parts.headers))
         .map(Theme::class)
         .unwrap_or_default();
     let state = use_context::<AppState>();
@@ -56,6 +56,12 @@ fn content_security_policy(state: &AppState) {
     if let Ok(value) = http::HeaderValue::from_str(&policy) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
+}
+
+/// The theme a request's cookie chose, if any: the one thing of a request besides its path, its
+/// viewer and the data that shapes the document (the server's page snapshots key on it).
+pub fn theme_of(headers: &http::HeaderMap) -> Option<Theme> {
+    cookie(headers, THEME_COOKIE).and_then(Theme::parse)
 }
 
 /// The value of cookie `name` in the request headers, if present.

@@ -1,11 +1,13 @@
 //! In-process caches of the hot reads, so a signed-in listing, a file download or a page asks
 //! the database nothing when nothing changed: who an API token or a session is, an account's
-//! row, a folder's listing and a file's row.
+//! row, a folder's listing (and its JSON, as the REST API sends it), a file's row and the bytes
+//! of small files on local disk.
 //!
 //! Correctness rests on three counters, bumped by every write that could change a cached answer:
-//! - the **auth epoch** ([`auth_changed`]): any change to an account, its API tokens or the
-//!   deletion of sessions by account. Rare (a password change, a revoked token, a new quota),
-//!   so it simply retires every cached token, session and account at once. Such a change
+//! - the **auth epoch** ([`auth_changed`]): any change to an account, its API tokens, the
+//!   deletion of sessions by account, or an instance setting. Rare (a password change, a
+//!   revoked token, a new quota, a new site name), so it simply retires every cached token,
+//!   session, account and the site's name at once. Such a change
 //!   also rewrites a mark in the database, which requests look at every 100 ms: a token
 //!   revoked from the command line (another process) stops working within that.
 //! - a **tree generation** per owner ([`tree_changed`]): any change to the owner's files or
@@ -32,6 +34,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use moka::sync::Cache;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use tower_sessions::session::Record;
@@ -42,6 +45,7 @@ use crate::entities::{files, settings, share_requests, shares, users};
 use crate::files::{FolderListing, ListQuery};
 use crate::ids::FolderRef;
 use crate::shares::{PublicShare, SharedFile};
+use crate::site::SiteInfo;
 
 /// How long an entry is trusted without a change being seen.
 pub const TTL: Duration = Duration::from_secs(5);
@@ -112,6 +116,11 @@ where
     }
 }
 
+/// Objects up to this size are served from memory ([`small_object`]).
+pub const SMALL_OBJECT: u64 = 64 * 1024;
+/// The memory small objects may take.
+const SMALL_OBJECTS_BYTES: u64 = 64 * 1024 * 1024;
+
 /// What a folder listing is cached under: owner, folder, page (and the tree generation).
 type ListingKey = (Uuid, FolderRef, ListQuery);
 
@@ -124,7 +133,11 @@ struct Caches {
     /// grows and an old entry can never match again.
     trees: Mutex<HashMap<Uuid, u64>>,
     listings: Loading<ListingKey, Arc<FolderListing>>,
+    /// The same pages serialized; under (tree generation, the owner's quota).
+    listings_json: Versioned<ListingKey, Bytes, (u64, Option<u64>)>,
     files: Loading<(Uuid, Uuid), files::Model>,
+    /// Small objects' bytes by blob key (a key's bytes never change, so no counter).
+    small_objects: moka::future::Cache<String, Bytes>,
     shares_epoch: AtomicU64,
     /// Slug hash → the link and its file request's rules.
     links: Versioned<String, Link>,
@@ -132,6 +145,8 @@ struct Caches {
     shared_files: Versioned<(Uuid, Uuid), Option<SharedFile>, (u64, u64)>,
     /// (link, page) → the public page; under (shares epoch, owner's tree, auth epoch).
     share_pages: Versioned<(Uuid, u64), PublicShare, (u64, u64, u64)>,
+    /// The instance's name and tagline; under the auth epoch.
+    site: Versioned<(), SiteInfo>,
 }
 
 /// A link with its file request's rules, if it is one.
@@ -153,11 +168,25 @@ static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
             .time_to_live(TTL)
             .build(),
     },
+    listings_json: Versioned {
+        entries: Cache::builder()
+            // Weighed by KiB.
+            .weigher(|_, (_, json): &(_, Bytes)| u32::try_from(1 + json.len() / 1024).unwrap_or(u32::MAX))
+            .max_capacity(256 * 1024)
+            .time_to_live(TTL)
+            .build(),
+    },
     files: Loading::new(100_000),
+    small_objects: moka::future::Cache::builder()
+        .weigher(|_, bytes: &Bytes| u32::try_from(bytes.len()).unwrap_or(u32::MAX))
+        .max_capacity(SMALL_OBJECTS_BYTES)
+        .time_to_idle(Duration::from_secs(60))
+        .build(),
     shares_epoch: AtomicU64::new(0),
     links: Versioned::new(100_000),
     shared_files: Versioned::new(100_000),
     share_pages: Versioned::new(10_000),
+    site: Versioned::new(1),
 });
 
 /// The current auth epoch (as this process knows it).
@@ -214,7 +243,7 @@ pub(crate) async fn auth_epoch_checked(db: &impl ConnectionTrait) -> Result<u64,
 /// again once committed.
 pub(crate) async fn auth_changed(db: &impl ConnectionTrait) -> Result<(), AppError> {
     auth_committed();
-    crate::settings::set(db, AUTH_MARK, &Uuid::new_v4().to_string()).await
+    crate::settings::write(db, AUTH_MARK, &Uuid::new_v4().to_string()).await
 }
 
 /// Retires what this process cached of accounts, tokens and sessions.
@@ -282,6 +311,26 @@ pub(crate) async fn listing(
     CACHES.listings.get_or_load((owner, folder, query), generation, load).await
 }
 
+/// A page of the owner's folder as JSON, if it is cached under `version`.
+pub(crate) fn listing_json(
+    owner: Uuid,
+    folder: FolderRef,
+    query: ListQuery,
+    version: (u64, Option<u64>),
+) -> Option<Bytes> {
+    CACHES.listings_json.get(&(owner, folder, query), &version)
+}
+
+pub(crate) fn keep_listing_json(
+    owner: Uuid,
+    folder: FolderRef,
+    query: ListQuery,
+    version: (u64, Option<u64>),
+    json: Bytes,
+) {
+    CACHES.listings_json.put((owner, folder, query), version, json);
+}
+
 /// The owner's file `id`, cached or `load`ed.
 pub(crate) async fn file(
     owner: Uuid,
@@ -290,6 +339,15 @@ pub(crate) async fn file(
     load: impl std::future::Future<Output = Result<files::Model, AppError>>,
 ) -> Result<files::Model, AppError> {
     CACHES.files.get_or_load((owner, id), generation, load).await
+}
+
+/// A small object's bytes (at most [`SMALL_OBJECT`]), cached or `load`ed. Only asked for
+/// after the request was authorized: the cache holds bytes, not the right to read them.
+pub(crate) async fn small_object(
+    key: String,
+    load: impl std::future::Future<Output = Result<Bytes, AppError>>,
+) -> Result<Bytes, AppError> {
+    CACHES.small_objects.try_get_with(key, load).await.map_err(|err| AppError::clone(&err))
 }
 
 /// The current shares epoch; read it before the database, store what was read under it.
@@ -338,6 +396,41 @@ pub(crate) fn keep_share_page(
     shown: PublicShare,
 ) {
     CACHES.share_pages.put((share, page), version, shown);
+}
+
+/// The counters a rendered page was made under: the server keeps a page's HTML and serves it
+/// again only while they are unchanged, so a kept page is never staler than these caches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageVersion {
+    counters: [u64; 3],
+    share: Option<Uuid>,
+}
+
+impl PageVersion {
+    /// The link a share page shows (its visits count when its kept HTML is served).
+    pub fn share(&self) -> Option<Uuid> {
+        self.share
+    }
+}
+
+/// `/files[/{id}]` of `viewer`: their account and the settings (the auth epoch) and their
+/// tree. `None` when the database cannot say whether accounts changed elsewhere.
+pub async fn files_page_version(db: &impl ConnectionTrait, viewer: Uuid) -> Option<PageVersion> {
+    let auth = auth_epoch_checked(db).await.ok()?;
+    Some(PageVersion { counters: [auth, tree_generation(viewer), 0], share: None })
+}
+
+/// A link's public page: accounts and settings, the links, the owner's tree.
+pub(crate) fn share_page_version(auth: u64, shares: u64, tree: u64, share: Uuid) -> PageVersion {
+    PageVersion { counters: [auth, shares, tree], share: Some(share) }
+}
+
+pub(crate) fn site_info(epoch: u64) -> Option<SiteInfo> {
+    CACHES.site.get(&(), &epoch)
+}
+
+pub(crate) fn keep_site_info(epoch: u64, info: SiteInfo) {
+    CACHES.site.put((), epoch, info);
 }
 
 #[cfg(test)]

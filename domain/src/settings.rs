@@ -17,9 +17,19 @@ pub const SITE_TAGLINE: &str = "site_tagline";
 /// Setting key for who may sign up.
 pub const REGISTRATION_MODE: &str = "registration_mode";
 
-/// Reads the instance name and tagline (the migration seeds both).
+/// The instance name and tagline (the migration seeds both), cached while no setting changes.
 #[tracing::instrument(skip_all)]
 pub async fn site_info(db: &impl ConnectionTrait) -> Result<SiteInfo, AppError> {
+    let epoch = crate::cache::auth_epoch_checked(db).await?;
+    if let Some(info) = crate::cache::site_info(epoch) {
+        return Ok(info);
+    }
+    let info = read_site_info(db).await?;
+    crate::cache::keep_site_info(epoch, info.clone());
+    Ok(info)
+}
+
+async fn read_site_info(db: &impl ConnectionTrait) -> Result<SiteInfo, AppError> {
     let rows = settings::Entity::find()
         .filter(settings::Column::Key.is_in([SITE_NAME, SITE_TAGLINE]))
         .all(db)
@@ -56,9 +66,16 @@ pub async fn set_registration_mode(
     audit::record(db, event, client).await
 }
 
-/// Sets one setting, inserting or replacing it.
+/// Sets one setting, inserting or replacing it. What is cached of settings (and the pages that
+/// show them) is retired here and, within 100 ms, in other processes ([`crate::cache`]).
 #[tracing::instrument(skip(db, value))]
 pub async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), AppError> {
+    write(db, key, value).await?;
+    crate::cache::auth_changed(db).await
+}
+
+/// Writes one setting (and nothing else).
+pub(crate) async fn write(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), AppError> {
     let key = key.trim();
     if key.is_empty() || key.len() > 64 {
         return Err(AppError::BadRequest("a setting key is 1 to 64 characters".into()));

@@ -14,5 +14,6 @@ pub mod health;
 pub mod html;
 pub mod metrics;
 pub mod shares;
+pub mod snapshots;
 pub mod startup;
 pub mod telemetry;

@@ -33,7 +33,7 @@ use crate::edge::client::TrustedProxies;
 use crate::edge::headers::Https;
 use crate::edge::limits::{AtOnce, RequestDeadline, UploadPace};
 use crate::edge::serve::{ConnectionRules, MaxHeaderBytes};
-use crate::{api_v1, assets, auth, edge, errors, health};
+use crate::{api_v1, assets, auth, edge, errors, health, snapshots};
 
 /// The router's state: Leptos' options for the page routes, `AppState` for everything else.
 #[derive(Clone, FromRef)]
@@ -263,6 +263,7 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
     };
     let pages = Router::new()
         .leptos_routes_with_context(&server_state, route_list(), context, app_shell)
+        .route_layer(middleware::from_fn_with_state(server_state.app.clone(), snapshots::serve))
         .route_layer(middleware::from_fn(edge::limits::deadline))
         .route_layer(edge::compression());
     let signed = Router::new()

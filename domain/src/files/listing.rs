@@ -60,6 +60,25 @@ pub async fn list_folder(
     Ok(listing)
 }
 
+/// [`list_folder`] as the REST API sends it: serialized once per change, not per request.
+pub async fn list_folder_json(
+    state: &AppState,
+    owner: &users::Model,
+    folder: FolderRef,
+    query: &ListQuery,
+) -> Result<bytes::Bytes, AppError> {
+    // Read before the listing: if the tree changes meanwhile, what is kept is never used.
+    let version = (cache::tree_generation(owner.id), quota_of(state, owner));
+    if let Some(json) = cache::listing_json(owner.id, folder, *query, version) {
+        return Ok(json);
+    }
+    let listing = list_folder(state, owner, folder, query).await?;
+    let json = serde_json::to_vec(&listing).map_err(|_| AppError::Internal)?;
+    let json = bytes::Bytes::from(json);
+    cache::keep_listing_json(owner.id, folder, *query, version, json.clone());
+    Ok(json)
+}
+
 async fn read_folder(
     state: &AppState,
     owner: &users::Model,

@@ -3,6 +3,10 @@
 //! shutdown, and before the owner reads a link's counts or log) in one transaction — the
 //! events in one insert, each link's views, downloads and last access in one update.
 //!
+//! Repeats are logged once (each still counts): a link's views from one address within an
+//! hour, its downloads of one kind from one address within a minute — so a flood of requests
+//! cannot grow the log faster than the addresses it comes from.
+//!
 //! What a crash can lose: the last second's log entries and the view and download counts of
 //! links *without* a download limit. A download limit is never batched: taking one of a
 //! limited link's downloads is one conditional update before any byte is sent
@@ -24,6 +28,8 @@ use crate::entities::{share_events, shares};
 
 /// Views of one link from one address within this window are logged once.
 const VIEW_WINDOW: Duration = Duration::from_secs(3600);
+/// Downloads (of one kind) of one link from one address within this window are logged once.
+const DOWNLOAD_WINDOW: Duration = Duration::from_secs(60);
 /// How often what was noted is written.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Log entries kept while the database refuses them; past this the oldest are dropped.
@@ -33,9 +39,13 @@ const MAX_PENDING_EVENTS: usize = 100_000;
 #[derive(Debug)]
 pub struct Accesses {
     pending: Mutex<Pending>,
-    /// (link, address) pairs whose view is logged within the window (in this process).
-    logged_views: moka::sync::Cache<(Uuid, Option<String>), ()>,
+    /// (link, kind, address) whose view is logged within the window (in this process).
+    logged_views: moka::sync::Cache<LogKey, ()>,
+    /// The same for downloads, previews and zips.
+    logged_downloads: moka::sync::Cache<LogKey, ()>,
 }
+
+type LogKey = (Uuid, String, Option<String>);
 
 #[derive(Debug, Default)]
 struct Pending {
@@ -54,12 +64,14 @@ impl Default for Accesses {
     fn default() -> Self {
         Self {
             pending: Mutex::default(),
-            logged_views: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(VIEW_WINDOW)
-                .build(),
+            logged_views: log_window(VIEW_WINDOW),
+            logged_downloads: log_window(DOWNLOAD_WINDOW),
         }
     }
+}
+
+fn log_window(window: Duration) -> moka::sync::Cache<LogKey, ()> {
+    moka::sync::Cache::builder().max_capacity(100_000).time_to_live(window).build()
 }
 
 impl Accesses {
@@ -67,17 +79,17 @@ impl Accesses {
         self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Notes an access of `kind` to link `share` from `ip`: logged (a view once per address
-    /// and window), counted as a view, and as a download when `download` (a link without a
+    /// Notes an access of `kind` to link `share` from `ip`: logged (once per address and
+    /// window), counted as a view, and as a download when `download` (a link without a
     /// limit; a limited link's download was taken already).
     pub(crate) fn note(&self, share: Uuid, kind: &str, ip: Option<&str>, download: bool) {
         let now = Utc::now();
-        let log = kind != "view" || {
-            let key = (share, ip.map(str::to_owned));
-            let first = !self.logged_views.contains_key(&key);
-            self.logged_views.insert(key, ());
-            first
-        };
+        let logged = if kind == "view" { &self.logged_views } else { &self.logged_downloads };
+        let key = (share, kind.to_owned(), ip.map(str::to_owned));
+        let log = !logged.contains_key(&key);
+        if log {
+            logged.insert(key, ());
+        }
         let mut pending = self.pending();
         if log {
             if pending.events.len() >= MAX_PENDING_EVENTS {

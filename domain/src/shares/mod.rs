@@ -33,7 +33,7 @@ pub use form::ShareForm;
 #[cfg(feature = "server")]
 pub use links::{NewShare, ShareChanges, create, events, list, revoke, update};
 #[cfg(feature = "server")]
-pub use page::public_share;
+pub use page::{page_served, page_version, public_share};
 #[cfg(feature = "server")]
 pub(crate) use policy::password_version;
 #[cfg(feature = "server")]

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 use uuid::Uuid;
 
 use super::contents::{SharedFile, folder_paths, path_in};
-use super::policy::{Action, authorize};
+use super::policy::{Action, authorize, usable};
 use super::requests::public_request;
 use super::{PublicFile, PublicShare, ShareView};
 use crate::auth::ClientInfo;
@@ -64,6 +64,30 @@ pub async fn public_share(
         cache::keep_share_page(share.id, page, version, shown.clone());
     }
     Ok(ShareView::Open(shown))
+}
+
+/// What link `slug`'s public page is rendered under, when its HTML may be kept and served again
+/// ([`cache::PageVersion`]): a link usable now, open to anyone holding it — no password (the
+/// page depends on the visitor's unlock cookie), no download limit (it shows what is left),
+/// not a file request (it shows what the visitor sent). `None` otherwise, or on any error:
+/// then the page is rendered, and says what is wrong.
+pub async fn page_version(state: &AppState, slug: &str) -> Option<cache::PageVersion> {
+    // The counters before what they guard: what is rendered after is at least this new.
+    let auth = cache::auth_epoch_checked(&state.db).await.ok()?;
+    let shares = cache::shares_epoch();
+    let (share, request) = usable(state, slug).await.ok()?;
+    let open = share.password_hash.is_none() && share.max_downloads.is_none() && request.is_none();
+    open.then(|| {
+        let tree = cache::tree_generation(share.owner_id);
+        cache::share_page_version(auth, shares, tree, share.id)
+    })
+}
+
+/// A link's page served from kept HTML: the visit counts and is logged as a rendered one's.
+pub fn page_served(state: &AppState, version: &cache::PageVersion, client: &ClientInfo) {
+    if let Some(share) = version.share() {
+        state.accesses.note(share, "view", client.ip.as_deref(), false);
+    }
 }
 
 /// Page `page` of an open link: its files, title, owner, QR code and limits.

@@ -271,7 +271,7 @@ pub async fn unlock(
 
 /// The link (and its file request's rules, if it is one), if it can be used at all: 404
 /// unknown or revoked, 410 expired, used up or full.
-async fn usable(
+pub(super) async fn usable(
     state: &AppState,
     slug: &str,
 ) -> Result<(shares::Model, Option<share_requests::Model>), AppError> {
@@ -334,8 +334,8 @@ async fn take_download(state: &AppState, share: &shares::Model) -> Result<(), Ap
 }
 
 /// Logs an access and keeps the link's counters (a download of a link without a limit is
-/// counted here), with the next batch ([`super::access`]). Repeated views of a link from one
-/// address within an hour are one log entry (the view counter still counts each).
+/// counted here), with the next batch ([`super::access`]). Repeats from one address are one
+/// log entry (views within an hour, downloads within a minute); the counters count each.
 fn record(state: &AppState, share: &shares::Model, kind: &str, client: &ClientInfo) {
     let download = matches!(kind, "download" | "preview" | "zip") && share.max_downloads.is_none();
     state.accesses.note(share.id, kind, client.ip.as_deref(), download);

@@ -195,8 +195,9 @@ impl Reader {
                         Err(mpsc::error::TrySendError::Closed(())) => return, // client gone
                     };
                     let want = left.min(READ_CHUNK as u64);
-                    // `read_to_end` fills spare capacity without zeroing it first.
-                    let mut chunk = Vec::with_capacity(READ_CHUNK);
+                    // `read_to_end` fills spare capacity without zeroing it first (no more
+                    // than is wanted: a 100-byte file does not take a 1 MiB buffer).
+                    let mut chunk = Vec::with_capacity(usize::try_from(want).unwrap_or(READ_CHUNK));
                     match (&mut file).take(want).read_to_end(&mut chunk) {
                         Ok(0) => break,
                         Ok(read) => {

@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
 use domain::AppError;
 use domain::files::{self, FileName, FolderDto, FolderListing, ListQuery};
 use domain::ids::{FolderId, FolderRef};
@@ -22,8 +23,10 @@ pub async fn show(
     Caller(identity): Caller,
     ApiPath(folder): ApiPath<FolderRef>,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> ApiResult<Json<FolderListing>> {
-    Ok(Json(files::list_folder(&state, &identity.user, folder, &query).await?))
+) -> ApiResult<impl IntoResponse> {
+    // Serialized once per change of the tree: the body is the cached bytes.
+    let json = files::list_folder_json(&state, &identity.user, folder, &query).await?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json))
 }
 
 /// `{parent_id?, name}`.

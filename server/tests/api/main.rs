@@ -31,6 +31,7 @@ mod setup;
 mod share_counting;
 mod shares;
 mod shutdown;
+mod snapshots;
 mod statements;
 mod tokens;
 mod trees;
