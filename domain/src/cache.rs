@@ -7,7 +7,8 @@
 //! - the **auth epoch** ([`auth_changed`]): any change to an account, its API tokens, the
 //!   deletion of sessions by account, or an instance setting. Rare (a password change, a
 //!   revoked token, a new quota, a new site name), so it simply retires every cached token,
-//!   session, account and the site's name at once. Such a change
+//!   session, account and the site's name (kept in `AppState`: it is not keyed by anything
+//!   unique to one database) at once. Such a change
 //!   also rewrites a mark in the database, which requests look at every 100 ms: a token
 //!   revoked from the command line (another process) stops working within that.
 //! - a **tree generation** per owner ([`tree_changed`]): any change to the owner's files or
@@ -45,7 +46,6 @@ use crate::entities::{files, settings, share_requests, shares, users};
 use crate::files::{FolderListing, ListQuery};
 use crate::ids::FolderRef;
 use crate::shares::{PublicShare, SharedFile};
-use crate::site::SiteInfo;
 
 /// How long an entry is trusted without a change being seen.
 pub const TTL: Duration = Duration::from_secs(5);
@@ -145,8 +145,6 @@ struct Caches {
     shared_files: Versioned<(Uuid, Uuid), Option<SharedFile>, (u64, u64)>,
     /// (link, page) → the public page; under (shares epoch, owner's tree, auth epoch).
     share_pages: Versioned<(Uuid, u64), PublicShare, (u64, u64, u64)>,
-    /// The instance's name and tagline; under the auth epoch.
-    site: Versioned<(), SiteInfo>,
 }
 
 /// A link with its file request's rules, if it is one.
@@ -186,7 +184,6 @@ static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
     links: Versioned::new(100_000),
     shared_files: Versioned::new(100_000),
     share_pages: Versioned::new(10_000),
-    site: Versioned::new(1),
 });
 
 /// The current auth epoch (as this process knows it).
@@ -423,14 +420,6 @@ pub async fn files_page_version(db: &impl ConnectionTrait, viewer: Uuid) -> Opti
 /// A link's public page: accounts and settings, the links, the owner's tree.
 pub(crate) fn share_page_version(auth: u64, shares: u64, tree: u64, share: Uuid) -> PageVersion {
     PageVersion { counters: [auth, shares, tree], share: Some(share) }
-}
-
-pub(crate) fn site_info(epoch: u64) -> Option<SiteInfo> {
-    CACHES.site.get(&(), &epoch)
-}
-
-pub(crate) fn keep_site_info(epoch: u64, info: SiteInfo) {
-    CACHES.site.put((), epoch, info);
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::audit::{self, Event, action};
 use crate::auth::{ClientInfo, Identity};
 use crate::entities::settings;
 use crate::site::SiteInfo;
+use crate::state::AppState;
 
 /// Setting key for the instance name.
 pub const SITE_NAME: &str = "site_name";
@@ -17,19 +18,25 @@ pub const SITE_TAGLINE: &str = "site_tagline";
 /// Setting key for who may sign up.
 pub const REGISTRATION_MODE: &str = "registration_mode";
 
-/// The instance name and tagline (the migration seeds both), cached while no setting changes.
-#[tracing::instrument(skip_all)]
-pub async fn site_info(db: &impl ConnectionTrait) -> Result<SiteInfo, AppError> {
-    let epoch = crate::cache::auth_epoch_checked(db).await?;
-    if let Some(info) = crate::cache::site_info(epoch) {
+/// The instance name and tagline of `state`'s database, kept while no setting changes (the
+/// auth epoch, [`crate::cache`]).
+pub async fn cached_site_info(state: &AppState) -> Result<SiteInfo, AppError> {
+    let epoch = crate::cache::auth_epoch_checked(&state.db).await?;
+    let kept = state.site.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    if let Some((at, info)) = kept
+        && at == epoch
+    {
         return Ok(info);
     }
-    let info = read_site_info(db).await?;
-    crate::cache::keep_site_info(epoch, info.clone());
+    let info = site_info(&state.db).await?;
+    *state.site.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+        Some((epoch, info.clone()));
     Ok(info)
 }
 
-async fn read_site_info(db: &impl ConnectionTrait) -> Result<SiteInfo, AppError> {
+/// Reads the instance name and tagline (the migration seeds both).
+#[tracing::instrument(skip_all)]
+pub async fn site_info(db: &impl ConnectionTrait) -> Result<SiteInfo, AppError> {
     let rows = settings::Entity::find()
         .filter(settings::Column::Key.is_in([SITE_NAME, SITE_TAGLINE]))
         .all(db)

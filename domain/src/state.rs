@@ -32,6 +32,9 @@ pub struct AppState {
     pub statements: Statements,
     /// The writer of new files' rows, in batches.
     pub commits: Arc<GroupCommit>,
+    /// The instance's name and tagline, under the auth epoch they were read at
+    /// ([`crate::settings::cached_site_info`]).
+    pub site: Arc<std::sync::Mutex<Option<(u64, crate::site::SiteInfo)>>>,
 }
 
 /// The result of a readiness check of one dependency.
@@ -62,6 +65,7 @@ impl AppState {
             accesses,
             statements,
             commits,
+            site: Arc::default(),
         }
     }
 

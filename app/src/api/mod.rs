@@ -15,7 +15,7 @@ use leptos::prelude::*;
 #[server(endpoint = "site_info")]
 pub async fn get_site_info() -> Result<SiteInfo, AppError> {
     let state = edge::state()?;
-    domain::settings::site_info(&state.db).await
+    domain::settings::cached_site_info(&state).await
 }
 
 /// Only a path of our own origin may be a redirect target (no open redirects). `next` is read
