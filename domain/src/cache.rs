@@ -169,7 +169,9 @@ static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
     listings_json: Versioned {
         entries: Cache::builder()
             // Weighed by KiB.
-            .weigher(|_, (_, json): &(_, Bytes)| u32::try_from(1 + json.len() / 1024).unwrap_or(u32::MAX))
+            .weigher(|_, (_, json): &(_, Bytes)| {
+                u32::try_from(1 + json.len() / 1024).unwrap_or(u32::MAX)
+            })
             .max_capacity(256 * 1024)
             .time_to_live(TTL)
             .build(),

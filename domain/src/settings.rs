@@ -82,7 +82,11 @@ pub async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<()
 }
 
 /// Writes one setting (and nothing else).
-pub(crate) async fn write(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), AppError> {
+pub(crate) async fn write(
+    db: &impl ConnectionTrait,
+    key: &str,
+    value: &str,
+) -> Result<(), AppError> {
     let key = key.trim();
     if key.is_empty() || key.len() > 64 {
         return Err(AppError::BadRequest("a setting key is 1 to 64 characters".into()));

@@ -78,7 +78,8 @@ async fn version(state: &AppState, path: &str, viewer: Option<Uuid>) -> Option<P
     if let Some(slug) = path.strip_prefix("/s/").filter(|slug| !slug.contains('/')) {
         return domain::shares::page_version(state, slug).await;
     }
-    let files = path == "/files" || path.strip_prefix("/files/").is_some_and(|id| !id.contains('/'));
+    let files =
+        path == "/files" || path.strip_prefix("/files/").is_some_and(|id| !id.contains('/'));
     match viewer {
         Some(viewer) if files => domain::cache::files_page_version(&state.db, viewer).await,
         _ => None,

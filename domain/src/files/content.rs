@@ -10,11 +10,11 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::Preview;
 use super::listing::{file_to_read, get_file};
-use crate::{AppError, cache};
 use crate::entities::{files, shares, users};
 use crate::ids::FileId;
 use crate::state::AppState;
 use crate::storage::{BlobKey, BlobStore, BlobStream, ByteRange, PresignedGet, StorageError};
+use crate::{AppError, cache};
 
 /// How long a presigned download URL works.
 const PRESIGNED_TTL: Duration = Duration::from_secs(300);

@@ -61,10 +61,8 @@ async fn a_kept_share_page_follows_its_files_and_link_and_stops_with_it() {
         .unwrap();
     assert_eq!(renamed.status(), 200);
     assert!(visit().await.2.contains("Holiday photos"), "the link's change shows at once");
-    let dark = app
-        .client
-        .get(format!("{}/s/{slug}", app.address))
-        .header("cookie", "pannier_theme=dark");
+    let dark =
+        app.client.get(format!("{}/s/{slug}", app.address)).header("cookie", "pannier_theme=dark");
     assert!(page(dark).await.2.contains(r#"<html lang="en" class="dark""#), "per theme");
     assert!(!visit().await.2.contains(r#"class="dark""#));
 
@@ -145,9 +143,7 @@ async fn a_kept_files_page_is_its_viewers_and_follows_their_files_and_name() {
 
     domain::settings::set(&app.db, domain::settings::SITE_NAME, "Family Drop").await.unwrap();
     assert!(files(&ada).await.2.contains("Family Drop"), "a new site name shows at once");
-    let renamed = app
-        .call(&ada, "update_profile", &[("display_name", "Ada Lovelace")])
-        .await;
+    let renamed = app.call(&ada, "update_profile", &[("display_name", "Ada Lovelace")]).await;
     assert_eq!(renamed.status(), 200, "{}", renamed.text().await.unwrap());
     assert!(files(&ada).await.2.contains("Ada Lovelace"), "a new display name shows at once");
 }
