@@ -1,12 +1,13 @@
-//! Local disk: objects under `<data_dir>/blobs/…`, written to `<data_dir>/tmp` first, fsynced
-//! and renamed into place atomically, so a reader never sees a partial object.
+//! Local disk: objects under `<data_dir>/blobs/…`, held in memory while small or written to
+//! `<data_dir>/tmp` first, fsynced and renamed into place atomically, so a reader never sees a
+//! partial object.
 
 use std::future::Future;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use tokio::fs::{self, File};
 use tokio::io::AsyncWriteExt;
@@ -27,13 +28,27 @@ pub struct LocalStore {
     uploads: PathBuf,
 }
 
-/// A temp file becoming an object.
+/// Objects up to this size are held in memory while they arrive and written, fsynced and put in
+/// place in one blocking call ([`LocalWriter`]).
+const SMALL_WRITE: usize = 128 * 1024;
+
+/// A temp file becoming an object. Its first [`SMALL_WRITE`] bytes are held in memory: an
+/// object that ends within them never has a temp file while it streams, and is written in
+/// one hand-off to a blocking thread instead of one per step (create, write, fsync, rename,
+/// fsync the directory). A larger one spills to its temp file and streams on.
 #[derive(Debug)]
 pub struct LocalWriter {
-    file: Option<File>,
+    writing: Writing,
     tmp_path: PathBuf,
     store: LocalStore,
     key: BlobKey,
+}
+
+#[derive(Debug)]
+enum Writing {
+    Held(BytesMut),
+    File(File),
+    Done,
 }
 
 impl LocalStore {
@@ -69,20 +84,14 @@ impl LocalStore {
     /// Moves a complete, fsynced file into place under `key` and fsyncs the directory:
     /// durable before visible.
     pub async fn publish(&self, from: &Path, key: &BlobKey) -> Result<(), StorageError> {
-        let final_path = self.path(key);
-        let dir = final_path.parent().map(Path::to_path_buf).unwrap_or_default();
-        fs::create_dir_all(&dir).await?;
-        fs::rename(from, &final_path).await?;
-        tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
-            .await
-            .map_err(|err| StorageError::Io(std::io::Error::other(err)))??;
-        Ok(())
+        let (from, to) = (from.to_path_buf(), self.path(key));
+        blocking(move || place(&from, &to)).await
     }
 
     pub(super) async fn writer(&self, key: &BlobKey) -> Result<LocalWriter, StorageError> {
         let tmp_path = self.tmp.join(format!("{}.part", uuid::Uuid::new_v4()));
-        let file = File::create(&tmp_path).await?;
-        Ok(LocalWriter { file: Some(file), tmp_path, store: self.clone(), key: key.clone() })
+        let writing = Writing::Held(BytesMut::new());
+        Ok(LocalWriter { writing, tmp_path, store: self.clone(), key: key.clone() })
     }
 
     pub(super) async fn read(
@@ -279,33 +288,98 @@ fn chunk_channel() -> (mpsc::Sender<std::io::Result<Bytes>>, BlobStream) {
 
 impl LocalWriter {
     pub(super) async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
-        let file = self.file.as_mut().ok_or_else(closed)?;
-        file.write_all(&chunk).await?;
+        match &mut self.writing {
+            Writing::Held(held) if held.len() + chunk.len() <= SMALL_WRITE => {
+                held.extend_from_slice(&chunk);
+            }
+            Writing::Held(held) => {
+                // Too large to hold: to the temp file (which drop removes from here on).
+                let held = std::mem::take(held);
+                let mut file = File::create(&self.tmp_path).await?;
+                let written = async {
+                    file.write_all(&held).await?;
+                    file.write_all(&chunk).await
+                };
+                let written = written.await;
+                self.writing = Writing::File(file);
+                written?;
+            }
+            Writing::File(file) => file.write_all(&chunk).await?,
+            Writing::Done => return Err(closed()),
+        }
         Ok(())
     }
 
     /// fsync the file, rename it into place, fsync the directory: durable before visible.
     pub(super) async fn finish(mut self) -> Result<(), StorageError> {
-        let mut file = self.file.take().ok_or_else(closed)?;
-        file.flush().await?;
-        file.sync_all().await?;
-        drop(file);
-        self.store.publish(&self.tmp_path, &self.key).await
+        let to = self.store.path(&self.key);
+        let tmp = self.tmp_path.clone();
+        match std::mem::replace(&mut self.writing, Writing::Done) {
+            Writing::Held(held) => {
+                blocking(move || {
+                    let written = write_whole(&tmp, &held).and_then(|()| place(&tmp, &to));
+                    if written.is_err() {
+                        let _ = std::fs::remove_file(&tmp);
+                    }
+                    written
+                })
+                .await
+            }
+            Writing::File(mut file) => {
+                let synced = async {
+                    file.flush().await?;
+                    file.sync_all().await
+                };
+                if let Err(err) = synced.await {
+                    let _ = fs::remove_file(&tmp).await;
+                    return Err(err.into());
+                }
+                drop(file);
+                self.store.publish(&tmp, &self.key).await
+            }
+            Writing::Done => Err(closed()),
+        }
     }
 
     pub(super) async fn abort(mut self) {
-        self.file = None;
-        let _ = fs::remove_file(&self.tmp_path).await;
+        if let Writing::File(_) = std::mem::replace(&mut self.writing, Writing::Done) {
+            let _ = fs::remove_file(&self.tmp_path).await;
+        }
     }
 }
 
 impl Drop for LocalWriter {
     fn drop(&mut self) {
-        if self.file.is_some() {
+        if let Writing::File(_) = self.writing {
             // Dropped mid-write (the client went away): the temp file goes too.
             let _ = std::fs::remove_file(&self.tmp_path);
         }
     }
+}
+
+/// Writes `bytes` to a new file at `path` and fsyncs it.
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::File::create(path)?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    file.sync_all()
+}
+
+/// Renames a complete, fsynced file to `to` and fsyncs the directory: durable before visible.
+fn place(from: &Path, to: &Path) -> std::io::Result<()> {
+    let dir = to.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    std::fs::rename(from, to)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Runs blocking file work off the runtime's threads.
+async fn blocking(
+    work: impl FnOnce() -> std::io::Result<()> + Send + 'static,
+) -> Result<(), StorageError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| StorageError::Io(std::io::Error::other(err)))?
+        .map_err(StorageError::from)
 }
 
 fn closed() -> StorageError {
@@ -315,6 +389,49 @@ fn closed() -> StorageError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn read_all(store: &LocalStore, key: &BlobKey) -> Vec<u8> {
+        let mut stream = store.read(key, None).await.expect("open");
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            bytes.extend_from_slice(&chunk.expect("bytes"));
+        }
+        bytes
+    }
+
+    fn temp_files(dir: &Path) -> usize {
+        std::fs::read_dir(dir.join("tmp")).expect("tmp").count()
+    }
+
+    /// Small objects are held until they end; larger ones spill to a temp file; either way the
+    /// object is whole, and an abandoned write leaves no temp file.
+    #[tokio::test]
+    async fn objects_held_or_spilled_arrive_whole_and_abandoned_ones_leave_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = LocalStore::new(dir.path().to_path_buf()).await.expect("store");
+        for size in [0, 1, SMALL_WRITE, SMALL_WRITE + 1, 5 * SMALL_WRITE / 2] {
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let key = BlobKey::new_file();
+            let mut writer = store.writer(&key).await.expect("writer");
+            for chunk in bytes.chunks(SMALL_WRITE / 3 + 7) {
+                writer.write(Bytes::copy_from_slice(chunk)).await.expect("write");
+            }
+            writer.finish().await.expect("finish");
+            assert_eq!(read_all(&store, &key).await, bytes, "{size} bytes");
+        }
+        assert_eq!(temp_files(dir.path()), 0);
+
+        let mut spilled = store.writer(&BlobKey::new_file()).await.expect("writer");
+        spilled.write(Bytes::from(vec![1u8; SMALL_WRITE + 1])).await.expect("write");
+        assert_eq!(temp_files(dir.path()), 1, "spilled to a temp file");
+        spilled.abort().await;
+        let mut dropped = store.writer(&BlobKey::new_file()).await.expect("writer");
+        dropped.write(Bytes::from(vec![1u8; SMALL_WRITE + 1])).await.expect("write");
+        drop(dropped);
+        let held = store.writer(&BlobKey::new_file()).await.expect("writer");
+        drop(held);
+        assert_eq!(temp_files(dir.path()), 0, "nothing left by abandoned writes");
+    }
 
     /// With two blocking threads in all, twenty clients that stopped reading mid-download must
     /// not keep a twenty-first from reading (before, each held a thread until it read on).
