@@ -1,7 +1,6 @@
 //! In-process caches of the hot reads, so a signed-in listing, a file download or a page asks
 //! the database nothing when nothing changed: who an API token or a session is, an account's
-//! row, a folder's listing (and its JSON, as the REST API sends it), a file's row and the bytes
-//! of small files on local disk.
+//! row, a folder's listing (and its JSON, as the REST API sends it) and a file's row.
 //!
 //! Correctness rests on three counters, bumped by every write that could change a cached answer:
 //! - the **auth epoch** ([`auth_changed`]): any change to an account, its API tokens, the
@@ -116,11 +115,6 @@ where
     }
 }
 
-/// Objects up to this size are served from memory ([`small_object`]).
-pub const SMALL_OBJECT: u64 = 64 * 1024;
-/// The memory small objects may take.
-const SMALL_OBJECTS_BYTES: u64 = 64 * 1024 * 1024;
-
 /// What a folder listing is cached under: owner, folder, page (and the tree generation).
 type ListingKey = (Uuid, FolderRef, ListQuery);
 
@@ -136,8 +130,6 @@ struct Caches {
     /// The same pages serialized; under (tree generation, the owner's quota).
     listings_json: Versioned<ListingKey, Bytes, (u64, Option<u64>)>,
     files: Loading<(Uuid, Uuid), files::Model>,
-    /// Small objects' bytes by blob key (a key's bytes never change, so no counter).
-    small_objects: moka::future::Cache<String, Bytes>,
     shares_epoch: AtomicU64,
     /// Slug hash → the link and its file request's rules.
     links: Versioned<String, Link>,
@@ -177,11 +169,6 @@ static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
             .build(),
     },
     files: Loading::new(100_000),
-    small_objects: moka::future::Cache::builder()
-        .weigher(|_, bytes: &Bytes| u32::try_from(bytes.len()).unwrap_or(u32::MAX))
-        .max_capacity(SMALL_OBJECTS_BYTES)
-        .time_to_idle(Duration::from_secs(60))
-        .build(),
     shares_epoch: AtomicU64::new(0),
     links: Versioned::new(100_000),
     shared_files: Versioned::new(100_000),
@@ -338,15 +325,6 @@ pub(crate) async fn file(
     load: impl std::future::Future<Output = Result<files::Model, AppError>>,
 ) -> Result<files::Model, AppError> {
     CACHES.files.get_or_load((owner, id), generation, load).await
-}
-
-/// A small object's bytes (at most [`SMALL_OBJECT`]), cached or `load`ed. Only asked for
-/// after the request was authorized: the cache holds bytes, not the right to read them.
-pub(crate) async fn small_object(
-    key: String,
-    load: impl std::future::Future<Output = Result<Bytes, AppError>>,
-) -> Result<Bytes, AppError> {
-    CACHES.small_objects.try_get_with(key, load).await.map_err(|err| AppError::clone(&err))
 }
 
 /// The current shares epoch; read it before the database, store what was read under it.

@@ -3,18 +3,17 @@
 
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::Preview;
 use super::listing::{file_to_read, get_file};
+use crate::AppError;
 use crate::entities::{files, shares, users};
 use crate::ids::FileId;
 use crate::state::AppState;
-use crate::storage::{BlobKey, BlobStore, BlobStream, ByteRange, PresignedGet, StorageError};
-use crate::{AppError, cache};
+use crate::storage::{BlobKey, BlobStream, ByteRange, PresignedGet};
 
 /// How long a presigned download URL works.
 const PRESIGNED_TTL: Duration = Duration::from_secs(300);
@@ -167,26 +166,7 @@ impl Download {
         state: &AppState,
         range: Option<ByteRange>,
     ) -> Result<BlobStream, AppError> {
-        if self.size > cache::SMALL_OBJECT || !matches!(state.storage, BlobStore::Local(_)) {
-            return Ok(state.storage.read(&self.key, range).await?);
-        }
-        // A small file on local disk comes from memory: no blocking-thread hand-off per
-        // request. (On S3 every read asks S3, so an outage shows as one.)
-        let whole = cache::small_object(self.key.as_string(), read_small(state, &self.key)).await?;
-        let part = match range {
-            None => whole,
-            Some(range) => {
-                let (start, end) = (usize::try_from(range.start), usize::try_from(range.end));
-                match (start, end) {
-                    (Ok(start), Ok(end)) if end < whole.len() => whole.slice(start..=end),
-                    _ => {
-                        tracing::error!(key = %self.key.as_string(), "object shorter than its row");
-                        return Err(AppError::Internal);
-                    }
-                }
-            }
-        };
-        Ok(futures_util::stream::once(async move { Ok(part) }).boxed())
+        Ok(state.storage.read(&self.key, range).await?)
     }
 
     /// A redirect to a short-lived presigned S3 URL when the configuration asks for them,
@@ -205,21 +185,6 @@ impl Download {
             None => Content::Bytes(self),
         })
     }
-}
-
-/// The whole of a small object (reading stops past [`cache::SMALL_OBJECT`]: a longer object
-/// is not its row's and is an error).
-async fn read_small(state: &AppState, key: &BlobKey) -> Result<Bytes, AppError> {
-    let mut stream = state.storage.read(key, None).await?;
-    let mut whole = BytesMut::new();
-    while let Some(chunk) = stream.next().await {
-        whole.extend_from_slice(&chunk.map_err(StorageError::from)?);
-        if whole.len() as u64 > cache::SMALL_OBJECT {
-            tracing::error!(key = %key.as_string(), "object longer than its row");
-            return Err(AppError::Internal);
-        }
-    }
-    Ok(whole.freeze())
 }
 
 /// IMF-fixdate, as HTTP wants it.
