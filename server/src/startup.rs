@@ -264,6 +264,8 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
     let pages = Router::new()
         .leptos_routes_with_context(&server_state, route_list(), context, app_shell)
         .route_layer(middleware::from_fn_with_state(server_state.app.clone(), snapshots::serve))
+        // Server fns are routed here too: their errors get their status before compression.
+        .route_layer(middleware::from_fn(errors::server_fn_status))
         .route_layer(middleware::from_fn(edge::limits::deadline))
         .route_layer(edge::compression());
     let signed = Router::new()
@@ -286,7 +288,6 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
                     edge::limits::database_up,
                 ))
                 .layer(DefaultBodyLimit::max(document_size))
-                .layer(middleware::from_fn(errors::server_fn_status))
                 .layer(middleware::from_fn(api_v1::uploads::tus_protocol))
                 .layer(middleware::from_fn_with_state(app_state.clone(), auth::csrf))
                 .layer(session_layer)

@@ -97,6 +97,25 @@ async fn sign_in_cycles_the_session_id_and_sign_out_ends_it() {
     assert_eq!(me(cookie).await, 401, "the old cookie no longer works");
 }
 
+/// Browsers ask for compressed answers: a refused sign-in is still a 401 then (the status is
+/// read from the error before the body is compressed).
+#[tokio::test]
+async fn a_refused_server_fn_keeps_its_status_when_its_answer_is_compressed() {
+    let app = spawn_app().await;
+    app.sign_up(&browser(), "ada@example.com", PASSWORD).await;
+    let refused = browser()
+        .post(format!("{}/api/sign_in", app.address))
+        .header("origin", &app.address)
+        .header("accept", "application/json")
+        .header("accept-encoding", "br, gzip")
+        .form(&[("email", "ada@example.com"), ("password", "nope nope nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.headers()["content-encoding"], "br");
+}
+
 #[tokio::test]
 async fn wrong_credentials_get_one_message_and_are_audited() {
     let app = spawn_app().await;

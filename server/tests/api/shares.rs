@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 impl TestApp {
-    async fn share(&self, token: &str, body: Value) -> Value {
+    /// Makes a link (201) and returns it.
+    pub(crate) async fn share(&self, token: &str, body: Value) -> Value {
         let response = self.api(Method::POST, "/shares", token).json(&body).send().await.unwrap();
         assert_eq!(response.status(), 201, "{:?}", response.text().await);
         response.json().await.unwrap()

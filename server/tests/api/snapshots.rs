@@ -4,9 +4,9 @@
 //! answer has its own CSP nonce.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{TestApp, browser, spawn_app};
+use crate::helpers::{browser, spawn_app};
 
 /// A page's status, its CSP nonce and its HTML.
 async fn page(request: reqwest::RequestBuilder) -> (u16, String, String) {
@@ -22,25 +22,13 @@ async fn page(request: reqwest::RequestBuilder) -> (u16, String, String) {
     (status, nonce, response.text().await.unwrap())
 }
 
-async fn share_root(app: &TestApp, token: &str) -> (String, String) {
-    let link: Value = app
-        .api(Method::POST, "/shares", token)
-        .json(&json!({ "folder_id": "root" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (link["slug"].as_str().unwrap().to_owned(), link["id"].as_str().unwrap().to_owned())
-}
-
 #[tokio::test]
 async fn a_kept_share_page_follows_its_files_and_link_and_stops_with_it() {
     let app = spawn_app().await;
     let (_, token) = app.user_with_token("ada@example.com").await;
     assert_eq!(app.put_file(&token, None, "first.txt", b"one".to_vec()).await.status(), 201);
-    let (slug, id) = share_root(&app, &token).await;
+    let link = app.share(&token, json!({ "folder_id": "root" })).await;
+    let (slug, id) = (link["slug"].as_str().unwrap(), link["id"].as_str().unwrap());
     let visit = || page(app.client.get(format!("{}/s/{slug}", app.address)));
 
     let (status, one, html) = visit().await;
@@ -91,15 +79,7 @@ async fn a_password_protected_page_is_never_kept() {
     let app = spawn_app().await;
     let (_, token) = app.user_with_token("ada@example.com").await;
     assert_eq!(app.put_file(&token, None, "secret.txt", b"one".to_vec()).await.status(), 201);
-    let link: Value = app
-        .api(Method::POST, "/shares", &token)
-        .json(&json!({ "folder_id": "root", "password": "open sesame" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let link = app.share(&token, json!({ "folder_id": "root", "password": "open sesame" })).await;
     let slug = link["slug"].as_str().unwrap();
     let visitor = browser();
     let unlocked = visitor
