@@ -132,7 +132,7 @@ struct Caches {
     files: Loading<(Uuid, Uuid), files::Model>,
     shares_epoch: AtomicU64,
     /// Slug hash → the link and its file request's rules.
-    links: Versioned<String, Link>,
+    links: Loading<String, Link>,
     /// (link, file) → the file if the link reaches it; under (shares epoch, owner's tree).
     shared_files: Versioned<(Uuid, Uuid), Option<SharedFile>, (u64, u64)>,
     /// (link, page) → the public page; under (shares epoch, owner's tree, auth epoch).
@@ -170,7 +170,7 @@ static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
     },
     files: Loading::new(100_000),
     shares_epoch: AtomicU64::new(0),
-    links: Versioned::new(100_000),
+    links: Loading::new(100_000),
     shared_files: Versioned::new(100_000),
     share_pages: Versioned::new(10_000),
 });
@@ -337,12 +337,18 @@ pub(crate) fn shares_changed() {
     CACHES.shares_epoch.fetch_add(1, Ordering::AcqRel);
 }
 
-pub(crate) fn link(slug_hash: &str, epoch: u64) -> Option<Link> {
-    CACHES.links.get(&slug_hash.to_owned(), &epoch)
+/// The link whose slug hashes to `slug_hash`, cached or `load`ed.
+pub(crate) async fn link(
+    slug_hash: String,
+    epoch: u64,
+    load: impl std::future::Future<Output = Result<Link, AppError>>,
+) -> Result<Link, AppError> {
+    CACHES.links.get_or_load(slug_hash, epoch, load).await
 }
 
-pub(crate) fn keep_link(slug_hash: String, epoch: u64, link: Link) {
-    CACHES.links.put(slug_hash, epoch, link);
+/// Drops a link read through [`link`] that must be read afresh next time.
+pub(crate) async fn forget_link(slug_hash: String, epoch: u64) {
+    CACHES.links.entries.invalidate(&(slug_hash, epoch)).await;
 }
 
 pub(crate) fn shared_file(

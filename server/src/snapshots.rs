@@ -14,7 +14,13 @@
 //! Snapshots expire with the domain's caches ([`domain::cache::TTL`]): the bound on what a
 //! change on another instance can leave here.
 
-use std::sync::{Arc, LazyLock};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
+use futures_util::FutureExt;
+use tokio::sync::Notify;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -64,13 +70,65 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     };
     let theme = app::theme_of(request.headers()).map(app::components::theme::Theme::class);
     let key = (request.uri().to_string(), viewer, theme);
-    if let Some(snapshot) = SNAPSHOTS.get(&key).filter(|snapshot| snapshot.version == version) {
-        let client = request.extensions().get::<ClientInfo>().cloned().unwrap_or_default();
+    let client = request.extensions().get::<ClientInfo>().cloned().unwrap_or_default();
+    let kept = || SNAPSHOTS.get(&key).filter(|snapshot| snapshot.version == version);
+    if let Some(snapshot) = kept() {
         domain::shares::page_served(&state, &version, &client);
         return snapshot.response();
     }
-    let response = next.run(request).await;
-    keep(key, version, response).await
+    // One rendering per page at a time: the others asking meanwhile wait for its snapshot.
+    let rendering = match Rendering::start(&key) {
+        Ok(rendering) => rendering,
+        Err(waiting) => {
+            let _ = tokio::time::timeout(WAIT_FOR_RENDERING, waiting).await;
+            if let Some(snapshot) = kept() {
+                domain::shares::page_served(&state, &version, &client);
+                return snapshot.response();
+            }
+            return next.run(request).await; // not kept after all (or too slow): render it
+        }
+    };
+    let response = keep(key.clone(), version, next.run(request).await).await;
+    drop(rendering);
+    response
+}
+
+/// How long a request waits for another's rendering of the same page before rendering its own.
+const WAIT_FOR_RENDERING: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Pages being rendered, each with what its waiters are woken by.
+static RENDERINGS: LazyLock<Mutex<HashMap<Key, Arc<Notify>>>> = LazyLock::new(Mutex::default);
+
+/// A page this request renders; when it is dropped (kept, failed or the client gone), the
+/// requests waiting for it look again.
+struct Rendering {
+    key: Key,
+    done: Arc<Notify>,
+}
+
+impl Rendering {
+    /// This request renders `key`, or — when another already does — the wait for it.
+    fn start(key: &Key) -> Result<Self, Pin<Box<dyn Future<Output = ()> + Send>>> {
+        let mut renderings = RENDERINGS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(done) = renderings.get(key) {
+            // Registered before the lock is let go, so the wake-up cannot be missed.
+            let done = Arc::clone(done);
+            let mut waiting: Pin<Box<dyn Future<Output = ()> + Send>> =
+                Box::pin(async move { done.notified().await });
+            let _ = (&mut waiting).now_or_never();
+            return Err(waiting);
+        }
+        let done = Arc::new(Notify::new());
+        renderings.insert(key.clone(), Arc::clone(&done));
+        Ok(Self { key: key.clone(), done })
+    }
+}
+
+impl Drop for Rendering {
+    fn drop(&mut self) {
+        RENDERINGS.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.key);
+        self.done.notify_waiters();
+    }
 }
 
 /// What the page at `path` is rendered under, if it may be kept.

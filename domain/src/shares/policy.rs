@@ -280,22 +280,21 @@ pub(super) async fn usable(
     let hash = ShareSlug::parse(slug).map_or_else(|| sha256_hex(slug), |slug| slug.hash());
     let unknown = || AppError::NotFound("This link does not exist or was turned off.".into());
     let epoch = cache::shares_epoch();
-    let (share, request) = match cache::link(&hash, epoch) {
-        Some(link) => link,
-        None => {
-            let share = shares::Entity::find()
-                .filter(shares::Column::SlugHash.eq(&hash))
-                .one(&state.db)
-                .await?
-                .ok_or_else(unknown)?;
-            let request = share_requests::Entity::find_by_id(share.id).one(&state.db).await?;
-            // A limited link's or a file request's counters are its state: never cached.
-            if share.max_downloads.is_none() && request.is_none() {
-                cache::keep_link(hash, epoch, (share.clone(), None));
-            }
-            (share, request)
-        }
+    // Read once for everyone asking at the same time (a crowd opening a new link).
+    let load = async {
+        let share = shares::Entity::find()
+            .filter(shares::Column::SlugHash.eq(&hash))
+            .one(&state.db)
+            .await?
+            .ok_or_else(unknown)?;
+        let request = share_requests::Entity::find_by_id(share.id).one(&state.db).await?;
+        Ok((share, request))
     };
+    let (share, request) = cache::link(hash.clone(), epoch, load).await?;
+    // A limited link's or a file request's counters are its state: not kept past this read.
+    if share.max_downloads.is_some() || request.is_some() {
+        cache::forget_link(hash, epoch).await;
+    }
     match (state_of(&share, request.as_ref()), &request) {
         (ShareState::Active, _) => Ok((share, request)),
         (ShareState::Revoked, _) => Err(unknown()),

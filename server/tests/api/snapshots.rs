@@ -127,3 +127,34 @@ async fn a_kept_files_page_is_its_viewers_and_follows_their_files_and_name() {
     assert_eq!(renamed.status(), 200, "{}", renamed.text().await.unwrap());
     assert!(files(&ada).await.2.contains("Ada Lovelace"), "a new display name shows at once");
 }
+
+#[tokio::test]
+async fn many_first_visits_at_once_render_a_page_once() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    assert_eq!(app.put_file(&token, None, "popular.txt", b"one".to_vec()).await.status(), 201);
+    let visit = |slug: String| {
+        let request = app.client.get(format!("{}/s/{slug}", app.address));
+        async move { page(request).await }
+    };
+    let statements = || app.state.statements.count();
+
+    let alone = app.share(&token, json!({ "folder_id": "root" })).await;
+    let before = statements();
+    assert_eq!(visit(alone["slug"].as_str().unwrap().to_owned()).await.0, 200);
+    let one_rendering = statements() - before;
+
+    let popular = app.share(&token, json!({ "folder_id": "root" })).await;
+    let slug = popular["slug"].as_str().unwrap().to_owned();
+    let before = statements();
+    let visits = futures_util::future::join_all((0..20).map(|_| visit(slug.clone()))).await;
+    let together = statements() - before;
+    assert!(visits.iter().all(|(status, _, html)| *status == 200 && html.contains("popular.txt")));
+    assert!(
+        together <= one_rendering,
+        "20 visits at once ran {together} statements; one rendering runs {one_rendering}"
+    );
+    let listed = app.get_json("/shares", &token).await;
+    let views = listed["shares"].as_array().unwrap().iter().map(|s| s["views"].as_u64().unwrap());
+    assert_eq!(views.sum::<u64>(), 21, "every visit counts");
+}
