@@ -7,9 +7,9 @@
 //!   deletion of sessions by account, or an instance setting. Rare (a password change, a
 //!   revoked token, a new quota, a new site name), so it simply retires every cached token,
 //!   session, account and the site's name (kept in `AppState`: it is not keyed by anything
-//!   unique to one database) at once. Such a change
-//!   also rewrites a mark in the database, which requests look at every 100 ms: a token
-//!   revoked from the command line (another process) stops working within that.
+//!   unique to one database) at once. Such a change also rewrites a mark in the database,
+//!   which requests look at every 100 ms: a token revoked from the command line (another
+//!   process) stops working within that.
 //! - a **tree generation** per owner ([`tree_changed`]): any change to the owner's files or
 //!   folders. Listings and file rows are cached under the generation they were read at.
 //! - the **shares epoch** ([`shares_changed`]): a link made, changed or revoked. Links by
