@@ -170,8 +170,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                      with `pannier user create --admin`"
                 );
             }
+            // Stopping by signal works from before the server says it listens.
+            let stop = shutdown_signal();
             tracing::info!(addr = %app.local_addr()?, "listening");
-            app.run_until(shutdown_signal()).await
+            app.run_until(stop).await
         }
         Command::Registration { mode } => {
             let mode = domain::account::RegistrationMode::parse(&mode).map_err(app_error)?;
