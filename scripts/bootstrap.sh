@@ -68,6 +68,9 @@ fi
 
 if [ "$MODE" = "test" ]; then
   apt_install chromium postgresql curl python3-venv
+  # Previews of video, audio (ffmpeg) and PDF (pdftoppm); ImageMagick is the thumbnail
+  # benchmark's reference (bench/thumbnails.py).
+  apt_install ffmpeg poppler-utils imagemagick
   # The S3 server the tests run against (0.15+ need a newer rustc).
   if ! have s3s-fs; then
     log "installing s3s-fs 0.14.1 (one-time, ~4 min)"

@@ -8,6 +8,8 @@ pub mod account;
 pub mod error;
 pub mod files;
 pub mod ids;
+pub mod jobs;
+pub mod media;
 pub mod shares;
 pub mod site;
 pub mod uploads;

@@ -12,6 +12,7 @@ mod m20261121_000004_uploads;
 mod m20261121_000005_shares;
 mod m20261121_000006_file_requests;
 mod m20261129_000007_hardening;
+mod m20261129_000008_jobs_and_media;
 
 /// A foreign key from `from` (table, column) to `to` whose rows go with the row they point at.
 fn cascade(
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_shares::Migration),
             Box::new(m20261121_000006_file_requests::Migration),
             Box::new(m20261129_000007_hardening::Migration),
+            Box::new(m20261129_000008_jobs_and_media::Migration),
         ]
     }
 }

@@ -1,5 +1,5 @@
-//! The command line: `pannier [serve]`, `pannier migrate up|down|status`, `pannier user …`,
-//! `pannier token …`.
+//! The command line: `pannier [serve]`, `pannier worker`, `pannier jobs …`,
+//! `pannier migrate up|down|status`, `pannier user …`, `pannier token …`.
 //! Every command reads the same layered configuration (see `domain::config::KEYS`).
 
 use std::io::Write;
@@ -12,6 +12,7 @@ use domain::config::{Config, KEYS, LogFormat};
 use migration::{Migrator, MigratorTrait};
 
 use crate::cli_accounts::{self, TokenAction, UserAction};
+use crate::cli_jobs::{self, JobsAction};
 use crate::startup::{Application, shutdown_signal};
 use crate::telemetry;
 
@@ -36,6 +37,15 @@ pub enum Command {
     /// Serve the web UI and API (applies pending database migrations first).
     #[command(after_help = config_help())]
     Serve,
+    /// Run job workers only (previews, housekeeping), no web server: `PANNIER_WORKERS` of them
+    /// (at least one), beside instances that serve with `PANNIER_WORKERS=0`.
+    Worker,
+    /// Inspect and manage the job queue.
+    Jobs {
+        /// The jobs action.
+        #[command(subcommand)]
+        action: JobsAction,
+    },
     /// Manage accounts.
     User {
         /// The account action.
@@ -183,6 +193,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .map_err(app_error)?;
             writeln!(std::io::stdout().lock(), "registration: {}", mode.as_str())?;
             Ok(())
+        }
+        Command::Worker => {
+            let db = migrated(&config).await?;
+            cli_jobs::worker(cli_jobs::state(config, db).await?).await
+        }
+        Command::Jobs { action } => {
+            let db = migrated(&config).await?;
+            cli_jobs::jobs(action, cli_jobs::state(config, db).await?).await
         }
         Command::Migrate { action } => migrate(action, &config).await,
         Command::User { action } => cli_accounts::user(action, &migrated(&config).await?).await,

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod cli_accounts;
+pub mod cli_jobs;
 pub mod edge;
 pub mod errors;
 pub mod health;

@@ -33,6 +33,8 @@ use crate::startup::ServerState;
 
 /// A shared file's bytes.
 pub const SHARED_FILE: &str = "/s/{slug}/files/{file_id}";
+/// A shared file's thumbnail.
+pub const SHARED_THUMBNAIL: &str = "/s/{slug}/files/{file_id}/thumbnail";
 /// Every file of a link as one zip.
 pub const SHARED_ZIP: &str = "/s/{slug}/zip";
 /// The password form's target.
@@ -42,7 +44,7 @@ pub const REQUEST_FILES: &str = "/s/{slug}/files";
 /// A file request's tus uploads (`{id}`, `{id}/parts` below).
 pub const REQUEST_UPLOADS: &str = "/s/{slug}/uploads";
 /// Every route that shows shared data (the first is the app's page); tests walk this list.
-pub const SHARE_ROUTES: &[&str] = &["/s/{slug}", SHARED_FILE, SHARED_ZIP];
+pub const SHARE_ROUTES: &[&str] = &["/s/{slug}", SHARED_FILE, SHARED_THUMBNAIL, SHARED_ZIP];
 /// Every route that takes a file request's uploads, with its method; tests walk this list.
 pub const REQUEST_ROUTES: &[(&str, &str)] = &[
     ("PUT", REQUEST_FILES),
@@ -58,6 +60,7 @@ pub const REQUEST_ROUTES: &[(&str, &str)] = &[
 pub fn router() -> Router<ServerState> {
     let downloads = Router::new()
         .route(SHARED_FILE, get(shared_file))
+        .route(SHARED_THUMBNAIL, get(shared_thumbnail))
         .route(
             SHARED_ZIP,
             get(shared_zip).route_layer(middleware::from_fn(crate::edge::limits::zips_at_once)),
@@ -110,6 +113,32 @@ pub(crate) async fn shared_file(
         set_link_cookie(&mut response, &state, &slug, cookie, TRANSFER_TTL_SECS);
     }
     Ok(response)
+}
+
+/// `GET /s/{slug}/files/{file_id}/thumbnail`: through the share policy like the file (a
+/// password-protected link answers 401 until unlocked), never counted as a download; checked
+/// again on every use (`no-cache`), so a revoked link's thumbnails stop at once.
+#[utoipa::path(get, path = "/s/{slug}/files/{file_id}/thumbnail", tag = "public", security(()),
+    params(("slug" = String, Path, description = "The link"), ("file_id" = FileId, Path, description = "A file it shares"),
+        crate::api_v1::thumbnails::ThumbQuery),
+    responses(
+        (status = 200, description = "The thumbnail", content_type = "image/jpeg", body = crate::api_v1::openapi::Binary),
+        (status = 304, description = "Not modified"),
+        (status = 410, description = "The link expired or its downloads are used up", body = domain::error::ErrorBody),
+        crate::api_v1::openapi::Errors))]
+pub(crate) async fn shared_thumbnail(
+    State(state): State<AppState>,
+    ApiPath((slug, file_id)): ApiPath<(String, FileId)>,
+    ApiQuery(query): ApiQuery<crate::api_v1::thumbnails::ThumbQuery>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let unlock = cookie(&headers, UNLOCK_COOKIE);
+    let size = query.size();
+    let thumbnail =
+        shares::open_shared_thumbnail(&state, &slug, unlock.as_deref(), &client, file_id, size)
+            .await?;
+    Ok(crate::api_v1::thumbnails::answer(thumbnail, &headers, "private, no-cache"))
 }
 
 /// `GET /s/{slug}/zip`: streamed, with its exact length (counts one download).

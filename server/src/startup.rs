@@ -105,14 +105,17 @@ impl Application {
         let stopping = Arc::new(Notify::new());
         let notify = Arc::clone(&stopping);
         let proxies = self.proxies;
+        let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+        let workers = start_workers(&self.state, self.state.config.workers, &workers_stop).await?;
         let server =
             edge::serve::serve(self.listener, self.router, self.connections, proxies, async move {
                 signal.await;
-                tracing::info!("shutting down: finishing in-flight requests");
+                tracing::info!("shutting down: finishing in-flight requests and jobs");
                 notify.notify_one();
+                let _ = stop_workers.send(true);
             });
         let timeout = self.shutdown_timeout;
-        let janitor = tokio::spawn(domain::db::uncounted(janitor(self.state.clone())));
+        let limits = tokio::spawn(forget_idle_limits(self.state.clone()));
         let state = self.state.clone();
         let breaker = tokio::spawn(async move { state.watch_database().await });
         let state = self.state.clone();
@@ -126,7 +129,11 @@ impl Application {
                 tracing::warn!(?timeout, "in-flight requests did not finish in time; stopping anyway");
             }
         }
-        janitor.abort();
+        // Told to stop with the signal, the workers finish or release their jobs in time.
+        if tokio::time::timeout(timeout, workers.join_all()).await.is_err() {
+            tracing::warn!("job workers did not stop in time");
+        }
+        limits.abort();
         breaker.abort();
         accesses.abort();
         if let Err(err) = self.state.accesses.flush(&self.state.db).await {
@@ -140,49 +147,35 @@ impl Application {
     }
 }
 
-/// Periodic housekeeping until the server stops, hourly: expired sessions, bytes of deleted
-/// files still queued, abandoned resumable uploads, leftovers of uploads cut off more than a day
-/// ago (crashed processes), the daily rotation of the link-signing key.
-/// (The job queue will take this over.)
-async fn janitor(state: AppState) {
-    const STALE_WRITE: Duration = Duration::from_secs(24 * 3600);
+/// Every minute until the server stops: forgets rate-limit keys idle long enough to be full
+/// again (this instance's memory; the cluster's housekeeping is a recurring job).
+async fn forget_idle_limits(state: AppState) {
     let mut every_minute = tokio::time::interval(Duration::from_secs(60));
-    for minute in 0u64.. {
+    loop {
         every_minute.tick().await;
         state.limits.forget_idle();
-        if minute % 60 != 0 {
-            continue;
-        }
-        match domain::sessions::delete_expired(&state.db).await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::info!(deleted, "expired sessions deleted"),
-            Err(err) => tracing::warn!(error = %err, "could not delete expired sessions"),
-        }
-        let purged = domain::files::purge_deleted_blobs(&state, None).await;
-        if purged > 0 {
-            tracing::info!(purged, "bytes of deleted files removed");
-        }
-        match domain::uploads::expire_abandoned(&state).await {
-            Ok(0) => {}
-            Ok(expired) => tracing::info!(expired, "abandoned resumable uploads removed"),
-            Err(err) => tracing::warn!(error = %err, "could not remove abandoned uploads"),
-        }
-        match domain::shares::prune_events(&state).await {
-            Ok(0) => {}
-            Ok(pruned) => tracing::info!(pruned, "old share access-log entries deleted"),
-            Err(err) => tracing::warn!(error = %err, "could not prune the share access logs"),
-        }
-        match domain::files::rotate_signing_keys(&state.db, false).await {
-            Ok(false) => {}
-            Ok(true) => tracing::info!("a new link-signing key took over"),
-            Err(err) => tracing::warn!(error = %err, "could not rotate the link-signing key"),
-        }
-        match domain::uploads::remove_stale_writes(&state, STALE_WRITE).await {
-            Ok(0) => {}
-            Ok(removed) => tracing::info!(removed, "abandoned partial uploads removed"),
-            Err(err) => tracing::warn!(error = %err, "could not clean up partial uploads"),
+    }
+}
+
+/// Starts the configured job workers (none with `workers = 0`) after queueing the recurring
+/// jobs and saying which previews this machine cannot make. They stop when `stop` turns
+/// `true`; a job still running has three quarters of the shutdown timeout to finish, then is
+/// released for another worker.
+pub async fn start_workers(
+    state: &AppState,
+    count: usize,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinSet<()>> {
+    domain::jobs::schedule_recurring(&state.db)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot queue the recurring jobs: {err}"))?;
+    if count > 0 {
+        for missing in domain::media::tools().await.missing() {
+            tracing::warn!("previews: {missing}");
         }
     }
+    let grace = Duration::from_secs(state.config.shutdown_timeout_secs) * 3 / 4;
+    Ok(domain::jobs::spawn_workers(state, count, stop, grace))
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed when this is called, not

@@ -132,15 +132,36 @@ fn Open(share: PublicShare) -> impl IntoView {
 
 #[component]
 fn SharedFile(slug: String, file: PublicFile) -> impl IntoView {
-    let PublicFile { id, path, size, preview } = file;
+    let PublicFile { id, path, size, preview, media } = file;
     let src = format!("/s/{slug}/files/{id}");
     let download = format!("{src}?download=1");
-    let preview_view = match preview {
+    // A thumbnail never counts as a download: shown even where the original is not.
+    let thumbnail = media.filter(|media| media.thumbnail).map(|media| {
+        let size = if media.large { "large" } else { "small" };
+        (format!("{src}/thumbnail?size={size}"), media)
+    });
+    let preview_view = match (preview, thumbnail) {
+        (Preview::Video, Some((poster, _))) => view! { <video src=src.clone() poster=poster controls preload="none" class="mt-2 max-h-80 w-full rounded-md bg-black"></video> }.into_any(),
+        (Preview::Audio, Some((cover, _))) => view! {
+            <img src=cover alt="" loading="lazy" class="mt-2 max-h-40 rounded-md"/>
+            <audio src=src.clone() controls preload="none" class="mt-2 w-full"></audio>
+        }.into_any(),
+        (_, Some((thumb, media))) => {
+            let backdrop = media.placeholder.map(|p| format!("background-image:url({p});background-size:cover"));
+            view! {
+                <a href=src.clone() target="_blank" rel="noopener" class="mt-2 block w-fit">
+                    <img src=thumb alt=path.clone() loading="lazy" decoding="async" style=backdrop
+                        class="max-h-80 rounded-md border border-slate-200 dark:border-slate-800" data-testid="shared-thumbnail"/>
+                </a>
+            }.into_any()
+        }
+        (preview, None) => match preview {
         Preview::Image => view! { <img src=src.clone() alt=path.clone() loading="lazy" class="mt-2 max-h-80 rounded-md border border-slate-200 dark:border-slate-800"/> }.into_any(),
         Preview::Video => view! { <video src=src.clone() controls preload="metadata" class="mt-2 max-h-80 w-full rounded-md bg-black"></video> }.into_any(),
         Preview::Audio => view! { <audio src=src.clone() controls preload="metadata" class="mt-2 w-full"></audio> }.into_any(),
         Preview::Pdf | Preview::Text => view! { <a class=LINK href=src.clone() target="_blank" rel="noopener">"Open"</a> }.into_any(),
         Preview::None => ().into_any(),
+        },
     };
     view! {
         <li class="p-4" data-testid="shared-file">

@@ -111,6 +111,12 @@ pub const KEYS: &[ConfigKey] = &[
         help: "Zips streaming at once per account or address; the next → 429 (0: no cap).",
     },
     ConfigKey {
+        toml: "workers",
+        env: "PANNIER_WORKERS",
+        default: "1",
+        help: "Job workers `serve` runs (previews, housekeeping); 0: none (`pannier worker` does).",
+    },
+    ConfigKey {
         toml: "max_zip_files",
         env: "PANNIER_MAX_ZIP_FILES",
         default: "50000",

@@ -121,6 +121,8 @@ pub struct Config {
     /// See [`KEYS`].
     pub max_zips_at_once: usize,
     /// See [`KEYS`].
+    pub workers: usize,
+    /// See [`KEYS`].
     pub header_timeout_secs: u64,
     /// See [`KEYS`].
     pub request_timeout_secs: u64,
@@ -184,6 +186,7 @@ impl Default for Config {
             max_document_size: ByteSize(256 << 10),
             max_uploads_at_once: 16,
             max_zips_at_once: 2,
+            workers: 1,
             shutdown_timeout_secs: 30,
             storage: StorageKind::Local,
             s3_endpoint: None,

@@ -7,6 +7,8 @@ pub mod blob_deletions;
 pub mod files;
 pub mod folders;
 pub mod invites;
+pub mod jobs;
+pub mod media;
 pub mod sessions;
 pub mod settings;
 pub mod share_events;

@@ -95,6 +95,9 @@ async fn write_batch(db: &DatabaseConnection, batch: Vec<Job>) {
         written.push((job.owner, job.done, result));
     }
     let committed = txn.commit().await.map_err(AppError::from);
+    if committed.is_ok() {
+        crate::jobs::poke(); // the new files' preview jobs
+    }
     for (owner, done, result) in written {
         let result = committed.clone().and(result);
         if result.is_ok() {

@@ -39,7 +39,32 @@ pub(crate) fn file_dto(file: &files::Model) -> FileDto {
         description: file.description.clone(),
         created_at: file.created_at.to_rfc3339(),
         updated_at: file.updated_at.to_rfc3339(),
+        media: None,
     }
+}
+
+/// [`file_dto`]s of `files` with what previews found.
+pub(crate) async fn file_dtos(
+    db: &impl ConnectionTrait,
+    files: &[files::Model],
+) -> Result<Vec<FileDto>, AppError> {
+    let media_files: Vec<Uuid> = files
+        .iter()
+        .filter(|file| crate::media::MediaKind::of(&file.content_type).is_some())
+        .map(|file| file.id)
+        .collect();
+    let media = if media_files.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        crate::media::media_of(db, &media_files).await?
+    };
+    Ok(files
+        .iter()
+        .map(|file| FileDto {
+            media: media.get(&file.id).map(crate::media::media_dto),
+            ..file_dto(file)
+        })
+        .collect())
 }
 
 /// One page of the owner's folder, as `query` asks: from the cache while the owner's tree is
@@ -139,7 +164,7 @@ async fn read_folder(
         path: ancestors(db, &folder).await?,
         folder: folder_dto(&folder),
         folders: folders.iter().map(folder_dto).collect(),
-        files: files.iter().map(file_dto).collect(),
+        files: file_dtos(db, &files).await?,
         total,
         next_cursor: (shown < total).then(|| shown.to_string()),
         usage: usage(state, owner).await?,
@@ -191,7 +216,9 @@ pub async fn file_detail(
         .ok_or_else(no_such_folder)?;
     let mut path = ancestors(&state.db, &folder).await?;
     path.push(folder_dto(&folder));
-    Ok(FileDetail { preview: Preview::of(&file.content_type), file: file_dto(&file), path })
+    let file_dto = file_dtos(&state.db, std::slice::from_ref(&file)).await?.pop();
+    let file_dto = file_dto.ok_or(AppError::Internal)?;
+    Ok(FileDetail { preview: Preview::of(&file.content_type), file: file_dto, path })
 }
 
 /// Every folder of the owner as `(id, "/a/b")`, sorted by path (for "move to" pickers).

@@ -55,9 +55,9 @@ pub use folders::{
     Deleted, Maker, create_folder, delete_folder, ensure_path, folder_of, update_folder,
 };
 #[cfg(feature = "server")]
-pub(crate) use listing::file_dto;
-#[cfg(feature = "server")]
 pub use listing::{all_folders, file_detail, get_file, list_folder, list_folder_json};
+#[cfg(feature = "server")]
+pub(crate) use listing::{file_dto, file_to_read};
 #[cfg(feature = "server")]
 pub(crate) use quota::sum;
 #[cfg(feature = "server")]
@@ -105,6 +105,9 @@ pub struct FileDto {
     pub created_at: String,
     /// RFC 3339.
     pub updated_at: String,
+    /// What previews found (pictures, videos, audio, PDFs, once their job ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<crate::media::MediaDto>,
 }
 
 /// A folder as its owner sees it.
@@ -177,19 +180,22 @@ pub struct PageFile {
     pub content_type: String,
     /// When it was stored, to the minute: `2026-11-21T16:45` (UTC).
     pub created: String,
+    /// When it has a thumbnail: the placeholder shown while it loads (a `data:` URL, or
+    /// empty).
+    pub thumb: Option<String>,
 }
 
-type PageFileRow = (FileId, String, u64, String, String);
+type PageFileRow = (FileId, String, u64, String, String, Option<String>);
 
 impl From<PageFileRow> for PageFile {
-    fn from((id, name, size, content_type, created): PageFileRow) -> Self {
-        Self { id, name, size, content_type, created }
+    fn from((id, name, size, content_type, created, thumb): PageFileRow) -> Self {
+        Self { id, name, size, content_type, created, thumb }
     }
 }
 
 impl From<PageFile> for PageFileRow {
     fn from(file: PageFile) -> Self {
-        (file.id, file.name, file.size, file.content_type, file.created)
+        (file.id, file.name, file.size, file.content_type, file.created, file.thumb)
     }
 }
 
@@ -204,6 +210,10 @@ impl From<FolderListing> for FolderPage {
                 size: file.size,
                 content_type: file.content_type,
                 created: file.created_at.get(..16).unwrap_or(&file.created_at).to_owned(),
+                thumb: file
+                    .media
+                    .filter(|media| media.thumbnail)
+                    .map(|media| media.placeholder.unwrap_or_default()),
             })
             .collect();
         Self {

@@ -206,7 +206,7 @@ pub async fn purge_deleted_blobs(state: &AppState, keys: Option<Vec<String>>) ->
     let mut purged = 0;
     for key in keys {
         let deleted = match BlobKey::from_stored(&key) {
-            Ok(blob) => state.storage.delete(&blob).await,
+            Ok(blob) => delete_with_thumbnails(state, &blob).await,
             Err(_) => Ok(()), // not one of ours: nothing to delete
         };
         match deleted {
@@ -219,6 +219,19 @@ pub async fn purge_deleted_blobs(state: &AppState, keys: Option<Vec<String>>) ->
         }
     }
     purged
+}
+
+/// Deletes an object and, a file's bytes, its thumbnails (whether or not it had any).
+async fn delete_with_thumbnails(
+    state: &AppState,
+    blob: &BlobKey,
+) -> Result<(), crate::storage::StorageError> {
+    if blob.is_file() {
+        for size in [crate::media::ThumbSize::Small, crate::media::ThumbSize::Large] {
+            state.storage.delete(&blob.thumbnail(size)).await?;
+        }
+    }
+    state.storage.delete(blob).await
 }
 
 /// Queues every object the account owns (files, avatar) before the account is deleted; the

@@ -14,8 +14,8 @@ use crate::AppError;
 use crate::entities::{blob_deletions, files, uploads, users};
 use crate::state::AppState;
 
-/// The kinds of object that rows reference.
-const KINDS: [&str; 2] = ["blobs", "avatars"];
+/// The kinds of object that rows reference (a thumbnail: through its file's key).
+const KINDS: [&str; 4] = ["blobs", "avatars", "thumbs-small", "thumbs-large"];
 
 /// What a check found (and, with `repair`, removed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,7 +56,8 @@ pub async fn check_storage(
     for kind in KINDS {
         for (key, modified) in state.storage.list(kind).await? {
             report.objects += 1;
-            if !referenced.contains(&key) && !queued.contains(&key) && modified < cutoff {
+            let by = referrer(&key);
+            if !referenced.contains(&by) && !queued.contains(&by) && modified < cutoff {
                 report.orphans.push(key.clone());
             }
             stored.insert(key);
@@ -75,6 +76,14 @@ pub async fn check_storage(
         report.removed = purge_deleted_blobs(state, Some(report.orphans.clone())).await;
     }
     Ok(report)
+}
+
+/// The key whose row keeps `key`: a thumbnail's file (`thumbs-small/ID` → `blobs/ID`).
+fn referrer(key: &str) -> String {
+    match key.split_once('/') {
+        Some(("thumbs-small" | "thumbs-large", id)) => format!("blobs/{id}"),
+        _ => key.to_owned(),
+    }
 }
 
 /// Every key a row points at: files, profile pictures, resumable uploads in progress.

@@ -213,6 +213,10 @@ async fn insert(
     }
     .insert(txn)
     .await?;
+    if crate::media::MediaKind::of(&file.content_type).is_some() {
+        // Committed with the row or not at all; a worker makes the previews.
+        crate::jobs::enqueue(txn, &crate::jobs::Task::Previews { file: file.id }).await?;
+    }
     crate::cache::tree_changed(owner.id);
     if let Some(via) = &target.via {
         accept_upload(txn, via, &file).await?;

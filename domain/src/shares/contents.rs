@@ -161,6 +161,20 @@ pub async fn open_shared_file(
     Ok((content, grant.transfer))
 }
 
+/// The thumbnail of one file of link `slug` (never a download: not counted, not logged).
+pub async fn open_shared_thumbnail(
+    state: &AppState,
+    slug: &str,
+    unlock: Option<&str>,
+    client: &ClientInfo,
+    id: crate::ids::FileId,
+    size: crate::media::ThumbSize,
+) -> Result<crate::media::Thumbnail, AppError> {
+    let grant = authorize(state, slug, unlock, client, Action::Thumbnail(id)).await?;
+    let file = grant.files.first().ok_or(AppError::Internal)?;
+    crate::media::open_thumbnail(state, &file.model, size).await
+}
+
 /// The zip of every file of link `slug` and its file name.
 pub async fn shared_zip(
     state: &AppState,

@@ -28,7 +28,7 @@ mod slug;
 mod zip;
 
 #[cfg(feature = "server")]
-pub use contents::{SharedFile, open_shared_file, shared_zip};
+pub use contents::{SharedFile, open_shared_file, open_shared_thumbnail, shared_zip};
 pub use form::ShareForm;
 #[cfg(feature = "server")]
 pub use links::{NewShare, ShareChanges, create, events, list, revoke, update};
@@ -211,6 +211,9 @@ pub struct PublicFile {
     pub size: u64,
     /// How the page may preview it.
     pub preview: Preview,
+    /// What previews found (its thumbnail is at `/s/{slug}/files/{id}/thumbnail`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<crate::media::MediaDto>,
 }
 
 /// What a visitor of a file request sees: who asks, what is taken, and what this visitor

@@ -114,10 +114,22 @@ async fn open_page(
         (None, None, [one]) if listing.count == 1 => one.model.name.clone(),
         (None, None, _) => format!("{} files", listing.count),
     };
+    let media_files: Vec<_> = listing
+        .files
+        .iter()
+        .filter(|file| crate::media::MediaKind::of(&file.model.content_type).is_some())
+        .map(|file| file.model.id)
+        .collect();
+    let media = if media_files.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        crate::media::media_of(&state.db, &media_files).await?
+    };
     let files = listing
         .files
         .iter()
         .map(|file| PublicFile {
+            media: media.get(&file.model.id).map(crate::media::media_dto),
             id: file.model.id.into(),
             path: file.path.clone(),
             size: u64::try_from(file.model.size).unwrap_or(0),

@@ -42,6 +42,8 @@ pub enum Action {
     File(FileRequest),
     /// Every file as one zip (counts one download).
     Zip,
+    /// One file's thumbnail (never counts, never logged).
+    Thumbnail(crate::ids::FileId),
     /// Send a file into a file request; `starting` a new upload (logged), else more bytes.
     Upload {
         /// A new upload rather than the next bytes of one.
@@ -129,7 +131,9 @@ pub async fn authorize(
         // A file request shows visitors nothing of its folder.
         (Action::View, Some(_)) => (Vec::new(), Some("view")),
         (Action::Upload { starting }, Some(_)) => (Vec::new(), starting.then_some("upload")),
-        (Action::File { .. } | Action::Zip, Some(_)) => return Err(no_such_file()),
+        (Action::File { .. } | Action::Zip | Action::Thumbnail(_), Some(_)) => {
+            return Err(no_such_file());
+        }
         (Action::Upload { .. }, None) => {
             return Err(AppError::NotFound("This link does not take uploads.".into()));
         }
@@ -143,6 +147,9 @@ pub async fn authorize(
                 ServeAs::View => "preview",
             };
             (vec![file], counted.then_some(kind))
+        }
+        (Action::Thumbnail(id), None) => {
+            (vec![shared_file(state, &share, *id).await?.ok_or_else(no_such_file)?], None)
         }
         (Action::Zip, None) if !share.allow_zip => {
             return Err(AppError::Forbidden(

@@ -101,6 +101,21 @@ impl BlobKey {
         Self { kind: "uploads", id: uuid::Uuid::new_v4() }
     }
 
+    /// The key of this file's thumbnail of `size` (the same id under the size's kind): known
+    /// without a row, so deleting the file's bytes deletes its thumbnails too.
+    pub fn thumbnail(&self, size: crate::media::ThumbSize) -> Self {
+        let kind = match size {
+            crate::media::ThumbSize::Small => "thumbs-small",
+            crate::media::ThumbSize::Large => "thumbs-large",
+        };
+        Self { kind, id: self.id }
+    }
+
+    /// Whether this is the key of a file's bytes (which may have thumbnails).
+    pub fn is_file(&self) -> bool {
+        self.kind == "blobs"
+    }
+
     /// Reads a key stored by [`BlobKey::as_string`]; anything else is refused.
     pub fn from_stored(stored: &str) -> Result<Self, StorageError> {
         let (kind, id) = stored.split_once('/').ok_or(StorageError::NotFound)?;
@@ -108,6 +123,8 @@ impl BlobKey {
             "blobs" => "blobs",
             "avatars" => "avatars",
             "uploads" => "uploads",
+            "thumbs-small" => "thumbs-small",
+            "thumbs-large" => "thumbs-large",
             _ => return Err(StorageError::NotFound),
         };
         let id = uuid::Uuid::parse_str(id).map_err(|_| StorageError::NotFound)?;

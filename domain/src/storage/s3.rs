@@ -15,7 +15,7 @@ use aws_sdk_s3::config::{
     ConfigBag, Credentials, Intercept, Region, RequestChecksumCalculation,
     ResponseChecksumValidation, RuntimeComponents,
 };
-use aws_sdk_s3::error::{BoxError, SdkError};
+use aws_sdk_s3::error::{BoxError, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
@@ -487,8 +487,16 @@ impl S3Store {
                 .set_key_marker(key_marker.take())
                 .set_upload_id_marker(id_marker.take())
                 .send()
-                .await
-                .map_err(|err| s3_error("ListMultipartUploads", err))?;
+                .await;
+            let listing = match listing {
+                Ok(listing) => listing,
+                Err(err) if err.code() == Some("NotImplemented") => {
+                    // Some S3 servers cannot list uploads: there is nothing this can clean.
+                    tracing::info!("the S3 server cannot list multipart uploads; none aborted");
+                    return Ok(aborted);
+                }
+                Err(err) => return Err(s3_error("ListMultipartUploads", err)),
+            };
             for upload in listing.uploads() {
                 let initiated = upload.initiated().and_then(|t| SystemTime::try_from(*t).ok());
                 if let (Some(key), Some(id)) = (upload.key(), upload.upload_id())

@@ -8,6 +8,7 @@ mod folders;
 pub mod openapi;
 pub mod reference;
 pub(crate) mod shares;
+pub mod thumbnails;
 pub mod uploads;
 
 use axum::extract::rejection::JsonRejection;
@@ -55,6 +56,7 @@ pub fn router() -> Router<ServerState> {
         .route_layer(edge::compression());
     let downloads = OpenApiRouter::new()
         .routes(routes!(content::download))
+        .routes(routes!(thumbnails::thumbnail))
         .route_layer(middleware::from_fn(edge::limits::downloads));
     let (starts, later) = upload_handlers();
     let starts = starts

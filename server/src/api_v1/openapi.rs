@@ -29,7 +29,12 @@ use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     components(schemas(ErrorBody)),
-    paths(crate::shares::shared_file, crate::shares::shared_zip, crate::shares::unlock),
+    paths(
+        crate::shares::shared_file,
+        crate::shares::shared_thumbnail,
+        crate::shares::shared_zip,
+        crate::shares::unlock
+    ),
     tags(
         (name = "account", description = "The caller's account"),
         (name = "files", description = "Files and their bytes"),

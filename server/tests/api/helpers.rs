@@ -41,8 +41,9 @@ pub struct TestApp {
     s3: Option<PrivateS3>,
 }
 
-/// The end-of-test check (the crates.io habit): when a test that passed drops its app, no
-/// deletion may be left queued, no stored object may lack its row and no row its object.
+/// The end-of-test check (the crates.io habit): when a test that passed drops its app, the
+/// job queue is drained (every job due runs) and none may be left due or dead, no deletion may
+/// be left queued, no stored object may lack its row and no row its object.
 /// It reads through connections of its own, on a thread of its own, so it works whatever
 /// runtime the test used. A test that leaves a mess on purpose (a simulated crash) says so
 /// with [`EndCheck::skip`].
@@ -71,6 +72,9 @@ impl Drop for EndCheck {
                 let storage =
                     domain::storage::BlobStore::from_config(&config).await.expect("its store");
                 let state = domain::state::AppState::new(config, db, storage);
+                let drained = domain::jobs::drain(&state).await.expect("the queue drains");
+                let left = drained.left;
+                assert_eq!((left.queued, left.dead), (0, 0), "jobs left due or dead: {left:?}");
                 let queued = domain::entities::blob_deletions::Entity::find().count(&state.db);
                 assert_eq!(queued.await.expect("count"), 0, "deletions left queued");
                 let report = domain::files::check_storage(&state, false, Default::default());
@@ -387,7 +391,7 @@ impl TestApp {
     }
 
     /// Objects in storage, finished or partial: files under the data dir's `blobs/`, `avatars/`,
-    /// `tmp/` and `uploads/`, or the bucket's objects plus its unfinished multipart uploads.
+    /// `tmp/`, `uploads/` and thumbnails', or the bucket's objects plus its unfinished multipart uploads.
     pub async fn stored_objects(&self) -> usize {
         if self.config.storage == domain::config::StorageKind::S3 {
             let client = s3_client(&self.config).await;
@@ -396,7 +400,7 @@ impl TestApp {
             return objects.contents().len() + self.unfinished_s3_uploads();
         }
         let mut count = 0;
-        let mut dirs = ["blobs", "avatars", "tmp", "uploads"]
+        let mut dirs = ["blobs", "avatars", "tmp", "uploads", "thumbs-small", "thumbs-large"]
             .map(|dir| self.data_dir.path().join(dir))
             .to_vec();
         while let Some(dir) = dirs.pop() {

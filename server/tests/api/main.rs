@@ -18,6 +18,8 @@ mod folders;
 mod health;
 mod helpers;
 mod ids;
+mod jobs;
+mod media;
 mod metrics;
 mod migrations;
 mod openapi;

@@ -22,6 +22,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("patch", "/api/v1/files/{id}"),
     ("delete", "/api/v1/files/{id}"),
     ("get", "/api/v1/files/{id}/content"),
+    ("get", "/api/v1/files/{id}/thumbnail"),
     ("put", "/api/v1/files"),
     ("post", "/api/v1/files"),
     ("post", "/api/v1/folders"),

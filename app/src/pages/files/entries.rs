@@ -41,6 +41,8 @@ struct Entry {
     icon: Icon,
     size: Option<u64>,
     date: String,
+    /// The thumbnail's address and the placeholder shown while it loads.
+    thumb: Option<(String, String)>,
 }
 
 impl Entry {
@@ -52,6 +54,7 @@ impl Entry {
             icon: Icon::Folder,
             size: None,
             date: short_date(&folder.created_at),
+            thumb: None,
         }
     }
 
@@ -63,6 +66,10 @@ impl Entry {
             icon: Icon::of(&file.content_type),
             size: Some(file.size),
             date: short_date(&file.created),
+            thumb: file
+                .thumb
+                .clone()
+                .map(|placeholder| (format!("/api/v1/files/{}/thumbnail", file.id), placeholder)),
         }
     }
 }
@@ -92,11 +99,26 @@ fn Card(entry: Entry, selection: Selection) -> impl IntoView {
     view! {
         <li class="entry-card" data-testid="entry">
             <div class="absolute left-2 top-2"><Check key=entry.key.clone() name=entry.name.clone() selection/></div>
-            // The slot where thumbnails will go.
-            <div class="flex h-24 items-center justify-center"><IconView icon=entry.icon large=true/></div>
+            <div class="flex h-24 items-center justify-center overflow-hidden rounded-md">
+                {match entry.thumb {
+                    Some((src, placeholder)) => view! { <Thumb src placeholder/> }.into_any(),
+                    None => view! { <IconView icon=entry.icon large=true/> }.into_any(),
+                }}
+            </div>
             <a href=entry.href>{entry.name}</a>
             <p class="text-xs text-slate-500 dark:text-slate-400">{entry.size.map(human_size).unwrap_or_else(|| "Folder".into())}</p>
         </li>
+    }
+}
+
+/// A thumbnail over its blurred placeholder (shown at once, until the picture has loaded).
+#[component]
+pub fn Thumb(src: String, placeholder: String) -> impl IntoView {
+    let backdrop = (!placeholder.is_empty())
+        .then(|| format!("background-image:url({placeholder});background-size:cover"));
+    view! {
+        <img src=src alt="" loading="lazy" decoding="async" width="256" height="96"
+            class="h-24 w-full object-cover" style=backdrop data-testid="thumbnail"/>
     }
 }
 
