@@ -103,6 +103,11 @@ id_type!(
     TokenId,
     "token"
 );
+id_type!(
+    /// A job of the queue.
+    JobId,
+    "job"
+);
 
 /// The 400 for text that is not an id; quotes at most the start of what was sent.
 fn invalid(what: &str, raw: &str) -> AppError {

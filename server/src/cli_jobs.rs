@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use domain::config::Config;
+use domain::ids::JobId;
 use domain::state::AppState;
-use uuid::Uuid;
 
 use crate::startup::{shutdown_signal, start_workers};
 
@@ -22,12 +22,12 @@ pub enum JobsAction {
     /// Run a dead (or waiting) job again now, its attempts reset.
     Retry {
         /// The job's id.
-        id: Uuid,
+        id: JobId,
     },
     /// Delete a job that is not running.
     Cancel {
         /// The job's id.
-        id: Uuid,
+        id: JobId,
     },
     /// Run every job that is due now, then exit (exit 1 if any is left or dead).
     Run,

@@ -1,7 +1,9 @@
-//! Instance administration: who may sign up, and invites.
+//! Instance administration: who may sign up, invites, and the job queue.
 
 use domain::AppError;
 use domain::account::{InviteDto, RegistrationMode};
+use domain::ids::JobId;
+use domain::jobs::{JobCounts, JobDto};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +19,12 @@ pub struct AdminPage {
     pub invites: Vec<InviteDto>,
     /// The link of an invite created just now, shown this once.
     pub new_invite_link: Option<String>,
+    /// Jobs by state.
+    pub jobs: JobCounts,
+    /// The dead jobs (at most 50), with their errors.
+    pub dead_jobs: Vec<JobDto>,
+    /// Previews this machine cannot make, and why (a tool is missing).
+    pub missing_tools: Vec<String>,
 }
 
 /// The admin page's data; `Unauthorized` or `Forbidden` for everyone but admins.
@@ -31,7 +39,35 @@ pub async fn admin_overview() -> Result<AdminPage, AppError> {
         invites: domain::invites::list(&state.db, &identity).await?,
         new_invite_link: secret
             .map(|s| format!("{}/sign-up?invite={s}", state.config.public_url())),
+        jobs: domain::jobs::counts(&state.db).await?,
+        dead_jobs: domain::jobs::list(&state.db, Some("dead"), 50).await?,
+        missing_tools: domain::media::tools().await.missing().into_iter().map(Into::into).collect(),
     })
+}
+
+/// Runs a dead job again (admins only).
+#[server(endpoint = "retry_job")]
+pub async fn retry_job(id: JobId) -> Result<(), AppError> {
+    require_identity()?.require_admin()?;
+    domain::jobs::retry(&state()?.db, id).await?;
+    leptos_axum::redirect("/admin#jobs");
+    Ok(())
+}
+
+/// Deletes a job that is not running (admins only).
+#[server(endpoint = "delete_job")]
+pub async fn delete_job(id: JobId) -> Result<(), AppError> {
+    require_identity()?.require_admin()?;
+    domain::jobs::cancel(&state()?.db, id).await?;
+    leptos_axum::redirect("/admin#jobs");
+    Ok(())
+}
+
+/// Queues previews for the media files that have none (admins only).
+#[server(endpoint = "make_missing_previews")]
+pub async fn make_missing_previews() -> Result<u64, AppError> {
+    require_identity()?.require_admin()?;
+    domain::media::backfill(&state()?).await
 }
 
 /// Sets who may sign up.

@@ -4,4 +4,5 @@ pub mod error;
 pub mod form;
 pub mod guard;
 pub mod layout;
+pub mod lightbox;
 pub mod theme;

@@ -2,6 +2,7 @@
 //! rename, move, description, delete. Every form works without JavaScript.
 
 use domain::files::{FileDetail, Preview, human_size};
+use domain::media::MediaDto;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -70,7 +71,7 @@ fn File(
             <h1 class="text-2xl font-bold break-all">{file.name.clone()}</h1>
             <a class="rounded-md bg-sky-700 px-4 py-2 font-medium text-white hover:bg-sky-800" href=format!("{content}?download=1") download="">"Download"</a>
         </div>
-        <PreviewView preview content=content.clone() text name=file.name.clone()/>
+        <PreviewView preview content=content.clone() text name=file.name.clone() media=file.media.clone()/>
         <div class="mt-6 grid gap-6 md:grid-cols-2">
             <Card title="Details">
                 <dl class="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
@@ -78,6 +79,7 @@ fn File(
                     <dt class="text-slate-500 dark:text-slate-400">"Type"</dt><dd>{file.content_type.clone()}</dd>
                     <dt class="text-slate-500 dark:text-slate-400">"Uploaded"</dt><dd>{file.created_at.get(..16).unwrap_or_default().replace('T', " ")} " UTC"</dd>
                     <dt class="text-slate-500 dark:text-slate-400">"SHA-256"</dt><dd class="break-all font-mono text-xs">{file.sha256.clone()}</dd>
+                    {file.media.clone().map(|media| view! { <MediaDetails media/> })}
                 </dl>
             </Card>
             <Card title="Description">
@@ -140,9 +142,29 @@ fn PreviewView(
     content: String,
     text: Option<String>,
     name: String,
+    media: Option<MediaDto>,
 ) -> impl IntoView {
     let frame = "w-full overflow-hidden rounded-xl border border-slate-200 bg-slate-50 dark:border-slate-800 dark:bg-slate-900";
-    match preview {
+    // The large thumbnail stands for the picture (the original may be many megabytes) and is
+    // a video's poster; the original is a click away.
+    let large = media.filter(|media| media.thumbnail).map(|media| {
+        let thumbnail = content.replace("/content", "/thumbnail?size=large");
+        (thumbnail, media.placeholder.map(|p| format!("background-image:url({p});background-size:contain;background-repeat:no-repeat;background-position:center")))
+    });
+    match (preview, large) {
+        (Preview::Image, Some((thumbnail, backdrop))) => view! {
+            <div class=format!("{frame} flex justify-center p-2")>
+                <a href=content target="_blank" rel="noopener" title="Open the original">
+                    <img src=thumbnail alt=name style=backdrop class="max-h-[70vh] max-w-full object-contain" data-testid="large-preview"/>
+                </a>
+            </div>
+        }.into_any(),
+        (Preview::Video, Some((poster, _))) => view! { <video controls preload="metadata" src=content poster=poster class=format!("{frame} max-h-[70vh]")></video> }.into_any(),
+        (Preview::Audio, Some((cover, _))) => view! {
+            <img src=cover alt="" class="mb-2 max-h-64 rounded-xl"/>
+            <audio controls preload="metadata" src=content class="w-full"></audio>
+        }.into_any(),
+        (preview, _) => match preview {
         Preview::Image => view! {
             <div class=format!("{frame} flex justify-center p-2")>
                 <img src=content alt=name class="max-h-[70vh] max-w-full object-contain"/>
@@ -162,5 +184,25 @@ fn PreviewView(
                 "No preview for this type of file. Download it to open it."
             </div>
         }.into_any(),
+        },
+    }
+}
+
+/// What previews found: size, length, camera and date — or why there is no preview.
+#[component]
+fn MediaDetails(media: MediaDto) -> impl IntoView {
+    let term = "text-slate-500 dark:text-slate-400";
+    let dimensions = media.width.zip(media.height).map(|(w, h)| format!("{w} × {h} pixels"));
+    let duration = media.duration_ms.map(|ms| {
+        let secs = ms / 1000;
+        format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+    });
+    let taken = media.taken_at.map(|at| at.get(..16).unwrap_or(&at).replace('T', " "));
+    view! {
+        {dimensions.map(|d| view! { <dt class=term>"Dimensions"</dt><dd>{d}</dd> })}
+        {duration.map(|d| view! { <dt class=term>"Duration"</dt><dd>{d}</dd> })}
+        {taken.map(|t| view! { <dt class=term>"Taken"</dt><dd>{t}</dd> })}
+        {media.camera.map(|c| view! { <dt class=term>"Camera"</dt><dd>{c}</dd> })}
+        {media.error.map(|e| view! { <dt class=term>"Preview"</dt><dd data-testid="no-preview">{format!("None: {e}")}</dd> })}
     }
 }

@@ -15,6 +15,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::shares::share_page;
 use crate::components::form::Card;
 use crate::components::guard::answer_with;
+use crate::components::lightbox::{Lightbox, Slide};
 use crate::pages::files::upload::{Queue, Uploader};
 
 const BUTTON: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600";
@@ -65,6 +66,7 @@ fn Open(share: PublicShare) -> impl IntoView {
         downloads_left,
         total_size,
         qr_svg,
+        card_image,
         file_count: count,
         page,
         page_count,
@@ -86,6 +88,16 @@ fn Open(share: PublicShare) -> impl IntoView {
     .collect::<Vec<_>>()
     .join(" · ");
     let zip = format!("/s/{slug}/zip");
+    // The page's pictures and videos, in a gallery.
+    let mut slides = Vec::new();
+    let items: Vec<(PublicFile, Option<usize>)> = files
+        .into_iter()
+        .map(|file| {
+            let slide = gallery_slide(&slug, &file, &mut slides);
+            (file, slide)
+        })
+        .collect();
+    let open = RwSignal::new(None::<usize>);
     // What a chat app shows for the link (its robots get this page, never the bytes).
     let description = format!("Shared by {owner_name} · {summary}");
     view! {
@@ -94,6 +106,8 @@ fn Open(share: PublicShare) -> impl IntoView {
         <Meta property="og:description" content=description.clone()/>
         <Meta name="description" content=description/>
         <Meta property="og:type" content="website"/>
+        <Meta name="twitter:card" content=if card_image.is_some() { "summary_large_image" } else { "summary" }/>
+        {card_image.map(|image| view! { <Meta property="og:image" content=image/> })}
         <div class="mb-6 flex flex-wrap items-end justify-between gap-4">
             <div class="min-w-0">
                 <h1 class="break-words text-2xl font-bold">{title}</h1>
@@ -102,7 +116,7 @@ fn Open(share: PublicShare) -> impl IntoView {
                     <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="share-limits">{limits.clone()}</p>
                 </Show>
                 {downloads_left.is_some().then(|| view! {
-                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="limited-note">"Every download counts toward the limit, so this page shows no previews."</p>
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="limited-note">"Every download counts toward the limit, so files open only when you ask (thumbnails do not count)."</p>
                 })}
             </div>
             <div class="flex items-center gap-4">
@@ -118,8 +132,9 @@ fn Open(share: PublicShare) -> impl IntoView {
             <p class="rounded-xl border border-slate-200 p-8 text-center text-slate-600 dark:border-slate-800 dark:text-slate-400">"Nothing has been shared here yet."</p>
         </Show>
         <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="shared-files">
-            {files.into_iter().map(|file| view! { <SharedFile slug=slug.clone() file/> }).collect_view()}
+            {items.into_iter().map(|(file, slide)| view! { <SharedFile slug=slug.clone() file slide open/> }).collect_view()}
         </ul>
+        <Lightbox slides open/>
         {(page_count > 1).then(|| view! {
             <nav aria-label="Pages" class="mt-4 flex items-center justify-between gap-2 text-sm" data-testid="share-pages">
                 {(page > 1).then(|| view! { <a class=LINK href=format!("?page={}", page - 1) rel="prev">"← Previous"</a> })}
@@ -130,8 +145,28 @@ fn Open(share: PublicShare) -> impl IntoView {
     }
 }
 
+/// `file`'s slide, added to `slides` when it has a thumbnail; its place there.
+fn gallery_slide(slug: &str, file: &PublicFile, slides: &mut Vec<Slide>) -> Option<usize> {
+    let media = file.media.as_ref().filter(|media| media.thumbnail && media.kind != "audio")?;
+    let src = format!("/s/{slug}/files/{}", file.id);
+    let size = if media.large { "large" } else { "small" };
+    slides.push(Slide {
+        name: file.path.clone(),
+        picture: format!("{src}/thumbnail?size={size}"),
+        // A limited link's page plays nothing (every play would count).
+        video: (file.preview == Preview::Video).then(|| src.clone()),
+        href: src,
+    });
+    Some(slides.len() - 1)
+}
+
 #[component]
-fn SharedFile(slug: String, file: PublicFile) -> impl IntoView {
+fn SharedFile(
+    slug: String,
+    file: PublicFile,
+    slide: Option<usize>,
+    open: RwSignal<Option<usize>>,
+) -> impl IntoView {
     let PublicFile { id, path, size, preview, media } = file;
     let src = format!("/s/{slug}/files/{id}");
     let download = format!("{src}?download=1");
@@ -149,7 +184,11 @@ fn SharedFile(slug: String, file: PublicFile) -> impl IntoView {
         (_, Some((thumb, media))) => {
             let backdrop = media.placeholder.map(|p| format!("background-image:url({p});background-size:cover"));
             view! {
-                <a href=src.clone() target="_blank" rel="noopener" class="mt-2 block w-fit">
+                <a href=src.clone() target="_blank" rel="noopener" class="mt-2 block w-fit"
+                    on:click=move |ev| if let Some(slide) = slide {
+                        ev.prevent_default();
+                        open.set(Some(slide));
+                    }>
                     <img src=thumb alt=path.clone() loading="lazy" decoding="async" style=backdrop
                         class="max-h-80 rounded-md border border-slate-200 dark:border-slate-800" data-testid="shared-thumbnail"/>
                 </a>

@@ -163,6 +163,8 @@ pub struct FolderPage {
     pub next_cursor: Option<String>,
     /// The caller's storage use.
     pub usage: Usage,
+    /// Whether a file on this page still waits for its previews (the page looks again soon).
+    pub previews_pending: bool,
 }
 
 /// A file as a row of the file browser shows it. Sent as an array (`[id, name, size, type,
@@ -201,6 +203,9 @@ impl From<PageFile> for PageFileRow {
 
 impl From<FolderListing> for FolderPage {
     fn from(listing: FolderListing) -> Self {
+        let previews_pending = listing.files.iter().any(|file| {
+            file.media.is_none() && crate::media::MediaKind::of(&file.content_type).is_some()
+        });
         let files = listing
             .files
             .into_iter()
@@ -224,6 +229,7 @@ impl From<FolderListing> for FolderPage {
             total: listing.total,
             next_cursor: listing.next_cursor,
             usage: listing.usage,
+            previews_pending,
         }
     }
 }

@@ -6,12 +6,12 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use uuid::Uuid;
 
 use super::queue::{DEAD, QUEUED, RUNNING};
 use super::{JobCounts, JobDto};
 use crate::AppError;
 use crate::entities::jobs::{self, Column};
+use crate::ids::JobId;
 
 /// How many jobs are queued, running and dead.
 pub async fn counts(db: &impl ConnectionTrait) -> Result<JobCounts, AppError> {
@@ -59,7 +59,7 @@ pub async fn list(
 
 fn dto(job: jobs::Model) -> JobDto {
     JobDto {
-        id: job.id,
+        id: job.id.into(),
         kind: job.kind,
         payload: job.payload,
         state: job.state,
@@ -72,7 +72,7 @@ fn dto(job: jobs::Model) -> JobDto {
 }
 
 /// Queues a dead (or waiting) job to run now with its attempts reset.
-pub async fn retry(db: &impl ConnectionTrait, id: Uuid) -> Result<(), AppError> {
+pub async fn retry(db: &impl ConnectionTrait, id: JobId) -> Result<(), AppError> {
     let job = find(db, id).await?;
     if job.state == RUNNING {
         return Err(AppError::Conflict("This job is running now.".into()));
@@ -82,7 +82,7 @@ pub async fn retry(db: &impl ConnectionTrait, id: Uuid) -> Result<(), AppError> 
         .col_expr(Column::Attempts, Expr::value(0))
         .col_expr(Column::RunAfter, Expr::value(Utc::now()))
         .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(Column::Id.eq(id))
+        .filter(Column::Id.eq(id.uuid()))
         .filter(Column::State.ne(RUNNING))
         .exec(db)
         .await?;
@@ -91,7 +91,7 @@ pub async fn retry(db: &impl ConnectionTrait, id: Uuid) -> Result<(), AppError> 
 }
 
 /// Deletes a job that is not running (a recurring one comes back when an instance starts).
-pub async fn cancel(db: &impl ConnectionTrait, id: Uuid) -> Result<(), AppError> {
+pub async fn cancel(db: &impl ConnectionTrait, id: JobId) -> Result<(), AppError> {
     let job = find(db, id).await?;
     if job.state == RUNNING {
         return Err(AppError::Conflict(
@@ -99,7 +99,7 @@ pub async fn cancel(db: &impl ConnectionTrait, id: Uuid) -> Result<(), AppError>
         ));
     }
     let deleted = jobs::Entity::delete_many()
-        .filter(Column::Id.eq(id))
+        .filter(Column::Id.eq(id.uuid()))
         .filter(Column::State.ne(RUNNING))
         .exec(db)
         .await?;
@@ -109,8 +109,8 @@ pub async fn cancel(db: &impl ConnectionTrait, id: Uuid) -> Result<(), AppError>
     Ok(())
 }
 
-async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<jobs::Model, AppError> {
-    jobs::Entity::find_by_id(id)
+async fn find(db: &impl ConnectionTrait, id: JobId) -> Result<jobs::Model, AppError> {
+    jobs::Entity::find_by_id(id.uuid())
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("No such job (it may have finished).".into()))

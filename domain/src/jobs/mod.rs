@@ -34,7 +34,7 @@ pub use worker::{Drained, drain, run_worker, spawn_workers};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobDto {
     /// Its id (for retry and cancel).
-    pub id: uuid::Uuid,
+    pub id: crate::ids::JobId,
     /// What it does: `previews`, `housekeeping`.
     pub kind: String,
     /// What it works on, as stored (JSON).

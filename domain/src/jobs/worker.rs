@@ -95,8 +95,18 @@ async fn attempt(
             return;
         }
     };
+    run_leased(state, &job, task.run(state), stop).await;
+}
+
+/// Runs `work` for the claimed `job`, renewing its lease, and records how it ended: done,
+/// failed, or — `stop` turned `true` and its grace ran out first — released.
+async fn run_leased(
+    state: &AppState,
+    job: &jobs::Model,
+    work: impl std::future::Future<Output = Result<(), Failure>>,
+    mut stop: Option<(&mut watch::Receiver<bool>, Duration)>,
+) {
     let started = std::time::Instant::now();
-    let work = task.run(state);
     tokio::pin!(work);
     let mut renewals = tokio::time::interval_at(tokio::time::Instant::now() + LEASE / 3, LEASE / 3);
     let mut deadline: Option<tokio::time::Instant> = None;
@@ -117,7 +127,7 @@ async fn attempt(
         };
         tokio::select! {
             result = &mut work => break Some(result),
-            _ = renewals.tick() => match renew(&state.db, &job, LEASE).await {
+            _ = renewals.tick() => match renew(&state.db, job, LEASE).await {
                 Ok(true) => {}
                 Ok(false) => tracing::warn!(job = %job.id, "the job's lease was lost (cancelled, or taken over)"),
                 Err(err) => tracing::warn!(job = %job.id, error = %err, "cannot renew the job's lease"),
@@ -130,21 +140,21 @@ async fn attempt(
         }
     };
     let took = started.elapsed();
-    metrics::histogram!("pannier_job_duration_seconds", "kind" => task_kind(&job))
+    metrics::histogram!("pannier_job_duration_seconds", "kind" => task_kind(job))
         .record(took.as_secs_f64());
     match outcome {
         Some(Ok(())) => {
             tracing::debug!(job = %job.id, kind = %job.kind, ?took, "job done");
-            record(succeeded(&state.db, &job).await);
+            record(succeeded(&state.db, job).await);
         }
         Some(Err(Failure { message, retry })) => {
             tracing::warn!(job = %job.id, kind = %job.kind, error = %message, retry, "job failed");
-            metrics::counter!("pannier_job_failures_total", "kind" => task_kind(&job)).increment(1);
-            record(failed(&state.db, &job, &message, retry).await);
+            metrics::counter!("pannier_job_failures_total", "kind" => task_kind(job)).increment(1);
+            record(failed(&state.db, job, &message, retry).await);
         }
         None => {
             tracing::info!(job = %job.id, kind = %job.kind, "stopping: job released for another worker");
-            record(released(&state.db, &job).await);
+            record(released(&state.db, job).await);
         }
     }
 }
@@ -194,6 +204,39 @@ mod tests {
 
     use super::*;
     use crate::testing::TestState;
+
+    #[tokio::test]
+    async fn on_stop_a_job_that_does_not_finish_in_its_grace_is_released() {
+        let t = TestState::new().await;
+        let task = Task::Previews { file: uuid::Uuid::new_v4() };
+        super::super::enqueue(&t.state.db, &task).await.expect("queued");
+        let job = claim(&t.state.db, LEASE).await.expect("claim").expect("a job");
+        let (stop, mut stopped) = watch::channel(false);
+        let grace = Duration::from_millis(200);
+        let started = std::time::Instant::now();
+        let never = std::future::pending::<Result<(), Failure>>();
+        let stopping = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            stop.send(true).expect("a worker listens");
+        };
+        tokio::join!(run_leased(&t.state, &job, never, Some((&mut stopped, grace))), stopping);
+        assert!(started.elapsed() >= Duration::from_millis(250), "it had its grace");
+        let row = jobs::Entity::find_by_id(job.id).one(&t.state.db).await.expect("row");
+        let row = row.expect("kept");
+        assert_eq!((row.state.as_str(), row.attempts), ("queued", 0), "released, not failed");
+        assert!(row.run_after <= Utc::now(), "due at once for another worker");
+
+        // A job that finishes within its grace is done.
+        let job = claim(&t.state.db, LEASE).await.expect("claim").expect("again");
+        let (stop, mut stopped) = watch::channel(false);
+        stop.send(true).expect("a worker listens");
+        let quick = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Ok::<(), Failure>(())
+        };
+        run_leased(&t.state, &job, quick, Some((&mut stopped, grace))).await;
+        assert!(jobs::Entity::find_by_id(job.id).one(&t.state.db).await.expect("row").is_none());
+    }
 
     #[tokio::test]
     async fn a_job_runs_once_and_is_gone() {

@@ -198,6 +198,8 @@ pub struct PublicShare {
     pub total_size: u64,
     /// The link as a QR code (SVG made here, not user content), for phones.
     pub qr_svg: String,
+    /// The absolute address of the picture chat apps show with the link (Open Graph).
+    pub card_image: Option<String>,
 }
 
 /// A shared file as a visitor sees it.

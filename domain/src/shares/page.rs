@@ -125,7 +125,7 @@ async fn open_page(
     } else {
         crate::media::media_of(&state.db, &media_files).await?
     };
-    let files = listing
+    let files: Vec<PublicFile> = listing
         .files
         .iter()
         .map(|file| PublicFile {
@@ -142,11 +142,18 @@ async fn open_page(
         })
         .collect();
     let link = format!("{}/s/{}", state.config.public_url(), share.slug);
+    // The card a chat app shows: the first picture of the page (a link with a password never
+    // gets here before it is unlocked, and a thumbnail never counts as a download).
+    let card_image =
+        files.iter().find(|file| file.media.as_ref().is_some_and(|media| media.thumbnail));
+    let card_image =
+        card_image.map(|file| format!("{link}/files/{}/thumbnail?size=large", file.id));
     let qr_svg = qrcode::QrCode::new(link.as_bytes())
         .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(160, 160).build())
         .unwrap_or_default();
     Ok(PublicShare {
         qr_svg,
+        card_image,
         slug: share.slug.clone(),
         title,
         owner_name: owner.map(|o| o.display_name).unwrap_or_default(),

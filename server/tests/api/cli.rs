@@ -65,19 +65,22 @@ async fn migrate_up_down_and_status() {
 struct Served {
     child: std::process::Child,
     lines: std::sync::mpsc::Receiver<String>,
+    /// Its database.
+    url: secrecy::SecretString,
     _dir: tempfile::TempDir,
 }
 
 impl Served {
     async fn start(args: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let url = fresh_database(dir.path()).await;
         let mut child = pannier()
             .args(args)
             .env("PANNIER_LOG_FORMAT", "json")
             .env("PANNIER_LOG_LEVEL", "info")
             .env("PANNIER_BIND", "127.0.0.1:0")
             .env("PANNIER_DATA_DIR", dir.path())
-            .env("PANNIER_DATABASE_URL", fresh_database(dir.path()).await.expose_secret())
+            .env("PANNIER_DATABASE_URL", url.expose_secret())
             .env("PANNIER_SITE_ROOT", built_site_root())
             .stderr(Stdio::piped())
             .spawn()
@@ -89,7 +92,7 @@ impl Served {
                 let _ = lines_tx.send(line);
             }
         });
-        Self { child, lines, _dir: dir }
+        Self { child, lines, url, _dir: dir }
     }
 
     /// The next JSON log line that mentions `what`.
@@ -122,6 +125,36 @@ impl Served {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// `pannier worker` runs what is queued (here by another process) and stops on SIGTERM;
+/// `pannier jobs list` shows the queue.
+#[tokio::test]
+async fn a_worker_process_runs_queued_jobs_and_stops_on_sigterm() {
+    let served = Served::start(&["worker"]).await;
+    served.next_json("job workers running");
+    let config = domain::config::Config {
+        database_url: Some(served.url.clone()),
+        ..domain::config::Config::default()
+    };
+    let db = domain::db::connect(&config).await.unwrap();
+    let task = domain::jobs::Task::Previews { file: uuid::Uuid::new_v4() };
+    domain::jobs::enqueue(&db, &task).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while domain::jobs::counts(&db).await.unwrap().queued > 1 {
+        assert!(Instant::now() < deadline, "the worker took the job within its poll");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let listed = pannier()
+        .args(["jobs", "list"])
+        .env("PANNIER_DATABASE_URL", served.url.expose_secret())
+        .output()
+        .unwrap();
+    assert!(listed.status.success());
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert!(listed.starts_with("queued: 1, running: 0, dead: 0"), "the housekeeping: {listed}");
+    assert!(listed.contains("housekeeping"), "{listed}");
+    served.stop();
 }
 
 #[tokio::test]

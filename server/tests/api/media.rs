@@ -321,3 +321,25 @@ async fn shared_thumbnails_follow_the_policy_and_never_count() {
     assert_eq!(revoked.send().await.unwrap().status(), 204);
     assert_eq!(visitor.get(&path).send().await.unwrap().status(), 404, "revoked");
 }
+
+#[tokio::test]
+async fn chat_apps_get_a_card_with_the_picture_unless_the_link_is_locked() {
+    let app = app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let id = upload(&app, &token, "IMG_0001.jpg", rotated_photo()).await;
+    run_jobs(&app).await;
+    let open = app.share(&token, json!({ "file_ids": [id], "label": "Holiday" })).await;
+    let slug = open["slug"].as_str().unwrap();
+    let page = app.get(&format!("/s/{slug}")).await.text().await.unwrap();
+    let image = format!("{}/s/{slug}/files/{id}/thumbnail?size=large", app.address);
+    assert!(page.contains(&format!(r#"property="og:image" content="{image}""#)), "{page}");
+    assert!(page.contains(r#"name="twitter:card" content="summary_large_image""#));
+    assert!(page.contains(r#"property="og:title" content="Holiday""#));
+    // A chat app's robot fetching the card's picture gets it (not counted, no cookie needed).
+    assert_eq!(app.client.get(&image).send().await.unwrap().status(), 200);
+
+    let locked = app.share(&token, json!({ "file_ids": [id], "password": "open sesame" })).await;
+    let slug = locked["slug"].as_str().unwrap();
+    let page = app.get(&format!("/s/{slug}")).await.text().await.unwrap();
+    assert!(!page.contains("og:image") && !page.contains(&id), "a locked link shows nothing");
+}

@@ -4,16 +4,19 @@ use domain::files::{FolderDto, FolderPage, PageFile, Preview, human_size};
 use leptos::prelude::*;
 
 use super::selection::Selection;
+use crate::components::lightbox::{Lightbox, Slide};
 
 /// Folders first, then files.
 #[component]
 pub fn Entries(listing: FolderPage, grid: bool, selection: Selection) -> impl IntoView {
+    let mut slides = Vec::new();
     let entries: Vec<Entry> = listing
         .folders
         .iter()
         .map(Entry::folder)
-        .chain(listing.files.iter().map(Entry::file))
+        .chain(listing.files.iter().map(|file| Entry::file(file, &mut slides)))
         .collect();
+    let open = RwSignal::new(None::<usize>);
     let container = if grid {
         "grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-4"
     } else {
@@ -24,11 +27,12 @@ pub fn Entries(listing: FolderPage, grid: bool, selection: Selection) -> impl In
         <Sprite/>
         <ul class=container class:hidden=empty data-testid="entries" on:keydown=move_focus aria-label="Folder contents">
             {entries.into_iter().map(|entry| if grid {
-                view! { <Card entry selection/> }.into_any()
+                view! { <Card entry selection open/> }.into_any()
             } else {
                 view! { <Row entry selection/> }.into_any()
             }).collect_view()}
         </ul>
+        <Lightbox slides open/>
     }
 }
 
@@ -41,8 +45,9 @@ struct Entry {
     icon: Icon,
     size: Option<u64>,
     date: String,
-    /// The thumbnail's address and the placeholder shown while it loads.
-    thumb: Option<(String, String)>,
+    /// The thumbnail's address, the placeholder shown while it loads, and its place in the
+    /// gallery.
+    thumb: Option<(String, String, usize)>,
 }
 
 impl Entry {
@@ -58,7 +63,19 @@ impl Entry {
         }
     }
 
-    fn file(file: &PageFile) -> Self {
+    /// A file's entry; one with a thumbnail joins the gallery's `slides`.
+    fn file(file: &PageFile, slides: &mut Vec<Slide>) -> Self {
+        let thumb = file.thumb.clone().map(|placeholder| {
+            let picture = format!("/api/v1/files/{}/thumbnail", file.id);
+            let video = file.content_type.starts_with("video/");
+            slides.push(Slide {
+                name: file.name.clone(),
+                picture: format!("{picture}?size=large"),
+                video: video.then(|| format!("/api/v1/files/{}/content", file.id)),
+                href: format!("/file/{}", file.id),
+            });
+            (picture, placeholder, slides.len() - 1)
+        });
         Self {
             key: format!("f:{}", file.id),
             name: file.name.clone(),
@@ -66,10 +83,7 @@ impl Entry {
             icon: Icon::of(&file.content_type),
             size: Some(file.size),
             date: short_date(&file.created),
-            thumb: file
-                .thumb
-                .clone()
-                .map(|placeholder| (format!("/api/v1/files/{}/thumbnail", file.id), placeholder)),
+            thumb,
         }
     }
 }
@@ -95,13 +109,19 @@ fn Row(entry: Entry, selection: Selection) -> impl IntoView {
 }
 
 #[component]
-fn Card(entry: Entry, selection: Selection) -> impl IntoView {
+fn Card(entry: Entry, selection: Selection, open: RwSignal<Option<usize>>) -> impl IntoView {
+    let view_label = format!("View {} in the gallery", entry.name);
     view! {
         <li class="entry-card" data-testid="entry">
             <div class="absolute left-2 top-2"><Check key=entry.key.clone() name=entry.name.clone() selection/></div>
             <div class="flex h-24 items-center justify-center overflow-hidden rounded-md">
                 {match entry.thumb {
-                    Some((src, placeholder)) => view! { <Thumb src placeholder/> }.into_any(),
+                    Some((src, placeholder, slide)) => view! {
+                        <button type="button" class="h-full w-full" aria-label=view_label
+                            on:click=move |_| open.set(Some(slide))>
+                            <Thumb src placeholder/>
+                        </button>
+                    }.into_any(),
                     None => view! { <IconView icon=entry.icon large=true/> }.into_any(),
                 }}
             </div>

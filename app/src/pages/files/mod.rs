@@ -121,6 +121,16 @@ pub fn FilesPage() -> impl IntoView {
         _ => Vec::new(),
     });
     let loaded = move || !matches!(data.get(), Some(Err(_)));
+    // New pictures and videos get their thumbnails a moment after they arrive: while a file
+    // of the page waits for its previews, the page looks again (every 1.5 s, 20 times at most).
+    let looks = StoredValue::new(0u8);
+    Effect::new(move |_| {
+        let pending = matches!(data.get(), Some(Ok(listing)) if listing.previews_pending);
+        if pending && looks.get_value() < 20 {
+            looks.update_value(|n| *n += 1);
+            set_timeout(move || uploads.update(|n| *n += 1), std::time::Duration::from_millis(1500));
+        }
+    });
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
