@@ -42,7 +42,7 @@ pub fn Lightbox(slides: Vec<Slide>, open: RwSignal<Option<usize>>) -> impl IntoV
         "ArrowLeft" => step(-1),
         "ArrowRight" => step(1),
         "Escape" => open.set(None),
-        _ => return,
+        _ => {}
     };
     let swipe_from = StoredValue::new(None::<i32>);
     let on_down = move |ev: leptos::ev::PointerEvent| swipe_from.set_value(Some(ev.client_x()));

@@ -163,16 +163,8 @@ pub(super) async fn failed(
     if retry && job.attempts < job.max_attempts {
         return requeue(db, job, later(Utc::now(), wait), job.attempts, error).await;
     }
-    jobs::Entity::update_many()
-        .col_expr(Column::State, Expr::value(DEAD))
-        .col_expr(Column::LeaseToken, Expr::value(Option::<Uuid>::None))
-        .col_expr(Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(Column::LastError, Expr::value(error))
-        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(held(job))
-        .exec(db)
-        .await?;
-    Ok(())
+    let ended = Ended { state: DEAD, run_after: job.run_after, attempts: job.attempts, error };
+    end(db, job, ended).await
 }
 
 /// The worker is stopping before the attempt ended: the job is queued again at once, the
@@ -189,8 +181,22 @@ async fn requeue(
     attempts: i32,
     error: Option<String>,
 ) -> Result<(), DbErr> {
+    end(db, job, Ended { state: QUEUED, run_after, attempts, error }).await
+}
+
+/// How an attempt leaves its job.
+struct Ended {
+    state: &'static str,
+    run_after: DateTime<Utc>,
+    attempts: i32,
+    error: Option<String>,
+}
+
+/// Ends the attempt: the job's new state, its lease given up — if the lease is still ours.
+async fn end(db: &impl ConnectionTrait, job: &jobs::Model, ended: Ended) -> Result<(), DbErr> {
+    let Ended { state, run_after, attempts, error } = ended;
     jobs::Entity::update_many()
-        .col_expr(Column::State, Expr::value(QUEUED))
+        .col_expr(Column::State, Expr::value(state))
         .col_expr(Column::Attempts, Expr::value(attempts))
         .col_expr(Column::RunAfter, Expr::value(run_after))
         .col_expr(Column::LeaseToken, Expr::value(Option::<Uuid>::None))

@@ -18,7 +18,8 @@ pub enum Task {
         file: Uuid,
     },
     /// The hourly housekeeping: expired sessions, bytes of deleted files, abandoned uploads,
-    /// old access-log entries, the signing key's rotation, leftovers of crashed uploads.
+    /// old access-log entries, the signing key's rotation, leftovers of crashed uploads and
+    /// of previews cut off.
     Housekeeping,
 }
 
@@ -114,6 +115,8 @@ async fn housekeeping(state: &AppState) -> Result<(), Failure> {
     step("rotate the link-signing key", rotated.map(u64::from));
     let stale = crate::uploads::remove_stale_writes(state, STALE_WRITE).await;
     step("remove leftovers of cut-off uploads", count(stale));
+    let workspaces = crate::media::remove_stale_workspaces(state).await;
+    step("remove workspaces of previews cut off", workspaces);
     match failed {
         Some(err) => Err(err),
         None => Ok(()),

@@ -77,7 +77,7 @@ async fn sleep_unless_stopped(wait: Duration, stop: &mut watch::Receiver<bool>) 
 async fn attempt(
     state: &AppState,
     job: jobs::Model,
-    mut stop: Option<(&mut watch::Receiver<bool>, Duration)>,
+    stop: Option<(&mut watch::Receiver<bool>, Duration)>,
 ) {
     if job.attempts > job.max_attempts {
         // Claimed again after its lease ran out, as often as it may be tried: its worker died

@@ -233,12 +233,33 @@ fn demuxer(content_type: &str) -> Option<&'static str> {
     })
 }
 
+/// Where jobs make their workspaces.
+fn workspaces(state: &AppState) -> PathBuf {
+    state.config.data_dir.join("previews")
+}
+
+/// Removes workspaces older than an hour: a worker that died mid-job (killed, out of memory)
+/// leaves its own behind; no job runs that long (each tool is killed at 30 s).
+pub async fn remove_stale_workspaces(state: &AppState) -> Result<u64, AppError> {
+    const STALE: std::time::Duration = std::time::Duration::from_secs(3600);
+    let Ok(mut entries) = tokio::fs::read_dir(workspaces(state)).await else { return Ok(0) };
+    let mut removed = 0;
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let modified = entry.metadata().await.and_then(|meta| meta.modified());
+        let stale = modified.is_ok_and(|at| at.elapsed().unwrap_or_default() > STALE);
+        if stale && tokio::fs::remove_dir_all(entry.path()).await.is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// A directory of one job's own under the data dir, removed when dropped.
 struct Workspace(PathBuf);
 
 impl Workspace {
     async fn new(state: &AppState) -> Result<Self, AppError> {
-        let dir = state.config.data_dir.join("previews").join(Uuid::new_v4().simple().to_string());
+        let dir = workspaces(state).join(Uuid::new_v4().simple().to_string());
         tokio::fs::create_dir_all(&dir)
             .await
             .map_err(|err| AppError::internal("making a preview workspace", &err))?;
@@ -280,6 +301,23 @@ impl Drop for Workspace {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn workspaces_left_by_a_dead_worker_are_removed_after_an_hour() {
+        use rustix::fs::{AtFlags, CWD, Timespec, Timestamps, utimensat};
+        let t = crate::testing::TestState::new().await;
+        let fresh = super::Workspace::new(&t.state).await.expect("a workspace");
+        let left = super::workspaces(&t.state).join("left-by-a-killed-worker");
+        std::fs::create_dir_all(left.join("sub")).expect("made");
+        std::fs::write(left.join("input"), b"copied bytes").expect("written");
+        let long_ago = Timespec { tv_sec: 1_000_000_000, tv_nsec: 0 };
+        let times = Timestamps { last_access: long_ago, last_modification: long_ago };
+        utimensat(CWD, &left, &times, AtFlags::empty()).expect("aged");
+        assert_eq!(super::remove_stale_workspaces(&t.state).await.expect("swept"), 1);
+        assert!(!left.exists());
+        assert!(fresh.path().exists(), "a running job's workspace stays");
+    }
+
     #[test]
     fn only_known_containers_reach_ffmpeg() {
         assert_eq!(super::demuxer("video/mp4"), Some("mov"));

@@ -14,7 +14,7 @@ mod serve;
 mod tools;
 
 #[cfg(feature = "server")]
-pub use make::make_previews;
+pub use make::{make_previews, remove_stale_workspaces};
 #[cfg(feature = "server")]
 pub use picture::{LARGE, SMALL};
 #[cfg(feature = "server")]

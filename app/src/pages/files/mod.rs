@@ -128,7 +128,10 @@ pub fn FilesPage() -> impl IntoView {
         let pending = matches!(data.get(), Some(Ok(listing)) if listing.previews_pending);
         if pending && looks.get_value() < 20 {
             looks.update_value(|n| *n += 1);
-            set_timeout(move || uploads.update(|n| *n += 1), std::time::Duration::from_millis(1500));
+            set_timeout(
+                move || uploads.update(|n| *n += 1),
+                std::time::Duration::from_millis(1500),
+            );
         }
     });
     view! {
