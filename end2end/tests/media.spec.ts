@@ -49,6 +49,8 @@ test("thumbnails appear in the grid after upload, and the gallery works by keybo
   await expect(page.getByTestId("lightbox-caption")).toHaveText("red.png · 2 of 2");
   await page.keyboard.press("Escape");
   await expect(gallery).toBeHidden();
+  // Focus is back where the gallery was opened.
+  await expect(page.getByRole("button", { name: "View blue.png in the gallery" })).toBeFocused();
 
   // The file page shows the large preview and the picture's size.
   await page.getByRole("link", { name: "red.png", exact: true }).click();

@@ -30,13 +30,20 @@ pub fn Lightbox(slides: Vec<Slide>, open: RwSignal<Option<usize>>) -> impl IntoV
             }
         });
     };
-    // Focus moves into the gallery when it opens, so the keys reach it.
-    Effect::new(move |_| {
-        if open.get().is_some()
-            && let Some(dialog) = dialog.get()
-        {
+    // Focus moves into the gallery when it opens, so the keys reach it, and back to what
+    // opened it when it closes.
+    #[cfg(feature = "hydrate")]
+    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    Effect::new(move |was_open: Option<bool>| {
+        let is_open = open.get().is_some();
+        #[cfg(feature = "hydrate")]
+        if is_open != (was_open == Some(true)) {
+            hand_focus(opener, is_open);
+        }
+        if is_open && let Some(dialog) = dialog.get() {
             let _ = dialog.focus();
         }
+        is_open
     });
     let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
         "ArrowLeft" => step(-1),
@@ -85,5 +92,20 @@ pub fn Lightbox(slides: Vec<Slide>, open: RwSignal<Option<usize>>) -> impl IntoV
                 })}
             </div>
         </Show>
+    }
+}
+
+/// Remembers what had focus as the gallery opens, and gives focus back to it as it closes.
+#[cfg(feature = "hydrate")]
+fn hand_focus(opener: StoredValue<Option<web_sys::HtmlElement>, LocalStorage>, opening: bool) {
+    use wasm_bindgen::JsCast;
+    if opening {
+        let active = web_sys::window()
+            .and_then(|window| window.document())
+            .and_then(|document| document.active_element())
+            .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+        opener.set_value(active);
+    } else if let Some(element) = opener.get_value() {
+        let _ = element.focus();
     }
 }
