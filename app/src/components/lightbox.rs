@@ -36,10 +36,13 @@ pub fn Lightbox(slides: Vec<Slide>, open: RwSignal<Option<usize>>) -> impl IntoV
     let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
     Effect::new(move |was_open: Option<bool>| {
         let is_open = open.get().is_some();
+        let changed = is_open != (was_open == Some(true));
         #[cfg(feature = "hydrate")]
-        if is_open != (was_open == Some(true)) {
+        if changed {
             hand_focus(opener, is_open);
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = changed; // the server renders it closed
         if is_open && let Some(dialog) = dialog.get() {
             let _ = dialog.focus();
         }

@@ -167,7 +167,8 @@ fn described(exif: &[u8]) -> (Option<DateTime<Utc>>, Option<String>) {
         match &field.value {
             exif::Value::Ascii(parts) => {
                 let text = String::from_utf8_lossy(parts.first()?).trim().to_owned();
-                let printable = text.chars().all(|c| !c.is_control());
+                let printable =
+                    text.chars().all(|c| !c.is_control() && !crate::files::is_invisible(c));
                 (!text.is_empty() && printable && text.len() <= 100).then_some(text)
             }
             _ => None,

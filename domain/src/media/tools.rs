@@ -141,9 +141,17 @@ async fn run(program: &str, args: &[&str], dir: &Path) -> Result<Vec<u8>, Unusab
         return Err(Unusable(format!("{program} printed more than expected.")));
     }
     if !status.success() {
-        let why = String::from_utf8_lossy(&err);
+        // The owner reads this on the file's page: never the server's paths.
+        let dir = dir.to_string_lossy();
+        let why = String::from_utf8_lossy(&err)
+            .replace(&format!("{dir}/input"), "the file")
+            .replace(dir.as_ref(), "");
         let why = why.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("no message");
-        let why: String = why.chars().filter(|c| !c.is_control()).take(300).collect();
+        let why: String = why
+            .chars()
+            .filter(|c| !c.is_control() && !crate::files::is_invisible(*c))
+            .take(300)
+            .collect();
         return Err(Unusable(format!("{program} could not read the file: {why}")));
     }
     Ok(out)
