@@ -48,16 +48,8 @@ pub(crate) async fn file_dtos(
     db: &impl ConnectionTrait,
     files: &[files::Model],
 ) -> Result<Vec<FileDto>, AppError> {
-    let media_files: Vec<Uuid> = files
-        .iter()
-        .filter(|file| crate::media::MediaKind::of(&file.content_type).is_some())
-        .map(|file| file.id)
-        .collect();
-    let media = if media_files.is_empty() {
-        std::collections::HashMap::new()
-    } else {
-        crate::media::media_of(db, &media_files).await?
-    };
+    let kinds = files.iter().map(|file| (file.id, file.content_type.as_str()));
+    let media = crate::media::media_of(db, kinds).await?;
     Ok(files
         .iter()
         .map(|file| FileDto {

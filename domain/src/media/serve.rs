@@ -42,11 +42,17 @@ pub fn media_dto(row: &media::Model) -> MediaDto {
     }
 }
 
-/// The media rows of `ids` (those that have one).
-pub async fn media_of(
+/// The media rows of the media files among `files` (`(id, content type)`), keyed by file id;
+/// no query when none is media.
+pub async fn media_of<'a>(
     db: &impl ConnectionTrait,
-    ids: &[Uuid],
+    files: impl IntoIterator<Item = (Uuid, &'a str)>,
 ) -> Result<HashMap<Uuid, media::Model>, AppError> {
+    let ids: Vec<Uuid> = files
+        .into_iter()
+        .filter(|(_, content_type)| MediaKind::of(content_type).is_some())
+        .map(|(id, _)| id)
+        .collect();
     let mut found = HashMap::new();
     for chunk in ids.chunks(500) {
         let rows = media::Entity::find()
@@ -112,8 +118,7 @@ pub async fn backfill(state: &AppState) -> Result<u64, AppError> {
             .await?;
         let Some((last, _)) = page.last() else { break };
         after = *last;
-        let ids: Vec<Uuid> = page.iter().map(|(id, _)| *id).collect();
-        let have = media_of(&state.db, &ids).await?;
+        let have = media_of(&state.db, page.iter().map(|(id, kind)| (*id, kind.as_str()))).await?;
         for (id, content_type) in page {
             if MediaKind::of(&content_type).is_some() && !have.contains_key(&id) {
                 enqueue(&state.db, &Task::Previews { file: id }).await?;

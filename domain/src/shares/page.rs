@@ -114,17 +114,9 @@ async fn open_page(
         (None, None, [one]) if listing.count == 1 => one.model.name.clone(),
         (None, None, _) => format!("{} files", listing.count),
     };
-    let media_files: Vec<_> = listing
-        .files
-        .iter()
-        .filter(|file| crate::media::MediaKind::of(&file.model.content_type).is_some())
-        .map(|file| file.model.id)
-        .collect();
-    let media = if media_files.is_empty() {
-        std::collections::HashMap::new()
-    } else {
-        crate::media::media_of(&state.db, &media_files).await?
-    };
+    let page_files =
+        listing.files.iter().map(|file| (file.model.id, file.model.content_type.as_str()));
+    let media = crate::media::media_of(&state.db, page_files).await?;
     let files: Vec<PublicFile> = listing
         .files
         .iter()
