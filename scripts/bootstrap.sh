@@ -71,6 +71,9 @@ if [ "$MODE" = "test" ]; then
   # Previews of video, audio (ffmpeg) and PDF (pdftoppm); ImageMagick is the thumbnail
   # benchmark's reference (bench/thumbnails.py).
   apt_install ffmpeg poppler-utils imagemagick
+  # Scale-out: Redis shared by instances, nginx as their load balancer (deploy/nginx.conf is
+  # checked with `nginx -t`), wrk for the cluster test's load. systemd-analyze checks the units.
+  apt_install redis-server nginx wrk systemd
   # The S3 server the tests run against (0.15+ need a newer rustc).
   if ! have s3s-fs; then
     log "installing s3s-fs 0.14.1 (one-time, ~4 min)"

@@ -20,8 +20,10 @@
 //! An entry is used only while its counter is unchanged. Writers bump at the write (inside
 //! their transaction) and again once it committed (`…_committed` in the services that own
 //! the transaction), so a read that raced the commit is not kept. Entries also expire after
-//! [`TTL`]: the bound on how stale another instance's change to files, folders or links can
-//! look here (those counters are per process; scale-out invalidation is a later step).
+//! [`TTL`]. The counters are per process: every bump is also announced through Redis
+//! ([`crate::cluster`]) and applied by the other instances within milliseconds; without Redis
+//! (or while it is down) the TTL bounds how stale another instance's change to files, folders
+//! or links can look here.
 //!
 //! The caches are process-wide, like the metrics recorder: every write runs on a connection
 //! or transaction, not on `AppState`, and must be able to invalidate. Keys are random ids and
@@ -41,6 +43,7 @@ use tower_sessions::session::Record;
 use uuid::Uuid;
 
 use crate::AppError;
+use crate::cluster::{Change, announce};
 use crate::entities::{files, settings, share_requests, shares, users};
 use crate::files::{FolderListing, ListQuery};
 use crate::ids::FolderRef;
@@ -123,9 +126,9 @@ struct Caches {
     tokens: Loading<String, TokenEntry>,
     sessions: Versioned<String, Record>,
     users: Loading<Uuid, Option<users::Model>>,
-    /// Owner → generation. Never evicted (a few bytes per account), so a generation only
-    /// grows and an old entry can never match again.
-    trees: Mutex<HashMap<Uuid, u64>>,
+    /// Owner → generation, and when it last changed. Never evicted (a few bytes per
+    /// account), so a generation only grows and an old entry can never match again.
+    trees: Mutex<HashMap<Uuid, (u64, Option<std::time::Instant>)>>,
     listings: Loading<ListingKey, Arc<FolderListing>>,
     /// The same pages serialized; under (tree generation, the owner's quota).
     listings_json: Versioned<ListingKey, Bytes, (u64, Option<u64>)>,
@@ -217,7 +220,8 @@ pub(crate) async fn auth_epoch_checked(db: &impl ConnectionTrait) -> Result<u64,
             {
                 *known = mark;
             }
-            auth_committed();
+            // Another process wrote the mark: it also told the others, if it could.
+            bump_auth();
         }
     }
     Ok(auth_epoch())
@@ -232,8 +236,14 @@ pub(crate) async fn auth_changed(db: &impl ConnectionTrait) -> Result<(), AppErr
     crate::settings::write(db, AUTH_MARK, &Uuid::new_v4().to_string()).await
 }
 
-/// Retires what this process cached of accounts, tokens and sessions.
+/// Retires what this process and (through Redis) the others cached of accounts, tokens and
+/// sessions.
 pub(crate) fn auth_committed() {
+    bump_auth();
+    announce(Change::Auth);
+}
+
+fn bump_auth() {
     CACHES.auth_epoch.fetch_add(1, Ordering::AcqRel);
 }
 
@@ -267,23 +277,68 @@ pub(crate) fn keep_session(epoch: u64, record: Record) {
     CACHES.sessions.put(record.id.to_string(), epoch, record);
 }
 
+/// Session `id` ended: no process serves it from its cache any more.
 pub(crate) fn forget_session(id: &str) {
     CACHES.sessions.entries.invalidate(id);
+    announce(Change::Session(id.to_owned()));
 }
 
 /// The owner's tree generation; read it before the database, store what was read under it.
 pub(crate) fn tree_generation(owner: Uuid) -> u64 {
-    with_generation(owner, |generation| *generation)
+    with_generation(owner, |(generation, _)| *generation)
 }
 
-/// The owner's files or folders changed: their cached listings and file rows are retired.
+/// The owner's files or folders changed: their cached listings and file rows are retired, in
+/// this process and (through Redis) the others.
 pub(crate) fn tree_changed(owner: Uuid) {
-    with_generation(owner, |generation| *generation += 1);
+    bump_tree(owner);
+    announce(Change::Tree(owner));
 }
 
-fn with_generation<T>(owner: Uuid, f: impl FnOnce(&mut u64) -> T) -> T {
+fn bump_tree(owner: Uuid) {
+    with_generation(owner, |(generation, changed_at)| {
+        *generation += 1;
+        *changed_at = Some(std::time::Instant::now());
+    });
+}
+
+/// How long after a change of an owner's tree their reads go to the primary database rather
+/// than a replica: far above a healthy replica's lag, so people see their own writes.
+pub const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
+
+/// Whether the owner's tree changed (here or, as far as this process heard, elsewhere) within
+/// [`READ_YOUR_WRITES`].
+pub fn wrote_recently(owner: Uuid) -> bool {
+    let trees = CACHES.trees.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    trees.get(&owner).and_then(|(_, at)| *at).is_some_and(|at| at.elapsed() < READ_YOUR_WRITES)
+}
+
+fn with_generation<T>(
+    owner: Uuid,
+    f: impl FnOnce(&mut (u64, Option<std::time::Instant>)) -> T,
+) -> T {
     let mut trees = CACHES.trees.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     f(trees.entry(owner).or_default())
+}
+
+/// Applies another process's change to this one's caches.
+pub(crate) fn apply(change: &Change) {
+    match change {
+        Change::Auth => bump_auth(),
+        Change::Tree(owner) => bump_tree(*owner),
+        Change::Shares => bump_shares(),
+        Change::Session(id) => CACHES.sessions.entries.invalidate(id.as_str()),
+    }
+}
+
+/// Retires everything cached (changes from elsewhere may have been missed).
+pub(crate) fn everything_changed() {
+    bump_auth();
+    bump_shares();
+    let mut trees = CACHES.trees.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (generation, _) in trees.values_mut() {
+        *generation += 1;
+    }
 }
 
 /// A page of the owner's folder, cached or `load`ed.
@@ -332,8 +387,14 @@ pub(crate) fn shares_epoch() -> u64 {
     CACHES.shares_epoch.load(Ordering::Acquire)
 }
 
-/// A link was made, changed or revoked: every cached link and what it shows is retired.
+/// A link was made, changed or revoked: every cached link and what it shows is retired, in
+/// this process and (through Redis) the others.
 pub(crate) fn shares_changed() {
+    bump_shares();
+    announce(Change::Shares);
+}
+
+fn bump_shares() {
     CACHES.shares_epoch.fetch_add(1, Ordering::AcqRel);
 }
 

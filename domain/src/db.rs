@@ -19,8 +19,37 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// FULL`: a commit is on disk when it returns (the group commit of new files shares that cost).
 #[tracing::instrument(skip_all, fields(kind = ?config.database_kind()))]
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
-    let url = config.database_url();
-    let url = url.expose_secret();
+    open(config, config.database_url().expose_secret()).await
+}
+
+/// Opens the read replica's pool (`PANNIER_DATABASE_READ_URL`, PostgreSQL), if configured. It
+/// connects lazily: an instance starts while its replica is down and reads from the primary.
+pub async fn connect_replica(config: &Config) -> Result<Option<DatabaseConnection>, DbErr> {
+    let Some(url) = &config.database_read_url else { return Ok(None) };
+    let timeout = Duration::from_secs(config.database_timeout_secs.max(1));
+    let mut options = ConnectOptions::new(url.expose_secret().to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(timeout)
+        .acquire_timeout(timeout)
+        .connect_lazy(true);
+    Database::connect(options).await.map(Some)
+}
+
+/// How far (seconds) a PostgreSQL standby's replay is behind what it received: 0 when caught
+/// up; otherwise the age of the last transaction it replayed.
+pub async fn replica_lag(replica: &DatabaseConnection) -> Result<f64, DbErr> {
+    use sea_orm::ConnectionTrait;
+    let sql = "SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM \
+               pg_last_wal_replay_lsn() THEN 0.0 ELSE COALESCE(EXTRACT(EPOCH FROM now() - \
+               pg_last_xact_replay_timestamp()), 0.0)::float8 END AS lag";
+    let statement = sea_orm::Statement::from_string(replica.get_database_backend(), sql);
+    let row =
+        replica.query_one_raw(statement).await?.ok_or_else(|| DbErr::Custom("no answer".into()))?;
+    row.try_get::<f64>("", "lag")
+}
+
+async fn open(config: &Config, url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     let timeout = Duration::from_secs(config.database_timeout_secs.max(1));
     options.sqlx_logging(false).connect_timeout(timeout).acquire_timeout(timeout);

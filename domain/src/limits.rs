@@ -2,9 +2,11 @@
 //! `governor` crate). A check *reserves* a unit before the work it guards (a password check
 //! runs only after its attempt was counted), so a parallel burst cannot slip past a budget.
 //!
-//! The counts live in this process ([`LocalLimits`]) behind [`LimitStore`], so several
-//! instances can share them later (Redis, with the scale-out work). Every budget is a
-//! configuration key; `0` turns it off.
+//! The counts live in this process ([`LocalLimits`]) or, with `PANNIER_REDIS_URL`, in Redis
+//! ([`RedisLimits`]: one count shared by every instance, taken atomically by a script). If
+//! Redis fails, the check counts in this process instead (logged): a limit never refuses
+//! because Redis is down, and never disappears either. Every budget is a configuration key;
+//! `0` turns it off.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -19,6 +21,7 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
 use crate::AppError;
+use crate::cluster::Redis;
 use crate::config::Config;
 
 /// What a budget limits.
@@ -112,10 +115,11 @@ fn seconds(duration: Duration) -> u64 {
 
 /// Where counts live. Implementations are atomic per key: two checks at once never both get
 /// the last unit.
+#[async_trait::async_trait]
 pub trait LimitStore: Send + Sync + fmt::Debug {
     /// Takes one unit of `budget` for `key`: `Ok` with what is left, `Err` with how long until
     /// one is available.
-    fn take(&self, budget: Budget, policy: Policy, key: &str) -> Result<u32, Duration>;
+    async fn take(&self, budget: Budget, policy: Policy, key: &str) -> Result<u32, Duration>;
 
     /// Forgets keys idle long enough to be full again (bounds memory).
     fn forget_idle(&self);
@@ -150,13 +154,20 @@ impl LocalLimits {
     }
 }
 
-impl LimitStore for LocalLimits {
-    fn take(&self, budget: Budget, _policy: Policy, key: &str) -> Result<u32, Duration> {
+impl LocalLimits {
+    fn take_here(&self, budget: Budget, key: &str) -> Result<u32, Duration> {
         let Some(limiter) = self.limiters.get(&budget) else { return Ok(u32::MAX) };
         match limiter.check_key(&key.to_owned()) {
             Ok(snapshot) => Ok(snapshot.remaining_burst_capacity()),
             Err(not_until) => Err(not_until.wait_time_from(DefaultClock::default().now())),
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl LimitStore for LocalLimits {
+    async fn take(&self, budget: Budget, _policy: Policy, key: &str) -> Result<u32, Duration> {
+        self.take_here(budget, key)
     }
 
     fn forget_idle(&self) {
@@ -164,6 +175,66 @@ impl LimitStore for LocalLimits {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
+    }
+}
+
+/// GCRA in one Redis script, on Redis's clock: the key holds the "theoretical arrival time"
+/// of the next unit (ms) and expires when the budget is full again. Returns `{1, remaining}`
+/// or `{0, wait_ms}`.
+const GCRA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local next_tat = tat + interval
+local allow_at = next_tat - burst * interval
+if allow_at > now then
+  return {0, allow_at - now}
+end
+redis.call('SET', KEYS[1], next_tat, 'PX', math.max(1, next_tat - now))
+return {1, math.floor((now - allow_at) / interval)}
+";
+
+/// Counts shared by every instance through Redis; this process's counts when Redis fails.
+#[derive(Debug)]
+pub struct RedisLimits {
+    redis: Arc<Redis>,
+    script: redis::Script,
+    fallback: LocalLimits,
+}
+
+impl RedisLimits {
+    /// Counts for `policies` in `redis`.
+    pub fn new(redis: Arc<Redis>, policies: &HashMap<Budget, Policy>) -> Self {
+        Self { redis, script: redis::Script::new(GCRA), fallback: LocalLimits::new(policies) }
+    }
+}
+
+#[async_trait::async_trait]
+impl LimitStore for RedisLimits {
+    async fn take(&self, budget: Budget, policy: Policy, key: &str) -> Result<u32, Duration> {
+        // Keys are hashed: an e-mail or an address never shows in Redis, and lengths are fixed.
+        let shared = format!("pannier:rl:{}:{}", budget.name(), crate::auth::sha256_hex(key));
+        let interval = (policy.window.as_millis() / u128::from(policy.burst.get())).max(1);
+        let mut invocation = self.script.key(shared);
+        invocation.arg(u64::try_from(interval).unwrap_or(u64::MAX)).arg(policy.burst.get());
+        let answer = self
+            .redis
+            .run("rate limit", move |mut connection| {
+                Box::pin(async move { invocation.invoke_async::<(u8, u64)>(&mut connection).await })
+            })
+            .await;
+        match answer {
+            Some((1, remaining)) => Ok(u32::try_from(remaining).unwrap_or(u32::MAX)),
+            Some((_, wait_ms)) => Err(Duration::from_millis(wait_ms)),
+            None => self.fallback.take_here(budget, key),
+        }
+    }
+
+    fn forget_idle(&self) {
+        self.fallback.forget_idle();
     }
 }
 
@@ -175,8 +246,8 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The budgets the configuration sets, counted in this process.
-    pub fn from_config(config: &Config) -> Self {
+    /// The budgets the configuration sets, counted in `redis` if given, else in this process.
+    pub fn from_config(config: &Config, redis: Option<&Arc<Redis>>) -> Self {
         const MINUTE: Duration = Duration::from_secs(60);
         const QUARTER: Duration = Duration::from_secs(15 * 60);
         const HOUR: Duration = Duration::from_secs(3600);
@@ -195,16 +266,19 @@ impl Limits {
                 NonZeroU32::new(burst).map(|burst| (budget, Policy { burst, window }))
             })
             .collect();
-        let store = Arc::new(LocalLimits::new(&policies));
+        let store: Arc<dyn LimitStore> = match redis {
+            Some(redis) => Arc::new(RedisLimits::new(Arc::clone(redis), &policies)),
+            None => Arc::new(LocalLimits::new(&policies)),
+        };
         Self { policies, store }
     }
 
     /// Takes one unit of `budget` for `key` (an address from [`address_key`], an account id, a
     /// link and address): what is left, or 429 `rate_limited` with `Retry-After`. A budget
     /// that is off always allows.
-    pub fn take(&self, budget: Budget, key: &str) -> Result<Option<Decision>, AppError> {
+    pub async fn take(&self, budget: Budget, key: &str) -> Result<Option<Decision>, AppError> {
         let Some(&policy) = self.policies.get(&budget) else { return Ok(None) };
-        match self.store.take(budget, policy, key) {
+        match self.store.take(budget, policy, key).await {
             Ok(remaining) => {
                 Ok(Some(Decision { budget, policy, remaining, reset: Duration::ZERO }))
             }
@@ -258,37 +332,79 @@ mod tests {
     use super::*;
 
     fn with_sign_ins(sign_ins: u32) -> Limits {
-        Limits::from_config(&Config { rate_sign_ins: sign_ins, ..Config::default() })
+        Limits::from_config(&Config { rate_sign_ins: sign_ins, ..Config::default() }, None)
     }
 
-    #[test]
-    fn a_budget_allows_its_burst_then_says_when_to_come_back() {
-        let limits = with_sign_ins(3);
+    async fn spend_three_of_three(limits: &Limits, key: &str) {
         for left in [2, 1, 0] {
-            let decision = limits.take(Budget::SignInAccount, "ada").unwrap().unwrap();
+            let decision = limits.take(Budget::SignInAccount, key).await.unwrap().unwrap();
             assert_eq!(decision.remaining, left);
         }
         let Err(AppError::TooManyRequests { retry_after_secs, message }) =
-            limits.take(Budget::SignInAccount, "ada")
+            limits.take(Budget::SignInAccount, key).await
         else {
             panic!("the fourth attempt is refused");
         };
         assert!((1..=300).contains(&retry_after_secs), "{retry_after_secs}");
         assert!(message.contains("Try again in"), "{message}");
-        assert!(limits.take(Budget::SignInAccount, "bob").is_ok(), "keys are separate");
-        assert!(with_sign_ins(0).take(Budget::SignInAccount, "ada").unwrap().is_none(), "0 is off");
     }
 
-    #[test]
-    fn parallel_takes_never_share_the_last_unit() {
-        let limits = with_sign_ins(5);
-        let allowed = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..64)
-                .map(|_| scope.spawn(|| limits.take(Budget::SignInAccount, "ada").is_ok()))
-                .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).filter(|ok| *ok).count()
+    #[tokio::test]
+    async fn a_budget_allows_its_burst_then_says_when_to_come_back() {
+        let limits = with_sign_ins(3);
+        spend_three_of_three(&limits, "ada").await;
+        assert!(limits.take(Budget::SignInAccount, "bob").await.is_ok(), "keys are separate");
+        let off = with_sign_ins(0);
+        assert!(off.take(Budget::SignInAccount, "ada").await.unwrap().is_none(), "0 is off");
+    }
+
+    /// How many of 64 simultaneous takes of a 5-unit budget, spread over `instances`, pass.
+    async fn allowed_of_64(instances: &[Limits], key: &str) -> usize {
+        let takes = (0..64).map(|i| {
+            let limits = instances[i % instances.len()].clone();
+            let key = key.to_owned();
+            tokio::spawn(async move { limits.take(Budget::SignInAccount, &key).await.is_ok() })
         });
-        assert_eq!(allowed, 5);
+        futures_util::future::join_all(takes)
+            .await
+            .into_iter()
+            .filter(|ok| matches!(ok, Ok(true)))
+            .count()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn parallel_takes_never_share_the_last_unit() {
+        assert_eq!(allowed_of_64(&[with_sign_ins(5)], "ada").await, 5);
+    }
+
+    fn with_redis(url: &str, sign_ins: u32) -> Limits {
+        let redis = Arc::new(Redis::open(&url.to_owned().into()).unwrap());
+        Limits::from_config(&Config { rate_sign_ins: sign_ins, ..Config::default() }, Some(&redis))
+    }
+
+    /// Two instances on one Redis share one count: 5 units in all, not 5 each.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn instances_sharing_redis_share_one_budget() {
+        let Ok(url) = std::env::var("TEST_REDIS_URL") else {
+            eprintln!("TEST_REDIS_URL not set: skipped (scripts/with-services.sh sets it)");
+            return;
+        };
+        let key = uuid::Uuid::new_v4().to_string();
+        let (a, b) = (with_redis(&url, 5), with_redis(&url, 5));
+        assert_eq!(allowed_of_64(&[a.clone(), b.clone()], &key).await, 5);
+        let other = uuid::Uuid::new_v4().to_string();
+        spend_three_of_three(&with_redis(&url, 3), &other).await;
+    }
+
+    /// Redis down: the check neither fails nor refuses — it counts in this process.
+    #[tokio::test]
+    async fn without_redis_the_count_is_kept_here() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("redis://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let started = std::time::Instant::now();
+        spend_three_of_three(&with_redis(&url, 3), "ada").await;
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::AppError;
 use crate::breaker::{self, Breaker};
 use crate::config::Config;
 use crate::db::Statements;
@@ -17,8 +18,16 @@ use crate::storage::BlobStore;
 pub struct AppState {
     /// The loaded configuration.
     pub config: Arc<Config>,
-    /// The database pool.
+    /// The database pool (the primary: every write, and reads that must see them).
     pub db: DatabaseConnection,
+    /// A read replica's pool (`PANNIER_DATABASE_READ_URL`), if any: use [`AppState::reader`].
+    replica: Option<DatabaseConnection>,
+    /// The replica's circuit breaker: while open, reads go to the primary.
+    pub replica_breaker: Arc<Breaker>,
+    /// The Redis shared by the instances, if configured ([`crate::cluster`]).
+    pub redis: Option<Arc<crate::cluster::Redis>>,
+    /// Set when the instance was told to stop: `/readyz` fails from then on.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// Where file bytes live.
     pub storage: BlobStore,
     /// The rate-limit budgets and their counts.
@@ -50,8 +59,17 @@ pub struct Check {
 impl AppState {
     /// The state for `config`, with the rate-limit budgets it sets.
     pub fn new(config: Config, db: DatabaseConnection, storage: BlobStore) -> Self {
-        let limits = Limits::from_config(&config);
+        let redis = config.redis_url.as_ref().and_then(|url| match crate::cluster::Redis::open(url) {
+            Ok(redis) => Some(Arc::new(redis)),
+            Err(err) => {
+                // The configuration checked the URL; this is not expected.
+                tracing::error!(error = %err, "PANNIER_REDIS_URL unusable; running without Redis");
+                None
+            }
+        });
+        let limits = Limits::from_config(&config, redis.as_ref());
         let db_breaker = Arc::new(Breaker::new("database", "the database"));
+        let replica_breaker = Arc::new(Breaker::new("replica", "the read replica"));
         let accesses = Arc::default();
         let (mut db, statements) = (db, Statements::default());
         crate::db::observe(&mut db, statements.clone());
@@ -59,6 +77,10 @@ impl AppState {
         Self {
             config: Arc::new(config),
             db,
+            replica: None,
+            replica_breaker,
+            redis,
+            draining: Arc::default(),
             storage,
             limits,
             db_breaker,
@@ -69,9 +91,74 @@ impl AppState {
         }
     }
 
-    /// Pings the database every second, opening and closing its breaker; runs until dropped.
+    /// Reads go to `replica` from now on (see [`AppState::reader`]).
+    pub fn with_replica(mut self, replica: DatabaseConnection) -> Self {
+        let mut replica = replica;
+        crate::db::observe(&mut replica, self.statements.clone());
+        self.replica = Some(replica);
+        self
+    }
+
+    /// Runs read-only `work` (listings, share pages, metadata of `owner`'s files) on a state
+    /// whose `db` is the read replica — unless there is none, it is failing (breaker open), or
+    /// the owner's tree changed within [`crate::cache::READ_YOUR_WRITES`] (here or, through
+    /// Redis, elsewhere): then on the primary, so people see their own writes. If the replica
+    /// fails the work, its breaker opens and the work runs again on the primary.
+    pub async fn read<T, F, Fut>(&self, owner: Option<uuid::Uuid>, work: F) -> Result<T, AppError>
+    where
+        F: Fn(AppState) -> Fut,
+        Fut: std::future::Future<Output = Result<T, AppError>>,
+    {
+        let replica = self.replica.as_ref().filter(|_| {
+            !self.replica_breaker.is_open() && !owner.is_some_and(crate::cache::wrote_recently)
+        });
+        let Some(replica) = replica else { return work(self.clone()).await };
+        let on_replica = Self { db: replica.clone(), replica: None, ..self.clone() };
+        metrics::counter!("pannier_db_reads_total", "on" => "replica").increment(1);
+        match work(on_replica).await {
+            Err(AppError::Internal | AppError::Unavailable(_)) => {
+                self.replica_breaker.failed();
+                metrics::counter!("pannier_db_reads_total", "on" => "primary_after_replica_failed")
+                    .increment(1);
+                work(self.clone()).await
+            }
+            done => done,
+        }
+    }
+
+    /// Whether a read replica is configured.
+    pub fn has_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    /// Pings the database (and the replica) every second, opening and closing their
+    /// breakers; runs until dropped.
     pub async fn watch_database(&self) {
-        breaker::watch(&self.db_breaker, || async { self.db.ping().await.is_ok() }).await;
+        let primary = breaker::watch(&self.db_breaker, || async { self.db.ping().await.is_ok() });
+        match &self.replica {
+            Some(replica) => {
+                let max_lag = self.config.replica_max_lag_secs as f64;
+                let replica = breaker::watch(&self.replica_breaker, || async move {
+                    crate::db::replica_lag(replica).await.is_ok_and(|lag| lag <= max_lag)
+                });
+                tokio::join!(primary, replica);
+            }
+            None => primary.await,
+        }
+    }
+
+    /// For `/readyz`: the replica's state. Informational: reads fall back to the primary.
+    pub async fn check_replica(&self) -> Option<Check> {
+        let replica = self.replica.as_ref()?;
+        if self.replica_breaker.is_open() {
+            return Some(Check::failed(
+                "read replica unreachable (breaker open): reading from the primary",
+            ));
+        }
+        Some(match tokio::time::timeout(breaker::PROBE_EVERY, replica.ping()).await {
+            Ok(Ok(())) => Check::ok(),
+            _ => Check::failed("read replica not answering: reading from the primary"),
+        })
     }
 
     /// For `/readyz`: the database's breaker is closed and a ping answers within a second.

@@ -65,7 +65,7 @@ pub async fn sign_up(
         return Err(invites::unusable(invite));
     }
     // Counted before the hash (19 MiB, ~50 ms of a core): a flood is refused cheaply.
-    state.limits.take(Budget::SignUp, &address_key(client.ip.as_deref()))?;
+    state.limits.take(Budget::SignUp, &address_key(client.ip.as_deref())).await?;
     let hash = password::hash(input.password).await?;
     let txn = db.begin().await?;
     let first = users::Entity::find().count(&txn).await? == 0;
@@ -154,8 +154,8 @@ pub async fn authenticate(
 ) -> Result<users::Model, AppError> {
     let db = &state.db;
     let email = email.trim().to_lowercase();
-    state.limits.take(Budget::SignInAddress, &address_key(client.ip.as_deref()))?;
-    state.limits.take(Budget::SignInAccount, &email)?;
+    state.limits.take(Budget::SignInAddress, &address_key(client.ip.as_deref())).await?;
+    state.limits.take(Budget::SignInAccount, &email).await?;
     let user = match EmailAddress::parse(&email) {
         Ok(parsed) => find_by_email(db, &parsed).await?,
         Err(_) => None,

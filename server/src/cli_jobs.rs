@@ -42,6 +42,10 @@ pub async fn worker(state: AppState) -> anyhow::Result<()> {
     let count = state.config.workers.max(1);
     let signal = shutdown_signal();
     let workers = start_workers(&state, count, &stopped).await?;
+    // What the jobs change (previews) is announced to the instances' caches.
+    let bus = state.redis.as_ref().map(domain::cluster::join).unwrap_or_default();
+    let breaker_state = state.clone();
+    let breaker = tokio::spawn(async move { breaker_state.watch_database().await });
     tracing::info!(count, "job workers running");
     signal.await;
     tracing::info!("stopping: finishing or releasing running jobs");
@@ -50,6 +54,8 @@ pub async fn worker(state: AppState) -> anyhow::Result<()> {
     if tokio::time::timeout(timeout, workers.join_all()).await.is_err() {
         tracing::warn!("job workers did not stop in time");
     }
+    breaker.abort();
+    bus.iter().for_each(tokio::task::JoinHandle::abort);
     tracing::info!("stopped");
     Ok(())
 }

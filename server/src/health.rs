@@ -13,8 +13,23 @@ pub async fn healthz() -> Json<Value> {
 
 /// Readiness: 200 when every dependency answers, 503 with the failing one named otherwise,
 /// with the state of each circuit breaker (`closed`, `open`; local disk has none).
+///
+/// Redis and a read replica are reported but do not fail readiness: the instance serves
+/// without them (rate limits count here, reads go to the primary). A draining instance (told
+/// to stop) fails at once, so load balancers move on.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let (database, storage) = tokio::join!(state.check_database(), state.storage.check());
+    if state.draining.load(std::sync::atomic::Ordering::Acquire) {
+        let body = json!({ "status": "draining", "checks": {} });
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body));
+    }
+    let redis = async {
+        match &state.redis {
+            Some(redis) => Some(redis.check().await),
+            None => None,
+        }
+    };
+    let (database, storage, replica, redis) =
+        tokio::join!(state.check_database(), state.storage.check(), state.check_replica(), redis);
     let ok = database.status == "ok" && storage.status == "ok";
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let mut database = json!(database);
@@ -23,9 +38,14 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     if let Some(breaker) = state.storage.breaker() {
         storage["breaker"] = breaker.state().into();
     }
-    let body = json!({
-        "status": if ok { "ok" } else { "error" },
-        "checks": { "database": database, "storage": storage },
-    });
+    let mut checks = json!({ "database": database, "storage": storage });
+    if let Some(mut replica) = replica.map(|check| json!(check)) {
+        replica["breaker"] = state.replica_breaker.state().into();
+        checks["replica"] = replica;
+    }
+    if let Some(redis) = redis {
+        checks["redis"] = json!(redis);
+    }
+    let body = json!({ "status": if ok { "ok" } else { "error" }, "checks": checks });
     (status, Json(body))
 }

@@ -74,8 +74,13 @@ impl Application {
         let storage = domain::storage::BlobStore::from_config(&config)
             .await
             .context("cannot open storage")?;
+        let replica =
+            domain::db::connect_replica(&config).await.context("cannot open the read replica")?;
         let connections = ConnectionRules::from_config(&config);
-        let state = AppState::new(config, db, storage);
+        let mut state = AppState::new(config, db, storage);
+        if let Some(replica) = replica {
+            state = state.with_replica(replica);
+        }
         let router = router(state.clone(), proxies.clone());
         let metrics = crate::metrics::listen(&state).await;
         Ok(Self { listener, router, state, shutdown_timeout, connections, proxies, metrics })
@@ -107,12 +112,22 @@ impl Application {
         let proxies = self.proxies;
         let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
         let workers = start_workers(&self.state, self.state.config.workers, &workers_stop).await?;
+        let draining = Arc::clone(&self.state.draining);
+        let drain_delay = Duration::from_secs(self.state.config.drain_delay_secs);
         let server =
             edge::serve::serve(self.listener, self.router, self.connections, proxies, async move {
                 signal.await;
-                tracing::info!("shutting down: finishing in-flight requests and jobs");
-                notify.notify_one();
+                // Load balancers that poll /readyz stop sending work; the workers let go now.
+                draining.store(true, std::sync::atomic::Ordering::Release);
                 let _ = stop_workers.send(true);
+                if !drain_delay.is_zero() {
+                    tracing::info!(?drain_delay, "draining: /readyz fails, still serving");
+                    tokio::time::sleep(drain_delay).await;
+                }
+                tracing::info!(
+                    "shutting down: refusing connections, finishing in-flight requests and jobs"
+                );
+                notify.notify_one();
             });
         let timeout = self.shutdown_timeout;
         let limits = tokio::spawn(forget_idle_limits(self.state.clone()));
@@ -120,6 +135,7 @@ impl Application {
         let breaker = tokio::spawn(async move { state.watch_database().await });
         let state = self.state.clone();
         let accesses = tokio::spawn(async move { state.accesses.keep_writing(&state.db).await });
+        let bus = self.state.redis.as_ref().map(domain::cluster::join).unwrap_or_default();
         let metrics = self
             .metrics
             .map(|listener| tokio::spawn(crate::metrics::serve(listener, self.state.clone())));
@@ -135,6 +151,7 @@ impl Application {
         }
         limits.abort();
         breaker.abort();
+        bus.iter().for_each(tokio::task::JoinHandle::abort);
         accesses.abort();
         if let Err(err) = self.state.accesses.flush(&self.state.db).await {
             tracing::warn!(error = %err, "could not write the links' last accesses");
@@ -319,8 +336,25 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
             .layer(Extension(AtOnce::new(config.max_uploads_at_once, config.max_zips_at_once)))
             .layer(Extension(deadline))
             .layer(Extension(upload_pace))
-            .layer(middleware::from_fn(crate::metrics::track)),
+            .layer(middleware::from_fn(crate::metrics::track))
+            .layer(middleware::from_fn_with_state(app_state.draining.clone(), close_when_draining)),
     )
+}
+
+/// While draining, every answer says `Connection: close`: keep-alive clients (a proxy's
+/// upstream connections) reconnect, and reach an instance that is not stopping.
+async fn close_when_draining(
+    axum::extract::State(draining): axum::extract::State<Arc<std::sync::atomic::AtomicBool>>,
+    request: Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    if draining.load(std::sync::atomic::Ordering::Acquire) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// The app's routes, generated once per process. Generating them renders the app with resource

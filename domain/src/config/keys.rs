@@ -39,6 +39,24 @@ pub const KEYS: &[ConfigKey] = &[
         help: "sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB (secret: never logged).",
     },
     ConfigKey {
+        toml: "database_read_url",
+        env: "PANNIER_DATABASE_READ_URL",
+        default: "(none)",
+        help: "postgres://… of a read replica: listings and share pages read there (secret).",
+    },
+    ConfigKey {
+        toml: "replica_max_lag_secs",
+        env: "PANNIER_REPLICA_MAX_LAG_SECS",
+        default: "5",
+        help: "A read replica further behind the primary than this is not read from until it catches up.",
+    },
+    ConfigKey {
+        toml: "redis_url",
+        env: "PANNIER_REDIS_URL",
+        default: "(none)",
+        help: "redis://HOST:PORT/DB shared by instances: rate limits, cache invalidation (secret).",
+    },
+    ConfigKey {
         toml: "log_format",
         env: "PANNIER_LOG_FORMAT",
         default: "pretty",
@@ -247,6 +265,12 @@ pub const KEYS: &[ConfigKey] = &[
         env: "PANNIER_RATE_UNLOCKS",
         default: "5",
         help: "Password attempts per 15 minutes per share link and address (0: off).",
+    },
+    ConfigKey {
+        toml: "drain_delay_secs",
+        env: "PANNIER_DRAIN_DELAY_SECS",
+        default: "0",
+        help: "On SIGTERM, how long to keep serving with /readyz failing (for load balancers that poll it) before refusing connections.",
     },
     ConfigKey {
         toml: "shutdown_timeout_secs",

@@ -61,6 +61,12 @@ pub struct Config {
     /// See [`KEYS`]; use [`Config::database_url`] to read it.
     pub database_url: Option<SecretString>,
     /// See [`KEYS`].
+    pub database_read_url: Option<SecretString>,
+    /// See [`KEYS`].
+    pub replica_max_lag_secs: u64,
+    /// See [`KEYS`].
+    pub redis_url: Option<SecretString>,
+    /// See [`KEYS`].
     pub log_format: LogFormat,
     /// See [`KEYS`].
     pub log_level: String,
@@ -76,6 +82,8 @@ pub struct Config {
     pub session_absolute_days: u32,
     /// See [`KEYS`].
     pub shutdown_timeout_secs: u64,
+    /// See [`KEYS`].
+    pub drain_delay_secs: u64,
     /// See [`KEYS`].
     pub storage: StorageKind,
     /// See [`KEYS`].
@@ -173,6 +181,9 @@ impl Default for Config {
             public_url: None,
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            database_read_url: None,
+            replica_max_lag_secs: 5,
+            redis_url: None,
             log_format: LogFormat::Pretty,
             log_level: "info".into(),
             site_root: PathBuf::from("target/site"),
@@ -188,6 +199,7 @@ impl Default for Config {
             max_zips_at_once: 2,
             workers: 1,
             shutdown_timeout_secs: 30,
+            drain_delay_secs: 0,
             storage: StorageKind::Local,
             s3_endpoint: None,
             s3_bucket: None,
@@ -280,6 +292,31 @@ impl Config {
         }
         if let Some(url) = &self.database_url {
             database_kind(url.expose_secret())?;
+        }
+        self.database_read_url =
+            self.database_read_url.take().filter(|url| !url.expose_secret().is_empty());
+        if let Some(url) = &self.database_read_url {
+            if database_kind(url.expose_secret())? != DatabaseKind::Postgres
+                || self.database_kind() != DatabaseKind::Postgres
+            {
+                return Err(ConfigError::Invalid {
+                    key: "PANNIER_DATABASE_READ_URL",
+                    message: "a read replica needs PostgreSQL for both URLs".into(),
+                });
+            }
+        }
+        self.redis_url = self.redis_url.take().filter(|url| !url.expose_secret().is_empty());
+        if let Some(url) = &self.redis_url {
+            let url = url.expose_secret();
+            if !(url.starts_with("redis://")
+                || url.starts_with("rediss://")
+                || url.starts_with("unix://"))
+            {
+                return Err(ConfigError::Invalid {
+                    key: "PANNIER_REDIS_URL",
+                    message: "expected redis://HOST:PORT[/DB], rediss://… or unix://PATH".into(),
+                });
+            }
         }
         if self.session_idle_minutes == 0
             || self.session_remember_days == 0
@@ -482,9 +519,14 @@ mod tests {
     fn secrets_are_redacted_in_debug() {
         Jail::expect_with(|jail| {
             jail.set_env("PANNIER_DATABASE_URL", "postgres://pannier:hunter2@db/pannier");
+            jail.set_env("PANNIER_DATABASE_READ_URL", "postgres://pannier:hunter3@replica/pannier");
+            jail.set_env("PANNIER_REDIS_URL", "redis://:hunter4@cache:6379/0");
             let config = Config::load(None).map_err(|e| e.to_string())?;
             assert_eq!(config.database_kind(), DatabaseKind::Postgres);
-            assert!(!format!("{config:?}").contains("hunter2"));
+            let shown = format!("{config:?}");
+            for secret in ["hunter2", "hunter3", "hunter4"] {
+                assert!(!shown.contains(secret), "{secret}");
+            }
             Ok(())
         });
     }
@@ -500,6 +542,16 @@ mod tests {
             jail.set_env("PANNIER_PUBLIC_URL", "files.example.com");
             let err = Config::load(None).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(err.contains("PANNIER_PUBLIC_URL"), "{err}");
+
+            jail.set_env("PANNIER_PUBLIC_URL", "https://files.example.com");
+            jail.set_env("PANNIER_DATABASE_READ_URL", "postgres://replica/pannier");
+            let err = Config::load(None).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("PANNIER_DATABASE_READ_URL"), "a replica of SQLite: {err}");
+
+            jail.set_env("PANNIER_DATABASE_READ_URL", "");
+            jail.set_env("PANNIER_REDIS_URL", "cache:6379");
+            let err = Config::load(None).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("PANNIER_REDIS_URL"), "{err}");
             Ok(())
         });
     }

@@ -69,7 +69,9 @@ pub async fn list_folder(
     query: &ListQuery,
 ) -> Result<FolderListing, AppError> {
     let generation = cache::tree_generation(owner.id);
-    let read = async { read_folder(state, owner, folder, query).await.map(Arc::new) };
+    let read = state.read(Some(owner.id), |state| async move {
+        read_folder(&state, owner, folder, query).await.map(Arc::new)
+    });
     let cached = cache::listing(owner.id, generation, folder, *query, read).await?;
     let mut listing = FolderListing::clone(&cached);
     // The quota is the account's, not the tree's: as the caller's row has it now.
@@ -179,7 +181,9 @@ pub async fn file_to_read(
     id: FileId,
 ) -> Result<files::Model, AppError> {
     let generation = cache::tree_generation(owner.id);
-    cache::file(owner.id, id.uuid(), generation, get_file(&state.db, owner, id)).await
+    let read =
+        state.read(Some(owner.id), |state| async move { get_file(&state.db, owner, id).await });
+    cache::file(owner.id, id.uuid(), generation, read).await
 }
 
 /// The owner's file `id`; anyone else's is 404 (not 403: no confirming it exists).

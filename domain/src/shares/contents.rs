@@ -61,7 +61,11 @@ pub(super) async fn shared_file(
     if let Some(found) = cache::shared_file(share.id, id.uuid(), version) {
         return Ok(found);
     }
-    let found = find_shared_file(state, share, id.uuid()).await?;
+    let found = state
+        .read(Some(share.owner_id), |state| async move {
+            find_shared_file(&state, share, id.uuid()).await
+        })
+        .await?;
     cache::keep_shared_file(share.id, id.uuid(), version, found.clone());
     Ok(found)
 }

@@ -59,7 +59,9 @@ pub async fn public_share(
     if cached && let Some(shown) = cache::share_page(share.id, page, version) {
         return Ok(ShareView::Open(shown));
     }
-    let shown = open_page(state, share, page).await?;
+    let shown = state
+        .read(Some(share.owner_id), |state| async move { open_page(&state, share, page).await })
+        .await?;
     if cached {
         cache::keep_share_page(share.id, page, version, shown.clone());
     }

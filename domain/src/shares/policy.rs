@@ -267,7 +267,7 @@ pub async fn unlock(
     };
     // Counted before the password is checked (per link and address).
     let key = format!("{}/{}", share.id.simple(), address_key(client.ip.as_deref()));
-    state.limits.take(Budget::Unlock, &key)?;
+    state.limits.take(Budget::Unlock, &key).await?;
     if !password::verify(password, Some(hash)).await? {
         record(state, &share, "unlock_failed", client);
         return Err(AppError::invalid("password", "That is not the password for this link."));

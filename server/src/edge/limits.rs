@@ -197,7 +197,7 @@ async fn take(budget: Budget, request: Request, next: Next) -> Response {
         return next.run(request).await;
     };
     let key = client_key(&request);
-    match limits.take(budget, &key) {
+    match limits.take(budget, &key).await {
         Ok(None) => next.run(request).await,
         Ok(Some(decision)) => {
             let mut response = next.run(request).await;

@@ -62,26 +62,41 @@ async fn migrate_up_down_and_status() {
 }
 
 /// A running `pannier` (with `args`, logging JSON) and its log lines.
-struct Served {
+pub struct Served {
     child: std::process::Child,
     lines: std::sync::mpsc::Receiver<String>,
     /// Its database.
-    url: secrecy::SecretString,
-    _dir: tempfile::TempDir,
+    pub url: secrecy::SecretString,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Served {
+    /// `pannier ARGS` on a fresh database and data dir of its own.
     async fn start(args: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = fresh_database(dir.path()).await;
+        let mut served = Self::launch(args, dir.path(), &url, &[]);
+        served._dir = Some(dir);
+        served
+    }
+
+    /// `pannier ARGS` on database `url` and data dir `dir` (several processes may share them),
+    /// with `env` added.
+    pub fn launch(
+        args: &[&str],
+        dir: &std::path::Path,
+        url: &secrecy::SecretString,
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = pannier()
             .args(args)
             .env("PANNIER_LOG_FORMAT", "json")
             .env("PANNIER_LOG_LEVEL", "info")
             .env("PANNIER_BIND", "127.0.0.1:0")
-            .env("PANNIER_DATA_DIR", dir.path())
+            .env("PANNIER_DATA_DIR", dir)
             .env("PANNIER_DATABASE_URL", url.expose_secret())
             .env("PANNIER_SITE_ROOT", built_site_root())
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -92,11 +107,11 @@ impl Served {
                 let _ = lines_tx.send(line);
             }
         });
-        Self { child, lines, url, _dir: dir }
+        Self { child, lines, url: url.clone(), _dir: None }
     }
 
     /// The next JSON log line that mentions `what`.
-    fn next_json(&self, what: &str) -> serde_json::Value {
+    pub fn next_json(&self, what: &str) -> serde_json::Value {
         loop {
             let line = self
                 .lines
@@ -111,7 +126,7 @@ impl Served {
     }
 
     /// Sends SIGTERM and waits for a clean exit.
-    fn stop(mut self) {
+    pub fn stop(mut self) {
         let pid = self.child.id().to_string();
         let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(status.success());
@@ -123,6 +138,16 @@ impl Served {
             }
             assert!(Instant::now() < deadline, "did not stop within 15 s of SIGTERM");
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Served {
+    /// A test that failed half-way leaves no server running.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }

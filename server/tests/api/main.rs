@@ -11,6 +11,7 @@ mod accounts;
 mod assets;
 mod bodies;
 mod cli;
+mod cluster;
 mod consistency;
 mod edge;
 mod files;
