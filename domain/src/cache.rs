@@ -64,7 +64,15 @@ pub(crate) struct TokenEntry {
 
 /// A cache whose entries carry the counter values (`N`) they were read at.
 struct Versioned<K, V, N = u64> {
+    name: &'static str,
     entries: Cache<K, (N, V)>,
+}
+
+/// Counts a cache's answers: `pannier_cache_requests_total{cache, result="hit"|"miss"}`.
+fn count(name: &'static str, hit: bool) {
+    let result = if hit { "hit" } else { "miss" };
+    metrics::counter!("pannier_cache_requests_total", "cache" => name, "result" => result)
+        .increment(1);
 }
 
 impl<K, V, N> Versioned<K, V, N>
@@ -73,12 +81,15 @@ where
     V: Clone + Send + Sync + 'static,
     N: PartialEq + Clone + Send + Sync + 'static,
 {
-    fn new(capacity: u64) -> Self {
-        Self { entries: Cache::builder().max_capacity(capacity).time_to_live(TTL).build() }
+    fn new(name: &'static str, capacity: u64) -> Self {
+        let entries = Cache::builder().max_capacity(capacity).time_to_live(TTL).build();
+        Self { name, entries }
     }
 
     fn get(&self, key: &K, version: &N) -> Option<V> {
-        self.entries.get(key).filter(|(at, _)| at == version).map(|(_, value)| value)
+        let found = self.entries.get(key).filter(|(at, _)| at == version).map(|(_, value)| value);
+        count(self.name, found.is_some());
+        found
     }
 
     fn put(&self, key: K, version: N, value: V) {
@@ -90,6 +101,7 @@ where
 /// entry once for everyone asking at the same time (when an entry expires under load, one
 /// request reads the database and the others wait for it, instead of all reading at once).
 struct Loading<K, V> {
+    name: &'static str,
     entries: moka::future::Cache<(K, u64), V>,
 }
 
@@ -98,10 +110,10 @@ where
     K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    fn new(capacity: u64) -> Self {
+    fn new(name: &'static str, capacity: u64) -> Self {
         let entries =
             moka::future::Cache::builder().max_capacity(capacity).time_to_live(TTL).build();
-        Self { entries }
+        Self { name, entries }
     }
 
     async fn get_or_load(
@@ -110,7 +122,14 @@ where
         version: u64,
         load: impl std::future::Future<Output = Result<V, AppError>>,
     ) -> Result<V, AppError> {
-        self.entries.try_get_with((key, version), load).await.map_err(|err| AppError::clone(&err))
+        let loaded = std::sync::atomic::AtomicBool::new(false);
+        let load = async {
+            loaded.store(true, Ordering::Relaxed);
+            load.await
+        };
+        let found = self.entries.try_get_with((key, version), load).await;
+        count(self.name, !loaded.load(Ordering::Relaxed));
+        found.map_err(|err| AppError::clone(&err))
     }
 
     async fn put(&self, key: K, version: u64, value: V) {
@@ -147,11 +166,12 @@ pub(crate) type Link = (shares::Model, Option<share_requests::Model>);
 
 static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
     auth_epoch: AtomicU64::new(0),
-    tokens: Loading::new(100_000),
-    sessions: Versioned::new(100_000),
-    users: Loading::new(100_000),
+    tokens: Loading::new("tokens", 100_000),
+    sessions: Versioned::new("sessions", 100_000),
+    users: Loading::new("users", 100_000),
     trees: Mutex::new(HashMap::new()),
     listings: Loading {
+        name: "listings",
         entries: moka::future::Cache::builder()
             // Weighed by rows, so a few thousand large pages fit as well as many small ones.
             .weigher(|_, listing: &Arc<FolderListing>| {
@@ -162,6 +182,7 @@ static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
             .build(),
     },
     listings_json: Versioned {
+        name: "listings_json",
         entries: Cache::builder()
             // Weighed by KiB.
             .weigher(|_, (_, json): &(_, Bytes)| {
@@ -171,11 +192,11 @@ static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
             .time_to_live(TTL)
             .build(),
     },
-    files: Loading::new(100_000),
+    files: Loading::new("files", 100_000),
     shares_epoch: AtomicU64::new(0),
-    links: Loading::new(100_000),
-    shared_files: Versioned::new(100_000),
-    share_pages: Versioned::new(10_000),
+    links: Loading::new("links", 100_000),
+    shared_files: Versioned::new("shared_files", 100_000),
+    share_pages: Versioned::new("share_pages", 10_000),
 });
 
 /// The current auth epoch (as this process knows it).

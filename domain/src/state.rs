@@ -102,8 +102,9 @@ impl AppState {
     /// Runs read-only `work` (listings, share pages, metadata of `owner`'s files) on a state
     /// whose `db` is the read replica — unless there is none, it is failing (breaker open), or
     /// the owner's tree changed within [`crate::cache::READ_YOUR_WRITES`] (here or, through
-    /// Redis, elsewhere): then on the primary, so people see their own writes. If the replica
-    /// fails the work, its breaker opens and the work runs again on the primary.
+    /// Redis, elsewhere): then on the primary, so people see their own writes. If the work
+    /// fails on the replica it runs again on the primary (and an unreachable replica's
+    /// breaker opens).
     pub async fn read<T, F, Fut>(&self, owner: Option<uuid::Uuid>, work: F) -> Result<T, AppError>
     where
         F: Fn(AppState) -> Fut,
@@ -116,8 +117,12 @@ impl AppState {
         let on_replica = Self { db: replica.clone(), replica: None, ..self.clone() };
         metrics::counter!("pannier_db_reads_total", "on" => "replica").increment(1);
         match work(on_replica).await {
-            Err(AppError::Internal | AppError::Unavailable(_)) => {
-                self.replica_breaker.failed();
+            // Unreachable: skipped until its probe answers. Anything else (a first listing
+            // that creates the account's root folder cannot write there): this time only.
+            Err(err @ (AppError::Internal | AppError::Unavailable(_))) => {
+                if matches!(err, AppError::Unavailable(_)) {
+                    self.replica_breaker.failed();
+                }
                 metrics::counter!("pannier_db_reads_total", "on" => "primary_after_replica_failed")
                     .increment(1);
                 work(self.clone()).await

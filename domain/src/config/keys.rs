@@ -54,7 +54,7 @@ pub const KEYS: &[ConfigKey] = &[
         toml: "redis_url",
         env: "PANNIER_REDIS_URL",
         default: "(none)",
-        help: "redis://HOST:PORT/DB shared by instances: rate limits, cache invalidation (secret).",
+        help: "redis://HOST:PORT/DB (or unix://PATH) shared by instances: rate limits, cache news (secret).",
     },
     ConfigKey {
         toml: "log_format",

@@ -295,26 +295,23 @@ impl Config {
         }
         self.database_read_url =
             self.database_read_url.take().filter(|url| !url.expose_secret().is_empty());
-        if let Some(url) = &self.database_read_url {
-            if database_kind(url.expose_secret())? != DatabaseKind::Postgres
-                || self.database_kind() != DatabaseKind::Postgres
-            {
-                return Err(ConfigError::Invalid {
-                    key: "PANNIER_DATABASE_READ_URL",
-                    message: "a read replica needs PostgreSQL for both URLs".into(),
-                });
-            }
+        if let Some(url) = &self.database_read_url
+            && (database_kind(url.expose_secret())? != DatabaseKind::Postgres
+                || self.database_kind() != DatabaseKind::Postgres)
+        {
+            return Err(ConfigError::Invalid {
+                key: "PANNIER_DATABASE_READ_URL",
+                message: "a read replica needs PostgreSQL for both URLs".into(),
+            });
         }
         self.redis_url = self.redis_url.take().filter(|url| !url.expose_secret().is_empty());
         if let Some(url) = &self.redis_url {
             let url = url.expose_secret();
-            if !(url.starts_with("redis://")
-                || url.starts_with("rediss://")
-                || url.starts_with("unix://"))
-            {
+            let scheme = url.starts_with("redis://") || url.starts_with("unix://");
+            if !scheme || redis::Client::open(url).is_err() {
                 return Err(ConfigError::Invalid {
                     key: "PANNIER_REDIS_URL",
-                    message: "expected redis://HOST:PORT[/DB], rediss://… or unix://PATH".into(),
+                    message: "expected redis://[:PASSWORD@]HOST:PORT[/DB] or unix://PATH".into(),
                 });
             }
         }
