@@ -81,7 +81,7 @@ def wait_until(check, seconds: float, what: str) -> float:
         try:
             if check():
                 return time.monotonic() - started
-        except OSError:
+        except (OSError, ValueError, KeyError, http.client.HTTPException):
             pass
         time.sleep(0.05)
     raise SystemExit(f"FAILED: {what} within {seconds} s")
@@ -159,8 +159,10 @@ class Cluster:
         self.spawn("garage", ["garage", "server"], env)
         garage = lambda *a: subprocess.run(["garage", *a], env=env, check=True,  # noqa: E731
                                            capture_output=True, text=True).stdout
-        wait_until(lambda: "HEALTHY" in garage("status").upper() or "ID" in garage("status"), 20,
-                   "Garage answers")
+        def answers() -> bool:
+            done = subprocess.run(["garage", "status"], env=env, capture_output=True, text=True)
+            return done.returncode == 0
+        wait_until(answers, 20, "Garage answers")
         node = re.search(r"^([0-9a-f]{16})", garage("status"), re.M).group(1)
         garage("layout", "assign", "-z", "dc1", "-c", "1G", node)
         garage("layout", "apply", "--version", "1")
@@ -196,15 +198,12 @@ class Cluster:
         shutil.copytree(ROOT / "deploy/nginx", conf)
         (self.work / "logs").mkdir()
         make_certificate(conf / "tls")
-        servers = "\n".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;"
-                            for port in self.ports)
-        upstreams = (conf / "upstreams.conf").read_text()
-        upstreams = re.sub(r"(    server 10\.0\.0\.\d+:3000[^\n]*\n)+", servers + "\n", upstreams)
-        (conf / "upstreams.conf").write_text(upstreams)
+        self.upstreams = (conf / "upstreams.conf").read_text()
+        self.set_upstreams(self.ports, reload=False)
         main = (conf / "nginx.conf").read_text()
         main = main.replace("listen 80;", f"listen 127.0.0.1:{self.nginx_port};")
         main = main.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{self.tls_port} ssl http2;")
-        main = re.sub(r"\n\s*listen \[::\]:\d+( ssl)?;", "", main)
+        main = re.sub(r"\n\s*listen \[::\]:\d+[^;]*;", "", main)
         # This test speaks plain HTTP to nginx (no redirect to HTTPS); TLS is checked once.
         main = main.replace("location / { return 308 https://$host$request_uri; }",
                             "include proxy.conf;").replace("location = /healthz { proxy_pass http://pannier; }", "")
@@ -218,6 +217,17 @@ class Cluster:
         tls.request("GET", "/healthz")
         assert tls.getresponse().status == 200, "TLS termination"
         log(f"nginx on 127.0.0.1:{self.nginx_port} (TLS on {self.tls_port}) → {self.ports}")
+
+    def set_upstreams(self, ports: list, reload: bool = True) -> None:
+        """nginx's upstreams: the instances on `ports` (reloaded when running)."""
+        conf = self.work / "nginx"
+        servers = "\n".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in ports)
+        upstreams = re.sub(r"(    server 10\.0\.0\.\d+:3000[^\n]*\n)+", servers + "\n", self.upstreams)
+        (conf / "upstreams.conf").write_text(upstreams)
+        if reload:
+            subprocess.run(["nginx", "-p", str(self.work), "-c", str(conf / "nginx.conf"), "-s", "reload"],
+                           check=True, capture_output=True)
+            time.sleep(1)  # the old workers finish, the new ones take over
 
     def stop_all(self) -> None:
         for name, process in reversed(list(self.processes.items())):
@@ -331,7 +341,7 @@ class Load:
         bearer = {"Authorization": f"Bearer {self.token}"}
         f = self.fixtures
         kinds = ["listing"] * 5 + ["page"] * 3 + ["range"] * 4 + ["share_file"] * 3 + \
-                ["share_page"] * 2 + ["upload"] * 3
+                ["share_page"] * 2 + ["upload"] * 3 + ["picture"] * (1 if n == 0 else 0)
         rng = random.Random(n)
         count = 0
         while not self.stop.is_set():
@@ -348,6 +358,9 @@ class Load:
                 self.get(f"/s/{f['slug']}/files/{f['big_id']}", {"Range": "bytes=0-65535"}, (206,))
             elif kind == "share_page":
                 self.get(f"/s/{f['slug']}", {}, (200,))
+            elif kind == "picture":
+                count += 1
+                self.upload(f"picture-{n}-{count}.png", png(rng))
             else:
                 count += 1
                 self.upload(f"small-{n}-{count}.bin", os.urandom(4096))
@@ -410,6 +423,50 @@ class Load:
         self.large["done"] = True
 
 
+def n_last(cluster: Cluster) -> int:
+    return len(cluster.ports) - 1
+
+
+def tus_across_instances(ports: list, token: str) -> None:
+    """Created on the first instance, half sent to the second, finished on the last."""
+    data = os.urandom(3 << 20)
+    tus = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {token}"}
+    meta = "filename " + base64.b64encode(b"across.bin").decode()
+    status, headers, _ = request(ports[0], "POST", "/api/v1/uploads",
+                                 dict(tus, **{"Upload-Length": str(len(data)), "Upload-Metadata": meta}))
+    assert status == 201, status
+    location = urllib.parse.urlparse(headers["location"]).path
+    half = len(data) // 2
+    patch = dict(tus, **{"Content-Type": "application/offset+octet-stream"})
+    status, headers, _ = request(ports[1], "PATCH", location, dict(patch, **{"Upload-Offset": "0"}), data[:half])
+    assert status == 204 and headers["upload-offset"] == str(half), status
+    status, headers, _ = request(ports[-1], "HEAD", location, tus)
+    assert status == 200 and headers["upload-offset"] == str(half), (status, headers)
+    status, headers, _ = request(ports[-1], "PATCH", location, dict(patch, **{"Upload-Offset": str(half)}),
+                                 data[half:])
+    assert status == 204 and headers["upload-offset"] == str(len(data)), status
+
+
+def png(rng: random.Random, size: int = 96) -> bytes:
+    """A small picture of random colour bands (a real PNG: the worker makes its previews)."""
+    import struct
+    import zlib
+    rows = b"".join(b"\x00" + bytes(rng.randrange(256) for _ in range(3)) * size for _ in range(size))
+    chunk = lambda kind, data: (struct.pack(">I", len(data)) + kind + data  # noqa: E731
+                                + struct.pack(">I", zlib.crc32(kind + data)))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + \
+        chunk(b"IEND", b"")
+
+
+def post_json(port: int, path: str, token: str, body: dict) -> dict:
+    """A JSON POST with the bearer token that must answer 201; the answer."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    status, _, answer = request(port, "POST", path, headers, json.dumps(body).encode())
+    assert status == 201, (path, status, answer[:200])
+    return json.loads(answer)
+
+
 def sign_in(port: int) -> str:
     form = urllib.parse.urlencode({"email": EMAIL, "password": PASSWORD})
     status, headers, body = request(port, "POST", "/api/sign_in", {
@@ -469,19 +526,17 @@ def run(cluster: Cluster, args) -> None:
         status, _, body = request(instance, "GET", "/api/v1/me", {"Cookie": cookie})
         assert status == 200 and EMAIL.encode() in body, (instance, status, body[:200])
     log(f"1. the session made through nginx works on all {args.instances} instances")
+    tus_across_instances(cluster.ports, token)
+    log(f"   a tus upload made on instance 0 went on on instance 1 and ended on instance {n_last(cluster)}")
 
     # Fixtures: a folder for the uploads, a 4 MiB file and an open link to it.
-    _, _, body = request(port, "POST", "/api/v1/folders", dict(bearer, **{"Content-Type": "application/json"}),
-                         json.dumps({"name": "load"}).encode())
-    folder_id = json.loads(body)["id"]
+    folder_id = post_json(port, "/api/v1/folders", token, {"name": "load"})["id"]
     big = random.Random(1).randbytes(4 << 20)
     status, _, body = request(port, "PUT", "/api/v1/files?name=big.bin", dict(bearer), big)
     assert status == 201, (status, body)
     big_id = json.loads(body)["id"]
-    status, _, body = request(port, "POST", "/api/v1/shares", dict(bearer, **{"Content-Type": "application/json"}),
-                              json.dumps({"file_ids": [big_id]}).encode())
-    assert status == 201, (status, body)
-    fixtures = {"folder_id": folder_id, "big_id": big_id, "big_size": len(big), "slug": json.loads(body)["slug"]}
+    slug = post_json(port, "/api/v1/shares", token, {"file_ids": [big_id]})["slug"]
+    fixtures = {"folder_id": folder_id, "big_id": big_id, "big_size": len(big), "slug": slug}
 
     # 2. Load, and failures during it.
     load = Load(port, token, cookie, fixtures)
@@ -494,11 +549,15 @@ def run(cluster: Cluster, args) -> None:
             if delay > 0:
                 time.sleep(delay)
 
-        def redis_ok(i: int) -> bool:
-            return readyz(cluster.ports[i]).get("checks", {}).get("redis", {}).get("status") == "ok"
-
-        def replica_ok(i: int) -> bool:
-            return readyz(cluster.ports[i]).get("checks", {}).get("replica", {}).get("status") == "ok"
+        def outage(what: str, stop, start, check: str) -> None:
+            """`what` down for the outage, then back: how long until every instance uses it."""
+            stop()
+            log(f"   {what} stopped for {args.outage:g} s")
+            time.sleep(args.outage)
+            start()
+            back = lambda i: readyz(cluster.ports[i]).get("checks", {}).get(check, {}).get("status") == "ok"  # noqa: E731
+            recovery[f"{what} back → every instance uses it"] = max(
+                wait_until(lambda i=i: back(i), 30, f"{what} used again") for i in range(n))
 
         def chaos() -> None:
             at(0.15)
@@ -507,19 +566,9 @@ def run(cluster: Cluster, args) -> None:
             time.sleep(3)
             recovery["instance restart after SIGKILL (to ready)"] = cluster.start_instance(0)
             at(0.35)
-            cluster.stop_redis()
-            log(f"   Redis stopped for {args.outage:g} s")
-            time.sleep(args.outage)
-            cluster.start_redis()
-            recovery["Redis back → every instance uses it"] = max(
-                wait_until(lambda i=i: redis_ok(i), 30, "Redis seen again") for i in range(n))
+            outage("Redis", cluster.stop_redis, cluster.start_redis, "redis")
             at(0.55)
-            cluster.stop_replica()
-            log(f"   replica stopped for {args.outage:g} s")
-            time.sleep(args.outage)
-            cluster.start_replica()
-            recovery["replica back → read from again"] = max(
-                wait_until(lambda i=i: replica_ok(i), 30, "replica read again") for i in range(n))
+            outage("replica", cluster.stop_replica, cluster.start_replica, "replica")
             at(0.75)
             stop, start = cluster.rolling_restart(n - 1)
             log(f"   rolling restart of instance {n - 1}: drained in {stop:.1f} s, ready in {start:.1f} s")
@@ -562,6 +611,12 @@ def run(cluster: Cluster, args) -> None:
     assert not differ, f"bytes differ: {differ[:10]}"
     assert set(listed) == set(expected), f"unexpected files: {set(listed) - set(expected)}"
     log(f"   {len(expected)} uploads (one of 48 MiB by tus) all there with exact SHA-256")
+    # The worker made every picture's previews (jobs queued by whichever instance took it).
+    pictures = [name for name in expected if name.endswith(".png")]
+    for name in pictures:
+        wait_until(lambda name=name: request(port, "GET", f"/api/v1/files/{listed[name]}/thumbnail?size=small",
+                                             bearer)[0] == 200, 60, f"{name}'s thumbnail")
+    log(f"   the worker made the previews of all {len(pictures)} pictures")
     check = subprocess.run([BIN, "storage", "check"], env=cluster.env, capture_output=True, text=True)
     assert check.returncode == 0, f"storage check: {check.stdout}{check.stderr}"
     jobs = cluster.pannier("jobs", "run")
@@ -569,9 +624,7 @@ def run(cluster: Cluster, args) -> None:
 
     # 3. Limits hold across instances.
     unlock_limit = 5
-    status, _, body = request(port, "POST", "/api/v1/shares", dict(bearer, **{"Content-Type": "application/json"}),
-                              json.dumps({"file_ids": [big_id], "password": "right password"}).encode())
-    locked = json.loads(body)["slug"]
+    locked = post_json(port, "/api/v1/shares", token, {"file_ids": [big_id], "password": "right password"})["slug"]
     answers = []
     for attempt in range(unlock_limit * 2):
         instance = cluster.ports[attempt % n]
@@ -582,9 +635,7 @@ def run(cluster: Cluster, args) -> None:
         answers.append(status)
     assert answers.count(429) == unlock_limit, f"password attempts across instances: {answers}"
     limited_n = 5
-    status, _, body = request(port, "POST", "/api/v1/shares", dict(bearer, **{"Content-Type": "application/json"}),
-                              json.dumps({"file_ids": [big_id], "max_downloads": limited_n}).encode())
-    limited = json.loads(body)["slug"]
+    limited = post_json(port, "/api/v1/shares", token, {"file_ids": [big_id], "max_downloads": limited_n})["slug"]
     results: list[int] = []
     def download(i: int) -> None:
         status, _, _ = request(cluster.ports[i % n], "GET", f"/s/{limited}/files/{big_id}")
@@ -599,9 +650,11 @@ def run(cluster: Cluster, args) -> None:
         f"(budget {unlock_limit}); a {limited_n}-download link under 40 concurrent requests on "
         f"{n} instances: exactly {results.count(200)} downloads")
 
-    # 4. Figures.
-    one = wrk_rate(cluster.ports[0], token)
+    # 4. Figures: the same listing through nginx with one instance behind it, then all.
     many = wrk_rate(port, token)
+    cluster.set_upstreams(cluster.ports[:1])
+    one = wrk_rate(port, token)
+    cluster.set_upstreams(cluster.ports)
     hits, misses = 0.0, 0.0
     for metrics_port in cluster.metrics_ports:
         _, _, text = request(metrics_port, "GET", "/metrics")
@@ -612,7 +665,7 @@ def run(cluster: Cluster, args) -> None:
                     hits += value
                 else:
                     misses += value
-    log(f"4. listing req/s: 1 instance direct {one:.0f}, {n} behind nginx {many:.0f} "
+    log(f"4. listing req/s through nginx: 1 instance {one:.0f}, {n} instances {many:.0f} "
         f"({many / one:.2f}×; 2 cores shared by everything)")
     for what, seconds in recovery.items():
         log(f"   recovery: {what}: {seconds:.1f} s")

@@ -20,7 +20,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The database pool (the primary: every write, and reads that must see them).
     pub db: DatabaseConnection,
-    /// A read replica's pool (`PANNIER_DATABASE_READ_URL`), if any: use [`AppState::reader`].
+    /// A read replica's pool (`PANNIER_DATABASE_READ_URL`), if any: use [`AppState::read`].
     replica: Option<DatabaseConnection>,
     /// The replica's circuit breaker: while open, reads go to the primary.
     pub replica_breaker: Arc<Breaker>,
@@ -91,7 +91,7 @@ impl AppState {
         }
     }
 
-    /// Reads go to `replica` from now on (see [`AppState::reader`]).
+    /// Reads go to `replica` from now on (see [`AppState::read`]).
     pub fn with_replica(mut self, replica: DatabaseConnection) -> Self {
         let mut replica = replica;
         crate::db::observe(&mut replica, self.statements.clone());

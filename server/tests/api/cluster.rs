@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 use crate::cli::Served;
-use crate::helpers::{fresh_database, spawn_app_with};
+use crate::helpers::{fresh_database, spawn_app_with, user_with_token};
 
 /// Two `pannier serve` processes on one database and one Redis: what one writes, the other's
 /// caches drop at once (not after their 5 s TTL), and a rate limit spent on one is spent on
@@ -34,7 +34,7 @@ async fn instances_sharing_redis_see_each_others_writes_and_share_limits() {
     let b_url = format!("http://{}", b.next_json("listening")["addr"].as_str().unwrap());
     b.next_json("listening for other instances' changes");
     let db = Database::connect(url.expose_secret()).await.unwrap();
-    let token = user_with_token(&db, "ada@example.com").await;
+    let (_, token) = user_with_token(&db, "ada@example.com").await;
     let client = reqwest::Client::new();
     let api = |base: &str, method: Method, path: &str| {
         client.request(method, format!("{base}/api/v1{path}")).bearer_auth(&token)
@@ -181,21 +181,6 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     false
-}
-
-async fn user_with_token(db: &DatabaseConnection, email: &str) -> String {
-    let user = domain::users::create(
-        db,
-        &domain::account::EmailAddress::parse(email).unwrap(),
-        &domain::account::DisplayName::parse("Test Person").unwrap(),
-        SecretString::from("correct horse battery staple"),
-        domain::account::Role::User,
-    )
-    .await
-    .unwrap();
-    let scope = domain::account::TokenScope::Write;
-    let client = domain::auth::ClientInfo::default();
-    domain::tokens::create(db, &user, "tests", scope, None, &client).await.unwrap().secret
 }
 
 /// The replica's connection, once it replayed folder `id`.

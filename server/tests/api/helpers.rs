@@ -230,6 +230,33 @@ impl TestApp {
     }
 }
 
+/// An account with a write token on `db`: `(user, "pnr_…")`.
+pub async fn user_with_token(
+    db: &DatabaseConnection,
+    email: &str,
+) -> (domain::entities::users::Model, String) {
+    let user = domain::users::create(
+        db,
+        &domain::account::EmailAddress::parse(email).unwrap(),
+        &domain::account::DisplayName::parse("Test Person").unwrap(),
+        SecretString::from("correct horse battery staple"),
+        domain::account::Role::User,
+    )
+    .await
+    .unwrap();
+    let token = domain::tokens::create(
+        db,
+        &user,
+        "tests",
+        domain::account::TokenScope::Write,
+        None,
+        &domain::auth::ClientInfo::default(),
+    )
+    .await
+    .unwrap();
+    (user, token.secret)
+}
+
 /// A database no other test uses: a SQLite file in `dir`, or a new PostgreSQL database on the
 /// server named by `TEST_DATABASE_URL`.
 pub async fn fresh_database(dir: &Path) -> SecretString {
@@ -325,26 +352,7 @@ pub async fn s3_client(config: &Config) -> aws_sdk_s3::Client {
 impl TestApp {
     /// An account with a write token: `(user, "pnr_…")`.
     pub async fn user_with_token(&self, email: &str) -> (domain::entities::users::Model, String) {
-        let user = domain::users::create(
-            &self.db,
-            &domain::account::EmailAddress::parse(email).unwrap(),
-            &domain::account::DisplayName::parse("Test Person").unwrap(),
-            SecretString::from("correct horse battery staple"),
-            domain::account::Role::User,
-        )
-        .await
-        .unwrap();
-        let token = domain::tokens::create(
-            &self.db,
-            &user,
-            "tests",
-            domain::account::TokenScope::Write,
-            None,
-            &domain::auth::ClientInfo::default(),
-        )
-        .await
-        .unwrap();
-        (user, token.secret)
+        user_with_token(&self.db, email).await
     }
 
     /// `method` `path` on the API with a bearer token.
