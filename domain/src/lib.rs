@@ -10,6 +10,7 @@ pub mod files;
 pub mod ids;
 pub mod jobs;
 pub mod media;
+pub mod search;
 pub mod shares;
 pub mod site;
 pub mod uploads;

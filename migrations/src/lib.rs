@@ -13,6 +13,7 @@ mod m20261121_000005_shares;
 mod m20261121_000006_file_requests;
 mod m20261129_000007_hardening;
 mod m20261129_000008_jobs_and_media;
+mod m20261130_000009_search;
 
 /// A foreign key from `from` (table, column) to `to` whose rows go with the row they point at.
 fn cascade(
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_file_requests::Migration),
             Box::new(m20261129_000007_hardening::Migration),
             Box::new(m20261129_000008_jobs_and_media::Migration),
+            Box::new(m20261130_000009_search::Migration),
         ]
     }
 }

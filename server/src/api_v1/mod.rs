@@ -7,6 +7,7 @@ pub(crate) mod files;
 mod folders;
 pub mod openapi;
 pub mod reference;
+mod search;
 pub(crate) mod shares;
 pub mod thumbnails;
 pub mod uploads;
@@ -50,6 +51,7 @@ pub fn router() -> Router<ServerState> {
         .routes(routes!(shares::create, shares::list))
         .routes(routes!(shares::update, shares::revoke))
         .routes(routes!(shares::events))
+        .routes(routes!(search::search))
         .routes(routes!(folders::create))
         .routes(routes!(folders::show, folders::update, folders::delete))
         .route_layer(middleware::from_fn(edge::limits::deadline))

@@ -27,6 +27,7 @@ mod openapi;
 mod outages;
 mod pages;
 mod requests;
+mod search;
 mod selection;
 mod services;
 mod sessions;

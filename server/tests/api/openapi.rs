@@ -34,6 +34,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("patch", "/api/v1/shares/{id}"),
     ("delete", "/api/v1/shares/{id}"),
     ("get", "/api/v1/shares/{id}/events"),
+    ("get", "/api/v1/search"),
     ("post", "/api/v1/uploads"),
     ("options", "/api/v1/uploads"),
     ("head", "/api/v1/uploads/{id}"),

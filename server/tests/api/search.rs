@@ -1,0 +1,229 @@
+//! `GET /api/v1/search`: substrings, case and accents, ranking, filters, the index kept in step
+//! with every change, authorization, pagination, bad queries.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// The names found for `q`, in order (the request must succeed).
+async fn found(app: &TestApp, token: &str, q: &str) -> Vec<String> {
+    let response = app.api(Method::GET, "/search", token).query(&[("q", q)]).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{q}: {}", response.text().await.unwrap());
+    let page: Value = response.json().await.unwrap();
+    page["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["file"]["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    folder: Option<&str>,
+    name: &str,
+    bytes: &[u8],
+) -> String {
+    let response = app.put_file(token, folder, name, bytes.to_vec()).await;
+    assert_eq!(response.status(), 201, "{name}");
+    response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+}
+
+async fn describe(app: &TestApp, token: &str, id: &str, description: &str) {
+    let response = app
+        .api(Method::PATCH, &format!("/files/{id}"), token)
+        .json(&json!({ "description": description }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
+
+#[tokio::test]
+async fn substrings_prefixes_case_and_accents_with_name_matches_first() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    upload(&app, &token, None, "Invoice-2026.pdf", b"%PDF-1.4 not really").await;
+    let notes = upload(&app, &token, None, "notes.md", b"# notes").await;
+    describe(&app, &token, &notes, "the quarterly invoices").await;
+    upload(&app, &token, None, "Café Menu.txt", b"coffee").await;
+    upload(&app, &token, None, "holiday.jpg", b"not a picture").await;
+
+    assert_eq!(found(&app, &token, "voice").await, ["Invoice-2026.pdf", "notes.md"], "name first");
+    assert_eq!(found(&app, &token, "INV").await, ["Invoice-2026.pdf", "notes.md"]);
+    assert_eq!(found(&app, &token, "cafe menu").await, ["Café Menu.txt"], "accents folded");
+    assert_eq!(found(&app, &token, "CAFÉ").await, ["Café Menu.txt"]);
+    assert_eq!(found(&app, &token, "\"cafe menu\"").await, ["Café Menu.txt"], "a phrase");
+    assert!(found(&app, &token, "\"menu cafe\"").await.is_empty(), "a phrase keeps its order");
+    assert_eq!(found(&app, &token, "invoice -quarterly").await, ["Invoice-2026.pdf"]);
+    assert_eq!(found(&app, &token, "ho").await, ["holiday.jpg"], "two letters");
+    assert!(found(&app, &token, "nothing-like-this").await.is_empty());
+    assert!(found(&app, &token, "").await.is_empty(), "an empty box finds nothing");
+}
+
+#[tokio::test]
+async fn the_index_follows_renames_descriptions_moves_and_deletes() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let id = upload(&app, &token, None, "draft.txt", b"x").await;
+    assert_eq!(found(&app, &token, "draft").await, ["draft.txt"]);
+
+    let renamed =
+        app.api(Method::PATCH, &format!("/files/{id}"), &token).json(&json!({"name": "final.txt"}));
+    assert!(renamed.send().await.unwrap().status().is_success());
+    assert!(found(&app, &token, "draft").await.is_empty(), "the old name is gone at once");
+    assert_eq!(found(&app, &token, "final").await, ["final.txt"]);
+
+    describe(&app, &token, &id, "signed by the board").await;
+    assert_eq!(found(&app, &token, "board").await, ["final.txt"]);
+    describe(&app, &token, &id, "").await;
+    assert!(found(&app, &token, "board").await.is_empty());
+
+    let archive = app.create_folder(&token, None, "Archive").await;
+    let inner = app.create_folder(&token, Some(&archive), "2026").await;
+    assert!(found(&app, &token, "final in:archive").await.is_empty());
+    let moved =
+        app.api(Method::PATCH, &format!("/files/{id}"), &token).json(&json!({"folder_id": inner}));
+    assert!(moved.send().await.unwrap().status().is_success());
+    assert_eq!(found(&app, &token, "final in:Archive").await, ["final.txt"], "the whole subtree");
+    let hits = app.get_json("/search?q=final", &token).await;
+    assert_eq!(hits["hits"][0]["path"], "/Archive/2026");
+    let renamed = app
+        .api(Method::PATCH, &format!("/folders/{archive}"), &token)
+        .json(&json!({"name": "Old"}));
+    assert!(renamed.send().await.unwrap().status().is_success());
+    assert_eq!(found(&app, &token, "final in:\"old\"").await, ["final.txt"], "folder renamed");
+    assert_eq!(app.get_json("/search?q=final", &token).await["hits"][0]["path"], "/Old/2026");
+
+    let deleted = app.api(Method::DELETE, &format!("/files/{id}"), &token).send().await.unwrap();
+    assert!(deleted.status().is_success());
+    assert!(found(&app, &token, "final").await.is_empty(), "deleted files are not found");
+    upload(&app, &token, Some(&inner), "report.txt", b"y").await;
+    let gone =
+        app.api(Method::DELETE, &format!("/folders/{archive}"), &token).send().await.unwrap();
+    assert!(gone.status().is_success());
+    assert!(found(&app, &token, "report").await.is_empty(), "nor files of deleted folders");
+}
+
+#[tokio::test]
+async fn filters_narrow_by_type_extension_size_and_date() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let pdf = upload(&app, &token, None, "report.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n").await;
+    upload(&app, &token, None, "report.md", &vec![b'a'; 2_000]).await;
+    upload(&app, &token, None, "report.zip", b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0")
+        .await;
+
+    assert_eq!(found(&app, &token, "report type:pdf").await, ["report.pdf"]);
+    assert_eq!(found(&app, &token, "report type:archive").await, ["report.zip"]);
+    assert_eq!(found(&app, &token, "ext:md").await, ["report.md"], "a filter alone");
+    assert_eq!(found(&app, &token, "report ext:md,zip").await.len(), 2);
+    assert_eq!(found(&app, &token, "report size:>1KB").await, ["report.md"]);
+    assert_eq!(found(&app, &token, "report size:<1KB").await.len(), 2);
+    let updated = app.get_json(&format!("/files/{pdf}"), &token).await;
+    let this_year = updated["updated_at"].as_str().unwrap()[..4].to_owned();
+    assert_eq!(found(&app, &token, &format!("report modified:{this_year}")).await.len(), 3);
+    assert!(found(&app, &token, "report before:2000-01-01").await.is_empty());
+    assert_eq!(found(&app, &token, "report after:2000-01-01").await.len(), 3);
+}
+
+#[tokio::test]
+async fn each_account_finds_only_its_own_files() {
+    let app = spawn_app().await;
+    let (_, ada) = app.user_with_token("ada@example.com").await;
+    let (_, bob) = app.user_with_token("bob@example.com").await;
+    let adas = upload(&app, &ada, None, "secret plan.txt", b"ada").await;
+    describe(&app, &ada, &adas, "the shared word").await;
+    let bobs = upload(&app, &bob, None, "secret plan.txt", b"bob").await;
+    describe(&app, &bob, &bobs, "the shared word").await;
+    for (token, id) in [(&ada, &adas), (&bob, &bobs)] {
+        for q in ["secret", "shared word", "se", "type:text"] {
+            let page = app.get_json(&format!("/search?q={}", urlencode(q)), token).await;
+            let ids: Vec<&str> = page["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["file"]["id"].as_str().unwrap())
+                .collect();
+            assert!(ids.iter().all(|found| found == id), "{q}: {ids:?}");
+        }
+    }
+    let anonymous =
+        app.client.get(format!("{}/api/v1/search?q=secret", app.address)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
+
+#[tokio::test]
+async fn pages_follow_each_other_without_repeats() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    for i in 0..23 {
+        upload(&app, &token, None, &format!("photo-{i:02}.txt"), b"z").await;
+    }
+    let (mut seen, mut cursor) = (Vec::new(), String::new());
+    loop {
+        let page = app.get_json(&format!("/search?q=photo&limit=10&cursor={cursor}"), &token).await;
+        seen.extend(
+            page["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["file"]["name"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (23, 23));
+}
+
+#[tokio::test]
+async fn bad_queries_are_400_with_a_reason_and_odd_syntax_is_text() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    upload(&app, &token, None, "a*b (x) NEAR.txt", b"z").await;
+    for q in ["\"open", "type:movie", "size:>lots", "modified:2026-13", &"x".repeat(10_000)] {
+        let response =
+            app.api(Method::GET, "/search", &token).query(&[("q", q)]).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{q}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "bad_request", "{q}");
+        assert!(!body["error"]["message"].as_str().unwrap().is_empty());
+    }
+    for q in ["a*b", "(x)", "NEAR", "x) OR (y", "\"\"\"\"", "'; DROP TABLE files; --", "50%", "_"] {
+        found(&app, &token, q).await;
+    }
+    assert_eq!(found(&app, &token, "a*b").await, ["a*b (x) NEAR.txt"]);
+    assert_eq!(found(&app, &token, "(x)").await, ["a*b (x) NEAR.txt"]);
+    assert!(found(&app, &token, "50%").await.is_empty(), "% is a character, not a wildcard");
+    for cursor in ["-1", "abc", "99999999999"] {
+        let response = app
+            .api(Method::GET, "/search", &token)
+            .query(&[("q", "x"), ("cursor", cursor)])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        assert_eq!(status, 400, "{cursor}: {}", response.text().await.unwrap());
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(
+            |b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            },
+        )
+        .collect()
+}
