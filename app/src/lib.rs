@@ -19,6 +19,7 @@ use crate::pages::account::AccountPage;
 use crate::pages::admin::AdminPage;
 use crate::pages::file::FilePage;
 use crate::pages::files::FilesPage;
+use crate::pages::search::SearchPage;
 use crate::pages::share::SharePage;
 use crate::pages::shares::SharesPage;
 use crate::pages::sign_in::{SignInPage, SignUpPage};
@@ -50,6 +51,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("file/:id") view=FilePage ssr=SsrMode::Async/>
                     <Route path=path!("s/:slug") view=SharePage ssr=SsrMode::Async/>
                     <Route path=path!("shares") view=SharesPage ssr=SsrMode::Async/>
+                    <Route path=path!("search") view=SearchPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

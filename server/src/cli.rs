@@ -69,6 +69,12 @@ pub enum Command {
         #[command(subcommand)]
         action: StorageAction,
     },
+    /// Manage the search index.
+    Search {
+        /// The search action.
+        #[command(subcommand)]
+        action: SearchAction,
+    },
     /// Manage the database schema.
     Migrate {
         /// The migration action.
@@ -107,6 +113,14 @@ pub enum StorageAction {
         #[arg(long)]
         repair: bool,
     },
+}
+
+/// `pannier search …`.
+#[derive(Debug, Subcommand)]
+pub enum SearchAction {
+    /// Rebuild the index of names and descriptions from the files (after restoring a backup
+    /// made without it, or to repair it).
+    Reindex,
 }
 
 /// `--log-format` values.
@@ -207,6 +221,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Token { action } => cli_accounts::token(action, &migrated(&config).await?).await,
         Command::Storage { action: StorageAction::Check { repair } } => {
             storage_check(config, repair).await
+        }
+        Command::Search { action: SearchAction::Reindex } => {
+            let db = migrated(&config).await?;
+            let files = domain::search::reindex(&db).await.map_err(app_error)?;
+            writeln!(std::io::stdout().lock(), "search index rebuilt: {files} files")?;
+            Ok(())
         }
     }
 }

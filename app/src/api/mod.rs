@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod files;
+pub mod search;
 pub mod shares;
 
 use domain::AppError;

@@ -86,6 +86,11 @@ fn AccountNav(link_class: &'static str) -> impl IntoView {
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(user)) => view! {
+                        <A href="/search" attr:class=link_class attr:aria-label="Search" attr:title="Search your files">
+                            <svg class="h-5 w-5" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true">
+                                <circle cx="11" cy="11" r="7"/><path stroke-linecap="round" d="m20 20-3.5-3.5"/>
+                            </svg>
+                        </A>
                         <A href="/files" attr:class=link_class>"Files"</A>
                         <A href="/shares" attr:class=link_class>"Shares"</A>
                         <A href="/account" attr:class=link_class>"Account"</A>

@@ -7,6 +7,7 @@ pub mod files;
 pub mod home;
 pub mod not_found;
 pub mod requests;
+pub mod search;
 pub mod share;
 pub mod shares;
 pub mod sign_in;

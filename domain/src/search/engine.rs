@@ -301,3 +301,30 @@ fn start_of(day: Day) -> Option<chrono::DateTime<chrono::Utc>> {
     let date = chrono::NaiveDate::from_ymd_opt(day.year, day.month, day.day)?;
     Some(date.and_hms_opt(0, 0, 0)?.and_utc())
 }
+
+/// Rebuilds the index from the files (`pannier search reindex`): after a restore from a
+/// backup taken without it, or to repair it. In one transaction on SQLite (searches see the
+/// old index or the new, never half); PostgreSQL rebuilds its two indexes. How many files
+/// it holds.
+pub async fn reindex(db: &sea_orm::DatabaseConnection) -> Result<u64, AppError> {
+    use sea_orm::{PaginatorTrait, TransactionTrait};
+    let statements: &[&str] = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            &["REINDEX INDEX idx_files_name_trgm", "REINDEX INDEX idx_files_description_trgm"]
+        }
+        _ => &[
+            "DELETE FROM search_fts",
+            "DELETE FROM search_rows",
+            "INSERT INTO search_rows (file_id) SELECT id FROM files",
+            "INSERT INTO search_fts (rowid, name, description) \
+             SELECT r.row, f.name, coalesce(f.description, '') FROM files f \
+             JOIN search_rows r ON r.file_id = f.id",
+        ],
+    };
+    let transaction = db.begin().await?;
+    for statement in statements {
+        transaction.execute_unprepared(statement).await?;
+    }
+    transaction.commit().await?;
+    Ok(files::Entity::find().count(db).await?)
+}

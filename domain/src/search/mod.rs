@@ -9,7 +9,7 @@ pub mod query;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "server")]
-pub use engine::{MAX_LIMIT, search};
+pub use engine::{MAX_LIMIT, reindex, search};
 pub use query::{Kind, Query, Term, parse};
 
 use crate::files::FileDto;

@@ -1,0 +1,113 @@
+//! `/search?q=`: the caller's files matching a query. A plain GET form, so it works without
+//! JavaScript; each result links to its file page.
+
+use domain::AppError;
+use domain::files::human_size;
+use domain::search::{SearchHit, SearchPage};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::search::search_files;
+use crate::components::error::ErrorNotice;
+use crate::components::guard::signed_in;
+
+/// The search page.
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.get().get("q").unwrap_or_default();
+    let results = Resource::new_blocking(
+        move || (q(), query.get().get("cursor")),
+        |(q, cursor)| async move {
+            if q.trim().is_empty() {
+                return Ok(None);
+            }
+            search_files(q, cursor).await.map(Some)
+        },
+    );
+    // `autofocus` works on a page load only; arriving by a link, the box takes focus here.
+    let box_ref = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = box_ref.get() {
+            let _ = input.focus();
+        }
+    });
+    view! {
+        <Title text="Search"/>
+        <h1 class="mb-4 text-2xl font-bold">"Search"</h1>
+        <form method="get" action="/search" role="search" class="mb-6 flex gap-2">
+            <label for="search-q" class="sr-only">"Search your files"</label>
+            <input id="search-q" node_ref=box_ref name="q" type="search" prop:value=q autofocus
+                placeholder="invoice 2026 type:pdf" class="field flex-1" autocomplete="off"/>
+            <button type="submit" class="rounded-md bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600">"Search"</button>
+        </form>
+        <p class="mb-6 text-sm text-slate-600 dark:text-slate-400">
+            "Words match anywhere in names and descriptions. Also: "
+            <code>"\"exact phrase\""</code>", "<code>"-leave-out"</code>", "<code>"type:image"</code>", "
+            <code>"ext:pdf"</code>", "<code>"size:>10MB"</code>", "<code>"modified:2026-11"</code>", "
+            <code>"in:\"Folder\""</code>"."
+        </p>
+        <Transition fallback=|| view! { <p>"Searching…"</p> }>
+            {move || Suspend::new(async move {
+                match results.await {
+                    Err(error @ AppError::BadRequest(_)) => view! { <ErrorNotice error/> }.into_any(),
+                    other => signed_in(other, move |page| match page {
+                        None => ().into_any(),
+                        Some(page) => view! { <Results page q=q()/> }.into_any(),
+                    }),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Results(page: SearchPage, q: String) -> impl IntoView {
+    if page.hits.is_empty() {
+        let filtered = q.contains(':');
+        return view! {
+            <p class="rounded-xl border border-slate-200 p-8 text-center text-slate-600 dark:border-slate-800 dark:text-slate-400" data-testid="no-results">
+                "Nothing matches “" {q} "”. "
+                {if filtered { "Try without a filter, or with fewer words." } else { "Try fewer or shorter words." }}
+            </p>
+        }
+        .into_any();
+    }
+    let next = page.next_cursor.map(|cursor| format!("/search?q={}&cursor={cursor}", encode(&q)));
+    view! {
+        <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="search-results">
+            {page.hits.into_iter().map(|hit| view! { <Hit hit/> }).collect_view()}
+        </ul>
+        {next.map(|href| view! {
+            <p class="mt-4"><a href=href rel="next" class="underline">"More results →"</a></p>
+        })}
+    }
+    .into_any()
+}
+
+#[component]
+fn Hit(hit: SearchHit) -> impl IntoView {
+    let SearchHit { file, path } = hit;
+    let when = file.updated_at.get(..10).unwrap_or_default().to_owned();
+    view! {
+        <li class="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1 px-4 py-3">
+            <span class="min-w-0">
+                <a href=format!("/file/{}", file.id) class="font-medium break-all underline-offset-2 hover:underline focus-visible:outline-2 focus-visible:outline-sky-600">{file.name}</a>
+                <span class="block text-sm text-slate-600 dark:text-slate-400 break-all">{path}</span>
+            </span>
+            <span class="text-sm text-slate-600 dark:text-slate-400">{human_size(file.size)} " · " {when}</span>
+        </li>
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
