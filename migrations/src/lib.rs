@@ -14,6 +14,7 @@ mod m20261121_000006_file_requests;
 mod m20261129_000007_hardening;
 mod m20261129_000008_jobs_and_media;
 mod m20261130_000009_search;
+mod m20261130_000010_file_texts;
 
 /// A foreign key from `from` (table, column) to `to` whose rows go with the row they point at.
 fn cascade(
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_hardening::Migration),
             Box::new(m20261129_000008_jobs_and_media::Migration),
             Box::new(m20261130_000009_search::Migration),
+            Box::new(m20261130_000010_file_texts::Migration),
         ]
     }
 }

@@ -118,8 +118,8 @@ pub enum StorageAction {
 /// `pannier search …`.
 #[derive(Debug, Subcommand)]
 pub enum SearchAction {
-    /// Rebuild the index of names and descriptions from the files (after restoring a backup
-    /// made without it, or to repair it).
+    /// Rebuild the index of names, descriptions and texts from the files (after restoring a
+    /// backup made without it, or to repair it), and queue text extraction for files without.
     Reindex,
 }
 
@@ -225,7 +225,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Search { action: SearchAction::Reindex } => {
             let db = migrated(&config).await?;
             let files = domain::search::reindex(&db).await.map_err(app_error)?;
-            writeln!(std::io::stdout().lock(), "search index rebuilt: {files} files")?;
+            let queued = domain::search::backfill(&db).await.map_err(app_error)?;
+            writeln!(
+                std::io::stdout().lock(),
+                "search index rebuilt: {files} files; text extraction queued: {queued}"
+            )?;
             Ok(())
         }
     }

@@ -56,8 +56,14 @@ pub const REQUEST_ROUTES: &[(&str, &str)] = &[
     ("POST", "/s/{slug}/uploads/{id}/parts"),
 ];
 
+/// Searching within a link.
+pub const SHARE_SEARCH: &str = "/s/{slug}/search";
+
 /// The public share routes.
 pub fn router() -> Router<ServerState> {
+    let search = Router::new()
+        .route(SHARE_SEARCH, get(share_search))
+        .route_layer(middleware::from_fn(crate::edge::limits::deadline));
     let downloads = Router::new()
         .route(SHARED_FILE, get(shared_file))
         .route(SHARED_THUMBNAIL, get(shared_thumbnail))
@@ -69,7 +75,11 @@ pub fn router() -> Router<ServerState> {
     let unlock = Router::new()
         .route(UNLOCK, post(unlock))
         .route_layer(middleware::from_fn(crate::edge::limits::deadline));
-    Router::new().merge(downloads).merge(unlock).merge(request_upload_routes("/s/{slug}"))
+    Router::new()
+        .merge(downloads)
+        .merge(unlock)
+        .merge(search)
+        .merge(request_upload_routes("/s/{slug}"))
 }
 
 /// `GET`/`HEAD /s/{slug}/files/{file_id}`: with Range, validators and the user-content safety
@@ -139,6 +149,47 @@ pub(crate) async fn shared_thumbnail(
         shares::open_shared_thumbnail(&state, &slug, unlock.as_deref(), &client, file_id, size)
             .await?;
     Ok(crate::api_v1::thumbnails::answer(thumbnail, &headers, "private, no-cache"))
+}
+
+/// What to look for within a link, and which page.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ShareSearchQuery {
+    /// The same language as `/api/v1/search` (`in:"folder"` names folders inside the link).
+    q: String,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// `GET /s/{slug}/search?q=&cursor=`: the link's files matching a query, 20 a page, through
+/// the link's policy (a password link needs its unlock cookie). Never counts a download.
+#[utoipa::path(get, path = "/s/{slug}/search", tag = "public", security(()),
+    params(("slug" = String, Path, description = "The link"), ShareSearchQuery),
+    responses(
+        (status = 200, description = "Matching files of the link, names matching first", body = domain::shares::ShareSearch),
+        (status = 410, description = "The link expired or its downloads are used up", body = domain::error::ErrorBody),
+        crate::api_v1::openapi::Errors))]
+pub(crate) async fn share_search(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ApiQuery(query): ApiQuery<ShareSearchQuery>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+) -> ApiResult<axum::Json<domain::shares::ShareSearch>> {
+    let parsed = domain::search::parse(&query.q)?;
+    let unlock = cookie(&headers, UNLOCK_COOKIE);
+    let found = shares::search_share(
+        &state,
+        &slug,
+        unlock.as_deref(),
+        &client,
+        &parsed,
+        query.cursor.as_deref(),
+    )
+    .await?;
+    Ok(axum::Json(found))
 }
 
 /// `GET /s/{slug}/zip`: streamed, with its exact length (counts one download).

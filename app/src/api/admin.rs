@@ -63,11 +63,14 @@ pub async fn delete_job(id: JobId) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Queues previews for the media files that have none (admins only).
+/// Queues previews for the media files that have none, and text extraction for the documents
+/// whose text search does not know (admins only). How many jobs were queued.
 #[server(endpoint = "make_missing_previews")]
 pub async fn make_missing_previews() -> Result<u64, AppError> {
     require_identity()?.require_admin()?;
-    domain::media::backfill(&state()?).await
+    let state = state()?;
+    let previews = domain::media::backfill(&state).await?;
+    Ok(previews + domain::search::backfill(&state.db).await?)
 }
 
 /// Sets who may sign up.

@@ -23,12 +23,7 @@ pub async fn share_page(
     use domain::shares::{
         ShareSlug, UNLOCK_COOKIE, VISITOR_COOKIE, link_cookie, new_visitor_token,
     };
-    let cookies: Vec<String> = use_context::<http::request::Parts>()
-        .map(|parts| {
-            let values = parts.headers.get_all(http::header::COOKIE);
-            values.iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
-        })
-        .unwrap_or_default();
+    let cookies = request_cookies();
     let cookie = |name| link_cookie(cookies.iter().map(String::as_str), name);
     let unlock = cookie(UNLOCK_COOKIE);
     let token = cookie(VISITOR_COOKIE).unwrap_or_else(new_visitor_token);
@@ -58,6 +53,41 @@ pub async fn share_page(
         }
     }
     Ok(view)
+}
+
+/// The request's `Cookie` headers (the link's unlock cookie is among them while the page renders
+/// on the server).
+#[cfg(feature = "ssr")]
+fn request_cookies() -> Vec<String> {
+    use_context::<http::request::Parts>()
+        .map(|parts| {
+            let values = parts.headers.get_all(http::header::COOKIE);
+            values.iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Page `cursor` of link `slug`'s files matching `q`, through the link's policy.
+#[server(endpoint = "search_share")]
+pub async fn search_share(
+    slug: String,
+    q: String,
+    cursor: Option<String>,
+) -> Result<domain::shares::ShareSearch, AppError> {
+    use domain::shares::{UNLOCK_COOKIE, link_cookie};
+    let query = domain::search::parse(&q)?;
+    let cookies = request_cookies();
+    let unlock = link_cookie(cookies.iter().map(String::as_str), UNLOCK_COOKIE);
+    let state = state()?;
+    domain::shares::search_share(
+        &state,
+        &slug,
+        unlock.as_deref(),
+        &client(),
+        &query,
+        cursor.as_deref(),
+    )
+    .await
 }
 
 /// Makes a link from the share form (a selection of files, or a folder).

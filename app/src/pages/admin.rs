@@ -133,11 +133,11 @@ fn Jobs(
                 </div>
             })}
             <ActionForm action=actions.backfill attr:class="mt-4 flex flex-wrap items-center gap-3">
-                <Submit label="Make missing previews" pending=actions.backfill.pending().into()/>
+                <Submit label="Make missing previews and search text" pending=actions.backfill.pending().into()/>
                 <span role="status" class="text-sm text-slate-600 dark:text-slate-300">
                     {move || match queued.get() {
-                        Some(Ok(0)) => "Every media file has its previews.".to_owned(),
-                        Some(Ok(n)) => format!("{n} files queued; their previews appear as the workers get to them."),
+                        Some(Ok(0)) => "Every file has its previews and search text.".to_owned(),
+                        Some(Ok(n)) => format!("{n} jobs queued; previews and search text appear as the workers get to them."),
                         Some(Err(err)) => err.to_string(),
                         None => String::new(),
                     }}

@@ -3,7 +3,7 @@
 
 use domain::AppError;
 use domain::files::human_size;
-use domain::search::{SearchHit, SearchPage};
+use domain::search::{SearchHit, SearchPage, SnippetPart};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -43,7 +43,7 @@ pub fn SearchPage() -> impl IntoView {
             <button type="submit" class="rounded-md bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600">"Search"</button>
         </form>
         <p class="mb-6 text-sm text-slate-600 dark:text-slate-400">
-            "Words match anywhere in names and descriptions. Also: "
+            "Words match anywhere in names, descriptions and the text inside documents. Also: "
             <code>"\"exact phrase\""</code>", "<code>"-leave-out"</code>", "<code>"type:image"</code>", "
             <code>"ext:pdf"</code>", "<code>"size:>10MB"</code>", "<code>"modified:2026-11"</code>", "
             <code>"in:\"Folder\""</code>"."
@@ -88,20 +88,35 @@ fn Results(page: SearchPage, q: String) -> impl IntoView {
 
 #[component]
 fn Hit(hit: SearchHit) -> impl IntoView {
-    let SearchHit { file, path } = hit;
+    let SearchHit { file, path, snippet } = hit;
     let when = file.updated_at.get(..10).unwrap_or_default().to_owned();
     view! {
         <li class="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1 px-4 py-3">
             <span class="min-w-0">
                 <a href=format!("/file/{}", file.id) class="font-medium break-all underline-offset-2 hover:underline focus-visible:outline-2 focus-visible:outline-sky-600">{file.name}</a>
                 <span class="block text-sm text-slate-600 dark:text-slate-400 break-all">{path}</span>
+                <Snippet parts=snippet/>
             </span>
             <span class="text-sm text-slate-600 dark:text-slate-400">{human_size(file.size)} " · " {when}</span>
         </li>
     }
 }
 
-fn encode(text: &str) -> String {
+/// Where a file's text matched, the matches marked (nothing when there is no snippet).
+#[component]
+pub fn Snippet(parts: Vec<SnippetPart>) -> impl IntoView {
+    (!parts.is_empty()).then(|| view! {
+        <span class="mt-1 block text-sm break-words text-slate-700 dark:text-slate-300" data-testid="snippet">
+            {parts.into_iter().map(|part| if part.hit {
+                view! { <mark class="rounded-sm bg-amber-200 px-0.5 text-slate-900 dark:bg-amber-700 dark:text-white">{part.text}</mark> }.into_any()
+            } else {
+                part.text.into_any()
+            }).collect_view()}
+        </span>
+    })
+}
+
+pub(crate) fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

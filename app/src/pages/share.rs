@@ -12,11 +12,13 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::shares::share_page;
+use crate::api::shares::{search_share, share_page};
+use crate::components::error::ErrorNotice;
 use crate::components::form::Card;
 use crate::components::guard::answer_with;
 use crate::components::lightbox::{Lightbox, Slide};
 use crate::pages::files::upload::{Queue, Uploader};
+use crate::pages::search::Snippet;
 
 const BUTTON: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600";
 const LINK: &str = "rounded-md px-2 py-1 text-sm font-medium text-sky-700 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:text-sky-400 dark:hover:bg-slate-800";
@@ -38,7 +40,10 @@ pub fn SharePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(ShareView::Open(share)) => view! { <Open share/> }.into_any(),
+                    Ok(ShareView::Open(share)) => {
+                        let q = query.get_untracked().get("q").filter(|q| !q.trim().is_empty());
+                        view! { <Open share q/> }.into_any()
+                    }
                     Ok(ShareView::Request(request)) => {
                         let error = query.get_untracked().get("error");
                         view! { <Request request error/> }.into_any()
@@ -55,7 +60,7 @@ pub fn SharePage() -> impl IntoView {
 }
 
 #[component]
-fn Open(share: PublicShare) -> impl IntoView {
+fn Open(share: PublicShare, q: Option<String>) -> impl IntoView {
     let PublicShare {
         slug,
         title,
@@ -131,6 +136,25 @@ fn Open(share: PublicShare) -> impl IntoView {
         <Show when=move || count == 0>
             <p class="rounded-xl border border-slate-200 p-8 text-center text-slate-600 dark:border-slate-800 dark:text-slate-400">"Nothing has been shared here yet."</p>
         </Show>
+        {(count > 1).then(|| view! { <ShareSearchBox q=q.clone().unwrap_or_default()/> })}
+        {match q {
+            Some(q) => view! { <ShareResults slug=slug.clone() q/> }.into_any(),
+            None => view! { <Listing slug=slug.clone() items slides open page page_count/> }.into_any(),
+        }}
+    }
+}
+
+/// The link's files, a page at a time, with the gallery of its pictures.
+#[component]
+fn Listing(
+    slug: String,
+    items: Vec<(PublicFile, Option<usize>)>,
+    slides: Vec<Slide>,
+    open: RwSignal<Option<usize>>,
+    page: usize,
+    page_count: usize,
+) -> impl IntoView {
+    view! {
         <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="shared-files">
             {items.into_iter().map(|(file, slide)| view! { <SharedFile slug=slug.clone() file slide open/> }).collect_view()}
         </ul>
@@ -142,6 +166,62 @@ fn Open(share: PublicShare) -> impl IntoView {
                 {(page < page_count).then(|| view! { <a class=LINK href=format!("?page={}", page + 1) rel="next">"Next →"</a> })}
             </nav>
         })}
+    }
+}
+
+/// Searching within the link: a plain GET form (a full page load, so the link's unlock cookie
+/// goes with it; works without JavaScript).
+#[component]
+fn ShareSearchBox(q: String) -> impl IntoView {
+    view! {
+        <form method="get" role="search" class="mb-4 flex gap-2" data-testid="share-search">
+            <label for="share-q" class="sr-only">"Search these files"</label>
+            <input id="share-q" name="q" type="search" value=q placeholder="Search these files"
+                autocomplete="off" class="field flex-1"/>
+            <button type="submit" class=BUTTON>"Search"</button>
+        </form>
+    }
+}
+
+/// What a search within the link found.
+#[component]
+fn ShareResults(slug: String, q: String) -> impl IntoView {
+    let found = Resource::new_blocking(
+        {
+            let (slug, q) = (slug.clone(), q.clone());
+            move || (slug.clone(), q.clone())
+        },
+        |(slug, q)| search_share(slug, q, None),
+    );
+    let open = RwSignal::new(None::<usize>);
+    view! {
+        <Suspense fallback=|| view! { <p>"Searching…"</p> }>
+            {move || {
+                let (slug, q) = (slug.clone(), q.clone());
+                Suspend::new(async move {
+                    match found.await {
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                        Ok(found) if found.hits.is_empty() => view! {
+                            <p class="rounded-xl border border-slate-200 p-8 text-center text-slate-600 dark:border-slate-800 dark:text-slate-400" data-testid="no-results">
+                                "Nothing here matches “" {q} "”. Try fewer or shorter words, or "
+                                <a class="underline" href="?">"see every file"</a>"."
+                            </p>
+                        }.into_any(),
+                        Ok(found) => view! {
+                            <p class="mb-2 text-sm text-slate-600 dark:text-slate-400">
+                                {format!("{}{} found · ", found.hits.len(), if found.next_cursor.is_some() { "+" } else { "" })}
+                                <a class="underline" href="?">"See every file"</a>
+                            </p>
+                            <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="share-results">
+                                {found.hits.into_iter().map(|hit| view! {
+                                    <SharedFile slug=slug.clone() file=hit.file slide=None open snippet=hit.snippet/>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
     }
 }
 
@@ -166,6 +246,7 @@ fn SharedFile(
     file: PublicFile,
     slide: Option<usize>,
     open: RwSignal<Option<usize>>,
+    #[prop(optional)] snippet: Vec<domain::search::SnippetPart>,
 ) -> impl IntoView {
     let PublicFile { id, path, size, preview, media } = file;
     let src = format!("/s/{slug}/files/{id}");
@@ -208,6 +289,7 @@ fn SharedFile(
                 <div class="min-w-0">
                     <p class="break-all font-medium">{path.clone()}</p>
                     <p class="text-sm text-slate-600 dark:text-slate-400">{human_size(size)}</p>
+                    <Snippet parts=snippet/>
                 </div>
                 <a class=LINK href=download download="">"Download"</a>
             </div>

@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod audit_events;
 pub mod blob_deletions;
+pub mod file_texts;
 pub mod files;
 pub mod folders;
 pub mod invites;

@@ -256,6 +256,7 @@ pub struct Usage {
 }
 
 /// How a file can be shown in the page; anything else is only downloaded.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Preview {

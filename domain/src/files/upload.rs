@@ -217,6 +217,9 @@ async fn insert(
         // Committed with the row or not at all; a worker makes the previews.
         crate::jobs::enqueue(txn, &crate::jobs::Task::Previews { file: file.id }).await?;
     }
+    if crate::search::has_text(&file.content_type) {
+        crate::jobs::enqueue(txn, &crate::jobs::Task::ExtractText { file: file.id }).await?;
+    }
     crate::cache::tree_changed(owner.id);
     if let Some(via) = &target.via {
         accept_upload(txn, via, &file).await?;
@@ -368,7 +371,15 @@ async fn free_name(
 
 /// The content type from the bytes (magic numbers), else text-or-binary and the extension.
 fn sniff(head: &[u8], name: &FileName) -> String {
+    let extension = name.as_str().rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
     if let Some(kind) = infer::get(head) {
+        // Office documents are zips; `infer` knows them only when their parts come in the
+        // order Word writes them, so a zip named like one is taken to be one.
+        if kind.mime_type() == "application/zip"
+            && let Some(office) = extension.as_deref().and_then(office_type)
+        {
+            return office.to_owned();
+        }
         return kind.mime_type().to_owned();
     }
     let text = !head.is_empty()
@@ -380,7 +391,6 @@ fn sniff(head: &[u8], name: &FileName) -> String {
     if !text {
         return "application/octet-stream".into();
     }
-    let extension = name.as_str().rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
     match extension.as_deref() {
         Some("html" | "htm") => "text/html",
         Some("svg") => "image/svg+xml",
@@ -393,6 +403,19 @@ fn sniff(head: &[u8], name: &FileName) -> String {
         _ => "text/plain",
     }
     .into()
+}
+
+/// The content type of an office document's extension.
+fn office_type(extension: &str) -> Option<&'static str> {
+    Some(match extension {
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "ods" => "application/vnd.oasis.opendocument.spreadsheet",
+        "odp" => "application/vnd.oasis.opendocument.presentation",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -17,9 +17,14 @@ pub enum Task {
         /// The file.
         file: Uuid,
     },
+    /// The text inside a file, for search (`crate::search::extract_text`).
+    ExtractText {
+        /// The file.
+        file: Uuid,
+    },
     /// The hourly housekeeping: expired sessions, bytes of deleted files, abandoned uploads,
     /// old access-log entries, the signing key's rotation, leftovers of crashed uploads and
-    /// of previews cut off.
+    /// of previews cut off, text extraction for files that have none.
     Housekeeping,
 }
 
@@ -33,6 +38,7 @@ impl Task {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Previews { .. } => "previews",
+            Self::ExtractText { .. } => "extract_text",
             Self::Housekeeping => "housekeeping",
         }
     }
@@ -40,7 +46,7 @@ impl Task {
     /// Attempts before the job is dead.
     pub(super) fn max_attempts(&self) -> i32 {
         match self {
-            Self::Previews { .. } => 3,
+            Self::Previews { .. } | Self::ExtractText { .. } => 3,
             Self::Housekeeping => 5,
         }
     }
@@ -48,7 +54,7 @@ impl Task {
     /// A recurring task's period.
     pub(super) fn every(&self) -> Option<Duration> {
         match self {
-            Self::Previews { .. } => None,
+            Self::Previews { .. } | Self::ExtractText { .. } => None,
             Self::Housekeeping => Some(HOUSEKEEPING_EVERY),
         }
     }
@@ -57,6 +63,7 @@ impl Task {
     pub(super) fn unique_key(&self) -> Option<String> {
         Some(match self {
             Self::Previews { file } => format!("previews:{file}"),
+            Self::ExtractText { file } => format!("extract_text:{file}"),
             Self::Housekeeping => "housekeeping".to_owned(),
         })
     }
@@ -65,6 +72,7 @@ impl Task {
     pub(super) async fn run(self, state: &AppState) -> Result<(), Failure> {
         match self {
             Self::Previews { file } => crate::media::make_previews(state, file).await?,
+            Self::ExtractText { file } => crate::search::extract_text(state, file).await?,
             Self::Housekeeping => housekeeping(state).await?,
         }
         Ok(())
@@ -117,6 +125,7 @@ async fn housekeeping(state: &AppState) -> Result<(), Failure> {
     step("remove leftovers of cut-off uploads", count(stale));
     let workspaces = crate::media::remove_stale_workspaces(state).await;
     step("remove workspaces of previews cut off", workspaces);
+    step("queue text extraction for files without", crate::search::backfill(&state.db).await);
     match failed {
         Some(err) => Err(err),
         None => Ok(()),

@@ -163,6 +163,7 @@ async fn run_leased(
 fn task_kind(job: &jobs::Model) -> &'static str {
     match job.kind.as_str() {
         "previews" => "previews",
+        "extract_text" => "extract_text",
         "housekeeping" => "housekeeping",
         _ => "other",
     }

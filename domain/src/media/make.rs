@@ -202,7 +202,7 @@ async fn put(state: &AppState, key: &BlobKey, bytes: &[u8]) -> Result<(), AppErr
 }
 
 /// The first `size` bytes of the object (all of a picture of at most [`MAX_PICTURE_BYTES`]).
-async fn read(state: &AppState, key: &BlobKey, size: u64) -> Result<Vec<u8>, AppError> {
+pub(crate) async fn read(state: &AppState, key: &BlobKey, size: u64) -> Result<Vec<u8>, AppError> {
     if size == 0 {
         return Ok(Vec::new());
     }
@@ -255,10 +255,10 @@ pub async fn remove_stale_workspaces(state: &AppState) -> Result<u64, AppError> 
 }
 
 /// A directory of one job's own under the data dir, removed when dropped.
-struct Workspace(PathBuf);
+pub(crate) struct Workspace(PathBuf);
 
 impl Workspace {
-    async fn new(state: &AppState) -> Result<Self, AppError> {
+    pub(crate) async fn new(state: &AppState) -> Result<Self, AppError> {
         let dir = workspaces(state).join(Uuid::new_v4().simple().to_string());
         tokio::fs::create_dir_all(&dir)
             .await
@@ -266,12 +266,17 @@ impl Workspace {
         Ok(Self(dir))
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 
     /// The first `size` bytes of the object, as a file in the workspace.
-    async fn copy(&self, state: &AppState, key: &BlobKey, size: u64) -> Result<PathBuf, AppError> {
+    pub(crate) async fn copy(
+        &self,
+        state: &AppState,
+        key: &BlobKey,
+        size: u64,
+    ) -> Result<PathBuf, AppError> {
         use tokio::io::AsyncWriteExt;
         let path = self.0.join("input");
         let mut out = tokio::fs::File::create(&path)

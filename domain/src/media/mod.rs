@@ -14,11 +14,15 @@ mod serve;
 mod tools;
 
 #[cfg(feature = "server")]
+pub(crate) use make::{Workspace, read};
+#[cfg(feature = "server")]
 pub use make::{make_previews, remove_stale_workspaces};
 #[cfg(feature = "server")]
 pub use picture::{LARGE, SMALL};
 #[cfg(feature = "server")]
 pub use serve::{Thumbnail, backfill, media_dto, media_of, open_thumbnail, owner_thumbnail};
+#[cfg(feature = "server")]
+pub(crate) use tools::pdf_text;
 #[cfg(feature = "server")]
 pub use tools::{Tools, tools};
 

@@ -1,5 +1,6 @@
 //! The external tools previews use — `ffprobe`/`ffmpeg` (a video's frame, an audio file's
-//! cover, durations) and `pdftoppm` (a PDF's first page) — run as subprocesses that cannot hurt
+//! cover, durations), `pdftoppm` (a PDF's first page) and `pdftotext` (a PDF's text, for
+//! search) — run as subprocesses that cannot hurt
 //! the server: under `prlimit` (address space, CPU seconds, file size, open files), killed at
 //! [`TIMEOUT`], without network where the kernel allows (`unshare --net`), on a copy of the
 //! bytes in a directory of the job's own, with ffmpeg told the container format (never a
@@ -30,6 +31,8 @@ pub struct Tools {
     pub ffmpeg: bool,
     /// `pdftoppm`: PDF pages.
     pub pdftoppm: bool,
+    /// `pdftotext`: the text of PDFs, for search.
+    pub pdftotext: bool,
     /// `prlimit` is there (without it, no tool is run: unconfined is not safe).
     pub prlimit: bool,
     /// `unshare --net` works (a user namespace, or root).
@@ -47,6 +50,11 @@ impl Tools {
         self.pdftoppm && self.prlimit
     }
 
+    /// Whether the text of PDFs can be found for search.
+    pub fn pdf_text(&self) -> bool {
+        self.pdftotext && self.prlimit
+    }
+
     /// What is missing, for the log and the admin page (empty: everything is there).
     pub fn missing(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
@@ -58,6 +66,9 @@ impl Tools {
         }
         if !self.pdftoppm {
             missing.push("pdftoppm (poppler-utils): no PDF previews");
+        }
+        if !self.pdftotext {
+            missing.push("pdftotext (poppler-utils): PDFs are not searched by their text");
         }
         missing
     }
@@ -91,6 +102,7 @@ pub async fn tools() -> Tools {
     let found = Tools {
         ffmpeg: works("ffmpeg", &["-version"]).await && works("ffprobe", &["-version"]).await,
         pdftoppm: works("pdftoppm", &["-v"]).await,
+        pdftotext: works("pdftotext", &["-v"]).await,
         prlimit: works("prlimit", &["--version"]).await,
         no_network,
     };
@@ -263,4 +275,11 @@ pub async fn pdf_page(input: &Path, dir: &Path) -> Result<Vec<u8>, Unusable> {
     tokio::fs::read(&page)
         .await
         .map_err(|err| Unusable(format!("The page cannot be read ({err}).")))
+}
+
+/// The text of the PDF `input`'s first 500 pages (UTF-8; at most [`MAX_OUTPUT`] bytes).
+pub async fn pdf_text(input: &Path, dir: &Path) -> Result<Vec<u8>, Unusable> {
+    let path = input.to_string_lossy();
+    let args = ["-l", "500", "-enc", "UTF-8", "-nopgbrk", "-q", &path, "-"];
+    run("pdftotext", &args, dir).await
 }

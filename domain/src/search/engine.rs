@@ -8,14 +8,32 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement, Value};
 use uuid::Uuid;
 
+use super::extract::{MARK_END, MARK_START};
 use super::query::{Day, Kind, Query, Term};
-use super::{SearchHit, SearchPage};
+use super::{SearchHit, SearchPage, SnippetPart};
 use crate::AppError;
 use crate::entities::{files, folders, users};
 use crate::state::AppState;
 
 /// The most results one page holds.
 pub const MAX_LIMIT: u64 = 50;
+
+/// Whose files a search looks at.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scope {
+    /// The account.
+    pub owner: Uuid,
+    /// Only this folder and all below it (a shared folder).
+    pub below: Option<Uuid>,
+    /// Only the files of this link (a link to chosen files).
+    pub share: Option<Uuid>,
+}
+
+/// Files found, in order, each with the snippet of its text that matched (if any).
+pub(crate) struct Found {
+    pub files: Vec<(files::Model, Vec<SnippetPart>)>,
+    pub next_cursor: Option<String>,
+}
 
 /// Page `cursor` (an offset, from the previous page) of `owner`'s files matching `query`,
 /// names matching first, then the most recently changed.
@@ -26,6 +44,38 @@ pub async fn search(
     limit: u64,
     cursor: Option<&str>,
 ) -> Result<SearchPage, AppError> {
+    let scope = Scope { owner: owner.id, below: None, share: None };
+    state
+        .read(Some(owner.id), |state| async move {
+            let found = find(&state.db, scope, query, limit, cursor).await?;
+            let folders: Vec<Uuid> = found.files.iter().map(|(file, _)| file.folder_id).collect();
+            let paths = folder_paths(&state.db, folders).await?;
+            let models: Vec<files::Model> =
+                found.files.iter().map(|(file, _)| file.clone()).collect();
+            let dtos = crate::files::file_dtos(&state.db, &models).await?;
+            let hits = found
+                .files
+                .into_iter()
+                .zip(dtos)
+                .map(|((model, snippet), file)| SearchHit {
+                    path: paths.get(&model.folder_id).cloned().unwrap_or_else(|| "/".into()),
+                    file,
+                    snippet,
+                })
+                .collect();
+            Ok(SearchPage { hits, next_cursor: found.next_cursor })
+        })
+        .await
+}
+
+/// One page of the files in `scope` matching `query` (on whichever connection `db` is).
+pub(crate) async fn find(
+    db: &impl ConnectionTrait,
+    scope: Scope,
+    query: &Query,
+    limit: u64,
+    cursor: Option<&str>,
+) -> Result<Found, AppError> {
     let offset: u64 = match cursor {
         None | Some("") => 0,
         Some(cursor) => {
@@ -38,64 +88,127 @@ pub async fn search(
     };
     let limit = limit.clamp(1, MAX_LIMIT);
     if query.is_empty() {
-        return Ok(SearchPage::default());
+        return Ok(Found { files: Vec::new(), next_cursor: None });
     }
-    let owner_id = owner.id;
-    state
-        .read(Some(owner_id), |state| async move {
-            let db = &state.db;
-            let within = match &query.within {
-                Some(name) => match folders_named(db, owner_id, name).await? {
-                    ids if ids.is_empty() => return Ok(SearchPage::default()),
-                    ids => Some(ids),
-                },
-                None => None,
-            };
-            let mut sql = Sql::new(db.get_database_backend());
-            sql.select(owner_id, query, within.as_deref(), limit + 1, offset);
-            let statement = Statement::from_sql_and_values(sql.backend, sql.text, sql.values);
-            let mut found = files::Entity::find().from_raw_sql(statement).all(db).await?;
-            let more = found.len() as u64 > limit;
-            found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            let hits = hits(db, &found).await?;
-            let next_cursor = more.then(|| (offset + limit).to_string());
-            Ok(SearchPage { hits, next_cursor })
-        })
-        .await
-}
-
-/// The files as hits, each with the path of its folder.
-async fn hits(
-    db: &impl ConnectionTrait,
-    found: &[files::Model],
-) -> Result<Vec<SearchHit>, AppError> {
-    let dtos = crate::files::file_dtos(db, found).await?;
-    let mut paths: HashMap<Uuid, String> = HashMap::new();
-    let mut hits = Vec::with_capacity(dtos.len());
-    for (model, file) in found.iter().zip(dtos) {
-        let path = match paths.get(&model.folder_id) {
-            Some(path) => path.clone(),
-            None => {
-                let path = folder_path(db, model.folder_id).await?;
-                paths.insert(model.folder_id, path.clone());
-                path
-            }
-        };
-        hits.push(SearchHit { file, path });
-    }
-    Ok(hits)
-}
-
-/// `/Photos/2026` for a folder (`/` for the root).
-async fn folder_path(db: &impl ConnectionTrait, folder: Uuid) -> Result<String, AppError> {
-    let Some(folder) = folders::Entity::find_by_id(folder).one(db).await? else {
-        return Ok("/".into());
+    let mut within = match scope.below {
+        Some(top) => Some(crate::files::subtree(db, top).await?.0),
+        None => None,
     };
-    let mut names: Vec<String> =
-        crate::files::ancestors(db, &folder).await?.into_iter().rev().map(|f| f.name).collect();
-    names.push(folder.name);
-    let path = names.into_iter().filter(|name| !name.is_empty()).collect::<Vec<_>>().join("/");
-    Ok(format!("/{path}"))
+    if let Some(name) = &query.within {
+        let named = folders_named(db, scope.owner, name).await?;
+        within = Some(match within {
+            Some(below) => named.into_iter().filter(|id| below.contains(id)).collect(),
+            None => named,
+        });
+    }
+    if within.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Found { files: Vec::new(), next_cursor: None });
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.select(scope, query, within.as_deref(), limit + 1, offset);
+    let statement = Statement::from_sql_and_values(sql.backend, sql.text, sql.values);
+    let mut found = files::Entity::find().from_raw_sql(statement).all(db).await?;
+    let more = found.len() as u64 > limit;
+    found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let ids: Vec<Uuid> = found.iter().map(|file| file.id).collect();
+    let mut snippets = snippets(db, query, &ids).await?;
+    let files = found
+        .into_iter()
+        .map(|file| {
+            let snippet = snippets.remove(&file.id).unwrap_or_default();
+            (file, snippet)
+        })
+        .collect();
+    Ok(Found { files, next_cursor: more.then(|| (offset + limit).to_string()) })
+}
+
+/// The snippets of the files' texts where `query`'s words are, by file (none for a file whose
+/// text did not match).
+async fn snippets(
+    db: &impl ConnectionTrait,
+    query: &Query,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<SnippetPart>>, AppError> {
+    let mut sql = Sql::new(db.get_database_backend());
+    if ids.is_empty() || !sql.snippets(query, ids) {
+        return Ok(HashMap::new());
+    }
+    let statement = Statement::from_sql_and_values(sql.backend, sql.text, sql.values);
+    let mut snippets = HashMap::new();
+    for row in db.query_all_raw(statement).await? {
+        let id: Uuid = row.try_get("", "id")?;
+        // No text (a file without any has a NULL column): no snippet.
+        let marked: Option<String> = row.try_get("", "snippet")?;
+        let parts = snippet_parts(marked.as_deref().unwrap_or_default());
+        if parts.iter().any(|part| part.hit) {
+            snippets.insert(id, parts);
+        }
+    }
+    Ok(snippets)
+}
+
+/// A snippet with its matches marked, as parts.
+fn snippet_parts(marked: &str) -> Vec<SnippetPart> {
+    let mut parts = Vec::new();
+    let mut rest = marked;
+    while !rest.is_empty() {
+        let Some(start) = rest.find(MARK_START) else {
+            parts.push(SnippetPart { text: rest.to_owned(), hit: false });
+            break;
+        };
+        if start > 0 {
+            parts.push(SnippetPart { text: rest[..start].to_owned(), hit: false });
+        }
+        let after = &rest[start + MARK_START.len_utf8()..];
+        let end = after.find(MARK_END).unwrap_or(after.len());
+        if end > 0 {
+            parts.push(SnippetPart { text: after[..end].to_owned(), hit: true });
+        }
+        rest = after.get(end + MARK_END.len_utf8()..).unwrap_or_default();
+    }
+    parts
+}
+
+/// `/Photos/2026` for each folder (`/` for the root): the folders and their ancestors read a
+/// level at a time, never one by one.
+async fn folder_paths(
+    db: &impl ConnectionTrait,
+    wanted: Vec<Uuid>,
+) -> Result<HashMap<Uuid, String>, AppError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let mut known: HashMap<Uuid, folders::Model> = HashMap::new();
+    let mut missing: Vec<Uuid> = wanted.clone();
+    for _ in 0..=crate::files::MAX_DEPTH {
+        missing.sort_unstable();
+        missing.dedup();
+        missing.retain(|id| !known.contains_key(id));
+        if missing.is_empty() {
+            break;
+        }
+        let level = folders::Entity::find()
+            .filter(folders::Column::Id.is_in(std::mem::take(&mut missing)))
+            .all(db)
+            .await?;
+        for folder in level {
+            missing.extend(folder.parent_id);
+            known.insert(folder.id, folder);
+        }
+    }
+    let path_of = |mut id: Uuid| {
+        let mut names = Vec::new();
+        while let Some(folder) = known.get(&id) {
+            if !folder.name.is_empty() {
+                names.push(folder.name.as_str());
+            }
+            match folder.parent_id {
+                Some(parent) if names.len() <= crate::files::MAX_DEPTH => id = parent,
+                _ => break,
+            }
+        }
+        names.reverse();
+        format!("/{}", names.join("/"))
+    };
+    Ok(wanted.iter().map(|id| (*id, path_of(*id))).collect())
 }
 
 /// Every folder (and all below) of `owner` named `name`, case-insensitively.
@@ -160,7 +273,7 @@ impl Sql {
     /// The whole `SELECT` of one page.
     fn select(
         &mut self,
-        owner: Uuid,
+        scope: Scope,
         query: &Query,
         within: Option<&[Uuid]>,
         limit: u64,
@@ -169,7 +282,7 @@ impl Sql {
         let sqlite = !self.postgres();
         let indexed = move |term: &&Term| sqlite && term.text().chars().count() >= 3;
         let driving: Vec<&Term> = query.terms.iter().filter(indexed).collect();
-        let owner = self.bind(owner);
+        let owner = self.bind(scope.owner);
         if driving.is_empty() {
             // PostgreSQL (its trigram indexes serve each LIKE), or only short words on SQLite:
             // the account's rows, each condition in turn.
@@ -218,6 +331,12 @@ impl Sql {
             self.push(&format!(" AND NOT {matches}"));
         }
         self.filters(query, within);
+        if let Some(share) = scope.share {
+            let share = self.bind(share);
+            self.push(&format!(
+                " AND f.id IN (SELECT file_id FROM share_files WHERE share_id = {share})"
+            ));
+        }
         self.push(" ORDER BY ");
         if !query.terms.is_empty() {
             let in_name: Vec<String> =
@@ -234,12 +353,18 @@ impl Sql {
         if self.postgres() {
             let pattern = self.bind(format!("%{}%", escape_like(text)));
             let name = format!("pannier_fold(f.name) LIKE pannier_fold({pattern}) ESCAPE '\\'");
-            return match field {
-                Field::Name => name,
-                Field::Either => format!(
-                    "({name} OR pannier_fold(coalesce(f.description, '')) LIKE pannier_fold({pattern}) ESCAPE '\\')"
-                ),
-            };
+            if matches!(field, Field::Name) {
+                return name;
+            }
+            let description = format!(
+                "pannier_fold(coalesce(f.description, '')) LIKE pannier_fold({pattern}) ESCAPE '\\'"
+            );
+            let Some(words) = ts_query(term) else { return format!("({name} OR {description})") };
+            let words = self.bind(words);
+            return format!(
+                "({name} OR {description} OR f.id IN (SELECT t.file_id FROM file_texts t \
+                 WHERE t.tsv @@ to_tsquery('simple', pannier_fold({words}))))"
+            );
         }
         if text.chars().count() >= 3 && matches!(field, Field::Either) {
             let expression = self.bind(fts_string(text));
@@ -257,6 +382,50 @@ impl Sql {
                 format!("({name} OR coalesce(f.description, '') LIKE {pattern} ESCAPE '\\')")
             }
         }
+    }
+
+    /// The statement for the snippets of the files `ids` (`id`, `snippet`), if `query` has
+    /// words their texts can match.
+    fn snippets(&mut self, query: &Query, ids: &[Uuid]) -> bool {
+        let list =
+            |sql: &mut Self| ids.iter().map(|id| sql.bind(*id)).collect::<Vec<_>>().join(", ");
+        if self.postgres() {
+            let words: Vec<String> = query.terms.iter().filter_map(ts_query).collect();
+            if words.is_empty() {
+                return false;
+            }
+            let words = self.bind(format!("({})", words.join(") | (")));
+            let options = self.bind(format!(
+                "StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=20, MinWords=8, \
+                 MaxFragments=2, FragmentDelimiter=\" … \""
+            ));
+            let ids = list(self);
+            self.push(&format!(
+                "SELECT t.file_id AS id, ts_headline('simple', t.body, q.words, {options}) AS snippet \
+                 FROM file_texts t, (SELECT to_tsquery('simple', pannier_fold({words})) AS words) q \
+                 WHERE t.file_id IN ({ids}) AND t.tsv @@ q.words"
+            ));
+            return true;
+        }
+        let words: Vec<String> = query
+            .terms
+            .iter()
+            .filter(|term| term.text().chars().count() >= 3)
+            .map(|term| fts_string(term.text()))
+            .collect();
+        if words.is_empty() {
+            return false;
+        }
+        let words = self.bind(words.join(" OR "));
+        let (start, end) = (self.bind(MARK_START.to_string()), self.bind(MARK_END.to_string()));
+        let ids = list(self);
+        self.push(&format!(
+            "SELECT r.file_id AS id, snippet(search_fts, 2, {start}, {end}, '…', 40) AS snippet \
+             FROM search_fts CROSS JOIN search_rows r ON r.row = search_fts.rowid \
+             WHERE search_fts MATCH {words} \
+             AND search_fts.rowid IN (SELECT row FROM search_rows WHERE file_id IN ({ids}))"
+        ));
+        true
     }
 
     fn filters(&mut self, query: &Query, within: Option<&[Uuid]>) {
@@ -322,6 +491,26 @@ enum Field {
     Either,
 }
 
+/// A PostgreSQL `tsquery` of the words of `term` (letters and digits; a word's last one also
+/// as a prefix, as people type), for `to_tsquery` after folding: built only of quoted words,
+/// so nothing the visitor typed is read as query syntax. `None` for a term without words.
+fn ts_query(term: &Term) -> Option<String> {
+    let words: Vec<String> = term
+        .text()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| format!("'{word}'"))
+        .collect();
+    let mut query = words.join(" <-> ");
+    if query.is_empty() {
+        return None;
+    }
+    if matches!(term, Term::Word(_)) {
+        query.push_str(":*");
+    }
+    Some(query)
+}
+
 /// An FTS5 string: matched as a substring by the trigram tokenizer, never as syntax.
 fn fts_string(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
@@ -344,16 +533,18 @@ fn start_of(day: Day) -> Option<chrono::DateTime<chrono::Utc>> {
 pub async fn reindex(db: &sea_orm::DatabaseConnection) -> Result<u64, AppError> {
     use sea_orm::{PaginatorTrait, TransactionTrait};
     let statements: &[&str] = match db.get_database_backend() {
-        DbBackend::Postgres => {
-            &["REINDEX INDEX idx_files_name_trgm", "REINDEX INDEX idx_files_description_trgm"]
-        }
+        DbBackend::Postgres => &[
+            "REINDEX INDEX idx_files_name_trgm",
+            "REINDEX INDEX idx_files_description_trgm",
+            "REINDEX INDEX idx_file_texts_tsv",
+        ],
         _ => &[
             "DELETE FROM search_fts",
             "DELETE FROM search_rows",
             "INSERT INTO search_rows (file_id) SELECT id FROM files",
-            "INSERT INTO search_fts (rowid, name, description) \
-             SELECT r.row, f.name, coalesce(f.description, '') FROM files f \
-             JOIN search_rows r ON r.file_id = f.id",
+            "INSERT INTO search_fts (rowid, name, description, content) \
+             SELECT r.row, f.name, coalesce(f.description, ''), coalesce(t.body, '') FROM files f \
+             JOIN search_rows r ON r.file_id = f.id LEFT JOIN file_texts t ON t.file_id = f.id",
         ],
     };
     let transaction = db.begin().await?;
@@ -362,4 +553,53 @@ pub async fn reindex(db: &sea_orm::DatabaseConnection) -> Result<u64, AppError> 
     }
     transaction.commit().await?;
     Ok(files::Entity::find().count(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::TestState;
+
+    #[tokio::test]
+    async fn names_and_texts_are_found_with_snippets() {
+        let t = TestState::new().await;
+        let ada = t.user("ada@example.com").await;
+        t.file(&ada, "notes.md", b"the glacier expedition budget").await;
+        t.file(&ada, "invoice.txt", b"paid").await;
+        crate::jobs::drain(&t.state).await.expect("drained");
+        let search = |q: &'static str| {
+            let (state, ada) = (t.state.clone(), ada.clone());
+            async move {
+                let query = super::super::parse(q).expect("parsed");
+                super::search(&state, &ada, &query, 10, None).await.expect("searched")
+            }
+        };
+        assert_eq!(search("voice").await.hits[0].file.name, "invoice.txt");
+        let page = search("budget").await;
+        assert_eq!(page.hits[0].file.name, "notes.md");
+        let marked: Vec<&str> =
+            page.hits[0].snippet.iter().filter(|p| p.hit).map(|p| p.text.as_str()).collect();
+        assert_eq!(marked, ["budget"]);
+    }
+
+    #[test]
+    fn snippets_split_at_their_marks() {
+        let parts = super::snippet_parts("…the \u{E000}glacier\u{E001} ex\u{E000}ped");
+        let parts: Vec<(&str, bool)> = parts.iter().map(|p| (p.text.as_str(), p.hit)).collect();
+        assert_eq!(parts, [("…the ", false), ("glacier", true), (" ex", false), ("ped", true)]);
+    }
+
+    #[test]
+    fn postgres_queries_are_built_of_quoted_words_only() {
+        use super::super::Term;
+        assert_eq!(
+            super::ts_query(&Term::Word("o'brien".into())).as_deref(),
+            Some("'o' <-> 'brien':*")
+        );
+        assert_eq!(
+            super::ts_query(&Term::Phrase("paid in".into())).as_deref(),
+            Some("'paid' <-> 'in'")
+        );
+        assert_eq!(super::ts_query(&Term::Word("--".into())), None);
+        assert_eq!(super::ts_query(&Term::Word("a:*|!b".into())).as_deref(), Some("'a' <-> 'b':*"));
+    }
 }

@@ -1,15 +1,21 @@
-//! Search over file names and descriptions (contents come with the extraction jobs). This
+//! Search over file names, descriptions and the text inside files ([`extract_text`]). This
 //! half is shared with the browser: the query language ([`query`]) and the answers; the
 //! `server` feature adds the engine that runs queries ([`search`]).
 
 #[cfg(feature = "server")]
 mod engine;
+#[cfg(feature = "server")]
+mod extract;
 pub mod query;
 
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "server")]
 pub use engine::{MAX_LIMIT, reindex, search};
+#[cfg(feature = "server")]
+pub(crate) use engine::{Scope, find};
+#[cfg(feature = "server")]
+pub use extract::{MAX_TEXT_CHARS, backfill, extract_text, has_text};
 pub use query::{Kind, Query, Term, parse};
 
 use crate::files::FileDto;
@@ -22,6 +28,20 @@ pub struct SearchHit {
     pub file: FileDto,
     /// Its folder's path, `/` for the root, e.g. `/Photos/2026`.
     pub path: String,
+    /// Where its text matched, with the matches marked (empty when only its name or
+    /// description did).
+    #[serde(default)]
+    pub snippet: Vec<SnippetPart>,
+}
+
+/// A piece of a snippet.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnippetPart {
+    /// The text.
+    pub text: String,
+    /// Whether this is what the query matched.
+    pub hit: bool,
 }
 
 /// A page of results: files whose names match first, then the most recently changed.

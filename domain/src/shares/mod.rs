@@ -21,6 +21,8 @@ mod policy;
 #[cfg(feature = "server")]
 mod requests;
 #[cfg(feature = "server")]
+mod search;
+#[cfg(feature = "server")]
 mod sending;
 #[cfg(feature = "server")]
 mod slug;
@@ -47,6 +49,8 @@ pub use requests::{
 };
 #[cfg(feature = "server")]
 pub(crate) use requests::{accept_upload, reserve_upload};
+#[cfg(feature = "server")]
+pub use search::search_share;
 #[cfg(feature = "server")]
 pub use sending::cancel_sending;
 #[cfg(feature = "server")]
@@ -203,6 +207,7 @@ pub struct PublicShare {
 }
 
 /// A shared file as a visitor sees it.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicFile {
     /// The file's id (only meaningful under this link).
@@ -216,6 +221,27 @@ pub struct PublicFile {
     /// What previews found (its thumbnail is at `/s/{slug}/files/{id}/thumbnail`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<crate::media::MediaDto>,
+}
+
+/// A file found searching within a link.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicHit {
+    /// The file, as the link's page shows it.
+    pub file: PublicFile,
+    /// Where its text matched, the matches marked (empty when its name did).
+    pub snippet: Vec<crate::search::SnippetPart>,
+}
+
+/// A page of what a search within a link found: names matching first, then the newest.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareSearch {
+    /// What was found, in order.
+    pub hits: Vec<PublicHit>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// What a visitor of a file request sees: who asks, what is taken, and what this visitor

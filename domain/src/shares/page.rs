@@ -68,6 +68,31 @@ pub async fn public_share(
     Ok(ShareView::Open(shown))
 }
 
+/// `shared` as a visitor of `share` sees them.
+pub(super) async fn public_files(
+    state: &AppState,
+    share: &shares::Model,
+    shared: &[SharedFile],
+) -> Result<Vec<PublicFile>, AppError> {
+    let page_files = shared.iter().map(|file| (file.model.id, file.model.content_type.as_str()));
+    let media = crate::media::media_of(&state.db, page_files).await?;
+    Ok(shared
+        .iter()
+        .map(|file| PublicFile {
+            media: media.get(&file.model.id).map(crate::media::media_dto),
+            id: file.model.id.into(),
+            path: file.path.clone(),
+            size: u64::try_from(file.model.size).unwrap_or(0),
+            // Every preview of a limited link would spend one of its downloads: none inline.
+            preview: if share.max_downloads.is_some() {
+                Preview::None
+            } else {
+                Preview::of(&file.model.content_type)
+            },
+        })
+        .collect())
+}
+
 /// What link `slug`'s public page is rendered under, when its HTML may be kept and served again
 /// ([`cache::PageVersion`]): a link usable now, open to anyone holding it — no password (the
 /// page depends on the visitor's unlock cookie), no download limit (it shows what is left),
@@ -116,25 +141,7 @@ async fn open_page(
         (None, None, [one]) if listing.count == 1 => one.model.name.clone(),
         (None, None, _) => format!("{} files", listing.count),
     };
-    let page_files =
-        listing.files.iter().map(|file| (file.model.id, file.model.content_type.as_str()));
-    let media = crate::media::media_of(&state.db, page_files).await?;
-    let files: Vec<PublicFile> = listing
-        .files
-        .iter()
-        .map(|file| PublicFile {
-            media: media.get(&file.model.id).map(crate::media::media_dto),
-            id: file.model.id.into(),
-            path: file.path.clone(),
-            size: u64::try_from(file.model.size).unwrap_or(0),
-            // Every preview of a limited link would spend one of its downloads: none inline.
-            preview: if share.max_downloads.is_some() {
-                Preview::None
-            } else {
-                Preview::of(&file.model.content_type)
-            },
-        })
-        .collect();
+    let files = public_files(state, share, &listing.files).await?;
     let link = format!("{}/s/{}", state.config.public_url(), share.slug);
     // The card a chat app shows: the first picture of the page (a link with a password never
     // gets here before it is unlocked, and a thumbnail never counts as a download).

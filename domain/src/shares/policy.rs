@@ -44,6 +44,8 @@ pub enum Action {
     Zip,
     /// One file's thumbnail (never counts, never logged).
     Thumbnail(crate::ids::FileId),
+    /// Search the link's files (never counts, never logged).
+    Search,
     /// Send a file into a file request; `starting` a new upload (logged), else more bytes.
     Upload {
         /// A new upload rather than the next bytes of one.
@@ -134,6 +136,11 @@ pub async fn authorize(
         (Action::File { .. } | Action::Zip | Action::Thumbnail(_), Some(_)) => {
             return Err(no_such_file());
         }
+        (Action::Search, Some(_)) => {
+            return Err(AppError::NotFound("This link takes files; it has none to search.".into()));
+        }
+        // The search reads its page of files itself, within the link.
+        (Action::Search, None) => (Vec::new(), None),
         (Action::Upload { .. }, None) => {
             return Err(AppError::NotFound("This link does not take uploads.".into()));
         }

@@ -33,6 +33,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
         crate::shares::shared_file,
         crate::shares::shared_thumbnail,
         crate::shares::shared_zip,
+        crate::shares::share_search,
         crate::shares::unlock
     ),
     tags(
@@ -40,7 +41,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
         (name = "files", description = "Files and their bytes"),
         (name = "folders", description = "Folders and their listings"),
         (name = "shares", description = "Share links and file requests, as their owner sees them"),
-        (name = "search", description = "Finding the caller's files by name, description and filters"),
+        (name = "search", description = "Finding the caller's files by name, description, text and filters"),
         (name = "uploads", description = "Resumable uploads (tus 1.0: creation, termination, checksum)"),
         (name = "public", description = "What a share link's visitors reach (no token)"),
         (name = "file requests", description = "A file request's uploads, for its visitors"),

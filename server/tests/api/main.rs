@@ -28,6 +28,7 @@ mod outages;
 mod pages;
 mod requests;
 mod search;
+mod search_text;
 mod selection;
 mod services;
 mod sessions;

@@ -11,7 +11,7 @@ use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, pdf, spawn_app_with};
 
 /// An app whose jobs the test runs itself ([`domain::jobs::drain`]).
 async fn app() -> TestApp {
@@ -104,36 +104,6 @@ async fn a_photo_gets_rotated_thumbnails_that_go_with_it() {
     assert_eq!(app.stored_objects().await, objects - 3, "the bytes and both thumbnails");
 }
 
-/// A PDF of one page with a dark rectangle on it (offsets computed, as a writer would).
-fn pdf() -> Vec<u8> {
-    let content = "0.1 0.2 0.6 rg 50 50 200 100 re f";
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R >>".to_owned(),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
-    ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (n, object) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend(format!("{} 0 obj\n{object}\nendobj\n", n + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-    for offset in offsets {
-        out.extend(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    out.extend(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
-}
-
 /// Runs ffmpeg to make a fixture in `dir`; its bytes.
 fn ffmpeg(dir: &Path, out: &str, args: &[&str]) -> Vec<u8> {
     let status = std::process::Command::new("ffmpeg")
@@ -197,7 +167,7 @@ async fn video_audio_and_pdf_get_previews_from_their_tools() {
     let video_id = upload(&app, &token, "clip.mp4", video.clone()).await;
     let audio_id = upload(&app, &token, "song.mp3", audio).await;
     let plain_id = upload(&app, &token, "beep.mp3", plain_audio).await;
-    let pdf_id = upload(&app, &token, "page.pdf", pdf()).await;
+    let pdf_id = upload(&app, &token, "page.pdf", pdf("0.1 0.2 0.6 rg 50 50 200 100 re f")).await;
     let cut_id = upload(&app, &token, "cut.mp4", video[..video.len() / 2].to_vec()).await;
     let broken_id =
         upload(&app, &token, "broken.pdf", b"%PDF-1.4\n1 0 obj << /Kids [".to_vec()).await;

@@ -52,7 +52,7 @@ fn routes(slug: &str, file: &str) -> Vec<String> {
     server::shares::SHARE_ROUTES
         .iter()
         .map(|route| route.replace("{slug}", slug).replace("{file_id}", file))
-        .chain([format!("/s/{slug}/files/{file}?download=1")])
+        .chain([format!("/s/{slug}/files/{file}?download=1"), format!("/s/{slug}/search?q=plan")])
         .collect()
 }
 

@@ -74,8 +74,8 @@ async fn count_hot_requests() -> Vec<(&'static str, u64)> {
 async fn hot_requests_run_a_handful_of_statements_and_none_when_nothing_changed() {
     // Cold, a listing reads the folder, counts its folders and files, reads the page of files
     // and sums the owner's use; a download reads the file's row; an upload takes the owner's
-    // lock, finds the folder and a free name and inserts (its quota check reads more when a
-    // quota is set). The first page of an instance reads its name (settings). A shared file
+    // lock, finds the folder and a free name and inserts, and a text file's row queues the
+    // job that reads its text for search (its quota check reads more when a quota is set). The first page of an instance reads its name (settings). A shared file
     // needs its row and folder, cold; a share page also the link, its folder tree and its
     // owner. Pages seen again come from their snapshots (server/src/snapshots.rs).
     let expected = [
@@ -83,7 +83,7 @@ async fn hot_requests_run_a_handful_of_statements_and_none_when_nothing_changed(
         ("listing, again", 0),
         ("download, first", 1),
         ("download, again", 0),
-        ("upload", 5),
+        ("upload", 6),
         ("files page, first", 5),
         ("files page, again", 0),
         ("share page, first", 8),
