@@ -249,6 +249,7 @@ async fn listen(redis: std::sync::Arc<Redis>, origin: Uuid) {
         {
             Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
                 Ok(()) => {
+                    // What was cached during the gap may have missed changes.
                     crate::cache::everything_changed();
                     tracing::info!("listening for other instances' changes");
                     let mut messages = pubsub.on_message();
@@ -269,6 +270,7 @@ async fn listen(redis: std::sync::Arc<Redis>, origin: Uuid) {
             },
             Err(err) => redis.complain("subscribe", &err),
         }
+        // Deaf from now on: stop trusting what is cached at once (and again once subscribed).
         crate::cache::everything_changed();
         tokio::time::sleep(Duration::from_secs(1)).await;
     }

@@ -15,9 +15,9 @@ test("without JavaScript: search from the header, see results, a bad query's rea
   await page.getByRole("button", { name: "Upload", exact: true }).click();
   await expect(page.getByRole("link", { name: "Café menu.txt" })).toBeVisible();
 
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Search" }).click();
-  await page.getByLabel("Search your files").fill("voice");
-  await page.getByRole("button", { name: "Search", exact: true }).click();
+  // The header's box is a plain form: Enter opens the results page.
+  await page.getByLabel("Quick search").fill("voice");
+  await page.getByLabel("Quick search").press("Enter");
   await expect(page).toHaveURL(/\/search\?q=voice/);
   const results = page.getByTestId("search-results");
   await expect(results.getByRole("link")).toHaveText(["Invoice-2026.txt"]);
@@ -31,4 +31,7 @@ test("without JavaScript: search from the header, see results, a bad query's rea
   await expect(page.getByText("A quote is not closed")).toBeVisible();
   await page.goto("/search?q=" + encodeURIComponent("nothing-here type:pdf"));
   await expect(page.getByTestId("no-results")).toContainText("Try without a filter");
+  // Each filter is a chip whose link is the same search without it.
+  await page.getByRole("link", { name: "Remove the filter type:pdf" }).click();
+  await expect(page).toHaveURL(/\/search\?q=nothing-here$/);
 });

@@ -11,6 +11,7 @@ use leptos_router::hooks::use_location;
 use crate::api::auth::{SignOut, current_user};
 use crate::api::get_site_info;
 use crate::components::form::PlainForm;
+use crate::components::quick_search::QuickSearch;
 use crate::components::theme::ThemeToggle;
 
 /// The instance's name and tagline, loaded once per page and shared through context.
@@ -86,11 +87,15 @@ fn AccountNav(link_class: &'static str) -> impl IntoView {
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(user)) => view! {
-                        <A href="/search" attr:class=link_class attr:aria-label="Search" attr:title="Search your files">
-                            <svg class="h-5 w-5" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true">
-                                <circle cx="11" cy="11" r="7"/><path stroke-linecap="round" d="m20 20-3.5-3.5"/>
-                            </svg>
-                        </A>
+                        // Phones get the results page; wider screens the box with results as you type.
+                        <span class="contents sm:hidden">
+                            <A href="/search" attr:class=link_class attr:aria-label="Search" attr:title="Search your files">
+                                <svg class="h-5 w-5" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true">
+                                    <circle cx="11" cy="11" r="7"/><path stroke-linecap="round" d="m20 20-3.5-3.5"/>
+                                </svg>
+                            </A>
+                        </span>
+                        <QuickSearch/>
                         <A href="/files" attr:class=link_class>"Files"</A>
                         <A href="/shares" attr:class=link_class>"Shares"</A>
                         <A href="/account" attr:class=link_class>"Account"</A>

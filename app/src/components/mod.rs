@@ -5,4 +5,5 @@ pub mod form;
 pub mod guard;
 pub mod layout;
 pub mod lightbox;
+pub mod quick_search;
 pub mod theme;

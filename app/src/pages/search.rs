@@ -64,18 +64,22 @@ pub fn SearchPage() -> impl IntoView {
 
 #[component]
 fn Results(page: SearchPage, q: String) -> impl IntoView {
+    let filters = domain::search::parse(&q).map(|query| query.filters).unwrap_or_default();
+    let filtered = !filters.is_empty();
+    let chips = view! { <Chips filters/> };
     if page.hits.is_empty() {
-        let filtered = q.contains(':');
         return view! {
+            {chips}
             <p class="rounded-xl border border-slate-200 p-8 text-center text-slate-600 dark:border-slate-800 dark:text-slate-400" data-testid="no-results">
                 "Nothing matches “" {q} "”. "
-                {if filtered { "Try without a filter, or with fewer words." } else { "Try fewer or shorter words." }}
+                {if filtered { "Try without a filter (remove one above), or with fewer words." } else { "Try fewer or shorter words." }}
             </p>
         }
         .into_any();
     }
     let next = page.next_cursor.map(|cursor| format!("/search?q={}&cursor={cursor}", encode(&q)));
     view! {
+        {chips}
         <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="search-results">
             {page.hits.into_iter().map(|hit| view! { <Hit hit/> }).collect_view()}
         </ul>
@@ -100,6 +104,32 @@ fn Hit(hit: SearchHit) -> impl IntoView {
             <span class="text-sm text-slate-600 dark:text-slate-400">{human_size(file.size)} " · " {when}</span>
         </li>
     }
+}
+
+/// The query's filters as chips; each link is the same search without it.
+#[component]
+fn Chips(filters: Vec<domain::search::Filter>) -> impl IntoView {
+    (!filters.is_empty()).then(|| view! {
+        <ul aria-label="Filters" class="mb-4 flex flex-wrap gap-2" data-testid="filter-chips">
+            {filters.into_iter().map(|filter| {
+                let href = if filter.without.is_empty() {
+                    "/search".to_owned()
+                } else {
+                    format!("/search?q={}", encode(&filter.without))
+                };
+                let label = format!("Remove the filter {}", filter.label);
+                view! {
+                    <li>
+                        <a href=href aria-label=label
+                            class="inline-flex items-center gap-1 rounded-full border border-sky-300 bg-sky-50 px-3 py-1 text-sm text-sky-900 hover:bg-sky-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-sky-800 dark:bg-sky-950 dark:text-sky-100 dark:hover:bg-sky-900">
+                            {filter.label}
+                            <span aria-hidden="true">"×"</span>
+                        </a>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    })
 }
 
 /// Where a file's text matched, the matches marked (nothing when there is no snippet).

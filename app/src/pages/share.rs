@@ -170,7 +170,8 @@ fn Listing(
 }
 
 /// Searching within the link: a plain GET form (a full page load, so the link's unlock cookie
-/// goes with it; works without JavaScript).
+/// goes with it; works without JavaScript). Its results' links back to the listing are
+/// `rel="external"` for the same reason.
 #[component]
 fn ShareSearchBox(q: String) -> impl IntoView {
     view! {
@@ -204,13 +205,13 @@ fn ShareResults(slug: String, q: String) -> impl IntoView {
                         Ok(found) if found.hits.is_empty() => view! {
                             <p class="rounded-xl border border-slate-200 p-8 text-center text-slate-600 dark:border-slate-800 dark:text-slate-400" data-testid="no-results">
                                 "Nothing here matches “" {q} "”. Try fewer or shorter words, or "
-                                <a class="underline" href="?">"see every file"</a>"."
+                                <a class="underline" href="?" rel="external">"see every file"</a>"."
                             </p>
                         }.into_any(),
                         Ok(found) => view! {
                             <p class="mb-2 text-sm text-slate-600 dark:text-slate-400">
                                 {format!("{}{} found · ", found.hits.len(), if found.next_cursor.is_some() { "+" } else { "" })}
-                                <a class="underline" href="?">"See every file"</a>
+                                <a class="underline" href="?" rel="external">"See every file"</a>
                             </p>
                             <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="share-results">
                                 {found.hits.into_iter().map(|hit| view! {

@@ -16,7 +16,7 @@ pub use engine::{MAX_LIMIT, reindex, search};
 pub(crate) use engine::{Scope, find};
 #[cfg(feature = "server")]
 pub use extract::{MAX_TEXT_CHARS, backfill, extract_text, has_text};
-pub use query::{Kind, Query, Term, parse};
+pub use query::{Filter, Kind, Query, Term, parse};
 
 use crate::files::FileDto;
 

@@ -37,6 +37,17 @@ pub struct Query {
     pub modified_before: Option<Day>,
     /// `in:` — below the folder of this name (its whole subtree).
     pub within: Option<String>,
+    /// The filters as written, for chips that remove them.
+    pub filters: Vec<Filter>,
+}
+
+/// One filter of a query as it was written, and the query without it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    /// `type:pdf`, `in:"Holiday photos"`.
+    pub label: String,
+    /// The whole query without this filter.
+    pub without: String,
 }
 
 /// A word (matched as a prefix or substring) or an exact phrase.
@@ -174,11 +185,13 @@ pub fn parse(input: &str) -> Result<Query, AppError> {
     let mut query = Query::default();
     let mut rest = cleaned.trim_start();
     while !rest.is_empty() {
+        let start = cleaned.len() - rest.len();
         let negated = rest.starts_with('-') && rest.len() > 1 && !rest[1..].starts_with(' ');
         if negated {
             rest = &rest[1..];
         }
         let (token, after) = next_token(rest).map_err(bad)?;
+        let end = cleaned.len() - after.len();
         rest = after.trim_start();
         match token {
             Token::Phrase(text) => {
@@ -192,6 +205,14 @@ pub fn parse(input: &str) -> Result<Query, AppError> {
                     return Err(bad(format!("`{key}:` cannot be excluded with `-`.")));
                 }
                 apply_filter(&mut query, key, &value).map_err(bad)?;
+                let label = if value.contains(' ') {
+                    format!("{key}:\"{value}\"")
+                } else {
+                    format!("{key}:{value}")
+                };
+                let without = format!("{} {}", &cleaned[..start], &cleaned[end..]);
+                let without = without.split_whitespace().collect::<Vec<_>>().join(" ");
+                query.filters.push(Filter { label, without });
             }
             Token::Word(text) => {
                 let text = text.to_lowercase();
@@ -211,7 +232,7 @@ pub fn parse(input: &str) -> Result<Query, AppError> {
 }
 
 fn only_excluded(query: &Query) -> Query {
-    Query { excluded: query.excluded.clone(), ..Query::default() }
+    Query { excluded: query.excluded.clone(), filters: query.filters.clone(), ..Query::default() }
 }
 
 fn push(query: &mut Query, negated: bool, term: Term) {
@@ -455,6 +476,19 @@ mod tests {
             Some("2027-01-01")
         );
         assert!(parse("type:image").unwrap().terms.is_empty(), "a filter alone is a search");
+        let chips: Vec<(String, String)> = parse("report  type:pdf in:\"My docs\" -draft")
+            .unwrap()
+            .filters
+            .into_iter()
+            .map(|f| (f.label, f.without))
+            .collect();
+        assert_eq!(
+            chips,
+            [
+                ("type:pdf".into(), "report in:\"My docs\" -draft".into()),
+                ("in:\"My docs\"".into(), "report type:pdf -draft".into()),
+            ]
+        );
     }
 
     #[test]

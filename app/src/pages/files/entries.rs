@@ -173,13 +173,8 @@ impl Icon {
             Preview::Audio => Self::Audio,
             Preview::Pdf => Self::Pdf,
             Preview::Text => Self::Text,
-            Preview::None
-                if content_type.contains("zip")
-                    || content_type.contains("tar")
-                    || content_type.contains("compressed") =>
-            {
-                Self::Archive
-            }
+            // What `type:archive` finds, so the icon and the search agree.
+            Preview::None if domain::search::Kind::Archive.matches(content_type) => Self::Archive,
             Preview::None => Self::Other,
         }
     }
