@@ -4,17 +4,21 @@
 
 The corpus — 1,000,000 files for one account in realistic trees (names from word lists, with
 extensions, dates in names, some accented and non-Latin words) plus 100,000 of another
-account — is written straight into the database (not through HTTP): the search triggers are
-set aside for the load and the index is then built by `pannier search reindex` (its time is
-the "time to index the million"). SQLite here; PostgreSQL is the next step of the search work.
+account — is written straight into the database (not through HTTP), then indexed by `pannier
+search reindex` (its time is the "time to index the million"; on SQLite the search triggers are
+set aside for the load). SQLite always; PostgreSQL too when the run has one (`TEST_DATABASE_URL`,
+as `scripts/with-services.sh` gives):
 
-    make build && bench/search.py [--files 1000000]
+    make build && scripts/with-services.sh bench/search.py [--files 1000000]
 """
 
 import argparse
+import csv
+import io
 import http.client
 import json
 import os
+import re
 import random
 import sqlite3
 import subprocess
@@ -46,7 +50,29 @@ def name(rng: random.Random) -> str:
     return "-".join(words) + "." + rng.choice(EXTENSIONS)
 
 
-def load(db: Path, owner: bytes, other: bytes, files: int) -> float:
+NOW = "2026-11-30T00:00:00+00:00"
+
+
+def corpus(owner: uuid.UUID, other: uuid.UUID, files: int):
+    """("folder", id, owner, parent, name) and ("file", id, owner, folder, name, size, type,
+    stamp) rows, the same for every engine."""
+    rng = random.Random(42)
+    for account, count in ((owner, files), (other, files // 10)):
+        root = uuid.uuid4()
+        yield ("folder", root, account, None, "")
+        folders = [root]
+        for i in range(max(count // 200, 1)):
+            folder = uuid.uuid4()
+            yield ("folder", folder, account, rng.choice(folders), f"{rng.choice(WORDS)} {i}")
+            folders.append(folder)
+        for i in range(count):
+            ext_name = name(rng)
+            stamp = f"20{rng.randint(15, 26)}-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}T12:00:00+00:00"
+            yield ("file", uuid.uuid4(), account, rng.choice(folders), f"{i}-{ext_name}",
+                   rng.randint(100, 50_000_000), TYPES[ext_name.rsplit(".", 1)[1]], stamp)
+
+
+def load_sqlite(db: Path, owner: uuid.UUID, other: uuid.UUID, files: int) -> float:
     """Writes the corpus; seconds."""
     started = time.monotonic()
     con = sqlite3.connect(db)
@@ -54,34 +80,51 @@ def load(db: Path, owner: bytes, other: bytes, files: int) -> float:
                            "AND name LIKE 'search_%'").fetchall()
     for trigger, _ in triggers:
         con.execute(f"DROP TRIGGER {trigger}")
-    now = "2026-11-30T00:00:00.000000000+00:00"
-    rng = random.Random(42)
-    for account, count in ((owner, files), (other, files // 10)):
-        root = uuid.uuid4().bytes
-        con.execute("INSERT INTO folders (id, owner_id, parent_id, name, created_at, updated_at) "
-                    "VALUES (?, ?, NULL, '', ?, ?)", (root, account, now, now))
-        folders = [root]
-        for i in range(max(count // 200, 1)):
-            folder = uuid.uuid4().bytes
+    rows = []
+    for row in corpus(owner, other, files):
+        if row[0] == "folder":
+            _, id_, account, parent, label = row
             con.execute("INSERT INTO folders (id, owner_id, parent_id, name, created_at, updated_at) "
                         "VALUES (?, ?, ?, ?, ?, ?)",
-                        (folder, account, rng.choice(folders), f"{rng.choice(WORDS)} {i}", now, now))
-            folders.append(folder)
-        rows = []
-        for i in range(count):
-            ext_name = name(rng)
-            stamp = f"20{rng.randint(15, 26)}-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}T12:00:00.000000000+00:00"
-            rows.append((uuid.uuid4().bytes, account, rng.choice(folders), f"{i}-{ext_name}",
-                         rng.randint(100, 50_000_000), TYPES[ext_name.rsplit(".", 1)[1]], "0" * 64,
-                         uuid.uuid4().hex, None, stamp, stamp))
-            if len(rows) == 50_000:
-                con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-                rows.clear()
-        con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                        (id_.bytes, account.bytes, parent.bytes if parent else None, label, NOW, NOW))
+            continue
+        _, id_, account, folder, label, size, kind, stamp = row
+        rows.append((id_.bytes, account.bytes, folder.bytes, label, size, kind, "0" * 64,
+                     uuid.uuid4().hex, None, stamp, stamp))
+        if len(rows) == 50_000:
+            con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            rows.clear()
+    con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     for _, sql in triggers:
         con.execute(sql)
     con.commit()
     con.close()
+    return time.monotonic() - started
+
+
+def psql(url: str, sql: str, stdin: str | None = None) -> str:
+    return subprocess.run(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                          input=stdin, check=True, capture_output=True, text=True).stdout
+
+
+def load_postgres(url: str, owner: uuid.UUID, other: uuid.UUID, files: int) -> float:
+    """Writes the corpus with COPY; seconds."""
+    started = time.monotonic()
+    folders, rows = io.StringIO(), io.StringIO()
+    folder_csv, file_csv = csv.writer(folders), csv.writer(rows)
+    for row in corpus(owner, other, files):
+        if row[0] == "folder":
+            _, id_, account, parent, label = row
+            folder_csv.writerow([id_, account, parent or "", label, NOW, NOW])
+        else:
+            _, id_, account, folder, label, size, kind, stamp = row
+            file_csv.writerow([id_, account, folder, label, size, kind, "0" * 64, uuid.uuid4().hex,
+                               "", stamp, stamp])
+    psql(url, "\\copy folders (id, owner_id, parent_id, name, created_at, updated_at) "
+              "FROM pstdin WITH (FORMAT csv, FORCE_NOT_NULL (name))", folders.getvalue())
+    psql(url, "\\copy files (id, owner_id, folder_id, name, size, content_type, sha256, blob_key, "
+              "description, created_at, updated_at) FROM pstdin WITH (FORMAT csv)", rows.getvalue())
+    psql(url, "ANALYZE")
     return time.monotonic() - started
 
 
@@ -107,37 +150,8 @@ def queries(rng: random.Random) -> list[str]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--files", type=int, default=1_000_000)
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(dir=ROOT / "target", prefix="bench-search."))
-    port = free_port()
-    env = server_env(str(work / "data"), port, PANNIER_RATE_REQUESTS="0", PANNIER_WORKERS="0")
-    subprocess.run([BIN, "user", "create", "--email", "bench@bench.test", "--password-stdin"],
-                   input=b"bench account password", env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([BIN, "user", "create", "--email", "other@bench.test", "--password-stdin"],
-                   input=b"bench account password", env=env, check=True, stdout=subprocess.DEVNULL)
-    created = subprocess.run([BIN, "token", "create", "--email", "bench@bench.test", "--name", "b",
-                              "--scope", "read"], env=env, check=True, capture_output=True, text=True).stdout
-    token = next(word for word in created.split() if word.startswith("pnr_"))
-    db = work / "data/pannier.db"
-    con = sqlite3.connect(db)
-    owner, other = (row[0] for row in con.execute("SELECT id FROM users ORDER BY email"))
-    con.close()
-    loaded = load(db, owner, other, args.files)
-    started = time.monotonic()
-    out = subprocess.run([BIN, "search", "reindex"], env=env, check=True, capture_output=True, text=True).stdout
-    indexed = time.monotonic() - started
-    size = sum(p.stat().st_size for p in (work / "data").glob("pannier.db*"))
-    print(f"corpus: {args.files:,} files of one account + {args.files // 10:,} of another, loaded in "
-          f"{loaded:.0f} s; `search reindex` ({out.strip()}) in {indexed:.1f} s; database {size / 1e6:.0f} MB")
-    con = sqlite3.connect(db)
-    fts_pages = con.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search_%'").fetchone()[0] \
-        if con.execute("SELECT 1 FROM pragma_compile_options WHERE compile_options = 'ENABLE_DBSTAT_VTAB'").fetchone() else None
-    if fts_pages:
-        print(f"index: {fts_pages / 1e6:.0f} MB")
-
+def measure(env: dict, token: str, port: int) -> tuple[list[float], int]:
+    """1,000 as-you-type queries through the API: latencies, and how many found nothing."""
     server = subprocess.Popen([BIN, "serve"], env=env, stderr=subprocess.DEVNULL)
     wait_for(port)
     try:
@@ -152,23 +166,109 @@ def main() -> None:
             latencies.append(time.perf_counter() - begun)
             assert response.status == 200, (q, response.status, body[:200])
             empty += not json.loads(body)["hits"]
-        naive = []
-        for q in queries(random.Random(7))[:100]:
-            word = q.split()[0].lower()
-            begun = time.perf_counter()
-            con.execute("SELECT id FROM files WHERE owner_id = ? AND lower(name) LIKE ? "
-                        "ORDER BY updated_at DESC LIMIT 20", (owner, f"%{word}%")).fetchall()
-            naive.append(time.perf_counter() - begun)
-        print(f"1,000 queries through GET /api/v1/search: p50 {percentile(latencies, 0.5):.1f} ms, "
-              f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies) * 1000:.0f} ms "
-              f"({empty} found nothing)")
-        print(f"reference, naive LIKE '%q%' scan of the same table (first word, 100 queries): "
-              f"p50 {percentile(naive, 0.5):.1f} ms, p99 {percentile(naive, 0.99):.1f} ms")
-        print("target: p99 < 50 ms")
+        return latencies, empty
     finally:
         server.terminate()
         server.wait()
+
+
+def naive_words() -> list[str]:
+    return [q.split()[0].lower() for q in queries(random.Random(7))[:100]]
+
+
+def setup(env: dict) -> str:
+    """The two accounts; the bench account's read token."""
+    for email in ("bench@bench.test", "other@bench.test"):
+        subprocess.run([BIN, "user", "create", "--email", email, "--password-stdin"],
+                       input=b"bench account password", env=env, check=True, stdout=subprocess.DEVNULL)
+    created = subprocess.run([BIN, "token", "create", "--email", "bench@bench.test", "--name", "b",
+                              "--scope", "read"], env=env, check=True, capture_output=True, text=True).stdout
+    return next(word for word in created.split() if word.startswith("pnr_"))
+
+
+def reindex(env: dict) -> tuple[float, str]:
+    started = time.monotonic()
+    out = subprocess.run([BIN, "search", "reindex"], env=env, check=True, capture_output=True, text=True).stdout
+    return time.monotonic() - started, out.strip()
+
+
+def report(engine: str, files: int, loaded: float, indexed: float, out: str, size: str,
+           latencies: list[float], empty: int, naive: list[float]) -> None:
+    print(f"{engine}: {files:,} files of one account + {files // 10:,} of another, loaded in "
+          f"{loaded:.0f} s; `search reindex` ({out}) in {indexed:.1f} s; {size}")
+    print(f"  1,000 queries through GET /api/v1/search: p50 {percentile(latencies, 0.5):.1f} ms, "
+          f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies) * 1000:.0f} ms "
+          f"({empty} found nothing)")
+    print(f"  reference, naive LIKE '%q%' scan of the same table (first word, 100 queries): "
+          f"p50 {percentile(naive, 0.5):.1f} ms, p99 {percentile(naive, 0.99):.1f} ms")
+
+
+def sqlite_run(files: int) -> None:
+    work = Path(tempfile.mkdtemp(dir=ROOT / "target", prefix="bench-search."))
+    port = free_port()
+    env = server_env(str(work / "data"), port, PANNIER_RATE_REQUESTS="0", PANNIER_WORKERS="0")
+    try:
+        token = setup(env)
+        db = work / "data/pannier.db"
+        con = sqlite3.connect(db)
+        owner, other = (uuid.UUID(bytes=row[0]) for row in con.execute("SELECT id FROM users ORDER BY email"))
+        con.close()
+        loaded = load_sqlite(db, owner, other, files)
+        indexed, out = reindex(env)
+        size = f"database {sum(p.stat().st_size for p in (work / 'data').glob('pannier.db*')) / 1e6:.0f} MB"
+        latencies, empty = measure(env, token, port)
+        con = sqlite3.connect(db)
+        naive = []
+        for word in naive_words():
+            begun = time.perf_counter()
+            con.execute("SELECT id FROM files WHERE owner_id = ? AND lower(name) LIKE ? "
+                        "ORDER BY updated_at DESC LIMIT 20", (owner.bytes, f"%{word}%")).fetchall()
+            naive.append(time.perf_counter() - begun)
+        report("SQLite", files, loaded, indexed, out, size, latencies, empty, naive)
+    finally:
         subprocess.run(["rm", "-rf", str(work)])
+
+
+def postgres_run(admin_url: str, files: int) -> None:
+    work = Path(tempfile.mkdtemp(dir=ROOT / "target", prefix="bench-search."))
+    port = free_port()
+    name = f"pannier_bench_{uuid.uuid4().hex[:12]}"
+    psql(admin_url, f"CREATE DATABASE {name}")
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    env = server_env(str(work / "data"), port, PANNIER_RATE_REQUESTS="0", PANNIER_WORKERS="0",
+                     PANNIER_DATABASE_URL=url)
+    try:
+        token = setup(env)
+        owner, other = (uuid.UUID(line) for line in psql(url, "SELECT id FROM users ORDER BY email").split())
+        loaded = load_postgres(url, owner, other, files)
+        indexed, out = reindex(env)
+        size = "indexes " + psql(url, "SELECT pg_size_pretty(sum(pg_relation_size(indexrelid))) FROM pg_index "
+                                      "WHERE indrelid = 'files'::regclass").strip()
+        latencies, empty = measure(env, token, port)
+        script = "".join(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) SELECT id FROM files WHERE owner_id = '{owner}' AND "
+            f"lower(name) LIKE '%{word.replace(chr(39), chr(39) * 2)}%' ORDER BY updated_at DESC LIMIT 20;\n"
+            for word in naive_words())
+        plans = subprocess.run(["psql", "-X", "-q", "-t", "-A", url], input=script, check=True,
+                               capture_output=True, text=True).stdout
+        naive = [float(t) / 1000 for t in re.findall(r'"Execution Time": ([0-9.]+)', plans)]
+        report("PostgreSQL", files, loaded, indexed, out, size, latencies, empty, naive)
+    finally:
+        subprocess.run(["rm", "-rf", str(work)])
+        psql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=1_000_000)
+    args = parser.parse_args()
+    sqlite_run(args.files)
+    admin_url = os.environ.get("TEST_DATABASE_URL")
+    if admin_url:
+        postgres_run(admin_url, args.files)
+    else:
+        print("PostgreSQL: not measured (run under scripts/with-services.sh)")
+    print("target: p99 < 50 ms on both")
 
 
 if __name__ == "__main__":

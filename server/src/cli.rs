@@ -119,7 +119,7 @@ pub enum StorageAction {
 #[derive(Debug, Subcommand)]
 pub enum SearchAction {
     /// Rebuild the index of names, descriptions and texts from the files (after restoring a
-    /// backup made without it, or to repair it), and queue text extraction for files without.
+    /// backup made without it, or to repair it), and queue the reading of texts not read yet.
     Reindex,
 }
 
@@ -225,10 +225,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Search { action: SearchAction::Reindex } => {
             let db = migrated(&config).await?;
             let files = domain::search::reindex(&db).await.map_err(app_error)?;
-            let queued = domain::search::backfill(&db).await.map_err(app_error)?;
+            let missing = domain::search::backfill(&db).await.map_err(app_error)?;
             writeln!(
                 std::io::stdout().lock(),
-                "search index rebuilt: {files} files; text extraction queued: {queued}"
+                "search index rebuilt: {files} files; text still to read: {missing}"
             )?;
             Ok(())
         }

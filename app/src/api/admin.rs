@@ -63,8 +63,8 @@ pub async fn delete_job(id: JobId) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Queues previews for the media files that have none, and text extraction for the documents
-/// whose text search does not know (admins only). How many jobs were queued.
+/// Queues previews for the media files that have none, and the reading of the documents whose
+/// text search does not know (admins only). How many files were queued.
 #[server(endpoint = "make_missing_previews")]
 pub async fn make_missing_previews() -> Result<u64, AppError> {
     require_identity()?.require_admin()?;

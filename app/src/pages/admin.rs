@@ -137,7 +137,7 @@ fn Jobs(
                 <span role="status" class="text-sm text-slate-600 dark:text-slate-300">
                     {move || match queued.get() {
                         Some(Ok(0)) => "Every file has its previews and search text.".to_owned(),
-                        Some(Ok(n)) => format!("{n} jobs queued; previews and search text appear as the workers get to them."),
+                        Some(Ok(n)) => format!("{n} files queued; previews and search text appear as the workers get to them."),
                         Some(Err(err)) => err.to_string(),
                         None => String::new(),
                     }}

@@ -22,6 +22,12 @@ pub enum Task {
         /// The file.
         file: Uuid,
     },
+    /// Reads the text of files that have none stored, a batch at a time (files after `after`),
+    /// then queues itself for the next batch.
+    SearchBackfill {
+        /// Where this batch starts (the nil id: the beginning).
+        after: Uuid,
+    },
     /// The hourly housekeeping: expired sessions, bytes of deleted files, abandoned uploads,
     /// old access-log entries, the signing key's rotation, leftovers of crashed uploads and
     /// of previews cut off, text extraction for files that have none.
@@ -39,6 +45,7 @@ impl Task {
         match self {
             Self::Previews { .. } => "previews",
             Self::ExtractText { .. } => "extract_text",
+            Self::SearchBackfill { .. } => "search_backfill",
             Self::Housekeeping => "housekeeping",
         }
     }
@@ -47,14 +54,14 @@ impl Task {
     pub(super) fn max_attempts(&self) -> i32 {
         match self {
             Self::Previews { .. } | Self::ExtractText { .. } => 3,
-            Self::Housekeeping => 5,
+            Self::SearchBackfill { .. } | Self::Housekeeping => 5,
         }
     }
 
     /// A recurring task's period.
     pub(super) fn every(&self) -> Option<Duration> {
         match self {
-            Self::Previews { .. } | Self::ExtractText { .. } => None,
+            Self::Previews { .. } | Self::ExtractText { .. } | Self::SearchBackfill { .. } => None,
             Self::Housekeeping => Some(HOUSEKEEPING_EVERY),
         }
     }
@@ -64,6 +71,8 @@ impl Task {
         Some(match self {
             Self::Previews { file } => format!("previews:{file}"),
             Self::ExtractText { file } => format!("extract_text:{file}"),
+            // Keyed by its batch: the next batch is queued while this one still runs.
+            Self::SearchBackfill { after } => format!("search_backfill:{after}"),
             Self::Housekeeping => "housekeeping".to_owned(),
         })
     }
@@ -73,6 +82,13 @@ impl Task {
         match self {
             Self::Previews { file } => crate::media::make_previews(state, file).await?,
             Self::ExtractText { file } => crate::search::extract_text(state, file).await?,
+            Self::SearchBackfill { after } => {
+                if let Some(next) = crate::search::backfill_batch(state, after).await? {
+                    let next = Self::SearchBackfill { after: next };
+                    super::enqueue(&state.db, &next).await?;
+                    super::poke();
+                }
+            }
             Self::Housekeeping => housekeeping(state).await?,
         }
         Ok(())
@@ -125,7 +141,7 @@ async fn housekeeping(state: &AppState) -> Result<(), Failure> {
     step("remove leftovers of cut-off uploads", count(stale));
     let workspaces = crate::media::remove_stale_workspaces(state).await;
     step("remove workspaces of previews cut off", workspaces);
-    step("queue text extraction for files without", crate::search::backfill(&state.db).await);
+    step("files whose text search still has to read", crate::search::backfill(&state.db).await);
     match failed {
         Some(err) => Err(err),
         None => Ok(()),

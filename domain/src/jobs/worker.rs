@@ -164,6 +164,7 @@ fn task_kind(job: &jobs::Model) -> &'static str {
     match job.kind.as_str() {
         "previews" => "previews",
         "extract_text" => "extract_text",
+        "search_backfill" => "search_backfill",
         "housekeeping" => "housekeeping",
         _ => "other",
     }

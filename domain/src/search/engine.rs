@@ -76,17 +76,9 @@ pub(crate) async fn find(
     limit: u64,
     cursor: Option<&str>,
 ) -> Result<Found, AppError> {
-    let offset: u64 = match cursor {
-        None | Some("") => 0,
-        Some(cursor) => {
-            cursor.parse().ok().filter(|offset| *offset <= 10_000).ok_or_else(|| {
-                AppError::BadRequest(
-                    "This cursor is not one a search gave: start again without it.".into(),
-                )
-            })?
-        }
-    };
     let limit = limit.clamp(1, MAX_LIMIT);
+    let ranked = !query.terms.is_empty();
+    let (mut phase, mut offset) = Phase::of_cursor(cursor, ranked)?;
     if query.is_empty() {
         return Ok(Found { files: Vec::new(), next_cursor: None });
     }
@@ -104,12 +96,26 @@ pub(crate) async fn find(
     if within.as_ref().is_some_and(Vec::is_empty) {
         return Ok(Found { files: Vec::new(), next_cursor: None });
     }
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.select(scope, query, within.as_deref(), limit + 1, offset);
-    let statement = Statement::from_sql_and_values(sql.backend, sql.text, sql.values);
-    let mut found = files::Entity::find().from_raw_sql(statement).all(db).await?;
-    let more = found.len() as u64 > limit;
-    found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    // Names holding every word first, then the rest: each phase read newest first, in the
+    // order its index keeps, so a page stops reading once it is full.
+    let mut found: Vec<files::Model> = Vec::new();
+    let next_cursor = loop {
+        let wanted = limit - found.len() as u64;
+        let mut sql = Sql::new(db.get_database_backend());
+        sql.select(scope, query, within.as_deref(), phase, wanted + 1, offset);
+        let statement = Statement::from_sql_and_values(sql.backend, sql.text, sql.values);
+        let mut rows = files::Entity::find().from_raw_sql(statement).all(db).await?;
+        if rows.len() as u64 > wanted {
+            rows.truncate(usize::try_from(wanted).unwrap_or(usize::MAX));
+            found.extend(rows);
+            break Some(phase.cursor(offset + wanted));
+        }
+        found.extend(rows);
+        match phase {
+            Phase::Names => (phase, offset) = (Phase::Others, 0),
+            Phase::Others | Phase::All => break None,
+        }
+    };
     let ids: Vec<Uuid> = found.iter().map(|file| file.id).collect();
     let mut snippets = snippets(db, query, &ids).await?;
     let files = found
@@ -119,7 +125,51 @@ pub(crate) async fn find(
             (file, snippet)
         })
         .collect();
-    Ok(Found { files, next_cursor: more.then(|| (offset + limit).to_string()) })
+    Ok(Found { files, next_cursor })
+}
+
+/// Which files one statement reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Those whose names hold every word.
+    Names,
+    /// Those matching by description or text only.
+    Others,
+    /// Every match (a query of filters only: there is no name to rank by).
+    All,
+}
+
+impl Phase {
+    /// Where a page starts: `cursor` from the previous page (`n20`: the 21st name match).
+    fn of_cursor(cursor: Option<&str>, ranked: bool) -> Result<(Self, u64), AppError> {
+        let first = if ranked { Self::Names } else { Self::All };
+        let Some(cursor) = cursor.filter(|cursor| !cursor.is_empty()) else {
+            return Ok((first, 0));
+        };
+        let (phase, offset) = cursor.split_at_checked(1).unwrap_or_default();
+        let phase = match (phase, ranked) {
+            ("n", true) => Some(Self::Names),
+            ("o", true) => Some(Self::Others),
+            ("a", false) => Some(Self::All),
+            _ => None,
+        };
+        let offset = offset.parse().ok().filter(|offset| *offset <= 10_000);
+        match (phase, offset) {
+            (Some(phase), Some(offset)) => Ok((phase, offset)),
+            _ => Err(AppError::BadRequest(
+                "This cursor is not one a search gave: start again without it.".into(),
+            )),
+        }
+    }
+
+    fn cursor(self, offset: u64) -> String {
+        let phase = match self {
+            Self::Names => 'n',
+            Self::Others => 'o',
+            Self::All => 'a',
+        };
+        format!("{phase}{offset}")
+    }
 }
 
 /// The snippets of the files' texts where `query`'s words are, by file (none for a file whose
@@ -270,12 +320,13 @@ impl Sql {
         self.text.push_str(text);
     }
 
-    /// The whole `SELECT` of one page.
+    /// The `SELECT` of `limit` files of `phase` from `offset`, newest first.
     fn select(
         &mut self,
         scope: Scope,
         query: &Query,
         within: Option<&[Uuid]>,
+        phase: Phase,
         limit: u64,
         offset: u64,
     ) {
@@ -283,29 +334,36 @@ impl Sql {
         let indexed = move |term: &&Term| sqlite && term.text().chars().count() >= 3;
         let driving: Vec<&Term> = query.terms.iter().filter(indexed).collect();
         let owner = self.bind(scope.owner);
-        if driving.is_empty() {
-            // PostgreSQL (its trigram indexes serve each LIKE), or only short words on SQLite:
-            // the account's rows, each condition in turn.
-            let fts = query.excluded.iter().any(|term| indexed(&term));
-            self.push("SELECT f.* FROM files f");
-            if fts {
-                self.push(" JOIN search_rows r ON r.file_id = f.id");
+        let order = if driving.is_empty() {
+            // PostgreSQL (its trigram indexes serve each LIKE, or its index by owner and age
+            // reads newest first), or only short words on SQLite: the account's rows, newest
+            // first, each condition in turn.
+            if sqlite {
+                self.push("SELECT f.* FROM search_rows r CROSS JOIN files f ON f.id = r.file_id");
+            } else {
+                self.push("SELECT f.* FROM files f");
             }
             self.push(&format!(" WHERE f.owner_id = {owner}"));
             for term in &query.terms {
                 let matches = self.matches(term, Field::Either);
                 self.push(&format!(" AND {matches}"));
             }
+            if sqlite { "r.row DESC" } else { "f.created_at DESC, f.id DESC" }
         } else {
-            // SQLite: the FTS index finds the candidates (every long word, none of the long
-            // exclusions, in one MATCH); the files table only filters them. CROSS JOIN keeps
-            // that order: left to the planner, it walked the account's files and ran the MATCH
-            // once per file (over 30 s at 100,000 files).
-            let mut expression = driving
+            // SQLite: the FTS index finds the candidates (every long word — in the name only,
+            // for the names phase — and none of the long exclusions, in one MATCH), newest
+            // first; the files table only filters them. CROSS JOIN keeps that order: left to
+            // the planner, it walked the account's files and ran the MATCH once per file (over
+            // 30 s at 100,000 files), and no sort is needed, so a page stops reading once full.
+            let all = driving
                 .iter()
                 .map(|term| fts_string(term.text()))
                 .collect::<Vec<_>>()
                 .join(" AND ");
+            let mut expression = match phase {
+                Phase::Names => format!("{{name}} : ({all})"),
+                Phase::Others | Phase::All => format!("({all})"),
+            };
             for term in query.excluded.iter().filter(|term| indexed(term)) {
                 expression.push_str(" NOT ");
                 expression.push_str(&fts_string(term.text()));
@@ -320,7 +378,8 @@ impl Sql {
                 let matches = self.matches(term, Field::Either);
                 self.push(&format!(" AND {matches}"));
             }
-        }
+            "search_fts.rowid DESC"
+        };
         let excluded: Vec<&Term> = if driving.is_empty() {
             query.excluded.iter().collect()
         } else {
@@ -330,6 +389,32 @@ impl Sql {
             let matches = self.matches(term, Field::Either);
             self.push(&format!(" AND NOT {matches}"));
         }
+        // The phases split the matches by one condition, so none is in both or in neither.
+        match phase {
+            Phase::Names => {
+                // The long words are in the MATCH, in the name column, already.
+                let short: Vec<&Term> = query.terms.iter().filter(|t| !indexed(t)).collect();
+                for term in short {
+                    let in_name = self.matches(term, Field::Name);
+                    self.push(&format!(" AND {in_name}"));
+                }
+            }
+            Phase::Others => {
+                let in_name: Vec<String> =
+                    query.terms.iter().map(|term| self.matches(term, Field::Name)).collect();
+                self.push(&format!(" AND NOT ({})", in_name.join(" AND ")));
+                if !sqlite {
+                    // A file here has a word outside its name: its description's and texts'
+                    // indexes find the candidates (walking the account instead folds every
+                    // name and description on the way: 100 ms at 20,000 files).
+                    let owner = owner.clone();
+                    let candidates: Vec<String> =
+                        query.terms.iter().map(|term| self.outside_name(&owner, term)).collect();
+                    self.push(&format!(" AND f.id IN ({})", candidates.join(" UNION ")));
+                }
+            }
+            Phase::All => {}
+        }
         self.filters(query, within);
         if let Some(share) = scope.share {
             let share = self.bind(share);
@@ -337,14 +422,25 @@ impl Sql {
                 " AND f.id IN (SELECT file_id FROM share_files WHERE share_id = {share})"
             ));
         }
-        self.push(" ORDER BY ");
-        if !query.terms.is_empty() {
-            let in_name: Vec<String> =
-                query.terms.iter().map(|term| self.matches(term, Field::Name)).collect();
-            self.push(&format!("CASE WHEN {} THEN 0 ELSE 1 END, ", in_name.join(" AND ")));
-        }
         let (limit, offset) = (self.bind(limit as i64), self.bind(offset as i64));
-        self.push(&format!("f.updated_at DESC, f.id LIMIT {limit} OFFSET {offset}"));
+        self.push(&format!(" ORDER BY {order} LIMIT {limit} OFFSET {offset}"));
+    }
+
+    /// PostgreSQL: the ids of `owner`'s files with `term` in their description or text.
+    fn outside_name(&mut self, owner: &str, term: &Term) -> String {
+        let pattern = self.bind(format!("%{}%", escape_like(term.text())));
+        let mut ids = format!(
+            "SELECT d.id FROM files d WHERE d.owner_id = {owner} AND d.description IS NOT NULL \
+             AND pannier_fold(coalesce(d.description, '')) LIKE pannier_fold({pattern}) ESCAPE '\\'"
+        );
+        if let Some(words) = ts_query(term) {
+            let words = self.bind(words);
+            ids.push_str(&format!(
+                " UNION SELECT t.file_id FROM file_texts t \
+                 WHERE t.tsv @@ to_tsquery('simple', pannier_fold({words}))"
+            ));
+        }
+        ids
     }
 
     /// A condition: `term` is in the file's name (or its description too).
@@ -366,14 +462,17 @@ impl Sql {
                  WHERE t.tsv @@ to_tsquery('simple', pannier_fold({words}))))"
             );
         }
-        if text.chars().count() >= 3 && matches!(field, Field::Either) {
-            let expression = self.bind(fts_string(text));
+        if text.chars().count() >= 3 {
+            let expression = match field {
+                Field::Name => format!("{{name}} : {}", fts_string(text)),
+                Field::Either => fts_string(text),
+            };
+            let expression = self.bind(expression);
             return format!(
                 "r.row IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {expression})"
             );
         }
-        // Shorter than a trigram (scanned: only this account's rows), or ranking by name: LIKE,
-        // ASCII case folded.
+        // Shorter than a trigram (scanned: only this account's rows): LIKE, ASCII case folded.
         let pattern = self.bind(format!("%{}%", escape_like(text)));
         let name = format!("f.name LIKE {pattern} ESCAPE '\\'");
         match field {
@@ -541,7 +640,8 @@ pub async fn reindex(db: &sea_orm::DatabaseConnection) -> Result<u64, AppError> 
         _ => &[
             "DELETE FROM search_fts",
             "DELETE FROM search_rows",
-            "INSERT INTO search_rows (file_id) SELECT id FROM files",
+            // Numbered in upload order: searches read the newest first by this number.
+            "INSERT INTO search_rows (file_id) SELECT id FROM files ORDER BY created_at, id",
             "INSERT INTO search_fts (rowid, name, description, content) \
              SELECT r.row, f.name, coalesce(f.description, ''), coalesce(t.body, '') FROM files f \
              JOIN search_rows r ON r.file_id = f.id LEFT JOIN file_texts t ON t.file_id = f.id",

@@ -74,7 +74,7 @@ fn source_of(content_type: &str) -> Option<Source> {
     })
 }
 
-/// The content types whose text is searched (for finding files without it), besides `text/*`.
+/// The content types whose text is searched, besides `text/*` (for finding files without it).
 const TYPES: [&str; 9] = [
     "application/json",
     "application/xml",
@@ -162,44 +162,55 @@ pub async fn extract_text(state: &AppState, file: Uuid) -> Result<(), AppError> 
     Ok(())
 }
 
-/// Queues text extraction for every file with text that has none stored (uploaded before
-/// search read contents, or while `pdftotext` was missing). Returns how many were queued.
+/// Files read by one run of the backfill job.
+const BACKFILL_BATCH: u64 = 200;
+
+/// Queues the backfill job if any file with text has none stored (uploaded before search read
+/// contents, or while `pdftotext` was missing): one job that reads them a batch at a time, not
+/// a job per file. Returns how many files lack their text.
 pub async fn backfill(db: &impl sea_orm::ConnectionTrait) -> Result<u64, AppError> {
-    use sea_orm::sea_query::ExprTrait;
-    let mut queued = 0;
-    let mut after = Uuid::nil();
-    loop {
-        let stored = SqlQuery::select()
-            .column(file_texts::Column::FileId)
-            .from(file_texts::Entity)
-            .to_owned();
-        let page: Vec<(Uuid, String)> = files::Entity::find()
-            .select_only()
-            .column(files::Column::Id)
-            .column(files::Column::ContentType)
-            .filter(files::Column::Id.gt(after))
-            .filter(files::Column::Id.not_in_subquery(stored))
-            .filter(
-                Expr::col(files::Column::ContentType)
-                    .like("text/%")
-                    .or(files::Column::ContentType.is_in(TYPES)),
-            )
-            .order_by_asc(files::Column::Id)
-            .limit(500)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let Some((last, _)) = page.last() else { break };
-        after = *last;
-        for (id, content_type) in page {
-            if has_text(&content_type) {
-                crate::jobs::enqueue(db, &crate::jobs::Task::ExtractText { file: id }).await?;
-                queued += 1;
-            }
-        }
+    use sea_orm::PaginatorTrait;
+    let missing = without_text(Uuid::nil()).count(db).await?;
+    if missing > 0 {
+        crate::jobs::enqueue(db, &crate::jobs::Task::SearchBackfill { after: Uuid::nil() }).await?;
+        crate::jobs::poke();
     }
-    crate::jobs::poke();
-    Ok(queued)
+    Ok(missing)
+}
+
+/// One run of the backfill job: reads the text of the next files without it (ids after
+/// `after`); the id to go on after, while there may be more.
+pub(crate) async fn backfill_batch(
+    state: &AppState,
+    after: Uuid,
+) -> Result<Option<Uuid>, AppError> {
+    let ids: Vec<Uuid> = without_text(after)
+        .select_only()
+        .column(files::Column::Id)
+        .order_by_asc(files::Column::Id)
+        .limit(BACKFILL_BATCH)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    for id in &ids {
+        extract_text(state, *id).await?;
+    }
+    Ok(ids.last().copied().filter(|_| ids.len() as u64 == BACKFILL_BATCH))
+}
+
+/// The files after `after` whose text is searched but not stored.
+fn without_text(after: Uuid) -> sea_orm::Select<files::Entity> {
+    use sea_orm::sea_query::ExprTrait;
+    let stored =
+        SqlQuery::select().column(file_texts::Column::FileId).from(file_texts::Entity).to_owned();
+    files::Entity::find()
+        .filter(files::Column::Id.gt(after))
+        .filter(files::Column::Id.not_in_subquery(stored))
+        .filter(
+            Expr::col(files::Column::ContentType)
+                .like("text/%")
+                .or(files::Column::ContentType.is_in(TYPES)),
+        )
 }
 
 /// The text of a text file's first bytes (a binary file that claims to be text has none).

@@ -15,6 +15,8 @@ pub use engine::{MAX_LIMIT, reindex, search};
 #[cfg(feature = "server")]
 pub(crate) use engine::{Scope, find};
 #[cfg(feature = "server")]
+pub(crate) use extract::backfill_batch;
+#[cfg(feature = "server")]
 pub use extract::{MAX_TEXT_CHARS, backfill, extract_text, has_text};
 pub use query::{Filter, Kind, Query, Term, parse};
 

@@ -360,6 +360,12 @@ impl TestApp {
         self.client.request(method, format!("{}/api/v1{path}", self.address)).bearer_auth(token)
     }
 
+    /// Runs every job that is due (for an app without workers); none may be left or dead.
+    pub async fn run_jobs(&self) {
+        let drained = domain::jobs::drain(&self.state).await.unwrap();
+        assert_eq!((drained.left.queued, drained.left.dead), (0, 0), "{drained:?}");
+    }
+
     /// Creates folder `name` in `parent` (root when `None`) through the API; its id.
     pub async fn create_folder(&self, token: &str, parent: Option<&str>, name: &str) -> String {
         let response = self

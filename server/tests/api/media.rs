@@ -24,11 +24,6 @@ async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> Strin
     response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
 }
 
-async fn run_jobs(app: &TestApp) {
-    let drained = domain::jobs::drain(&app.state).await.unwrap();
-    assert_eq!((drained.left.queued, drained.left.dead), (0, 0), "{drained:?}");
-}
-
 /// The file's `media` as the listing of the root folder has it.
 async fn media_in_listing(app: &TestApp, token: &str, id: &str) -> Value {
     let listing = app.get_json("/folders/root", token).await;
@@ -66,7 +61,7 @@ async fn a_photo_gets_rotated_thumbnails_that_go_with_it() {
     assert_eq!(media_in_listing(&app, &token, &id).await, Value::Null, "not made yet");
     let early = app.api(Method::GET, &format!("/files/{id}/thumbnail"), &token).send().await;
     assert_eq!(early.unwrap().status(), 404);
-    run_jobs(&app).await;
+    app.run_jobs().await;
 
     let media = media_in_listing(&app, &token, &id).await;
     assert_eq!(media["kind"], "image");
@@ -171,7 +166,7 @@ async fn video_audio_and_pdf_get_previews_from_their_tools() {
     let cut_id = upload(&app, &token, "cut.mp4", video[..video.len() / 2].to_vec()).await;
     let broken_id =
         upload(&app, &token, "broken.pdf", b"%PDF-1.4\n1 0 obj << /Kids [".to_vec()).await;
-    run_jobs(&app).await;
+    app.run_jobs().await;
 
     let media = media_in_listing(&app, &token, &video_id).await;
     assert_eq!(media["kind"], "video");
@@ -218,7 +213,7 @@ async fn a_decompression_bomb_gets_no_preview_and_the_server_stays_up() {
     let bomb = bomb_png();
     assert!(bomb.len() < 100_000, "{}", bomb.len());
     let id = upload(&app, &token, "bomb.png", bomb).await;
-    run_jobs(&app).await;
+    app.run_jobs().await;
     let media = media_in_listing(&app, &token, &id).await;
     assert_eq!(media["thumbnail"], false);
     assert!(media["error"].as_str().unwrap().contains("50000 × 50000"), "{media}");
@@ -261,7 +256,7 @@ async fn shared_thumbnails_follow_the_policy_and_never_count() {
     let app = app().await;
     let (_, token) = app.user_with_token("ada@example.com").await;
     let id = upload(&app, &token, "IMG_0001.jpg", rotated_photo()).await;
-    run_jobs(&app).await;
+    app.run_jobs().await;
     let share = app
         .share(&token, json!({ "file_ids": [id], "password": "open sesame", "max_downloads": 1 }))
         .await;
@@ -300,7 +295,7 @@ async fn chat_apps_get_a_card_with_the_picture_unless_the_link_is_locked() {
     let app = app().await;
     let (_, token) = app.user_with_token("ada@example.com").await;
     let id = upload(&app, &token, "IMG_0001.jpg", rotated_photo()).await;
-    run_jobs(&app).await;
+    app.run_jobs().await;
     let open = app.share(&token, json!({ "file_ids": [id], "label": "Holiday" })).await;
     let slug = open["slug"].as_str().unwrap();
     let page = app.get(&format!("/s/{slug}")).await.text().await.unwrap();

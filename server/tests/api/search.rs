@@ -19,7 +19,7 @@ async fn found(app: &TestApp, token: &str, q: &str) -> Vec<String> {
         .collect()
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: &str,
     folder: Option<&str>,
@@ -253,7 +253,7 @@ async fn reindex_rebuilds_the_index_from_the_files() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
-        "search index rebuilt: 1 files; text extraction queued: 1",
+        "search index rebuilt: 1 files; text still to read: 1",
         "its text is not read yet (no workers here)"
     );
     assert_eq!(found(&app, &token, "minutes").await, ["minutes.txt"]);

@@ -8,27 +8,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, pdf, spawn_app_with};
+use crate::search::upload;
 
 /// An app whose jobs the test runs itself.
 async fn app() -> TestApp {
     spawn_app_with(|config| config.workers = 0).await
-}
-
-async fn run_jobs(app: &TestApp) {
-    let drained = domain::jobs::drain(&app.state).await.unwrap();
-    assert_eq!((drained.left.queued, drained.left.dead), (0, 0), "{drained:?}");
-}
-
-async fn upload(
-    app: &TestApp,
-    token: &str,
-    folder: Option<&str>,
-    name: &str,
-    bytes: &[u8],
-) -> String {
-    let response = app.put_file(token, folder, name, bytes.to_vec()).await;
-    assert_eq!(response.status(), 201, "{name}");
-    response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
 }
 
 /// The hits for `q` (the request must succeed).
@@ -80,7 +64,7 @@ async fn the_text_inside_documents_is_found_with_a_snippet_by_its_owner_only() {
     upload(&app, &bob, None, "bob.md", b"glacier expedition of bob").await;
     assert!(names(&app, &ada, "expedition").await.is_empty(), "not before the text is read");
 
-    run_jobs(&app).await;
+    app.run_jobs().await;
     let pdf_tools = domain::media::tools().await.pdf_text();
     let mut glacier = vec!["notes.md", "plan.docx"];
     if pdf_tools {
@@ -123,6 +107,14 @@ async fn the_text_inside_documents_is_found_with_a_snippet_by_its_owner_only() {
     domain::search::reindex(&app.db).await.unwrap();
     assert_eq!(names(&app, &ada, "forecast").await, ["plan.docx"]);
     assert_eq!(domain::search::backfill(&app.db).await.unwrap(), 0, "every text is there");
+    // Texts lost (or files from before search read them): one job reads them again.
+    use sea_orm::ConnectionTrait;
+    app.db.execute_unprepared("DELETE FROM file_texts").await.unwrap();
+    assert!(names(&app, &ada, "forecast").await.is_empty());
+    assert_eq!(domain::search::backfill(&app.db).await.unwrap(), 3 + u64::from(pdf_tools));
+    app.run_jobs().await;
+    assert_eq!(names(&app, &ada, "forecast").await, ["plan.docx"]);
+    assert_eq!(domain::search::backfill(&app.db).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -136,7 +128,7 @@ async fn a_links_visitors_search_within_what_it_shares_and_nothing_past_it() {
     upload(&app, &ada, Some(&trips), "budget.txt", b"money for the glacier").await;
     upload(&app, &ada, Some(&private), "glacier-private.md", b"a crevasse").await;
     let budget = upload(&app, &ada, None, "budget-2026.txt", b"money").await;
-    run_jobs(&app).await;
+    app.run_jobs().await;
     let folder = app.share(&ada, json!({ "folder_id": trips })).await;
     let folder = folder["slug"].as_str().unwrap().to_owned();
     let chosen = app.share(&ada, json!({ "file_ids": [budget] })).await;
