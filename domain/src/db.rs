@@ -33,7 +33,18 @@ pub async fn connect_replica(config: &Config) -> Result<Option<DatabaseConnectio
         .connect_timeout(timeout)
         .acquire_timeout(timeout)
         .connect_lazy(true);
+    without_maintenance(&mut options);
     Database::connect(options).await.map(Some)
+}
+
+/// No idle timeout and no maximum lifetime, so sqlx starts no maintenance task for the pool:
+/// sqlx 0.9.0's reads the idle count, which can wrap below zero for a moment while
+/// connections churn, and then loops without yielding — seen once under the API fuzzer: a
+/// runtime thread pinned at 100 %, requests stuck, the pool starved, shutdown hung. Connections
+/// are checked before use anyway (a server restart is noticed then), and the pool never grows
+/// past its maximum.
+fn without_maintenance(options: &mut ConnectOptions) {
+    options.idle_timeout(None).max_lifetime(None);
 }
 
 /// How far (seconds) a PostgreSQL standby's replay is behind what it received: 0 when caught
@@ -53,6 +64,7 @@ async fn open(config: &Config, url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     let timeout = Duration::from_secs(config.database_timeout_secs.max(1));
     options.sqlx_logging(false).connect_timeout(timeout).acquire_timeout(timeout);
+    without_maintenance(&mut options);
     if config.database_kind() == DatabaseKind::Sqlite {
         if url.contains(":memory:") {
             // Each connection to `:memory:` is its own database: keep exactly one, forever.

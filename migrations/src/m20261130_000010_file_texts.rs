@@ -56,9 +56,12 @@ const SQLITE_UP: &[&str] = &[
        UPDATE search_fts SET content = '' \
          WHERE rowid = (SELECT row FROM search_rows WHERE file_id = old.file_id); \
      END",
+    // Searches without a long word read an account's files newest first along this index.
+    "CREATE INDEX idx_files_owner_created ON files (owner_id, created_at DESC, id DESC)",
 ];
 
 const SQLITE_DOWN: &[&str] = &[
+    "DROP INDEX idx_files_owner_created",
     "DROP TRIGGER search_texts_delete",
     "DROP TRIGGER search_texts_update",
     "DROP TRIGGER search_texts_insert",
@@ -74,7 +77,7 @@ const POSTGRES_UP: &[&str] = &[
     "ALTER TABLE file_texts ADD COLUMN tsv tsvector \
      GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, pannier_fold(body))) STORED",
     "CREATE INDEX idx_file_texts_tsv ON file_texts USING gin (tsv)",
-    // Searches read an account's files newest first: with many matches, along this index.
+    // Searches read an account's files newest first (with many matches) along this index.
     "CREATE INDEX idx_files_owner_created ON files (owner_id, created_at DESC, id DESC)",
     // Few files have a description: a word of one or two letters (no trigram) is looked for
     // in those only.

@@ -17,6 +17,8 @@ use crate::state::AppState;
 
 /// The most results one page holds.
 pub const MAX_LIMIT: u64 = 50;
+/// How many of an account's newest files a query of only one- or two-character words reads.
+pub const SHORT_WORDS_READ: u64 = 20_000;
 
 /// Whose files a search looks at.
 #[derive(Debug, Clone, Copy)]
@@ -337,18 +339,33 @@ impl Sql {
         let order = if driving.is_empty() {
             // PostgreSQL (its trigram indexes serve each LIKE, or its index by owner and age
             // reads newest first), or only short words on SQLite: the account's rows, newest
-            // first, each condition in turn.
-            if sqlite {
-                self.push("SELECT f.* FROM search_rows r CROSS JOIN files f ON f.id = r.file_id");
+            // first, each condition in turn. Words of one or two characters alone have no
+            // trigram to look up: they look among the newest files only (as-you-type's first
+            // keystrokes; the third reaches everything).
+            let short_only = !query.terms.is_empty()
+                && query.terms.iter().all(|term| term.text().chars().count() < 3);
+            let files = if short_only {
+                let newest = self.bind(SHORT_WORDS_READ as i64);
+                format!(
+                    "(SELECT * FROM files WHERE owner_id = {owner} \
+                     ORDER BY created_at DESC, id DESC LIMIT {newest}) f"
+                )
             } else {
-                self.push("SELECT f.* FROM files f");
+                "files f".to_owned()
+            };
+            if sqlite {
+                self.push(&format!(
+                    "SELECT f.* FROM {files} CROSS JOIN search_rows r ON r.file_id = f.id"
+                ));
+            } else {
+                self.push(&format!("SELECT f.* FROM {files}"));
             }
             self.push(&format!(" WHERE f.owner_id = {owner}"));
             for term in &query.terms {
                 let matches = self.matches(term, Field::Either);
                 self.push(&format!(" AND {matches}"));
             }
-            if sqlite { "r.row DESC" } else { "f.created_at DESC, f.id DESC" }
+            "f.created_at DESC, f.id DESC"
         } else {
             // SQLite: the FTS index finds the candidates (every long word — in the name only,
             // for the names phase — and none of the long exclusions, in one MATCH), newest
