@@ -1,0 +1,331 @@
+//! Runs a parsed [`Query`] over an account's files (or a link's): a page of results in two
+//! phases, their snippets and folder paths; `reindex`. The statements themselves, the only
+//! engine-specific SQL of search, are written in [`sql`].
+
+mod sql;
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
+use uuid::Uuid;
+
+use sql::{Phase, Sql};
+
+use super::extract::{MARK_END, MARK_START};
+use super::query::Query;
+use super::{SearchHit, SearchPage, SnippetPart};
+use crate::AppError;
+use crate::entities::{files, folders, users};
+use crate::state::AppState;
+
+/// The most results one page holds.
+pub const MAX_LIMIT: u64 = 50;
+
+/// Whose files a search looks at.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scope {
+    /// The account.
+    pub owner: Uuid,
+    /// Only this folder and all below it (a shared folder).
+    pub below: Option<Uuid>,
+    /// Only the files of this link (a link to chosen files).
+    pub share: Option<Uuid>,
+}
+
+/// Files found, in order, each with the snippet of its text that matched (if any).
+pub(crate) struct Found {
+    pub files: Vec<(files::Model, Vec<SnippetPart>)>,
+    pub next_cursor: Option<String>,
+}
+
+/// Page `cursor` (from the previous page) of `owner`'s files matching `query`: those whose
+/// names hold every word first, then the rest, each newest upload first.
+pub async fn search(
+    state: &AppState,
+    owner: &users::Model,
+    query: &Query,
+    limit: u64,
+    cursor: Option<&str>,
+) -> Result<SearchPage, AppError> {
+    let scope = Scope { owner: owner.id, below: None, share: None };
+    state
+        .read(Some(owner.id), |state| async move {
+            let found = find(&state.db, scope, query, limit, cursor).await?;
+            let folders: Vec<Uuid> = found.files.iter().map(|(file, _)| file.folder_id).collect();
+            let paths = folder_paths(&state.db, folders).await?;
+            let models: Vec<files::Model> =
+                found.files.iter().map(|(file, _)| file.clone()).collect();
+            let dtos = crate::files::file_dtos(&state.db, &models).await?;
+            let hits = found
+                .files
+                .into_iter()
+                .zip(dtos)
+                .map(|((model, snippet), file)| SearchHit {
+                    path: paths.get(&model.folder_id).cloned().unwrap_or_else(|| "/".into()),
+                    file,
+                    snippet,
+                })
+                .collect();
+            Ok(SearchPage { hits, next_cursor: found.next_cursor })
+        })
+        .await
+}
+
+/// One page of the files in `scope` matching `query` (on whichever connection `db` is).
+pub(crate) async fn find(
+    db: &impl ConnectionTrait,
+    scope: Scope,
+    query: &Query,
+    limit: u64,
+    cursor: Option<&str>,
+) -> Result<Found, AppError> {
+    let limit = limit.clamp(1, MAX_LIMIT);
+    let ranked = !query.terms.is_empty();
+    let (mut phase, mut offset) = Phase::of_cursor(cursor, ranked)?;
+    if query.is_empty() {
+        return Ok(Found { files: Vec::new(), next_cursor: None });
+    }
+    let mut within = match scope.below {
+        Some(top) => Some(crate::files::subtree(db, top).await?.0),
+        None => None,
+    };
+    if let Some(name) = &query.within {
+        let named = folders_named(db, scope.owner, name).await?;
+        within = Some(match within {
+            Some(below) => named.into_iter().filter(|id| below.contains(id)).collect(),
+            None => named,
+        });
+    }
+    if within.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Found { files: Vec::new(), next_cursor: None });
+    }
+    // Names holding every word first, then the rest: each phase read newest first, in the
+    // order its index keeps, so a page stops reading once it is full.
+    let mut found: Vec<files::Model> = Vec::new();
+    let next_cursor = loop {
+        let wanted = limit - found.len() as u64;
+        let mut sql = Sql::new(db.get_database_backend());
+        sql.select(scope, query, within.as_deref(), phase, wanted + 1, offset);
+        let statement = Statement::from_sql_and_values(sql.backend, sql.text, sql.values);
+        let mut rows = files::Entity::find().from_raw_sql(statement).all(db).await?;
+        if rows.len() as u64 > wanted {
+            rows.truncate(usize::try_from(wanted).unwrap_or(usize::MAX));
+            found.extend(rows);
+            break Some(phase.cursor(offset + wanted));
+        }
+        found.extend(rows);
+        match phase {
+            Phase::Names => (phase, offset) = (Phase::Others, 0),
+            Phase::Others | Phase::All => break None,
+        }
+    };
+    let ids: Vec<Uuid> = found.iter().map(|file| file.id).collect();
+    let mut snippets = snippets(db, query, &ids).await?;
+    let files = found
+        .into_iter()
+        .map(|file| {
+            let snippet = snippets.remove(&file.id).unwrap_or_default();
+            (file, snippet)
+        })
+        .collect();
+    Ok(Found { files, next_cursor })
+}
+
+/// The snippets of the files' texts where `query`'s words are, by file (none for a file whose
+/// text did not match).
+async fn snippets(
+    db: &impl ConnectionTrait,
+    query: &Query,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<SnippetPart>>, AppError> {
+    let mut sql = Sql::new(db.get_database_backend());
+    if ids.is_empty() || !sql.snippets(query, ids) {
+        return Ok(HashMap::new());
+    }
+    let statement = Statement::from_sql_and_values(sql.backend, sql.text, sql.values);
+    let mut snippets = HashMap::new();
+    for row in db.query_all_raw(statement).await? {
+        let id: Uuid = row.try_get("", "id")?;
+        // No text (a file without any has a NULL column): no snippet.
+        let marked: Option<String> = row.try_get("", "snippet")?;
+        let parts = snippet_parts(marked.as_deref().unwrap_or_default());
+        if parts.iter().any(|part| part.hit) {
+            snippets.insert(id, parts);
+        }
+    }
+    Ok(snippets)
+}
+
+/// A snippet with its matches marked, as parts.
+fn snippet_parts(marked: &str) -> Vec<SnippetPart> {
+    let mut parts = Vec::new();
+    let mut rest = marked;
+    while !rest.is_empty() {
+        let Some(start) = rest.find(MARK_START) else {
+            parts.push(SnippetPart { text: rest.to_owned(), hit: false });
+            break;
+        };
+        if start > 0 {
+            parts.push(SnippetPart { text: rest[..start].to_owned(), hit: false });
+        }
+        let after = &rest[start + MARK_START.len_utf8()..];
+        let end = after.find(MARK_END).unwrap_or(after.len());
+        if end > 0 {
+            parts.push(SnippetPart { text: after[..end].to_owned(), hit: true });
+        }
+        rest = after.get(end + MARK_END.len_utf8()..).unwrap_or_default();
+    }
+    parts
+}
+
+/// `/Photos/2026` for each folder (`/` for the root): the folders and their ancestors read a
+/// level at a time, never one by one.
+async fn folder_paths(
+    db: &impl ConnectionTrait,
+    wanted: Vec<Uuid>,
+) -> Result<HashMap<Uuid, String>, AppError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let mut known: HashMap<Uuid, folders::Model> = HashMap::new();
+    let mut missing: Vec<Uuid> = wanted.clone();
+    for _ in 0..=crate::files::MAX_DEPTH {
+        missing.sort_unstable();
+        missing.dedup();
+        missing.retain(|id| !known.contains_key(id));
+        if missing.is_empty() {
+            break;
+        }
+        let level = folders::Entity::find()
+            .filter(folders::Column::Id.is_in(std::mem::take(&mut missing)))
+            .all(db)
+            .await?;
+        for folder in level {
+            missing.extend(folder.parent_id);
+            known.insert(folder.id, folder);
+        }
+    }
+    let path_of = |mut id: Uuid| {
+        let mut names = Vec::new();
+        while let Some(folder) = known.get(&id) {
+            if !folder.name.is_empty() {
+                names.push(folder.name.as_str());
+            }
+            match folder.parent_id {
+                Some(parent) if names.len() <= crate::files::MAX_DEPTH => id = parent,
+                _ => break,
+            }
+        }
+        names.reverse();
+        format!("/{}", names.join("/"))
+    };
+    Ok(wanted.iter().map(|id| (*id, path_of(*id))).collect())
+}
+
+/// Every folder (and all below) of `owner` named `name`, case-insensitively.
+async fn folders_named(
+    db: &impl ConnectionTrait,
+    owner: Uuid,
+    name: &str,
+) -> Result<Vec<Uuid>, AppError> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let named: Vec<Uuid> = folders::Entity::find()
+        .select_only()
+        .column(folders::Column::Id)
+        .filter(folders::Column::OwnerId.eq(owner))
+        .filter(ExprTrait::eq(
+            Expr::expr(Func::lower(Expr::col(folders::Column::Name))),
+            name.to_lowercase(),
+        ))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut all = Vec::new();
+    for folder in named {
+        all.extend(crate::files::subtree(db, folder).await?.0);
+    }
+    all.sort_unstable();
+    all.dedup();
+    Ok(all)
+}
+
+/// Rebuilds the index from the files (`pannier search reindex`): after a restore from a
+/// backup taken without it, or to repair it. In one transaction on SQLite (searches see the
+/// old index or the new, never half); PostgreSQL rebuilds its three indexes. How many files
+/// it holds.
+pub async fn reindex(db: &sea_orm::DatabaseConnection) -> Result<u64, AppError> {
+    use sea_orm::{PaginatorTrait, TransactionTrait};
+    let statements: &[&str] = match db.get_database_backend() {
+        DbBackend::Postgres => &[
+            "REINDEX INDEX idx_files_name_trgm",
+            "REINDEX INDEX idx_files_description_trgm",
+            "REINDEX INDEX idx_file_texts_tsv",
+        ],
+        _ => &[
+            "DELETE FROM search_fts",
+            "DELETE FROM search_rows",
+            // Numbered in upload order: searches read the newest first by this number.
+            "INSERT INTO search_rows (file_id) SELECT id FROM files ORDER BY created_at, id",
+            "INSERT INTO search_fts (rowid, name, description, content) \
+             SELECT r.row, f.name, coalesce(f.description, ''), coalesce(t.body, '') FROM files f \
+             JOIN search_rows r ON r.file_id = f.id LEFT JOIN file_texts t ON t.file_id = f.id",
+        ],
+    };
+    let transaction = db.begin().await?;
+    for statement in statements {
+        transaction.execute_unprepared(statement).await?;
+    }
+    transaction.commit().await?;
+    Ok(files::Entity::find().count(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::TestState;
+
+    #[tokio::test]
+    async fn names_and_texts_are_found_with_snippets() {
+        let t = TestState::new().await;
+        let ada = t.user("ada@example.com").await;
+        t.file(&ada, "notes.md", b"the glacier expedition budget").await;
+        t.file(&ada, "invoice.txt", b"paid").await;
+        crate::jobs::drain(&t.state).await.expect("drained");
+        let search = |q: &'static str| {
+            let (state, ada) = (t.state.clone(), ada.clone());
+            async move {
+                let query = super::super::parse(q).expect("parsed");
+                super::search(&state, &ada, &query, 10, None).await.expect("searched")
+            }
+        };
+        assert_eq!(search("voice").await.hits[0].file.name, "invoice.txt");
+        let page = search("budget").await;
+        assert_eq!(page.hits[0].file.name, "notes.md");
+        let marked: Vec<&str> =
+            page.hits[0].snippet.iter().filter(|p| p.hit).map(|p| p.text.as_str()).collect();
+        assert_eq!(marked, ["budget"]);
+    }
+
+    #[test]
+    fn snippets_split_at_their_marks() {
+        let parts = super::snippet_parts("…the \u{E000}glacier\u{E001} ex\u{E000}ped");
+        let parts: Vec<(&str, bool)> = parts.iter().map(|p| (p.text.as_str(), p.hit)).collect();
+        assert_eq!(parts, [("…the ", false), ("glacier", true), (" ex", false), ("ped", true)]);
+    }
+
+    #[test]
+    fn postgres_queries_are_built_of_quoted_words_only() {
+        use super::super::Term;
+        assert_eq!(
+            super::sql::ts_query(&Term::Word("o'brien".into())).as_deref(),
+            Some("'o' <-> 'brien':*")
+        );
+        assert_eq!(
+            super::sql::ts_query(&Term::Phrase("paid in".into())).as_deref(),
+            Some("'paid' <-> 'in'")
+        );
+        assert_eq!(super::sql::ts_query(&Term::Word("--".into())), None);
+        assert_eq!(
+            super::sql::ts_query(&Term::Word("a:*|!b".into())).as_deref(),
+            Some("'a' <-> 'b':*")
+        );
+    }
+}
