@@ -92,10 +92,13 @@ async fn hot_requests_run_a_handful_of_statements_and_none_when_nothing_changed(
         ("shared file, again", 0),
     ];
     let mut counted = count_hot_requests().await;
-    if counted != expected {
-        // The caches are process-wide: another test's auth change (a revoked token, a new
-        // password) now and then retires this one's cached identities. Once more, to tell
-        // that from a statement a change added.
+    // The caches are process-wide: another test's auth change (a revoked token, a new
+    // password) now and then retires this one's cached identities (+2 or +3 statements on a
+    // first request). Up to twice more, to tell that from a statement a change added.
+    for _ in 0..2 {
+        if counted == expected {
+            break;
+        }
         counted = count_hot_requests().await;
     }
     assert_eq!(counted, expected, "statements per request (actual, then expected)");
