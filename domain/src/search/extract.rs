@@ -158,7 +158,6 @@ pub async fn extract_text(state: &AppState, file: Uuid) -> Result<(), AppError> 
         Err(_) if files::Entity::find_by_id(file.id).one(&state.db).await?.is_none() => {}
         Err(err) => return Err(err.into()),
     }
-    crate::cache::tree_changed(file.owner_id);
     Ok(())
 }
 

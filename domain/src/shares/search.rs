@@ -6,13 +6,13 @@
 
 use std::collections::HashMap;
 
-use super::contents::{SharedFile, folder_paths, path_in};
+use super::contents::{SharedFile, path_in};
 use super::page::public_files;
 use super::policy::{Action, authorize};
 use super::{PublicHit, ShareSearch};
 use crate::AppError;
 use crate::auth::ClientInfo;
-use crate::search::{Query, Scope, find};
+use crate::search::{Query, Scope, find, paths_below};
 use crate::state::AppState;
 
 /// How many results a page of a link's search holds.
@@ -37,8 +37,13 @@ pub async fn search_share(
     state
         .read(Some(share.owner_id), |state| async move {
             let found = find(&state.db, scope, query, PAGE_SIZE, cursor).await?;
+            // Only the found files' folders, up to the shared one (the search already read
+            // the shared subtree once, to stay within it).
             let paths: HashMap<uuid::Uuid, String> = match share.folder_id {
-                Some(top) => folder_paths(&state, top).await?,
+                Some(top) => {
+                    let folders = found.files.iter().map(|(file, _)| file.folder_id).collect();
+                    paths_below(&state.db, folders, Some(top)).await?
+                }
                 None => HashMap::new(),
             };
             let (shared, snippets): (Vec<SharedFile>, Vec<_>) = found

@@ -52,7 +52,7 @@ pub async fn search(
         .read(Some(owner.id), |state| async move {
             let found = find(&state.db, scope, query, limit, cursor).await?;
             let folders: Vec<Uuid> = found.files.iter().map(|(file, _)| file.folder_id).collect();
-            let paths = folder_paths(&state.db, folders).await?;
+            let paths = paths_below(&state.db, folders, None).await?;
             let models: Vec<files::Model> =
                 found.files.iter().map(|(file, _)| file.clone()).collect();
             let dtos = crate::files::file_dtos(&state.db, &models).await?;
@@ -61,7 +61,7 @@ pub async fn search(
                 .into_iter()
                 .zip(dtos)
                 .map(|((model, snippet), file)| SearchHit {
-                    path: paths.get(&model.folder_id).cloned().unwrap_or_else(|| "/".into()),
+                    path: format!("/{}", paths.get(&model.folder_id).map_or("", String::as_str)),
                     file,
                     snippet,
                 })
@@ -178,11 +178,13 @@ fn snippet_parts(marked: &str) -> Vec<SnippetPart> {
     parts
 }
 
-/// `/Photos/2026` for each folder (`/` for the root): the folders and their ancestors read a
-/// level at a time, never one by one.
-async fn folder_paths(
+/// `Photos/2026` for each folder, below `top` (the owner's root when `None`; `""` for `top`
+/// itself): the folders and their ancestors up to `top` read a level at a time, never one by
+/// one, and never the rest of the tree.
+pub(crate) async fn paths_below(
     db: &impl ConnectionTrait,
     wanted: Vec<Uuid>,
+    top: Option<Uuid>,
 ) -> Result<HashMap<Uuid, String>, AppError> {
     use sea_orm::{ColumnTrait, QueryFilter};
     let mut known: HashMap<Uuid, folders::Model> = HashMap::new();
@@ -190,7 +192,7 @@ async fn folder_paths(
     for _ in 0..=crate::files::MAX_DEPTH {
         missing.sort_unstable();
         missing.dedup();
-        missing.retain(|id| !known.contains_key(id));
+        missing.retain(|id| !known.contains_key(id) && Some(*id) != top);
         if missing.is_empty() {
             break;
         }
@@ -205,7 +207,9 @@ async fn folder_paths(
     }
     let path_of = |mut id: Uuid| {
         let mut names = Vec::new();
-        while let Some(folder) = known.get(&id) {
+        while Some(id) != top
+            && let Some(folder) = known.get(&id)
+        {
             if !folder.name.is_empty() {
                 names.push(folder.name.as_str());
             }
@@ -215,7 +219,7 @@ async fn folder_paths(
             }
         }
         names.reverse();
-        format!("/{}", names.join("/"))
+        names.join("/")
     };
     Ok(wanted.iter().map(|id| (*id, path_of(*id))).collect())
 }

@@ -100,7 +100,7 @@ impl Sql {
         offset: u64,
     ) {
         let sqlite = !self.postgres();
-        let indexed = move |term: &&Term| sqlite && term.text().chars().count() >= 3;
+        let indexed = move |term: &&Term| sqlite && has_trigram(term);
         let driving: Vec<&Term> = query.terms.iter().filter(indexed).collect();
         let owner = self.bind(scope.owner);
         let order = if driving.is_empty() {
@@ -109,8 +109,7 @@ impl Sql {
             // first, each condition in turn. Words of one or two characters alone have no
             // trigram to look up: they look among the newest files only (as-you-type's first
             // keystrokes; the third reaches everything).
-            let short_only = !query.terms.is_empty()
-                && query.terms.iter().all(|term| term.text().chars().count() < 3);
+            let short_only = !query.terms.is_empty() && !query.terms.iter().any(has_trigram);
             let files = if short_only {
                 let newest = self.bind(SHORT_WORDS_READ as i64);
                 format!(
@@ -248,7 +247,7 @@ impl Sql {
                  WHERE t.tsv @@ to_tsquery('simple', pannier_fold({words}))))"
             );
         }
-        if text.chars().count() >= 3 {
+        if has_trigram(term) {
             let expression = match field {
                 Field::Name => format!("{{name}} : {}", fts_string(text)),
                 Field::Either => fts_string(text),
@@ -295,7 +294,7 @@ impl Sql {
         let words: Vec<String> = query
             .terms
             .iter()
-            .filter(|term| term.text().chars().count() >= 3)
+            .filter(|term| has_trigram(term))
             .map(|term| fts_string(term.text()))
             .collect();
         if words.is_empty() {
@@ -394,6 +393,11 @@ pub(super) fn ts_query(term: &Term) -> Option<String> {
         query.push_str(":*");
     }
     Some(query)
+}
+
+/// Whether `term` is long enough for a trigram index to look it up (three characters).
+fn has_trigram(term: &Term) -> bool {
+    term.text().chars().nth(2).is_some()
 }
 
 /// An FTS5 string: matched as a substring by the trigram tokenizer, never as syntax.
