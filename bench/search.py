@@ -9,11 +9,12 @@ search reindex` (its time is the "time to index the million"; on SQLite the sear
 set aside for the load). SQLite always; PostgreSQL too when the run has one (`TEST_DATABASE_URL`,
 as `scripts/with-services.sh` gives):
 
-    make build && scripts/with-services.sh bench/search.py [--files 1000000]
+    make build && scripts/with-services.sh bench/search.py [--files 1000000] [--keep]
 """
 
 import argparse
 import csv
+import datetime
 import io
 import http.client
 import json
@@ -51,6 +52,8 @@ def name(rng: random.Random) -> str:
 
 
 NOW = "2026-11-30T00:00:00+00:00"
+FIRST_UPLOAD = datetime.datetime(2015, 1, 1, tzinfo=datetime.timezone.utc)
+LAST_UPLOAD = datetime.datetime(2026, 11, 29, tzinfo=datetime.timezone.utc)
 
 
 def corpus(owner: uuid.UUID, other: uuid.UUID, files: int):
@@ -67,7 +70,9 @@ def corpus(owner: uuid.UUID, other: uuid.UUID, files: int):
             folders.append(folder)
         for i in range(count):
             ext_name = name(rng)
-            stamp = f"20{rng.randint(15, 26)}-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}T12:00:00+00:00"
+            # Uploaded over the years in order, as a real account fills (rows are written in
+            # the order they came, which is also newest last on disk).
+            stamp = (FIRST_UPLOAD + (LAST_UPLOAD - FIRST_UPLOAD) * (i / count)).isoformat()
             yield ("file", uuid.uuid4(), account, rng.choice(folders), f"{i}-{ext_name}",
                    rng.randint(100, 50_000_000), TYPES[ext_name.rsplit(".", 1)[1]], stamp)
 
@@ -76,6 +81,9 @@ def load_sqlite(db: Path, owner: uuid.UUID, other: uuid.UUID, files: int) -> flo
     """Writes the corpus; seconds."""
     started = time.monotonic()
     con = sqlite3.connect(db)
+    # Random ids land on random index pages: with SQLite's 2 MB default cache each insert
+    # reads and spills pages (tens of GB of I/O for the million).
+    con.execute("PRAGMA cache_size = -2000000")
     triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
                            "AND name LIKE 'search_%'").fetchall()
     for trigger, _ in triggers:
@@ -128,42 +136,44 @@ def load_postgres(url: str, owner: uuid.UUID, other: uuid.UUID, files: int) -> f
     return time.monotonic() - started
 
 
-def queries(rng: random.Random) -> list[str]:
-    """As-you-type: prefixes of 1–3 words, substrings, and filters."""
+def queries(rng: random.Random) -> list[tuple[str, str]]:
+    """As-you-type: prefixes of 1–3 words, substrings, and filters; (kind, query)."""
     out = []
     for _ in range(1000):
         kind = rng.random()
         word = rng.choice(WORDS)
         if kind < 0.3:
-            out.append(word[: rng.randint(2, len(word))])
+            out.append(("prefix", word[: rng.randint(2, len(word))]))
         elif kind < 0.5:
-            out.append(f"{word} {rng.choice(WORDS)[:rng.randint(3, 5)]}")
+            out.append(("two words", f"{word} {rng.choice(WORDS)[:rng.randint(3, 5)]}"))
         elif kind < 0.65:
             start = rng.randint(0, max(len(word) - 3, 0))
-            out.append(word[start:start + 3])
+            out.append(("substring", word[start:start + 3]))
         elif kind < 0.8:
-            out.append(f"{word} type:{rng.choice(['image', 'pdf', 'text', 'video'])}")
+            out.append(("word type:", f"{word} type:{rng.choice(['image', 'pdf', 'text', 'video'])}"))
         elif kind < 0.9:
-            out.append(f"{word} ext:{rng.choice(EXTENSIONS)} modified:20{rng.randint(15, 26)}")
+            out.append(("word ext: modified:",
+                        f"{word} ext:{rng.choice(EXTENSIONS)} modified:20{rng.randint(15, 26)}"))
         else:
-            out.append(f"{word} {rng.choice(WORDS)} {rng.choice(WORDS)[:3]}")
+            out.append(("three words", f"{word} {rng.choice(WORDS)} {rng.choice(WORDS)[:3]}"))
     return out
 
 
-def measure(env: dict, token: str, port: int) -> tuple[list[float], int]:
-    """1,000 as-you-type queries through the API: latencies, and how many found nothing."""
+def measure(env: dict, token: str, port: int) -> tuple[list[tuple[float, str, str]], int]:
+    """1,000 as-you-type queries through the API: (seconds, kind, query) of each, and how many
+    found nothing."""
     server = subprocess.Popen([BIN, "serve"], env=env, stderr=subprocess.DEVNULL)
     wait_for(port)
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         latencies, empty = [], 0
-        for q in queries(random.Random(7)):
+        for kind, q in queries(random.Random(7)):
             path = "/api/v1/search?limit=20&q=" + urllib.parse.quote(q)
             begun = time.perf_counter()
             connection.request("GET", path, headers={"Authorization": f"Bearer {token}"})
             response = connection.getresponse()
             body = response.read()
-            latencies.append(time.perf_counter() - begun)
+            latencies.append((time.perf_counter() - begun, kind, q))
             assert response.status == 200, (q, response.status, body[:200])
             empty += not json.loads(body)["hits"]
         return latencies, empty
@@ -173,7 +183,7 @@ def measure(env: dict, token: str, port: int) -> tuple[list[float], int]:
 
 
 def naive_words() -> list[str]:
-    return [q.split()[0].lower() for q in queries(random.Random(7))[:100]]
+    return [q.split()[0].lower() for _, q in queries(random.Random(7))[:100]]
 
 
 def setup(env: dict) -> str:
@@ -193,17 +203,24 @@ def reindex(env: dict) -> tuple[float, str]:
 
 
 def report(engine: str, files: int, loaded: float, indexed: float, out: str, size: str,
-           latencies: list[float], empty: int, naive: list[float]) -> None:
+           measured: list[tuple[float, str, str]], empty: int, naive: list[float]) -> None:
+    latencies = [seconds for seconds, _, _ in measured]
     print(f"{engine}: {files:,} files of one account + {files // 10:,} of another, loaded in "
           f"{loaded:.0f} s; `search reindex` ({out}) in {indexed:.1f} s; {size}")
     print(f"  1,000 queries through GET /api/v1/search: p50 {percentile(latencies, 0.5):.1f} ms, "
           f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies) * 1000:.0f} ms "
           f"({empty} found nothing)")
+    for kind in dict.fromkeys(kind for _, kind, _ in measured):
+        some = [seconds for seconds, of, _ in measured if of == kind]
+        print(f"    {kind:<20} {len(some):>4} queries: p50 {percentile(some, 0.5):6.1f} ms, "
+              f"p99 {percentile(some, 0.99):6.1f} ms")
+    slowest = sorted(measured, reverse=True)[:8]
+    print("    slowest: " + ", ".join(f"{q!r} {seconds * 1000:.0f} ms" for seconds, _, q in slowest))
     print(f"  reference, naive LIKE '%q%' scan of the same table (first word, 100 queries): "
           f"p50 {percentile(naive, 0.5):.1f} ms, p99 {percentile(naive, 0.99):.1f} ms")
 
 
-def sqlite_run(files: int) -> None:
+def sqlite_run(files: int, keep: bool) -> None:
     work = Path(tempfile.mkdtemp(dir=ROOT / "target", prefix="bench-search."))
     port = free_port()
     env = server_env(str(work / "data"), port, PANNIER_RATE_REQUESTS="0", PANNIER_WORKERS="0")
@@ -218,6 +235,7 @@ def sqlite_run(files: int) -> None:
         size = f"database {sum(p.stat().st_size for p in (work / 'data').glob('pannier.db*')) / 1e6:.0f} MB"
         latencies, empty = measure(env, token, port)
         con = sqlite3.connect(db)
+        con.execute("PRAGMA cache_size = -2000000")  # the table in memory: a fair reference
         naive = []
         for word in naive_words():
             begun = time.perf_counter()
@@ -226,10 +244,13 @@ def sqlite_run(files: int) -> None:
             naive.append(time.perf_counter() - begun)
         report("SQLite", files, loaded, indexed, out, size, latencies, empty, naive)
     finally:
-        subprocess.run(["rm", "-rf", str(work)])
+        if keep:
+            print(f"  kept: PANNIER_DATA_DIR={work / 'data'}")
+        else:
+            subprocess.run(["rm", "-rf", str(work)])
 
 
-def postgres_run(admin_url: str, files: int) -> None:
+def postgres_run(admin_url: str, files: int, keep: bool) -> None:
     work = Path(tempfile.mkdtemp(dir=ROOT / "target", prefix="bench-search."))
     port = free_port()
     name = f"pannier_bench_{uuid.uuid4().hex[:12]}"
@@ -254,18 +275,23 @@ def postgres_run(admin_url: str, files: int) -> None:
         naive = [float(t) / 1000 for t in re.findall(r'"Execution Time": ([0-9.]+)', plans)]
         report("PostgreSQL", files, loaded, indexed, out, size, latencies, empty, naive)
     finally:
-        subprocess.run(["rm", "-rf", str(work)])
-        psql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if keep:
+            print(f"  kept: PANNIER_DATA_DIR={work / 'data'} PANNIER_DATABASE_URL={url}")
+        else:
+            subprocess.run(["rm", "-rf", str(work)])
+            psql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the data (and PostgreSQL database) to look into afterwards")
     args = parser.parse_args()
-    sqlite_run(args.files)
+    sqlite_run(args.files, args.keep)
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if admin_url:
-        postgres_run(admin_url, args.files)
+        postgres_run(admin_url, args.files, args.keep)
     else:
         print("PostgreSQL: not measured (run under scripts/with-services.sh)")
     print("target: p99 < 50 ms on both")

@@ -59,6 +59,31 @@ test("Ctrl+K focuses the box; Enter without a choice opens the results page; Esc
   await expect(page.getByRole("heading", { name: "holiday.txt" })).toBeVisible();
 });
 
+test("folders are found too: first in the box, in their own list on the results page", async ({ page }) => {
+  await page.getByLabel("New folder name").fill("Quarterly archive");
+  await page.getByRole("button", { name: "Create folder" }).click();
+  await expect(page.getByRole("link", { name: "Quarterly archive" })).toBeVisible();
+
+  await page.locator("body").press("/");
+  const box = page.getByRole("combobox", { name: "Quick search" });
+  await box.pressSequentially("quarter", { delay: 20 });
+  const results = page.getByTestId("quick-search-results").getByRole("option");
+  await expect(results).toHaveText([/Quarterly archive/, /quarterly-report\.txt/]);
+  await expect(results.first().getByRole("img", { name: "Folder" })).toBeVisible();
+  await box.press("Enter");
+  await expect(page).toHaveURL(/\/search\?q=quarter/);
+  await expect(page.getByTestId("folder-results").getByRole("link")).toHaveText(/Quarterly archive/);
+  await expect(page.getByTestId("search-results").getByRole("link")).toHaveText(["quarterly-report.txt"]);
+
+  await page.locator("body").press("/");
+  await box.fill("archive");
+  await expect(results).toHaveText([/Quarterly archive/]);
+  await box.press("ArrowDown");
+  await box.press("Enter");
+  await expect(page).toHaveURL(/\/files\/[0-9a-f-]{36}$/);
+  await expect(page.getByText("This folder is empty")).toBeVisible();
+});
+
 test("the text inside a file is found, the match marked", async ({ page }) => {
   // The text is read by a job a moment after the upload.
   await expect(async () => {

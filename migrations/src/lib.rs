@@ -15,6 +15,21 @@ mod m20261129_000007_hardening;
 mod m20261129_000008_jobs_and_media;
 mod m20261130_000009_search;
 mod m20261130_000010_file_texts;
+mod m20261130_000011_folder_search;
+mod m20261130_000012_folded_names;
+mod m20261130_000013_search_texts;
+
+/// Runs the statements written for the engine at hand, in order.
+async fn run(manager: &SchemaManager<'_>, sqlite: &[&str], postgres: &[&str]) -> Result<(), DbErr> {
+    let statements = match manager.get_database_backend() {
+        sea_orm_migration::sea_orm::DatabaseBackend::Postgres => postgres,
+        _ => sqlite,
+    };
+    for statement in statements {
+        manager.get_connection().execute_unprepared(statement).await?;
+    }
+    Ok(())
+}
 
 /// A foreign key from `from` (table, column) to `to` whose rows go with the row they point at.
 fn cascade(
@@ -45,6 +60,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_jobs_and_media::Migration),
             Box::new(m20261130_000009_search::Migration),
             Box::new(m20261130_000010_file_texts::Migration),
+            Box::new(m20261130_000011_folder_search::Migration),
+            Box::new(m20261130_000012_folded_names::Migration),
+            Box::new(m20261130_000013_search_texts::Migration),
         ]
     }
 }

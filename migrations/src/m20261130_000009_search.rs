@@ -8,7 +8,8 @@
 //!   description (`pannier_fold`, over `unaccent`); the index is the table's own.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DatabaseBackend;
+
+use crate::run;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -72,15 +73,4 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run(manager, SQLITE_DOWN, POSTGRES_DOWN).await
     }
-}
-
-async fn run(manager: &SchemaManager<'_>, sqlite: &[&str], postgres: &[&str]) -> Result<(), DbErr> {
-    let statements = match manager.get_database_backend() {
-        DatabaseBackend::Postgres => postgres,
-        _ => sqlite,
-    };
-    for statement in statements {
-        manager.get_connection().execute_unprepared(statement).await?;
-    }
-    Ok(())
 }

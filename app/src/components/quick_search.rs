@@ -6,24 +6,58 @@
 
 use std::time::Duration;
 
-use domain::search::SearchHit;
+use domain::search::{SearchPage, SnippetPart};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::search::search_files;
-use crate::pages::search::{Snippet, encode};
+use crate::pages::search::{FolderGlyph, Snippet, encode};
 
 /// How long typing must pause before the box asks.
 const PAUSE: Duration = Duration::from_millis(150);
-/// Results shown under the box (the results page has the rest).
+/// Results shown under the box (the results page has the rest), of which folders at most
+/// [`FOLDERS_SHOWN`].
 const SHOWN: usize = 8;
+const FOLDERS_SHOWN: usize = 3;
 
 /// What the list under the box shows.
 #[derive(Clone, Debug, PartialEq)]
 enum Answer {
     Closed,
-    Hits { hits: Vec<SearchHit>, more: bool },
+    Hits { hits: Vec<Choice>, more: bool },
     Failed(String),
+}
+
+/// One result under the box: a folder or a file.
+#[derive(Clone, Debug, PartialEq)]
+struct Choice {
+    href: String,
+    name: String,
+    path: String,
+    folder: bool,
+    snippet: Vec<SnippetPart>,
+}
+
+/// The first results of `page`, folders first; whether there are more.
+fn choices(page: SearchPage) -> (Vec<Choice>, bool) {
+    let folders = page.folders.into_iter().take(FOLDERS_SHOWN).map(|hit| Choice {
+        href: format!("/files/{}", hit.folder.id),
+        name: hit.folder.name,
+        path: hit.path,
+        folder: true,
+        snippet: Vec::new(),
+    });
+    let files = page.hits.into_iter().map(|hit| Choice {
+        href: format!("/file/{}", hit.file.id),
+        name: hit.file.name,
+        path: hit.path,
+        folder: false,
+        snippet: hit.snippet,
+    });
+    let mut all: Vec<Choice> = folders.chain(files).collect();
+    let more = all.len() > SHOWN || page.next_cursor.is_some();
+    all.truncate(SHOWN);
+    (all, more)
 }
 
 /// The header's search box.
@@ -47,8 +81,8 @@ pub fn QuickSearch() -> impl IntoView {
             active.set(None);
             answer.set(match found {
                 Ok(page) => {
-                    let more = page.hits.len() > SHOWN || page.next_cursor.is_some();
-                    Answer::Hits { hits: page.hits.into_iter().take(SHOWN).collect(), more }
+                    let (hits, more) = choices(page);
+                    Answer::Hits { hits, more }
                 }
                 Err(err) => Answer::Failed(err.to_string()),
             });
@@ -111,13 +145,15 @@ pub fn QuickSearch() -> impl IntoView {
                 }
                 "Enter" => {
                     let chosen = match (answer.get_untracked(), active.get_untracked()) {
-                        (Answer::Hits { hits, .. }, Some(i)) => hits.get(i).map(|hit| hit.file.id),
+                        (Answer::Hits { hits, .. }, Some(i)) => {
+                            hits.get(i).map(|hit| hit.href.clone())
+                        }
                         _ => None,
                     };
                     let q = text.get_untracked();
-                    if let Some(id) = chosen {
+                    if let Some(href) = chosen {
                         ev.prevent_default();
-                        go(format!("/file/{id}"));
+                        go(href);
                     } else if !q.trim().is_empty() {
                         ev.prevent_default();
                         go(format!("/search?q={}", encode(&q)));
@@ -161,17 +197,19 @@ pub fn QuickSearch() -> impl IntoView {
                     <ul id="quick-search-results" role="listbox" aria-label="Results" data-testid="quick-search-results">
                         {move || match answer.get() {
                             Answer::Hits { hits, .. } if hits.is_empty() => view! {
-                                <li role="option" aria-disabled="true" class="px-3 py-2 text-sm text-slate-600 dark:text-slate-300">"No files match. Try fewer or shorter words."</li>
+                                <li role="option" aria-disabled="true" class="px-3 py-2 text-sm text-slate-600 dark:text-slate-300">"Nothing matches. Try fewer or shorter words."</li>
                             }.into_any(),
                             Answer::Hits { hits, .. } => hits.into_iter().enumerate().map(|(i, hit)| {
-                                let href = format!("/file/{}", hit.file.id);
                                 let selected = move || active.get() == Some(i);
                                 view! {
                                     <li id=option_id(i) role="option" aria-selected=move || selected().to_string()
                                         class=move || if selected() { "bg-sky-100 dark:bg-sky-900" } else { "" }>
-                                        <a href=href tabindex="-1" class="block px-3 py-2 text-sm"
+                                        <a href=hit.href tabindex="-1" class="block px-3 py-2 text-sm"
                                             on:mousedown=|ev| ev.prevent_default() on:click=move |_| close()>
-                                            <span class="block break-all font-medium">{hit.file.name}</span>
+                                            <span class="flex items-center gap-1 break-all font-medium">
+                                                {hit.folder.then(|| view! { <FolderGlyph/> })}
+                                                {hit.name}
+                                            </span>
                                             <span class="block break-all text-xs text-slate-600 dark:text-slate-300">{hit.path}</span>
                                             <Snippet parts=hit.snippet/>
                                         </a>

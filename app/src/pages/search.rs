@@ -3,7 +3,7 @@
 
 use domain::AppError;
 use domain::files::human_size;
-use domain::search::{SearchHit, SearchPage, SnippetPart};
+use domain::search::{FolderHit, SearchHit, SearchPage, SnippetPart};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -67,7 +67,7 @@ fn Results(page: SearchPage, q: String) -> impl IntoView {
     let filters = domain::search::parse(&q).map(|query| query.filters).unwrap_or_default();
     let filtered = !filters.is_empty();
     let chips = view! { <Chips filters/> };
-    if page.hits.is_empty() {
+    if page.hits.is_empty() && page.folders.is_empty() {
         return view! {
             {chips}
             <p class="rounded-xl border border-slate-200 p-8 text-center text-slate-600 dark:border-slate-800 dark:text-slate-400" data-testid="no-results">
@@ -78,11 +78,22 @@ fn Results(page: SearchPage, q: String) -> impl IntoView {
         .into_any();
     }
     let next = page.next_cursor.map(|cursor| format!("/search?q={}&cursor={cursor}", encode(&q)));
-    view! {
-        {chips}
+    let folders = (!page.folders.is_empty()).then(|| view! {
+        <h2 class="mb-2 text-sm font-semibold text-slate-700 dark:text-slate-300">"Folders"</h2>
+        <ul class="mb-6 divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="folder-results">
+            {page.folders.into_iter().map(|hit| view! { <FolderResult hit/> }).collect_view()}
+        </ul>
+    });
+    let files = (!page.hits.is_empty()).then(|| view! {
+        <h2 class="mb-2 text-sm font-semibold text-slate-700 dark:text-slate-300">"Files"</h2>
         <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="search-results">
             {page.hits.into_iter().map(|hit| view! { <Hit hit/> }).collect_view()}
         </ul>
+    });
+    view! {
+        {chips}
+        {folders}
+        {files}
         {next.map(|href| view! {
             <p class="mt-4"><a href=href rel="next" class="underline">"More results →"</a></p>
         })}
@@ -103,6 +114,29 @@ fn Hit(hit: SearchHit) -> impl IntoView {
             </span>
             <span class="text-sm text-slate-600 dark:text-slate-400">{human_size(file.size)} " · " {when}</span>
         </li>
+    }
+}
+
+#[component]
+fn FolderResult(hit: FolderHit) -> impl IntoView {
+    let FolderHit { folder, path } = hit;
+    view! {
+        <li class="px-4 py-3">
+            <a href=format!("/files/{}", folder.id) class="inline-flex items-center gap-2 font-medium break-all underline-offset-2 hover:underline focus-visible:outline-2 focus-visible:outline-sky-600">
+                <FolderGlyph/>{folder.name}
+            </a>
+            <span class="block text-sm text-slate-600 dark:text-slate-400 break-all">{path}</span>
+        </li>
+    }
+}
+
+/// A small folder picture beside a folder's name (screen readers read "Folder").
+#[component]
+pub fn FolderGlyph() -> impl IntoView {
+    view! {
+        <svg class="entry-icon h-5 w-5 text-amber-500" viewBox="0 0 24 24" role="img" aria-label="Folder">
+            <path d=crate::pages::files::FOLDER_DRAWING/>
+        </svg>
     }
 }
 

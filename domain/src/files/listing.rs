@@ -19,7 +19,7 @@ use crate::ids::{FileId, FolderId, FolderRef};
 use crate::state::AppState;
 use crate::{AppError, cache};
 
-pub(super) fn folder_dto(folder: &folders::Model) -> FolderDto {
+pub(crate) fn folder_dto(folder: &folders::Model) -> FolderDto {
     FolderDto {
         id: folder.id.into(),
         parent_id: folder.parent_id.map(Into::into),

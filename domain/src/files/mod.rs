@@ -57,7 +57,7 @@ pub use folders::{
 #[cfg(feature = "server")]
 pub use listing::{all_folders, file_detail, get_file, list_folder, list_folder_json};
 #[cfg(feature = "server")]
-pub(crate) use listing::{file_dto, file_dtos, file_to_read};
+pub(crate) use listing::{file_dto, file_dtos, file_to_read, folder_dto};
 #[cfg(feature = "server")]
 pub(crate) use quota::sum;
 #[cfg(feature = "server")]

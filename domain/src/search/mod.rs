@@ -20,7 +20,7 @@ pub(crate) use extract::backfill_batch;
 pub use extract::{MAX_TEXT_CHARS, backfill, extract_text, has_text};
 pub use query::{Filter, Kind, Query, Term, parse};
 
-use crate::files::FileDto;
+use crate::files::{FileDto, FolderDto};
 
 /// One file found.
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
@@ -36,6 +36,16 @@ pub struct SearchHit {
     pub snippet: Vec<SnippetPart>,
 }
 
+/// One folder found (by its name).
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderHit {
+    /// The folder.
+    pub folder: FolderDto,
+    /// The path of the folder it is in, `/` for the root, e.g. `/Photos`.
+    pub path: String,
+}
+
 /// A piece of a snippet.
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,10 +56,15 @@ pub struct SnippetPart {
     pub hit: bool,
 }
 
-/// A page of results: files whose names match first, then the most recently changed.
+/// A page of results: files whose names match first, then the most recently changed; the
+/// first page also has the folders whose names match.
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchPage {
+    /// Folders whose names hold every word (the newest few; first page only, and only when
+    /// the query has no filter folders lack: type, extension, size or date).
+    #[serde(default)]
+    pub folders: Vec<FolderHit>,
     /// What was found, in order.
     pub hits: Vec<SearchHit>,
     /// Pass as `cursor` for the next page; absent on the last.

@@ -171,6 +171,18 @@ impl Query {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
+
+    /// Whether folders can match it: it has words, and no filter only files have (type,
+    /// extension, size, date).
+    pub fn finds_folders(&self) -> bool {
+        !self.terms.is_empty()
+            && self.kinds.is_empty()
+            && self.extensions.is_empty()
+            && self.min_size.is_none()
+            && self.max_size.is_none()
+            && self.modified_from.is_none()
+            && self.modified_before.is_none()
+    }
 }
 
 /// Parses what someone typed. Bad input → 400 `bad_request`, saying what to write instead.

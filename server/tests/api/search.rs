@@ -59,6 +59,13 @@ async fn substrings_prefixes_case_and_accents_with_name_matches_first() {
     assert!(found(&app, &token, "\"menu cafe\"").await.is_empty(), "a phrase keeps its order");
     assert_eq!(found(&app, &token, "invoice -quarterly").await, ["Invoice-2026.pdf"]);
     assert_eq!(found(&app, &token, "ho").await, ["holiday.jpg"], "two letters");
+    assert_eq!(found(&app, &token, "menu ca").await, ["Café Menu.txt"], "a short word too");
+    assert_eq!(
+        found(&app, &token, "quarterly in").await,
+        ["notes.md"],
+        "a long word outside the name, a short one anywhere"
+    );
+    assert_eq!(found(&app, &token, "invo invoice").await, ["Invoice-2026.pdf", "notes.md"]);
     assert!(found(&app, &token, "nothing-like-this").await.is_empty());
     assert!(found(&app, &token, "").await.is_empty(), "an empty box finds nothing");
 }
@@ -105,6 +112,90 @@ async fn the_index_follows_renames_descriptions_moves_and_deletes() {
         app.api(Method::DELETE, &format!("/folders/{archive}"), &token).send().await.unwrap();
     assert!(gone.status().is_success());
     assert!(found(&app, &token, "report").await.is_empty(), "nor files of deleted folders");
+}
+
+/// The folders found for `q` (name, path), in order.
+async fn folders_found(app: &TestApp, token: &str, q: &str) -> Vec<(String, String)> {
+    let response = app.api(Method::GET, "/search", token).query(&[("q", q)]).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{q}");
+    let page: Value = response.json().await.unwrap();
+    page["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| {
+            let name = hit["folder"]["name"].as_str().unwrap().to_owned();
+            (name, hit["path"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn folders_are_found_by_name_and_follow_renames_moves_and_deletes() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let (_, bob) = app.user_with_token("bob@example.com").await;
+    app.create_folder(&bob, None, "Tax Returns").await;
+    let taxes = app.create_folder(&token, None, "Tax Returns").await;
+    let cafe = app.create_folder(&token, Some(&taxes), "Café 2026").await;
+    let owned = |name: &str, path: &str| vec![(name.to_owned(), path.to_owned())];
+
+    assert_eq!(folders_found(&app, &token, "TAX").await, owned("Tax Returns", "/"), "not bob's");
+    assert_eq!(folders_found(&app, &token, "cafe").await, owned("Café 2026", "/Tax Returns"));
+    assert_eq!(folders_found(&app, &token, "ca").await, owned("Café 2026", "/Tax Returns"));
+    assert_eq!(folders_found(&app, &token, "\"returns\"").await, owned("Tax Returns", "/"));
+    assert!(folders_found(&app, &token, "tax -returns").await.is_empty(), "left out");
+    assert!(folders_found(&app, &token, "tax type:pdf").await.is_empty(), "folders have no type");
+    assert_eq!(folders_found(&app, &token, "2026 in:\"tax returns\"").await.len(), 1);
+
+    // A first page holds the folders; the next ones do not repeat them.
+    upload(&app, &token, None, "tax-2025.pdf", b"a").await;
+    upload(&app, &token, None, "tax-2024.pdf", b"b").await;
+    let first = app.get_json("/search?q=tax&limit=1", &token).await;
+    assert_eq!(first["folders"].as_array().unwrap().len(), 1);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let next = app.get_json(&format!("/search?q=tax&limit=1&cursor={cursor}"), &token).await;
+    assert_eq!(next["hits"].as_array().unwrap().len(), 1);
+    assert!(next["folders"].as_array().unwrap().is_empty());
+
+    let renamed = app
+        .api(Method::PATCH, &format!("/folders/{taxes}"), &token)
+        .json(&json!({"name": "Receipts"}));
+    assert!(renamed.send().await.unwrap().status().is_success());
+    assert!(folders_found(&app, &token, "returns").await.is_empty(), "the old name is gone");
+    assert_eq!(folders_found(&app, &token, "receipt").await, owned("Receipts", "/"));
+    assert_eq!(folders_found(&app, &token, "cafe").await, owned("Café 2026", "/Receipts"));
+    let moved = app
+        .api(Method::PATCH, &format!("/folders/{cafe}"), &token)
+        .json(&json!({"parent_id": "root"}));
+    assert!(moved.send().await.unwrap().status().is_success());
+    assert_eq!(folders_found(&app, &token, "cafe").await, owned("Café 2026", "/"));
+    let moved_back = app
+        .api(Method::PATCH, &format!("/folders/{cafe}"), &token)
+        .json(&json!({"parent_id": taxes}));
+    assert!(moved_back.send().await.unwrap().status().is_success());
+
+    let gone = app.api(Method::DELETE, &format!("/folders/{taxes}"), &token).send().await.unwrap();
+    assert!(gone.status().is_success());
+    assert!(folders_found(&app, &token, "receipt").await.is_empty());
+    assert!(folders_found(&app, &token, "cafe").await.is_empty(), "nor the folders inside");
+    if app.db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        use sea_orm::ConnectionTrait;
+        let count = |table: &'static str| {
+            let db = app.db.clone();
+            async move {
+                let sql = format!("SELECT count(*) AS n FROM {table}");
+                let row = db.query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Sqlite,
+                    sql,
+                ));
+                row.await.unwrap().unwrap().try_get::<i64>("", "n").unwrap()
+            }
+        };
+        let named = count("folders WHERE parent_id IS NOT NULL").await;
+        assert_eq!(count("search_folder_rows").await, named, "no index row outlives its folder");
+        assert_eq!(count("search_folders").await, named);
+    }
 }
 
 #[tokio::test]
@@ -237,9 +328,11 @@ async fn reindex_rebuilds_the_index_from_the_files() {
     let app = crate::helpers::spawn_app_with(|config| config.workers = 0).await;
     let (_, token) = app.user_with_token("ada@example.com").await;
     upload(&app, &token, None, "minutes.txt", b"m").await;
+    app.create_folder(&token, None, "Minutes of meetings").await;
     let sqlite = app.db.get_database_backend() == sea_orm::DbBackend::Sqlite;
     if sqlite {
         app.db.execute_unprepared("DELETE FROM search_fts").await.unwrap();
+        app.db.execute_unprepared("DELETE FROM search_folders").await.unwrap();
         assert!(found(&app, &token, "minutes").await.is_empty(), "the index lost it");
     }
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_pannier"))
@@ -257,6 +350,7 @@ async fn reindex_rebuilds_the_index_from_the_files() {
         "its text is not read yet (no workers here)"
     );
     assert_eq!(found(&app, &token, "minutes").await, ["minutes.txt"]);
+    assert_eq!(folders_found(&app, &token, "meetings").await.len(), 1, "folders too");
     upload(&app, &token, None, "minutes-2.txt", b"n").await;
     assert_eq!(found(&app, &token, "minutes").await.len(), 2, "the triggers still work after it");
 }

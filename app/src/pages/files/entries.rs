@@ -152,6 +152,9 @@ fn Check(key: String, name: String, selection: Selection) -> impl IntoView {
     }
 }
 
+/// The drawing of a folder (24 × 24, stroked).
+pub(crate) const FOLDER_DRAWING: &str = "M3 6h6l2 2h10v11H3z";
+
 /// File-type icons by kind.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Icon {
@@ -194,7 +197,7 @@ impl Icon {
     fn parts(self) -> (&'static str, &'static str, &'static str) {
         const DOC: &str = "M7 3h7l5 5v13H7zM14 3v5h5";
         match self {
-            Self::Folder => ("icon-folder", "text-amber-500", "M3 6h6l2 2h10v11H3z"),
+            Self::Folder => ("icon-folder", "text-amber-500", FOLDER_DRAWING),
             Self::Image => {
                 ("icon-image", "text-emerald-600", "M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15 9h.01")
             }

@@ -21,6 +21,7 @@ use crate::components::guard::signed_in;
 use crate::pages::requests::RequestForm;
 use crate::pages::shares::ShareForm;
 use entries::Entries;
+pub(crate) use entries::FOLDER_DRAWING;
 use selection::{Selection, SelectionBar};
 use upload::{Bar, Queue, Uploader};
 

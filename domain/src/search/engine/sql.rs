@@ -100,16 +100,17 @@ impl Sql {
         offset: u64,
     ) {
         let sqlite = !self.postgres();
-        let indexed = move |term: &&Term| sqlite && has_trigram(term);
-        let driving: Vec<&Term> = query.terms.iter().filter(indexed).collect();
+        let long: Vec<&Term> = query.terms.iter().filter(|term| has_trigram(term)).collect();
         let owner = self.bind(scope.owner);
-        let order = if driving.is_empty() {
+        let order = if sqlite && !long.is_empty() {
+            self.sqlite_candidates(query, &long, phase, &owner)
+        } else {
             // PostgreSQL (its trigram indexes serve each LIKE, or its index by owner and age
             // reads newest first), or only short words on SQLite: the account's rows, newest
             // first, each condition in turn. Words of one or two characters alone have no
             // trigram to look up: they look among the newest files only (as-you-type's first
             // keystrokes; the third reaches everything).
-            let short_only = !query.terms.is_empty() && !query.terms.iter().any(has_trigram);
+            let short_only = !query.terms.is_empty() && long.is_empty();
             let files = if short_only {
                 let newest = self.bind(SHORT_WORDS_READ as i64);
                 format!(
@@ -127,64 +128,23 @@ impl Sql {
                 self.push(&format!("SELECT f.* FROM {files}"));
             }
             self.push(&format!(" WHERE f.owner_id = {owner}"));
-            // (The names phase asks for each word in the name below, which implies this.)
-            for term in query.terms.iter().filter(|_| phase != Phase::Names) {
-                let matches = self.matches(term, Field::Either);
-                self.push(&format!(" AND {matches}"));
-            }
-            "f.created_at DESC, f.id DESC"
-        } else {
-            // SQLite: the FTS index finds the candidates (every long word — in the name only,
-            // for the names phase — and none of the long exclusions, in one MATCH), newest
-            // first; the files table only filters them. CROSS JOIN keeps that order: left to
-            // the planner, it walked the account's files and ran the MATCH once per file (over
-            // 30 s at 100,000 files), and no sort is needed, so a page stops reading once full.
-            let all = driving
-                .iter()
-                .map(|term| fts_string(term.text()))
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            let mut expression = match phase {
-                Phase::Names => format!("{{name}} : ({all})"),
-                Phase::Others | Phase::All => format!("({all})"),
-            };
-            for term in query.excluded.iter().filter(|term| indexed(term)) {
-                expression.push_str(" NOT ");
-                expression.push_str(&fts_string(term.text()));
-            }
-            let expression = self.bind(expression);
-            self.push(&format!(
-                "SELECT f.* FROM search_fts CROSS JOIN search_rows r ON r.row = search_fts.rowid \
-                 CROSS JOIN files f ON f.id = r.file_id \
-                 WHERE search_fts MATCH {expression} AND f.owner_id = {owner}"
-            ));
-            let short = query.terms.iter().filter(|term| !indexed(term));
-            for term in short.filter(|_| phase != Phase::Names) {
-                let matches = self.matches(term, Field::Either);
-                self.push(&format!(" AND {matches}"));
-            }
-            "search_fts.rowid DESC"
+            "f.created_at DESC, f.id DESC".to_owned()
         };
-        let excluded: Vec<&Term> = if driving.is_empty() {
-            query.excluded.iter().collect()
-        } else {
-            query.excluded.iter().filter(|term| !indexed(term)).collect()
-        };
-        for term in excluded {
-            let matches = self.matches(term, Field::Either);
-            self.push(&format!(" AND NOT {matches}"));
-        }
         // The phases split the matches by one condition, so none is in both or in neither.
         match phase {
             Phase::Names => {
-                // The long words are in the MATCH, in the name column, already.
-                let short: Vec<&Term> = query.terms.iter().filter(|t| !indexed(t)).collect();
-                for term in short {
+                // (On SQLite the long words are looked up in the names index already.)
+                let unchecked = query.terms.iter().filter(|term| !sqlite || !has_trigram(term));
+                for term in unchecked {
                     let in_name = self.matches(term, Field::Name);
                     self.push(&format!(" AND {in_name}"));
                 }
             }
             Phase::Others => {
+                for term in &query.terms {
+                    let matches = self.matches(term, Field::Either);
+                    self.push(&format!(" AND {matches}"));
+                }
                 let in_name: Vec<String> =
                     query.terms.iter().map(|term| self.matches(term, Field::Name)).collect();
                 self.push(&format!(" AND NOT ({})", in_name.join(" AND ")));
@@ -200,6 +160,10 @@ impl Sql {
             }
             Phase::All => {}
         }
+        for term in &query.excluded {
+            let matches = self.matches(term, Field::Either);
+            self.push(&format!(" AND NOT {matches}"));
+        }
         self.filters(query, within);
         if let Some(share) = scope.share {
             let share = self.bind(share);
@@ -211,59 +175,231 @@ impl Sql {
         self.push(&format!(" ORDER BY {order} LIMIT {limit} OFFSET {offset}"));
     }
 
+    /// SQLite, a query with long words: the `FROM` and first condition of a phase whose
+    /// candidates an FTS index finds, newest first (the files table only filters them; no sort
+    /// is needed, so a page stops reading once full); the order to read them in. CROSS JOIN
+    /// keeps that order: left to the planner, it walked the account's files and ran the MATCH
+    /// once per file (over 30 s at 100,000 files).
+    fn sqlite_candidates(
+        &mut self,
+        query: &Query,
+        long: &[&Term],
+        phase: Phase,
+        owner: &str,
+    ) -> String {
+        let strings = |terms: &[&Term], joint: &str| {
+            terms.iter().map(|term| fts_string(term.text())).collect::<Vec<_>>().join(joint)
+        };
+        let (from, order) = match phase {
+            // Every long word in the name, in one MATCH of the names index. An extension is in
+            // the name: the index narrows the candidates to names holding it too (the filter
+            // still asks that the name ends with it).
+            Phase::Names | Phase::All => {
+                let mut expression = format!("({})", strings(long, " AND "));
+                let dotted: Vec<String> =
+                    query.extensions.iter().map(|ext| format!(".{ext}")).collect();
+                if !dotted.is_empty() && dotted.iter().all(|ext| ext.chars().nth(2).is_some()) {
+                    let any: Vec<String> = dotted.iter().map(|ext| fts_string(ext)).collect();
+                    expression.push_str(&format!(" AND ({})", any.join(" OR ")));
+                }
+                let expression = self.bind(expression);
+                let from = format!(
+                    "(SELECT rowid AS row FROM search_fts WHERE search_fts MATCH {expression})"
+                );
+                (from, "c.row DESC")
+            }
+            // A file here has a word outside its name: a long one in its description or
+            // text, which the texts index finds (nothing to read when no text holds any), or a
+            // short one (looked for in names and descriptions) in its description.
+            Phase::Others => {
+                let any = self.bind(strings(long, " OR "));
+                let mut from = format!(
+                    "(SELECT rowid AS row FROM search_texts WHERE search_texts MATCH {any}"
+                );
+                let short: Vec<&Term> = query.terms.iter().filter(|t| !has_trigram(t)).collect();
+                if !short.is_empty() {
+                    let described: Vec<String> = short
+                        .iter()
+                        .map(|term| {
+                            let pattern = self.bind(format!("%{}%", escape_like(term.text())));
+                            format!("d.description LIKE {pattern} ESCAPE '\\'")
+                        })
+                        .collect();
+                    from.push_str(&format!(
+                        " UNION SELECT s.row FROM files d CROSS JOIN search_rows s \
+                         ON s.file_id = d.id WHERE d.owner_id = {owner} \
+                         AND d.description IS NOT NULL AND ({})",
+                        described.join(" OR ")
+                    ));
+                }
+                from.push(')');
+                (from, "c.row DESC")
+            }
+        };
+        self.push(&format!(
+            "SELECT f.* FROM {from} c CROSS JOIN search_rows r ON r.row = c.row \
+             CROSS JOIN files f ON f.id = r.file_id WHERE f.owner_id = {owner}"
+        ));
+        order.to_owned()
+    }
+
     /// PostgreSQL: the ids of `owner`'s files with `term` in their description or text.
     fn outside_name(&mut self, owner: &str, term: &Term) -> String {
-        let pattern = self.bind(format!("%{}%", escape_like(term.text())));
+        let described = self.folded_contains("pannier_fold(coalesce(d.description, ''))", term);
         let mut ids = format!(
             "SELECT d.id FROM files d WHERE d.owner_id = {owner} AND d.description IS NOT NULL \
-             AND pannier_fold(coalesce(d.description, '')) LIKE pannier_fold({pattern}) ESCAPE '\\'"
+             AND {described}"
         );
-        if let Some(words) = ts_query(term) {
-            let words = self.bind(words);
-            ids.push_str(&format!(
-                " UNION SELECT t.file_id FROM file_texts t \
-                 WHERE t.tsv @@ to_tsquery('simple', pannier_fold({words}))"
-            ));
+        if let Some(texts) = self.texts_holding(term) {
+            ids.push_str(&format!(" UNION {texts}"));
         }
         ids
+    }
+
+    /// PostgreSQL: the ids of the files whose text holds `term`'s words (none for a term
+    /// without any).
+    fn texts_holding(&mut self, term: &Term) -> Option<String> {
+        let words = self.bind(ts_query(term)?);
+        Some(format!(
+            "SELECT t.file_id FROM file_texts t \
+             WHERE t.tsv @@ to_tsquery('simple', pannier_fold({words}))"
+        ))
+    }
+
+    /// The `SELECT` of up to `limit` of `owner`'s folders (not the root) whose names hold every
+    /// word of `query` and none it leaves out, newest first.
+    pub(super) fn folders(
+        &mut self,
+        owner: Uuid,
+        query: &Query,
+        within: Option<&[Uuid]>,
+        limit: u64,
+    ) {
+        let sqlite = !self.postgres();
+        let indexed = move |term: &&Term| sqlite && has_trigram(term);
+        let owner = self.bind(owner);
+        let driving: Vec<&Term> = query.terms.iter().filter(indexed).collect();
+        let order = if driving.is_empty() {
+            self.push(&format!(
+                "SELECT d.* FROM folders d WHERE d.owner_id = {owner} AND d.parent_id IS NOT NULL"
+            ));
+            "d.created_at DESC, d.id DESC"
+        } else {
+            // As for files: the FTS index finds the candidates, newest first.
+            let mut expression = driving
+                .iter()
+                .map(|term| fts_string(term.text()))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            for term in query.excluded.iter().filter(indexed) {
+                expression.push_str(" NOT ");
+                expression.push_str(&fts_string(term.text()));
+            }
+            let expression = self.bind(expression);
+            self.push(&format!(
+                "SELECT d.* FROM search_folders s \
+                 CROSS JOIN search_folder_rows r ON r.row = s.rowid \
+                 CROSS JOIN folders d ON d.id = r.folder_id \
+                 WHERE search_folders MATCH {expression} AND d.owner_id = {owner}"
+            ));
+            "s.rowid DESC"
+        };
+        for term in query.terms.iter().filter(|term| !indexed(term)) {
+            let named = self.folder_named(term);
+            self.push(&format!(" AND {named}"));
+        }
+        let in_match = |term: &&Term| !driving.is_empty() && indexed(term);
+        for term in query.excluded.iter().filter(|term| !in_match(term)) {
+            let named = self.folder_named(term);
+            self.push(&format!(" AND NOT {named}"));
+        }
+        if let Some(folders) = within {
+            let ids: Vec<String> = folders.iter().map(|id| self.bind(*id)).collect();
+            self.push(&format!(" AND d.id IN ({})", ids.join(", ")));
+        }
+        let limit = self.bind(limit as i64);
+        self.push(&format!(" ORDER BY {order} LIMIT {limit}"));
+    }
+
+    /// A condition: `term` is in the name of the folder `d`.
+    fn folder_named(&mut self, term: &Term) -> String {
+        if !self.postgres() && has_trigram(term) {
+            let expression = self.bind(fts_string(term.text()));
+            return format!(
+                "d.id IN (SELECT r.folder_id FROM search_folders s \
+                 JOIN search_folder_rows r ON r.row = s.rowid WHERE search_folders MATCH {expression})"
+            );
+        }
+        self.name_like("d", term)
+    }
+
+    /// A condition: `term` is in the name of `table` (`f`, a file; `d`, a folder), compared
+    /// folded (PostgreSQL: a file's name is stored folded) or by `LIKE`, which folds ASCII case
+    /// (SQLite, for words too short for its index).
+    fn name_like(&mut self, table: &str, term: &Term) -> String {
+        if self.postgres() {
+            let name = if table == "f" {
+                "f.name_fold".to_owned()
+            } else {
+                format!("pannier_fold({table}.name)")
+            };
+            return self.folded_contains(&name, term);
+        }
+        let pattern = self.bind(format!("%{}%", escape_like(term.text())));
+        format!("{table}.name LIKE {pattern} ESCAPE '\\'")
+    }
+
+    /// PostgreSQL: `term` is in `folded` (a folded expression): by `LIKE`, which its trigram
+    /// index serves, or for a word of one or two characters (no trigram) by position — as a
+    /// `LIKE`, the index would take it, find nothing to narrow by, and have every row the
+    /// other words match read and checked again (`draft 東京`: 39,000 rows, 220 ms).
+    fn folded_contains(&mut self, folded: &str, term: &Term) -> String {
+        if has_trigram(term) {
+            let pattern = self.bind(format!("%{}%", escape_like(term.text())));
+            format!("{folded} LIKE pannier_fold({pattern}) ESCAPE '\\'")
+        } else {
+            let text = self.bind(term.text().to_owned());
+            format!("strpos({folded}, pannier_fold({text})) > 0")
+        }
     }
 
     /// A condition: `term` is in the file's name (or its description too).
     fn matches(&mut self, term: &Term, field: Field) -> String {
         let text = term.text();
         if self.postgres() {
-            let pattern = self.bind(format!("%{}%", escape_like(text)));
-            let name = format!("pannier_fold(f.name) LIKE pannier_fold({pattern}) ESCAPE '\\'");
+            let name = self.name_like("f", term);
             if matches!(field, Field::Name) {
                 return name;
             }
-            let description = format!(
-                "pannier_fold(coalesce(f.description, '')) LIKE pannier_fold({pattern}) ESCAPE '\\'"
-            );
-            let Some(words) = ts_query(term) else { return format!("({name} OR {description})") };
-            let words = self.bind(words);
-            return format!(
-                "({name} OR {description} OR f.id IN (SELECT t.file_id FROM file_texts t \
-                 WHERE t.tsv @@ to_tsquery('simple', pannier_fold({words}))))"
-            );
+            let description =
+                self.folded_contains("pannier_fold(coalesce(f.description, ''))", term);
+            let Some(texts) = self.texts_holding(term) else {
+                return format!("({name} OR {description})");
+            };
+            return format!("({name} OR {description} OR f.id IN ({texts}))");
         }
         if has_trigram(term) {
-            let expression = match field {
-                Field::Name => format!("{{name}} : {}", fts_string(text)),
-                Field::Either => fts_string(text),
-            };
-            let expression = self.bind(expression);
-            return format!(
+            let expression = self.bind(fts_string(text));
+            let name = format!(
                 "r.row IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {expression})"
             );
+            return match field {
+                Field::Name => name,
+                Field::Either => format!(
+                    "({name} OR r.row IN \
+                     (SELECT rowid FROM search_texts WHERE search_texts MATCH {expression}))"
+                ),
+            };
         }
         // Shorter than a trigram (scanned: only this account's rows): LIKE, ASCII case folded.
-        let pattern = self.bind(format!("%{}%", escape_like(text)));
-        let name = format!("f.name LIKE {pattern} ESCAPE '\\'");
         match field {
-            Field::Name => name,
+            Field::Name => self.name_like("f", term),
             Field::Either => {
-                format!("({name} OR coalesce(f.description, '') LIKE {pattern} ESCAPE '\\')")
+                let pattern = self.bind(format!("%{}%", escape_like(text)));
+                format!(
+                    "(f.name LIKE {pattern} ESCAPE '\\' \
+                     OR coalesce(f.description, '') LIKE {pattern} ESCAPE '\\')"
+                )
             }
         }
     }
@@ -304,10 +440,10 @@ impl Sql {
         let (start, end) = (self.bind(MARK_START.to_string()), self.bind(MARK_END.to_string()));
         let ids = list(self);
         self.push(&format!(
-            "SELECT r.file_id AS id, snippet(search_fts, 2, {start}, {end}, '…', 40) AS snippet \
-             FROM search_fts CROSS JOIN search_rows r ON r.row = search_fts.rowid \
-             WHERE search_fts MATCH {words} \
-             AND search_fts.rowid IN (SELECT row FROM search_rows WHERE file_id IN ({ids}))"
+            "SELECT r.file_id AS id, snippet(search_texts, 1, {start}, {end}, '…', 40) AS snippet \
+             FROM search_texts CROSS JOIN search_rows r ON r.row = search_texts.rowid \
+             WHERE search_texts MATCH {words} \
+             AND search_texts.rowid IN (SELECT row FROM search_rows WHERE file_id IN ({ids}))"
         ));
         true
     }
@@ -323,7 +459,15 @@ impl Sql {
                 .iter()
                 .map(|ext| {
                     let pattern = self.bind(format!("%.{}", escape_like(ext)));
-                    format!("lower(f.name) LIKE {pattern} ESCAPE '\\'")
+                    if self.postgres() {
+                        // Also in the folded name: its trigram index narrows the candidates.
+                        format!(
+                            "(lower(f.name) LIKE {pattern} ESCAPE '\\' \
+                             AND f.name_fold LIKE pannier_fold({pattern}) ESCAPE '\\')"
+                        )
+                    } else {
+                        format!("lower(f.name) LIKE {pattern} ESCAPE '\\'")
+                    }
                 })
                 .collect();
             self.push(&format!(" AND ({})", extensions.join(" OR ")));
