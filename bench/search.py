@@ -6,7 +6,8 @@ The corpus — 1,000,000 files for one account in realistic trees (names from wo
 extensions, dates in names, some accented and non-Latin words) plus 100,000 of another
 account — is written straight into the database (not through HTTP), then indexed by `pannier
 search reindex` (its time is the "time to index the million"; on SQLite the search triggers are
-set aside for the load). SQLite always; PostgreSQL too when the run has one (`TEST_DATABASE_URL`,
+set aside for the load). Then the cost of keeping the index: small-file uploads per second with
+it and without it. SQLite always; PostgreSQL too when the run has one (`TEST_DATABASE_URL`,
 as `scripts/with-services.sh` gives):
 
     make build && scripts/with-services.sh bench/search.py [--files 1000000] [--keep]
@@ -29,7 +30,8 @@ import urllib.parse
 import uuid
 from pathlib import Path
 
-from common import BIN, ROOT, free_port, percentile, server_env, wait_for
+from common import BIN, ROOT, free_port, percentile, serve_with_token, server_env, wait_for
+from fast import NO_BUDGETS, files_per_second
 
 WORDS = ("invoice report budget meeting notes holiday photo scan contract draft final summary "
          "project plan agenda minutes receipt statement letter memo proposal design sketch "
@@ -282,6 +284,57 @@ def postgres_run(admin_url: str, files: int, keep: bool) -> None:
             psql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+# What keeps the index, per engine: removed for the reference run of `upload_cost`.
+UNINDEX_SQLITE = [f"DROP TRIGGER {trigger}" for trigger in (
+    "search_files_insert", "search_files_rename", "search_files_describe", "search_files_delete",
+    "search_texts_insert", "search_texts_update", "search_texts_delete", "search_folders_insert",
+    "search_folders_update", "search_folders_delete")]
+UNINDEX_POSTGRES = ["DROP INDEX idx_files_name_fold_trgm, idx_files_description_trgm, "
+                    "idx_file_texts_tsv, idx_folders_name_trgm, idx_files_described",
+                    "ALTER TABLE files DROP COLUMN name_fold"]
+
+
+def upload_cost(admin_url: str | None) -> None:
+    """Small-file uploads per second with the search index kept and, as the reference, with
+    everything that keeps it removed — the same server binary, the same run."""
+    rates = {}
+    for indexed in (True, False):
+        work = Path(tempfile.mkdtemp(dir=ROOT / "target", prefix="bench-search."))
+        port = free_port()
+        settings = dict(NO_BUDGETS, PANNIER_WORKERS="0")
+        name = f"pannier_bench_{uuid.uuid4().hex[:12]}"
+        if admin_url:
+            psql(admin_url, f"CREATE DATABASE {name}")
+            settings["PANNIER_DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + name
+        env = server_env(str(work / "data"), port, **settings)
+        token, server = serve_with_token(env, port)
+        try:
+            if not indexed:
+                server.terminate()
+                server.wait()
+                if admin_url:
+                    for statement in UNINDEX_POSTGRES:
+                        psql(settings["PANNIER_DATABASE_URL"], statement)
+                else:
+                    con = sqlite3.connect(work / "data/pannier.db")
+                    for statement in UNINDEX_SQLITE:
+                        con.execute(statement)
+                    con.commit()
+                    con.close()
+                server = subprocess.Popen([BIN, "serve"], env=env, stderr=subprocess.DEVNULL)
+                wait_for(port)
+            rates[indexed] = max(files_per_second(port, f"/api/v1/files?name=r{round}-{{name}}", token)
+                                 for round in range(3))
+        finally:
+            server.terminate()
+            server.wait()
+            subprocess.run(["rm", "-rf", str(work)])
+            if admin_url:
+                psql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    print(f"  uploads, 2,000 × 4 KiB by 8 clients (best of three): {rates[True]:.0f} files/s keeping "
+          f"the index, {rates[False]:.0f} without it ({rates[True] / rates[False]:.2f}×)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=1_000_000)
@@ -289,9 +342,11 @@ def main() -> None:
                         help="keep the data (and PostgreSQL database) to look into afterwards")
     args = parser.parse_args()
     sqlite_run(args.files, args.keep)
+    upload_cost(None)
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if admin_url:
         postgres_run(admin_url, args.files, args.keep)
+        upload_cost(admin_url)
     else:
         print("PostgreSQL: not measured (run under scripts/with-services.sh)")
     print("target: p99 < 50 ms on both")

@@ -43,7 +43,7 @@ pub fn SearchPage() -> impl IntoView {
             <button type="submit" class="rounded-md bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600">"Search"</button>
         </form>
         <p class="mb-6 text-sm text-slate-600 dark:text-slate-400">
-            "Words match anywhere in names, descriptions and the text inside documents. Also: "
+            "Words match anywhere in file and folder names, descriptions and the text inside documents. Also: "
             <code>"\"exact phrase\""</code>", "<code>"-leave-out"</code>", "<code>"type:image"</code>", "
             <code>"ext:pdf"</code>", "<code>"size:>10MB"</code>", "<code>"modified:2026-11"</code>", "
             <code>"in:\"Folder\""</code>"."
