@@ -1,12 +1,8 @@
 import { expect, test } from "@playwright/test";
-import { unique } from "./support";
+import { signUp } from "./support";
 
 test("without JavaScript: upload with the form, make a folder, rename and delete a file", async ({ page }) => {
-  await page.goto("/sign-up");
-  await page.getByLabel("Email").fill(unique());
-  await page.getByLabel("Your name").fill("Plain Person");
-  await page.getByLabel("Password").fill("a long enough passphrase");
-  await page.getByRole("button", { name: "Create account" }).click();
+  await signUp(page, "Plain Person");
   await page.goto("/files");
   await expect(page.getByTestId("empty-folder")).toBeVisible();
 

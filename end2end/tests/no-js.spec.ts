@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { signUp } from "./support";
 
 // This project runs with JavaScript disabled: only what the server renders counts.
 
@@ -30,12 +31,7 @@ test("the 404 page works without JavaScript", async ({ page }) => {
 
 test("without JavaScript a visitor uploads into a file request with the plain form", async ({ page, request }) => {
   // The owner makes the request through the REST API (the browser has no JavaScript).
-  await page.goto("/sign-up");
-  const email = `nojs-req-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Your name").fill("Plain Owner");
-  await page.getByLabel("Password").fill("a long enough passphrase");
-  await page.getByRole("button", { name: "Create account" }).click();
+  await signUp(page, "Plain Owner");
   await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
   const cookies = await page.context().cookies();
   const session = cookies.map((c) => `${c.name}=${c.value}`).join("; ");

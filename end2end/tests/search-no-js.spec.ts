@@ -1,12 +1,8 @@
 import { expect, test } from "@playwright/test";
-import { unique } from "./support";
+import { signUp } from "./support";
 
 test("without JavaScript: search from the header, see results, a bad query's reason, no results", async ({ page }) => {
-  await page.goto("/sign-up");
-  await page.getByLabel("Email").fill(unique());
-  await page.getByLabel("Your name").fill("Finder Person");
-  await page.getByLabel("Password").fill("a long enough passphrase");
-  await page.getByRole("button", { name: "Create account" }).click();
+  await signUp(page, "Finder Person");
   await page.goto("/files");
   await page.getByTestId("file-input").setInputFiles([
     { name: "Invoice-2026.txt", mimeType: "text/plain", buffer: Buffer.from("due in december") },

@@ -4,13 +4,18 @@ import { expect, type Page } from "@playwright/test";
 /** An email address no other test uses. */
 export const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 
-/** Signs up a new account and opens its files, waiting until the page is hydrated. */
-export async function signUpAndOpenFiles(page: Page) {
+/** Signs up a new account named `name` with the form (it works without JavaScript too). */
+export async function signUp(page: Page, name: string) {
   await page.goto("/sign-up");
   await page.getByLabel("Email").fill(unique());
-  await page.getByLabel("Your name").fill("File Person");
+  await page.getByLabel("Your name").fill(name);
   await page.getByLabel("Password").fill("a long enough passphrase");
   await page.getByRole("button", { name: "Create account" }).click();
+}
+
+/** Signs up a new account and opens its files, waiting until the page is hydrated. */
+export async function signUpAndOpenFiles(page: Page) {
+  await signUp(page, "File Person");
   await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
   await page.getByRole("link", { name: "Files" }).click();
   await expect(page.getByRole("heading", { name: "Your files" })).toBeVisible();

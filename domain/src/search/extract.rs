@@ -108,9 +108,7 @@ pub async fn extract_text(state: &AppState, file: Uuid) -> Result<(), AppError> 
             let bytes = crate::media::read(state, &key, size.min(MAX_TEXT_BYTES)).await?;
             Ok(text_of(&bytes))
         }
-        Source::Office(_) if size > MAX_OFFICE_BYTES => {
-            Err(format!("Larger than {} MiB: its text is not searched.", MAX_OFFICE_BYTES >> 20))
-        }
+        Source::Office(_) if size > MAX_OFFICE_BYTES => Err(too_large(MAX_OFFICE_BYTES)),
         Source::Office(office) => {
             let bytes = crate::media::read(state, &key, size).await?;
             tokio::task::spawn_blocking(move || office_text(&bytes, office))
@@ -122,7 +120,7 @@ pub async fn extract_text(state: &AppState, file: Uuid) -> Result<(), AppError> 
                 return Ok(()); // said at startup; the backfill finds it once pdftotext is there
             }
             if size > MAX_PDF_BYTES {
-                Err(format!("Larger than {} MiB: its text is not searched.", MAX_PDF_BYTES >> 20))
+                Err(too_large(MAX_PDF_BYTES))
             } else {
                 let work = crate::media::Workspace::new(state).await?;
                 let input = work.copy(state, &key, size).await?;
@@ -210,6 +208,11 @@ fn without_text(after: Uuid) -> sea_orm::Select<files::Entity> {
                 .like("text/%")
                 .or(files::Column::ContentType.is_in(TYPES)),
         )
+}
+
+/// Why a file larger than `limit` bytes keeps no text.
+fn too_large(limit: u64) -> String {
+    format!("Larger than {} MiB: its text is not searched.", limit >> 20)
 }
 
 /// The text of a text file's first bytes (a binary file that claims to be text has none).

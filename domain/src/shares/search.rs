@@ -37,8 +37,8 @@ pub async fn search_share(
     state
         .read(Some(share.owner_id), |state| async move {
             let found = find(&state.db, scope, query, PAGE_SIZE, cursor, false).await?;
-            // Only the found files' folders, up to the shared one (the search already read
-            // the shared subtree once, to stay within it).
+            // Only the found files' folders, up to the shared one (never the whole shared
+            // tree).
             let paths: HashMap<uuid::Uuid, String> = match share.folder_id {
                 Some(top) => {
                     let folders = found.files.iter().map(|(file, _)| file.folder_id).collect();

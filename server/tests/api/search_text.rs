@@ -174,6 +174,14 @@ async fn a_links_visitors_search_within_what_it_shares_and_nothing_past_it() {
     );
     assert_eq!(search(chosen.clone(), "glacier").await.1, Vec::<String>::new());
     assert_eq!(search(folder.clone(), "\"open").await.0, 400, "a bad query says why");
+    for cursor in ["n18446744073709551616", "n10001", "o-1", "x0", "n", "%00", "a0"] {
+        let url = format!("{}/s/{folder}/search", app.address);
+        let response = app.client.get(url).query(&[("q", "glacier"), ("cursor", cursor)]);
+        let response = response.send().await.unwrap();
+        assert_eq!(response.status(), 400, "cursor {cursor}");
+        let body: Value = response.json().await.unwrap();
+        assert!(body["error"]["message"].as_str().unwrap().contains("cursor"), "{body}");
+    }
 
     // The page works without JavaScript: a GET form, the results in the HTML.
     let page =

@@ -143,17 +143,12 @@ async fn find_in(
     let limit = limit.clamp(1, MAX_LIMIT);
     let ranked = !query.terms.is_empty();
     let (mut phase, mut offset) = Phase::of_cursor(cursor, ranked)?;
-    let nothing = || Found { files: Vec::new(), folders: Vec::new(), next_cursor: None };
     if query.is_empty() {
-        return Ok(nothing());
-    }
-    let within = within(db, scope, query).await?;
-    if within.as_ref().is_some_and(Vec::is_empty) {
-        return Ok(nothing());
+        return Ok(Found { files: Vec::new(), folders: Vec::new(), next_cursor: None });
     }
     let folders = if with_folders && cursor.is_none_or(str::is_empty) && query.finds_folders() {
         let mut sql = Sql::new(db.get_database_backend());
-        sql.folders(scope.owner, query, within.as_deref(), FOLDERS_SHOWN);
+        sql.folders(scope, query, FOLDERS_SHOWN);
         let statement = Statement::from_sql_and_values(sql.backend, sql.text, sql.values);
         folders::Entity::find().from_raw_sql(statement).all(db).await?
     } else {
@@ -165,7 +160,7 @@ async fn find_in(
     let next_cursor = loop {
         let wanted = limit - found.len() as u64;
         let mut sql = Sql::new(db.get_database_backend());
-        sql.select(scope, query, within.as_deref(), phase, wanted + 1, offset);
+        sql.select(scope, query, phase, wanted + 1, offset);
         let statement = Statement::from_sql_and_values(sql.backend, sql.text, sql.values);
         let mut rows = files::Entity::find().from_raw_sql(statement).all(db).await?;
         if rows.len() as u64 > wanted {
@@ -189,27 +184,6 @@ async fn find_in(
         })
         .collect();
     Ok(Found { files, folders, next_cursor })
-}
-
-/// The folders a search is limited to, if it is: the shared folder's subtree, the subtrees
-/// of the folders `in:` names (within it).
-async fn within(
-    db: &impl ConnectionTrait,
-    scope: Scope,
-    query: &Query,
-) -> Result<Option<Vec<Uuid>>, AppError> {
-    let mut within = match scope.below {
-        Some(top) => Some(crate::files::subtree(db, top).await?.0),
-        None => None,
-    };
-    if let Some(name) = &query.within {
-        let named = folders_named(db, scope.owner, name).await?;
-        within = Some(match within {
-            Some(below) => named.into_iter().filter(|id| below.contains(id)).collect(),
-            None => named,
-        });
-    }
-    Ok(within)
 }
 
 /// The snippets of the files' texts where `query`'s words are, by file (none for a file whose
@@ -305,34 +279,6 @@ pub(crate) async fn paths_below(
     Ok(wanted.iter().map(|id| (*id, path_of(*id))).collect())
 }
 
-/// Every folder (and all below) of `owner` named `name`, case-insensitively.
-async fn folders_named(
-    db: &impl ConnectionTrait,
-    owner: Uuid,
-    name: &str,
-) -> Result<Vec<Uuid>, AppError> {
-    use sea_orm::sea_query::{Expr, ExprTrait, Func};
-    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
-    let named: Vec<Uuid> = folders::Entity::find()
-        .select_only()
-        .column(folders::Column::Id)
-        .filter(folders::Column::OwnerId.eq(owner))
-        .filter(ExprTrait::eq(
-            Expr::expr(Func::lower(Expr::col(folders::Column::Name))),
-            name.to_lowercase(),
-        ))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut all = Vec::new();
-    for folder in named {
-        all.extend(crate::files::subtree(db, folder).await?.0);
-    }
-    all.sort_unstable();
-    all.dedup();
-    Ok(all)
-}
-
 /// Rebuilds the index from the files (`pannier search reindex`): after a restore from a
 /// backup taken without it, or to repair it: files and folders. In one transaction on SQLite
 /// (searches see the old index or the new, never half); PostgreSQL rebuilds its four indexes.
@@ -397,6 +343,48 @@ mod tests {
         let marked: Vec<&str> =
             page.hits[0].snippet.iter().filter(|p| p.hit).map(|p| p.text.as_str()).collect();
         assert_eq!(marked, ["budget"]);
+    }
+
+    /// The folders a search stays within are walked by the database: 40,000 of them would have
+    /// been more values than SQLite binds in one statement (32,766).
+    #[tokio::test]
+    async fn a_search_within_forty_thousand_folders_binds_none_of_them() {
+        use sea_orm::{ConnectionTrait, Statement};
+
+        use crate::files::{FileName, create_folder};
+        use crate::ids::FolderRef;
+        let t = TestState::new().await;
+        let ada = t.user("ada@example.com").await;
+        let big = create_folder(&t.state, &ada, FolderRef::Root, &FileName::parse("Big").unwrap())
+            .await
+            .expect("a folder")
+            .id
+            .uuid();
+        let db = &t.state.db;
+        let insert = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000) \
+             INSERT INTO folders (id, owner_id, parent_id, name, created_at, updated_at) \
+             SELECT randomblob(16), ?, ?, 'sub ' || i, ?, ? FROM n";
+        let now = chrono::Utc::now();
+        let values = [ada.id.into(), big.into(), now.into(), now.into()];
+        db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), insert, values))
+            .await
+            .expect("40,000 folders");
+        let deep = t.file(&ada, "deep-note.txt", b"x").await;
+        let moved = "UPDATE files SET folder_id = \
+             (SELECT id FROM folders WHERE name = 'sub 39999') WHERE id = ?";
+        let values = [deep.id.uuid().into()];
+        db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), moved, values))
+            .await
+            .expect("moved");
+
+        let query = super::super::parse("deep in:big").expect("parsed");
+        let page = super::search(&t.state, &ada, &query, 10, None).await.expect("searched");
+        assert_eq!(page.hits.len(), 1);
+        assert_eq!(page.hits[0].path, "/Big/sub 39999");
+        let shared = super::Scope { owner: ada.id, below: Some(big), share: None };
+        let query = super::super::parse("deep").expect("parsed");
+        let found = super::find(db, shared, &query, 10, None, false).await.expect("found");
+        assert_eq!(found.files.len(), 1, "a link to the big folder finds it");
     }
 
     #[test]
