@@ -5,7 +5,8 @@
 //!   KEY, numbered in creation order: newest first is the highest).
 //! - PostgreSQL: a trigram GIN index on the folded name (`pannier_fold`).
 //!
-//! The root folder (no name) is not indexed.
+//! The root folder (no name) is not indexed. Both engines gain an index of each account's
+//! folders, newest first.
 
 use sea_orm_migration::prelude::*;
 
@@ -37,9 +38,16 @@ const SQLITE_UP: &[&str] = &[
        SELECT id FROM folders WHERE parent_id IS NOT NULL ORDER BY created_at, id",
     "INSERT INTO search_folders (rowid, name) \
        SELECT r.row, d.name FROM folders d JOIN search_folder_rows r ON r.folder_id = d.id",
+    OWNER_INDEX,
 ];
 
+/// An account's folders, newest first: folders named by words too short for the name index,
+/// and the folders `in:` names, are looked for among the account's own (not everyone's).
+const OWNER_INDEX: &str =
+    "CREATE INDEX idx_folders_owner_created ON folders (owner_id, created_at DESC, id DESC)";
+
 const SQLITE_DOWN: &[&str] = &[
+    "DROP INDEX idx_folders_owner_created",
     "DROP TRIGGER search_folders_delete",
     "DROP TRIGGER search_folders_update",
     "DROP TRIGGER search_folders_insert",
@@ -47,10 +55,13 @@ const SQLITE_DOWN: &[&str] = &[
     "DROP TABLE search_folder_rows",
 ];
 
-const POSTGRES_UP: &[&str] =
-    &["CREATE INDEX idx_folders_name_trgm ON folders USING gin (pannier_fold(name) gin_trgm_ops)"];
+const POSTGRES_UP: &[&str] = &[
+    "CREATE INDEX idx_folders_name_trgm ON folders USING gin (pannier_fold(name) gin_trgm_ops)",
+    OWNER_INDEX,
+];
 
-const POSTGRES_DOWN: &[&str] = &["DROP INDEX idx_folders_name_trgm"];
+const POSTGRES_DOWN: &[&str] =
+    &["DROP INDEX idx_folders_owner_created", "DROP INDEX idx_folders_name_trgm"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
