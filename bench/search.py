@@ -252,12 +252,17 @@ def sqlite_run(files: int, keep: bool) -> None:
             subprocess.run(["rm", "-rf", str(work)])
 
 
+def new_database(admin_url: str) -> tuple[str, str]:
+    """A fresh database on the server of `admin_url`: its name and URL."""
+    name = f"pannier_bench_{uuid.uuid4().hex[:12]}"
+    psql(admin_url, f"CREATE DATABASE {name}")
+    return name, admin_url.rsplit("/", 1)[0] + "/" + name
+
+
 def postgres_run(admin_url: str, files: int, keep: bool) -> None:
     work = Path(tempfile.mkdtemp(dir=ROOT / "target", prefix="bench-search."))
     port = free_port()
-    name = f"pannier_bench_{uuid.uuid4().hex[:12]}"
-    psql(admin_url, f"CREATE DATABASE {name}")
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    name, url = new_database(admin_url)
     env = server_env(str(work / "data"), port, PANNIER_RATE_REQUESTS="0", PANNIER_WORKERS="0",
                      PANNIER_DATABASE_URL=url)
     try:
@@ -302,10 +307,8 @@ def upload_cost(admin_url: str | None) -> None:
         work = Path(tempfile.mkdtemp(dir=ROOT / "target", prefix="bench-search."))
         port = free_port()
         settings = dict(NO_BUDGETS, PANNIER_WORKERS="0")
-        name = f"pannier_bench_{uuid.uuid4().hex[:12]}"
         if admin_url:
-            psql(admin_url, f"CREATE DATABASE {name}")
-            settings["PANNIER_DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + name
+            name, settings["PANNIER_DATABASE_URL"] = new_database(admin_url)
         env = server_env(str(work / "data"), port, **settings)
         token, server = serve_with_token(env, port)
         try:

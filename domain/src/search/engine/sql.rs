@@ -102,7 +102,8 @@ impl Sql {
         let long: Vec<&Term> = query.terms.iter().filter(|term| has_trigram(term)).collect();
         let owner = self.bind(scope.owner);
         let order = if sqlite && !long.is_empty() {
-            self.sqlite_candidates(query, &long, phase, &owner)
+            self.sqlite_candidates(query, &long, phase, &owner);
+            "c.row DESC"
         } else {
             // PostgreSQL (its trigram indexes serve each LIKE, or its index by owner and age
             // reads newest first), or only short words on SQLite: the account's rows, newest
@@ -127,7 +128,7 @@ impl Sql {
                 self.push(&format!("SELECT f.* FROM {files}"));
             }
             self.push(&format!(" WHERE f.owner_id = {owner}"));
-            "f.created_at DESC, f.id DESC".to_owned()
+            "f.created_at DESC, f.id DESC"
         };
         // The phases split the matches by one condition, so none is in both or in neither.
         match phase {
@@ -179,20 +180,14 @@ impl Sql {
 
     /// SQLite, a query with long words: the `FROM` and first condition of a phase whose
     /// candidates an FTS index finds, newest first (the files table only filters them; no sort
-    /// is needed, so a page stops reading once full); the order to read them in. CROSS JOIN
+    /// is needed, so a page stops reading once full: read by `c.row DESC`). CROSS JOIN
     /// keeps that order: left to the planner, it walked the account's files and ran the MATCH
     /// once per file (over 30 s at 100,000 files).
-    fn sqlite_candidates(
-        &mut self,
-        query: &Query,
-        long: &[&Term],
-        phase: Phase,
-        owner: &str,
-    ) -> String {
+    fn sqlite_candidates(&mut self, query: &Query, long: &[&Term], phase: Phase, owner: &str) {
         let strings = |terms: &[&Term], joint: &str| {
             terms.iter().map(|term| fts_string(term.text())).collect::<Vec<_>>().join(joint)
         };
-        let (from, order) = match phase {
+        let from = match phase {
             // Every long word in the name, in one MATCH of the names index. An extension is in
             // the name: the index narrows the candidates to names holding it too (the filter
             // still asks that the name ends with it).
@@ -205,10 +200,7 @@ impl Sql {
                     expression.push_str(&format!(" AND ({})", any.join(" OR ")));
                 }
                 let expression = self.bind(expression);
-                let from = format!(
-                    "(SELECT rowid AS row FROM search_fts WHERE search_fts MATCH {expression})"
-                );
-                (from, "c.row DESC")
+                format!("(SELECT rowid AS row FROM search_fts WHERE search_fts MATCH {expression})")
             }
             // A file here has a word outside its name: a long one in its description or
             // text, which the texts index finds (nothing to read when no text holds any), or a
@@ -235,14 +227,13 @@ impl Sql {
                     ));
                 }
                 from.push(')');
-                (from, "c.row DESC")
+                from
             }
         };
         self.push(&format!(
             "SELECT f.* FROM {from} c CROSS JOIN search_rows r ON r.row = c.row \
              CROSS JOIN files f ON f.id = r.file_id WHERE f.owner_id = {owner}"
         ));
-        order.to_owned()
     }
 
     /// PostgreSQL: the ids of `owner`'s files with `term` in their description or text.
