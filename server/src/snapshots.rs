@@ -72,25 +72,29 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     let key = (request.uri().to_string(), viewer, theme);
     let client = request.extensions().get::<ClientInfo>().cloned().unwrap_or_default();
     let kept = || SNAPSHOTS.get(&key).filter(|snapshot| snapshot.version == version);
-    if let Some(snapshot) = kept() {
+    let served = |snapshot: Arc<Snapshot>| {
         domain::shares::page_served(&state, &version, &client);
-        return snapshot.response();
+        snapshot.response()
+    };
+    if let Some(snapshot) = kept() {
+        return served(snapshot);
     }
     // One rendering per page at a time: the others asking meanwhile wait for its snapshot.
-    let rendering = match Rendering::start(&key) {
-        Ok(rendering) => rendering,
-        Err(waiting) => {
+    match Rendering::start(&key, kept) {
+        Start::Kept(snapshot) => served(snapshot),
+        Start::Wait(waiting) => {
             let _ = tokio::time::timeout(WAIT_FOR_RENDERING, waiting).await;
-            if let Some(snapshot) = kept() {
-                domain::shares::page_served(&state, &version, &client);
-                return snapshot.response();
+            match kept() {
+                Some(snapshot) => served(snapshot),
+                None => next.run(request).await, // not kept after all (or too slow): render it
             }
-            return next.run(request).await; // not kept after all (or too slow): render it
         }
-    };
-    let response = keep(key.clone(), version, next.run(request).await).await;
-    drop(rendering);
-    response
+        Start::Render(rendering) => {
+            let response = keep(key.clone(), version, next.run(request).await).await;
+            drop(rendering);
+            response
+        }
+    }
 }
 
 /// How long a request waits for another's rendering of the same page before rendering its own.
@@ -106,9 +110,23 @@ struct Rendering {
     done: Arc<Notify>,
 }
 
+/// What a request for a page does.
+enum Start {
+    /// Serves the page kept.
+    Kept(Arc<Snapshot>),
+    /// Waits for another request's rendering of it.
+    Wait(Pin<Box<dyn Future<Output = ()> + Send>>),
+    /// Renders it.
+    Render(Rendering),
+}
+
 impl Rendering {
-    /// This request renders `key`, or — when another already does — the wait for it.
-    fn start(key: &Key) -> Result<Self, Pin<Box<dyn Future<Output = ()> + Send>>> {
+    /// Serve `key`'s snapshot (`kept`), wait for another request rendering it, or render it.
+    ///
+    /// Decided under the lock a rendering ends under, after keeping its snapshot: a request
+    /// that missed the snapshot just before the rendering ended finds it here, instead of
+    /// rendering the page a second time.
+    fn start(key: &Key, kept: impl FnOnce() -> Option<Arc<Snapshot>>) -> Start {
         let mut renderings = RENDERINGS.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(done) = renderings.get(key) {
             // Registered before the lock is let go, so the wake-up cannot be missed.
@@ -116,11 +134,14 @@ impl Rendering {
             let mut waiting: Pin<Box<dyn Future<Output = ()> + Send>> =
                 Box::pin(async move { done.notified().await });
             let _ = (&mut waiting).now_or_never();
-            return Err(waiting);
+            return Start::Wait(waiting);
+        }
+        if let Some(snapshot) = kept() {
+            return Start::Kept(snapshot);
         }
         let done = Arc::new(Notify::new());
         renderings.insert(key.clone(), Arc::clone(&done));
-        Ok(Self { key: key.clone(), done })
+        Start::Render(Self { key: key.clone(), done })
     }
 }
 
