@@ -110,9 +110,8 @@ impl Sql {
         let long: Vec<&Term> = query.terms.iter().filter(|term| has_trigram(term)).collect();
         let owner = self.bind(scope.owner);
         let order = if by_folder {
-            let named = self.below_named(scope, &query.terms.iter().collect::<Vec<_>>());
-            let join = if sqlite { "CROSS JOIN" } else { "JOIN" };
-            self.push(&format!("SELECT f.* FROM ({named}) u {join} files f ON f.folder_id = u.id"));
+            let files = self.files_below_named(scope, query);
+            self.push(&format!("SELECT f.* FROM {files}"));
             if sqlite {
                 self.push(" CROSS JOIN search_rows r ON r.file_id = f.id");
             }
@@ -347,13 +346,17 @@ impl Sql {
     /// The statement counting the files (up to `most`) in the folders any of `query`'s words
     /// name and the folders below them: how [`Phase::Paths`] is best read.
     pub(super) fn count_below_named(&mut self, scope: Scope, query: &Query, most: u64) {
+        let files = self.files_below_named(scope, query);
+        let most = self.bind(most as i64);
+        self.push(&format!("SELECT count(*) AS n FROM (SELECT 1 FROM {files} LIMIT {most}) n"));
+    }
+
+    /// The files (`f`) in the folders any of `query`'s words name and below them, read folder
+    /// by folder (on SQLite in this order: left to itself it may walk the account instead).
+    fn files_below_named(&mut self, scope: Scope, query: &Query) -> String {
         let named = self.below_named(scope, &query.terms.iter().collect::<Vec<_>>());
         let join = if self.postgres() { "JOIN" } else { "CROSS JOIN" };
-        let most = self.bind(most as i64);
-        self.push(&format!(
-            "SELECT count(*) AS n FROM (SELECT 1 FROM ({named}) u {join} files f \
-             ON f.folder_id = u.id LIMIT {most}) n"
-        ));
+        format!("({named}) u {join} files f ON f.folder_id = u.id")
     }
 
     /// The ids of the folders whose names hold any of `terms`, and of all below them, as a
