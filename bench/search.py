@@ -153,14 +153,9 @@ def queries(rng: random.Random) -> list[tuple[str, str]]:
             out.append(("substring", word[start:start + 3]))
         elif kind < 0.8:
             out.append(("word type:", f"{word} type:{rng.choice(['image', 'pdf', 'text', 'video'])}"))
-        elif kind < 0.85:
+        elif kind < 0.9:
             out.append(("word ext: modified:",
                         f"{word} ext:{rng.choice(EXTENSIONS)} modified:20{rng.randint(15, 26)}"))
-        elif kind < 0.9:
-            # A word of the name and one of a folder's ("garden 1234"): the files matching by
-            # their path, few enough to read folder by folder, or many.
-            folder = rng.choice([str(rng.randint(1000, 4999)), rng.choice(WORDS)])
-            out.append(("word and folder", f"{word} {folder} {rng.choice(WORDS)[:3]}"))
         else:
             out.append(("three words", f"{word} {rng.choice(WORDS)} {rng.choice(WORDS)[:3]}"))
     return out

@@ -166,16 +166,6 @@ async fn a_links_visitors_search_within_what_it_shares_and_nothing_past_it() {
         "in: stays inside"
     );
     assert_eq!(search(folder.clone(), "in:Trips money").await.1, ["budget.txt"]);
-    assert_eq!(
-        search(folder.clone(), "iceland glacier").await.1,
-        ["Iceland/glacier.md"],
-        "a folder's name below the shared one"
-    );
-    assert_eq!(
-        search(folder.clone(), "trips budget").await.1,
-        Vec::<String>::new(),
-        "not the shared folder's own name, nor any above it"
-    );
     assert_eq!(search(folder.clone(), "budget-2026").await.1, Vec::<String>::new());
     assert_eq!(
         search(chosen.clone(), "money").await.1,

@@ -1,6 +1,5 @@
-//! Runs a parsed [`Query`] over an account's files (or a link's): a page of results in three
-//! phases (by name, by description or text, by path), their snippets and folder paths;
-//! `reindex`. The statements themselves, the only
+//! Runs a parsed [`Query`] over an account's files (or a link's): a page of results in two
+//! phases, their snippets and folder paths; `reindex`. The statements themselves, the only
 //! engine-specific SQL of search, are written in [`sql`].
 
 mod sql;
@@ -155,21 +154,13 @@ async fn find_in(
     } else {
         Vec::new()
     };
-    // Names holding every word first, then the rest by their descriptions and texts, then by
-    // their paths: each phase read newest first, in the order its index keeps (or the few
-    // files of its folders sorted), so a page stops reading once it is full.
+    // Names holding every word first, then the rest: each phase read newest first, in the
+    // order its index keeps, so a page stops reading once it is full.
     let mut found: Vec<files::Model> = Vec::new();
     let next_cursor = loop {
-        let by_folder = match phase {
-            Phase::Paths => match paths_read_by_folder(db, scope, query).await? {
-                Some(by_folder) => by_folder,
-                None => break None,
-            },
-            _ => false,
-        };
         let wanted = limit - found.len() as u64;
         let mut sql = Sql::new(db.get_database_backend());
-        sql.select(scope, query, (phase, by_folder), wanted + 1, offset);
+        sql.select(scope, query, phase, wanted + 1, offset);
         let statement = Statement::from_sql_and_values(sql.backend, sql.text, sql.values);
         let mut rows = files::Entity::find().from_raw_sql(statement).all(db).await?;
         if rows.len() as u64 > wanted {
@@ -180,8 +171,7 @@ async fn find_in(
         found.extend(rows);
         match phase {
             Phase::Names => (phase, offset) = (Phase::Others, 0),
-            Phase::Others => (phase, offset) = (Phase::Paths, 0),
-            Phase::Paths | Phase::All => break None,
+            Phase::Others | Phase::All => break None,
         }
     };
     let ids: Vec<Uuid> = found.iter().map(|file| file.id).collect();
@@ -194,27 +184,6 @@ async fn find_in(
         })
         .collect();
     Ok(Found { files, folders, next_cursor })
-}
-
-/// How the files matching by their paths are read: `None`, there are none (a link to chosen
-/// files, whose folders the visitor does not see; a query of one word, which a file's own name
-/// or text must hold; no word of three characters for a name to hold; no folder named by a
-/// word); `Some(true)`, folder by folder (few files below the folders named); `Some(false)`,
-/// from the names index, newest first.
-async fn paths_read_by_folder(
-    db: &DatabaseTransaction,
-    scope: Scope,
-    query: &Query,
-) -> Result<Option<bool>, AppError> {
-    if scope.share.is_some() || query.terms.len() < 2 || !query.terms.iter().any(sql::has_trigram) {
-        return Ok(None);
-    }
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.count_below_named(scope, query, sql::PATHS_READ_BY_FOLDER + 1);
-    let statement = Statement::from_sql_and_values(sql.backend, sql.text, sql.values);
-    let row = db.query_one_raw(statement).await?;
-    let below: i64 = row.map(|row| row.try_get("", "n")).transpose()?.unwrap_or(0);
-    Ok((below > 0).then_some(below as u64 <= sql::PATHS_READ_BY_FOLDER))
 }
 
 /// The snippets of the files' texts where `query`'s words are, by file (none for a file whose
@@ -416,67 +385,6 @@ mod tests {
         let query = super::super::parse("deep").expect("parsed");
         let found = super::find(db, shared, &query, 10, None, false).await.expect("found");
         assert_eq!(found.files.len(), 1, "a link to the big folder finds it");
-    }
-
-    /// Words naming folders above a file are read folder by folder when few files are below
-    /// those folders, and from the names index when many are: the same files either way.
-    #[tokio::test]
-    async fn path_words_are_read_by_folder_or_by_name_alike() {
-        use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
-
-        use crate::files::{FileName, create_folder};
-        use crate::ids::FolderRef;
-        let t = TestState::new().await;
-        let ada = t.user("ada@example.com").await;
-        let folder = |parent: FolderRef, name: &'static str| {
-            let (state, ada) = (t.state.clone(), ada.clone());
-            async move {
-                let name = FileName::parse(name).unwrap();
-                create_folder(&state, &ada, parent, &name).await.expect("a folder").id
-            }
-        };
-        let holiday = folder(FolderRef::Root, "Holiday 2018").await;
-        let beach = t.file(&ada, "beach.jpg", b"x").await;
-        let db = &t.state.db;
-        let run = |sql: &'static str, values: Vec<sea_orm::Value>| async move {
-            db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
-                .await
-                .expect("ran")
-        };
-        let into = "UPDATE files SET folder_id = ? WHERE id = ?";
-        run(into, vec![holiday.uuid().into(), beach.id.uuid().into()]).await;
-        let found = |q: &'static str| {
-            let state = t.state.clone();
-            let owner = ada.id;
-            async move {
-                let scope = super::Scope { owner, below: None, share: None };
-                let query = super::super::parse(q).expect("parsed");
-                let by_folder =
-                    super::paths_read_by_folder(&state.db.begin().await.unwrap(), scope, &query)
-                        .await
-                        .expect("counted");
-                let found = super::find(&state.db, scope, &query, 10, None, false).await;
-                let names = found.expect("found").files.into_iter().map(|(f, _)| f.name);
-                (by_folder, names.collect::<Vec<_>>())
-            }
-        };
-        assert_eq!(found("holiday beach").await, (Some(true), vec!["beach.jpg".to_owned()]));
-        assert_eq!(found("beach").await, (None, vec!["beach.jpg".to_owned()]), "one word");
-        assert_eq!(found("hol beach").await.1, ["beach.jpg"], "a prefix of a folder's name");
-        assert_eq!(found("holiday 2018").await, (Some(true), vec![]), "a name holds a word");
-
-        let deep = folder(holiday.into(), "Album").await;
-        let many = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000) \
-             INSERT INTO files (id, owner_id, folder_id, name, size, content_type, sha256, \
-             blob_key, description, created_at, updated_at) \
-             SELECT randomblob(16), ?, ?, 'picture ' || i || '.jpg', 1, 'image/jpeg', '', \
-             hex(randomblob(16)), NULL, ?, ? FROM n";
-        let now = chrono::Utc::now();
-        run(many, vec![ada.id.into(), deep.uuid().into(), now.into(), now.into()]).await;
-        let (by_folder, names) = found("holiday beach").await;
-        assert_eq!((by_folder, names), (Some(false), vec!["beach.jpg".to_owned()]), "by name");
-        assert_eq!(found("holiday \"picture 9999.\"").await.1, ["picture 9999.jpg"]);
-        assert_eq!(found("album beach").await, (Some(true), vec![]), "not above it");
     }
 
     #[test]

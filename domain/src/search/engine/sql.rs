@@ -13,9 +13,6 @@ use crate::search::query::{Day, Kind, Query, Term};
 
 /// How many of an account's newest files a query of only one- or two-character words reads.
 const SHORT_WORDS_READ: u64 = 20_000;
-/// Up to how many files below the folders a query's words name are read folder by folder for
-/// its [`Phase::Paths`]; past this its names index finds the candidates instead.
-pub(super) const PATHS_READ_BY_FOLDER: u64 = 10_000;
 
 /// Which files one statement reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,8 +21,6 @@ pub(super) enum Phase {
     Names,
     /// Those matching by description or text only.
     Others,
-    /// Those whose names hold some words and the names of folders above them the rest.
-    Paths,
     /// Every match (a query of filters only: there is no name to rank by).
     All,
 }
@@ -41,7 +36,6 @@ impl Phase {
         let phase = match (phase, ranked) {
             ("n", true) => Some(Self::Names),
             ("o", true) => Some(Self::Others),
-            ("p", true) => Some(Self::Paths),
             ("a", false) => Some(Self::All),
             _ => None,
         };
@@ -58,7 +52,6 @@ impl Phase {
         let phase = match self {
             Self::Names => 'n',
             Self::Others => 'o',
-            Self::Paths => 'p',
             Self::All => 'a',
         };
         format!("{phase}{offset}")
@@ -96,28 +89,19 @@ impl Sql {
         self.text.push_str(text);
     }
 
-    /// The `SELECT` of `limit` files of `phase` from `offset`, newest first; `by_folder`: (only
-    /// [`Phase::Paths`]) read the files of the folders the words name, not the names index.
+    /// The `SELECT` of `limit` files of `phase` from `offset`, newest first.
     pub(super) fn select(
         &mut self,
         scope: Scope,
         query: &Query,
-        (phase, by_folder): (Phase, bool),
+        phase: Phase,
         limit: u64,
         offset: u64,
     ) {
         let sqlite = !self.postgres();
         let long: Vec<&Term> = query.terms.iter().filter(|term| has_trigram(term)).collect();
         let owner = self.bind(scope.owner);
-        let order = if by_folder {
-            let files = self.files_below_named(scope, query);
-            self.push(&format!("SELECT f.* FROM {files}"));
-            if sqlite {
-                self.push(" CROSS JOIN search_rows r ON r.file_id = f.id");
-            }
-            self.push(&format!(" WHERE f.owner_id = {owner}"));
-            "f.created_at DESC, f.id DESC"
-        } else if sqlite && !long.is_empty() {
+        let order = if sqlite && !long.is_empty() {
             self.sqlite_candidates(query, &long, phase, &owner);
             "c.row DESC"
         } else {
@@ -174,28 +158,6 @@ impl Sql {
                     self.push(&format!(" AND f.id IN ({})", candidates.join(" UNION ")));
                 }
             }
-            Phase::Paths => {
-                for term in &query.terms {
-                    let in_name = self.matches(term, Field::Name);
-                    let named = self.below_named(scope, &[term]);
-                    self.push(&format!(" AND ({in_name} OR f.folder_id IN ({named}))"));
-                }
-                let anywhere: Vec<String> =
-                    query.terms.iter().map(|term| self.matches(term, Field::Either)).collect();
-                self.push(&format!(" AND NOT ({})", anywhere.join(" AND ")));
-                // The name holds a word of three characters or more (on SQLite read from the
-                // names index, unless that is where the candidates come from already).
-                if sqlite && by_folder {
-                    let any = self.bind(strings(&long, " OR "));
-                    self.push(&format!(
-                        " AND r.row IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {any})"
-                    ));
-                } else if !sqlite {
-                    let in_name: Vec<String> =
-                        long.iter().map(|term| self.matches(term, Field::Name)).collect();
-                    self.push(&format!(" AND ({})", in_name.join(" OR ")));
-                }
-            }
             Phase::All => {}
         }
         for term in &query.excluded {
@@ -222,13 +184,15 @@ impl Sql {
     /// keeps that order: left to the planner, it walked the account's files and ran the MATCH
     /// once per file (over 30 s at 100,000 files).
     fn sqlite_candidates(&mut self, query: &Query, long: &[&Term], phase: Phase, owner: &str) {
+        let strings = |terms: &[&Term], joint: &str| {
+            terms.iter().map(|term| fts_string(term.text())).collect::<Vec<_>>().join(joint)
+        };
         let from = match phase {
-            // Every long word in the name (for Paths, any), in one MATCH of the names index.
-            // An extension is in the name: the index narrows the candidates to names holding
-            // it too (the filter still asks that the name ends with it).
-            Phase::Names | Phase::All | Phase::Paths => {
-                let joint = if phase == Phase::Paths { " OR " } else { " AND " };
-                let mut expression = format!("({})", strings(long, joint));
+            // Every long word in the name, in one MATCH of the names index. An extension is in
+            // the name: the index narrows the candidates to names holding it too (the filter
+            // still asks that the name ends with it).
+            Phase::Names | Phase::All => {
+                let mut expression = format!("({})", strings(long, " AND "));
                 let dotted: Vec<String> =
                     query.extensions.iter().map(|ext| format!(".{ext}")).collect();
                 if !dotted.is_empty() && dotted.iter().all(|ext| ext.chars().nth(2).is_some()) {
@@ -343,61 +307,19 @@ impl Sql {
         self.push(&format!(" ORDER BY {order} LIMIT {limit}"));
     }
 
-    /// The statement counting the files (up to `most`) in the folders any of `query`'s words
-    /// name and the folders below them: how [`Phase::Paths`] is best read.
-    pub(super) fn count_below_named(&mut self, scope: Scope, query: &Query, most: u64) {
-        let files = self.files_below_named(scope, query);
-        let most = self.bind(most as i64);
-        self.push(&format!("SELECT count(*) AS n FROM (SELECT 1 FROM {files} LIMIT {most}) n"));
-    }
-
-    /// The files (`f`) in the folders any of `query`'s words name and below them, read folder
-    /// by folder (on SQLite in this order: left to itself it may walk the account instead).
-    fn files_below_named(&mut self, scope: Scope, query: &Query) -> String {
-        let named = self.below_named(scope, &query.terms.iter().collect::<Vec<_>>());
-        let join = if self.postgres() { "JOIN" } else { "CROSS JOIN" };
-        format!("({named}) u {join} files f ON f.folder_id = u.id")
-    }
-
-    /// The ids of the folders whose names hold any of `terms`, and of all below them, as a
-    /// subquery: a file in one of them has the word in its path. Within a shared folder only
-    /// the folders below it count: the names above it are not the visitor's to probe.
-    fn below_named(&mut self, scope: Scope, terms: &[&Term]) -> String {
-        let owner = self.bind(scope.owner);
-        let named: Vec<String> = terms.iter().map(|term| self.folder_named(term)).collect();
-        let mut seeds = format!(
-            "SELECT d.id FROM folders d WHERE d.owner_id = {owner} AND d.parent_id IS NOT NULL \
-             AND ({})",
-            named.join(" OR ")
-        );
-        if let Some(top) = scope.below {
-            let below = self.below(top);
-            let top = self.bind(top);
-            seeds.push_str(&format!(" AND d.id <> {top} AND d.id IN ({below})"));
-        }
-        format!(
-            "WITH RECURSIVE above(id) AS ({seeds} \
-             UNION SELECT c.id FROM folders c JOIN above ON c.parent_id = above.id) \
-             SELECT id FROM above"
-        )
-    }
-
-    /// The ids of folder `top` and all below it, as a subquery.
-    fn below(&mut self, top: Uuid) -> String {
-        let top = self.bind(top);
-        format!(
-            "WITH RECURSIVE below(id) AS (SELECT {top} \
-             UNION SELECT c.id FROM folders c JOIN below ON c.parent_id = below.id) \
-             SELECT id FROM below"
-        )
-    }
-
     /// The ids of the folders a search is limited to, as a subquery (`None`: not limited): the
     /// shared folder's subtree, the subtrees of the folders `in:` names (within it). Walked by
     /// the database, never bound id by id (a tree of 40,000 folders would pass the 32,766
     /// values SQLite binds).
     fn within(&mut self, scope: Scope, query: &Query) -> Option<String> {
-        let below = scope.below.map(|top| self.below(top));
+        let below = scope.below.map(|top| {
+            let top = self.bind(top);
+            format!(
+                "WITH RECURSIVE below(id) AS (SELECT {top} \
+                 UNION SELECT c.id FROM folders c JOIN below ON c.parent_id = below.id) \
+                 SELECT id FROM below"
+            )
+        });
         let Some(name) = &query.within else { return below };
         let (owner, name) = (self.bind(scope.owner), self.bind(name.to_lowercase()));
         let mut named = format!(
@@ -627,13 +549,8 @@ pub(super) fn ts_query(term: &Term) -> Option<String> {
     Some(query)
 }
 
-/// The FTS5 strings of `terms`, joined by `joint` (` AND `, ` OR `).
-fn strings(terms: &[&Term], joint: &str) -> String {
-    terms.iter().map(|term| fts_string(term.text())).collect::<Vec<_>>().join(joint)
-}
-
 /// Whether `term` is long enough for a trigram index to look it up (three characters).
-pub(super) fn has_trigram(term: &Term) -> bool {
+fn has_trigram(term: &Term) -> bool {
     term.text().chars().nth(2).is_some()
 }
 
