@@ -366,18 +366,19 @@ class Load:
                 self.upload(f"small-{n}-{count}.bin", os.urandom(4096))
 
     def upload(self, name: str, data: bytes) -> None:
-        """A small PUT. Retried (same name) until it is answered 201 — or 409, when an earlier
-        attempt was stored but its answer lost with a killed instance."""
+        """A small PUT. Retried with its Idempotency-Key until it is answered 201: an attempt
+        stored but whose answer was lost with a killed instance answers with that file."""
         with self.lock:
             self.uploads[name] = hashlib.sha256(data).hexdigest()
         path = f"/api/v1/files?name={name}&folder_id={self.fixtures['folder_id']}"
-        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/octet-stream"}
-        for attempt in range(10):
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/octet-stream",
+                   "Idempotency-Key": name}
+        for _ in range(10):
             started = time.monotonic()
             try:
                 status, _, body = request(self.port, "PUT", path, headers, data)
                 self.note(time.monotonic() - started)
-                if status == 201 or (status == 409 and attempt > 0):
+                if status == 201:
                     return
                 error = f"PUT {name} → {status} {body[:200]!r}"
             except (OSError, http.client.HTTPException) as err:
@@ -499,7 +500,9 @@ def main() -> None:
     try:
         run(cluster, args)
     except BaseException:
-        for logfile in sorted(work.glob("*.log")):
+        for logfile in sorted([*work.glob("*.log"), work / "logs/error.log"]):
+            if not logfile.is_file():
+                continue
             tail = logfile.read_text(errors="replace").splitlines()[-15:]
             print(f"--- {logfile.name}\n" + "\n".join(tail), file=sys.stderr)
         raise

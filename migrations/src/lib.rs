@@ -18,6 +18,7 @@ mod m20261130_000010_file_texts;
 mod m20261130_000011_folder_search;
 mod m20261130_000012_folded_names;
 mod m20261130_000013_search_texts;
+mod m20261201_000014_upload_keys;
 
 /// Runs the statements written for the engine at hand, in order.
 async fn run(manager: &SchemaManager<'_>, sqlite: &[&str], postgres: &[&str]) -> Result<(), DbErr> {
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_folder_search::Migration),
             Box::new(m20261130_000012_folded_names::Migration),
             Box::new(m20261130_000013_search_texts::Migration),
+            Box::new(m20261201_000014_upload_keys::Migration),
         ]
     }
 }

@@ -320,6 +320,7 @@ pub fn router(state: AppState, proxies: TrustedProxies) -> Router {
     health.merge(app).layer(
         ServiceBuilder::new()
             .layer(middleware::from_fn_with_state(max_head, edge::serve::bounded_head))
+            .layer(middleware::from_fn(edge::unread::read_to_end))
             .layer(middleware::from_fn_with_state(proxies, edge::client::identify_client))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(

@@ -17,5 +17,6 @@ pub mod share_files;
 pub mod share_requests;
 pub mod share_uploads;
 pub mod shares;
+pub mod upload_keys;
 pub mod uploads;
 pub mod users;

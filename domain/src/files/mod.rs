@@ -77,11 +77,11 @@ pub use tree::{MAX_DEPTH, MAX_PATH_BYTES};
 #[cfg(feature = "server")]
 pub(crate) use tree::{ancestors, subtree};
 #[cfg(feature = "server")]
-pub(crate) use upload::{
-    Received, SNIFF_BYTES, Target, Via, commit, parse_dirs, quota_error, too_large,
-};
+pub use upload::{IdempotencyKey, Upload, Uploader, store_file};
 #[cfg(feature = "server")]
-pub use upload::{Upload, Uploader, store_file};
+pub(crate) use upload::{
+    Received, SNIFF_BYTES, Target, Via, commit, forget_old_keys, parse_dirs, quota_error, too_large,
+};
 
 /// A file as its owner sees it.
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -21,7 +21,7 @@ use super::quota::{committed_bytes, lock_owner, quota_of};
 use super::tree::{MAX_DEPTH, MAX_PATH_BYTES, too_deep};
 use super::{FileDto, FileName, human_size};
 use crate::AppError;
-use crate::entities::{files, uploads, users};
+use crate::entities::{files, upload_keys, uploads, users};
 use crate::ids::{FolderId, FolderRef};
 use crate::shares::{Visitor, accept_upload};
 use crate::state::AppState;
@@ -41,7 +41,30 @@ pub struct Upload {
     pub relative_dir: Option<String>,
     /// The file's name as sent; sanitized, and numbered if taken: `name (1).ext`.
     pub name: String,
+    /// The account's key for this upload: sent again with the same bytes, the file it made.
+    pub key: Option<IdempotencyKey>,
 }
+
+/// An account's `Idempotency-Key` for one upload: a retry with it (its answer was lost) gets
+/// the file the first attempt made instead of a second copy, for a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// 1 to 255 visible ASCII characters (a UUID, say).
+    pub fn parse(key: &str) -> Result<Self, AppError> {
+        let visible = |c: char| c.is_ascii_graphic() || c == ' ';
+        if key.is_empty() || key.len() > 255 || !key.chars().all(visible) {
+            return Err(AppError::BadRequest(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID, say).".into(),
+            ));
+        }
+        Ok(Self(key.to_owned()))
+    }
+}
+
+/// How long a key is kept.
+const KEY_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 /// Who sends a file: an account into its own folders, or a visitor through a file request
 /// (into the request's folder, under its rules; the file is the request owner's).
@@ -90,7 +113,42 @@ where
     let writer = state.storage.writer(&key).await?;
     let received = receive(writer, body, &limits).await?;
     let file = commit_or_delete(state, who.owner(), &target, &key, &received, None).await?;
+    if file.blob_key != key.as_string() {
+        // A retry: the first attempt's file; these bytes are a copy nothing points at.
+        if let Err(err) = state.storage.delete(&key).await {
+            tracing::warn!(error = %err, "could not remove the bytes of a repeated upload");
+        }
+    }
     Ok(file_dto(&file))
+}
+
+/// The file an earlier upload with `key` made (with the same bytes, else 409), if any.
+async fn made_with(
+    txn: &DatabaseTransaction,
+    owner: &users::Model,
+    key: &IdempotencyKey,
+    received: &Received,
+) -> Result<Option<files::Model>, AppError> {
+    let Some(made) = upload_keys::Entity::find_by_id((owner.id, key.0.clone())).one(txn).await?
+    else {
+        return Ok(None);
+    };
+    let file = files::Entity::find_by_id(made.file_id).one(txn).await?;
+    match file {
+        Some(file) if file.sha256 == received.sha256 => Ok(Some(file)),
+        _ => Err(AppError::Conflict(
+            "This Idempotency-Key went with an upload of other bytes: send a new key.".into(),
+        )),
+    }
+}
+
+/// Forgets the keys of uploads older than a day (housekeeping); how many.
+pub(crate) async fn forget_old_keys(db: &impl ConnectionTrait) -> Result<u64, AppError> {
+    let old = upload_keys::Entity::delete_many()
+        .filter(upload_keys::Column::CreatedAt.lt(Utc::now() - KEY_KEPT))
+        .exec(db)
+        .await?;
+    Ok(old.rows_affected)
 }
 
 /// Where a file goes: a folder of the owner, sub-folders to make below it, its name, and the
@@ -101,6 +159,7 @@ pub(crate) struct Target {
     pub dirs: Vec<FileName>,
     pub name: FileName,
     pub via: Option<Via>,
+    pub key: Option<IdempotencyKey>,
 }
 
 impl Target {
@@ -116,13 +175,18 @@ impl Target {
         let dirs = parse_dirs(upload.relative_dir.as_deref())?;
         let (folder, via) = match who {
             Uploader::Account(_) => (folder_of(db, owner, upload.folder).await?, None),
+            Uploader::Visitor(_) if upload.key.is_some() => {
+                return Err(AppError::BadRequest(
+                    "Idempotency-Key is for uploads into your own account.".into(),
+                ));
+            }
             Uploader::Visitor(visitor) => {
                 visitor.check_name(&name)?;
                 let folder = folder_of(db, owner, visitor.folder()?).await?;
                 (folder, Some(visitor.via()))
             }
         };
-        Ok(Self { folder: folder.id.into(), dirs, name, via })
+        Ok(Self { folder: folder.id.into(), dirs, name, via, key: upload.key.clone() })
     }
 }
 
@@ -177,6 +241,11 @@ async fn insert(
     txn: &DatabaseTransaction,
 ) -> Result<files::Model, AppError> {
     lock_owner(txn, owner.id).await?;
+    if let Some(key) = &target.key
+        && let Some(file) = made_with(txn, owner, key, received).await?
+    {
+        return Ok(file);
+    }
     if let Some(upload) = upload {
         let removed = uploads::Entity::delete_by_id(upload).exec(txn).await?;
         if removed.rows_affected == 0 {
@@ -213,6 +282,15 @@ async fn insert(
     }
     .insert(txn)
     .await?;
+    if let Some(key) = &target.key {
+        let made = upload_keys::ActiveModel {
+            owner_id: Set(owner.id),
+            key: Set(key.0.clone()),
+            file_id: Set(file.id),
+            created_at: Set(now),
+        };
+        made.insert(txn).await?;
+    }
     if crate::media::MediaKind::of(&file.content_type).is_some() {
         // Committed with the row or not at all; a worker makes the previews.
         crate::jobs::enqueue(txn, &crate::jobs::Task::Previews { file: file.id }).await?;

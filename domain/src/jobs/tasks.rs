@@ -29,7 +29,7 @@ pub enum Task {
         after: Uuid,
     },
     /// The hourly housekeeping: expired sessions, bytes of deleted files, abandoned uploads,
-    /// old access-log entries, the signing key's rotation, leftovers of crashed uploads and
+    /// upload keys of a day ago, old access-log entries, the signing key's rotation, leftovers of crashed uploads and
     /// of previews cut off, text extraction for files that have none.
     Housekeeping,
 }
@@ -139,6 +139,7 @@ async fn housekeeping(state: &AppState) -> Result<(), Failure> {
     step("rotate the link-signing key", rotated.map(u64::from));
     let stale = crate::uploads::remove_stale_writes(state, STALE_WRITE).await;
     step("remove leftovers of cut-off uploads", count(stale));
+    step("forget the upload keys of a day ago", crate::files::forget_old_keys(&state.db).await);
     let workspaces = crate::media::remove_stale_workspaces(state).await;
     step("remove workspaces of previews cut off", workspaces);
     step("files whose text search still has to read", crate::search::backfill(&state.db).await);

@@ -320,6 +320,7 @@ pub(super) async fn finish(
         dirs: files::parse_dirs(upload.relative_dir.as_deref())?,
         name: FileName::sanitize(&upload.name),
         via: upload.share_id.map(|share| Via { share, visitor: upload.visitor_hash.clone() }),
+        key: None,
     };
     let received = Received { size: length, sha256, head };
     match files::commit(state, owner, &target, &key, &received, Some(upload.id)).await {

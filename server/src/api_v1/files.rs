@@ -9,7 +9,7 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::AppError;
-use domain::files::{self, FileDto, FileName, Upload, Uploader};
+use domain::files::{self, FileDto, FileName, IdempotencyKey, Upload, Uploader};
 use domain::ids::{FileId, FolderRef};
 use domain::state::AppState;
 use serde::Deserialize;
@@ -34,15 +34,18 @@ pub struct RawUpload {
 }
 
 /// `PUT /api/v1/files?folder_id=…&name=…` (or `/s/{slug}/files?name=…` into a file request)
-/// with the bytes as the body → 201 with the file.
+/// with the bytes as the body → 201 with the file. With an `Idempotency-Key`, a retry with the
+/// same key and bytes gets the same file (its first answer was lost), not a copy.
 #[utoipa::path(put, path = "/files", tag = "files",
-    params(RawUpload),
+    params(RawUpload, ("Idempotency-Key" = Option<String>, Header,
+        description = "Yours for this upload (a UUID, say): sent again with the same bytes within a day, the answer is the file the first attempt made, not a second copy; with other bytes, 409")),
     request_body(content = crate::api_v1::openapi::Binary, content_type = "application/octet-stream", description = "The file's bytes"),
     responses((status = 201, description = "Stored", body = FileDto), crate::api_v1::openapi::Errors))]
 pub async fn upload_raw(
     State(state): State<AppState>,
     Sender(who): Sender,
     ApiQuery(query): ApiQuery<RawUpload>,
+    headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<FileDto>)> {
     let name = query
@@ -50,7 +53,11 @@ pub async fn upload_raw(
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| AppError::BadRequest("Name the file: PUT …/files?name=report.pdf".into()))?;
     let folder = query.folder_id.unwrap_or_default();
-    let upload = Upload { folder, relative_dir: query.path, name };
+    let key = match headers.get("idempotency-key") {
+        Some(key) => Some(IdempotencyKey::parse(key.to_str().unwrap_or_default())?),
+        None => None,
+    };
+    let upload = Upload { folder, relative_dir: query.path, name, key };
     let file = files::store_file(&state, &who, upload, body.into_data_stream()).await?;
     Ok((StatusCode::CREATED, Json(file)))
 }
@@ -87,7 +94,7 @@ pub async fn upload_multipart(
                 if name.is_empty() {
                     continue; // an empty file input still sends a nameless part
                 }
-                let upload = Upload { folder, relative_dir: dir, name };
+                let upload = Upload { folder, relative_dir: dir, name, key: None };
                 stored.push(files::store_file(&state, &who, upload, field).await?);
             } else if field.name() == Some("folder_id") {
                 folder = short_text(field).await?.parse()?;

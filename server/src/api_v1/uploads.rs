@@ -103,7 +103,7 @@ pub async fn create(
     let name = metadata.get(&["filename", "name"]).filter(|n| !n.trim().is_empty());
     let name = name.ok_or_else(|| bad("Name the file: Upload-Metadata `filename <base64>`."))?;
     let folder = metadata.get(&["folder_id", "folder"]).unwrap_or_default().parse()?;
-    let target = Upload { folder, relative_dir: metadata.get(&["path"]), name };
+    let target = Upload { folder, relative_dir: metadata.get(&["path"]), name, key: None };
     let direct = header_str(&headers, DIRECT_REQUEST) == Some("s3");
     let new = NewUpload { target, length, direct };
     let status = match header_str(&headers, "content-type") {

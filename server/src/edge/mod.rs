@@ -8,6 +8,8 @@
 //!   open breaker (503 at once), the deadline of non-streaming routes, the upload pace,
 //!   uploads and zips in progress per client, rate-limit budgets (429 with `Retry-After` and
 //!   `RateLimit` headers).
+//! - [`unread`]: a body a route answered without reading is read out before the answer, so
+//!   the client (a proxy) gets the answer instead of a reset connection.
 //! - [`headers`]: security headers on every answer (a deny-all CSP for what is not a page).
 //! - [`in_flight`]: counts of what is in progress per key.
 //! - [`compression`]: brotli/gzip for pages and JSON documents.
@@ -25,6 +27,7 @@ pub mod headers;
 pub mod in_flight;
 pub mod limits;
 pub mod serve;
+pub mod unread;
 
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 

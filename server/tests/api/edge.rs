@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{TestApp, browser, spawn_app_with};
+use crate::helpers::{TestApp, browser, spawn_app, spawn_app_with};
 
 fn host(app: &TestApp) -> String {
     app.address.trim_start_matches("http://").to_owned()
@@ -180,6 +180,72 @@ async fn an_upload_that_stops_sending_is_cut_and_a_tus_upload_keeps_what_arrived
     let _ = tokio::time::timeout(Duration::from_secs(10), patch.send()).await;
     let offset = app.offset(&token, &upload).await;
     assert_eq!(offset.headers()["upload-offset"], "1000", "what arrived is kept to resume");
+}
+
+/// Sends `head` and then `length` bytes, all of them before reading (as nginx passes an
+/// unbuffered body on, and as most HTTP libraries send); the answer's head, or the error a
+/// write or the read met.
+async fn send_whole_then_read(
+    stream: &mut TcpStream,
+    head: &str,
+    length: usize,
+) -> std::io::Result<String> {
+    stream.write_all(head.as_bytes()).await?;
+    let chunk = vec![7u8; 1 << 20];
+    let mut left = length;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        stream.write_all(&chunk[..n]).await?;
+        left -= n;
+    }
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    Ok(String::from_utf8_lossy(&answer).to_lowercase())
+}
+
+/// A route that answers before reading the body (a bad token: 401; a tus chunk at the wrong
+/// offset: 409) still reaches a client that sends its whole body first, and the connection
+/// stays usable; without this, the client's writes break and nginx, as that client, answers
+/// 502 and takes the instance out of rotation. A body past what is read out is answered with
+/// `Connection: close`.
+#[tokio::test]
+async fn an_early_answer_reaches_a_client_that_sends_its_whole_body_first() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let length = 24 << 20;
+    let mut stream = TcpStream::connect(host(&app)).await.unwrap();
+    let head = format!(
+        "PUT /api/v1/files?name=x.bin HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Bearer pnr_not_a_token\r\nContent-Length: {length}\r\n\r\n"
+    );
+    let answer = send_whole_then_read(&mut stream, &head, length).await;
+    let answer = answer.expect("the whole body was taken and the answer came");
+    assert!(answer.starts_with("http/1.1 401"), "{answer}");
+
+    let upload = app.start_upload(&token, "chunked.bin", 2 * length).await;
+    let head = format!(
+        "PATCH /api/v1{upload} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Tus-Resumable: 1.0.0\r\nUpload-Offset: 5\r\n\
+         Content-Type: application/offset+octet-stream\r\nContent-Length: {length}\r\n\r\n"
+    );
+    let answer = send_whole_then_read(&mut stream, &head, length).await;
+    let answer = answer.expect("the same connection took a second body and answered");
+    assert!(answer.starts_with("http/1.1 409"), "{answer}");
+    assert!(!answer.contains("connection: close"), "{answer}");
+
+    let mut stream = TcpStream::connect(host(&app)).await.unwrap();
+    let head = "PUT /api/v1/files?name=x.bin HTTP/1.1\r\nHost: x\r\n\
+                Authorization: Bearer pnr_not_a_token\r\nContent-Length: 1073741824\r\n\r\n";
+    let answer = send_whole_then_read(&mut stream, head, 0).await.expect("answered");
+    assert!(answer.starts_with("http/1.1 401"), "{answer}");
+    assert!(answer.contains("connection: close"), "a gigabyte is not read out: {answer}");
 }
 
 #[tokio::test]

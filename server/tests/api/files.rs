@@ -217,6 +217,56 @@ async fn the_quota_is_exact_when_many_uploads_commit_together() {
     assert_eq!(app.stored_objects().await, 10, "refused uploads leave no bytes");
 }
 
+/// A `PUT` retried with its `Idempotency-Key` (its first answer lost) gets the file the first
+/// attempt made — also when the retries race each other — and leaves no second copy of the
+/// bytes; the key with other bytes is 409; another account's same key is its own.
+#[tokio::test]
+async fn a_put_sent_again_with_its_idempotency_key_stores_one_file() {
+    let app =
+        spawn_app_with(|config| (config.rate_uploads, config.max_uploads_at_once) = (0, 64)).await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let (_, other) = app.user_with_token("bob@example.com").await;
+    let put = |token: &str, key: &str, bytes: &[u8]| {
+        app.api(Method::PUT, "/files?name=report.txt", token)
+            .header("idempotency-key", key)
+            .body(bytes.to_vec())
+            .send()
+    };
+    let first = put(&token, "k-1", b"first").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = put(&token, "k-1", b"first").await.unwrap();
+    assert_eq!(again.status(), 201);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"], "the same file");
+    assert_eq!(again["name"], "report.txt", "not report (1).txt");
+
+    let racing = (0..20).map(|_| put(&token, "k-2", b"second"));
+    let answers = futures_util::future::join_all(racing).await;
+    let mut ids = std::collections::BTreeSet::new();
+    for answer in answers {
+        let answer = answer.unwrap();
+        assert_eq!(answer.status(), 201);
+        ids.insert(answer.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 1, "twenty racing retries made one file");
+
+    let clash = put(&token, "k-1", b"other bytes").await.unwrap();
+    assert_eq!(clash.status(), 409);
+    let listing: Value = app.get_json("/folders/root", &token).await;
+    assert_eq!(listing["total"], 2, "{listing}");
+    assert_eq!(listing["usage"]["used"], 5 + 6);
+    assert_eq!(app.stored_objects().await, 2, "retries leave no bytes behind");
+
+    let theirs = put(&other, "k-1", b"first").await.unwrap();
+    assert_eq!(theirs.status(), 201);
+    assert_ne!(theirs.json::<Value>().await.unwrap()["id"], first["id"]);
+    for bad in ["", &"k".repeat(256), "caf\u{e9}"] {
+        let refused = put(&token, bad, b"x").await.unwrap();
+        assert_eq!(refused.status(), 400, "{bad:?}");
+    }
+}
+
 #[tokio::test]
 async fn names_are_sanitized_numbered_and_renames_clash_with_409() {
     let app = spawn_app().await;
