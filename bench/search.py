@@ -153,48 +153,12 @@ def queries(rng: random.Random) -> list[tuple[str, str]]:
             out.append(("substring", word[start:start + 3]))
         elif kind < 0.8:
             out.append(("word type:", f"{word} type:{rng.choice(['image', 'pdf', 'text', 'video'])}"))
-        elif kind < 0.86:
+        elif kind < 0.9:
             out.append(("word ext: modified:",
                         f"{word} ext:{rng.choice(EXTENSIONS)} modified:20{rng.randint(15, 26)}"))
-        elif kind < 0.9:
-            # A word of the name and a folder's (folders are "<word> <n>"): the paths phase.
-            out.append(("word and folder", f"{word} {rng.choice(WORDS)[:4]} {rng.randint(0, 4999)}"))
         else:
             out.append(("three words", f"{word} {rng.choice(WORDS)} {rng.choice(WORDS)[:3]}"))
     return out
-
-
-# The bench account's folders just below its root, each with how many files lie below it.
-TOP_FOLDERS = """WITH RECURSIVE t(top, id) AS (
-    SELECT c.id, c.id FROM folders c JOIN folders r ON r.id = c.parent_id
-    WHERE r.parent_id IS NULL AND r.owner_id = {owner}
-  UNION ALL SELECT t.top, c.id FROM folders c JOIN t ON c.parent_id = t.id)
-SELECT t.top, count(*) FROM t JOIN files f ON f.folder_id = t.id GROUP BY t.top"""
-
-
-def renames(env: dict, token: str, port: int, tops: list[tuple[str, int]]) -> list[str]:
-    """Renames through the API of the top folder with the most files below and of the one
-    nearest 10,000: the paths below are rewritten in the same transaction."""
-    most = max(tops, key=lambda top: top[1])
-    near = min(tops, key=lambda top: abs(top[1] - 10_000))
-    server = subprocess.Popen([BIN, "serve"], env=env, stderr=subprocess.DEVNULL)
-    wait_for(port)
-    try:
-        out = []
-        for folder, below in dict.fromkeys([near, most]):
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-            begun = time.perf_counter()
-            connection.request("PATCH", f"/api/v1/folders/{folder}", json.dumps({"name": "renamed"}),
-                               {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-            response = connection.getresponse()
-            body = response.read()
-            took = time.perf_counter() - begun
-            out.append(f"{below:,} files below: {took:.1f} s ({response.status}"
-                       f"{'' if response.status == 200 else ' ' + body[:120].decode()})")
-        return out
-    finally:
-        server.terminate()
-        server.wait()
 
 
 def measure(env: dict, token: str, port: int) -> tuple[list[tuple[float, str, str]], int]:
@@ -225,12 +189,12 @@ def naive_words() -> list[str]:
 
 
 def setup(env: dict) -> str:
-    """The two accounts; the bench account's token."""
+    """The two accounts; the bench account's read token."""
     for email in ("bench@bench.test", "other@bench.test"):
         subprocess.run([BIN, "user", "create", "--email", email, "--password-stdin"],
                        input=b"bench account password", env=env, check=True, stdout=subprocess.DEVNULL)
     created = subprocess.run([BIN, "token", "create", "--email", "bench@bench.test", "--name", "b",
-                              "--scope", "write"], env=env, check=True, capture_output=True, text=True).stdout
+                              "--scope", "read"], env=env, check=True, capture_output=True, text=True).stdout
     return next(word for word in created.split() if word.startswith("pnr_"))
 
 
@@ -241,8 +205,7 @@ def reindex(env: dict) -> tuple[float, str]:
 
 
 def report(engine: str, files: int, loaded: float, indexed: float, out: str, size: str,
-           measured: list[tuple[float, str, str]], empty: int, naive: list[float],
-           renamed: list[str]) -> None:
+           measured: list[tuple[float, str, str]], empty: int, naive: list[float]) -> None:
     latencies = [seconds for seconds, _, _ in measured]
     print(f"{engine}: {files:,} files of one account + {files // 10:,} of another, loaded in "
           f"{loaded:.0f} s; `search reindex` ({out}) in {indexed:.1f} s; {size}")
@@ -257,7 +220,6 @@ def report(engine: str, files: int, loaded: float, indexed: float, out: str, siz
     print("    slowest: " + ", ".join(f"{q!r} {seconds * 1000:.0f} ms" for seconds, _, q in slowest))
     print(f"  reference, naive LIKE '%q%' scan of the same table (first word, 100 queries): "
           f"p50 {percentile(naive, 0.5):.1f} ms, p99 {percentile(naive, 0.99):.1f} ms")
-    print("  renaming a folder (every path below rewritten): " + "; ".join(renamed))
 
 
 def sqlite_run(files: int, keep: bool) -> None:
@@ -282,11 +244,7 @@ def sqlite_run(files: int, keep: bool) -> None:
             con.execute("SELECT id FROM files WHERE owner_id = ? AND lower(name) LIKE ? "
                         "ORDER BY updated_at DESC LIMIT 20", (owner.bytes, f"%{word}%")).fetchall()
             naive.append(time.perf_counter() - begun)
-        tops = [(str(uuid.UUID(bytes=top)), below) for top, below in
-                con.execute(TOP_FOLDERS.format(owner="?"), (owner.bytes,)).fetchall()]
-        con.close()
-        report("SQLite", files, loaded, indexed, out, size, latencies, empty, naive,
-               renames(env, token, port, tops))
+        report("SQLite", files, loaded, indexed, out, size, latencies, empty, naive)
     finally:
         if keep:
             print(f"  kept: PANNIER_DATA_DIR={work / 'data'}")
@@ -322,10 +280,7 @@ def postgres_run(admin_url: str, files: int, keep: bool) -> None:
         plans = subprocess.run(["psql", "-X", "-q", "-t", "-A", url], input=script, check=True,
                                capture_output=True, text=True).stdout
         naive = [float(t) / 1000 for t in re.findall(r'"Execution Time": ([0-9.]+)', plans)]
-        tops = [(line.split("|")[0], int(line.split("|")[1])) for line in
-                psql(url, TOP_FOLDERS.format(owner=f"'{owner}'")).split()]
-        report("PostgreSQL", files, loaded, indexed, out, size, latencies, empty, naive,
-               renames(env, token, port, tops))
+        report("PostgreSQL", files, loaded, indexed, out, size, latencies, empty, naive)
     finally:
         if keep:
             print(f"  kept: PANNIER_DATA_DIR={work / 'data'} PANNIER_DATABASE_URL={url}")
@@ -338,12 +293,10 @@ def postgres_run(admin_url: str, files: int, keep: bool) -> None:
 UNINDEX_SQLITE = [f"DROP TRIGGER {trigger}" for trigger in (
     "search_files_insert", "search_files_rename", "search_files_describe", "search_files_delete",
     "search_texts_insert", "search_texts_update", "search_texts_delete", "search_folders_insert",
-    "search_folders_update", "search_folders_delete", "search_files_move")]
+    "search_folders_update", "search_folders_delete")]
 UNINDEX_POSTGRES = ["DROP INDEX idx_files_name_fold_trgm, idx_files_description_trgm, "
-                    "idx_file_texts_tsv, idx_folders_name_trgm, idx_files_described, "
-                    "idx_files_path_fold_trgm",
-                    "DROP TRIGGER files_path ON files",
-                    "ALTER TABLE files DROP COLUMN name_fold, DROP COLUMN path_fold"]
+                    "idx_file_texts_tsv, idx_folders_name_trgm, idx_files_described",
+                    "ALTER TABLE files DROP COLUMN name_fold"]
 
 
 def upload_cost(admin_url: str | None) -> None:

@@ -266,16 +266,11 @@ pub(super) async fn update_folder_in(
     {
         return Err(name_taken(&name));
     }
-    let moved = folder.name != name.as_str() || folder.parent_id != Some(target.id);
     let mut active = folder.into_active_model();
     active.name = Set(name.as_str().to_owned());
     active.parent_id = Set(Some(target.id));
     active.updated_at = Set(Utc::now());
     let updated = active.update(txn).await.map_err(|_| name_taken(&name))?;
-    if moved {
-        // Every path below it changed: in the search index too, in this transaction.
-        crate::search::folder_moved(txn, updated.id).await?;
-    }
     crate::cache::tree_changed(owner.id);
     Ok(updated)
 }

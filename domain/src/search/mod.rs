@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "server")]
 pub use engine::{MAX_LIMIT, reindex, search};
 #[cfg(feature = "server")]
-pub(crate) use engine::{Scope, find, folder_moved, paths_below};
+pub(crate) use engine::{Scope, find, paths_below};
 #[cfg(feature = "server")]
 pub(crate) use extract::backfill_batch;
 #[cfg(feature = "server")]

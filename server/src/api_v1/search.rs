@@ -26,7 +26,7 @@ pub struct SearchQuery {
 #[utoipa::path(get, path = "/search", tag = "search",
     params(SearchQuery),
     responses(
-        (status = 200, description = "Matching files: names holding every word first, then names and folder paths holding them together (`2018 beach`: `Trips/2018/beach.jpg`), then by description or text; each newest upload first", body = SearchPage),
+        (status = 200, description = "Matching files: names holding every word first, then by description or text; each newest upload first", body = SearchPage),
         crate::api_v1::openapi::Errors))]
 pub async fn search(
     State(state): State<AppState>,

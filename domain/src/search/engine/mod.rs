@@ -46,8 +46,7 @@ pub(crate) struct Found {
 }
 
 /// Page `cursor` (from the previous page) of `owner`'s files matching `query`: those whose
-/// names hold every word first, then those whose names and folder paths hold them, then the
-/// rest (by description or text), each newest upload first.
+/// names hold every word first, then the rest, each newest upload first.
 pub async fn search(
     state: &AppState,
     owner: &users::Model,
@@ -155,9 +154,8 @@ async fn find_in(
     } else {
         Vec::new()
     };
-    // Names holding every word first, then names and folder paths holding them together,
-    // then the rest: each phase read newest first, in the order its index keeps, so a page
-    // stops reading once it is full.
+    // Names holding every word first, then the rest: each phase read newest first, in the
+    // order its index keeps, so a page stops reading once it is full.
     let mut found: Vec<files::Model> = Vec::new();
     let next_cursor = loop {
         let wanted = limit - found.len() as u64;
@@ -172,8 +170,7 @@ async fn find_in(
         }
         found.extend(rows);
         match phase {
-            Phase::Names if sql::paths_phase(scope, query) => (phase, offset) = (Phase::Paths, 0),
-            Phase::Names | Phase::Paths => (phase, offset) = (Phase::Others, 0),
+            Phase::Names => (phase, offset) = (Phase::Others, 0),
             Phase::Others | Phase::All => break None,
         }
     };
@@ -282,31 +279,14 @@ pub(crate) async fn paths_below(
     Ok(wanted.iter().map(|id| (*id, path_of(*id))).collect())
 }
 
-/// After the folder `folder` was renamed or moved (the database set its own path), in the
-/// same transaction: the paths of the folders below it, and of every file in it or below, in
-/// the index (`folders.path`; SQLite's names index, PostgreSQL's `files.path_fold`).
-pub(crate) async fn folder_moved(db: &impl ConnectionTrait, folder: Uuid) -> Result<(), AppError> {
-    let backend = db.get_database_backend();
-    for text in sql::folder_moved(backend) {
-        db.execute_raw(Statement::from_sql_and_values(backend, text, [folder.into()])).await?;
-    }
-    Ok(())
-}
-
 /// Rebuilds the index from the files (`pannier search reindex`): after a restore from a
-/// backup taken without it, or to repair it: files, folders and their paths. In one
-/// transaction (searches see the old index or the new, never half); PostgreSQL rebuilds its
-/// indexes.
+/// backup taken without it, or to repair it: files and folders. In one transaction on SQLite
+/// (searches see the old index or the new, never half); PostgreSQL rebuilds its four indexes.
 /// How many files it holds.
 pub async fn reindex(db: &DatabaseConnection) -> Result<u64, AppError> {
     use sea_orm::PaginatorTrait;
     let statements: &[&str] = match db.get_database_backend() {
         DbBackend::Postgres => &[
-            sql::FOLDER_PATHS,
-            "UPDATE files f SET path_fold = \
-             pannier_fold(CASE WHEN d.path = '' THEN '' ELSE d.path || '/' END || f.name) \
-             FROM folders d WHERE d.id = f.folder_id",
-            "REINDEX INDEX idx_files_path_fold_trgm",
             "REINDEX INDEX idx_files_name_fold_trgm",
             "REINDEX INDEX idx_files_description_trgm",
             "REINDEX INDEX idx_file_texts_tsv",
@@ -317,10 +297,8 @@ pub async fn reindex(db: &DatabaseConnection) -> Result<u64, AppError> {
             "DELETE FROM search_rows",
             // Numbered in upload order: searches read the newest first by this number.
             "INSERT INTO search_rows (file_id) SELECT id FROM files ORDER BY created_at, id",
-            sql::FOLDER_PATHS,
-            "INSERT INTO search_fts (rowid, name, path) \
-             SELECT r.row, f.name, d.path FROM files f JOIN search_rows r ON r.file_id = f.id \
-             JOIN folders d ON d.id = f.folder_id",
+            "INSERT INTO search_fts (rowid, name) \
+             SELECT r.row, f.name FROM files f JOIN search_rows r ON r.file_id = f.id",
             "DELETE FROM search_texts",
             "INSERT INTO search_texts (rowid, description, content) \
              SELECT r.row, coalesce(f.description, ''), coalesce(t.body, '') FROM files f \

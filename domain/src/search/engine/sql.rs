@@ -19,11 +19,7 @@ const SHORT_WORDS_READ: u64 = 20_000;
 pub(super) enum Phase {
     /// Those whose names hold every word.
     Names,
-    /// Those whose names hold some of the words and their folders' path the rest (a query of
-    /// two words or more of three characters or more, each in the name or the path, at least
-    /// one in the name; shorter words in the name).
-    Paths,
-    /// Those matching by description or text (each word in the name, description or text).
+    /// Those matching by description or text only.
     Others,
     /// Every match (a query of filters only: there is no name to rank by).
     All,
@@ -39,7 +35,6 @@ impl Phase {
         let (phase, offset) = cursor.split_at_checked(1).unwrap_or_default();
         let phase = match (phase, ranked) {
             ("n", true) => Some(Self::Names),
-            ("p", true) => Some(Self::Paths),
             ("o", true) => Some(Self::Others),
             ("a", false) => Some(Self::All),
             _ => None,
@@ -56,7 +51,6 @@ impl Phase {
     pub(super) fn cursor(self, offset: u64) -> String {
         let phase = match self {
             Self::Names => 'n',
-            Self::Paths => 'p',
             Self::Others => 'o',
             Self::All => 'a',
         };
@@ -146,27 +140,14 @@ impl Sql {
                     self.push(&format!(" AND {in_name}"));
                 }
             }
-            Phase::Paths => {
-                if !sqlite {
-                    // (SQLite looked them up in the names index already.)
-                    let placed = self.placed(&long);
-                    self.push(&format!(" AND {placed}"));
-                    let (some, all) = self.in_name(&long);
-                    self.push(&format!(" AND ({some}) AND NOT ({all})"));
-                }
-                for term in query.terms.iter().filter(|term| !has_trigram(term)) {
-                    let in_name = self.matches(term, Field::Name);
-                    self.push(&format!(" AND {in_name}"));
-                }
-            }
             Phase::Others => {
                 for term in &query.terms {
                     let matches = self.matches(term, Field::Either);
                     self.push(&format!(" AND {matches}"));
                 }
-                // Not a file of the phases before.
-                let earlier = self.named_or_placed(scope, query, &long);
-                self.push(&format!(" AND NOT ({earlier})"));
+                let in_name: Vec<String> =
+                    query.terms.iter().map(|term| self.matches(term, Field::Name)).collect();
+                self.push(&format!(" AND NOT ({})", in_name.join(" AND ")));
                 if !sqlite {
                     // A file here has a word outside its name: its description's and texts'
                     // indexes find the candidates (walking the account instead folds every
@@ -203,28 +184,20 @@ impl Sql {
     /// keeps that order: left to the planner, it walked the account's files and ran the MATCH
     /// once per file (over 30 s at 100,000 files).
     fn sqlite_candidates(&mut self, query: &Query, long: &[&Term], phase: Phase, owner: &str) {
-        let strings = |terms: &[&Term], joint: &str| strings_in(terms, "", joint);
+        let strings = |terms: &[&Term], joint: &str| {
+            terms.iter().map(|term| fts_string(term.text())).collect::<Vec<_>>().join(joint)
+        };
         let from = match phase {
             // Every long word in the name, in one MATCH of the names index. An extension is in
             // the name: the index narrows the candidates to names holding it too (the filter
             // still asks that the name ends with it).
-            Phase::Names | Phase::All | Phase::Paths => {
-                let mut expression = if phase == Phase::Paths {
-                    // Each word in the name or the path, some in the name, not all of them.
-                    format!(
-                        "({} AND name : ({})) NOT name : ({})",
-                        strings_in(long, "{name path}", " AND "),
-                        strings(long, " OR "),
-                        strings(long, " AND ")
-                    )
-                } else {
-                    format!("name : ({})", strings(long, " AND "))
-                };
+            Phase::Names | Phase::All => {
+                let mut expression = format!("({})", strings(long, " AND "));
                 let dotted: Vec<String> =
                     query.extensions.iter().map(|ext| format!(".{ext}")).collect();
                 if !dotted.is_empty() && dotted.iter().all(|ext| ext.chars().nth(2).is_some()) {
                     let any: Vec<String> = dotted.iter().map(|ext| fts_string(ext)).collect();
-                    expression = format!("({expression}) AND name : ({})", any.join(" OR "));
+                    expression.push_str(&format!(" AND ({})", any.join(" OR ")));
                 }
                 let expression = self.bind(expression);
                 format!("(SELECT rowid AS row FROM search_fts WHERE search_fts MATCH {expression})")
@@ -261,47 +234,6 @@ impl Sql {
             "SELECT f.* FROM {from} c CROSS JOIN search_rows r ON r.row = c.row \
              CROSS JOIN files f ON f.id = r.file_id WHERE f.owner_id = {owner}"
         ));
-    }
-
-    /// PostgreSQL: each of the `long` words in the file's path or name.
-    fn placed(&mut self, long: &[&Term]) -> String {
-        let placed: Vec<String> =
-            long.iter().map(|term| self.folded_contains("f.path_fold", term)).collect();
-        placed.join(" AND ")
-    }
-
-    /// PostgreSQL: `long` words in the file's name: some of them, and all of them.
-    fn in_name(&mut self, long: &[&Term]) -> (String, String) {
-        let named: Vec<String> = long.iter().map(|term| self.name_like("f", term)).collect();
-        (named.join(" OR "), named.join(" AND "))
-    }
-
-    /// A condition: the file is one of the names or paths phases (every word in its name; or
-    /// the long words in its name or path, some in its name, the short ones in its name).
-    fn named_or_placed(&mut self, scope: Scope, query: &Query, long: &[&Term]) -> String {
-        if !paths_phase(scope, query) {
-            let in_name: Vec<String> =
-                query.terms.iter().map(|term| self.matches(term, Field::Name)).collect();
-            return in_name.join(" AND ");
-        }
-        let mut conditions = if self.postgres() {
-            let placed = self.placed(long);
-            let (some, _) = self.in_name(long);
-            vec![format!("{placed} AND ({some})")]
-        } else {
-            let expression = self.bind(format!(
-                "{} AND name : ({})",
-                strings_in(long, "{name path}", " AND "),
-                strings_in(long, "", " OR ")
-            ));
-            vec![format!(
-                "r.row IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {expression})"
-            )]
-        };
-        for term in query.terms.iter().filter(|term| !has_trigram(term)) {
-            conditions.push(self.matches(term, Field::Name));
-        }
-        conditions.join(" AND ")
     }
 
     /// PostgreSQL: the ids of `owner`'s files with `term` in their description or text.
@@ -461,17 +393,17 @@ impl Sql {
             return format!("({name} OR {description} OR f.id IN ({texts}))");
         }
         if has_trigram(term) {
-            let in_name = self.bind(format!("name : {}", fts_string(text)));
-            let name =
-                format!("r.row IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {in_name})");
-            if matches!(field, Field::Name) {
-                return name;
-            }
             let expression = self.bind(fts_string(text));
-            return format!(
-                "({name} OR r.row IN \
-                 (SELECT rowid FROM search_texts WHERE search_texts MATCH {expression}))"
+            let name = format!(
+                "r.row IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {expression})"
             );
+            return match field {
+                Field::Name => name,
+                Field::Either => format!(
+                    "({name} OR r.row IN \
+                     (SELECT rowid FROM search_texts WHERE search_texts MATCH {expression}))"
+                ),
+            };
         }
         // Shorter than a trigram (scanned: only this account's rows): LIKE, ASCII case folded.
         match field {
@@ -597,44 +529,6 @@ enum Field {
     Either,
 }
 
-/// Every folder's path (`folders.path`), from the root's children down.
-pub(super) const FOLDER_PATHS: &str = "WITH RECURSIVE p(id, path) AS ( \
-       SELECT c.id, CAST(c.name AS TEXT) FROM folders c JOIN folders r ON r.id = c.parent_id \
-       WHERE r.parent_id IS NULL \
-     UNION ALL \
-       SELECT c.id, p.path || '/' || c.name FROM folders c JOIN p ON c.parent_id = p.id) \
-     UPDATE folders SET path = p.path FROM p WHERE folders.id = p.id";
-
-/// The statements that rewrite the paths below a renamed or moved folder (bound: its id), in
-/// order: the folders below it, then the files in them (and in it).
-pub(super) fn folder_moved(backend: DbBackend) -> [&'static str; 2] {
-    // Deeper than a tree may grow (`files::MAX_DEPTH`): a looping tree, which only a damaged
-    // database holds, ends the walk instead of hanging it.
-    let folders = "WITH RECURSIVE below(id, path, depth) AS ( \
-           SELECT id, path, 0 FROM folders WHERE id = $1 \
-         UNION ALL \
-           SELECT c.id, below.path || '/' || c.name, below.depth + 1 FROM folders c \
-           JOIN below ON c.parent_id = below.id WHERE below.depth < 100) \
-         UPDATE folders SET path = below.path FROM below \
-         WHERE folders.id = below.id AND folders.id <> $1";
-    if backend == DbBackend::Postgres {
-        let files = "WITH RECURSIVE below(id) AS ( \
-               SELECT CAST($1 AS uuid) UNION \
-               SELECT c.id FROM folders c JOIN below ON c.parent_id = below.id) \
-             UPDATE files f SET path_fold = pannier_fold(d.path || '/' || f.name) \
-             FROM folders d WHERE d.id = f.folder_id AND f.folder_id IN (SELECT id FROM below)";
-        return [folders, files];
-    }
-    let files = "UPDATE search_fts SET path = (SELECT d.path FROM search_rows r \
-           JOIN files f ON f.id = r.file_id JOIN folders d ON d.id = f.folder_id \
-           WHERE r.row = search_fts.rowid) \
-         WHERE rowid IN (WITH RECURSIVE below(id) AS ( \
-             SELECT $1 UNION SELECT c.id FROM folders c JOIN below ON c.parent_id = below.id) \
-           SELECT r.row FROM files f JOIN search_rows r ON r.file_id = f.id \
-           WHERE f.folder_id IN (SELECT id FROM below))";
-    [folders, files]
-}
-
 /// A PostgreSQL `tsquery` of the words of `term` (letters and digits; a word's last one also
 /// as a prefix, as people type), for `to_tsquery` after folding: built only of quoted words,
 /// so nothing the visitor typed is read as query syntax. `None` for a term without words.
@@ -653,27 +547,6 @@ pub(super) fn ts_query(term: &Term) -> Option<String> {
         query.push_str(":*");
     }
     Some(query)
-}
-
-/// Whether a search of `query` in `scope` has a paths phase: two words or more long enough
-/// for the indexes (with one, "some in the name but not all" holds for none), and not within
-/// a link (the paths it stores go up to the owner's root: the names of the folders above the
-/// shared one are not the visitor's to probe).
-pub(super) fn paths_phase(scope: Scope, query: &Query) -> bool {
-    scope.below.is_none()
-        && scope.share.is_none()
-        && query.terms.iter().filter(|term| has_trigram(term)).nth(1).is_some()
-}
-
-/// FTS5 strings of `terms` joined by `joint`, each after the column filter `columns` (none
-/// when empty: `{name path} : "2018"`).
-fn strings_in(terms: &[&Term], columns: &str, joint: &str) -> String {
-    let filter = if columns.is_empty() { String::new() } else { format!("{columns} : ") };
-    terms
-        .iter()
-        .map(|term| format!("{filter}{}", fts_string(term.text())))
-        .collect::<Vec<_>>()
-        .join(joint)
 }
 
 /// Whether `term` is long enough for a trigram index to look it up (three characters).
