@@ -200,8 +200,10 @@ def setup(env: dict) -> str:
 
 def reindex(env: dict) -> tuple[float, str]:
     started = time.monotonic()
-    out = subprocess.run([BIN, "search", "reindex"], env=env, check=True, capture_output=True, text=True).stdout
-    return time.monotonic() - started, out.strip()
+    done = subprocess.run([BIN, "search", "reindex"], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"pannier search reindex failed: {done.stderr}")
+    return time.monotonic() - started, done.stdout.strip()
 
 
 def report(engine: str, files: int, loaded: float, indexed: float, out: str, size: str,
