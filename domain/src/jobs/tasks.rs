@@ -29,8 +29,8 @@ pub enum Task {
         after: Uuid,
     },
     /// The hourly housekeeping: expired sessions, bytes of deleted files, abandoned uploads,
-    /// upload keys of a day ago, old access-log entries, the signing key's rotation, leftovers of crashed uploads and
-    /// of previews cut off, text extraction for files that have none.
+    /// upload keys of a day ago, old access-log entries, the signing key's rotation, leftovers
+    /// of crashed uploads and of previews cut off, text extraction for files that have none.
     Housekeeping,
 }
 

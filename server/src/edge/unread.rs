@@ -36,7 +36,8 @@ const LEAST_RATE: u64 = 1 << 20;
 
 /// Answers once the request body is read to its end, when the route left some of it.
 pub async fn read_to_end(request: Request, next: Next) -> Response {
-    if !has_body(request.headers()) || expects_continue(request.headers()) {
+    // No body, or all of it is known to be there (hyper knows from its framing).
+    if request.body().is_end_stream() || expects_continue(request.headers()) {
         return next.run(request).await;
     }
     let left = Arc::new(Mutex::new(None));
@@ -51,14 +52,6 @@ pub async fn read_to_end(request: Request, next: Next) -> Response {
         }
     }
     response
-}
-
-fn has_body(headers: &HeaderMap) -> bool {
-    headers.contains_key(header::TRANSFER_ENCODING)
-        || headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|length| length.to_str().ok())
-            .is_some_and(|length| length != "0")
 }
 
 fn expects_continue(headers: &HeaderMap) -> bool {
