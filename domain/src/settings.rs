@@ -38,13 +38,15 @@ pub async fn cached_site_info(state: &AppState) -> Result<SiteInfo, AppError> {
 #[tracing::instrument(skip_all)]
 pub async fn site_info(db: &impl ConnectionTrait) -> Result<SiteInfo, AppError> {
     let rows = settings::Entity::find()
-        .filter(settings::Column::Key.is_in([SITE_NAME, SITE_TAGLINE]))
+        .filter(settings::Column::Key.is_in([SITE_NAME, SITE_TAGLINE, REGISTRATION_MODE]))
         .all(db)
         .await?;
     let get = |key: &str| rows.iter().find(|r| r.key == key).map(|r| r.value.clone());
     Ok(SiteInfo {
         name: get(SITE_NAME).unwrap_or_else(|| "Pannier".into()),
         tagline: get(SITE_TAGLINE).unwrap_or_default(),
+        open_registration: get(REGISTRATION_MODE).as_deref()
+            == Some(RegistrationMode::Open.as_str()),
     })
 }
 

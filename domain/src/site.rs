@@ -9,4 +9,6 @@ pub struct SiteInfo {
     pub name: String,
     /// One sentence under the name on the home page.
     pub tagline: String,
+    /// Anyone may sign up: the header offers "Sign up" (and, on a link's page, "Sign in").
+    pub open_registration: bool,
 }

@@ -90,3 +90,42 @@ test("arrow keys move between entries", async ({ page }) => {
   await page.keyboard.press("ArrowUp");
   await expect(entry(page, "one").getByRole("link")).toBeFocused();
 });
+
+test("files dropped anywhere on the page upload, with an overlay while they are over it", async ({ page }) => {
+  await signUpAndOpenFiles(page);
+  const drop = async (target: string, name: string) => {
+    const dataTransfer = await page.evaluateHandle((name) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([`${name} text`], name, { type: "text/plain" }));
+      return transfer;
+    }, name);
+    await page.dispatchEvent(target, "dragenter", { dataTransfer });
+    await page.dispatchEvent(target, "dragover", { dataTransfer });
+    await expect(page.getByTestId("drop-overlay")).toBeVisible();
+    await page.dispatchEvent(target, "drop", { dataTransfer });
+    await expect(page.getByTestId("drop-overlay")).toBeHidden();
+  };
+  const before = page.url();
+  // Onto the empty state, which says to drop files there.
+  await drop('[data-testid="empty-folder"]', "first.txt");
+  await expect(entry(page, "first.txt")).toBeVisible();
+  // Its time in words, the exact local time on hover.
+  const time = entry(page, "first.txt").locator("time");
+  await expect(time).toHaveText("just now");
+  await expect(time).toHaveAttribute("title", new RegExp(String(new Date().getFullYear())));
+  // Onto the list, and onto the page's heading: the page stays, the files arrive.
+  await drop('[data-testid="entry"]', "second.txt");
+  await drop("h1", "third.txt");
+  await expect(entry(page, "second.txt")).toBeVisible();
+  await expect(entry(page, "third.txt")).toBeVisible();
+  expect(page.url()).toBe(before);
+  // Text dragged within the page is not a file: no overlay, nothing uploaded.
+  const text = await page.evaluateHandle(() => {
+    const transfer = new DataTransfer();
+    transfer.setData("text/plain", "just words");
+    return transfer;
+  });
+  await page.dispatchEvent("h1", "dragenter", { dataTransfer: text });
+  await expect(page.getByTestId("drop-overlay")).toBeHidden();
+  await expect(page.getByTestId("entry")).toHaveCount(3);
+});

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { signUpAndOpenFiles } from "./support";
+import { openNewFolder, signUpAndOpenFiles } from "./support";
 
 /** Drops two pictures (drawn in the page: a red and a blue 1200 × 800 PNG) on the drop zone. */
 async function dropPictures(page: Page) {
@@ -60,6 +60,9 @@ test("thumbnails appear in the grid after upload, and the gallery works by keybo
 
 test("a shared folder's page shows thumbnails and a gallery to visitors", async ({ page, browser }) => {
   await signUpAndOpenFiles(page);
+  // The root is never shared whole: a folder is.
+  await expect(page.getByText("Share this folder")).toHaveCount(0);
+  await openNewFolder(page, "Holiday");
   await dropPictures(page);
   await page.getByText("Share this folder").click();
   const form = page.getByTestId("share-form");

@@ -24,10 +24,15 @@ test("a file request used by a signed-out visitor", async ({ page, browser }) =>
   await input.setInputFiles({ name: "receipts.txt", mimeType: "text/plain", buffer: Buffer.from("2026 receipts") });
   const queue = visitor.getByTestId("upload-queue");
   await expect(queue.locator('[data-status="done"]')).toHaveCount(1);
-  // The picker's filter is a hint; the server decides.
+  // The rules count down as files arrive.
+  await expect(visitor.getByTestId("request-rules")).toContainText("1 more file");
+  // The picker's filter is a hint; the server decides — a refusal, which a retry cannot change.
   await input.setInputFiles({ name: "virus.exe", mimeType: "application/octet-stream", buffer: Buffer.from("MZ....") });
-  const refused = queue.locator('[data-status="failed"]');
+  const refused = queue.locator('[data-status="refused"]');
   await expect(refused).toContainText("This request takes only these file types: .txt, .csv.");
+  await expect(refused.getByRole("button", { name: "Retry" })).toHaveCount(0);
+  await expect(refused.getByRole("progressbar").locator("div")).toHaveClass(/bg-red-600/);
+  await expect(queue.locator('[data-status="done"]').getByRole("progressbar").locator("div")).toHaveClass(/bg-emerald-600/);
 
   // After a reload the visitor sees what they sent — and nobody else does.
   await visitor.reload();

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { signUpAndOpenFiles } from "./support";
+import { openNewFolder, signUpAndOpenFiles } from "./support";
 
 test.beforeEach(async ({ page }) => {
   await signUpAndOpenFiles(page);
@@ -95,6 +95,13 @@ test("the text inside a file is found, the match marked", async ({ page }) => {
 });
 
 test("a visitor searches within a shared folder", async ({ page, browser }) => {
+  // The same two names again in a folder: the visitor's search sees only the folder's.
+  await openNewFolder(page, "Shared");
+  await page.getByTestId("file-input").setInputFiles([
+    { name: "quarterly-report.txt", mimeType: "text/plain", buffer: Buffer.from("numbers") },
+    { name: "holiday.txt", mimeType: "text/plain", buffer: Buffer.from("sun and a glacier walk") },
+  ]);
+  await expect(page.getByRole("link", { name: "holiday.txt" })).toBeVisible();
   await page.getByText("Share this folder").click();
   const form = page.getByTestId("share-form");
   await form.getByRole("button", { name: "Create link" }).click();

@@ -22,6 +22,9 @@ test("a link with a password and a download limit: unlock, download, then the li
   await form.getByRole("button", { name: "Create link" }).click();
   const link = await form.getByTestId("share-link").getByRole("textbox").inputValue();
   expect(link).toMatch(/\/s\/[A-Za-z0-9_-]{24}$/);
+  // The link replaces the button: a second click cannot make a duplicate by mistake.
+  await expect(form.getByRole("button", { name: "Create link" })).toHaveCount(0);
+  await expect(form.getByRole("button", { name: "Make another link" })).toBeVisible();
 
   // A visitor: a fresh browser context, no account, no cookies.
   const visitor = await (await browser.newContext()).newPage();
@@ -61,4 +64,41 @@ test("a link with a password and a download limit: unlock, download, then the li
   await page.goto("/shares");
   await expect(page.getByTestId("share-item")).toContainText("Download limit reached");
   await expect(page.getByTestId("share-item")).toContainText("1 of 1 downloads");
+});
+
+test("revoking a link asks first, in a dialog that works by keyboard", async ({ page }) => {
+  await signUpAndOpenFiles(page);
+  const headers = { origin: new URL(page.url()).origin };
+  const put = await page.request.put("/api/v1/files?name=plan.txt", { headers, data: Buffer.from("the plan") });
+  const file = await put.json();
+  const made = await page.request.post("/api/v1/shares", { headers, data: { file_ids: [file.id] } });
+  expect(made.status()).toBe(201);
+  await page.getByRole("link", { name: "Shares" }).first().click();
+  const item = page.getByTestId("share-item");
+  await expect(item).toContainText("Active");
+
+  const revoke = item.getByRole("button", { name: "Revoke", exact: true });
+  await revoke.focus();
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog", { name: "Revoke this link?" });
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText("Everyone who has the link loses access at once.");
+  // Focus is inside, and Tab never reaches the page behind it.
+  const inside = () =>
+    dialog.evaluate((d) => d.contains(document.activeElement) || document.activeElement === document.body);
+  expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+  for (let i = 0; i < 4; i++) {
+    await page.keyboard.press("Tab");
+    expect(await inside()).toBe(true);
+  }
+  // Escape closes it, changes nothing and gives focus back.
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(revoke).toBeFocused();
+  await expect(item).toContainText("Active");
+
+  await page.keyboard.press("Enter");
+  await dialog.getByRole("button", { name: "Revoke link" }).click();
+  await expect(item).toContainText("Revoked");
+  await expect(item.getByRole("button", { name: "Revoke", exact: true })).toHaveCount(0);
 });

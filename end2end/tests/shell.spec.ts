@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { signUp } from "./support";
 
 test("home page hydrates and the theme toggle works only after hydration", async ({ page }) => {
   await page.goto("/");
@@ -83,4 +84,31 @@ test("no console errors or hydration warnings on load", async ({ page }) => {
   await page.goto("/api");
   await expect(page.getByRole("heading", { name: "Pannier API" })).toBeVisible();
   expect(problems).toEqual([]);
+});
+
+test("on a phone the navigation is behind a menu button that works by touch and keyboard", async ({ browser }) => {
+  const page = await (await browser.newContext({ viewport: { width: 360, height: 740 } })).newPage();
+  await signUp(page, "Phone Person");
+  await expect(page.getByRole("heading", { name: "Your account", exact: true })).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await expect(nav.getByRole("link", { name: "Files" })).toBeHidden();
+  const menu = nav.getByText("Menu", { exact: true }).or(nav.getByLabel("Menu"));
+  await menu.click();
+  await nav.getByRole("link", { name: "Files" }).click();
+  await expect(page.getByRole("heading", { name: "Your files" })).toBeVisible();
+  // Picking an entry closed the menu.
+  await expect(nav.getByRole("link", { name: "Shares" })).toBeHidden();
+  // By keyboard: Enter opens it, Escape closes it and leaves focus on the button.
+  await menu.focus();
+  await page.keyboard.press("Enter");
+  await expect(nav.getByRole("link", { name: "Shares" })).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(nav.getByRole("link", { name: "Shares" })).toBeHidden();
+  await expect(menu).toBeFocused();
+  // A tap elsewhere closes it too.
+  await menu.click();
+  await expect(nav.getByRole("button", { name: "Sign out" })).toBeVisible();
+  await page.getByRole("heading", { name: "Your files" }).click();
+  await expect(nav.getByRole("button", { name: "Sign out" })).toBeHidden();
 });

@@ -22,3 +22,11 @@ export async function signUpAndOpenFiles(page: Page) {
   // Hydrated: the no-JavaScript upload button hides itself.
   await expect(page.getByRole("button", { name: "Upload", exact: true })).toBeHidden();
 }
+
+/** Makes a folder named `name` in the folder shown and opens it (its own page, hydrated). */
+export async function openNewFolder(page: Page, name: string) {
+  await page.getByLabel("New folder name").fill(name);
+  await page.getByRole("button", { name: "Create folder" }).click();
+  await page.getByRole("link", { name, exact: true }).click();
+  await expect(page.getByRole("heading", { name })).toBeVisible();
+}

@@ -116,7 +116,7 @@ pub fn Card(
     children: Children,
 ) -> impl IntoView {
     view! {
-        <section id=id class="rounded-xl border border-slate-200 p-5 dark:border-slate-800">
+        <section id=(!id.is_empty()).then_some(id) class="min-w-0 rounded-xl border border-slate-200 p-5 dark:border-slate-800">
             <h2 class="mb-4 text-lg font-semibold">{title}</h2>
             {children()}
         </section>

@@ -86,31 +86,103 @@ fn AccountNav(link_class: &'static str) -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match user.await {
-                    Ok(Some(user)) => view! {
-                        // Phones get the results page; wider screens the box with results as you type.
-                        <span class="contents sm:hidden">
-                            <A href="/search" attr:class=link_class attr:aria-label="Search" attr:title="Search your files">
-                                <svg class="h-5 w-5" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true">
-                                    <circle cx="11" cy="11" r="7"/><path stroke-linecap="round" d="m20 20-3.5-3.5"/>
-                                </svg>
-                            </A>
-                        </span>
-                        <QuickSearch/>
-                        <A href="/files" attr:class=link_class>"Files"</A>
-                        <A href="/shares" attr:class=link_class>"Shares"</A>
-                        <A href="/account" attr:class=link_class>"Account"</A>
-                        {(user.role == Role::Admin).then(|| view! { <A href="/admin" attr:class=link_class>"Admin"</A> })}
-                        <PlainForm action=SignOut::PATH>
-                            <button type="submit" class=link_class>"Sign out"</button>
-                        </PlainForm>
-                    }.into_any(),
-                    _ => view! {
-                        <A href="/sign-in" attr:class=link_class>"Sign in"</A>
-                        <A href="/sign-up" attr:class=link_class>"Sign up"</A>
-                    }.into_any(),
+                    Ok(Some(user)) => {
+                        let admin = user.role == Role::Admin;
+                        view! {
+                            // Phones get the results page; wider screens the box with results as you type.
+                            <span class="contents sm:hidden">
+                                <A href="/search" attr:class=link_class attr:aria-label="Search" attr:title="Search your files">
+                                    <svg class="h-5 w-5" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true">
+                                        <circle cx="11" cy="11" r="7"/><path stroke-linecap="round" d="m20 20-3.5-3.5"/>
+                                    </svg>
+                                </A>
+                            </span>
+                            <QuickSearch/>
+                            <span class="hidden sm:contents"><SignedInLinks link_class admin/></span>
+                            <PhoneMenu><SignedInLinks link_class="menu-link" admin/></PhoneMenu>
+                        }.into_any()
+                    }
+                    _ => {
+                        // Visitors of a link came for its files, not for an account here.
+                        let on_link = location.pathname.get_untracked().starts_with("/s/");
+                        let open = match use_context::<SiteResource>() {
+                            Some(SiteResource(site)) => site.await.is_ok_and(|s| s.open_registration),
+                            None => false,
+                        };
+                        view! {
+                            {(!on_link || open).then(|| view! { <A href="/sign-in" attr:class=link_class>"Sign in"</A> })}
+                            {open.then(|| view! { <A href="/sign-up" attr:class=link_class>"Sign up"</A> })}
+                        }.into_any()
+                    }
                 }
             })}
         </Transition>
+    }
+}
+
+/// A signed-in person's places, and signing out.
+#[component]
+fn SignedInLinks(link_class: &'static str, admin: bool) -> impl IntoView {
+    view! {
+        <A href="/files" attr:class=link_class>"Files"</A>
+        <A href="/shares" attr:class=link_class>"Shares"</A>
+        <A href="/account" attr:class=link_class>"Account"</A>
+        {admin.then(|| view! { <A href="/admin" attr:class=link_class>"Admin"</A> })}
+        <PlainForm action=SignOut::PATH>
+            <button type="submit" class=link_class>"Sign out"</button>
+        </PlainForm>
+    }
+}
+
+/// The navigation behind a menu button on phones, where the header has room for little else.
+/// A `<details>`: it opens by tap, Enter or Space without JavaScript; with it, picking an
+/// entry, Escape or a tap elsewhere closes it.
+#[component]
+fn PhoneMenu(children: Children) -> impl IntoView {
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let close = move || {
+        if let Some(menu) = menu.get() {
+            let _ = menu.remove_attribute("open");
+        }
+    };
+    let outside = window_event_listener(leptos::ev::click, move |ev| {
+        let target = ev
+            .target()
+            .and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::Node>(t).ok());
+        if let Some(details) = menu.get_untracked()
+            && !details.contains(target.as_ref())
+        {
+            let _ = details.remove_attribute("open");
+        }
+    });
+    on_cleanup(move || outside.remove());
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape"
+            && let Some(details) = menu.get()
+            && details.has_attribute("open")
+        {
+            close();
+            if let Some(summary) = details.query_selector("summary").ok().flatten() {
+                let _ =
+                    leptos::wasm_bindgen::JsCast::unchecked_into::<leptos::web_sys::HtmlElement>(
+                        summary,
+                    )
+                    .focus();
+            }
+        }
+    };
+    view! {
+        <details node_ref=menu class="relative sm:hidden" on:keydown=on_key>
+            <summary class="nav-link flex cursor-pointer list-none items-center [&::-webkit-details-marker]:hidden" aria-label="Menu" title="Menu">
+                <svg class="h-5 w-5" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true">
+                    <path stroke-linecap="round" d="M4 7h16M4 12h16M4 17h16"/>
+                </svg>
+            </summary>
+            <div class="absolute right-0 top-full z-40 mt-2 flex w-56 flex-col rounded-xl border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-700 dark:bg-slate-900"
+                on:click=move |_| close()>
+                {children()}
+            </div>
+        </details>
     }
 }
 

@@ -1,5 +1,6 @@
 //! Reusable pieces of UI.
 
+pub mod dialog;
 pub mod error;
 pub mod form;
 pub mod guard;
@@ -7,3 +8,4 @@ pub mod layout;
 pub mod lightbox;
 pub mod quick_search;
 pub mod theme;
+pub mod words;

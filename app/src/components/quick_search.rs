@@ -178,7 +178,7 @@ pub fn QuickSearch() -> impl IntoView {
     on_cleanup(move || shortcut.remove());
     let option_id = |i: usize| format!("quick-search-{i}");
     view! {
-        <form method="get" action="/search" role="search" class="relative hidden sm:block" data-testid="quick-search">
+        <form method="get" action="/search" role="search" aria-label="Site search" class="relative hidden sm:block" data-testid="quick-search">
             <label for="quick-search-q" class="sr-only">"Quick search"</label>
             <input id="quick-search-q" node_ref=input name="q" type="search" autocomplete="off"
                 placeholder="Search  /" class="field w-40 py-1.5 text-sm lg:w-56"

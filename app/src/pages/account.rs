@@ -125,9 +125,9 @@ fn Avatar(has_avatar: bool, initial: char) -> impl IntoView {
 #[component]
 fn TokenChoice(id: &'static str) -> impl IntoView {
     view! {
-        <div>
+        <div class="min-w-0 max-w-full">
             <label for=id class="mb-1 block text-sm font-medium">"API tokens"</label>
-            <select id=id name="tokens" class="block rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900">
+            <select id=id name="tokens" class="block max-w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900">
                 <option value="write" selected>"Revoke write tokens (read-only ones keep working)"</option>
                 <option value="all">"Revoke every token"</option>
                 <option value="keep">"Keep every token"</option>
@@ -197,7 +197,7 @@ fn Tokens(tokens: Vec<TokenDto>, new_token: Option<String>, actions: Actions) ->
                 {tokens.into_iter().map(|t| view! {
                     <li class="flex flex-wrap items-center justify-between gap-2 py-3">
                         <div>
-                            <p class="font-medium">{t.name.clone()} <span class="ml-2 font-mono text-xs text-slate-500">{format!("{}…", t.prefix)}</span></p>
+                            <p class="font-medium">{t.name.clone()} <span class="ml-2 font-mono text-xs text-slate-500 dark:text-slate-400">{format!("{}…", t.prefix)}</span></p>
                             <p class="text-sm text-slate-500 dark:text-slate-400">
                                 {format!("{} · created {} · {} · {}",
                                     if t.scope == domain::account::TokenScope::Read { "read only" } else { "read and write" },

@@ -13,6 +13,7 @@ use crate::api::files::{
 };
 use crate::components::form::{Card, FormError};
 use crate::components::guard::signed_in;
+use crate::components::words::Time;
 use crate::pages::shares::ShareCard;
 
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
@@ -77,7 +78,7 @@ fn File(
                 <dl class="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
                     <dt class="text-slate-500 dark:text-slate-400">"Size"</dt><dd>{format!("{} ({} bytes)", human_size(file.size), file.size)}</dd>
                     <dt class="text-slate-500 dark:text-slate-400">"Type"</dt><dd>{file.content_type.clone()}</dd>
-                    <dt class="text-slate-500 dark:text-slate-400">"Uploaded"</dt><dd>{file.created_at.get(..16).unwrap_or_default().replace('T', " ")} " UTC"</dd>
+                    <dt class="text-slate-500 dark:text-slate-400">"Uploaded"</dt><dd><Time at=file.created_at.clone()/></dd>
                     <dt class="text-slate-500 dark:text-slate-400">"SHA-256"</dt><dd class="break-all font-mono text-xs">{file.sha256.clone()}</dd>
                     {file.media.clone().map(|media| view! { <MediaDetails media/> })}
                 </dl>

@@ -11,7 +11,7 @@ use crate::components::layout::SiteResource;
 pub fn HomePage() -> impl IntoView {
     let site = use_context::<SiteResource>();
     view! {
-        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="text-slate-500 dark:text-slate-400">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let Some(SiteResource(site)) = site else {
                     return view! { <ErrorNotice error=domain::AppError::Internal/> }.into_any();

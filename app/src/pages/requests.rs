@@ -27,7 +27,7 @@ pub fn RequestForm(#[prop(into)] folder: Signal<String>) -> impl IntoView {
             <LinkSettings outcome expires="7d" label=String::new() downloads=None/>
             <RuleFields outcome request=RequestDto::default()/>
             <div>
-                <label for="request-password" class="mb-1 block text-sm font-medium">"Password " <span class="font-normal text-slate-500">"(optional)"</span></label>
+                <label for="request-password" class="mb-1 block text-sm font-medium">"Password " <span class="font-normal text-slate-500 dark:text-slate-400">"(optional)"</span></label>
                 <input id="request-password" name="password" type="password" autocomplete="new-password" class="field"/>
             </div>
             <button type="submit" class=PRIMARY>"Create request link"</button>
@@ -48,10 +48,10 @@ pub fn RuleFields(
     let size = |bytes: Option<u64>| bytes.map(human_size).unwrap_or_default();
     view! {
         <div class="grid gap-3 sm:grid-cols-3">
-            <label class="block text-sm font-medium">"Largest file " <span class="font-normal text-slate-500">"(e.g. 100 MB)"</span>
+            <label class="block text-sm font-medium">"Largest file " <span class="font-normal text-slate-500 dark:text-slate-400">"(e.g. 100 MB)"</span>
                 <input name="max_file_size" value=size(request.max_file_size) class="field"/>
             </label>
-            <label class="block text-sm font-medium">"In all " <span class="font-normal text-slate-500">"(e.g. 2 GB)"</span>
+            <label class="block text-sm font-medium">"In all " <span class="font-normal text-slate-500 dark:text-slate-400">"(e.g. 2 GB)"</span>
                 <input name="max_total_bytes" value=size(request.max_total_bytes) class="field"/>
             </label>
             <label class="block text-sm font-medium">"Number of files"
@@ -59,7 +59,7 @@ pub fn RuleFields(
             </label>
         </div>
         <p class="text-sm text-red-700 dark:text-red-400">{error("max_file_size")}{error("max_total_bytes")}{error("max_files")}</p>
-        <label class="block text-sm font-medium">"File types " <span class="font-normal text-slate-500">"(empty: any; e.g. .pdf, .docx, image/*)"</span>
+        <label class="block text-sm font-medium">"File types " <span class="font-normal text-slate-500 dark:text-slate-400">"(empty: any; e.g. .pdf, .docx, image/*)"</span>
             <input name="allowed_types" value=request.allowed_types.join(", ") class="field"/>
         </label>
         <p class="text-sm text-red-700 dark:text-red-400">{error("allowed_types")}</p>

@@ -11,6 +11,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::search::search_files;
 use crate::components::error::ErrorNotice;
 use crate::components::guard::signed_in;
+use crate::components::words::Time;
 
 /// The search page.
 #[component]
@@ -36,7 +37,7 @@ pub fn SearchPage() -> impl IntoView {
     view! {
         <Title text="Search"/>
         <h1 class="mb-4 text-2xl font-bold">"Search"</h1>
-        <form method="get" action="/search" role="search" class="mb-6 flex gap-2">
+        <form method="get" action="/search" role="search" aria-label="Search files" class="mb-6 flex gap-2">
             <label for="search-q" class="sr-only">"Search your files"</label>
             <input id="search-q" node_ref=box_ref name="q" type="search" prop:value=q autofocus
                 placeholder="invoice 2026 type:pdf" class="field flex-1" autocomplete="off"/>
@@ -104,7 +105,7 @@ fn Results(page: SearchPage, q: String) -> impl IntoView {
 #[component]
 fn Hit(hit: SearchHit) -> impl IntoView {
     let SearchHit { file, path, snippet } = hit;
-    let when = file.updated_at.get(..10).unwrap_or_default().to_owned();
+
     view! {
         <li class="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1 px-4 py-3">
             <span class="min-w-0">
@@ -112,7 +113,7 @@ fn Hit(hit: SearchHit) -> impl IntoView {
                 <span class="block text-sm text-slate-600 dark:text-slate-400 break-all">{path}</span>
                 <Snippet parts=snippet/>
             </span>
-            <span class="text-sm text-slate-600 dark:text-slate-400">{human_size(file.size)} " · " {when}</span>
+            <span class="text-sm text-slate-600 dark:text-slate-400">{human_size(file.size)} " · " <Time at=file.updated_at/></span>
         </li>
     }
 }

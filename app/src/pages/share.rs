@@ -14,9 +14,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::shares::{search_share, share_page};
 use crate::components::error::ErrorNotice;
-use crate::components::form::Card;
 use crate::components::guard::answer_with;
 use crate::components::lightbox::{Lightbox, Slide};
+use crate::components::words::{self, Time};
 use crate::pages::files::upload::{Queue, Uploader};
 use crate::pages::search::Snippet;
 
@@ -76,22 +76,14 @@ fn Open(share: PublicShare, q: Option<String>) -> impl IntoView {
         page,
         page_count,
     } = share;
-    let summary = format!(
-        "{} · {count} {}",
-        human_size(total_size),
-        if count == 1 { "file" } else { "files" }
-    );
-    let limits = [
-        expires_at.map(|at| {
-            format!("Available until {} UTC", at.get(..16).unwrap_or(&at).replace('T', " "))
-        }),
-        downloads_left
-            .map(|left| format!("{left} download{} left", if left == 1 { "" } else { "s" })),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" · ");
+    let summary = format!("{} · {}", human_size(total_size), words::count(count, "file", "files"));
+    let has_limits = expires_at.is_some() || downloads_left.is_some();
+    let both = expires_at.is_some() && downloads_left.is_some();
+    let limits = view! {
+        {expires_at.map(|at| view! { "Available until " <Time at/> })}
+        {both.then_some(" · ")}
+        {downloads_left.map(|left| format!("{} left", words::count(left, "download", "downloads")))}
+    };
     let zip = format!("/s/{slug}/zip");
     // The page's pictures and videos, in a gallery.
     let mut slides = Vec::new();
@@ -117,18 +109,20 @@ fn Open(share: PublicShare, q: Option<String>) -> impl IntoView {
             <div class="min-w-0">
                 <h1 class="break-words text-2xl font-bold">{title}</h1>
                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Shared by " <span class="font-medium">{owner_name}</span>" · "{summary}</p>
-                <Show when={let limits = limits.clone(); move || !limits.is_empty()}>
-                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="share-limits">{limits.clone()}</p>
-                </Show>
+                {has_limits.then(|| view! {
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="share-limits">{limits}</p>
+                })}
                 {downloads_left.is_some().then(|| view! {
                     <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="limited-note">"Every download counts toward the limit, so files open only when you ask (thumbnails do not count)."</p>
                 })}
             </div>
             <div class="flex items-center gap-4">
-                <Show when=move || allow_zip && (count > 0)>
+                // One file has its own Download below; a zip is for several.
+                <Show when=move || allow_zip && (count > 1)>
                     <a class=BUTTON href=zip.clone() download="" data-testid="download-zip">"Download all (zip)"</a>
                 </Show>
-                <figure class="w-24 shrink-0 rounded-md bg-white p-1" title="Open this link on a phone">
+                // A code to open the link on a phone: of no use on the phone itself.
+                <figure class="hidden w-24 shrink-0 rounded-md bg-white p-1 sm:block" title="Open this link on a phone">
                     <div role="img" aria-label="QR code of this link" inner_html=qr_svg class="[&>svg]:h-auto [&>svg]:w-full"></div>
                 </figure>
             </div>
@@ -175,7 +169,7 @@ fn Listing(
 #[component]
 fn ShareSearchBox(q: String) -> impl IntoView {
     view! {
-        <form method="get" role="search" class="mb-4 flex gap-2" data-testid="share-search">
+        <form method="get" role="search" aria-label="Search this link" class="mb-4 flex gap-2" data-testid="share-search">
             <label for="share-q" class="sr-only">"Search these files"</label>
             <input id="share-q" name="q" type="search" value=q placeholder="Search these files"
                 autocomplete="off" class="field flex-1"/>
@@ -313,19 +307,36 @@ fn Request(request: PublicRequest, error: Option<String>) -> impl IntoView {
         allowed_types,
         sent,
     } = request;
-    let rules = [
-        (!allowed_types.is_empty()).then(|| format!("Types: {}", allowed_types.join(", "))),
-        max_file_size.map(|max| format!("Up to {} per file", human_size(max))),
-        files_left.map(|n| format!("{n} more file{}", if n == 1 { "" } else { "s" })),
-        bytes_left.map(|n| format!("{} left in all", human_size(n))),
-        expires_at
-            .map(|at| format!("Open until {} UTC", at.get(..16).unwrap_or(&at).replace('T', " "))),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" · ");
-    let queue = Queue::new(Callback::new(|()| {}));
+    // What this visitor has sent since the page loaded counts down the request's limits.
+    let sent_now = RwSignal::new((0_u64, 0_u64));
+    let types = (!allowed_types.is_empty()).then(|| format!("Types: {}", allowed_types.join(", ")));
+    let until = expires_at
+        .map(|at| format!("Open until {} UTC", at.get(..16).unwrap_or(&at).replace('T', " ")));
+    let rules = Memo::new(move |_| {
+        let (files, bytes) = sent_now.get();
+        [
+            types.clone(),
+            max_file_size.map(|max| format!("Up to {} per file", human_size(max))),
+            files_left.map(|n| n.saturating_sub(files)).map(|n| match n {
+                0 => "No more files".to_owned(),
+                1 => "1 more file".to_owned(),
+                n => format!("{n} more files"),
+            }),
+            bytes_left.map(|n| format!("{} left in all", human_size(n.saturating_sub(bytes)))),
+            until.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
+    });
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a file's size")]
+    let queue = Queue::new(Callback::new(move |size: f64| {
+        sent_now.update(|(files, bytes)| {
+            *files += 1;
+            *bytes += size as u64;
+        });
+    }));
     let accept = allowed_types.join(",");
     let accept = (!accept.is_empty()).then_some(accept);
     view! {
@@ -336,8 +347,8 @@ fn Request(request: PublicRequest, error: Option<String>) -> impl IntoView {
                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
                     <span class="font-medium">{owner_name}</span>" asks you to send files. They go straight to them; nobody else who has this link sees them."
                 </p>
-                <Show when={let rules = rules.clone(); move || !rules.is_empty()}>
-                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="request-rules">{rules.clone()}</p>
+                <Show when=move || !rules.read().is_empty()>
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="request-rules" aria-live="polite">{rules}</p>
                 </Show>
             </div>
             {error.map(|message| view! { <p role="alert" class="rounded-md bg-red-50 p-3 text-sm text-red-800 dark:bg-red-950 dark:text-red-200">{message}</p> })}
@@ -366,8 +377,8 @@ fn Locked(slug: String, error: Option<String>) -> impl IntoView {
         <Title text="Password required"/>
         <Meta property="og:title" content="Shared files (password required)"/>
         <Meta property="og:description" content="Open the link and type the password to see what was shared."/>
-        <div class="mx-auto max-w-md">
-        <Card title="This link is protected">
+        <section class="mx-auto max-w-md rounded-xl border border-slate-200 p-5 dark:border-slate-800">
+            <h1 class="mb-4 text-xl font-semibold">"This link is protected"</h1>
             <form method="post" action=action class="space-y-4">
                 <p class="text-sm text-slate-600 dark:text-slate-400">"Type the password the person who shared it gave you."</p>
                 <div>
@@ -379,8 +390,7 @@ fn Locked(slug: String, error: Option<String>) -> impl IntoView {
                 </div>
                 <button type="submit" class=BUTTON>"Open"</button>
             </form>
-        </Card>
-        </div>
+        </section>
     }
 }
 

@@ -13,10 +13,14 @@ use leptos_router::hooks::use_query_map;
 use crate::api::shares::{
     CancelSending, CreateShare, RevokeShare, UpdateShare, list_shares, share_events,
 };
+use crate::components::dialog::Dialog;
 use crate::components::form::{Card, FormError};
 use crate::components::guard::signed_in;
+use crate::components::words::{self, Time};
 use crate::pages::requests::RuleFields;
 
+const DANGER: &str = "rounded-md border border-red-300 px-3 py-2 text-sm font-medium text-red-800 hover:bg-red-50 dark:border-red-900 dark:text-red-300 dark:hover:bg-red-950";
+const DANGER_SOLID: &str = "rounded-md bg-red-700 px-3 py-2 text-sm font-medium text-white hover:bg-red-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-red-600";
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
 pub(crate) const PRIMARY: &str = "rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600";
 
@@ -35,12 +39,19 @@ pub fn ShareForm(
             <input type="hidden" name="folder_id" prop:value=move || folder.get()/>
             <FormError outcome/>
             <LinkSettings outcome expires="7d" label=String::new() downloads=Some((String::new(), true))/>
-            <div>
-                <label for="share-password" class="mb-1 block text-sm font-medium">"Password " <span class="font-normal text-slate-500">"(optional)"</span></label>
-                <input id="share-password" name="password" type="password" autocomplete="new-password" class="field"/>
-            </div>
-            <button type="submit" class=PRIMARY>"Create link"</button>
-            {move || created().map(|share| view! { <LinkBox url=share.url/> })}
+            // The input inside its label: a page can hold several of these forms, so no ids.
+            <label class="block text-sm font-medium">"Password " <span class="font-normal text-slate-500 dark:text-slate-400">"(optional)"</span>
+                <input name="password" type="password" autocomplete="new-password" class="field mt-1"/>
+            </label>
+            // Once made, the link is shown in place of the button: a second click cannot make a
+            // second link by mistake; "Make another" asks for one on purpose.
+            {move || match created() {
+                None => view! { <button type="submit" class=PRIMARY>"Create link"</button> }.into_any(),
+                Some(share) => view! {
+                    <LinkBox url=share.url/>
+                    <button type="button" class=BUTTON on:click=move |_| create.value().set(None)>"Make another link"</button>
+                }.into_any(),
+            }}
         </ActionForm>
     }
 }
@@ -68,7 +79,7 @@ pub(crate) fn LinkSettings(
     ];
     view! {
         <div>
-            <label class="mb-1 block text-sm font-medium">"Title " <span class="font-normal text-slate-500">"(shown on the link’s page)"</span>
+            <label class="mb-1 block text-sm font-medium">"Title " <span class="font-normal text-slate-500 dark:text-slate-400">"(shown on the link’s page)"</span>
                 <input name="label" value=label class="field"/>
             </label>
         </div>
@@ -80,13 +91,13 @@ pub(crate) fn LinkSettings(
                     }).collect_view()}
                 </select>
             </label>
-            <label class="block text-sm font-medium">"Date " <span class="font-normal text-slate-500">"(for “on a date”)"</span>
+            <label class="block text-sm font-medium">"Date " <span class="font-normal text-slate-500 dark:text-slate-400">"(for “on a date”)"</span>
                 <input name="expires_on" type="date" class="field"/>
             </label>
         </div>
         <p class="text-sm text-red-700 dark:text-red-400">{error("expires")}{error("expires_on")}</p>
         {downloads.map(|(max_downloads, allow_zip)| view! {
-            <label class="block text-sm font-medium">"Download limit " <span class="font-normal text-slate-500">"(empty: no limit)"</span>
+            <label class="block text-sm font-medium">"Download limit " <span class="font-normal text-slate-500 dark:text-slate-400">"(empty: no limit)"</span>
                 <input name="max_downloads" type="number" min="1" value=max_downloads class="field"/>
             </label>
             <p class="text-sm text-red-700 dark:text-red-400">{error("max_downloads")}</p>
@@ -169,6 +180,11 @@ fn Link(
     cancel: ServerAction<CancelSending>,
 ) -> impl IntoView {
     let title = share.title.clone();
+    let revoke_note = if share.request.is_some() {
+        "Nobody can send files with it any more; what was sent stays in your files. This cannot be undone: to ask again, make a new request."
+    } else {
+        "Everyone who has the link loses access at once. This cannot be undone: to share again, make a new link."
+    };
     let kind = share.request.as_ref().map(|_| view! {
         <span class="ml-2 rounded-full bg-sky-100 px-2 py-0.5 text-xs font-medium text-sky-900 dark:bg-sky-950 dark:text-sky-200">"File request"</span>
     });
@@ -191,27 +207,18 @@ fn Link(
         (Some(request), _) => {
             let files = match request.max_files {
                 Some(max) => format!("{} of {max} files", request.received_files),
-                None => format!("{} files", request.received_files),
+                None => words::count(request.received_files, "file", "files"),
             };
             format!("{files} received ({})", human_size(request.received_bytes))
         }
         (None, Some(max)) => format!("{} of {max} downloads", share.downloads),
-        (None, None) => format!("{} downloads", share.downloads),
+        (None, None) => words::count(share.downloads, "download", "downloads"),
     };
-    let when = |at: &Option<String>| {
-        at.as_ref().map(|at| at.get(..16).unwrap_or(at).replace('T', " ") + " UTC")
-    };
-    let details = [
-        Some(format!("{} views", share.views)),
-        Some(downloads),
-        when(&share.expires_at).map(|at| format!("expires {at}")),
-        when(&share.last_access_at).map(|at| format!("last opened {at}")),
-        share.has_password.then(|| "password".to_owned()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" · ");
+    let counts = format!("{} · {downloads}", words::count(share.views, "view", "views"));
+    let expires = share.expires_at.clone().map(|at| view! { " · expires " <Time at/> });
+    let opened = share.last_access_at.clone().map(|at| view! { " · last opened " <Time at/> });
+    let details =
+        view! { {counts} {expires} {opened} {share.has_password.then_some(" · password")} };
     let active = share.state != ShareState::Revoked;
     let outcome = Signal::derive(move || update.value().get());
     let (id, edit_id) = (share.id.to_string(), share.id.to_string());
@@ -233,10 +240,13 @@ fn Link(
             <div class="mt-3"><LinkBox url=share.url.clone()/></div>
             <div class="mt-3 flex flex-wrap gap-2">
                 {active.then(|| view! {
-                    <ActionForm action=revoke>
-                        <input type="hidden" name="id" value=id.to_string()/>
-                        <button type="submit" class="rounded-md border border-red-300 px-3 py-2 text-sm font-medium text-red-800 hover:bg-red-50 dark:border-red-900 dark:text-red-300 dark:hover:bg-red-950">"Revoke"</button>
-                    </ActionForm>
+                    <Dialog id=format!("revoke-{id}") label="Revoke" title="Revoke this link?" button_class=DANGER>
+                        <p class="text-sm text-slate-700 dark:text-slate-300">{revoke_note}</p>
+                        <ActionForm action=revoke attr:class="mt-4">
+                            <input type="hidden" name="id" value=id.to_string()/>
+                            <button type="submit" class=DANGER_SOLID>"Revoke link"</button>
+                        </ActionForm>
+                    </Dialog>
                 })}
             </div>
             <details class="mt-3">
@@ -246,7 +256,7 @@ fn Link(
                     <FormError outcome success="Saved."/>
                     <LinkSettings outcome expires="keep" label=share.label.clone().unwrap_or_default() downloads=download_settings/>
                     {rules}
-                    <label class="block text-sm font-medium">"New password " <span class="font-normal text-slate-500">"(empty: keep)"</span>
+                    <label class="block text-sm font-medium">"New password " <span class="font-normal text-slate-500 dark:text-slate-400">"(empty: keep)"</span>
                         <input name="password" type="password" autocomplete="new-password" class="field"/>
                     </label>
                     <label class="flex items-center gap-2 text-sm">
@@ -302,7 +312,7 @@ fn AccessLog(id: domain::ids::ShareId) -> impl IntoView {
                     Ok(events) => view! {
                         <ul class="mt-2 space-y-1 text-sm">
                             {events.into_iter().map(|e| view! {
-                                <li>{e.at.get(..19).unwrap_or_default().replace('T', " ")}" UTC · "{e.kind}{e.ip.map(|ip| format!(" · {ip}"))}</li>
+                                <li><Time at=e.at/>" · "{e.kind}{e.ip.map(|ip| format!(" · {ip}"))}</li>
                             }).collect_view()}
                         </ul>
                     }.into_any(),

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::selection::Selection;
 use crate::components::lightbox::{Lightbox, Slide};
+use crate::components::words::Time;
 
 /// Folders first, then files.
 #[component]
@@ -44,7 +45,8 @@ struct Entry {
     href: String,
     icon: Icon,
     size: Option<u64>,
-    date: String,
+    /// When it was made (UTC, RFC 3339 or its first 16 characters).
+    at: String,
     /// The thumbnail's address, the placeholder shown while it loads, and its place in the
     /// gallery.
     thumb: Option<(String, String, usize)>,
@@ -58,7 +60,7 @@ impl Entry {
             href: format!("/files/{}", folder.id),
             icon: Icon::Folder,
             size: None,
-            date: short_date(&folder.created_at),
+            at: folder.created_at.clone(),
             thumb: None,
         }
     }
@@ -82,15 +84,10 @@ impl Entry {
             href: format!("/file/{}", file.id),
             icon: Icon::of(&file.content_type),
             size: Some(file.size),
-            date: short_date(&file.created),
+            at: file.created.clone(),
             thumb,
         }
     }
-}
-
-/// `2026-11-21 16:45` (UTC, the same on server and browser), from RFC 3339 or its first 16.
-fn short_date(rfc3339: &str) -> String {
-    rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
 }
 
 #[component]
@@ -103,7 +100,7 @@ fn Row(entry: Entry, selection: Selection) -> impl IntoView {
             <IconView icon=entry.icon/>
             <a href=entry.href>{entry.name}</a>
             <span class="entry-size">{entry.size.map(human_size).unwrap_or_else(|| "—".into())}</span>
-            <span class="entry-date">{entry.date}</span>
+            <Time at=entry.at class="entry-date"/>
         </li>
     }
 }

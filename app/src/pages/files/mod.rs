@@ -18,6 +18,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::files::{CreateFolder, DeleteItems, MoveItems, RenameItem, list_folder};
 use crate::components::form::FormError;
 use crate::components::guard::signed_in;
+use crate::components::words;
 use crate::pages::requests::RequestForm;
 use crate::pages::shares::ShareForm;
 use entries::Entries;
@@ -112,7 +113,7 @@ pub fn FilesPage() -> impl IntoView {
         move || (folder.get(), view.get(), uploads.get(), actions.version()),
         |(folder, view, _, _)| async move { list_folder(folder.parse()?, view.query()?).await },
     );
-    let queue = Queue::new(Callback::new(move |()| uploads.update(|n| *n += 1)));
+    let queue = Queue::new(Callback::new(move |_| uploads.update(|n| *n += 1)));
     // What a link to "this folder" names: the folder shown, or the root.
     let link_folder = Signal::derive(move || {
         Some(folder.get()).filter(|f| !f.is_empty()).unwrap_or_else(|| "root".into())
@@ -146,12 +147,15 @@ pub fn FilesPage() -> impl IntoView {
             <div class="mb-4 grid gap-4">
                 <Uploader folder_id=folder queue/>
                 <NewFolder parent=folder action=actions.create/>
-                <details class="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
-                    <summary class="cursor-pointer text-sm font-medium text-sky-700 dark:text-sky-400">"Share this folder"</summary>
-                    <div class="mt-3 max-w-xl">
-                        <ShareForm folder=link_folder/>
-                    </div>
-                </details>
+                // Sharing the root would share everything: folders are shared one by one.
+                <Show when=move || !folder.get().is_empty()>
+                    <details class="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
+                        <summary class="cursor-pointer text-sm font-medium text-sky-700 dark:text-sky-400">"Share this folder"</summary>
+                        <div class="mt-3 max-w-xl">
+                            <ShareForm folder=link_folder/>
+                        </div>
+                    </details>
+                </Show>
                 <details class="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
                     <summary class="cursor-pointer text-sm font-medium text-sky-700 dark:text-sky-400">"Request files into this folder"</summary>
                     <div class="mt-3 max-w-xl">
@@ -225,7 +229,7 @@ fn Listing(listing: FolderPage, view: View, selection: Selection) -> impl IntoVi
             {view.cursor.is_some().then(|| view! {
                 <a class="text-sky-700 hover:underline dark:text-sky-400" href=href(&id, view.sort, view.descending, view.grid, None)>"← First page"</a>
             })}
-            <span class="text-slate-500 dark:text-slate-400">{format!("{} items", listing.total)}</span>
+            <span class="text-slate-500 dark:text-slate-400">{words::count(listing.total, "item", "items")}</span>
             {next.map(|cursor| view! {
                 <a class="text-sky-700 hover:underline dark:text-sky-400" href=href(&id, view.sort, view.descending, view.grid, Some(&cursor))>"Next page →"</a>
             })}

@@ -69,7 +69,10 @@ pub async fn run(queue: Queue, item: Item, file: File, to: Destination, dir: Str
                     break Err(String::new()); // paused or cancelled while waiting
                 }
             }
-            Err(Stop::Fatal(message)) => break Err(message),
+            Err(Stop::Fatal(message)) => {
+                item.status.set(Status::Refused(message));
+                break Err(String::new());
+            }
             Err(Stop::ByPerson) => break Err(String::new()),
         }
     };
@@ -79,10 +82,11 @@ pub async fn run(queue: Queue, item: Item, file: File, to: Destination, dir: Str
             item.loaded.set(item.size);
             item.status.set(Status::Done);
             FILES.with(|f| f.borrow_mut().remove(&item.id));
-            queue.on_done.run(());
+            queue.on_done.run(item.size);
         }
         Err(_) if item.status.get_untracked() == Status::Paused => {}
         Err(_) if item.status.get_untracked() == Status::Cancelled => discard(&key).await,
+        Err(_) if matches!(item.status.get_untracked(), Status::Refused(_)) => {} // kept: the same file chosen again continues
         Err(message) => item.status.set(Status::Failed(message)),
     }
     pump(queue);

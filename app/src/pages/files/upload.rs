@@ -22,8 +22,11 @@ pub enum Status {
     Paused,
     /// Stored.
     Done,
-    /// The server or the network said no; the message says why.
+    /// The network or the server failed; retrying may work. The message says why.
     Failed(String),
+    /// The server refused the file (too large, a type not taken, no room left); retrying the
+    /// same file will not help, so there is no Retry. The message says why.
+    Refused(String),
     /// Stopped by the person.
     Cancelled,
 }
@@ -47,12 +50,12 @@ pub struct Item {
 pub struct Queue {
     items: RwSignal<Vec<Item>>,
     #[cfg_attr(not(feature = "hydrate"), expect(dead_code, reason = "run by the browser half"))]
-    on_done: Callback<()>,
+    on_done: Callback<f64>,
 }
 
 impl Queue {
-    /// An empty queue; `on_done` runs after each stored file.
-    pub fn new(on_done: Callback<()>) -> Self {
+    /// An empty queue; `on_done` runs after each stored file, with its size in bytes.
+    pub fn new(on_done: Callback<f64>) -> Self {
         Self { items: RwSignal::new(Vec::new()), on_done }
     }
 }
@@ -83,6 +86,7 @@ pub fn Uploader(
     let action = format!("{base}/files");
     let base = StoredValue::new(base);
     let to = move || Destination { base: base.get_value(), folder: folder_id.get_untracked() };
+    drop_anywhere(queue, to, dragging);
     Effect::new(move |_| {
         hydrated.set(true);
         unfinished.set(unfinished_uploads(&base.get_value()));
@@ -100,12 +104,15 @@ pub fn Uploader(
             data-testid="drop-zone"
             class="rounded-xl border-2 border-dashed border-slate-300 p-4 transition-colors dark:border-slate-700"
             class:border-sky-500=move || dragging.get()
-            class:bg-sky-50=move || dragging.get()
-            class:dark:bg-sky-950=move || dragging.get()
-            on:dragover=move |ev| { ev.prevent_default(); dragging.set(true); }
-            on:dragleave=move |_| dragging.set(false)
-            on:drop=move |ev| { ev.prevent_default(); dragging.set(false); handle_drop(queue, to(), ev); }
         >
+            <Show when=move || dragging.get()>
+                // The whole window takes the drop; this says so while files are over it.
+                <div class="pointer-events-none fixed inset-0 z-50 flex items-center justify-center bg-sky-500/15 p-6" data-testid="drop-overlay">
+                    <p class="rounded-2xl border-4 border-dashed border-sky-500 bg-white px-8 py-6 text-lg font-semibold text-sky-800 shadow-xl dark:bg-slate-900 dark:text-sky-200">
+                        "Drop to upload here"
+                    </p>
+                </div>
+            </Show>
             <input type="hidden" name="folder_id" prop:value=move || folder_id.get() value=folder_id.get_untracked()/>
             <div class="flex flex-wrap items-center gap-3">
                 <p class="text-sm text-slate-600 dark:text-slate-400">"Drop files or folders here, or"</p>
@@ -224,9 +231,14 @@ fn QueueRow(item: Item, queue: Queue) -> impl IntoView {
         Status::Paused => format!("Paused at {} of {}", human(item.loaded.get()), human(item.size)),
         Status::Done => format!("Done · {}", human(item.size)),
         Status::Failed(message) => message,
-        Status::Cancelled => "Cancelled".to_owned(),
+        Status::Refused(message) => format!("Not uploaded: {message}"),
+        Status::Cancelled => {
+            format!("Cancelled at {} of {}", human(item.loaded.get()), human(item.size))
+        }
     };
-    let failed = move || matches!(item.status.get(), Status::Failed(_) | Status::Cancelled);
+    let retryable = move || matches!(item.status.get(), Status::Failed(_) | Status::Cancelled);
+    let failed = move || matches!(item.status.get(), Status::Failed(_) | Status::Refused(_));
+    let cancelled = move || item.status.get() == Status::Cancelled;
     let active = move || item.status.get().is_active() || item.status.get() == Status::Paused;
     let can_pause = move || {
         item.resumable && matches!(item.status.get(), Status::Uploading | Status::Retrying(_))
@@ -246,25 +258,68 @@ fn QueueRow(item: Item, queue: Queue) -> impl IntoView {
                     <Show when=active>
                         <button type="button" class=small on:click=move |_| cancel(queue, item)>"Cancel"</button>
                     </Show>
-                    <Show when=failed>
+                    <Show when=retryable>
                         <button type="button" class=small on:click=move |_| retry(queue, item)>"Retry"</button>
                     </Show>
                 </span>
             </div>
-            <Bar fraction=Signal::derive(move || if item.size > 0.0 { item.loaded.get() / item.size } else { 1.0 })/>
-            <p class="mt-1 text-xs text-slate-600 dark:text-slate-400" class:text-red-700=failed class:dark:text-red-400=failed>{detail}</p>
+            <Bar fraction=Signal::derive(move || if item.size > 0.0 { item.loaded.get() / item.size } else { 1.0 })
+                tone=Signal::derive(move || Tone::of(&item.status.get()))/>
+            <p class="mt-1 text-xs text-slate-600 dark:text-slate-400" class:text-red-700=failed class:dark:text-red-400=failed
+                class:line-through=cancelled>{detail}</p>
         </li>
     }
 }
 
-/// A progress bar (also exposed to assistive technology).
+/// A progress bar's colour: what its upload came to, told apart at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tone {
+    /// Under way or waiting.
+    #[default]
+    Running,
+    /// Stored.
+    Done,
+    /// Paused by the person.
+    Paused,
+    /// Failed or refused.
+    Failed,
+    /// Cancelled by the person.
+    Cancelled,
+}
+
+impl Tone {
+    fn of(status: &Status) -> Self {
+        match status {
+            Status::Queued | Status::Uploading | Status::Retrying(_) => Self::Running,
+            Status::Done => Self::Done,
+            Status::Paused => Self::Paused,
+            Status::Failed(_) | Status::Refused(_) => Self::Failed,
+            Status::Cancelled => Self::Cancelled,
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            Self::Running => "h-full rounded-full bg-sky-600 transition-[width]",
+            Self::Done => "h-full rounded-full bg-emerald-600",
+            Self::Paused => "h-full rounded-full bg-amber-500",
+            Self::Failed => "h-full rounded-full bg-red-600",
+            Self::Cancelled => "h-full rounded-full bg-slate-400 dark:bg-slate-600",
+        }
+    }
+}
+
+/// A progress bar (also exposed to assistive technology), coloured by `tone`.
 #[component]
-pub fn Bar(#[prop(into)] fraction: Signal<f64>) -> impl IntoView {
+pub fn Bar(
+    #[prop(into)] fraction: Signal<f64>,
+    #[prop(into, optional)] tone: Signal<Tone>,
+) -> impl IntoView {
     let percent = move || (fraction.get().clamp(0.0, 1.0) * 100.0).round();
     view! {
         <div class="mt-1 h-2 w-full overflow-hidden rounded-full bg-slate-200 dark:bg-slate-800" role="progressbar"
             aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || percent().to_string()>
-            <div class="h-full rounded-full bg-sky-600 transition-[width]" style:width=move || format!("{}%", percent())></div>
+            <div class=move || tone.get().class() style:width=move || format!("{}%", percent())></div>
         </div>
     }
 }
@@ -284,6 +339,7 @@ fn status_name(status: &Status) -> &'static str {
         Status::Paused => "paused",
         Status::Done => "done",
         Status::Failed(_) => "failed",
+        Status::Refused(_) => "refused",
         Status::Cancelled => "cancelled",
     }
 }
@@ -306,7 +362,7 @@ fn duration(seconds: f64) -> String {
 #[cfg(feature = "hydrate")]
 use browser::resumable::{forget_unfinished, unfinished_uploads};
 #[cfg(feature = "hydrate")]
-use browser::{cancel, handle_drop, handle_input, pause, resume, retry};
+use browser::{cancel, drop_anywhere, handle_input, pause, resume, retry};
 
 #[cfg(not(feature = "hydrate"))]
 fn unfinished_uploads(_: &str) -> Vec<(String, f64)> {
@@ -319,7 +375,7 @@ fn pause(_: Item) {}
 #[cfg(not(feature = "hydrate"))]
 fn resume(_: Queue, _: Item) {}
 #[cfg(not(feature = "hydrate"))]
-fn handle_drop(_: Queue, _: Destination, _: leptos::ev::DragEvent) {}
+fn drop_anywhere(_: Queue, _: impl Fn() -> Destination, _: RwSignal<bool>) {}
 #[cfg(not(feature = "hydrate"))]
 fn handle_input(_: Queue, _: Destination, _: leptos::ev::Event) {}
 #[cfg(not(feature = "hydrate"))]

@@ -56,7 +56,58 @@ pub fn handle_input(queue: Queue, to: Destination, ev: leptos::ev::Event) {
     enqueue(queue, &to, files);
 }
 
-/// Files and folders dropped on the zone; folders are read recursively, keeping their tree.
+/// Makes the whole window a drop target for files (not for text or links dragged within the
+/// page): `over` is true while files are over it; a drop anywhere uploads to `to()`, and the
+/// browser never opens a dropped file in place of the app.
+pub fn drop_anywhere(queue: Queue, to: impl Fn() -> Destination + 'static, over: RwSignal<bool>) {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    fn carries_files(ev: &DragEvent) -> bool {
+        ev.data_transfer().is_some_and(|t| t.types().includes(&"Files".into(), 0))
+    }
+    // dragenter/dragleave fire for every element crossed: count them to know when it left.
+    let depth = Rc::new(Cell::new(0_i32));
+    let entered = Rc::clone(&depth);
+    let enter = window_event_listener(leptos::ev::dragenter, move |ev| {
+        if carries_files(&ev) {
+            entered.set(entered.get() + 1);
+            over.set(true);
+        }
+    });
+    let left = Rc::clone(&depth);
+    let leave = window_event_listener(leptos::ev::dragleave, move |ev| {
+        if carries_files(&ev) {
+            left.set((left.get() - 1).max(0));
+            if left.get() == 0 {
+                over.set(false);
+            }
+        }
+    });
+    let hover = window_event_listener(leptos::ev::dragover, move |ev| {
+        if carries_files(&ev) {
+            ev.prevent_default(); // without it the drop would open the file
+            if let Some(transfer) = ev.data_transfer() {
+                transfer.set_drop_effect("copy");
+            }
+        }
+    });
+    let drop = window_event_listener(leptos::ev::drop, move |ev| {
+        if carries_files(&ev) {
+            ev.prevent_default();
+            depth.set(0);
+            over.set(false);
+            handle_drop(queue, to(), ev);
+        }
+    });
+    on_cleanup(move || {
+        enter.remove();
+        leave.remove();
+        hover.remove();
+        drop.remove();
+    });
+}
+
+/// Files and folders dropped; folders are read recursively, keeping their tree.
 pub fn handle_drop(queue: Queue, to: Destination, ev: DragEvent) {
     let Some(transfer) = ev.data_transfer() else { return };
     // Entries must be taken while the event is being handled; reading them can wait.
@@ -226,13 +277,17 @@ fn start(queue: Queue, item: Item) {
         let outcome = match kind.as_str() {
             "abort" => Status::Cancelled,
             "load" if status == 201 => Status::Done,
+            // Too many requests, a timeout or a server fault may pass; any other refusal stays.
+            "load" if matches!(status, 400..=499) && !matches!(status, 408 | 429) => {
+                Status::Refused(error_message(&done_xhr))
+            }
             "load" => Status::Failed(error_message(&done_xhr)),
             _ => Status::Failed("The connection was lost. Check your network and retry.".into()),
         };
         if outcome == Status::Done {
             item.loaded.set(item.size);
             FILES.with(|f| f.borrow_mut().remove(&item.id));
-            queue.on_done.run(());
+            queue.on_done.run(item.size);
         }
         item.status.set(outcome);
         pump(queue);
