@@ -7,7 +7,9 @@ test.beforeEach(async ({ page }) => {
     { name: "quarterly-report.txt", mimeType: "text/plain", buffer: Buffer.from("numbers") },
     { name: "holiday.txt", mimeType: "text/plain", buffer: Buffer.from("sun and a glacier walk") },
   ]);
+  // Both rows: each file is searchable once its upload is committed, and they finish apart.
   await expect(page.getByRole("link", { name: "quarterly-report.txt" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "holiday.txt" })).toBeVisible();
 });
 
 test("the header box: / focuses it, results follow the typing, ↓ and Enter open one", async ({ page }) => {
