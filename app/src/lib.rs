@@ -17,8 +17,10 @@ use leptos_router::{SsrMode, path};
 use crate::components::layout::Layout;
 use crate::pages::account::AccountPage;
 use crate::pages::admin::AdminPage;
+use crate::pages::admin_accounts::AdminAccountsPage;
 use crate::pages::file::FilePage;
 use crate::pages::files::FilesPage;
+use crate::pages::reset_password::ResetPasswordPage;
 use crate::pages::search::SearchPage;
 use crate::pages::share::SharePage;
 use crate::pages::shares::SharesPage;
@@ -44,8 +46,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("sign-in") view=SignInPage ssr=SsrMode::InOrder/>
                     <Route path=path!("sign-up") view=SignUpPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/users") view=AdminAccountsPage ssr=SsrMode::Async/>
                     <Route path=path!("files") view=FilesPage ssr=SsrMode::Async/>
                     <Route path=path!("files/:id") view=FilesPage ssr=SsrMode::Async/>
                     <Route path=path!("file/:id") view=FilePage ssr=SsrMode::Async/>

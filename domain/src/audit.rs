@@ -20,7 +20,7 @@ pub mod action {
     pub const USER_CREATED: &str = "user_created";
     /// A password changed by its owner.
     pub const PASSWORD_CHANGED: &str = "password_changed";
-    /// A password reset on the command line.
+    /// A password reset on the command line or through a reset link.
     pub const PASSWORD_RESET: &str = "password_reset";
     /// An API token created.
     pub const TOKEN_CREATED: &str = "token_created";
@@ -36,6 +36,14 @@ pub mod action {
     pub const REGISTRATION_MODE_CHANGED: &str = "registration_mode_changed";
     /// A role given to an account.
     pub const ROLE_CHANGED: &str = "role_changed";
+    /// An account turned off by an admin.
+    pub const ACCOUNT_DISABLED: &str = "account_disabled";
+    /// An account turned on again by an admin.
+    pub const ACCOUNT_ENABLED: &str = "account_enabled";
+    /// An account's quota set by an admin.
+    pub const QUOTA_SET: &str = "quota_set";
+    /// A password reset link made by an admin.
+    pub const RESET_LINK_CREATED: &str = "reset_link_created";
 }
 
 /// One event to record.

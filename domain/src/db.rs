@@ -197,3 +197,8 @@ mod tests {
         assert_eq!(pragma(&db, "PRAGMA mmap_size").await, SQLITE_MMAP_SIZE.to_string());
     }
 }
+
+/// `text` for a `LIKE … ESCAPE '\'` pattern: its `%`, `_` and `\` match only themselves.
+pub(crate) fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

@@ -108,6 +108,11 @@ id_type!(
     JobId,
     "job"
 );
+id_type!(
+    /// An account.
+    UserId,
+    "account"
+);
 
 /// The 400 for text that is not an id; quotes at most the start of what was sent.
 fn invalid(what: &str, raw: &str) -> AppError {

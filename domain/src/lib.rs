@@ -5,6 +5,7 @@
 //! the database connection and entities, and the application state handed to every handler.
 
 pub mod account;
+pub mod admin;
 pub mod error;
 pub mod files;
 pub mod ids;

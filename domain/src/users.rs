@@ -1,18 +1,18 @@
 //! Accounts: sign-up (first account becomes admin; registration mode and invites), sign-in
-//! with throttling, password changes, profile, deletion.
+//! with throttling, password changes and reset links, profile, deletion.
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, TransactionTrait,
 };
 use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::account::{DisplayName, EmailAddress, RegistrationMode, Role};
 use crate::audit::{self, Event, action};
-use crate::auth::{ClientInfo, password};
-use crate::entities::users;
+use crate::auth::{ClientInfo, password, sha256_hex};
+use crate::entities::{password_resets, users};
 use crate::limits::{Budget, address_key};
 use crate::state::AppState;
 use crate::tokens::TokensToRevoke;
@@ -138,6 +138,7 @@ async fn insert(
         password_changed_at: Set(now),
         quota_bytes: Set(None),
         avatar_key: Set(None),
+        disabled_at: Set(None),
     };
     Ok(user.insert(db).await?)
 }
@@ -165,14 +166,18 @@ pub async fn authenticate(
         actor: user.as_ref().filter(|_| ok).map(|u| u.id),
         action: action::SIGN_IN,
         target: Some(&email),
-        success: ok,
+        success: ok && user.as_ref().is_some_and(|u| u.disabled_at.is_none()),
     };
     audit::record(db, event, client).await?;
     match user {
+        Some(user) if ok && user.disabled_at.is_some() => Err(AppError::Forbidden(DISABLED.into())),
         Some(user) if ok => Ok(user),
         _ => Err(AppError::Unauthorized(BAD_CREDENTIALS.into())),
     }
 }
+
+/// What someone whose account an admin turned off hears (after the right password).
+const DISABLED: &str = "An admin turned this account off. Ask them to turn it on again.";
 
 /// The account with this email, if any.
 pub async fn find_by_email(
@@ -194,7 +199,8 @@ pub(crate) async fn signed_in(
     id: Uuid,
     epoch: u64,
 ) -> Result<Option<users::Model>, AppError> {
-    cache::user(id, epoch, find(db, id)).await
+    let user = cache::user(id, epoch, find(db, id)).await?;
+    Ok(user.filter(|user| user.disabled_at.is_none()))
 }
 
 /// A password change as the account page asks for it.
@@ -291,15 +297,92 @@ pub async fn delete(
     if !password::verify(password, Some(user.password_hash.clone())).await? {
         return Err(AppError::invalid("password", "That is not your password."));
     }
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    audit::own_account(&txn, user, action::ACCOUNT_DELETED, client).await?;
+    let event = Event {
+        actor: Some(user.id),
+        action: action::ACCOUNT_DELETED,
+        target: Some(&user.email),
+        success: true,
+    };
+    erase(state, user, event, None, client).await
+}
+
+/// Deletes the account and everything it owns, recording `event`. An `admin` deleting it is
+/// read again inside the transaction ([`crate::admin`]).
+pub(crate) async fn erase(
+    state: &crate::state::AppState,
+    user: &users::Model,
+    event: Event<'_>,
+    admin: Option<&crate::auth::Identity>,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let txn = state.db.begin().await?;
+    cache::auth_changed(&txn).await?;
+    if let Some(admin) = admin {
+        crate::admin::still_admin(&txn, admin).await?;
+    }
+    audit::record(&txn, event, client).await?;
     let blobs = crate::files::queue_account_blobs(&txn, user).await?;
     let uploads = crate::uploads::of_owner(&txn, user.id).await?;
     users::Entity::delete_by_id(user.id).exec(&txn).await?;
-    cache::auth_changed(&txn).await?;
     txn.commit().await?;
     cache::auth_committed();
+    cache::shares_changed();
     crate::files::purge_deleted_blobs(state, Some(blobs)).await;
     crate::uploads::discard_all(&state.storage, &uploads).await;
     Ok(())
+}
+
+/// The account a password reset link `secret` is for, while the link works.
+pub async fn reset_link_account(
+    db: &impl ConnectionTrait,
+    secret: &str,
+) -> Result<users::Model, AppError> {
+    let reset = password_resets::Entity::find_by_id(sha256_hex(secret.trim()))
+        .filter(password_resets::Column::ExpiresAt.gt(Utc::now()))
+        .one(db)
+        .await?
+        .ok_or_else(reset_link_gone)?;
+    find(db, reset.user_id).await?.ok_or_else(reset_link_gone)
+}
+
+/// Sets a new password through reset link `secret`, which then stops working; every session
+/// and API token of the account ends.
+pub async fn reset_with_link(
+    db: &DatabaseConnection,
+    secret: &str,
+    new: SecretString,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    password::check_policy(&new, "password")?;
+    let txn = db.begin().await?;
+    let user = reset_link_account(&txn, secret).await?;
+    // Taken once: of two tabs sending the form, one sets the password.
+    let taken = password_resets::Entity::delete_by_id(sha256_hex(secret.trim()))
+        .filter(password_resets::Column::ExpiresAt.gt(Utc::now()))
+        .exec(&txn)
+        .await?;
+    if taken.rows_affected != 1 {
+        return Err(reset_link_gone());
+    }
+    let user_id = user.id;
+    let email = user.email.clone();
+    set_password(&txn, user, new).await?;
+    crate::sessions::revoke_all(&txn, user_id, None).await?;
+    crate::tokens::revoke_all(&txn, user_id, TokensToRevoke::All).await?;
+    let event = Event {
+        actor: Some(user_id),
+        action: action::PASSWORD_RESET,
+        target: Some(&email),
+        success: true,
+    };
+    audit::record(&txn, event, client).await?;
+    txn.commit().await?;
+    cache::auth_committed();
+    Ok(())
+}
+
+fn reset_link_gone() -> AppError {
+    AppError::Gone(
+        "This reset link has expired or was already used. Ask an admin for a new one.".into(),
+    )
 }

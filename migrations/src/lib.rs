@@ -19,6 +19,7 @@ mod m20261130_000011_folder_search;
 mod m20261130_000012_folded_names;
 mod m20261130_000013_search_texts;
 mod m20261201_000014_upload_keys;
+mod m20261202_000015_account_admin;
 
 /// Runs the statements written for the engine at hand, in order.
 async fn run(manager: &SchemaManager<'_>, sqlite: &[&str], postgres: &[&str]) -> Result<(), DbErr> {
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_folded_names::Migration),
             Box::new(m20261130_000013_search_texts::Migration),
             Box::new(m20261201_000014_upload_keys::Migration),
+            Box::new(m20261202_000015_account_admin::Migration),
         ]
     }
 }

@@ -6,7 +6,6 @@ use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use domain::account::{DisplayName, EmailAddress, Role, TokenScope};
 use domain::auth::{ClientInfo, random_secret};
-use domain::config::ByteSize;
 use domain::files::QuotaSetting;
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
@@ -119,13 +118,7 @@ pub async fn user(action: UserAction, db: &DatabaseConnection) -> anyhow::Result
             else {
                 bail!("no account with the email {}", email.as_str());
             };
-            let setting = match size.trim() {
-                "default" => QuotaSetting::Default,
-                "unlimited" => QuotaSetting::Unlimited,
-                size => QuotaSetting::Bytes(
-                    size.parse::<ByteSize>().map_err(|e| anyhow::anyhow!("--size: {e}"))?.bytes(),
-                ),
-            };
+            let setting = QuotaSetting::parse(&size).map_err(anyhow_app)?;
             domain::files::set_quota(db, &user, setting).await.map_err(anyhow_app)?;
             writeln!(out, "quota of {} set to {size}", email.as_str())?;
         }

@@ -1,8 +1,9 @@
-//! Instance administration: who may sign up, invites, and the job queue.
+//! Instance administration: who may sign up, invites, the job queue, and the accounts.
 
 use domain::AppError;
 use domain::account::{InviteDto, RegistrationMode};
-use domain::ids::JobId;
+use domain::admin::AccountsPage;
+use domain::ids::{JobId, UserId};
 use domain::jobs::{JobCounts, JobDto};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -91,4 +92,105 @@ pub async fn create_invite(days: u32) -> Result<(), AppError> {
     domain::sessions::set_flash(&session()?, "new_invite", &secret).await?;
     leptos_axum::redirect("/admin");
     Ok(())
+}
+
+/// A page of the accounts whose email or name holds `q`, with their storage (admins only).
+#[server(endpoint = "admin_accounts")]
+pub async fn admin_accounts(q: String, after: Option<String>) -> Result<AccountsPanel, AppError> {
+    let identity = require_identity()?;
+    let state = state()?;
+    let page = domain::admin::list(&state, &identity, &q, after.as_deref()).await?;
+    let reset = domain::sessions::take_flash(&session()?, "reset_link").await?.and_then(|flash| {
+        let (email, secret) = flash.split_once(' ')?;
+        Some(ResetLink {
+            email: email.to_owned(),
+            link: format!("{}/reset-password?token={secret}", state.config.public_url()),
+        })
+    });
+    Ok(AccountsPanel { page, reset })
+}
+
+/// The accounts page's data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountsPanel {
+    /// The accounts.
+    pub page: AccountsPage,
+    /// A reset link made just now, shown this once.
+    pub reset: Option<ResetLink>,
+}
+
+/// A password reset link and whose it is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResetLink {
+    /// The account's email.
+    pub email: String,
+    /// The link to hand over.
+    pub link: String,
+}
+
+/// Gives an account the role `admin` or `user` (admins only); then back to `back`.
+#[server(endpoint = "set_account_role")]
+pub async fn set_account_role(id: UserId, role: String, back: String) -> Result<(), AppError> {
+    let identity = require_identity()?;
+    let role = match role.as_str() {
+        "admin" => domain::account::Role::Admin,
+        "user" => domain::account::Role::User,
+        _ => return Err(AppError::invalid("role", "A role is `admin` or `user`.")),
+    };
+    domain::admin::set_role(&state()?.db, &identity, id, role, &client()).await?;
+    back_to_accounts(&back);
+    Ok(())
+}
+
+/// Sets an account's quota: a size, `unlimited` or `default` (admins only).
+#[server(endpoint = "set_account_quota")]
+pub async fn set_account_quota(id: UserId, quota: String, back: String) -> Result<(), AppError> {
+    let identity = require_identity()?;
+    domain::admin::set_quota(&state()?.db, &identity, id, &quota, &client()).await?;
+    back_to_accounts(&back);
+    Ok(())
+}
+
+/// Turns an account off (`disabled` true) or on again (admins only).
+#[server(endpoint = "set_account_disabled")]
+pub async fn set_account_disabled(
+    id: UserId,
+    disabled: bool,
+    back: String,
+) -> Result<(), AppError> {
+    let identity = require_identity()?;
+    domain::admin::set_disabled(&state()?.db, &identity, id, disabled, &client()).await?;
+    back_to_accounts(&back);
+    Ok(())
+}
+
+/// Deletes an account and everything it owns, once `confirm` is its email (admins only).
+#[server(endpoint = "delete_account_as_admin")]
+pub async fn delete_account_as_admin(
+    id: UserId,
+    confirm: String,
+    back: String,
+) -> Result<(), AppError> {
+    let identity = require_identity()?;
+    domain::admin::delete(&state()?, &identity, id, &confirm, &client()).await?;
+    back_to_accounts(&back);
+    Ok(())
+}
+
+/// Makes a one-time password reset link for an account, shown once on the page (admins only).
+#[server(endpoint = "create_reset_link")]
+pub async fn create_reset_link(id: UserId, back: String) -> Result<(), AppError> {
+    let identity = require_identity()?;
+    let (secret, email) = domain::admin::reset_link(&state()?.db, &identity, id, &client()).await?;
+    domain::sessions::set_flash(&session()?, "reset_link", &format!("{email} {secret}")).await?;
+    back_to_accounts(&back);
+    Ok(())
+}
+
+/// Back to the accounts page the form was on (its search and page), never elsewhere.
+#[cfg(feature = "ssr")]
+fn back_to_accounts(back: &str) {
+    let back = super::safe_next(Some(back));
+    let back = if back.starts_with("/admin/users") { back } else { "/admin/users".to_owned() };
+    leptos_axum::redirect(&back);
 }

@@ -66,3 +66,18 @@ pub async fn sign_out() -> Result<(), AppError> {
     leptos_axum::redirect("/sign-in");
     Ok(())
 }
+
+/// The email of the account a password reset link is for, while the link works.
+#[server(endpoint = "reset_link_email")]
+pub async fn reset_link_email(token: String) -> Result<String, AppError> {
+    Ok(domain::users::reset_link_account(&state()?.db, &token).await?.email)
+}
+
+/// Sets a new password through a reset link (which then stops working), ends every session
+/// and token of the account, and goes to the sign-in page.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    domain::users::reset_with_link(&state()?.db, &token, password.into(), &client()).await?;
+    leptos_axum::redirect("/sign-in?reset=done");
+    Ok(())
+}

@@ -122,3 +122,10 @@ pub fn Card(
         </section>
     }
 }
+
+/// A button that undoes or destroys something, outlined.
+pub const DANGER: &str = "rounded-md border border-red-300 px-3 py-2 text-sm font-medium text-red-800 hover:bg-red-50 dark:border-red-900 dark:text-red-300 dark:hover:bg-red-950";
+/// The button that confirms destroying something.
+pub const DANGER_SOLID: &str = "rounded-md bg-red-700 px-3 py-2 text-sm font-medium text-white hover:bg-red-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-red-600";
+/// A secondary button, outlined.
+pub const SECONDARY: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";

@@ -10,10 +10,8 @@ use crate::api::account::{
     AccountPage, ChangePassword, CreateToken, DeleteAccount, RevokeSession, RevokeToken,
     SignOutEverywhere, UpdateProfile, account_overview,
 };
-use crate::components::form::{Card, Field, FormError, PlainForm, Submit};
+use crate::components::form::{Card, Field, FormError, PlainForm, SECONDARY, Submit};
 use crate::components::guard::signed_in;
-
-const SECONDARY: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
 
 /// Every form on the page; the page reloads its data after any of them completes.
 #[derive(Clone, Copy)]

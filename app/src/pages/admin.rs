@@ -11,6 +11,7 @@ use crate::api::admin::{
 };
 use crate::components::form::{Card, FormError, Submit};
 use crate::components::guard::signed_in;
+use crate::pages::admin_accounts::AdminTabs;
 
 /// The admin page.
 #[component]
@@ -58,6 +59,7 @@ fn Admin(
         (RegistrationMode::Closed, "Closed: admins create accounts on the command line"),
     ];
     view! {
+        <AdminTabs current="settings"/>
         <h1 class="mb-8 text-2xl font-bold">"Admin"</h1>
         <div class="grid gap-6">
             <Card title="Registration">

@@ -14,13 +14,11 @@ use crate::api::shares::{
     CancelSending, CreateShare, RevokeShare, UpdateShare, list_shares, share_events,
 };
 use crate::components::dialog::Dialog;
-use crate::components::form::{Card, FormError};
+use crate::components::form::{Card, DANGER, DANGER_SOLID, FormError};
 use crate::components::guard::signed_in;
 use crate::components::words::{self, Time};
 use crate::pages::requests::RuleFields;
 
-const DANGER: &str = "rounded-md border border-red-300 px-3 py-2 text-sm font-medium text-red-800 hover:bg-red-50 dark:border-red-900 dark:text-red-300 dark:hover:bg-red-950";
-const DANGER_SOLID: &str = "rounded-md bg-red-700 px-3 py-2 text-sm font-medium text-white hover:bg-red-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-red-600";
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
 pub(crate) const PRIMARY: &str = "rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600";
 

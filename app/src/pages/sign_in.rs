@@ -19,6 +19,11 @@ pub fn SignInPage() -> impl IntoView {
         <Title text="Sign in"/>
         <div class="mx-auto max-w-sm">
             <h1 class="mb-6 text-2xl font-bold">"Sign in"</h1>
+            {move || (query.read().get("reset").as_deref() == Some("done")).then(|| view! {
+                <p role="status" class="mb-4 rounded-md border border-emerald-300 bg-emerald-50 p-3 text-sm dark:border-emerald-800 dark:bg-emerald-950">
+                    "Your new password is set. Sign in with it."
+                </p>
+            })}
             <ActionForm action attr:class="space-y-4">
                 <FormError outcome/>
                 <input type="hidden" name="next" value=next/>
@@ -30,7 +35,11 @@ pub fn SignInPage() -> impl IntoView {
                 </label>
                 <Submit label="Sign in" pending=action.pending().into()/>
             </ActionForm>
-            <p class="mt-6 text-sm text-slate-600 dark:text-slate-400">
+            <details class="mt-6 text-sm text-slate-600 dark:text-slate-400">
+                <summary class="cursor-pointer font-medium text-sky-700 dark:text-sky-400">"Forgot your password?"</summary>
+                <p class="mt-2">"Ask an admin of this instance for a password reset link: they make one on their Accounts page. It works once, for a day."</p>
+            </details>
+            <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">
                 "No account yet? " <a href="/sign-up" class="font-medium text-sky-700 underline dark:text-sky-400">"Sign up"</a>
             </p>
         </div>

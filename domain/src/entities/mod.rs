@@ -10,6 +10,7 @@ pub mod folders;
 pub mod invites;
 pub mod jobs;
 pub mod media;
+pub mod password_resets;
 pub mod sessions;
 pub mod settings;
 pub mod share_events;

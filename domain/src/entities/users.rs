@@ -16,6 +16,7 @@ pub struct Model {
     pub password_changed_at: DateTimeUtc,
     pub quota_bytes: Option<i64>,
     pub avatar_key: Option<String>,
+    pub disabled_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

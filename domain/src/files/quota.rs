@@ -36,6 +36,40 @@ pub enum QuotaSetting {
     Bytes(u64),
 }
 
+impl QuotaSetting {
+    /// Parses `default`, `unlimited` or a size (`500MiB`, `20GiB`), as the command line and
+    /// the admin page take it.
+    pub fn parse(text: &str) -> Result<Self, AppError> {
+        let invalid = |why: String| {
+            AppError::invalid(
+                "quota",
+                format!("{why}. Write a size such as 500MiB or 20GiB, `unlimited` or `default`."),
+            )
+        };
+        match text.trim().to_ascii_lowercase().as_str() {
+            "default" => Ok(Self::Default),
+            "unlimited" => Ok(Self::Unlimited),
+            size => {
+                let bytes = size.parse::<crate::config::ByteSize>().map_err(invalid)?.bytes();
+                if i64::try_from(bytes).is_ok_and(|bytes| bytes < UNLIMITED) {
+                    Ok(Self::Bytes(bytes))
+                } else {
+                    Err(invalid(format!("`{}` is too large", text.trim())))
+                }
+            }
+        }
+    }
+
+    /// The account's own setting.
+    pub(crate) fn of(owner: &users::Model) -> Self {
+        match owner.quota_bytes {
+            None => Self::Default,
+            Some(UNLIMITED) => Self::Unlimited,
+            Some(bytes) => Self::Bytes(u64::try_from(bytes).unwrap_or(0)),
+        }
+    }
+}
+
 /// The owner's quota: their own, else the configured default; `None` is unlimited.
 pub(crate) fn quota_of(state: &AppState, owner: &users::Model) -> Option<u64> {
     match owner.quota_bytes {
@@ -54,7 +88,9 @@ pub async fn set_quota(
     let value = match setting {
         QuotaSetting::Default => None,
         QuotaSetting::Unlimited => Some(UNLIMITED),
-        QuotaSetting::Bytes(bytes) => Some(i64::try_from(bytes).unwrap_or(UNLIMITED - 1)),
+        QuotaSetting::Bytes(bytes) => {
+            Some(Ord::min(i64::try_from(bytes).unwrap_or(UNLIMITED), UNLIMITED - 1))
+        }
     };
     users::Entity::update_many()
         .col_expr(users::Column::QuotaBytes, Expr::value(value))

@@ -15,7 +15,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{TimeDelta, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use secrecy::SecretString;
 
@@ -24,7 +24,7 @@ use super::links::state_of;
 use super::page::file_count;
 use super::{ShareSlug, ShareState};
 use crate::auth::{ClientInfo, password, sha256_hex};
-use crate::entities::{files, share_events, share_requests, shares};
+use crate::entities::{files, share_events, share_requests, shares, users};
 use crate::files::{Download, RangeRequest, ServeAs, Unsatisfiable, is_sealed, seal};
 use crate::limits::{Budget, address_key};
 use crate::state::AppState;
@@ -298,6 +298,16 @@ pub(super) async fn usable(
     let load = async {
         let share = shares::Entity::find()
             .filter(shares::Column::SlugHash.eq(&hash))
+            // The links of an account an admin turned off are unknown until it is on again.
+            .filter(
+                shares::Column::OwnerId.not_in_subquery(
+                    Query::select()
+                        .column(users::Column::Id)
+                        .from(users::Entity)
+                        .and_where(users::Column::DisabledAt.is_not_null())
+                        .to_owned(),
+                ),
+            )
             .one(&state.db)
             .await?
             .ok_or_else(unknown)?;

@@ -8,6 +8,7 @@
 )]
 
 mod accounts;
+mod admin_accounts;
 mod assets;
 mod bodies;
 mod cli;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::Scope;
 use crate::AppError;
+use crate::db::escape_like;
 use crate::search::extract::{MARK_END, MARK_START};
 use crate::search::query::{Day, Kind, Query, Term};
 
@@ -557,10 +558,6 @@ fn has_trigram(term: &Term) -> bool {
 /// An FTS5 string: matched as a substring by the trigram tokenizer, never as syntax.
 fn fts_string(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// Midnight UTC at the start of `day` (`None` for a day chrono cannot hold).
