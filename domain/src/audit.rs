@@ -1,10 +1,16 @@
-//! The audit log: every authentication event, with who, what, from where and when.
+//! The audit log: every authentication and account event, with who, what, from where and
+//! when; read a page at a time on the admin's audit page.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::AppError;
+use crate::admin::{AUDIT_ACTIONS, AuditFilter, AuditPage, AuditRow};
 use crate::auth::ClientInfo;
 use crate::entities::{audit_events, users};
 
@@ -96,10 +102,112 @@ pub async fn latest(
     db: &impl ConnectionTrait,
     limit: u64,
 ) -> Result<Vec<audit_events::Model>, AppError> {
-    use sea_orm::QuerySelect;
     Ok(audit_events::Entity::find()
         .order_by_desc(audit_events::Column::CreatedAt)
         .limit(limit)
         .all(db)
         .await?)
+}
+
+/// Events on one page of the admin's audit log.
+const PAGE: u64 = 50;
+
+/// A page of the audit log as `filter` narrows it, newest first (admins only).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    admin: &crate::auth::Identity,
+    filter: &AuditFilter,
+) -> Result<AuditPage, AppError> {
+    admin.require_admin()?;
+    let mut find = audit_events::Entity::find()
+        .order_by_desc(audit_events::Column::CreatedAt)
+        .order_by_desc(audit_events::Column::Id)
+        .limit(PAGE + 1);
+    let action = filter.action.trim();
+    if !action.is_empty() {
+        if !AUDIT_ACTIONS.iter().any(|(code, _)| *code == action) {
+            return Err(AppError::invalid(
+                "action",
+                format!("`{action}` is not an action the log records."),
+            ));
+        }
+        find = find.filter(audit_events::Column::Action.eq(action));
+    }
+    let who = filter.who.trim().to_lowercase();
+    if who.chars().count() > 200 {
+        return Err(AppError::invalid(
+            "who",
+            "Search with at most 200 characters: part of an email.",
+        ));
+    }
+    if !who.is_empty() {
+        let pattern = LikeExpr::new(format!("%{}%", crate::db::escape_like(&who))).escape('\\');
+        let actors = Query::select()
+            .column(users::Column::Id)
+            .from(users::Entity)
+            .and_where(
+                Expr::expr(Func::lower(Expr::col(users::Column::Email))).like(pattern.clone()),
+            )
+            .to_owned();
+        find = find.filter(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(audit_events::Column::Target))).like(pattern))
+                .add(audit_events::Column::ActorId.in_subquery(actors)),
+        );
+    }
+    if filter.failed {
+        find = find.filter(audit_events::Column::Success.eq(false));
+    }
+    if let Some(before) = filter.before.as_deref().filter(|b| !b.is_empty()) {
+        let (at, id) = parse_cursor(before)?;
+        find = find.filter(
+            Condition::any().add(audit_events::Column::CreatedAt.lt(at)).add(
+                Condition::all()
+                    .add(audit_events::Column::CreatedAt.eq(at))
+                    .add(audit_events::Column::Id.lt(id)),
+            ),
+        );
+    }
+    let mut events = find.all(db).await?;
+    let next = (events.len() as u64 > PAGE).then(|| {
+        events.truncate(PAGE as usize);
+        events.last().map(|e| format!("{}_{}", e.created_at.to_rfc3339(), e.id))
+    });
+    let mut actor_ids: Vec<Uuid> = events.iter().filter_map(|e| e.actor_id).collect();
+    actor_ids.sort_unstable();
+    actor_ids.dedup();
+    let actors = if actor_ids.is_empty() {
+        Vec::new()
+    } else {
+        users::Entity::find().filter(users::Column::Id.is_in(actor_ids)).all(db).await?
+    };
+    let rows = events
+        .into_iter()
+        .map(|e| AuditRow {
+            at: e.created_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            actor: e
+                .actor_id
+                .and_then(|id| actors.iter().find(|u| u.id == id))
+                .map(|u| u.email.clone()),
+            action: e.action,
+            target: e.target,
+            ip: e.ip,
+            user_agent: e.user_agent,
+            success: e.success,
+        })
+        .collect();
+    Ok(AuditPage { rows, next: next.flatten() })
+}
+
+/// A page cursor: `<RFC 3339 time>_<event id>`.
+fn parse_cursor(cursor: &str) -> Result<(chrono::DateTime<Utc>, Uuid), AppError> {
+    let bad = || {
+        AppError::invalid(
+            "before",
+            "That page cursor is not one this log made; start from the first page.",
+        )
+    };
+    let (at, id) = cursor.rsplit_once('_').ok_or_else(bad)?;
+    let at = chrono::DateTime::parse_from_rfc3339(at).map_err(|_| bad())?.with_timezone(&Utc);
+    Ok((at, Uuid::try_parse(id).map_err(|_| bad())?))
 }

@@ -1,8 +1,8 @@
 // Every page, as the owner, a visitor and the admin see it: on a 360 px phone and a 1366 px
 // desktop, in light and in dark — no sideways scrolling, and no axe-core violations.
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import { signUp } from "./support";
+import { expect, test, type Page } from "@playwright/test";
+import { signInAsAdmin, signUp } from "./support";
 
 // A real 1×1 PNG, so pages show a preview and a thumbnail.
 const PNG = Buffer.from(
@@ -65,16 +65,6 @@ async function makeSite(page: Page) {
   };
 }
 
-async function signInAsAdmin(browser: Browser, theme: string, viewport: { width: number; height: number }) {
-  const admin = await (await browser.newContext({ colorScheme: theme as "light" | "dark", viewport })).newPage();
-  await admin.goto("/sign-in");
-  await admin.getByLabel("Email").fill("admin@e2e.test");
-  await admin.getByLabel("Password").fill("e2e admin passphrase");
-  await admin.getByRole("button", { name: "Sign in" }).click();
-  await expect(admin.getByRole("heading", { name: "Pannier", level: 1 })).toBeVisible();
-  return admin;
-}
-
 /** Opens `path` hydrated and checks it fits the width and passes axe; returns what failed. */
 async function inspect(page: Page, path: string) {
   const response = await page.goto(path);
@@ -107,11 +97,14 @@ for (const screen of screens) {
       const page = await (await browser.newContext(context)).newPage();
       const site = await makeSite(page);
       const visitor = await (await browser.newContext(context)).newPage();
-      const admin = await signInAsAdmin(browser, theme, screen.viewport);
+      const admin = await signInAsAdmin(browser, context);
       const problems: string[] = [];
       for (const path of site.owner) problems.push(...(await inspect(page, path)));
       for (const path of site.visitor) problems.push(...(await inspect(visitor, path)));
       problems.push(...(await inspect(admin, "/admin")));
+      problems.push(...(await inspect(admin, "/admin/users")));
+      problems.push(...(await inspect(admin, "/admin/audit")));
+      problems.push(...(await inspect(visitor, "/reset-password?token=no-such-link")));
       expect(problems, problems.join("\n")).toEqual([]);
     });
   }

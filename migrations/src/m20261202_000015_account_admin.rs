@@ -1,7 +1,8 @@
 //! Account administration: `users.disabled_at` (an admin turned the account off: no sign-in, no
 //! session, no token, no link works until it is turned on again) and `password_resets`, the
 //! one-time links an admin hands to someone who lost their password (there is no mail to send
-//! them by). Only a reset's hash is stored; it goes with its account.
+//! them by). Only a reset's hash is stored; it goes with its account. And an index for the
+//! audit log's newest-first pages (`idx_audit_action_time` serves only a chosen action).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
@@ -19,6 +20,14 @@ enum Users {
     Id,
     DisabledAt,
 }
+
+#[derive(DeriveIden)]
+enum AuditEvents {
+    Table,
+    CreatedAt,
+}
+
+const AUDIT_BY_TIME: &str = "idx_audit_time";
 
 #[derive(DeriveIden)]
 enum PasswordResets {
@@ -54,10 +63,22 @@ impl MigrationTrait for Migration {
                     ))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name(AUDIT_BY_TIME)
+                    .table(AuditEvents::Table)
+                    .col(AuditEvents::CreatedAt)
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(Index::drop().name(AUDIT_BY_TIME).table(AuditEvents::Table).to_owned())
+            .await?;
         manager.drop_table(Table::drop().table(PasswordResets::Table).to_owned()).await?;
         manager
             .alter_table(

@@ -2,7 +2,7 @@
 
 use domain::AppError;
 use domain::account::{InviteDto, RegistrationMode};
-use domain::admin::AccountsPage;
+use domain::admin::{AccountsPage, AuditPage};
 use domain::ids::{JobId, UserId};
 use domain::jobs::{JobCounts, JobDto};
 use leptos::prelude::*;
@@ -193,4 +193,17 @@ fn back_to_accounts(back: &str) {
     let back = super::safe_next(Some(back));
     let back = if back.starts_with("/admin/users") { back } else { "/admin/users".to_owned() };
     leptos_axum::redirect(&back);
+}
+
+/// A page of the audit log, newest first, narrowed by action, by part of an email and to
+/// failures (admins only).
+#[server(endpoint = "admin_audit")]
+pub async fn admin_audit(
+    action: String,
+    who: String,
+    failed: bool,
+    before: Option<String>,
+) -> Result<AuditPage, AppError> {
+    let filter = domain::admin::AuditFilter { action, who, failed, before };
+    domain::audit::list(&state()?.db, &require_identity()?, &filter).await
 }

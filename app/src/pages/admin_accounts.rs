@@ -86,6 +86,7 @@ pub fn AdminTabs(current: &'static str) -> impl IntoView {
         <nav aria-label="Admin" class="mb-4 flex flex-wrap gap-2">
             {tab("settings", "/admin", "Sign-up and jobs")}
             {tab("accounts", "/admin/users", "Accounts")}
+            {tab("audit", "/admin/audit", "Audit log")}
         </nav>
     }
 }

@@ -60,3 +60,70 @@ pub struct AccountsPage {
     /// The quota of accounts with none of their own; `None` is no limit.
     pub default_quota: Option<u64>,
 }
+
+/// What the audit log records, as the filter lists it: each action and its words.
+pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
+    ("sign_in", "Sign-in"),
+    ("sign_out", "Sign-out"),
+    ("sign_up", "Sign-up"),
+    ("user_created", "Account made on the command line"),
+    ("password_changed", "Password changed"),
+    ("password_reset", "Password reset"),
+    ("reset_link_created", "Reset link made"),
+    ("token_created", "API token made"),
+    ("token_revoked", "API token revoked"),
+    ("session_revoked", "Session signed out"),
+    ("account_deleted", "Account deleted"),
+    ("account_disabled", "Account turned off"),
+    ("account_enabled", "Account turned on"),
+    ("role_changed", "Role changed"),
+    ("quota_set", "Quota set"),
+    ("invite_created", "Invite made"),
+    ("registration_mode_changed", "Sign-up mode changed"),
+];
+
+/// The words for audit action `code` (the code itself if it has none).
+pub fn audit_words(code: &str) -> &str {
+    AUDIT_ACTIONS.iter().find(|(known, _)| *known == code).map_or(code, |(_, words)| words)
+}
+
+/// Which events of the audit log to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// One action (a code of [`AUDIT_ACTIONS`]), or all when empty.
+    pub action: String,
+    /// Part of the email of who acted, or of what they acted on; all when empty.
+    pub who: String,
+    /// Only what failed (wrong passwords, refused sign-ins).
+    pub failed: bool,
+    /// Where the page starts: older than this cursor (from [`AuditPage::next`]).
+    pub before: Option<String>,
+}
+
+/// One event of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    /// When, `YYYY-MM-DDTHH:MM:SS` UTC.
+    pub at: String,
+    /// Its action's code.
+    pub action: String,
+    /// The email of who acted, if known (and the account still exists).
+    pub actor: Option<String>,
+    /// What it acted on.
+    pub target: Option<String>,
+    /// From which address.
+    pub ip: Option<String>,
+    /// With which browser or client.
+    pub user_agent: Option<String>,
+    /// Whether it succeeded.
+    pub success: bool,
+}
+
+/// A page of the audit log, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    /// The events.
+    pub rows: Vec<AuditRow>,
+    /// The cursor of the next (older) page, if there is one.
+    pub next: Option<String>,
+}

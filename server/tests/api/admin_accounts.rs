@@ -413,3 +413,120 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
     let html = app.get(&format!("/reset-password?token={secret}")).await.text().await.unwrap();
     assert!(html.contains("expired or was already used"), "a used link says so");
 }
+
+#[tokio::test]
+async fn the_audit_log_is_read_a_page_at_a_time_narrowed_by_action_email_and_failure() {
+    let (app, admin) = with_admin().await;
+    let (bob, _) = app.user_with_token("bob@example.com").await;
+    let wrong = [("email", "bob@example.com"), ("password", "not the password")];
+    assert_eq!(app.call(&browser(), "sign_in", &wrong).await.status(), 401);
+    let id = bob.id.to_string();
+    let quota = [("id", id.as_str()), ("quota", "2GiB"), ("back", "/admin/users")];
+    assert!(ok(&app.call(&admin, "set_account_quota", &quota).await));
+    for n in 0..60 {
+        let event = domain::audit::Event {
+            actor: None,
+            action: "sign_in",
+            target: Some(&format!("visitor{n}@example.org")),
+            success: false,
+        };
+        domain::audit::record(&app.db, event, &domain::auth::ClientInfo::default()).await.unwrap();
+    }
+    let audit = |form: Vec<(&'static str, String)>| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let response = app.call(admin, "admin_audit", &form).await;
+            (response.status(), response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let all = |before: Option<&str>| {
+        let mut form =
+            vec![("action", String::new()), ("who", String::new()), ("failed", "false".into())];
+        if let Some(before) = before {
+            form.push(("before", before.to_owned()));
+        }
+        form
+    };
+
+    let (status, first) = audit(all(None)).await;
+    assert_eq!(status, 200, "{first}");
+    let rows = first["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 50);
+    assert_eq!(rows[0]["target"], "visitor59@example.org", "newest first");
+    let (_, second) = audit(all(first["next"].as_str())).await;
+    let older = second["rows"].as_array().unwrap();
+    // Every event once, across the two pages.
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let stored = domain::entities::audit_events::Entity::find().count(&app.db).await.unwrap();
+    assert_eq!((rows.len() + older.len()) as u64, stored, "{second}");
+    let mut seen: Vec<String> = rows
+        .iter()
+        .chain(older)
+        .map(|r| format!("{}{}{}", r["at"], r["action"], r["target"]))
+        .collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len() as u64, stored);
+    assert!(second["next"].is_null());
+    let quota_row = older.iter().find(|r| r["action"] == "quota_set").unwrap();
+    assert_eq!(quota_row["actor"], "ada@example.com");
+    assert_eq!(quota_row["target"], "bob@example.com → 2 GiB");
+
+    let (_, bob_events) =
+        audit(vec![("action", String::new()), ("who", "BOB@".into()), ("failed", "false".into())])
+            .await;
+    let actions: Vec<&str> = bob_events["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["quota_set", "sign_in", "token_created", "user_created"]);
+    let (_, failures) = audit(vec![
+        ("action", "sign_in".into()),
+        ("who", String::new()),
+        ("failed", "true".into()),
+    ])
+    .await;
+    assert!(
+        failures["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["success"] == false && r["action"] == "sign_in")
+    );
+    let (_, ada) = audit(vec![
+        ("action", "sign_up".into()),
+        ("who", "ada".into()),
+        ("failed", "false".into()),
+    ])
+    .await;
+    assert_eq!(ada["rows"].as_array().unwrap().len(), 1);
+
+    for bad in [
+        vec![
+            ("action", "drop_table".to_owned()),
+            ("who", String::new()),
+            ("failed", "false".into()),
+        ],
+        vec![
+            ("action", String::new()),
+            ("who", String::new()),
+            ("failed", "false".into()),
+            ("before", "yesterday".into()),
+        ],
+        vec![("action", String::new()), ("who", "x".repeat(201)), ("failed", "false".into())],
+    ] {
+        assert_eq!(audit(bad).await.0, 422);
+    }
+    let bob_browser = app.signed_in("bob@example.com").await;
+    let form = [("action", ""), ("who", ""), ("failed", "false")];
+    assert_eq!(app.call(&bob_browser, "admin_audit", &form).await.status(), 403);
+    let html =
+        admin.get(format!("{}/admin/audit?who=bob&failed=on", app.address)).send().await.unwrap();
+    let html = html.text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"audit-event\"").count(), 1, "only bob's failed sign-in");
+    assert!(html.contains("Failed") && !html.contains("2 GiB"));
+}
