@@ -19,6 +19,7 @@ use crate::pages::account::AccountPage;
 use crate::pages::admin::AdminPage;
 use crate::pages::admin_accounts::AdminAccountsPage;
 use crate::pages::admin_audit::AdminAuditPage;
+use crate::pages::admin_status::AdminStatusPage;
 use crate::pages::file::FilePage;
 use crate::pages::files::FilesPage;
 use crate::pages::reset_password::ResetPasswordPage;
@@ -52,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("admin/users") view=AdminAccountsPage ssr=SsrMode::Async/>
                     <Route path=path!("admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/status") view=AdminStatusPage ssr=SsrMode::Async/>
                     <Route path=path!("files") view=FilesPage ssr=SsrMode::Async/>
                     <Route path=path!("files/:id") view=FilesPage ssr=SsrMode::Async/>
                     <Route path=path!("file/:id") view=FilePage ssr=SsrMode::Async/>

@@ -51,6 +51,8 @@ mod testing;
 #[cfg(feature = "server")]
 pub mod tokens;
 #[cfg(feature = "server")]
+pub mod traffic;
+#[cfg(feature = "server")]
 pub mod users;
 
 pub use error::AppError;

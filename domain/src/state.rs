@@ -46,6 +46,27 @@ pub struct AppState {
     pub site: Arc<std::sync::Mutex<Option<(u64, crate::site::SiteInfo)>>>,
 }
 
+/// Every dependency's check, asked at the same time: the database and storage (which the
+/// instance needs), and the read replica and Redis when configured (which it serves without).
+#[derive(Debug, Clone)]
+pub struct Checks {
+    /// The database (the primary).
+    pub database: Check,
+    /// Where the bytes are.
+    pub storage: Check,
+    /// The read replica, if there is one.
+    pub replica: Option<Check>,
+    /// Redis, if configured.
+    pub redis: Option<Check>,
+}
+
+impl Checks {
+    /// Whether the instance can serve: its database and storage answer.
+    pub fn ready(&self) -> bool {
+        self.database.status == "ok" && self.storage.status == "ok"
+    }
+}
+
 /// The result of a readiness check of one dependency.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Check {
@@ -166,7 +187,20 @@ impl AppState {
         })
     }
 
-    /// For `/readyz`: the database's breaker is closed and a ping answers within a second.
+    /// Every dependency's check, at the same time (`/readyz`, the admin's status page).
+    pub async fn check_all(&self) -> Checks {
+        let redis = async {
+            match &self.redis {
+                Some(redis) => Some(redis.check().await),
+                None => None,
+            }
+        };
+        let (database, storage, replica, redis) =
+            tokio::join!(self.check_database(), self.storage.check(), self.check_replica(), redis);
+        Checks { database, storage, replica, redis }
+    }
+
+    /// The database's breaker is closed and a ping answers within a second.
     pub async fn check_database(&self) -> Check {
         if self.db_breaker.is_open() {
             return Check::failed("database unreachable (breaker open)");

@@ -104,6 +104,7 @@ for (const screen of screens) {
       problems.push(...(await inspect(admin, "/admin")));
       problems.push(...(await inspect(admin, "/admin/users")));
       problems.push(...(await inspect(admin, "/admin/audit")));
+      problems.push(...(await inspect(admin, "/admin/status")));
       problems.push(...(await inspect(visitor, "/reset-password?token=no-such-link")));
       expect(problems, problems.join("\n")).toEqual([]);
     });

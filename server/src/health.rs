@@ -22,16 +22,10 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
         let body = json!({ "status": "draining", "checks": {} });
         return (StatusCode::SERVICE_UNAVAILABLE, Json(body));
     }
-    let redis = async {
-        match &state.redis {
-            Some(redis) => Some(redis.check().await),
-            None => None,
-        }
-    };
-    let (database, storage, replica, redis) =
-        tokio::join!(state.check_database(), state.storage.check(), state.check_replica(), redis);
-    let ok = database.status == "ok" && storage.status == "ok";
+    let checks = state.check_all().await;
+    let ok = checks.ready();
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let domain::state::Checks { database, storage, replica, redis } = checks;
     let mut database = json!(database);
     database["breaker"] = state.db_breaker.state().into();
     let mut storage = json!(storage);

@@ -103,7 +103,8 @@ async fn scrape(State(state): State<AppState>, request: Request) -> Response {
 
 /// Counts every request by route template (never the raw path: ids and share slugs would make
 /// a series each), method and status class, times it to its response head, and keeps the
-/// number in flight.
+/// number in flight; and in the last hour's minutes the status page draws
+/// ([`domain::traffic`]).
 pub async fn track(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
@@ -115,6 +116,7 @@ pub async fn track(request: Request, next: Next) -> Response {
     let _done = scopeguard(move || in_flight.decrement(1.0));
     let started = Instant::now();
     let response = next.run(request).await;
+    domain::traffic::note(response.status().as_u16());
     let status = match response.status().as_u16() {
         100..=199 => "1xx",
         200..=299 => "2xx",

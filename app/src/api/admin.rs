@@ -2,7 +2,7 @@
 
 use domain::AppError;
 use domain::account::{InviteDto, RegistrationMode};
-use domain::admin::{AccountsPage, AuditPage};
+use domain::admin::{AccountsPage, AuditPage, StatusPanel};
 use domain::ids::{JobId, UserId};
 use domain::jobs::{JobCounts, JobDto};
 use leptos::prelude::*;
@@ -206,4 +206,11 @@ pub async fn admin_audit(
 ) -> Result<AuditPage, AppError> {
     let filter = domain::admin::AuditFilter { action, who, failed, before };
     domain::audit::list(&state()?.db, &require_identity()?, &filter).await
+}
+
+/// The status page's data: version, dependencies, jobs, sessions, the last hour's traffic
+/// (admins only).
+#[server(endpoint = "admin_status")]
+pub async fn admin_status() -> Result<StatusPanel, AppError> {
+    domain::admin::status(&state()?, &require_identity()?).await
 }

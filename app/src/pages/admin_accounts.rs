@@ -87,6 +87,7 @@ pub fn AdminTabs(current: &'static str) -> impl IntoView {
             {tab("settings", "/admin", "Sign-up and jobs")}
             {tab("accounts", "/admin/users", "Accounts")}
             {tab("audit", "/admin/audit", "Audit log")}
+            {tab("status", "/admin/status", "Status")}
         </nav>
     }
 }

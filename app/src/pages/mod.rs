@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_accounts;
 pub mod admin_audit;
+pub mod admin_status;
 pub mod file;
 pub mod files;
 pub mod home;

@@ -1,7 +1,8 @@
 //! Account administration: the accounts of the instance with the storage each uses, and what
-//! an admin changes about one (role, quota, turned off, deleted, a password reset link).
+//! an admin changes about one (role, quota, turned off, deleted, a password reset link); the
+//! audit log's pages; the instance's status.
 //!
-//! Without `server` this module holds what the admin's accounts page shows.
+//! Without `server` this module holds what the admin's pages show.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,11 +11,15 @@ use crate::ids::UserId;
 
 #[cfg(feature = "server")]
 mod accounts;
+#[cfg(feature = "server")]
+mod instance;
 
 #[cfg(feature = "server")]
 pub(crate) use accounts::still_admin;
 #[cfg(feature = "server")]
 pub use accounts::{RESET_LINK_HOURS, delete, list, reset_link, set_disabled, set_quota, set_role};
+#[cfg(feature = "server")]
+pub use instance::status;
 
 /// One account as the admin's list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,4 +131,33 @@ pub struct AuditPage {
     pub rows: Vec<AuditRow>,
     /// The cursor of the next (older) page, if there is one.
     pub next: Option<String>,
+}
+
+/// What the admin's status page shows of this instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusPanel {
+    /// Pannier's version.
+    pub version: String,
+    /// Each dependency: the database, storage, and the read replica and Redis when configured.
+    pub services: Vec<ServiceState>,
+    /// Job workers this instance runs.
+    pub workers: u64,
+    /// Jobs by state (every instance's).
+    pub jobs: crate::jobs::JobCounts,
+    /// Browsers signed in now (every instance's).
+    pub sessions: u64,
+    /// This instance's last hour, a minute at a time, oldest first: requests and server
+    /// errors.
+    pub traffic: Vec<(u64, u64)>,
+}
+
+/// One dependency as the status page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceState {
+    /// What it is: `Database (SQLite)`, `Storage (S3)`, …
+    pub name: String,
+    /// Whether it answers.
+    pub ok: bool,
+    /// What failed, when it did.
+    pub error: Option<String>,
 }

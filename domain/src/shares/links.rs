@@ -2,6 +2,7 @@
 //! folder), list them with their state and counts, change or revoke one, read its access log.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -327,7 +328,8 @@ async fn dto(
     })
 }
 
-/// What the owner's list calls a link: its label, else what it shares.
+/// What the owner's list calls a link: the title its visitors see ([`title`]); a file request
+/// says where uploads go.
 async fn title_of(
     db: &impl ConnectionTrait,
     share: &shares::Model,
@@ -337,24 +339,57 @@ async fn title_of(
     if let Some(label) = &share.label {
         return Ok(label.clone());
     }
-    let what = match (share.folder_id, files) {
-        (Some(folder), _) => {
+    Ok(match share.folder_id {
+        Some(folder) => {
             let folder = folders::Entity::find_by_id(folder).one(db).await?;
-            match (folder.filter(|f| f.parent_id.is_some()), request) {
-                (Some(folder), true) => format!("Uploads into “{}”", folder.name),
-                (Some(folder), false) => format!("Folder “{}”", folder.name),
+            let name = folder.filter(|f| f.parent_id.is_some()).map(|f| f.name);
+            match (name, request) {
+                (Some(name), true) => format!("Uploads into “{name}”"),
                 (None, true) => "Uploads into your files".to_owned(),
-                (None, false) => "All your files".to_owned(),
+                (name, false) => folder_title(name),
             }
         }
-        (None, [first, rest @ ..]) => {
-            let name = files::Entity::find_by_id(*first).one(db).await?.map(|file| file.name);
-            let name = name.unwrap_or_else(|| "A deleted file".to_owned());
-            if rest.is_empty() { name } else { format!("{name} and {} more", rest.len()) }
-        }
-        (None, []) => "No files left".to_owned(),
-    };
-    Ok(what)
+        None => files_title(first_file_name(db, share.id).await?, files.len() as u64),
+    })
+}
+
+/// A folder link's title: the folder's name, or "All files" for the root.
+pub(super) fn folder_title(name: Option<String>) -> String {
+    name.filter(|name| !name.is_empty()).unwrap_or_else(|| "All files".to_owned())
+}
+
+/// A link to chosen files: the one file's name, or the first by name "and N more" — the same
+/// on the link's page, in its owner's list and in the card a chat app shows.
+pub(super) fn files_title(first: Option<String>, count: u64) -> String {
+    match (first, count) {
+        (Some(name), 1) => name,
+        (Some(name), count) if count > 1 => format!("{name} and {} more", count - 1),
+        _ => "No files left".to_owned(),
+    }
+}
+
+/// The name of a file link's first file by name (as its page lists them).
+pub(super) async fn first_file_name(
+    db: &impl ConnectionTrait,
+    share: Uuid,
+) -> Result<Option<String>, AppError> {
+    Ok(files::Entity::find()
+        .select_only()
+        .column(files::Column::Name)
+        .filter(
+            files::Column::Id.in_subquery(
+                Query::select()
+                    .column(share_files::Column::FileId)
+                    .from(share_files::Entity)
+                    .and_where(share_files::Column::ShareId.eq(share))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(files::Column::Name)
+        .order_by_asc(files::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?)
 }
 
 fn checked_label(label: Option<String>) -> Result<Option<String>, AppError> {

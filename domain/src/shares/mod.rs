@@ -85,7 +85,8 @@ pub struct ShareDto {
     pub url: String,
     /// The owner's name for it.
     pub label: Option<String>,
-    /// The label, else what it shares (“Folder “Photos””, “report.pdf and 2 more”).
+    /// The label, else what it shares (“Photos”, “report.pdf and 2 more”), as its page says;
+    /// a file request says where uploads go (“Uploads into “Tax papers””).
     pub title: String,
     /// A shared folder (live: what is added later appears), else a selection of files.
     pub folder_id: Option<FolderId>,

@@ -11,6 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 use uuid::Uuid;
 
 use super::contents::{SharedFile, folder_paths, path_in};
+use super::links::{files_title, first_file_name, folder_title};
 use super::policy::{Action, authorize, usable};
 use super::requests::public_request;
 use super::{PublicFile, PublicShare, ShareView};
@@ -130,16 +131,24 @@ async fn open_page(
     }
     let page = Ord::min(page, page_count);
     let owner = users::Entity::find_by_id(share.owner_id).one(&state.db).await?;
-    let title = match (&share.label, share.folder_id, listing.files.as_slice()) {
-        (Some(label), _, _) => label.clone(),
-        (None, Some(folder), _) => folders::Entity::find_by_id(folder)
-            .one(&state.db)
-            .await?
-            .map(|f| f.name)
-            .filter(|name| !name.is_empty())
-            .unwrap_or_else(|| "Shared files".into()),
-        (None, None, [one]) if listing.count == 1 => one.model.name.clone(),
-        (None, None, _) => format!("{} files", listing.count),
+    // The same title as in the owner's list ([`super::links::files_title`]).
+    let title = match (&share.label, share.folder_id) {
+        (Some(label), _) => label.clone(),
+        (None, Some(folder)) => folder_title(
+            folders::Entity::find_by_id(folder)
+                .one(&state.db)
+                .await?
+                .filter(|f| f.parent_id.is_some())
+                .map(|f| f.name),
+        ),
+        (None, None) => {
+            // Page 1 starts with the first file by name; a later page asks for it.
+            let first = match (page, listing.files.first()) {
+                (1, first) => first.map(|file| file.model.name.clone()),
+                _ => first_file_name(&state.db, share.id).await?,
+            };
+            files_title(first, listing.count)
+        }
     };
     let files = public_files(state, share, &listing.files).await?;
     let link = format!("{}/s/{}", state.config.public_url(), share.slug);

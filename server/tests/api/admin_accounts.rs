@@ -530,3 +530,33 @@ async fn the_audit_log_is_read_a_page_at_a_time_narrowed_by_action_email_and_fai
     assert_eq!(html.matches("data-testid=\"audit-event\"").count(), 1, "only bob's failed sign-in");
     assert!(html.contains("Failed") && !html.contains("2 GiB"));
 }
+
+#[tokio::test]
+async fn the_status_page_names_each_service_and_counts_the_last_hours_requests() {
+    let (app, admin) = with_admin().await;
+    for _ in 0..5 {
+        assert_eq!(app.get("/healthz").await.status(), 200);
+    }
+    let response = app.call(&admin, "admin_status", &[]).await;
+    assert_eq!(response.status(), 200);
+    let panel: Value = response.json().await.unwrap();
+    let services = panel["services"].as_array().unwrap();
+    assert!(services[0]["name"].as_str().unwrap().starts_with("Database ("), "{panel}");
+    assert!(services[1]["name"].as_str().unwrap().starts_with("Storage ("), "{panel}");
+    assert!(services.iter().all(|s| s["ok"] == true), "{panel}");
+    let traffic = panel["traffic"].as_array().unwrap();
+    assert_eq!(traffic.len(), 60);
+    let requests: u64 = traffic.iter().map(|minute| minute[0].as_u64().unwrap()).sum();
+    assert!(requests >= 6, "the five and the sign-up at least: {requests}");
+    assert_eq!(panel["sessions"], 1);
+    let html = admin.get(format!("{}/admin/status", app.address)).send().await.unwrap();
+    let html = html.text().await.unwrap();
+    assert!(
+        html.contains("data-testid=\"traffic-chart\"") && html.contains("<rect"),
+        "drawn on the server"
+    );
+
+    let (_, _) = app.user_with_token("bob@example.com").await;
+    let bob = app.signed_in("bob@example.com").await;
+    assert_eq!(app.call(&bob, "admin_status", &[]).await.status(), 403);
+}

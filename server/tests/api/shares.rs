@@ -445,3 +445,39 @@ async fn one_visitor_streams_a_bounded_number_of_zips_at_once() {
     }
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn a_link_has_one_title_on_its_page_and_in_its_owners_list() {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let mut ids = Vec::new();
+    for name in ["river.jpg", "glacier.jpg", "source-code.zip"] {
+        ids.push(app.file_id(&token, None, name, b"bytes").await);
+    }
+    let folder = app.create_folder(&token, None, "Holiday").await;
+    let files = app.share(&token, json!({ "file_ids": ids })).await;
+    let one = app.share(&token, json!({ "file_ids": [ids[2]] })).await;
+    let holiday = app.share(&token, json!({ "folder_id": folder })).await;
+    let everything = app.share(&token, json!({ "folder_id": "root" })).await;
+    for (share, title) in [
+        (&files, "glacier.jpg and 2 more"),
+        (&one, "source-code.zip"),
+        (&holiday, "Holiday"),
+        (&everything, "All files"),
+    ] {
+        assert_eq!(share["title"], title, "in the owner's list");
+        let html = app.visit(&format!("/s/{}", slug(share)), None).await.text().await.unwrap();
+        assert!(html.contains(&format!("<title>{title}")), "on the page: {title}");
+    }
+    // However many times it is asked (the files' order in the link is not their names').
+    for _ in 0..3 {
+        let list = app.get_json("/shares", &token).await;
+        let titles: Vec<&str> = list["shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["title"].as_str().unwrap())
+            .collect();
+        assert!(titles.contains(&"glacier.jpg and 2 more"), "{titles:?}");
+    }
+}
