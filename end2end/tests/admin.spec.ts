@@ -91,3 +91,14 @@ test("an admin finds an account, sets its quota, resets its password, turns it o
     await expect(events.filter({ hasText: what }).first()).toBeVisible();
   }
 });
+
+test("the status page shows each service and the last hour's requests", async ({ browser }) => {
+  const admin = await signInAsAdmin(browser);
+  await admin.goto("/admin/users");
+  await admin.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Status" }).click();
+  await expect(admin.getByRole("heading", { name: "Status", level: 1 })).toBeVisible();
+  await expect(admin.getByTestId("services")).toContainText(/Database \((SQLite|PostgreSQL)\): answers/);
+  await expect(admin.getByTestId("services")).toContainText(/Storage \(.*\): answers/);
+  await expect(admin.getByTestId("traffic-summary")).toHaveText(/^\d+ requests? · /);
+  await expect(admin.getByRole("img", { name: /Requests a minute over the last hour/ })).toBeVisible();
+});

@@ -129,3 +129,36 @@ test("files dropped anywhere on the page upload, with an overlay while they are 
   await expect(page.getByTestId("drop-overlay")).toBeHidden();
   await expect(page.getByTestId("entry")).toHaveCount(3);
 });
+
+test("the file page shows Markdown, a CSV and code as they read, and ← → go through the folder", async ({ page }) => {
+  await signUpAndOpenFiles(page);
+  await page.getByTestId("file-input").setInputFiles([
+    { name: "a-notes.md", mimeType: "text/markdown", buffer: Buffer.from("# Trip notes\n\n- **tents**\n- [map](https://example.com)\n") },
+    { name: "b-budget.csv", mimeType: "text/csv", buffer: Buffer.from("item,cost\ntents,120\n") },
+    { name: "c-script.py", mimeType: "text/plain", buffer: Buffer.from("print('hi')\nprint('bye')\n") },
+  ]);
+  for (const name of ["a-notes.md", "b-budget.csv", "c-script.py"]) {
+    await expect(page.getByRole("link", { name })).toBeVisible();
+  }
+  await page.getByRole("link", { name: "a-notes.md" }).click();
+  const markdown = page.getByTestId("markdown-preview");
+  await expect(markdown.getByRole("heading", { name: "Trip notes" })).toBeVisible();
+  await expect(markdown.locator("strong")).toHaveText("tents");
+  await expect(page.getByRole("link", { name: /Previous/ })).toHaveCount(0);
+
+  await page.keyboard.press("ArrowRight");
+  await expect(page.getByRole("heading", { name: "b-budget.csv", level: 1 })).toBeVisible();
+  const table = page.getByTestId("table-preview");
+  await expect(table.getByRole("columnheader")).toHaveText(["item", "cost"]);
+  await expect(table.getByRole("cell")).toHaveText(["tents", "120"]);
+
+  await page.getByRole("link", { name: /Next: c-script\.py/ }).click();
+  await expect(page.getByTestId("code-preview")).toContainText("print('bye')");
+  await expect(page.getByTestId("code-preview").locator("pre").first()).toHaveText("1\n2");
+  // Typing in a field is typing, not moving on.
+  await page.getByLabel("Description").press("ArrowLeft");
+  await expect(page.getByRole("heading", { name: "c-script.py", level: 1 })).toBeVisible();
+  await page.getByLabel("Description").blur();
+  await page.keyboard.press("ArrowLeft");
+  await expect(page.getByRole("heading", { name: "b-budget.csv", level: 1 })).toBeVisible();
+});

@@ -22,8 +22,10 @@ pub async fn list_folder(folder: FolderRef, query: ListQuery) -> Result<FolderPa
 pub struct FilePageData {
     /// The file, its path and its preview kind.
     pub detail: FileDetail,
-    /// The start of the text, for text files.
-    pub text: Option<String>,
+    /// The start of the text, for text files, as the page shows it.
+    pub text: Option<domain::files::TextView>,
+    /// The files before and after it in its folder.
+    pub neighbours: domain::files::Neighbours,
     /// Every folder as `(id, path)`, for "move to".
     pub folders: Vec<(FolderId, String)>,
 }
@@ -35,12 +37,14 @@ pub async fn file_page(id: FileId) -> Result<FilePageData, AppError> {
     let state = state()?;
     let detail = domain::files::file_detail(&state, &identity.user, id).await?;
     let text = if detail.preview == domain::files::Preview::Text {
-        Some(domain::files::read_text_preview(&state, &identity.user, id).await?)
+        let text = domain::files::read_text_preview(&state, &identity.user, id).await?;
+        Some(domain::files::text_view(&detail.file.name, &detail.file.content_type, text))
     } else {
         None
     };
     let folders = domain::files::all_folders(&state.db, &identity.user).await?;
-    Ok(FilePageData { detail, text, folders })
+    let neighbours = domain::files::neighbours(&state.db, &identity.user, id).await?;
+    Ok(FilePageData { detail, text, neighbours, folders })
 }
 
 /// Every folder of the caller as `(id, path)`, for "move to" pickers.

@@ -51,13 +51,19 @@ pub fn Field(
 
 /// The last failure that is not about one field (wrong credentials, throttling, …), or
 /// `success` once the action has succeeded (shown with JavaScript; without it the page reloads).
+/// With `every`, a field's failure too (for forms redrawn when their action completes, whose
+/// fields cannot keep a message).
 #[component]
 pub fn FormError(
     #[prop(into)] outcome: Outcome,
     #[prop(optional)] success: Option<&'static str>,
+    #[prop(optional)] every: bool,
 ) -> impl IntoView {
     let error = move || {
-        outcome.get().and_then(Result::err).filter(|e| !matches!(e, AppError::Invalid { .. }))
+        outcome
+            .get()
+            .and_then(Result::err)
+            .filter(|e| every || !matches!(e, AppError::Invalid { .. }))
     };
     let succeeded = move || success.filter(|_| matches!(outcome.get(), Some(Ok(()))));
     view! {

@@ -242,8 +242,9 @@ pub fn QuickSearch() -> impl IntoView {
     }
 }
 
-/// Whether a key went to a text field (where `/` is a character, not a shortcut).
-fn typing_in(ev: &leptos::ev::KeyboardEvent) -> bool {
+/// Whether a key went to a text field or a player (where `/` is a character and the arrows
+/// move the caret or seek, not shortcuts).
+pub(crate) fn typing_in(ev: &leptos::ev::KeyboardEvent) -> bool {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
@@ -251,7 +252,7 @@ fn typing_in(ev: &leptos::ev::KeyboardEvent) -> bool {
         else {
             return false;
         };
-        matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+        matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT" | "VIDEO" | "AUDIO")
             || element.is_content_editable()
     }
     #[cfg(not(feature = "hydrate"))]

@@ -130,7 +130,7 @@ fn Accounts(panel: AccountsPanel, actions: Actions) -> impl IntoView {
         </form>
         {[actions.role.value(), actions.quota.value(), actions.disabled.value(), actions.delete.value(), actions.reset.value()]
             .into_iter()
-            .map(|outcome| view! { <FormError outcome/> })
+            .map(|outcome| view! { <FormError outcome every=true/> })
             .collect_view()}
         {empty.then(|| view! {
             <p class="rounded-xl border border-dashed border-slate-300 p-6 text-center text-sm dark:border-slate-700">

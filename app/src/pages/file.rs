@@ -1,7 +1,8 @@
-//! `/file/{id}`: one file — preview (images, video, audio, PDF, text), details, download,
-//! rename, move, description, delete. Every form works without JavaScript.
+//! `/file/{id}`: one file — preview (images, video, audio, PDF; text plain, as code with line
+//! numbers, Markdown rendered, CSV as a table), previous and next in its folder (← →),
+//! details, download, rename, move, description, delete. Every form works without JavaScript.
 
-use domain::files::{FileDetail, Preview, human_size};
+use domain::files::{FileDetail, Preview, TextView, human_size};
 use domain::media::MediaDto;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -48,7 +49,7 @@ fn File(
     describe: ServerAction<DescribeFile>,
     delete: ServerAction<DeleteItems>,
 ) -> impl IntoView {
-    let FilePageData { detail, text, folders } = page;
+    let FilePageData { detail, text, neighbours, folders } = page;
     let FileDetail { file, path, preview } = detail;
     let content = format!("/api/v1/files/{}/content", file.id);
     let folder_id = file.folder_id;
@@ -72,6 +73,7 @@ fn File(
             <h1 class="text-2xl font-bold break-all">{file.name.clone()}</h1>
             <a class="rounded-md bg-sky-700 px-4 py-2 font-medium text-white hover:bg-sky-800" href=format!("{content}?download=1") download="">"Download"</a>
         </div>
+        <Neighbours neighbours/>
         <PreviewView preview content=content.clone() text name=file.name.clone() media=file.media.clone()/>
         <div class="mt-6 grid gap-6 md:grid-cols-2">
             <Card title="Details">
@@ -141,7 +143,7 @@ fn File(
 fn PreviewView(
     preview: Preview,
     content: String,
-    text: Option<String>,
+    text: Option<TextView>,
     name: String,
     media: Option<MediaDto>,
 ) -> impl IntoView {
@@ -177,15 +179,109 @@ fn PreviewView(
             <iframe src=content.clone() title=format!("Preview of {name}") class=format!("{frame} h-[75vh]")></iframe>
             <p class="mt-1 text-sm"><a class="text-sky-700 hover:underline dark:text-sky-400" href=content.clone() target="_blank" rel="noopener">"Open the PDF in a new tab"</a></p>
         }.into_any(),
-        Preview::Text => view! {
-            <pre class=format!("{frame} max-h-[70vh] overflow-auto p-4 text-sm whitespace-pre-wrap break-words") data-testid="text-preview">{text.unwrap_or_default()}</pre>
-        }.into_any(),
+        Preview::Text => view! { <TextPreview text=text.unwrap_or(TextView::Plain(String::new())) frame/> }.into_any(),
         Preview::None => view! {
             <div class=format!("{frame} p-8 text-center text-sm text-slate-600 dark:text-slate-400")>
                 "No preview for this type of file. Download it to open it."
             </div>
         }.into_any(),
         },
+    }
+}
+
+/// Previous and next in the folder, also by the ← and → keys (outside text fields and
+/// players).
+#[component]
+fn Neighbours(neighbours: domain::files::Neighbours) -> impl IntoView {
+    let href = |id: domain::ids::FileId| format!("/file/{id}");
+    #[cfg(feature = "hydrate")]
+    {
+        let navigate = leptos_router::hooks::use_navigate();
+        let (previous, next) = (
+            neighbours.previous.as_ref().map(|(id, _)| href(*id)),
+            neighbours.next.as_ref().map(|(id, _)| href(*id)),
+        );
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+            let plain = !(ev.alt_key() || ev.ctrl_key() || ev.meta_key() || ev.shift_key());
+            if !plain || crate::components::quick_search::typing_in(&ev) {
+                return;
+            }
+            let to = match ev.key().as_str() {
+                "ArrowLeft" => previous.as_ref(),
+                "ArrowRight" => next.as_ref(),
+                _ => None,
+            };
+            if let Some(to) = to {
+                ev.prevent_default();
+                navigate(to, Default::default());
+            }
+        });
+        on_cleanup(move || keys.remove());
+    }
+    let link = "flex min-w-0 items-center gap-1 rounded-md px-2 py-1 text-sm text-sky-700 hover:bg-slate-100 dark:text-sky-400 dark:hover:bg-slate-800";
+    let domain::files::Neighbours { previous, next } = neighbours;
+    (previous.is_some() || next.is_some()).then(|| view! {
+        <nav aria-label="Files in this folder" class="mb-3 flex items-center justify-between gap-2">
+            {match previous {
+                Some((id, name)) => view! {
+                    <a href=href(id) rel="prev" aria-keyshortcuts="ArrowLeft" class=link title="Previous file (←)">
+                        <span aria-hidden="true">"←"</span><span class="sr-only">"Previous: "</span><span class="truncate">{name}</span>
+                    </a>
+                }.into_any(),
+                None => view! { <span></span> }.into_any(),
+            }}
+            {next.map(|(id, name)| view! {
+                <a href=href(id) rel="next" aria-keyshortcuts="ArrowRight" class=link title="Next file (→)">
+                    <span class="sr-only">"Next: "</span><span class="truncate">{name}</span><span aria-hidden="true">"→"</span>
+                </a>
+            })}
+        </nav>
+    })
+}
+
+/// A text file's start: plain, code with line numbers, rendered Markdown, or a table.
+#[component]
+fn TextPreview(text: TextView, frame: &'static str) -> impl IntoView {
+    match text {
+        TextView::Plain(text) => view! {
+            <pre class=format!("{frame} max-h-[70vh] overflow-auto p-4 text-sm whitespace-pre-wrap break-words") data-testid="text-preview">{text}</pre>
+        }.into_any(),
+        TextView::Code(text) => {
+            let lines = text.lines().count().max(1);
+            let numbers = (1..=lines).map(|n| n.to_string()).collect::<Vec<_>>().join("\n");
+            view! {
+                <div class=format!("{frame} flex max-h-[70vh] overflow-auto text-sm") data-testid="code-preview">
+                    <pre aria-hidden="true" class="sticky left-0 select-none border-r border-slate-200 bg-slate-100 px-3 py-4 text-right text-slate-600 dark:border-slate-800 dark:bg-slate-950 dark:text-slate-400">{numbers}</pre>
+                    <pre class="flex-1 px-4 py-4"><code>{text}</code></pre>
+                </div>
+            }.into_any()
+        }
+        // Rendered on the server from the owner's text, with nothing active in it
+        // (`domain::files::markdown`).
+        TextView::Markdown(html) => view! {
+            <article class=format!("{frame} markdown max-h-[70vh] overflow-auto p-6") inner_html=html data-testid="markdown-preview"></article>
+        }.into_any(),
+        TextView::Table { rows, truncated } => {
+            let mut rows = rows.into_iter();
+            let header = rows.next().unwrap_or_default();
+            view! {
+                <div class=format!("{frame} max-h-[70vh] overflow-auto") data-testid="table-preview">
+                    <table class="min-w-full text-left text-sm">
+                        <thead class="sticky top-0 bg-slate-100 dark:bg-slate-800">
+                            <tr>{header.into_iter().map(|cell| view! { <th scope="col" class="whitespace-nowrap px-3 py-2 font-semibold">{cell}</th> }).collect_view()}</tr>
+                        </thead>
+                        <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                            {rows.map(|row| view! {
+                                <tr>{row.into_iter().map(|cell| view! { <td class="px-3 py-1.5 align-top">{cell}</td> }).collect_view()}</tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                {truncated.then(|| view! {
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"The start of the file is shown; download it for all of it."</p>
+                })}
+            }.into_any()
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -13,7 +13,9 @@ use uuid::Uuid;
 use super::folders::{folder_of, no_such_folder};
 use super::quota::{no_such_file, quota_of, usage};
 use super::tree::MAX_DEPTH;
-use super::{FileDetail, FileDto, FolderDto, FolderListing, ListQuery, Preview, SortKey};
+use super::{
+    FileDetail, FileDto, FolderDto, FolderListing, ListQuery, Neighbours, Preview, SortKey,
+};
 use crate::entities::{files, folders, users};
 use crate::ids::{FileId, FolderId, FolderRef};
 use crate::state::AppState;
@@ -215,6 +217,43 @@ pub async fn file_detail(
     let file_dto = file_dtos(&state.db, std::slice::from_ref(&file)).await?.pop();
     let file_dto = file_dto.ok_or(AppError::Internal)?;
     Ok(FileDetail { preview: Preview::of(&file.content_type), file: file_dto, path })
+}
+
+/// The files before and after file `id` in its folder, in the list's name order (names
+/// without regard to case, then ids), for the file page's previous and next.
+pub async fn neighbours(
+    db: &impl ConnectionTrait,
+    owner: &users::Model,
+    id: FileId,
+) -> Result<Neighbours, AppError> {
+    let file = get_file(db, owner, id).await?;
+    let name = || Func::lower(Expr::col(files::Column::Name));
+    let here = Func::lower(Expr::val(file.name.clone()));
+    let side = |before: bool| {
+        let (order, beyond) = if before {
+            (Order::Desc, BinOper::SmallerThan)
+        } else {
+            (Order::Asc, BinOper::GreaterThan)
+        };
+        let past_name = Expr::expr(name()).binary(beyond, here.clone());
+        let past_id = Expr::expr(name())
+            .eq(here.clone())
+            .and(Expr::col(files::Column::Id).binary(beyond, file.id));
+        files::Entity::find()
+            .select_only()
+            .column(files::Column::Id)
+            .column(files::Column::Name)
+            .filter(files::Column::OwnerId.eq(owner.id))
+            .filter(files::Column::FolderId.eq(file.folder_id))
+            .filter(past_name.or(past_id))
+            .order_by(name(), order.clone())
+            .order_by(files::Column::Id, order)
+            .into_tuple::<(Uuid, String)>()
+            .one(db)
+    };
+    let (previous, next) = tokio::try_join!(side(true), side(false))?;
+    let link = |row: Option<(Uuid, String)>| row.map(|(id, name)| (FileId::from(id), name));
+    Ok(Neighbours { previous: link(previous), next: link(next) })
 }
 
 /// Every folder of the owner as `(id, "/a/b")`, sorted by path (for "move to" pickers).

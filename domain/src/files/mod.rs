@@ -36,6 +36,8 @@ mod signed;
 mod tree;
 #[cfg(feature = "server")]
 mod upload;
+#[cfg(feature = "server")]
+mod viewer;
 
 #[cfg(feature = "server")]
 pub use avatar::{MAX_AVATAR_BYTES, avatar, remove_avatar, set_avatar};
@@ -55,7 +57,7 @@ pub use folders::{
     Deleted, Maker, create_folder, delete_folder, ensure_path, folder_of, update_folder,
 };
 #[cfg(feature = "server")]
-pub use listing::{all_folders, file_detail, get_file, list_folder, list_folder_json};
+pub use listing::{all_folders, file_detail, get_file, list_folder, list_folder_json, neighbours};
 #[cfg(feature = "server")]
 pub(crate) use listing::{file_dto, file_dtos, file_to_read, folder_dto};
 #[cfg(feature = "server")]
@@ -82,6 +84,8 @@ pub use upload::{IdempotencyKey, Upload, Uploader, store_file};
 pub(crate) use upload::{
     Received, SNIFF_BYTES, Target, Via, commit, forget_old_keys, parse_dirs, quota_error, too_large,
 };
+#[cfg(feature = "server")]
+pub use viewer::{markdown, text_view};
 
 /// A file as its owner sees it.
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
@@ -243,6 +247,35 @@ pub struct FileDetail {
     pub path: Vec<FolderDto>,
     /// How the page may preview it.
     pub preview: Preview,
+}
+
+/// How the file page shows the start of a text file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TextView {
+    /// Plain text.
+    Plain(String),
+    /// Source code, shown with line numbers.
+    Code(String),
+    /// Markdown rendered to HTML with nothing active in it (no script, no raw HTML, no
+    /// pictures from elsewhere, no `javascript:` links).
+    Markdown(String),
+    /// A CSV or TSV, the first row its header; `truncated` when the file has more rows or
+    /// columns than shown.
+    Table {
+        /// The rows of cells.
+        rows: Vec<Vec<String>>,
+        /// Whether more is in the file.
+        truncated: bool,
+    },
+}
+
+/// The files before and after one in its folder, in the list's name order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Neighbours {
+    /// The one before, `(id, name)`.
+    pub previous: Option<(FileId, String)>,
+    /// The one after.
+    pub next: Option<(FileId, String)>,
 }
 
 /// Bytes used and allowed.

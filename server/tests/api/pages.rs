@@ -143,3 +143,66 @@ async fn file_pages_render_for_the_owner_and_are_404_for_everyone_else() {
         .unwrap();
     assert_eq!(signed_out.status(), 302, "signed-out visitors are sent to sign in");
 }
+
+#[tokio::test]
+async fn the_file_page_renders_markdown_safely_csv_as_a_table_code_with_lines_and_links_its_neighbours()
+ {
+    let app = spawn_app().await;
+    let (_, token) = app.user_with_token("alice@example.com").await;
+    let alice = crate::helpers::browser();
+    let signed_in = app
+        .call(
+            &alice,
+            "sign_in",
+            &[("email", "alice@example.com"), ("password", "correct horse battery staple")],
+        )
+        .await;
+    assert!(signed_in.status().is_success(), "{}", signed_in.status());
+    let put = |name: &'static str, body: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let response = app.put_file(&token, None, name, body.as_bytes().to_vec()).await;
+            assert_eq!(response.status(), 201);
+            response.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let plan = put(
+        "Plan.md",
+        "# The plan\n\n<script>alert(1)</script>\n\n[go](javascript:alert(1)) [site](https://example.com)\n\n![pixel](https://tracker.example/p.gif)\n",
+    )
+    .await;
+    let table = put("budget.csv", "item,cost\n\"tents, two\",120\n").await;
+    let code = put("main.rs", "fn main() {\n    println!(\"hi\");\n}\n").await;
+    let page = |id: String| {
+        let alice = &alice;
+        let address = &app.address;
+        async move {
+            let page = alice.get(format!("{address}/file/{id}")).send().await.unwrap();
+            assert_eq!(page.status(), 200);
+            page.text().await.unwrap()
+        }
+    };
+
+    let html = page(plan.clone()).await;
+    assert!(html.contains("<h1>The plan</h1>"), "rendered: {html}");
+    assert!(html.contains(r#"<a href="https://example.com">site</a>"#));
+    assert!(!html.contains("<script>alert") && !html.contains("href=\"javascript:"), "{html}");
+    assert!(!html.contains("<img src=\"https://tracker"), "no picture from elsewhere loads");
+    let html = page(table.clone()).await;
+    assert!(html.contains("<th scope=\"col\"") && html.contains(">tents, two</td>"), "{html}");
+    let html = page(code.clone()).await;
+    assert!(
+        html.contains("data-testid=\"code-preview\"") && html.contains(">1\n2\n3</pre>"),
+        "{html}"
+    );
+
+    // Name order, without regard to case: budget.csv, main.rs, Plan.md.
+    assert!(html.contains(&format!("href=\"/file/{table}\" rel=\"prev\"")), "{html}");
+    assert!(html.contains(&format!("href=\"/file/{plan}\" rel=\"next\"")), "{html}");
+    let first = page(table).await;
+    assert!(
+        !first.contains("rel=\"prev\"")
+            && first.contains(&format!("href=\"/file/{code}\" rel=\"next\""))
+    );
+}
