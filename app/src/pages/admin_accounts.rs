@@ -2,6 +2,7 @@
 //! them, gives or takes the admin role, sets a quota, turns one off or on, makes a password
 //! reset link, or deletes one (after typing its email). Every form works without JavaScript.
 
+use domain::AppError;
 use domain::account::Role;
 use domain::admin::{AccountRow, AccountsPage};
 use domain::files::human_size;
@@ -31,12 +32,21 @@ struct Actions {
 }
 
 impl Actions {
-    fn version(self) -> usize {
-        self.role.version().get()
-            + self.quota.version().get()
-            + self.disabled.version().get()
-            + self.reset.version().get()
-            + self.delete.version().get()
+    /// A count that goes up each time one of the forms succeeds: the list is read again then
+    /// (and not after a failure, which leaves an open dialog and its message in place).
+    fn successes(self) -> RwSignal<usize> {
+        let done = RwSignal::new(0_usize);
+        let succeeded = move |outcome: Option<Result<(), AppError>>| {
+            if matches!(outcome, Some(Ok(()))) {
+                done.update(|n| *n += 1);
+            }
+        };
+        Effect::new(move |_| succeeded(self.role.value().get()));
+        Effect::new(move |_| succeeded(self.quota.value().get()));
+        Effect::new(move |_| succeeded(self.disabled.value().get()));
+        Effect::new(move |_| succeeded(self.reset.value().get()));
+        Effect::new(move |_| succeeded(self.delete.value().get()));
+        done
     }
 }
 
@@ -51,10 +61,11 @@ pub fn AdminAccountsPage() -> impl IntoView {
         reset: ServerAction::new(),
         delete: ServerAction::new(),
     };
+    let successes = actions.successes();
     let data = Resource::new_blocking(
         move || {
             let query = query.get();
-            (query.get("q").unwrap_or_default(), query.get("after"), actions.version())
+            (query.get("q").unwrap_or_default(), query.get("after"), successes.get())
         },
         |(q, after, _)| admin_accounts(q, after),
     );
@@ -128,7 +139,8 @@ fn Accounts(panel: AccountsPanel, actions: Actions) -> impl IntoView {
                 placeholder="Email or name" autocomplete="off"/>
             <button type="submit" class=SECONDARY>"Search"</button>
         </form>
-        {[actions.role.value(), actions.quota.value(), actions.disabled.value(), actions.delete.value(), actions.reset.value()]
+        // (Without JavaScript a failed delete comes back here, its dialog closed.)
+        {[actions.role.value(), actions.quota.value(), actions.disabled.value(), actions.reset.value(), actions.delete.value()]
             .into_iter()
             .map(|outcome| view! { <FormError outcome every=true/> })
             .collect_view()}
@@ -263,6 +275,7 @@ fn Account(account: AccountRow, actions: Actions, back: Signal<String>) -> impl 
                             <Dialog id=dialog_id label="Delete account…" title="Delete this account?" button_class=DANGER>
                                 <p class="text-sm text-slate-700 dark:text-slate-300">{delete_note}</p>
                                 <ActionForm action=actions.delete attr:class="mt-4 space-y-3">
+                                    <FormError outcome=actions.delete.value() every=true/>
                                     {hidden()}
                                     <label class="block text-sm font-medium">"Email"
                                         <input name="confirm" required autocomplete="off" class="field mt-1"/>

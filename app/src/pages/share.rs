@@ -150,7 +150,7 @@ fn Listing(
 ) -> impl IntoView {
     view! {
         <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="shared-files">
-            {items.into_iter().map(|(file, slide)| view! { <SharedFile slug=slug.clone() file slide open/> }).collect_view()}
+            {items.into_iter().enumerate().map(|(i, (file, slide))| view! { <SharedFile slug=slug.clone() file slide open first=i == 0/> }).collect_view()}
         </ul>
         <Lightbox slides open/>
         {(page_count > 1).then(|| view! {
@@ -242,6 +242,9 @@ fn SharedFile(
     slide: Option<usize>,
     open: RwSignal<Option<usize>>,
     #[prop(optional)] snippet: Vec<domain::search::SnippetPart>,
+    /// The page's first file: its picture loads at once (the others as they scroll near).
+    #[prop(optional)]
+    first: bool,
 ) -> impl IntoView {
     let PublicFile { id, path, size, preview, media } = file;
     let src = format!("/s/{slug}/files/{id}");
@@ -258,14 +261,20 @@ fn SharedFile(
             <audio src=src.clone() controls preload="none" class="mt-2 w-full"></audio>
         }.into_any(),
         (_, Some((thumb, media))) => {
-            let backdrop = media.placeholder.map(|p| format!("background-image:url({p});background-size:cover"));
+            let backdrop = media.placeholder.clone().map(|p| format!("background-image:url({p});background-size:cover"));
+            // Its box is known before it loads (no shift of the page), and a phone may take
+            // the small one.
+            let (width, height) = shown_size(&media).unzip();
+            let srcset = media.large.then(|| format!("{src}/thumbnail?size=small 256w, {src}/thumbnail?size=large 1024w"));
+            let loading = if first { "eager" } else { "lazy" };
             view! {
                 <a href=src.clone() target="_blank" rel="noopener" class="mt-2 block w-fit"
                     on:click=move |ev| if let Some(slide) = slide {
                         ev.prevent_default();
                         open.set(Some(slide));
                     }>
-                    <img src=thumb alt=path.clone() loading="lazy" decoding="async" style=backdrop
+                    <img src=thumb sizes=srcset.as_ref().map(|_| srcset_sizes(width)) srcset=srcset alt=path.clone() width=width height=height
+                        loading=loading fetchpriority=first.then_some("high") decoding="async" style=backdrop
                         class="max-h-80 rounded-md border border-slate-200 dark:border-slate-800" data-testid="shared-thumbnail"/>
                 </a>
             }.into_any()
@@ -293,6 +302,33 @@ fn SharedFile(
     }
 }
 
+/// The tallest a thumbnail is shown (`max-h-80`).
+const SHOWN_HEIGHT: u32 = 320;
+
+/// The size a thumbnail is shown at: the picture's proportions, as large as its thumbnail (1024
+/// or 256 px on the long side) and at most [`SHOWN_HEIGHT`] tall. `None` when its size is not
+/// known.
+fn shown_size(media: &domain::media::MediaDto) -> Option<(u32, u32)> {
+    let (width, height) = (media.width?, media.height?);
+    let long = width.max(height).max(1);
+    let thumbnail = if media.large { 1024 } else { 256 }.min(long);
+    let scale = |n: u32| (u64::from(n) * u64::from(thumbnail) / u64::from(long)) as u32;
+    let (width, height) = (scale(width).max(1), scale(height).max(1));
+    if height > SHOWN_HEIGHT {
+        Some((
+            (u64::from(width) * u64::from(SHOWN_HEIGHT) / u64::from(height)).max(1) as u32,
+            SHOWN_HEIGHT,
+        ))
+    } else {
+        Some((width, height))
+    }
+}
+
+/// `sizes` for a thumbnail shown `width` wide: the whole screen on a phone, else its width.
+fn srcset_sizes(width: Option<u32>) -> String {
+    width.map_or_else(|| "100vw".to_owned(), |width| format!("(max-width: 640px) 100vw, {width}px"))
+}
+
 /// A file request: who asks, what it takes, the upload area, what this visitor sent.
 #[component]
 fn Request(request: PublicRequest, error: Option<String>) -> impl IntoView {
@@ -310,8 +346,6 @@ fn Request(request: PublicRequest, error: Option<String>) -> impl IntoView {
     // What this visitor has sent since the page loaded counts down the request's limits.
     let sent_now = RwSignal::new((0_u64, 0_u64));
     let types = (!allowed_types.is_empty()).then(|| format!("Types: {}", allowed_types.join(", ")));
-    let until = expires_at
-        .map(|at| format!("Open until {} UTC", at.get(..16).unwrap_or(&at).replace('T', " ")));
     let rules = Memo::new(move |_| {
         let (files, bytes) = sent_now.get();
         [
@@ -323,7 +357,6 @@ fn Request(request: PublicRequest, error: Option<String>) -> impl IntoView {
                 n => format!("{n} more files"),
             }),
             bytes_left.map(|n| format!("{} left in all", human_size(n.saturating_sub(bytes)))),
-            until.clone(),
         ]
         .into_iter()
         .flatten()
@@ -350,6 +383,9 @@ fn Request(request: PublicRequest, error: Option<String>) -> impl IntoView {
                 <Show when=move || !rules.read().is_empty()>
                     <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="request-rules" aria-live="polite">{rules}</p>
                 </Show>
+                {expires_at.map(|at| view! {
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Open until " <Time at/></p>
+                })}
             </div>
             {error.map(|message| view! { <p role="alert" class="rounded-md bg-red-50 p-3 text-sm text-red-800 dark:bg-red-950 dark:text-red-200">{message}</p> })}
             <Uploader folder_id=Signal::stored(String::new()) queue base=format!("/s/{slug}") accept/>

@@ -283,10 +283,12 @@ fn Sending(sending: Vec<SendingDto>, cancel: ServerAction<CancelSending>) -> imp
             <p class="text-sm font-medium">"Uploads in progress"</p>
             <ul class="mt-1 space-y-1 text-sm text-slate-700 dark:text-slate-300">
                 {sending.into_iter().map(|upload| {
-                    let ends = upload.expires_at.get(11..16).unwrap_or_default().to_owned();
                     view! {
                         <li class="flex flex-wrap items-center justify-between gap-2">
-                            <span class="break-all">{format!("{} · {} of {} · ends {ends} UTC unless more arrives", upload.name, human_size(upload.received), human_size(upload.length))}</span>
+                            <span class="break-all">
+                                {format!("{} · {} of {} · ends ", upload.name, human_size(upload.received), human_size(upload.length))}
+                                <Time at=upload.expires_at.clone()/>" unless more arrives"
+                            </span>
                             <ActionForm action=cancel>
                                 <input type="hidden" name="id" value=upload.id.to_string()/>
                                 <button type="submit" class="rounded-md border border-red-300 px-2 py-1 text-xs font-medium text-red-800 hover:bg-red-50 dark:border-red-900 dark:text-red-300 dark:hover:bg-red-950">"Cancel upload"</button>

@@ -304,7 +304,16 @@ async fn chat_apps_get_a_card_with_the_picture_unless_the_link_is_locked() {
     assert!(page.contains(r#"name="twitter:card" content="summary_large_image""#));
     assert!(page.contains(r#"property="og:title" content="Holiday""#));
     // A chat app's robot fetching the card's picture gets it (not counted, no cookie needed).
-    assert_eq!(app.client.get(&image).send().await.unwrap().status(), 200);
+    let picture = app.client.get(&image).send().await.unwrap();
+    assert_eq!(picture.status(), 200);
+    // The page sizes the picture before it loads (no shift), in the thumbnail's proportions
+    // at most 320 px tall; the first loads at once; a phone may take the small one.
+    let thumbnail = image::load_from_memory(&picture.bytes().await.unwrap()).unwrap();
+    let (w, h) = (thumbnail.width(), thumbnail.height());
+    let (w, h) = if h > 320 { (w * 320 / h, 320) } else { (w, h) };
+    assert!(page.contains(&format!(r#"width="{w}" height="{h}""#)), "{w}×{h}: {page}");
+    assert!(page.contains(r#"loading="eager" fetchpriority="high""#), "{page}");
+    assert!(page.contains("thumbnail?size=small 256w"), "{page}");
 
     let locked = app.share(&token, json!({ "file_ids": [id], "password": "open sesame" })).await;
     let slug = locked["slug"].as_str().unwrap();
