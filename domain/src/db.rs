@@ -166,6 +166,11 @@ pub(crate) async fn memory_db() -> DatabaseConnection {
     db
 }
 
+/// `text` for a `LIKE … ESCAPE '\'` pattern: its `%`, `_` and `\` match only themselves.
+pub(crate) fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,9 +201,4 @@ mod tests {
         assert_eq!(pragma(&db, "PRAGMA synchronous").await, "2");
         assert_eq!(pragma(&db, "PRAGMA mmap_size").await, SQLITE_MMAP_SIZE.to_string());
     }
-}
-
-/// `text` for a `LIKE … ESCAPE '\'` pattern: its `%`, `_` and `\` match only themselves.
-pub(crate) fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

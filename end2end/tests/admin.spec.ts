@@ -29,6 +29,7 @@ test("an admin finds an account, sets its quota, resets its password, turns it o
   await expect(rows).toHaveCount(1);
   const row = rows.first();
   await expect(row.getByTestId("account-usage")).toHaveText(/^12 B · 1 file/);
+  await expect(row.locator("time")).toHaveText("just now");
 
   await manage(row);
   await row.getByLabel("Quota").fill("1MiB");

@@ -177,7 +177,7 @@ fn ResetNotice(reset: ResetLink) -> impl IntoView {
 fn Account(account: AccountRow, actions: Actions, back: Signal<String>) -> impl IntoView {
     let id = account.id;
     let share = account.quota.map(|quota| {
-        if quota == 0 { 100 } else { (account.used.saturating_mul(100) / quota).min(100) }
+        account.used.saturating_mul(100).checked_div(quota).map_or(100, |share| share.min(100))
     });
     let usage = match account.quota {
         Some(quota) => format!(

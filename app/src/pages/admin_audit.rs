@@ -103,9 +103,7 @@ fn Event(row: AuditRow) -> impl IntoView {
     } else {
         ("bg-red-100 text-red-900 dark:bg-red-950 dark:text-red-200", "Failed")
     };
-    let by = row
-        .actor
-        .map_or_else(|| "Someone not signed in (or a deleted account)".to_owned(), |actor| actor);
+    let by = row.actor.unwrap_or_else(|| "Someone not signed in (or a deleted account)".to_owned());
     let place = [row.ip, row.user_agent].into_iter().flatten().collect::<Vec<_>>().join(" · ");
     view! {
         <li class="min-w-0 p-3 text-sm" data-testid="audit-event">

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::{AccountRow, AccountsPage};
 use crate::account::Role;
 use crate::audit::{self, Event, action};
-use crate::auth::{ClientInfo, Identity, human_time, random_secret, sha256_hex};
+use crate::auth::{ClientInfo, Identity, random_secret, sha256_hex};
 use crate::db::escape_like;
 use crate::entities::{files, password_resets, users};
 use crate::files::QuotaSetting;
@@ -277,7 +277,7 @@ fn row(state: &AppState, admin: &Identity, user: users::Model, used: Option<&Usa
     AccountRow {
         id: UserId::from(user.id),
         role: Role::parse(&user.role),
-        created: human_time(user.created_at),
+        created: user.created_at.to_rfc3339(),
         disabled: user.disabled_at.is_some(),
         used: used.map_or(0, Usage::bytes),
         files: used.map_or(0, Usage::files),
@@ -303,7 +303,7 @@ fn exact_size(bytes: u64) -> String {
     const UNITS: [(u32, &str); 4] = [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")];
     UNITS
         .iter()
-        .find(|(shift, _)| bytes != 0 && bytes % (1 << shift) == 0)
+        .find(|(shift, _)| bytes != 0 && bytes.is_multiple_of(1 << shift))
         .map_or_else(|| format!("{bytes} B"), |(shift, unit)| format!("{} {unit}", bytes >> shift))
 }
 

@@ -32,7 +32,7 @@ pub struct AccountRow {
     pub display_name: String,
     /// Admin or user.
     pub role: Role,
-    /// When it was made, "YYYY-MM-DD HH:MM UTC".
+    /// When it was made (RFC 3339).
     pub created: String,
     /// An admin turned it off: no sign-in, no session, no token, no link of it works.
     pub disabled: bool,
