@@ -118,7 +118,7 @@ pub async fn user(action: UserAction, db: &DatabaseConnection) -> anyhow::Result
             else {
                 bail!("no account with the email {}", email.as_str());
             };
-            let setting = QuotaSetting::parse(&size).map_err(anyhow_app)?;
+            let setting = QuotaSetting::parse(&size).map_err(|e| anyhow::anyhow!("--size: {e}"))?;
             domain::files::set_quota(db, &user, setting).await.map_err(anyhow_app)?;
             writeln!(out, "quota of {} set to {size}", email.as_str())?;
         }
