@@ -14,6 +14,7 @@ test("without JavaScript: upload with the form, make a folder, rename and delete
   // Without JavaScript times are UTC, the same for every reader.
   await expect(page.getByTestId("entry").locator("time")).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
 
+  await page.getByRole("button", { name: "New folder" }).click();
   await page.getByLabel("New folder name").fill("Archive");
   await page.getByRole("button", { name: "Create folder" }).click();
   await expect(page.getByRole("link", { name: "Archive" })).toBeVisible();

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { signUpAndOpenFiles } from "./support";
+import { openNewFolder, signUpAndOpenFiles } from "./support";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +10,7 @@ const entry = (page: Page, name: string) =>
 test("drop files and a folder, watch them upload, then browse, rename, move, delete, download", async ({ page }) => {
   await signUpAndOpenFiles(page);
 
-  // Drag and drop three files onto the zone.
+  // Drag and drop three files onto the page.
   const bytes = Array.from({ length: 300_000 }, (_, i) => i % 251);
   const dataTransfer = await page.evaluateHandle((big) => {
     const transfer = new DataTransfer();
@@ -19,15 +19,22 @@ test("drop files and a folder, watch them upload, then browse, rename, move, del
     transfer.items.add(new File([new Uint8Array(big)], "data.bin"));
     return transfer;
   }, bytes);
-  await page.dispatchEvent('[data-testid="drop-zone"]', "dragover", { dataTransfer });
-  await page.dispatchEvent('[data-testid="drop-zone"]', "drop", { dataTransfer });
-  const queue = page.getByTestId("upload-queue");
+  await page.dispatchEvent("h1", "dragover", { dataTransfer });
+  await page.dispatchEvent("h1", "drop", { dataTransfer });
+  // The uploads show in the tray, which folds to its summary line.
+  const tray = page.getByRole("region", { name: "Uploads" });
+  const queue = tray.getByTestId("upload-queue");
   await expect(queue.getByTestId("upload-item")).toHaveCount(3);
   await expect(queue.locator('[data-status="done"]')).toHaveCount(3);
   await expect(page.getByTestId("upload-overall")).toContainText("of");
   await expect(queue.getByRole("progressbar").first()).toHaveAttribute("aria-valuenow", "100");
   await expect(entry(page, "alpha.txt")).toBeVisible();
   await expect(entry(page, "data.bin")).toBeVisible();
+  await expect(tray.getByRole("heading")).toHaveText("3 of 3 uploaded");
+  await tray.getByRole("button", { name: "Hide" }).click();
+  await expect(queue).toBeHidden();
+  await tray.getByRole("button", { name: "Show" }).click();
+  await expect(queue).toBeVisible();
 
   // A whole folder with a sub-folder, through the folder picker.
   const dir = mkdtempSync(join(tmpdir(), "pannier-e2e-"));
@@ -44,22 +51,36 @@ test("drop files and a folder, watch them upload, then browse, rename, move, del
   await page.getByRole("navigation", { name: "Breadcrumb" }).getByRole("link", { name: "Files" }).click();
   await expect(page.getByRole("heading", { name: "Your files" })).toBeVisible();
 
-  // Rename one file through the selection bar.
+  // Rename one file through the selection bar's dialog.
+  const bar = page.getByTestId("selection-bar");
   await entry(page, "bravo.md").getByRole("checkbox").check();
-  await page.getByLabel("New name").fill("bravo renamed.md");
-  await page.getByRole("button", { name: "Rename" }).click();
+  await expect(bar).toContainText("1 selected");
+  await bar.getByRole("button", { name: "Rename…" }).click();
+  const rename = page.getByRole("dialog", { name: "Rename" });
+  await expect(rename.getByLabel("New name")).toHaveValue("bravo.md");
+  await rename.getByLabel("New name").fill("bravo renamed.md");
+  await rename.getByRole("button", { name: "Rename" }).click();
+  await expect(rename).toBeHidden();
   await expect(entry(page, "bravo renamed.md")).toBeVisible();
+  await expect(bar).toBeHidden();
 
-  // Move it into Trip.
+  // Move it into Trip, chosen in the folder tree; the folder shown cannot be chosen.
   await entry(page, "bravo renamed.md").getByRole("checkbox").check();
-  await page.getByLabel("Move to folder").selectOption({ label: "/Trip" });
-  await page.getByRole("button", { name: "Move", exact: true }).click();
+  await bar.getByRole("button", { name: "Move…" }).click();
+  const move = page.getByRole("dialog", { name: "Move 1 item" });
+  await expect(move.getByRole("radio", { name: /Your files/ })).toBeDisabled();
+  await move.getByRole("radio", { name: "Trip" }).check();
+  await move.getByRole("button", { name: "Move", exact: true }).click();
+  await expect(move).toBeHidden();
   await expect(entry(page, "bravo renamed.md")).toHaveCount(0);
 
-  // Delete alpha.txt after confirming.
+  // Delete alpha.txt: the dialog says what goes before anything does.
   await entry(page, "alpha.txt").getByRole("checkbox").check();
-  await page.getByRole("button", { name: "Delete…" }).click();
-  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await bar.getByRole("button", { name: "Delete…" }).click();
+  const remove = page.getByRole("dialog", { name: "Delete 1 item?" });
+  await expect(remove.getByTestId("delete-summary")).toContainText("1 file (10 B) will be deleted");
+  await remove.getByRole("button", { name: "Delete", exact: true }).click();
+  await expect(remove).toBeHidden();
   await expect(entry(page, "alpha.txt")).toHaveCount(0);
 
   // The file page previews text and downloads the exact bytes.
@@ -80,6 +101,7 @@ test("drop files and a folder, watch them upload, then browse, rename, move, del
 test("arrow keys move between entries", async ({ page }) => {
   await signUpAndOpenFiles(page);
   for (const name of ["one", "two"]) {
+    await page.getByRole("button", { name: "New folder" }).click();
     await page.getByLabel("New folder name").fill(name);
     await page.getByRole("button", { name: "Create folder" }).click();
     await expect(entry(page, name)).toBeVisible();
@@ -89,6 +111,77 @@ test("arrow keys move between entries", async ({ page }) => {
   await expect(entry(page, "two").getByRole("link")).toBeFocused();
   await page.keyboard.press("ArrowUp");
   await expect(entry(page, "one").getByRole("link")).toBeFocused();
+});
+
+test("each entry's menu (⋯, a right click) acts on it; dialogs close on Escape; the column headers sort", async ({ page }) => {
+  await signUpAndOpenFiles(page);
+  await page.getByTestId("file-input").setInputFiles([
+    { name: "a.txt", mimeType: "text/plain", buffer: Buffer.from("aaaa") },
+    { name: "b.txt", mimeType: "text/plain", buffer: Buffer.from("bb") },
+  ]);
+  await expect(page.getByTestId("entry")).toHaveCount(2);
+  await openNewFolder(page, "Box");
+  await page.getByRole("navigation", { name: "Breadcrumb" }).getByRole("link", { name: "Files" }).click();
+  await expect(page.getByTestId("entry")).toHaveCount(3);
+
+  // By keyboard: ⋯ opens the menu with focus on its first item; Escape gives focus back.
+  const more = page.getByRole("button", { name: "Actions for a.txt" });
+  await more.focus();
+  await page.keyboard.press("Enter");
+  const menu = page.getByRole("menu");
+  await expect(menu.getByRole("menuitem", { name: "Open" })).toBeFocused();
+  await page.keyboard.press("ArrowUp");
+  await expect(menu.getByRole("menuitem", { name: "Delete…" })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(menu).toBeHidden();
+  await expect(more).toBeFocused();
+
+  // Rename from the menu; Escape closes a dialog without doing anything.
+  await more.click();
+  await menu.getByRole("menuitem", { name: "Rename…" }).click();
+  const rename = page.getByRole("dialog", { name: "Rename" });
+  await expect(rename.getByLabel("New name")).toHaveValue("a.txt");
+  await page.keyboard.press("Escape");
+  await expect(rename).toBeHidden();
+  await more.click();
+  await menu.getByRole("menuitem", { name: "Rename…" }).click();
+  await rename.getByLabel("New name").fill("b.txt");
+  await rename.getByRole("button", { name: "Rename" }).click();
+  // A taken name keeps the dialog open with the reason inside.
+  await expect(rename.getByRole("alert")).toContainText(/already/i);
+  await rename.getByLabel("New name").fill("c.txt");
+  await rename.getByRole("button", { name: "Rename" }).click();
+  await expect(rename).toBeHidden();
+  await expect(entry(page, "c.txt")).toBeVisible();
+
+  // A right click on a selected row acts on the whole selection: the folder and b.txt go.
+  await entry(page, "Box").getByRole("checkbox").check();
+  await entry(page, "b.txt").getByRole("checkbox").check();
+  await entry(page, "b.txt").click({ button: "right" });
+  await menu.getByRole("menuitem", { name: "Delete…" }).click();
+  const remove = page.getByRole("dialog", { name: "Delete 2 items?" });
+  await expect(remove.getByTestId("delete-summary")).toContainText("1 file (2 B)");
+  await remove.getByRole("button", { name: "Delete", exact: true }).click();
+  await expect(page.getByTestId("entry")).toHaveCount(1);
+
+  // The headers sort (folders stay first): by size, largest first, then the other way.
+  await page.getByRole("button", { name: "New folder" }).click();
+  await page.getByLabel("New folder name").fill("Zed");
+  await page.getByRole("button", { name: "Create folder" }).click();
+  await expect(page.getByRole("dialog", { name: "New folder" })).toBeHidden();
+  await page.getByTestId("file-input").setInputFiles([
+    { name: "d.txt", mimeType: "text/plain", buffer: Buffer.from("dddddddd") },
+  ]);
+  await expect(page.getByTestId("entry")).toHaveCount(3);
+  const columns = page.getByTestId("columns");
+  const files = page.getByTestId("entry").filter({ hasText: ".txt" });
+  await columns.getByRole("link", { name: "Size" }).click();
+  await expect(page).toHaveURL(/sort=size&order=desc/);
+  await expect(files.first()).toContainText("d.txt");
+  await columns.getByRole("link", { name: /Size/ }).click();
+  await expect(page).toHaveURL(/sort=size$/);
+  await expect(files.first()).toContainText("c.txt");
+  await expect(page.getByTestId("entry").first()).toContainText("Zed");
 });
 
 test("files dropped anywhere on the page upload, with an overlay while they are over it", async ({ page }) => {

@@ -3,7 +3,7 @@ import { signUpAndOpenFiles } from "./support";
 
 test("a file request used by a signed-out visitor", async ({ page, browser }) => {
   await signUpAndOpenFiles(page);
-  await page.getByText("Request files into this folder").click();
+  await page.getByRole("button", { name: "Request files" }).click();
   const form = page.getByTestId("request-form");
   await form.getByLabel("Title").fill("Tax papers");
   await form.getByLabel("Number of files").fill("2");

@@ -62,6 +62,7 @@ test("Ctrl+K focuses the box; Enter without a choice opens the results page; Esc
 });
 
 test("folders are found too: first in the box, in their own list on the results page", async ({ page }) => {
+  await page.getByRole("button", { name: "New folder" }).click();
   await page.getByLabel("New folder name").fill("Quarterly archive");
   await page.getByRole("button", { name: "Create folder" }).click();
   await expect(page.getByRole("link", { name: "Quarterly archive" })).toBeVisible();
@@ -104,7 +105,7 @@ test("a visitor searches within a shared folder", async ({ page, browser }) => {
     { name: "holiday.txt", mimeType: "text/plain", buffer: Buffer.from("sun and a glacier walk") },
   ]);
   await expect(page.getByRole("link", { name: "holiday.txt" })).toBeVisible();
-  await page.getByText("Share this folder").click();
+  await page.getByRole("button", { name: "Share folder" }).click();
   const form = page.getByTestId("share-form");
   await form.getByRole("button", { name: "Create link" }).click();
   const link = await form.getByTestId("share-link").getByRole("textbox").inputValue();

@@ -41,6 +41,7 @@ export async function signUpAndOpenFiles(page: Page) {
 
 /** Makes a folder named `name` in the folder shown and opens it (its own page, hydrated). */
 export async function openNewFolder(page: Page, name: string) {
+  await page.getByRole("button", { name: "New folder" }).click();
   await page.getByLabel("New folder name").fill(name);
   await page.getByRole("button", { name: "Create folder" }).click();
   await page.getByRole("link", { name, exact: true }).click();

@@ -28,6 +28,8 @@ pub struct FilePageData {
     pub neighbours: domain::files::Neighbours,
     /// Every folder as `(id, path)`, for "move to".
     pub folders: Vec<(FolderId, String)>,
+    /// The owner's links that show it (naming it, or to a folder it is in).
+    pub links: Vec<domain::shares::ShareDto>,
 }
 
 /// The file page's data.
@@ -44,7 +46,8 @@ pub async fn file_page(id: FileId) -> Result<FilePageData, AppError> {
     };
     let folders = domain::files::all_folders(&state.db, &identity.user).await?;
     let neighbours = domain::files::neighbours(&state.db, &identity.user, id).await?;
-    Ok(FilePageData { detail, text, neighbours, folders })
+    let links = domain::shares::for_file(&state, &identity.user, id).await?;
+    Ok(FilePageData { detail, text, neighbours, folders, links })
 }
 
 /// Every folder of the caller as `(id, path)`, for "move to" pickers.
@@ -95,6 +98,18 @@ pub async fn move_items(files: String, folders: String, target: FolderRef) -> Re
     let identity = require_identity()?;
     let (files, folders) = (FileId::parse_list(&files)?, FolderId::parse_list(&folders)?);
     domain::files::move_items(&state()?, &identity.user, &files, &folders, target).await
+}
+
+/// How many files and bytes deleting these files and folders (comma-separated ids) would
+/// remove: the delete dialog says it before anything goes.
+#[server(endpoint = "measure_items")]
+pub async fn measure_items(
+    files: String,
+    folders: String,
+) -> Result<domain::files::Deleted, AppError> {
+    let identity = require_identity()?;
+    let (files, folders) = (FileId::parse_list(&files)?, FolderId::parse_list(&folders)?);
+    domain::files::measure_items(&state()?.db, &identity.user, &files, &folders).await
 }
 
 /// Deletes files and folders (comma-separated ids; folders with everything in them), then

@@ -1,40 +1,96 @@
-//! A modal dialog: the native `<dialog>`, opened by its button with the browser's invoker
-//! commands (`commandfor`/`command`, no JavaScript needed) or, hydrated, by a click handler for
+//! Modal dialogs: the native `<dialog>`, opened by a button with the browser's invoker
+//! commands (`commandfor`/`command`, no JavaScript needed) or, hydrated, by [`show`] for
 //! browsers without them. The browser makes the rest of the page inert, moves focus in, closes
-//! it on Escape and gives focus back to the button; the heading names it for screen readers.
+//! it on Escape and gives focus back to what opened it; the heading names it for screen
+//! readers.
 
 use leptos::prelude::*;
 
-/// A button labelled `label` that opens a dialog titled `title` holding `children` and a
-/// Cancel button. `id` must be unique on the page.
+const BOX: &str = "m-auto w-[calc(100%-2rem)] rounded-xl border border-slate-200 bg-white p-5 text-slate-900 shadow-2xl backdrop:bg-slate-950/60 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
+
+/// A button labelled `label` that opens a dialog titled `title` holding `children`, which end
+/// with their own [`Buttons`]. `id` must be unique on the page.
 #[component]
 pub fn Dialog(
     #[prop(into)] id: String,
     #[prop(into)] label: String,
     #[prop(into)] title: String,
     #[prop(default = "")] button_class: &'static str,
+    /// Room for a form with fields side by side.
+    #[prop(optional)]
+    wide: bool,
     children: Children,
 ) -> impl IntoView {
-    let dialog = NodeRef::<leptos::html::Dialog>::new();
-    let open = move |_| {
-        if let Some(dialog) = dialog.get()
-            && !dialog.open()
-        {
-            let _ = dialog.show_modal();
-        }
-    };
-    let heading = format!("{id}-title");
-    let (opener, closer, labelled_by) = (id.clone(), id.clone(), heading.clone());
+    let opener = id.clone();
+    let target = id.clone();
     view! {
-        <button type="button" class=button_class commandfor=opener command="show-modal" on:click=open>{label}</button>
-        <dialog id=id node_ref=dialog aria-labelledby=labelled_by
-            class="m-auto w-[calc(100%-2rem)] max-w-md rounded-xl border border-slate-200 bg-white p-5 text-slate-900 shadow-2xl backdrop:bg-slate-950/60 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100">
-            <h2 id=heading class="mb-3 text-lg font-semibold">{title}</h2>
+        <button type="button" class=button_class commandfor=opener command="show-modal" on:click=move |_| show(&target)>{label}</button>
+        <Modal id title wide>{children()}</Modal>
+    }
+}
+
+/// The dialog alone, opened by [`show`] from elsewhere on the page (a menu, a bar).
+#[component]
+pub fn Modal(
+    #[prop(into)] id: String,
+    #[prop(into)] title: Signal<String>,
+    #[prop(optional)] wide: bool,
+    children: Children,
+) -> impl IntoView {
+    let heading = format!("{id}-title");
+    let labelled_by = heading.clone();
+    let class = format!("{BOX} {}", if wide { "max-w-xl" } else { "max-w-md" });
+    view! {
+        <dialog id=id aria-labelledby=labelled_by class=class>
+            <h2 id=heading class="mb-3 text-lg font-semibold break-words">{move || title.get()}</h2>
             {children()}
-            <div class="mt-4 flex justify-end">
-                <button type="button" commandfor=closer command="close" on:click=move |_| { if let Some(d) = dialog.get() { d.close(); } }
-                    class="rounded-md px-3 py-2 text-sm font-medium hover:bg-slate-100 dark:hover:bg-slate-800">"Cancel"</button>
-            </div>
         </dialog>
     }
+}
+
+/// A dialog's last row: Cancel (closes dialog `id`; `label` names it otherwise, e.g. "Close"
+/// where nothing is left to cancel) beside `children` (its confirming button).
+#[component]
+pub fn Buttons(
+    #[prop(into)] id: String,
+    #[prop(default = "Cancel")] label: &'static str,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    let target = id.clone();
+    view! {
+        <div class="mt-4 flex flex-wrap justify-end gap-2">
+            <button type="button" commandfor=id command="close" on:click=move |_| close(&target)
+                class="rounded-md px-3 py-2 text-sm font-medium hover:bg-slate-100 dark:hover:bg-slate-800">{label}</button>
+            {children.map(|c| c())}
+        </div>
+    }
+}
+
+/// Opens dialog `id` as a modal (nothing if it is open already).
+pub fn show(id: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(dialog) = find(id)
+        && !dialog.open()
+    {
+        let _ = dialog.show_modal();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
+/// Closes dialog `id`.
+pub fn close(id: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(dialog) = find(id) {
+        dialog.close();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
+#[cfg(feature = "hydrate")]
+fn find(id: &str) -> Option<web_sys::HtmlDialogElement> {
+    use wasm_bindgen::JsCast;
+    let document = web_sys::window()?.document()?;
+    document.get_element_by_id(id)?.dyn_into().ok()
 }

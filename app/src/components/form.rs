@@ -8,6 +8,20 @@ use leptos::prelude::*;
 /// An action's last result, as every form here sees it.
 pub type Outcome = Signal<Option<Result<(), AppError>>>;
 
+/// A count that goes up each time one of `outcomes` becomes a success: what a page reads its
+/// data again on — not after a failure, which leaves an open dialog and its message in place.
+pub fn successes(outcomes: Vec<Outcome>) -> RwSignal<usize> {
+    let done = RwSignal::new(0_usize);
+    for outcome in outcomes {
+        Effect::new(move |_| {
+            if matches!(outcome.get(), Some(Ok(()))) {
+                done.update(|n| *n += 1);
+            }
+        });
+    }
+    done
+}
+
 /// The message for `field`, if the last attempt failed on it.
 pub fn field_error(outcome: Outcome, field: &'static str) -> Signal<Option<String>> {
     Signal::derive(move || outcome.get().and_then(Result::err).and_then(|e| e.field_message(field)))

@@ -2,7 +2,6 @@
 //! them, gives or takes the admin role, sets a quota, turns one off or on, makes a password
 //! reset link, or deletes one (after typing its email). Every form works without JavaScript.
 
-use domain::AppError;
 use domain::account::Role;
 use domain::admin::{AccountRow, AccountsPage};
 use domain::files::human_size;
@@ -15,8 +14,8 @@ use crate::api::admin::{
     AccountsPanel, CreateResetLink, DeleteAccountAsAdmin, ResetLink, SetAccountDisabled,
     SetAccountQuota, SetAccountRole, admin_accounts,
 };
-use crate::components::dialog::Dialog;
-use crate::components::form::{DANGER, DANGER_SOLID, FormError, SECONDARY};
+use crate::components::dialog::{Buttons, Dialog};
+use crate::components::form::{DANGER, DANGER_SOLID, FormError, SECONDARY, successes};
 use crate::components::guard::signed_in;
 use crate::components::words::{Time, count};
 use crate::pages::search::encode;
@@ -35,18 +34,13 @@ impl Actions {
     /// A count that goes up each time one of the forms succeeds: the list is read again then
     /// (and not after a failure, which leaves an open dialog and its message in place).
     fn successes(self) -> RwSignal<usize> {
-        let done = RwSignal::new(0_usize);
-        let succeeded = move |outcome: Option<Result<(), AppError>>| {
-            if matches!(outcome, Some(Ok(()))) {
-                done.update(|n| *n += 1);
-            }
-        };
-        Effect::new(move |_| succeeded(self.role.value().get()));
-        Effect::new(move |_| succeeded(self.quota.value().get()));
-        Effect::new(move |_| succeeded(self.disabled.value().get()));
-        Effect::new(move |_| succeeded(self.reset.value().get()));
-        Effect::new(move |_| succeeded(self.delete.value().get()));
-        done
+        successes(vec![
+            self.role.value().into(),
+            self.quota.value().into(),
+            self.disabled.value().into(),
+            self.reset.value().into(),
+            self.delete.value().into(),
+        ])
     }
 }
 
@@ -272,7 +266,7 @@ fn Account(account: AccountRow, actions: Actions, back: Signal<String>) -> impl 
                     {(!you).then(|| view! {
                         <div class="space-y-1">
                             <p class="text-sm font-medium">"Delete"</p>
-                            <Dialog id=dialog_id label="Delete account…" title="Delete this account?" button_class=DANGER>
+                            <Dialog id=dialog_id.clone() label="Delete account…" title="Delete this account?" button_class=DANGER>
                                 <p class="text-sm text-slate-700 dark:text-slate-300">{delete_note}</p>
                                 <ActionForm action=actions.delete attr:class="mt-4 space-y-3">
                                     <FormError outcome=actions.delete.value() every=true/>
@@ -280,7 +274,7 @@ fn Account(account: AccountRow, actions: Actions, back: Signal<String>) -> impl 
                                     <label class="block text-sm font-medium">"Email"
                                         <input name="confirm" required autocomplete="off" class="field mt-1"/>
                                     </label>
-                                    <button type="submit" class=DANGER_SOLID>"Delete account"</button>
+                                    <Buttons id=dialog_id.clone()><button type="submit" class=DANGER_SOLID>"Delete account"</button></Buttons>
                                 </ActionForm>
                             </Dialog>
                         </div>

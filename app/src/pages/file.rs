@@ -1,9 +1,11 @@
-//! `/file/{id}`: one file — preview (images, video, audio, PDF; text plain, as code with line
-//! numbers, Markdown rendered, CSV as a table), previous and next in its folder (← →),
-//! details, download, rename, move, description, delete. Every form works without JavaScript.
+//! `/file/{id}`: one file — Download and Share first, the rest (rename, move, description,
+//! delete) in a ⋯ menu of dialogs; the preview (images, video, audio, PDF; text plain, as code
+//! with line numbers, Markdown rendered, CSV as a table), previous and next in its folder
+//! (← →), the links that show it and its details. Every form works without JavaScript.
 
 use domain::files::{FileDetail, Preview, TextView, human_size};
 use domain::media::MediaDto;
+use domain::shares::ShareDto;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,12 +14,11 @@ use leptos_router::hooks::use_params_map;
 use crate::api::files::{
     DeleteItems, DescribeFile, FilePageData, MoveItems, RenameItem, file_page,
 };
-use crate::components::form::{Card, FormError};
+use crate::components::dialog::{Buttons, Dialog, Modal, show};
+use crate::components::form::{DANGER_SOLID, FormError, SECONDARY, successes};
 use crate::components::guard::signed_in;
 use crate::components::words::Time;
-use crate::pages::shares::ShareCard;
-
-const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
+use crate::pages::shares::{Facts, PRIMARY, ShareForm, StateBadge};
 
 /// The file page (signed in only).
 #[component]
@@ -27,9 +28,10 @@ pub fn FilePage() -> impl IntoView {
     let moves = ServerAction::<MoveItems>::new();
     let describe = ServerAction::<DescribeFile>::new();
     let delete = ServerAction::<DeleteItems>::new();
-    let version = move || rename.version().get() + moves.version().get() + describe.version().get();
+    let version =
+        successes(vec![rename.value().into(), moves.value().into(), describe.value().into()]);
     let data = Resource::new_blocking(
-        move || (params.get().get("id").unwrap_or_default(), version()),
+        move || (params.get().get("id").unwrap_or_default(), version.get()),
         |(id, _)| async move { file_page(id.parse()?).await },
     );
     view! {
@@ -49,16 +51,25 @@ fn File(
     describe: ServerAction<DescribeFile>,
     delete: ServerAction<DeleteItems>,
 ) -> impl IntoView {
-    let FilePageData { detail, text, neighbours, folders } = page;
+    let FilePageData { detail, text, neighbours, folders, links } = page;
     let FileDetail { file, path, preview } = detail;
     let content = format!("/api/v1/files/{}/content", file.id);
     let folder_id = file.folder_id;
-    let [describe_id, rename_id, move_id, delete_id, share_id] =
+    // Each dialog's children own what they show.
+    let [share_id, rename_id, move_id, describe_id, delete_id] =
         [(); 5].map(|()| file.id.to_string());
+    let current_name = file.name.clone();
+    let description = file.description.clone().unwrap_or_default();
+    let delete_note = format!(
+        "“{}” ({}) will be deleted for good, and links that name only it stop working. This cannot be undone.",
+        file.name,
+        human_size(file.size)
+    );
     let folder_href = match path.last() {
         Some(folder) if folder.parent_id.is_some() => format!("/files/{}", folder.id),
         _ => "/files".to_owned(),
     };
+    let term = "text-slate-600 dark:text-slate-400";
     view! {
         <Title text=file.name.clone()/>
         <nav aria-label="Breadcrumb" class="mb-2 text-sm">
@@ -69,72 +80,148 @@ fn File(
                 }).collect_view()}
             </ol>
         </nav>
-        <div class="mb-6 flex flex-wrap items-center justify-between gap-3">
-            <h1 class="text-2xl font-bold break-all">{file.name.clone()}</h1>
-            <a class="rounded-md bg-sky-700 px-4 py-2 font-medium text-white hover:bg-sky-800" href=format!("{content}?download=1") download="">"Download"</a>
+        <div class="mb-4 flex flex-wrap items-center justify-between gap-3">
+            <h1 class="min-w-0 text-2xl font-bold break-all">{file.name.clone()}</h1>
+            <div class="flex items-center gap-2" data-testid="file-actions">
+                <a class=PRIMARY href=format!("{content}?download=1") download="">"Download"</a>
+                <Dialog id="share-file" label="Share" title="Share this file" button_class=SECONDARY wide=true>
+                    <ShareForm files=Signal::stored(share_id)/>
+                    <Buttons id="share-file" label="Close"/>
+                </Dialog>
+                <MoreMenu/>
+            </div>
         </div>
+        {file.description.clone().filter(|d| !d.is_empty()).map(|d| view! {
+            <p class="mb-4 whitespace-pre-wrap text-slate-700 dark:text-slate-300" data-testid="description">{d}</p>
+        })}
         <Neighbours neighbours/>
         <PreviewView preview content=content.clone() text name=file.name.clone() media=file.media.clone()/>
-        <div class="mt-6 grid gap-6 md:grid-cols-2">
-            <Card title="Details">
+        <div class="mt-6 grid gap-6 md:grid-cols-3">
+            <section class="md:col-span-2" aria-labelledby="links-title">
+                <h2 id="links-title" class="mb-2 text-lg font-semibold">"Links"</h2>
+                <Links links/>
+            </section>
+            <section aria-labelledby="details-title">
+                <h2 id="details-title" class="mb-2 text-lg font-semibold">"Details"</h2>
                 <dl class="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
-                    <dt class="text-slate-500 dark:text-slate-400">"Size"</dt><dd>{format!("{} ({} bytes)", human_size(file.size), file.size)}</dd>
-                    <dt class="text-slate-500 dark:text-slate-400">"Type"</dt><dd>{file.content_type.clone()}</dd>
-                    <dt class="text-slate-500 dark:text-slate-400">"Uploaded"</dt><dd><Time at=file.created_at.clone()/></dd>
-                    <dt class="text-slate-500 dark:text-slate-400">"SHA-256"</dt><dd class="break-all font-mono text-xs">{file.sha256.clone()}</dd>
+                    <dt class=term>"Size"</dt><dd>{format!("{} ({} bytes)", human_size(file.size), file.size)}</dd>
+                    <dt class=term>"Type"</dt><dd class="break-all">{file.content_type.clone()}</dd>
+                    <dt class=term>"Uploaded"</dt><dd><Time at=file.created_at.clone()/></dd>
+                    <dt class=term>"SHA-256"</dt><dd class="break-all font-mono text-xs">{file.sha256.clone()}</dd>
                     {file.media.clone().map(|media| view! { <MediaDetails media/> })}
                 </dl>
-            </Card>
-            <Card title="Description">
-                <ActionForm action=describe attr:class="space-y-3">
-                    <input type="hidden" name="id" value=describe_id/>
-                    <FormError outcome=describe.value() success="Saved."/>
-                    <label for="description" class="sr-only">"Description"</label>
-                    <textarea id="description" name="description" rows="3" class="field" placeholder="A note for yourself (optional)">{file.description.clone().unwrap_or_default()}</textarea>
-                    <button type="submit" class=BUTTON>"Save description"</button>
-                </ActionForm>
-            </Card>
-            <Card title="Rename">
-                <ActionForm action=rename attr:class="space-y-3">
-                    <input type="hidden" name="kind" value="file"/>
-                    <input type="hidden" name="id" value=rename_id/>
-                    <FormError outcome=rename.value() success="Renamed."/>
-                    <label for="rename" class="sr-only">"New name"</label>
-                    <input id="rename" name="name" required value=file.name.clone() class="field"/>
-                    <button type="submit" class=BUTTON>"Rename"</button>
-                </ActionForm>
-            </Card>
-            <Card title="Move">
-                <ActionForm action=moves attr:class="space-y-3">
-                    <input type="hidden" name="files" value=move_id/>
-                    <input type="hidden" name="folders" value=""/>
-                    <FormError outcome=moves.value() success="Moved."/>
-                    <label for="move" class="sr-only">"Folder"</label>
-                    <select id="move" name="target" class="field">
-                        {folders.into_iter().map(|(value, label)| {
-                            let here = value == folder_id;
-                            view! { <option value=value.to_string() selected=here>{crate::pages::files::folder_label(&label)}</option> }
-                        }).collect_view()}
-                    </select>
-                    <button type="submit" class=BUTTON>"Move"</button>
-                </ActionForm>
-            </Card>
-            <ShareCard files=share_id/>
-            <Card title="Delete">
-                <ActionForm action=delete attr:class="space-y-3">
-                    <input type="hidden" name="files" value=delete_id/>
-                    <input type="hidden" name="folders" value=""/>
-                    <input type="hidden" name="next" value=folder_href/>
-                    <FormError outcome=delete.value()/>
-                    <label class="flex items-center gap-2 text-sm">
-                        <input type="checkbox" required class="h-4 w-4 accent-red-700"/>
-                        "Yes, delete this file permanently"
-                    </label>
-                    <button type="submit" class="rounded-md bg-red-700 px-3 py-2 text-sm font-medium text-white hover:bg-red-800">"Delete file"</button>
-                </ActionForm>
-            </Card>
+            </section>
         </div>
+        <Modal id=RENAME title="Rename">
+            <ActionForm action=rename attr:class="space-y-2">
+                <input type="hidden" name="kind" value="file"/>
+                <input type="hidden" name="id" value=rename_id/>
+                <FormError outcome=rename.value() every=true/>
+                <label for="rename" class="block text-sm font-medium">"New name"</label>
+                <input id="rename" name="name" required value=current_name class="field"/>
+                <Buttons id=RENAME><button type="submit" class=PRIMARY>"Rename"</button></Buttons>
+            </ActionForm>
+        </Modal>
+        <Modal id=MOVE title="Move">
+            <ActionForm action=moves attr:class="space-y-2">
+                <input type="hidden" name="files" value=move_id/>
+                <input type="hidden" name="folders" value=""/>
+                <FormError outcome=moves.value() every=true/>
+                <label for="move" class="block text-sm font-medium">"Into folder"</label>
+                <select id="move" name="target" class="field">
+                    {folders.into_iter().map(|(value, label)| {
+                        let here = value == folder_id;
+                        view! { <option value=value.to_string() selected=here>{crate::pages::files::folder_label(&label)}</option> }
+                    }).collect_view()}
+                </select>
+                <Buttons id=MOVE><button type="submit" class=PRIMARY>"Move"</button></Buttons>
+            </ActionForm>
+        </Modal>
+        <Modal id=DESCRIBE title="Description">
+            <ActionForm action=describe attr:class="space-y-2">
+                <input type="hidden" name="id" value=describe_id/>
+                <FormError outcome=describe.value() every=true/>
+                <label for="description" class="block text-sm font-medium">"A note for yourself (empty: none)"</label>
+                <textarea id="description" name="description" rows="4" class="field">{description}</textarea>
+                <Buttons id=DESCRIBE><button type="submit" class=PRIMARY>"Save"</button></Buttons>
+            </ActionForm>
+        </Modal>
+        <Modal id=DELETE title="Delete this file?">
+            <ActionForm action=delete>
+                <input type="hidden" name="files" value=delete_id/>
+                <input type="hidden" name="folders" value=""/>
+                <input type="hidden" name="next" value=folder_href/>
+                <FormError outcome=delete.value() every=true/>
+                <p class="text-sm text-slate-700 dark:text-slate-300">{delete_note}</p>
+                <Buttons id=DELETE><button type="submit" class=DANGER_SOLID>"Delete file"</button></Buttons>
+            </ActionForm>
+        </Modal>
     }
+}
+
+const RENAME: &str = "rename-file";
+const MOVE: &str = "move-file";
+const DESCRIBE: &str = "describe-file";
+const DELETE: &str = "delete-file";
+
+/// The rest of the file's actions, in a menu (a `<details>`: it opens without JavaScript, and
+/// its entries open their dialogs by the browser's invoker commands).
+#[component]
+fn MoreMenu() -> impl IntoView {
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let item = "block w-full rounded-md px-3 py-2 text-left text-sm hover:bg-slate-100 dark:hover:bg-slate-800";
+    let entry = move |id: &'static str, label: &'static str, class: &'static str| {
+        view! {
+            <button type="button" class=format!("{item} {class}") commandfor=id command="show-modal"
+                on:click=move |_| {
+                    if let Some(menu) = menu.get_untracked() { menu.set_open(false); }
+                    show(id);
+                }>{label}</button>
+        }
+    };
+    view! {
+        <details class="relative" node_ref=menu>
+            <summary class=format!("{SECONDARY} flex cursor-pointer list-none items-center") aria-label="More actions">
+                <span aria-hidden="true">"⋯"</span>
+            </summary>
+            <div class="absolute right-0 z-30 mt-1 w-52 rounded-lg border border-slate-200 bg-white p-1 shadow-xl dark:border-slate-700 dark:bg-slate-900">
+                {entry(RENAME, "Rename…", "")}
+                {entry(MOVE, "Move…", "")}
+                {entry(DESCRIBE, "Description…", "")}
+                {entry(DELETE, "Delete…", "text-red-700 dark:text-red-400")}
+            </div>
+        </details>
+    }
+}
+
+/// The owner's links that show this file, with where each stands.
+#[component]
+fn Links(links: Vec<ShareDto>) -> impl IntoView {
+    if links.is_empty() {
+        return view! {
+            <p class="text-sm text-slate-600 dark:text-slate-400" data-testid="file-links">"No link shows this file yet. Share makes one."</p>
+        }
+        .into_any();
+    }
+    view! {
+        <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="file-links">
+            {links.into_iter().map(|share| {
+                let through = share.folder_id.is_some().then_some(" (its folder)");
+                view! {
+                    <li class="flex flex-wrap items-center justify-between gap-2 px-3 py-2 text-sm">
+                        <span class="min-w-0">
+                            <a class="font-medium text-sky-700 hover:underline dark:text-sky-400" href=share.url.clone()>{share.title.clone()}</a>
+                            {through}
+                            <span class="block text-slate-600 dark:text-slate-400"><Facts share=share.clone()/></span>
+                        </span>
+                        <StateBadge share/>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        <p class="mt-2 text-sm"><a class="text-sky-700 hover:underline dark:text-sky-400" href="/shares">"Change or revoke links on the Links page"</a></p>
+    }
+    .into_any()
 }
 
 /// The inline preview. The bytes come from the download route, which serves only passive types

@@ -13,8 +13,8 @@ use leptos_router::hooks::use_query_map;
 use crate::api::shares::{
     CancelSending, CreateShare, RevokeShare, UpdateShare, list_shares, share_events,
 };
-use crate::components::dialog::Dialog;
-use crate::components::form::{Card, DANGER, DANGER_SOLID, FormError};
+use crate::components::dialog::{Buttons, Dialog};
+use crate::components::form::{DANGER, DANGER_SOLID, FormError};
 use crate::components::guard::signed_in;
 use crate::components::words::{self, Time};
 use crate::pages::requests::RuleFields;
@@ -170,6 +170,48 @@ pub fn SharesPage() -> impl IntoView {
     }
 }
 
+/// Where a link stands, as a coloured badge.
+#[component]
+pub(crate) fn StateBadge(share: ShareDto) -> impl IntoView {
+    let (badge, tone) = match share.state {
+        ShareState::Active => {
+            ("Active", "bg-emerald-100 text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200")
+        }
+        ShareState::Expired => {
+            ("Expired", "bg-slate-200 text-slate-800 dark:bg-slate-800 dark:text-slate-200")
+        }
+        ShareState::LimitReached => (
+            if share.request.is_some() { "Full" } else { "Download limit reached" },
+            "bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-100",
+        ),
+        ShareState::Revoked => {
+            ("Revoked", "bg-red-100 text-red-900 dark:bg-red-950 dark:text-red-200")
+        }
+    };
+    view! { <span class=format!("shrink-0 rounded-full px-2 py-0.5 text-xs font-medium {tone}")>{badge}</span> }
+}
+
+/// A link's figures on one line: views, downloads (or what a request received), expiry, last
+/// opened, password.
+#[component]
+pub(crate) fn Facts(share: ShareDto) -> impl IntoView {
+    let downloads = match (&share.request, share.max_downloads) {
+        (Some(request), _) => {
+            let files = match request.max_files {
+                Some(max) => format!("{} of {max} files", request.received_files),
+                None => words::count(request.received_files, "file", "files"),
+            };
+            format!("{files} received ({})", human_size(request.received_bytes))
+        }
+        (None, Some(max)) => format!("{} of {max} downloads", share.downloads),
+        (None, None) => words::count(share.downloads, "download", "downloads"),
+    };
+    let counts = format!("{} · {downloads}", words::count(share.views, "view", "views"));
+    let expires = share.expires_at.map(|at| view! { " · expires " <Time at/> });
+    let opened = share.last_access_at.map(|at| view! { " · last opened " <Time at/> });
+    view! { {counts} {expires} {opened} {share.has_password.then_some(" · password")} }
+}
+
 #[component]
 fn Link(
     share: ShareDto,
@@ -186,37 +228,6 @@ fn Link(
     let kind = share.request.as_ref().map(|_| view! {
         <span class="ml-2 rounded-full bg-sky-100 px-2 py-0.5 text-xs font-medium text-sky-900 dark:bg-sky-950 dark:text-sky-200">"File request"</span>
     });
-    let (badge, tone) = match share.state {
-        ShareState::Active => {
-            ("Active", "bg-emerald-100 text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200")
-        }
-        ShareState::Expired => {
-            ("Expired", "bg-slate-200 text-slate-800 dark:bg-slate-800 dark:text-slate-200")
-        }
-        ShareState::LimitReached => (
-            if share.request.is_some() { "Full" } else { "Download limit reached" },
-            "bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-100",
-        ),
-        ShareState::Revoked => {
-            ("Revoked", "bg-red-100 text-red-900 dark:bg-red-950 dark:text-red-200")
-        }
-    };
-    let downloads = match (&share.request, share.max_downloads) {
-        (Some(request), _) => {
-            let files = match request.max_files {
-                Some(max) => format!("{} of {max} files", request.received_files),
-                None => words::count(request.received_files, "file", "files"),
-            };
-            format!("{files} received ({})", human_size(request.received_bytes))
-        }
-        (None, Some(max)) => format!("{} of {max} downloads", share.downloads),
-        (None, None) => words::count(share.downloads, "download", "downloads"),
-    };
-    let counts = format!("{} · {downloads}", words::count(share.views, "view", "views"));
-    let expires = share.expires_at.clone().map(|at| view! { " · expires " <Time at/> });
-    let opened = share.last_access_at.clone().map(|at| view! { " · last opened " <Time at/> });
-    let details =
-        view! { {counts} {expires} {opened} {share.has_password.then_some(" · password")} };
     let active = share.state != ShareState::Revoked;
     let outcome = Signal::derive(move || update.value().get());
     let (id, edit_id) = (share.id.to_string(), share.id.to_string());
@@ -231,18 +242,18 @@ fn Link(
         <li class="rounded-xl border border-slate-200 p-4 dark:border-slate-800" data-testid="share-item">
             <div class="flex flex-wrap items-center justify-between gap-2">
                 <h2 class="font-semibold">{title}{kind}</h2>
-                <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {tone}")>{badge}</span>
+                <StateBadge share=share.clone()/>
             </div>
-            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{details}</p>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400"><Facts share=share.clone()/></p>
             {(!sending.is_empty()).then(|| view! { <Sending sending cancel/> })}
             <div class="mt-3"><LinkBox url=share.url.clone()/></div>
             <div class="mt-3 flex flex-wrap gap-2">
                 {active.then(|| view! {
                     <Dialog id=format!("revoke-{id}") label="Revoke" title="Revoke this link?" button_class=DANGER>
                         <p class="text-sm text-slate-700 dark:text-slate-300">{revoke_note}</p>
-                        <ActionForm action=revoke attr:class="mt-4">
+                        <ActionForm action=revoke>
                             <input type="hidden" name="id" value=id.to_string()/>
-                            <button type="submit" class=DANGER_SOLID>"Revoke link"</button>
+                            <Buttons id=format!("revoke-{id}")><button type="submit" class=DANGER_SOLID>"Revoke link"</button></Buttons>
                         </ActionForm>
                     </Dialog>
                 })}
@@ -343,16 +354,3 @@ fn select_all(ev: &leptos::ev::FocusEvent) {
 
 #[cfg(not(feature = "hydrate"))]
 fn select_all(_: &leptos::ev::FocusEvent) {}
-
-/// A card with the share form, for a page that shows one file or folder.
-#[component]
-pub fn ShareCard(
-    #[prop(into, optional)] files: Signal<String>,
-    #[prop(into, optional)] folder: Signal<String>,
-) -> impl IntoView {
-    view! {
-        <Card title="Share">
-            <ShareForm files folder/>
-        </Card>
-    }
-}

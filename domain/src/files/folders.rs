@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::Deleted;
 use super::listing::folder_dto;
 use super::quota::{commit_tree, lock_owner, purge_deleted_blobs, queue_deletions};
 use super::tree::{MAX_DEPTH, depth, is_within, subtree, too_deep};
@@ -273,16 +274,6 @@ pub(super) async fn update_folder_in(
     let updated = active.update(txn).await.map_err(|_| name_taken(&name))?;
     crate::cache::tree_changed(owner.id);
     Ok(updated)
-}
-
-/// What a recursive delete removed.
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Deleted {
-    /// Files removed.
-    pub files: u64,
-    /// Bytes released from the quota.
-    pub bytes: u64,
 }
 
 /// Deletes a folder with everything below it; its files' bytes go in the same transaction.

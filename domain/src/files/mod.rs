@@ -42,7 +42,7 @@ mod viewer;
 #[cfg(feature = "server")]
 pub use avatar::{MAX_AVATAR_BYTES, avatar, remove_avatar, set_avatar};
 #[cfg(feature = "server")]
-pub use batch::{delete_items, move_items};
+pub use batch::{delete_items, measure_items, move_items};
 #[cfg(feature = "server")]
 pub(crate) use content::content_of;
 #[cfg(feature = "server")]
@@ -53,9 +53,7 @@ pub use content::{
 #[cfg(feature = "server")]
 pub use edit::update_file;
 #[cfg(feature = "server")]
-pub use folders::{
-    Deleted, Maker, create_folder, delete_folder, ensure_path, folder_of, update_folder,
-};
+pub use folders::{Maker, create_folder, delete_folder, ensure_path, folder_of, update_folder};
 #[cfg(feature = "server")]
 pub use listing::{all_folders, file_detail, get_file, list_folder, list_folder_json, neighbours};
 #[cfg(feature = "server")]
@@ -112,6 +110,16 @@ pub struct FileDto {
     /// What previews found (pictures, videos, audio, PDFs, once their job ran).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<crate::media::MediaDto>,
+}
+
+/// What a recursive delete removed.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Deleted {
+    /// Files removed.
+    pub files: u64,
+    /// Bytes released from the quota.
+    pub bytes: u64,
 }
 
 /// A folder as its owner sees it.

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
@@ -166,6 +166,50 @@ pub async fn list(
         out.push(dto(state, &share, files, request.as_ref()).await?);
     }
     Ok(ShareList { shares: out, page, pages: count })
+}
+
+/// Most links the file page lists.
+const FOR_FILE: u64 = 20;
+
+/// The owner's links that show `file`, newest first (at most 20): those naming it and those
+/// to a folder it lies in. File requests show visitors nothing of their folder, so not those.
+pub async fn for_file(
+    state: &AppState,
+    owner: &users::Model,
+    file: FileId,
+) -> Result<Vec<ShareDto>, AppError> {
+    // Counts written first, so the figures shown are current (as the list's).
+    state.accesses.flush(&state.db).await?;
+    let file = get_file(&state.db, owner, file).await?;
+    let folder = folder_of(&state.db, owner, FolderRef::Id(file.folder_id.into())).await?;
+    let mut folders = crate::files::ancestors(&state.db, &folder).await?;
+    folders.push(folder);
+    let named = Query::select()
+        .column(share_files::Column::ShareId)
+        .from(share_files::Entity)
+        .and_where(share_files::Column::FileId.eq(file.id))
+        .to_owned();
+    let requests = Query::select()
+        .column(share_requests::Column::ShareId)
+        .from(share_requests::Entity)
+        .to_owned();
+    let around = Condition::all()
+        .add(shares::Column::FolderId.is_in(folders.iter().map(|f| f.id)))
+        .add(shares::Column::Id.not_in_subquery(requests));
+    let found = shares::Entity::find()
+        .filter(shares::Column::OwnerId.eq(owner.id))
+        .filter(Condition::any().add(shares::Column::Id.in_subquery(named)).add(around))
+        .order_by_desc(shares::Column::CreatedAt)
+        .order_by_desc(shares::Column::Id)
+        .limit(FOR_FILE)
+        .all(&state.db)
+        .await?;
+    let mut out = Vec::with_capacity(found.len());
+    for share in found {
+        let files = selection(&state.db, share.id).await?;
+        out.push(dto(state, &share, files, None).await?);
+    }
+    Ok(out)
 }
 
 /// Changes a link of the owner's.

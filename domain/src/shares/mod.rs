@@ -33,7 +33,7 @@ mod zip;
 pub use contents::{SharedFile, open_shared_file, open_shared_thumbnail, shared_zip};
 pub use form::ShareForm;
 #[cfg(feature = "server")]
-pub use links::{NewShare, ShareChanges, create, events, list, revoke, update};
+pub use links::{NewShare, ShareChanges, create, events, for_file, list, revoke, update};
 #[cfg(feature = "server")]
 pub use page::{page_served, page_version, public_share};
 #[cfg(feature = "server")]

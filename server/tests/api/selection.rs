@@ -42,6 +42,26 @@ async fn a_selection_moves_or_goes_whole_or_not_at_all() {
     assert_eq!(root["files"].as_array().unwrap().len(), 2, "nothing was deleted");
     assert_eq!(root["folders"].as_array().unwrap().len(), 1);
 
+    // The delete dialog's figures: the folder's file and both of the root's, bytes summed;
+    // measuring deletes nothing, and another account's ids are not found.
+    let measured =
+        app.call(&ada, "measure_items", &[("files", &files), ("folders", &target)]).await;
+    assert_eq!(measured.status(), StatusCode::OK);
+    let measured: Value = measured.json().await.unwrap();
+    assert_eq!((measured["files"].as_u64(), measured["bytes"].as_u64()), (Some(3), Some(3)));
+    let bob = browser();
+    app.sign_up(&bob, "bob@example.com", PASSWORD).await;
+    let theirs = app.call(&bob, "measure_items", &[("files", &files), ("folders", "")]).await;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+    let visitor =
+        app.call(&browser(), "measure_items", &[("files", &files), ("folders", "")]).await;
+    assert_eq!(visitor.status(), StatusCode::UNAUTHORIZED);
+    let many = vec![uuid::Uuid::new_v4().to_string(); 1001].join(",");
+    let too_many = app.call(&ada, "measure_items", &[("files", &many), ("folders", "")]).await;
+    assert_eq!(too_many.status(), StatusCode::BAD_REQUEST);
+    let root = app.get_json("/folders/root", &token).await;
+    assert_eq!(root["files"].as_array().unwrap().len(), 2, "measuring deleted nothing");
+
     let all = app.call(&ada, "delete_items", &[("files", &files), ("folders", &target)]).await;
     assert!(all.status().is_success(), "{}", all.status());
     let root = app.get_json("/folders/root", &token).await;

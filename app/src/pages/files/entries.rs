@@ -3,13 +3,19 @@
 use domain::files::{FolderDto, FolderPage, PageFile, Preview, human_size};
 use leptos::prelude::*;
 
+use super::menu::RowMenu;
 use super::selection::Selection;
 use crate::components::lightbox::{Lightbox, Slide};
 use crate::components::words::Time;
 
 /// Folders first, then files.
 #[component]
-pub fn Entries(listing: FolderPage, grid: bool, selection: Selection) -> impl IntoView {
+pub fn Entries(
+    listing: FolderPage,
+    grid: bool,
+    selection: Selection,
+    menu: RowMenu,
+) -> impl IntoView {
     let mut slides = Vec::new();
     let entries: Vec<Entry> = listing
         .folders
@@ -28,9 +34,9 @@ pub fn Entries(listing: FolderPage, grid: bool, selection: Selection) -> impl In
         <Sprite/>
         <ul class=container class:hidden=empty data-testid="entries" on:keydown=move_focus aria-label="Folder contents">
             {entries.into_iter().map(|entry| if grid {
-                view! { <Card entry selection open/> }.into_any()
+                view! { <Card entry selection menu open/> }.into_any()
             } else {
-                view! { <Row entry selection/> }.into_any()
+                view! { <Row entry selection menu/> }.into_any()
             }).collect_view()}
         </ul>
         <Lightbox slides open/>
@@ -45,6 +51,8 @@ struct Entry {
     href: String,
     icon: Icon,
     size: Option<u64>,
+    /// Its download address (files only).
+    download: Option<String>,
     /// When it was made (UTC, RFC 3339 or its first 16 characters).
     at: String,
     /// The thumbnail's address, the placeholder shown while it loads, and its place in the
@@ -60,6 +68,7 @@ impl Entry {
             href: format!("/files/{}", folder.id),
             icon: Icon::Folder,
             size: None,
+            download: None,
             at: folder.created_at.clone(),
             thumb: None,
         }
@@ -84,35 +93,61 @@ impl Entry {
             href: format!("/file/{}", file.id),
             icon: Icon::of(&file.content_type),
             size: Some(file.size),
+            download: Some(format!("/api/v1/files/{}/content?download=1", file.id)),
             at: file.created.clone(),
             thumb,
         }
     }
 }
 
+impl Entry {
+    /// Opens `menu` for this entry (from its ⋯ button or a right click).
+    fn opener(&self, menu: RowMenu) -> impl Fn(leptos::ev::MouseEvent) + 'static + use<> {
+        let (key, href, download) = (self.key.clone(), self.href.clone(), self.download.clone());
+        move |ev| menu.open(&ev, key.clone(), href.clone(), download.clone())
+    }
+}
+
+/// The ⋯ button that opens an entry's menu.
 #[component]
-fn Row(entry: Entry, selection: Selection) -> impl IntoView {
+fn More(name: String, open: impl Fn(leptos::ev::MouseEvent) + 'static) -> impl IntoView {
+    view! {
+        <button type="button" class="entry-more" aria-label=format!("Actions for {name}") aria-haspopup="menu" on:click=open>"⋯"</button>
+    }
+}
+
+#[component]
+fn Row(entry: Entry, selection: Selection, menu: RowMenu) -> impl IntoView {
+    let (on_row, on_more) = (entry.opener(menu), entry.opener(menu));
     view! {
         // Rows use the short component classes of style/tailwind.css (`entry-…`): a hundred
         // rows of long utility lists were most of the page's weight.
-        <li class="entry-row" data-testid="entry">
+        <li class="entry-row" data-testid="entry" on:contextmenu=on_row>
             <Check key=entry.key.clone() name=entry.name.clone() selection/>
             <IconView icon=entry.icon/>
-            <a href=entry.href>{entry.name}</a>
+            <a href=entry.href.clone()>{entry.name.clone()}</a>
             <span class="entry-size">{entry.size.map(human_size).unwrap_or_else(|| "—".into())}</span>
-            <Time at=entry.at class="entry-date"/>
+            <Time at=entry.at.clone() class="entry-date"/>
+            <More name=entry.name.clone() open=on_more/>
         </li>
     }
 }
 
 #[component]
-fn Card(entry: Entry, selection: Selection, open: RwSignal<Option<usize>>) -> impl IntoView {
+fn Card(
+    entry: Entry,
+    selection: Selection,
+    menu: RowMenu,
+    open: RwSignal<Option<usize>>,
+) -> impl IntoView {
     let view_label = format!("View {} in the gallery", entry.name);
+    let (on_card, on_more) = (entry.opener(menu), entry.opener(menu));
     view! {
-        <li class="entry-card" data-testid="entry">
+        <li class="entry-card" data-testid="entry" on:contextmenu=on_card>
             <div class="absolute left-2 top-2"><Check key=entry.key.clone() name=entry.name.clone() selection/></div>
+            <div class="absolute right-1 top-1"><More name=entry.name.clone() open=on_more/></div>
             <div class="flex h-24 items-center justify-center overflow-hidden rounded-md">
-                {match entry.thumb {
+                {match entry.thumb.clone() {
                     Some((src, placeholder, slide)) => view! {
                         <button type="button" class="h-full w-full" aria-label=view_label
                             on:click=move |_| open.set(Some(slide))>
@@ -122,7 +157,7 @@ fn Card(entry: Entry, selection: Selection, open: RwSignal<Option<usize>>) -> im
                     None => view! { <IconView icon=entry.icon large=true/> }.into_any(),
                 }}
             </div>
-            <a href=entry.href>{entry.name}</a>
+            <a href=entry.href.clone()>{entry.name.clone()}</a>
             <p class="text-xs text-slate-500 dark:text-slate-400">{entry.size.map(human_size).unwrap_or_else(|| "Folder".into())}</p>
         </li>
     }

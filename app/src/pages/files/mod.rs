@@ -1,8 +1,11 @@
-//! `/files` and `/files/{folder}`: the file browser. Breadcrumbs, quota, upload, new folder,
-//! sort, list or grid, pages of 100, and a selection bar (rename, move, download, delete).
-//! Everything but multi-select works without JavaScript.
+//! `/files` and `/files/{folder}`: the file browser. Breadcrumbs and quota; a toolbar
+//! (upload, new folder, share or request into this folder, list or grid); the entries with
+//! sortable column headers, each with a menu (⋯ or a right click); a selection bar floating at
+//! the foot of the window, and the uploads' tray in a corner. Dialogs do the rest. Everything
+//! but selecting and the menus works without JavaScript (the file page does those one by one).
 
 mod entries;
+mod menu;
 mod selection;
 pub(crate) mod upload;
 
@@ -16,15 +19,17 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::files::{CreateFolder, DeleteItems, MoveItems, RenameItem, list_folder};
-use crate::components::form::FormError;
+use crate::components::dialog::{Buttons, Dialog, close};
+use crate::components::form::{FormError, SECONDARY};
 use crate::components::guard::signed_in;
 use crate::components::words;
 use crate::pages::requests::RequestForm;
-use crate::pages::shares::ShareForm;
+use crate::pages::shares::{PRIMARY, ShareForm};
 use entries::Entries;
 pub(crate) use entries::FOLDER_DRAWING;
-use selection::{Selection, SelectionBar};
-use upload::{Bar, Queue, Uploader};
+use menu::{RowMenu, RowMenuView};
+use selection::{Opened, Selection, SelectionBar, SelectionDialogs};
+use upload::{Bar, Queue, UploadTray, Uploader};
 
 /// The listing's options, read from the query string (so every view has a URL).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,8 +95,8 @@ impl Actions {
 }
 
 /// The file browser page (signed in only). The controls that keep state (upload queue,
-/// selection, forms) live outside the parts that reload with the listing, so reloads never
-/// dispose state they still use.
+/// selection, dialogs, menu) live outside the parts that reload with the listing, so reloads
+/// never dispose state they still use.
 #[component]
 pub fn FilesPage() -> impl IntoView {
     let params = use_params_map();
@@ -99,6 +104,8 @@ pub fn FilesPage() -> impl IntoView {
     let uploads = RwSignal::new(0usize);
     let actions = Actions::new();
     let selection = Selection::new();
+    let opened = Opened::new();
+    let menu = RowMenu::new();
     let view = Memo::new(move |_| {
         let q = query.get();
         View {
@@ -114,10 +121,6 @@ pub fn FilesPage() -> impl IntoView {
         |(folder, view, _, _)| async move { list_folder(folder.parse()?, view.query()?).await },
     );
     let queue = Queue::new(Callback::new(move |_| uploads.update(|n| *n += 1)));
-    // What a link to "this folder" names: the folder shown, or the root.
-    let link_folder = Signal::derive(move || {
-        Some(folder.get()).filter(|f| !f.is_empty()).unwrap_or_else(|| "root".into())
-    });
     let names = Signal::derive(move || match data.get() {
         Some(Ok(listing)) => entry_names(&listing),
         _ => Vec::new(),
@@ -144,36 +147,56 @@ pub fn FilesPage() -> impl IntoView {
             })}
         </Transition>
         <Show when=loaded>
-            <div class="mb-4 grid gap-4">
-                <Uploader folder_id=folder queue/>
-                <NewFolder parent=folder action=actions.create/>
-                // Sharing the root would share everything: folders are shared one by one.
-                <Show when=move || !folder.get().is_empty()>
-                    <details class="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
-                        <summary class="cursor-pointer text-sm font-medium text-sky-700 dark:text-sky-400">"Share this folder"</summary>
-                        <div class="mt-3 max-w-xl">
-                            <ShareForm folder=link_folder/>
-                        </div>
-                    </details>
-                </Show>
-                <details class="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
-                    <summary class="cursor-pointer text-sm font-medium text-sky-700 dark:text-sky-400">"Request files into this folder"</summary>
-                    <div class="mt-3 max-w-xl">
-                        <RequestForm folder=link_folder/>
-                    </div>
-                </details>
-                <FormError outcome=actions.rename.value()/>
-                <FormError outcome=actions.moves.value()/>
-                <FormError outcome=actions.delete.value()/>
-                <SelectionBar selection actions names/>
-            </div>
+            <Toolbar folder queue actions view/>
         </Show>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let view = view.get();
-                data.await.ok().map(|listing| view! { <Listing listing view selection/> })
+                data.await.ok().map(|listing| view! { <Listing listing view selection menu/> })
             })}
         </Transition>
+        <RowMenuView menu selection opened/>
+        <SelectionDialogs selection opened actions names folder/>
+        // Room under the list, so the floating bar and tray never hide its last rows.
+        <div class="h-28" aria-hidden="true"></div>
+        <div class="pointer-events-none fixed inset-x-0 bottom-0 z-30 flex flex-col items-center gap-2 p-3 sm:items-end">
+            <UploadTray queue base="/api/v1"/>
+            <SelectionBar selection opened/>
+        </div>
+    }
+}
+
+/// Upload, New folder, Share folder, Request files; list or grid (and, in the grid, sorting).
+#[component]
+fn Toolbar(
+    folder: Memo<String>,
+    queue: Queue,
+    actions: Actions,
+    view: Memo<View>,
+) -> impl IntoView {
+    // What a link to "this folder" names: the folder shown, or the root.
+    let link_folder = Signal::derive(move || {
+        Some(folder.get()).filter(|f| !f.is_empty()).unwrap_or_else(|| "root".into())
+    });
+    view! {
+        <div class="mb-3 flex flex-wrap items-center gap-2" data-testid="toolbar">
+            <Uploader folder_id=folder queue toolbar=true/>
+            <Dialog id="new-folder-dialog" label="New folder" title="New folder" button_class=SECONDARY>
+                <NewFolder parent=folder action=actions.create/>
+            </Dialog>
+            // Sharing the root would share everything: folders are shared one by one.
+            <Show when=move || !folder.get().is_empty()>
+                <Dialog id="share-folder-dialog" label="Share folder" title="Share this folder" button_class=SECONDARY wide=true>
+                    <ShareForm folder=link_folder/>
+                    <Buttons id="share-folder-dialog" label="Close"/>
+                </Dialog>
+            </Show>
+            <Dialog id="request-dialog" label="Request files" title="Request files into this folder" button_class=SECONDARY wide=true>
+                <RequestForm folder=link_folder/>
+                <Buttons id="request-dialog" label="Close"/>
+            </Dialog>
+            {move || view! { <ViewChoice folder=folder.get() view=view.get()/> }}
+        </div>
     }
 }
 
@@ -208,9 +231,10 @@ fn Header(listing: FolderPage, error: Option<String>) -> impl IntoView {
     }
 }
 
-/// Sorting, the entries (or the empty state) and the page links.
+/// The column headers (list) or nothing (grid, sorted from the toolbar), the entries (or the
+/// empty state) and the page links.
 #[component]
-fn Listing(listing: FolderPage, view: View, selection: Selection) -> impl IntoView {
+fn Listing(listing: FolderPage, view: View, selection: Selection, menu: RowMenu) -> impl IntoView {
     let id = if listing.folder.parent_id.is_none() {
         String::new()
     } else {
@@ -218,22 +242,75 @@ fn Listing(listing: FolderPage, view: View, selection: Selection) -> impl IntoVi
     };
     let empty = listing.folders.is_empty() && listing.files.is_empty();
     let next = listing.next_cursor.clone();
+    let keys: Vec<String> = entry_names(&listing).into_iter().map(|(key, _)| key).collect();
     view! {
-        <Sorting folder=id.clone() view=view.clone()/>
-        <div class="rounded-xl border border-slate-200 p-10 text-center dark:border-slate-800" class:hidden=!empty data-testid="empty-folder">
-            <p class="font-medium">"This folder is empty."</p>
-            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Drop files here, choose some above, or make a folder."</p>
+        {(!view.grid && !empty).then(|| view! { <Columns folder=id.clone() view=view.clone() selection keys/> })}
+        <div class="rounded-xl border-2 border-dashed border-slate-300 p-10 text-center dark:border-slate-700" class:hidden=!empty data-testid="empty-folder">
+            <svg class="mx-auto h-12 w-12 text-slate-400" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.5" aria-hidden="true">
+                <path d=FOLDER_DRAWING/><path d="M12 11v5M9.5 13.5 12 11l2.5 2.5"/>
+            </svg>
+            <p class="mt-3 font-medium">"This folder is empty."</p>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Drop files anywhere on the page, or use Upload or New folder above."</p>
         </div>
-        <Entries listing=listing.clone() grid=view.grid selection/>
+        <Entries listing=listing.clone() grid=view.grid selection menu/>
         <nav aria-label="Pages" class="mt-4 flex justify-between text-sm">
             {view.cursor.is_some().then(|| view! {
                 <a class="text-sky-700 hover:underline dark:text-sky-400" href=href(&id, view.sort, view.descending, view.grid, None)>"← First page"</a>
             })}
-            <span class="text-slate-500 dark:text-slate-400">{words::count(listing.total, "item", "items")}</span>
+            <span class="text-slate-600 dark:text-slate-400">{words::count(listing.total, "item", "items")}</span>
             {next.map(|cursor| view! {
                 <a class="text-sky-700 hover:underline dark:text-sky-400" href=href(&id, view.sort, view.descending, view.grid, Some(&cursor))>"Next page →"</a>
             })}
         </nav>
+    }
+}
+
+/// A sort link: choosing the current key again flips the order; `aria-sort` says which.
+fn sort_link(
+    folder: &str,
+    view: &View,
+    sort: SortKey,
+    class: &'static str,
+) -> impl IntoView + use<> {
+    let current = view.sort == sort;
+    let descending = if current { !view.descending } else { sort != SortKey::Name };
+    let arrow = if current { if view.descending { " ↓" } else { " ↑" } } else { "" };
+    let label = match sort {
+        SortKey::Name => "Name",
+        SortKey::Size => "Size",
+        SortKey::Date => "Modified",
+    };
+    let state = match (current, view.descending) {
+        (false, _) => "none",
+        (true, false) => "ascending",
+        (true, true) => "descending",
+    };
+    view! {
+        <a class=class href=href(folder, sort, descending, view.grid, None) aria-current=current.to_string() data-sort=state
+            title=format!("Sort by {}", label.to_lowercase())>{label}{arrow}</a>
+    }
+}
+
+/// The list's column headers: select every entry of the page, and sort by each column.
+#[component]
+fn Columns(folder: String, view: View, selection: Selection, keys: Vec<String>) -> impl IntoView {
+    let all = StoredValue::new(keys);
+    let every = move || {
+        all.with_value(|keys| !keys.is_empty() && keys.iter().all(|k| selection.contains(k)))
+    };
+    let toggle = move |_| {
+        if every() { selection.clear() } else { selection.set(all.get_value()) }
+    };
+    view! {
+        <div class="entry-head" data-testid="columns">
+            <input type="checkbox" class="h-4 w-4 accent-sky-700" aria-label="Select everything on this page"
+                prop:checked=every on:change=toggle/>
+            <span class="w-6 shrink-0"></span>
+            <span class="min-w-0 flex-1">{sort_link(&folder, &view, SortKey::Name, "")}</span>
+            <span class="hidden w-24 text-right sm:block">{sort_link(&folder, &view, SortKey::Size, "")}</span>
+            <span class="hidden w-40 shrink-0 text-right md:block">{sort_link(&folder, &view, SortKey::Date, "")}</span>
+            <span class="w-8 shrink-0"></span>
+        </div>
     }
 }
 
@@ -271,40 +348,37 @@ fn Quota(usage: Usage) -> impl IntoView {
 
 #[component]
 fn NewFolder(parent: Memo<String>, action: ServerAction<CreateFolder>) -> impl IntoView {
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(()))) {
+            close("new-folder-dialog");
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
     view! {
-        <ActionForm action attr:class="flex flex-wrap items-center gap-2">
+        <ActionForm action node_ref=form attr:class="space-y-2">
             <input type="hidden" name="parent_id" prop:value=move || parent.get() value=parent.get_untracked()/>
-            <label for="new-folder" class="sr-only">"New folder name"</label>
-            <input id="new-folder" name="name" required placeholder="New folder name"
-                class="w-48 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"/>
-            <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">
-                "Create folder"
-            </button>
-            <FormError outcome=action.value()/>
+            <FormError outcome=action.value() every=true/>
+            <label for="new-folder" class="block text-sm font-medium">"New folder name"</label>
+            <input id="new-folder" name="name" required autocomplete="off" class="field"/>
+            <Buttons id="new-folder-dialog"><button type="submit" class=PRIMARY>"Create folder"</button></Buttons>
         </ActionForm>
     }
 }
 
+/// List or grid; in the grid (which has no column headers), the sort links too.
 #[component]
-fn Sorting(folder: String, view: View) -> impl IntoView {
+fn ViewChoice(folder: String, view: View) -> impl IntoView {
     let option = "view-option";
-    let sorts = [SortKey::Name, SortKey::Size, SortKey::Date].map(|sort| {
-        let current = view.sort == sort;
-        // Choosing the current key again flips the order.
-        let descending = if current { !view.descending } else { sort != SortKey::Name };
-        let arrow = if current { if view.descending { " ↓" } else { " ↑" } } else { "" };
-        let label = match sort {
-            SortKey::Name => "Name",
-            SortKey::Size => "Size",
-            SortKey::Date => "Date",
-        };
-        view! { <a class=option aria-current=current.to_string() href=href(&folder, sort, descending, view.grid, None)>{label}{arrow}</a> }
-    });
     view! {
-        <div class="mb-3 flex flex-wrap items-center justify-end gap-1 text-sm">
-            <span class="mr-1 text-slate-500 dark:text-slate-400">"Sort:"</span>
-            {sorts.into_iter().collect_view()}
-            <span class="mx-2 text-slate-300 dark:text-slate-700">"|"</span>
+        <div class="ml-auto flex flex-wrap items-center gap-1 text-sm">
+            {view.grid.then(|| view! {
+                <span class="mr-1 text-slate-600 dark:text-slate-400">"Sort:"</span>
+                {[SortKey::Name, SortKey::Size, SortKey::Date].map(|sort| sort_link(&folder, &view, sort, option)).collect_view()}
+                <span class="mx-1 text-slate-300 dark:text-slate-700" aria-hidden="true">"|"</span>
+            })}
             <a class=option aria-current=(!view.grid).to_string() href=href(&folder, view.sort, view.descending, false, None)>"List"</a>
             <a class=option aria-current=view.grid.to_string() href=href(&folder, view.sort, view.descending, true, None)>"Grid"</a>
         </div>

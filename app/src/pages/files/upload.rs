@@ -70,31 +70,94 @@ pub struct Destination {
     pub folder: String,
 }
 
-/// The upload form and drop zone for `folder_id` (empty: the root) under `base`, with the
-/// queue; `accept` narrows the file picker (a file request's types).
+/// The upload form for `folder_id` (empty: the root) under `base`; the whole window takes
+/// dropped files. On the file browser (`toolbar`) it is an "Upload" menu in the toolbar and
+/// the queue shows in [`UploadTray`]; on a request page it is a drop zone with the queue
+/// under it. `accept` narrows the file picker (a file request's types).
 #[component]
 pub fn Uploader(
     #[prop(into)] folder_id: Signal<String>,
     queue: Queue,
     #[prop(into, default = "/api/v1".into())] base: String,
     #[prop(default = None)] accept: Option<String>,
+    #[prop(optional)] toolbar: bool,
 ) -> impl IntoView {
     let dragging = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
-    let unfinished = RwSignal::new(Vec::<(String, f64)>::new());
     let folder_input = NodeRef::<leptos::html::Input>::new();
+    let menu = NodeRef::<leptos::html::Details>::new();
     let action = format!("{base}/files");
     let base = StoredValue::new(base);
     let to = move || Destination { base: base.get_value(), folder: folder_id.get_untracked() };
     drop_anywhere(queue, to, dragging);
     Effect::new(move |_| {
         hydrated.set(true);
-        unfinished.set(unfinished_uploads(&base.get_value()));
         // The folder picker (a non-standard attribute every current browser supports).
         if let Some(input) = folder_input.get() {
             let _ = input.set_attribute("webkitdirectory", "");
         }
     });
+    let chosen = move |ev| {
+        if let Some(menu) = menu.get_untracked() {
+            menu.set_open(false);
+        }
+        handle_input(queue, to(), ev);
+    };
+    let overlay = move || {
+        dragging.get().then(|| view! {
+        // The whole window takes the drop; this says so while files are over it.
+        <div class="pointer-events-none fixed inset-0 z-50 flex items-center justify-center bg-sky-500/15 p-6" data-testid="drop-overlay">
+            <p class="rounded-2xl border-4 border-dashed border-sky-500 bg-white px-8 py-6 text-lg font-semibold text-sky-800 shadow-xl dark:bg-slate-900 dark:text-sky-200">
+                "Drop to upload here"
+            </p>
+        </div>
+    })
+    };
+    let files = move |class: &'static str| {
+        view! {
+            <input type="file" name="files" multiple class=class data-testid="file-input" accept=accept.clone() on:change=chosen/>
+        }
+    };
+    let folder = move |class: &'static str| {
+        view! {
+            <input type="file" name="files" multiple node_ref=folder_input class=class data-testid="folder-input" on:change=chosen/>
+        }
+    };
+    // Without JavaScript the choice is sent with this button; with it, uploads start at once.
+    let send = move || {
+        view! {
+            <button type="submit" class="rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800"
+                class:hidden=move || hydrated.get()>"Upload"</button>
+        }
+    };
+    let hidden_folder = move || {
+        view! {
+            <input type="hidden" name="folder_id" prop:value=move || folder_id.get() value=folder_id.get_untracked()/>
+        }
+    };
+    if toolbar {
+        let item = "flex cursor-pointer items-center rounded-md px-3 py-2 text-sm hover:bg-slate-100 focus-within:bg-slate-100 dark:hover:bg-slate-800 dark:focus-within:bg-slate-800";
+        return view! {
+            <form method="post" action=action enctype="multipart/form-data" class="flex items-center gap-2" data-testid="upload-form">
+                {overlay}
+                {hidden_folder()}
+                <details class="relative" node_ref=menu>
+                    <summary class="flex cursor-pointer list-none items-center gap-1 rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600"
+                        aria-label="Upload files or a folder">
+                        "Upload"<span aria-hidden="true">" ▾"</span>
+                    </summary>
+                    <div class="absolute left-0 z-30 mt-1 w-48 rounded-lg border border-slate-200 bg-white p-1 shadow-xl dark:border-slate-700 dark:bg-slate-900">
+                        <label class=item>"Files…"{files("sr-only")}</label>
+                        <label class=item>"A folder…"{folder("sr-only")}</label>
+                    </div>
+                </details>
+                {send()}
+            </form>
+        }
+        .into_any();
+    }
+    let unfinished = RwSignal::new(Vec::<(String, f64)>::new());
+    Effect::new(move |_| unfinished.set(unfinished_uploads(&base.get_value())));
     let button = "inline-flex cursor-pointer items-center gap-2 rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 focus-within:outline-2 focus-within:outline-sky-600 dark:border-slate-700 dark:hover:bg-slate-800";
     view! {
         <form
@@ -105,34 +168,57 @@ pub fn Uploader(
             class="rounded-xl border-2 border-dashed border-slate-300 p-4 transition-colors dark:border-slate-700"
             class:border-sky-500=move || dragging.get()
         >
-            <Show when=move || dragging.get()>
-                // The whole window takes the drop; this says so while files are over it.
-                <div class="pointer-events-none fixed inset-0 z-50 flex items-center justify-center bg-sky-500/15 p-6" data-testid="drop-overlay">
-                    <p class="rounded-2xl border-4 border-dashed border-sky-500 bg-white px-8 py-6 text-lg font-semibold text-sky-800 shadow-xl dark:bg-slate-900 dark:text-sky-200">
-                        "Drop to upload here"
-                    </p>
-                </div>
-            </Show>
-            <input type="hidden" name="folder_id" prop:value=move || folder_id.get() value=folder_id.get_untracked()/>
+            {overlay}
+            {hidden_folder()}
             <div class="flex flex-wrap items-center gap-3">
                 <p class="text-sm text-slate-600 dark:text-slate-400">"Drop files or folders here, or"</p>
-                <label class=button>
-                    <span>"Choose files"</span>
-                    <input type="file" name="files" multiple class="sr-only" data-testid="file-input" accept=accept
-                        on:change=move |ev| handle_input(queue, to(), ev)/>
-                </label>
-                <label class=button>
-                    <span>"Choose a folder"</span>
-                    <input type="file" name="files" multiple node_ref=folder_input class="sr-only" data-testid="folder-input"
-                        on:change=move |ev| handle_input(queue, to(), ev)/>
-                </label>
-                // Without JavaScript the choice is sent with this button; with it, uploads start at once.
-                <button type="submit" class="rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800"
-                    class:hidden=move || hydrated.get()>"Upload"</button>
+                <label class=button><span>"Choose files"</span>{files("sr-only")}</label>
+                <label class=button><span>"Choose a folder"</span>{folder("sr-only")}</label>
+                {send()}
             </div>
             <Unfinished unfinished queue base=base.get_value()/>
             <QueueView queue/>
         </form>
+    }
+    .into_any()
+}
+
+/// The file browser's uploads, in a corner of the window: per file progress and state, the
+/// unfinished ones a reload interrupted; it folds to one line.
+#[component]
+pub fn UploadTray(queue: Queue, #[prop(into)] base: String) -> impl IntoView {
+    let unfinished = RwSignal::new(Vec::<(String, f64)>::new());
+    let base = StoredValue::new(base);
+    Effect::new(move |_| unfinished.set(unfinished_uploads(&base.get_value())));
+    let folded = RwSignal::new(false);
+    let shown = move || !queue.items.with(Vec::is_empty) || !unfinished.with(Vec::is_empty);
+    let summary = move || {
+        queue.items.with(|items| {
+            let done = items.iter().filter(|i| i.status.get() == Status::Done).count();
+            let running = items.iter().filter(|i| i.status.get().is_active()).count();
+            match running {
+                0 => format!("{done} of {} uploaded", items.len()),
+                n => format!("Uploading {n} · {done} of {} done", items.len()),
+            }
+        })
+    };
+    view! {
+        <Show when=shown>
+            <section class="pointer-events-auto w-full overflow-hidden rounded-xl border border-slate-200 bg-white shadow-2xl sm:w-96 dark:border-slate-700 dark:bg-slate-900"
+                aria-label="Uploads" data-testid="upload-tray">
+                <div class="flex items-center justify-between gap-2 border-b border-slate-200 px-3 py-2 dark:border-slate-700">
+                    <h2 class="text-sm font-semibold">{summary}</h2>
+                    <button type="button" class="rounded-md px-2 py-1 text-sm font-medium text-sky-700 hover:bg-slate-100 dark:text-sky-400 dark:hover:bg-slate-800"
+                        aria-expanded=move || (!folded.get()).to_string() on:click=move |_| folded.update(|f| *f = !*f)>
+                        {move || if folded.get() { "Show" } else { "Hide" }}
+                    </button>
+                </div>
+                <div class="max-h-[50vh] overflow-auto px-3 pb-3" class:hidden=move || folded.get()>
+                    <Unfinished unfinished queue base=base.get_value()/>
+                    <QueueView queue/>
+                </div>
+            </section>
+        </Show>
     }
 }
 
