@@ -70,3 +70,28 @@ test("an API token is shown once and listed by its prefix", async ({ page }) => 
   await expect(page.getByTestId("new-token")).toHaveCount(0);
   await expect(page.getByTestId("tokens")).toContainText("backup script");
 });
+
+test("a profile picture: chosen, shown in its round frame before it is sent, kept as a square", async ({ page }) => {
+  await signUp(page, unique(), "a long enough passphrase");
+  const save = page.getByRole("button", { name: "Save picture" });
+  // Hydrated: nothing to save until a picture is chosen.
+  await expect(save).toBeDisabled();
+  // A 300 × 200 picture drawn in the page.
+  const png = await page.evaluate(async () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 300;
+    canvas.height = 200;
+    canvas.getContext("2d")!.fillRect(0, 0, 300, 200);
+    const blob: Blob = await new Promise((done) => canvas.toBlob((b) => done(b!), "image/png"));
+    return [...new Uint8Array(await blob.arrayBuffer())];
+  });
+  await page.getByLabel("Choose a picture…").setInputFiles({ name: "me.png", mimeType: "image/png", buffer: Buffer.from(png) });
+  await expect(page.getByTestId("avatar-preview")).toBeVisible();
+  await expect(page.getByText("Chosen: me.png")).toBeVisible();
+  await save.click();
+  const kept = page.getByRole("img", { name: "Your profile picture" });
+  await expect(kept).toBeVisible();
+  await expect
+    .poll(() => kept.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]))
+    .toEqual([200, 200]);
+});

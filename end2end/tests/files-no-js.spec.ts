@@ -21,11 +21,15 @@ test("without JavaScript: upload with the form, make a folder, rename and delete
 
   await page.getByRole("link", { name: "report.txt" }).click();
   await expect(page.getByTestId("text-preview")).toHaveText("quarterly numbers");
+  // The ⋯ menu opens and its entries open their dialogs without JavaScript too.
+  await page.getByLabel("More actions").click();
+  await page.getByRole("button", { name: "Rename…" }).click();
   await page.getByLabel("New name").fill("report 2026.txt");
-  await page.getByRole("button", { name: "Rename" }).click();
+  await page.getByRole("button", { name: "Rename", exact: true }).click();
   await expect(page.getByRole("heading", { name: "report 2026.txt" })).toBeVisible();
 
-  await page.getByLabel("Yes, delete this file permanently").check();
+  await page.getByLabel("More actions").click();
+  await page.getByRole("button", { name: "Delete…" }).click();
   await page.getByRole("button", { name: "Delete file" }).click();
   await expect(page.getByRole("heading", { name: "Your files" })).toBeVisible();
   await expect(page.getByRole("link", { name: "report 2026.txt" })).toHaveCount(0);

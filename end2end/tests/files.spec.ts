@@ -249,9 +249,64 @@ test("the file page shows Markdown, a CSV and code as they read, and ← → go 
   await expect(page.getByTestId("code-preview")).toContainText("print('bye')");
   await expect(page.getByTestId("code-preview").locator("pre").first()).toHaveText("1\n2");
   // Typing in a field is typing, not moving on.
-  await page.getByLabel("Description").press("ArrowLeft");
+  const box = page.getByRole("combobox", { name: "Quick search" });
+  await box.press("ArrowLeft");
   await expect(page.getByRole("heading", { name: "c-script.py", level: 1 })).toBeVisible();
-  await page.getByLabel("Description").blur();
+  await box.blur();
   await page.keyboard.press("ArrowLeft");
   await expect(page.getByRole("heading", { name: "b-budget.csv", level: 1 })).toBeVisible();
+});
+
+test("the file page: Download and Share first, the rest in the ⋯ menu's dialogs, the links that show it", async ({ page }) => {
+  await signUpAndOpenFiles(page);
+  await page.getByTestId("file-input").setInputFiles([
+    { name: "plan.txt", mimeType: "text/plain", buffer: Buffer.from("the plan") },
+    { name: "other.txt", mimeType: "text/plain", buffer: Buffer.from("other") },
+  ]);
+  await expect(page.getByTestId("entry")).toHaveCount(2);
+  await entry(page, "plan.txt").getByRole("link").click();
+  await expect(page.getByRole("heading", { name: "plan.txt", level: 1 })).toBeVisible();
+  await expect(page.getByTestId("file-links")).toContainText("No link shows this file yet");
+
+  // Share: the dialog makes the link; the page lists it with its state.
+  await page.getByRole("button", { name: "Share", exact: true }).click();
+  const share = page.getByRole("dialog", { name: "Share this file" });
+  await share.getByLabel("Title").fill("The plan");
+  await share.getByRole("button", { name: "Create link" }).click();
+  await expect(share.getByTestId("share-link")).toBeVisible();
+  await share.getByRole("button", { name: "Close" }).click();
+  await expect(share).toBeHidden();
+  await page.reload();
+  const links = page.getByTestId("file-links");
+  await expect(links.getByRole("link", { name: "The plan" })).toBeVisible();
+  await expect(links).toContainText("Active");
+  await expect(links).toContainText("0 views");
+
+  // A description, from the menu.
+  await page.getByLabel("More actions").click();
+  await page.getByRole("button", { name: "Description…" }).click();
+  const describe = page.getByRole("dialog", { name: "Description" });
+  await describe.getByRole("textbox").fill("Read before Monday");
+  await describe.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("description")).toHaveText("Read before Monday");
+
+  // A taken name: the reason shows inside the dialog, which stays open; Cancel closes it.
+  await page.getByLabel("More actions").click();
+  await page.getByRole("button", { name: "Rename…" }).click();
+  const rename = page.getByRole("dialog", { name: "Rename" });
+  await rename.getByLabel("New name").fill("other.txt");
+  await rename.getByRole("button", { name: "Rename", exact: true }).click();
+  await expect(rename.getByRole("alert")).toContainText("already a file named");
+  await rename.getByRole("button", { name: "Cancel" }).click();
+  await expect(rename).toBeHidden();
+  await expect(page.getByRole("heading", { name: "plan.txt", level: 1 })).toBeVisible();
+
+  // Delete says what goes, then goes back to the folder.
+  await page.getByLabel("More actions").click();
+  await page.getByRole("button", { name: "Delete…" }).click();
+  const remove = page.getByRole("dialog", { name: "Delete this file?" });
+  await expect(remove).toContainText("“plan.txt” (8 B) will be deleted");
+  await remove.getByRole("button", { name: "Delete file" }).click();
+  await expect(page.getByRole("heading", { name: "Your files" })).toBeVisible();
+  await expect(entry(page, "plan.txt")).toHaveCount(0);
 });

@@ -16,6 +16,7 @@ test("a link with a password and a download limit: unlock, download, then the li
   await page.getByRole("link", { name: "sunset.png", exact: true }).click();
   await expect(page.getByRole("heading", { name: "sunset.png" })).toBeVisible();
 
+  await page.getByRole("button", { name: "Share", exact: true }).click();
   const form = page.getByTestId("share-form");
   await form.getByLabel("Password").fill("open sesame");
   await form.getByLabel("Download limit").fill("1");

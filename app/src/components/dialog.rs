@@ -6,6 +6,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::form::Outcome;
+
 const BOX: &str = "m-auto w-[calc(100%-2rem)] rounded-xl border border-slate-200 bg-white p-5 text-slate-900 shadow-2xl backdrop:bg-slate-950/60 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
 
 /// A button labelled `label` that opens a dialog titled `title` holding `children`, which end
@@ -64,6 +66,17 @@ pub fn Buttons(
             {children.map(|c| c())}
         </div>
     }
+}
+
+/// Closes dialog `id` each time `outcome` turns to a success (the form inside it worked). A
+/// page redrawn with new data keeps its elements, so an open dialog would stay open.
+pub fn close_on_success(id: &'static str, outcome: impl Into<Outcome>) {
+    let outcome: Outcome = outcome.into();
+    Effect::new(move |_| {
+        if matches!(outcome.get(), Some(Ok(()))) {
+            close(id);
+        }
+    });
 }
 
 /// Opens dialog `id` as a modal (nothing if it is open already).

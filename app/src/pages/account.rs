@@ -12,6 +12,7 @@ use crate::api::account::{
 };
 use crate::components::form::{Card, Field, FormError, PlainForm, SECONDARY, Submit};
 use crate::components::guard::signed_in;
+use crate::pages::shares::PRIMARY;
 
 /// Every form on the page; the page reloads its data after any of them completes.
 #[derive(Clone, Copy)]
@@ -98,24 +99,59 @@ fn Account(page: AccountPage, actions: Actions) -> impl IntoView {
 }
 
 /// The profile picture and a plain form to replace it (a full page load, with or without
-/// JavaScript); an upload error comes back as `?avatar_error=`.
+/// JavaScript); an upload error comes back as `?avatar_error=`. Hydrated, a chosen picture is
+/// shown in the round frame before it is sent, cut as the server will keep it (its centre
+/// square).
 #[component]
 fn Avatar(has_avatar: bool, initial: char) -> impl IntoView {
     let error = leptos_router::hooks::use_query_map().get_untracked().get("avatar_error");
+    let chosen = RwSignal::new(None::<(String, String)>);
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let current = move || {
+        if let Some((url, _)) = chosen.get() {
+            view! { <img src=url alt="The picture you chose" class="h-full w-full object-cover" data-testid="avatar-preview"/> }.into_any()
+        } else if has_avatar {
+            view! { <img src="/api/v1/me/avatar" alt="Your profile picture" class="h-full w-full object-cover"/> }.into_any()
+        } else {
+            view! { <span aria-hidden="true" class="flex h-full w-full items-center justify-center bg-sky-100 text-3xl font-semibold text-sky-800 dark:bg-sky-900 dark:text-sky-100">{initial.to_uppercase().to_string()}</span> }.into_any()
+        }
+    };
     view! {
         <div class="mb-6 flex flex-wrap items-center gap-4">
-            {if has_avatar {
-                view! { <img src="/api/v1/me/avatar" alt="Your profile picture" class="h-16 w-16 rounded-full object-cover"/> }.into_any()
-            } else {
-                view! { <span aria-hidden="true" class="flex h-16 w-16 items-center justify-center rounded-full bg-sky-100 text-2xl font-semibold text-sky-800 dark:bg-sky-900 dark:text-sky-100">{initial.to_uppercase().to_string()}</span> }.into_any()
-            }}
-            <form method="post" action="/api/v1/me/avatar" enctype="multipart/form-data" class="flex flex-wrap items-center gap-2">
-                <label for="avatar" class="text-sm font-medium">"Profile picture"</label>
-                <input id="avatar" type="file" name="avatar" required accept="image/png,image/jpeg,image/gif,image/webp" class="max-w-56 text-sm"/>
-                <button type="submit" class=SECONDARY>"Upload picture"</button>
+            <div class="h-20 w-20 shrink-0 overflow-hidden rounded-full ring-2 ring-slate-200 dark:ring-slate-700">{current}</div>
+            <form method="post" action="/api/v1/me/avatar" enctype="multipart/form-data" class="min-w-0 space-y-2">
+                <p class="text-sm font-medium">"Profile picture"</p>
+                <p class="text-xs text-slate-600 dark:text-slate-400">"PNG, JPEG, GIF or WebP up to 5 MB. Its centre square is kept, 256 px, without the photo’s camera, place or time."</p>
+                <div class="flex flex-wrap items-center gap-2">
+                    <label class=format!("{SECONDARY} cursor-pointer focus-within:outline-2 focus-within:outline-sky-600")>
+                        "Choose a picture…"
+                        <input type="file" name="avatar" required accept="image/png,image/jpeg,image/gif,image/webp" class="sr-only"
+                            on:change=move |ev| chosen.set(pick(&ev))/>
+                    </label>
+                    <button type="submit" class=PRIMARY disabled=move || hydrated.get() && chosen.with(Option::is_none)>"Save picture"</button>
+                </div>
+                {move || chosen.get().map(|(_, name)| view! { <p class="truncate text-xs text-slate-600 dark:text-slate-400">{format!("Chosen: {name}")}</p> })}
             </form>
             {error.map(|message| view! { <p role="alert" class="w-full text-sm text-red-700 dark:text-red-400">{message}</p> })}
         </div>
+    }
+}
+
+/// The chosen picture as a local address for the preview, and its name.
+fn pick(ev: &leptos::ev::Event) -> Option<(String, String)> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let input = ev.target()?.dyn_into::<web_sys::HtmlInputElement>().ok()?;
+        let file = input.files()?.get(0)?;
+        let url = web_sys::Url::create_object_url_with_blob(&file).ok()?;
+        Some((url, file.name()))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        None
     }
 }
 

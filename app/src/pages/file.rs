@@ -14,7 +14,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::files::{
     DeleteItems, DescribeFile, FilePageData, MoveItems, RenameItem, file_page,
 };
-use crate::components::dialog::{Buttons, Dialog, Modal, show};
+use crate::components::dialog::{Buttons, Dialog, Modal, close_on_success, show};
 use crate::components::form::{DANGER_SOLID, FormError, SECONDARY, successes};
 use crate::components::guard::signed_in;
 use crate::components::words::Time;
@@ -70,6 +70,9 @@ fn File(
         _ => "/files".to_owned(),
     };
     let term = "text-slate-600 dark:text-slate-400";
+    close_on_success(RENAME, rename.value());
+    close_on_success(MOVE, moves.value());
+    close_on_success(DESCRIBE, describe.value());
     view! {
         <Title text=file.name.clone()/>
         <nav aria-label="Breadcrumb" class="mb-2 text-sm">

@@ -148,10 +148,24 @@ fn Listing(
     page: usize,
     page_count: usize,
 ) -> impl IntoView {
+    // Several files with pictures or videos: those first, as a gallery of tiles; the rest
+    // (and a link of one file, shown large) as a list.
+    let gallery = items.len() > 1 && items.iter().any(|(_, slide)| slide.is_some());
+    let (tiles, rows): (Vec<_>, Vec<_>) =
+        items.into_iter().partition(|(_, slide)| gallery && slide.is_some());
     view! {
-        <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="shared-files">
-            {items.into_iter().enumerate().map(|(i, (file, slide))| view! { <SharedFile slug=slug.clone() file slide open first=i == 0/> }).collect_view()}
-        </ul>
+        {(!tiles.is_empty()).then(|| view! {
+            <ul class="mb-4 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-4" data-testid="shared-gallery">
+                {tiles.into_iter().enumerate().map(|(i, (file, slide))| view! {
+                    <Tile slug=slug.clone() file slide=slide.unwrap_or_default() open first=i == 0/>
+                }).collect_view()}
+            </ul>
+        })}
+        {(!rows.is_empty()).then(|| view! {
+            <ul class="divide-y divide-slate-200 rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="shared-files">
+                {rows.into_iter().enumerate().map(|(i, (file, slide))| view! { <SharedFile slug=slug.clone() file slide open first=i == 0 && !gallery/> }).collect_view()}
+            </ul>
+        })}
         <Lightbox slides open/>
         {(page_count > 1).then(|| view! {
             <nav aria-label="Pages" class="mt-4 flex items-center justify-between gap-2 text-sm" data-testid="share-pages">
@@ -298,6 +312,52 @@ fn SharedFile(
                 <a class=LINK href=download download="">"Download"</a>
             </div>
             {preview_view}
+        </li>
+    }
+}
+
+/// A picture or video of the gallery: a square of its thumbnail that opens the lightbox (or,
+/// without JavaScript, the picture), its name and its own download.
+#[component]
+fn Tile(
+    slug: String,
+    file: PublicFile,
+    slide: usize,
+    open: RwSignal<Option<usize>>,
+    /// The first tile loads at once, with priority; the others as they scroll near.
+    first: bool,
+) -> impl IntoView {
+    let PublicFile { id, path, size, preview, media } = file;
+    let src = format!("/s/{slug}/files/{id}");
+    let download = format!("{src}?download=1");
+    let placeholder = media
+        .as_ref()
+        .and_then(|m| m.placeholder.clone())
+        .map(|p| format!("background-image:url({p});background-size:cover"));
+    let large = media.as_ref().is_some_and(|m| m.large);
+    let srcset =
+        large.then(|| format!("{src}/thumbnail?size=small 256w, {src}/thumbnail?size=large 1024w"));
+    let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
+    let video = preview == Preview::Video;
+    view! {
+        <li class="min-w-0" data-testid="shared-file">
+            <a href=src.clone() target="_blank" rel="noopener" title=path.clone()
+                class="relative block aspect-square overflow-hidden rounded-lg bg-slate-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 dark:bg-slate-800"
+                on:click=move |ev| { ev.prevent_default(); open.set(Some(slide)); }>
+                <img src=format!("{src}/thumbnail?size=small") srcset=srcset sizes="(max-width: 640px) 50vw, (max-width: 1024px) 33vw, 25vw"
+                    alt=path.clone() width="256" height="256" loading=if first { "eager" } else { "lazy" }
+                    fetchpriority=first.then_some("high") decoding="async" style=placeholder
+                    class="h-full w-full object-cover transition-transform hover:scale-105" data-testid="shared-thumbnail"/>
+                {video.then(|| view! {
+                    <span class="absolute inset-0 flex items-center justify-center" aria-hidden="true">
+                        <span class="rounded-full bg-black/60 px-3 py-2 text-lg text-white">"▶"</span>
+                    </span>
+                })}
+            </a>
+            <div class="mt-1 flex items-center justify-between gap-1">
+                <span class="min-w-0 truncate text-sm" title=path.clone()>{name}</span>
+                <a class=LINK href=download download="" aria-label=format!("Download {path} ({})", human_size(size))>"↓"</a>
+            </div>
         </li>
     }
 }

@@ -1,5 +1,7 @@
 //! Profile pictures: a small image per account, kept in the same blob store as files (under
-//! `avatars/`), outside the file quota. Only PNG, JPEG, GIF and WebP, detected from the bytes.
+//! `avatars/`), outside the file quota. PNG, JPEG, GIF or WebP (detected from the bytes) is
+//! taken, and what is kept is its centre square, 256 px on a side, re-encoded without its
+//! metadata (no camera, place or time from a phone's photo leaks to whoever sees the picture).
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
@@ -14,6 +16,8 @@ use crate::storage::BlobKey;
 /// The largest profile picture accepted.
 pub const MAX_AVATAR_BYTES: usize = 5 << 20;
 const IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+/// Pictures being decoded at once.
+static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Replaces the account's picture with `body` (the old one's bytes are deleted).
 #[tracing::instrument(skip_all, fields(user = %user.id))]
@@ -37,9 +41,18 @@ where
         bytes.extend_from_slice(&chunk);
     }
     image_type(&bytes)?;
+    let square = {
+        // Decoding is heavy: two at a time in the process, on blocking threads.
+        let _turn = DECODES.acquire().await.map_err(|e| AppError::internal("avatar turns", &e))?;
+        tokio::task::spawn_blocking(move || crate::media::avatar(&bytes))
+            .await
+            .map_err(|e| AppError::internal("making an avatar", &e))?
+            .map_err(|why| AppError::invalid("avatar", &why.0))?
+            .0
+    };
     let key = BlobKey::new_avatar();
     let mut writer = state.storage.writer(&key).await?;
-    writer.write(bytes.freeze()).await?;
+    writer.write(Bytes::from(square)).await?;
     writer.finish().await?;
     match swap(state, user, Some(key.as_string())).await {
         Ok(()) => Ok(()),

@@ -18,6 +18,8 @@ pub(crate) use make::{Workspace, read};
 #[cfg(feature = "server")]
 pub use make::{make_previews, remove_stale_workspaces};
 #[cfg(feature = "server")]
+pub(crate) use picture::avatar;
+#[cfg(feature = "server")]
 pub use picture::{LARGE, SMALL};
 #[cfg(feature = "server")]
 pub use serve::{Thumbnail, backfill, media_dto, media_of, open_thumbnail, owner_thumbnail};

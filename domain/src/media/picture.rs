@@ -51,6 +51,38 @@ pub struct Unusable(pub String);
 
 /// Decodes `bytes` (JPEG, PNG, GIF's first frame, WebP, TIFF, BMP) and makes its thumbnails.
 pub fn thumbnails(bytes: &[u8]) -> Result<Thumbnails, Unusable> {
+    let (picture, exif) = decode(bytes)?;
+    let (taken_at, camera) = exif.as_deref().map(described).unwrap_or_default();
+    let mut made = from_picture(&picture)?;
+    made.taken_at = taken_at;
+    made.camera = camera;
+    Ok(made)
+}
+
+/// The side of a profile picture.
+pub const AVATAR: u32 = 256;
+
+/// A profile picture made of `bytes`: the centre square, at most [`AVATAR`] px on a side (never
+/// enlarged), oriented, re-encoded without metadata — JPEG, or lossless WebP for pictures with
+/// transparency. Returns the bytes and their type.
+pub fn avatar(bytes: &[u8]) -> Result<(Vec<u8>, &'static str), Unusable> {
+    let (picture, _) = decode(bytes)?;
+    let (width, height) = (picture.width(), picture.height());
+    let side = width.min(height);
+    let square = picture.crop_imm((width - side) / 2, (height - side) / 2, side, side);
+    let alpha = square.color().has_alpha();
+    let square = if alpha {
+        DynamicImage::ImageRgba8(square.to_rgba8())
+    } else {
+        DynamicImage::ImageRgb8(square.to_rgb8())
+    };
+    let small = shrink(&mut Resizer::new(), &square, AVATAR)?;
+    if alpha { Ok((webp(&small)?, "image/webp")) } else { Ok((jpeg(&small)?, "image/jpeg")) }
+}
+
+/// Decodes `bytes` as the module says (size checked first, memory capped, orientation
+/// applied); with its EXIF block, if any.
+fn decode(bytes: &[u8]) -> Result<(DynamicImage, Option<Vec<u8>>), Unusable> {
     let reader = || {
         ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()
@@ -76,11 +108,7 @@ pub fn thumbnails(bytes: &[u8]) -> Result<Thumbnails, Unusable> {
     let exif = decoder.exif_metadata().ok().flatten();
     let mut picture = DynamicImage::from_decoder(decoder).map_err(broken)?;
     picture.apply_orientation(orientation);
-    let (taken_at, camera) = exif.as_deref().map(described).unwrap_or_default();
-    let mut made = from_picture(&picture)?;
-    made.taken_at = taken_at;
-    made.camera = camera;
-    Ok(made)
+    Ok((picture, exif))
 }
 
 /// Thumbnails of a decoded picture (also a video's frame or a PDF's page).

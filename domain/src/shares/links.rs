@@ -469,3 +469,54 @@ async fn hash_password(password: SecretString) -> Result<String, AppError> {
     }
     password::hash(password).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::{FileName, create_folder, move_items};
+    use crate::testing::TestState;
+
+    #[tokio::test]
+    async fn a_files_links_are_those_naming_it_and_those_to_a_folder_above_it() {
+        let t = TestState::new().await;
+        let ada = t.user("ada@example.com").await;
+        let bob = t.user("bob@example.com").await;
+        let trip =
+            create_folder(&t.state, &ada, FolderRef::Root, &FileName::parse("Trip").unwrap())
+                .await
+                .unwrap();
+        let plan = t.file(&ada, "plan.txt", b"plan").await;
+        move_items(&t.state, &ada, &[plan.id], &[], FolderRef::Id(trip.id)).await.unwrap();
+        let other = t.file(&ada, "other.txt", b"other").await;
+        let share = |new: NewShare| create(&t.state, &ada, new);
+        let named = share(NewShare { file_ids: vec![plan.id, other.id], ..NewShare::default() })
+            .await
+            .unwrap();
+        let folder =
+            share(NewShare { folder_id: Some(FolderRef::Id(trip.id)), ..NewShare::default() })
+                .await
+                .unwrap();
+        let everything =
+            share(NewShare { folder_id: Some(FolderRef::Root), ..NewShare::default() })
+                .await
+                .unwrap();
+        // Not these: a link to another file only, and a request into its folder (visitors of
+        // a request see nothing of the folder).
+        share(NewShare { file_ids: vec![other.id], ..NewShare::default() }).await.unwrap();
+        share(NewShare {
+            folder_id: Some(FolderRef::Id(trip.id)),
+            request: Some(RequestRules::default()),
+            ..NewShare::default()
+        })
+        .await
+        .unwrap();
+        revoke(&t.state, &ada, named.id).await.unwrap();
+
+        let found = for_file(&t.state, &ada, plan.id).await.unwrap();
+        let ids: Vec<ShareId> = found.iter().map(|s| s.id).collect();
+        assert_eq!(ids, [everything.id, folder.id, named.id], "newest first");
+        assert_eq!(found[2].state, ShareState::Revoked, "with where each stands");
+        // Another account's file is not found.
+        assert!(matches!(for_file(&t.state, &bob, plan.id).await, Err(AppError::NotFound(_))));
+    }
+}

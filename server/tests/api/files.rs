@@ -515,9 +515,36 @@ async fn profile_pictures_use_the_same_storage_and_only_images_are_accepted() {
     let me: Value = app.get_json("/me", &token).await;
     assert_eq!(me["has_avatar"], true);
     let picture = app.api(Method::GET, "/me/avatar", &token).send().await.unwrap();
-    assert_eq!(header(&picture, "content-type"), "image/png");
     assert_eq!(header(&picture, "content-security-policy"), "sandbox");
-    assert_eq!(picture.bytes().await.unwrap().as_ref(), PNG);
+    // Kept re-encoded (the 1×1 PNG has transparency: lossless WebP), never enlarged.
+    assert_eq!(header(&picture, "content-type"), "image/webp");
+    let kept = image::load_from_memory(&picture.bytes().await.unwrap()).unwrap();
+    assert_eq!((kept.width(), kept.height()), (1, 1));
+
+    // A wide photo: its centre square, 256 px on a side, as JPEG — left and right cut off.
+    let mut photo = image::RgbImage::from_pixel(900, 600, image::Rgb([200, 0, 0]));
+    for x in 150..750 {
+        for y in 0..600 {
+            photo.put_pixel(x, y, image::Rgb([0, 0, 200]));
+        }
+    }
+    let mut encoded = std::io::Cursor::new(Vec::new());
+    photo.write_to(&mut encoded, image::ImageFormat::Png).unwrap();
+    let put = app.api(Method::PUT, "/me/avatar", &token).body(encoded.into_inner()).send().await;
+    assert_eq!(put.unwrap().status(), 204);
+    let picture = app.api(Method::GET, "/me/avatar", &token).send().await.unwrap();
+    assert_eq!(header(&picture, "content-type"), "image/jpeg");
+    let kept = image::load_from_memory(&picture.bytes().await.unwrap()).unwrap().to_rgb8();
+    assert_eq!(kept.dimensions(), (256, 256));
+    for (x, y) in [(2, 2), (253, 128), (128, 253)] {
+        let image::Rgb([r, _, b]) = *kept.get_pixel(x, y);
+        assert!(b > 150 && r < 60, "only the blue centre is kept: {x},{y} is {r},{b}");
+    }
+    // A file that says it is a PNG but is not one is refused, and the picture stays.
+    let broken = [&PNG[..16], &[0u8; 64][..]].concat();
+    let put = app.api(Method::PUT, "/me/avatar", &token).body(broken).send().await.unwrap();
+    assert_eq!(put.status(), 422);
+    assert_eq!(app.stored_objects().await, 1);
     assert_eq!(app.api(Method::DELETE, "/me/avatar", &token).send().await.unwrap().status(), 204);
     assert_eq!(app.stored_objects().await, 0);
 }

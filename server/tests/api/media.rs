@@ -320,3 +320,29 @@ async fn chat_apps_get_a_card_with_the_picture_unless_the_link_is_locked() {
     let page = app.get(&format!("/s/{slug}")).await.text().await.unwrap();
     assert!(!page.contains("og:image") && !page.contains(&id), "a locked link shows nothing");
 }
+
+#[tokio::test]
+async fn a_link_of_several_pictures_opens_on_a_gallery_with_the_other_files_below() {
+    let app = app().await;
+    let (_, token) = app.user_with_token("ada@example.com").await;
+    let first = upload(&app, &token, "a-lake.jpg", rotated_photo()).await;
+    let second = upload(&app, &token, "b-hill.jpg", rotated_photo()).await;
+    let notes = upload(&app, &token, "c-notes.txt", b"notes".to_vec()).await;
+    app.run_jobs().await;
+    let share = app.share(&token, json!({ "file_ids": [first, second, notes] })).await;
+    let slug = share["slug"].as_str().unwrap();
+    let page = app.get(&format!("/s/{slug}")).await.text().await.unwrap();
+    let (gallery, list) =
+        page.split_once(r#"data-testid="shared-files""#).expect("the other files in a list");
+    let gallery = gallery.split_once(r#"data-testid="shared-gallery""#).expect("a gallery").1;
+    // Both pictures are square tiles sized before they load, each with its download; the
+    // first loads at once. The text file is in the list, not the gallery.
+    assert_eq!(gallery.matches(r#"data-testid="shared-thumbnail""#).count(), 2, "{gallery}");
+    assert_eq!(gallery.matches(r#"width="256" height="256""#).count(), 2);
+    assert_eq!(gallery.matches("fetchpriority=\"high\"").count(), 1);
+    for id in [&first, &second] {
+        assert!(gallery.contains(&format!("/s/{slug}/files/{id}?download=1")), "{id}");
+    }
+    assert!(!gallery.contains("c-notes.txt") && list.contains("c-notes.txt"));
+    assert!(!list.contains("fetchpriority"), "the page's first picture is the gallery's");
+}

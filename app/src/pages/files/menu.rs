@@ -60,12 +60,10 @@ fn place(ev: &leptos::ev::MouseEvent) -> (f64, f64) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
-        let window = web_sys::window().expect("a window");
-        let number = |v: Result<wasm_bindgen::JsValue, _>| v.ok().and_then(|v| v.as_f64());
-        let (width, height) = (
-            number(window.inner_width()).unwrap_or(WIDTH),
-            number(window.inner_height()).unwrap_or(HEIGHT),
-        );
+        let window = web_sys::window();
+        let number = |v: Option<Result<wasm_bindgen::JsValue, _>>| v?.ok()?.as_f64();
+        let width = number(window.as_ref().map(web_sys::Window::inner_width)).unwrap_or(WIDTH);
+        let height = number(window.as_ref().map(web_sys::Window::inner_height)).unwrap_or(HEIGHT);
         let button = ev
             .current_target()
             .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())

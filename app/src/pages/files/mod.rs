@@ -19,7 +19,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::files::{CreateFolder, DeleteItems, MoveItems, RenameItem, list_folder};
-use crate::components::dialog::{Buttons, Dialog, close};
+use crate::components::dialog::{Buttons, Dialog, close_on_success};
 use crate::components::form::{FormError, SECONDARY};
 use crate::components::guard::signed_in;
 use crate::components::words;
@@ -349,12 +349,12 @@ fn Quota(usage: Usage) -> impl IntoView {
 #[component]
 fn NewFolder(parent: Memo<String>, action: ServerAction<CreateFolder>) -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
+    close_on_success("new-folder-dialog", action.value());
     Effect::new(move |_| {
-        if matches!(action.value().get(), Some(Ok(()))) {
-            close("new-folder-dialog");
-            if let Some(form) = form.get_untracked() {
-                form.reset();
-            }
+        if matches!(action.value().get(), Some(Ok(())))
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
         }
     });
     view! {

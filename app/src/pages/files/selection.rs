@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::Actions;
 use crate::api::files::{DeleteItems, MoveItems, RenameItem, folder_choices, measure_items};
-use crate::components::dialog::{Buttons, Modal, show};
+use crate::components::dialog::{self, Buttons, Modal, show};
 use crate::components::form::{DANGER_SOLID, FormError, Outcome};
 use crate::components::words;
 use crate::pages::shares::{PRIMARY, ShareForm};
@@ -154,9 +154,9 @@ pub fn SelectionDialogs(
 /// Closes dialog `id` and clears the selection once `outcome` is a success.
 fn close_on_success(id: &'static str, outcome: impl Into<Outcome>, selection: Selection) {
     let outcome: Outcome = outcome.into();
+    dialog::close_on_success(id, outcome);
     Effect::new(move |_| {
-        if matches!(outcome.get(), Some(Ok(_))) {
-            crate::components::dialog::close(id);
+        if matches!(outcome.get(), Some(Ok(()))) {
             selection.clear();
         }
     });
