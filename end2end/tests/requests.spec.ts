@@ -26,11 +26,15 @@ test("a file request used by a signed-out visitor", async ({ page, browser }) =>
   await expect(queue.locator('[data-status="done"]')).toHaveCount(1);
   // The rules count down as files arrive.
   await expect(visitor.getByTestId("request-rules")).toContainText("1 more file");
-  // The picker's filter is a hint; the server decides — a refusal, which a retry cannot change.
+  // The picker's filter is a hint; a file the request does not take is refused before a byte
+  // is sent (the server would refuse it too) — a refusal, which a retry cannot change.
+  const sent: string[] = [];
+  visitor.on("request", (request) => sent.push(request.url()));
   await input.setInputFiles({ name: "virus.exe", mimeType: "application/octet-stream", buffer: Buffer.from("MZ....") });
   const refused = queue.locator('[data-status="refused"]');
   await expect(refused).toContainText("This request takes only these file types: .txt, .csv.");
   await expect(refused.getByRole("button", { name: "Retry" })).toHaveCount(0);
+  expect(sent.filter((url) => url.includes("virus.exe"))).toEqual([]);
   await expect(refused.getByRole("progressbar").locator("div")).toHaveClass(/bg-red-600/);
   await expect(queue.locator('[data-status="done"]').getByRole("progressbar").locator("div")).toHaveClass(/bg-emerald-600/);
 

@@ -17,7 +17,7 @@ use crate::components::error::ErrorNotice;
 use crate::components::guard::answer_with;
 use crate::components::lightbox::{Lightbox, Slide};
 use crate::components::words::{self, Time};
-use crate::pages::files::upload::{Queue, Uploader};
+use crate::pages::files::upload::{Queue, Takes, Uploader};
 use crate::pages::search::Snippet;
 
 const BUTTON: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-2 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600";
@@ -430,8 +430,7 @@ fn Request(request: PublicRequest, error: Option<String>) -> impl IntoView {
             *bytes += size as u64;
         });
     }));
-    let accept = allowed_types.join(",");
-    let accept = (!accept.is_empty()).then_some(accept);
+    let takes = Takes { max_file_size, types: allowed_types.clone() };
     view! {
         <Title text=title.clone()/>
         <div class="mx-auto max-w-2xl space-y-4" data-testid="file-request">
@@ -448,7 +447,7 @@ fn Request(request: PublicRequest, error: Option<String>) -> impl IntoView {
                 })}
             </div>
             {error.map(|message| view! { <p role="alert" class="rounded-md bg-red-50 p-3 text-sm text-red-800 dark:bg-red-950 dark:text-red-200">{message}</p> })}
-            <Uploader folder_id=Signal::stored(String::new()) queue base=format!("/s/{slug}") accept/>
+            <Uploader folder_id=Signal::stored(String::new()) queue base=format!("/s/{slug}") takes/>
             <Show when={let empty = sent.is_empty(); move || !empty}>
                 <section>
                     <h2 class="mb-2 font-semibold">"You sent"</h2>

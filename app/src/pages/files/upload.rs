@@ -68,27 +68,72 @@ pub struct Destination {
     pub base: String,
     /// Folder id.
     pub folder: String,
+    /// What a file request takes, checked before sending.
+    pub takes: Takes,
+}
+
+/// What a file request takes, checked in the browser before a byte is sent: a file it would
+/// refuse is shown refused at once instead of after its upload. The server checks again
+/// (types by the bytes); this only spares a visitor a doomed upload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Takes {
+    /// Largest file, in bytes.
+    pub max_file_size: Option<u64>,
+    /// `.pdf` (by name), `image/png` or `image/*` (by type); empty: any.
+    pub types: Vec<String>,
+}
+
+impl Takes {
+    /// Why a file named `name` of `size` bytes, of the type the browser guessed (`mime`, often
+    /// empty), would be refused — `None` when it may go. A type rule is judged only when the
+    /// browser knows the type; otherwise the server decides from the bytes.
+    pub fn refuses(&self, name: &str, size: f64, mime: &str) -> Option<String> {
+        #[expect(clippy::cast_precision_loss, reason = "comparing sizes")]
+        if let Some(max) = self.max_file_size.filter(|max| size > *max as f64) {
+            return Some(format!("This request takes files up to {}.", human_size(max)));
+        }
+        if self.types.is_empty() {
+            return None;
+        }
+        let (name, mime) = (name.to_lowercase(), mime.to_lowercase());
+        let matches = |rule: &String| match rule.strip_suffix("/*") {
+            _ if rule.starts_with('.') => name.ends_with(rule.as_str()),
+            Some(family) => mime.split('/').next() == Some(family),
+            None => mime == *rule,
+        };
+        let by_type_unknown = mime.is_empty() && self.types.iter().any(|r| !r.starts_with('.'));
+        (!self.types.iter().any(matches) && !by_type_unknown).then(|| {
+            format!("This request takes only these file types: {}.", self.types.join(", "))
+        })
+    }
 }
 
 /// The upload form for `folder_id` (empty: the root) under `base`; the whole window takes
 /// dropped files. On the file browser (`toolbar`) it is an "Upload" menu in the toolbar and
 /// the queue shows in [`UploadTray`]; on a request page it is a drop zone with the queue
-/// under it. `accept` narrows the file picker (a file request's types).
+/// under it. `takes` narrows the file picker and refuses before sending what a file request
+/// would refuse.
 #[component]
 pub fn Uploader(
     #[prop(into)] folder_id: Signal<String>,
     queue: Queue,
     #[prop(into, default = "/api/v1".into())] base: String,
-    #[prop(default = None)] accept: Option<String>,
+    #[prop(optional)] takes: Takes,
     #[prop(optional)] toolbar: bool,
 ) -> impl IntoView {
+    let accept = (!takes.types.is_empty()).then(|| takes.types.join(","));
+    let takes = StoredValue::new(takes);
     let dragging = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
     let folder_input = NodeRef::<leptos::html::Input>::new();
     let menu = NodeRef::<leptos::html::Details>::new();
     let action = format!("{base}/files");
     let base = StoredValue::new(base);
-    let to = move || Destination { base: base.get_value(), folder: folder_id.get_untracked() };
+    let to = move || Destination {
+        base: base.get_value(),
+        folder: folder_id.get_untracked(),
+        takes: takes.get_value(),
+    };
     drop_anywhere(queue, to, dragging);
     Effect::new(move |_| {
         hydrated.set(true);
@@ -473,3 +518,33 @@ fn retry(_: Queue, _: Item) {}
 #[cfg(feature = "hydrate")]
 #[path = "upload_browser.rs"]
 mod browser;
+
+#[cfg(test)]
+mod tests {
+    use super::Takes;
+
+    #[test]
+    fn a_request_refuses_before_sending_only_what_its_server_would() {
+        let any = Takes::default();
+        assert_eq!(any.refuses("a.exe", 1e12, ""), None);
+        let takes = Takes {
+            max_file_size: Some(1000),
+            types: vec![".pdf".into(), "image/*".into(), "text/csv".into()],
+        };
+        let big = takes.refuses("big.pdf", 1001.0, "application/pdf");
+        assert_eq!(big.as_deref(), Some("This request takes files up to 1000 B."));
+        for (name, mime) in [
+            ("Scan.PDF", ""),
+            ("photo.jpg", "image/jpeg"),
+            ("data.csv", "text/csv"),
+            // The browser does not know the type: the server reads the bytes.
+            ("picture", ""),
+        ] {
+            assert_eq!(takes.refuses(name, 10.0, mime), None, "{name}");
+        }
+        let refused = takes.refuses("notes.txt", 10.0, "text/plain").unwrap();
+        assert_eq!(refused, "This request takes only these file types: .pdf, image/*, text/csv.");
+        let by_name = Takes { max_file_size: None, types: vec![".pdf".into()] };
+        assert!(by_name.refuses("notes.txt", 10.0, "").is_some(), "names are always known");
+    }
+}

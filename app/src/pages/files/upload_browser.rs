@@ -199,13 +199,18 @@ fn enqueue(queue: Queue, to: &Destination, files: Vec<(File, String)>) {
             *n
         });
         let label = if dir.is_empty() { file.name() } else { format!("{dir}/{}", file.name()) };
+        // What the request would refuse is refused here, before a byte goes.
+        let status = match to.takes.refuses(&file.name(), file.size(), &file.type_()) {
+            Some(why) => Status::Refused(why),
+            None => Status::Queued,
+        };
         added.push(Item {
             id,
             label: StoredValue::new(label),
             size: file.size(),
             loaded: RwSignal::new(0.0),
             speed: RwSignal::new(0.0),
-            status: RwSignal::new(Status::Queued),
+            status: RwSignal::new(status),
             resumable: file.size() >= resumable::THRESHOLD,
         });
         let pending = Pending { file, to: to.clone(), dir, xhr: None };
