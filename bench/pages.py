@@ -112,8 +112,13 @@ def main() -> None:
                             "--extra-headers", json.dumps({"Cookie": cookie})]
                     if preset == "desktop":
                         args.append("--preset=desktop")
-                    subprocess.run(args, check=True, env=dict(os.environ, CHROME_PATH=chromium),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    run = subprocess.run(args, env=dict(os.environ, CHROME_PATH=chromium),
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                         text=True)
+                    if run.returncode != 0:
+                        lines = run.stderr.strip().splitlines() or ["no output"]
+                        scores.append(f"{preset} failed: {lines[-1][:80]}")
+                        continue
                     categories = json.loads(report.read_text())["categories"]
                     values = [round((categories[c]["score"] or 0) * 100) for c in
                               ("performance", "accessibility", "best-practices", "seo")]

@@ -10,6 +10,7 @@ use leptos_router::hooks::use_location;
 
 use crate::api::auth::{SignOut, current_user};
 use crate::api::get_site_info;
+use crate::components::dropdown::Dropdown;
 use crate::components::form::PlainForm;
 use crate::components::quick_search::QuickSearch;
 use crate::components::theme::ThemeToggle;
@@ -135,54 +136,18 @@ fn SignedInLinks(link_class: &'static str, admin: bool) -> impl IntoView {
 }
 
 /// The navigation behind a menu button on phones, where the header has room for little else.
-/// A `<details>`: it opens by tap, Enter or Space without JavaScript; with it, picking an
-/// entry, Escape or a tap elsewhere closes it.
 #[component]
 fn PhoneMenu(children: Children) -> impl IntoView {
-    let menu = NodeRef::<leptos::html::Details>::new();
-    let close = move || {
-        if let Some(menu) = menu.get() {
-            let _ = menu.remove_attribute("open");
-        }
-    };
-    let outside = window_event_listener(leptos::ev::click, move |ev| {
-        let target = ev
-            .target()
-            .and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::Node>(t).ok());
-        if let Some(details) = menu.get_untracked()
-            && !details.contains(target.as_ref())
-        {
-            let _ = details.remove_attribute("open");
-        }
-    });
-    on_cleanup(move || outside.remove());
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape"
-            && let Some(details) = menu.get()
-            && details.has_attribute("open")
-        {
-            close();
-            if let Some(summary) = details.query_selector("summary").ok().flatten() {
-                let _ =
-                    leptos::wasm_bindgen::JsCast::unchecked_into::<leptos::web_sys::HtmlElement>(
-                        summary,
-                    )
-                    .focus();
-            }
-        }
-    };
     view! {
-        <details node_ref=menu class="relative sm:hidden" on:keydown=on_key>
-            <summary class="nav-link flex cursor-pointer list-none items-center [&::-webkit-details-marker]:hidden" aria-label="Menu" title="Menu">
+        <Dropdown label="Menu" class="sm:hidden" summary_class="nav-link".to_owned()
+            panel_class="right-0 mt-2 flex w-56 flex-col rounded-xl border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-700 dark:bg-slate-900"
+            button=ViewFn::from(|| view! {
                 <svg class="h-5 w-5" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true">
                     <path stroke-linecap="round" d="M4 7h16M4 12h16M4 17h16"/>
                 </svg>
-            </summary>
-            <div class="absolute right-0 top-full z-40 mt-2 flex w-56 flex-col rounded-xl border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-700 dark:bg-slate-900"
-                on:click=move |_| close()>
-                {children()}
-            </div>
-        </details>
+            })>
+            {children()}
+        </Dropdown>
     }
 }
 

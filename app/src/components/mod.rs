@@ -1,6 +1,7 @@
 //! Reusable pieces of UI.
 
 pub mod dialog;
+pub mod dropdown;
 pub mod error;
 pub mod form;
 pub mod guard;

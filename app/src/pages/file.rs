@@ -15,6 +15,7 @@ use crate::api::files::{
     DeleteItems, DescribeFile, FilePageData, MoveItems, RenameItem, file_page,
 };
 use crate::components::dialog::{Buttons, Dialog, Modal, close_on_success, show};
+use crate::components::dropdown::Dropdown;
 use crate::components::form::{DANGER_SOLID, FormError, SECONDARY, successes};
 use crate::components::guard::signed_in;
 use crate::components::words::Time;
@@ -167,33 +168,26 @@ const MOVE: &str = "move-file";
 const DESCRIBE: &str = "describe-file";
 const DELETE: &str = "delete-file";
 
-/// The rest of the file's actions, in a menu (a `<details>`: it opens without JavaScript, and
-/// its entries open their dialogs by the browser's invoker commands).
+/// The rest of the file's actions, in a menu whose entries open their dialogs (by the
+/// browser's invoker commands, so also without JavaScript).
 #[component]
 fn MoreMenu() -> impl IntoView {
-    let menu = NodeRef::<leptos::html::Details>::new();
     let item = "block w-full rounded-md px-3 py-2 text-left text-sm hover:bg-slate-100 dark:hover:bg-slate-800";
     let entry = move |id: &'static str, label: &'static str, class: &'static str| {
         view! {
             <button type="button" class=format!("{item} {class}") commandfor=id command="show-modal"
-                on:click=move |_| {
-                    if let Some(menu) = menu.get_untracked() { menu.set_open(false); }
-                    show(id);
-                }>{label}</button>
+                on:click=move |_| show(id)>{label}</button>
         }
     };
     view! {
-        <details class="relative" node_ref=menu>
-            <summary class=format!("{SECONDARY} flex cursor-pointer list-none items-center") aria-label="More actions">
-                <span aria-hidden="true">"⋯"</span>
-            </summary>
-            <div class="absolute right-0 z-30 mt-1 w-52 rounded-lg border border-slate-200 bg-white p-1 shadow-xl dark:border-slate-700 dark:bg-slate-900">
-                {entry(RENAME, "Rename…", "")}
-                {entry(MOVE, "Move…", "")}
-                {entry(DESCRIBE, "Description…", "")}
-                {entry(DELETE, "Delete…", "text-red-700 dark:text-red-400")}
-            </div>
-        </details>
+        <Dropdown label="More actions" summary_class=SECONDARY.to_owned()
+            panel_class="right-0 mt-1 w-52 rounded-lg border border-slate-200 bg-white p-1 shadow-xl dark:border-slate-700 dark:bg-slate-900"
+            button=ViewFn::from(|| view! { <span aria-hidden="true">"⋯"</span> })>
+            {entry(RENAME, "Rename…", "")}
+            {entry(MOVE, "Move…", "")}
+            {entry(DESCRIBE, "Description…", "")}
+            {entry(DELETE, "Delete…", "text-red-700 dark:text-red-400")}
+        </Dropdown>
     }
 }
 

@@ -8,6 +8,8 @@
 use domain::files::human_size;
 use leptos::prelude::*;
 
+use crate::components::dropdown::Dropdown;
+
 /// Where one queued file stands.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(not(feature = "hydrate"), expect(dead_code, reason = "set by the browser half only"))]
@@ -87,6 +89,10 @@ impl Takes {
     /// Why a file named `name` of `size` bytes, of the type the browser guessed (`mime`, often
     /// empty), would be refused — `None` when it may go. A type rule is judged only when the
     /// browser knows the type; otherwise the server decides from the bytes.
+    #[cfg_attr(
+        not(any(feature = "hydrate", test)),
+        expect(dead_code, reason = "run by the browser half")
+    )]
     pub fn refuses(&self, name: &str, size: f64, mime: &str) -> Option<String> {
         #[expect(clippy::cast_precision_loss, reason = "comparing sizes")]
         if let Some(max) = self.max_file_size.filter(|max| size > *max as f64) {
@@ -186,16 +192,15 @@ pub fn Uploader(
             <form method="post" action=action enctype="multipart/form-data" class="flex items-center gap-2" data-testid="upload-form">
                 {overlay}
                 {hidden_folder()}
-                <details class="relative" node_ref=menu>
-                    <summary class="flex cursor-pointer list-none items-center gap-1 rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600"
-                        aria-label="Upload files or a folder">
-                        "Upload"<span aria-hidden="true">" ▾"</span>
-                    </summary>
-                    <div class="absolute left-0 z-30 mt-1 w-48 rounded-lg border border-slate-200 bg-white p-1 shadow-xl dark:border-slate-700 dark:bg-slate-900">
-                        <label class=item>"Files…"{files("sr-only")}</label>
-                        <label class=item>"A folder…"{folder("sr-only")}</label>
-                    </div>
-                </details>
+                // Choosing a file closes it (`chosen`); a click on an entry must not, or the
+                // picker would open under a closed menu.
+                <Dropdown label="Upload files or a folder" node_ref=menu keep_open=true
+                    summary_class="gap-1 rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600".to_owned()
+                    panel_class="left-0 mt-1 w-48 rounded-lg border border-slate-200 bg-white p-1 shadow-xl dark:border-slate-700 dark:bg-slate-900"
+                    button=ViewFn::from(|| view! { "Upload"<span aria-hidden="true">" ▾"</span> })>
+                    <label class=item>"Files…"{files("sr-only")}</label>
+                    <label class=item>"A folder…"{folder("sr-only")}</label>
+                </Dropdown>
                 {send()}
             </form>
         }
