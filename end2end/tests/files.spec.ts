@@ -282,6 +282,18 @@ test("the file page: Download and Share first, the rest in the ⋯ menu's dialog
   await expect(links).toContainText("Active");
   await expect(links).toContainText("0 views");
 
+  // The ⋯ menu closes on Escape (focus back on its button) and on a click elsewhere.
+  const more = page.getByLabel("More actions");
+  const renameItem = page.getByRole("button", { name: "Rename…" });
+  await more.click();
+  await expect(renameItem).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(renameItem).toBeHidden();
+  await expect(more).toBeFocused();
+  await more.click();
+  await page.getByRole("heading", { name: "plan.txt", level: 1 }).click();
+  await expect(renameItem).toBeHidden();
+
   // A description, from the menu.
   await page.getByLabel("More actions").click();
   await page.getByRole("button", { name: "Description…" }).click();
