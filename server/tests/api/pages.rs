@@ -206,3 +206,27 @@ async fn the_file_page_renders_markdown_safely_csv_as_a_table_code_with_lines_an
             && first.contains(&format!("href=\"/file/{code}\" rel=\"next\""))
     );
 }
+
+#[tokio::test]
+async fn the_files_page_of_a_hundred_files_stays_under_60_kib() {
+    let app = spawn_app().await;
+    let ada = crate::helpers::browser();
+    let signed_up = app.sign_up(&ada, "ada@example.com", "correct horse battery staple").await;
+    assert_eq!(signed_up.status(), 200);
+    for n in 0..100 {
+        let put = ada
+            .put(format!("{}/api/v1/files?name=file-{n:03}.txt", app.address))
+            .header("origin", &app.address)
+            .body("hello")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 201);
+    }
+    let html = ada.get(format!("{}/files", app.address)).send().await.unwrap();
+    let html = html.text().await.unwrap();
+    assert_eq!(html.matches(r#"data-testid="entry""#).count(), 100);
+    // The boxes that select and the ⋯ menus need JavaScript: they come with hydration.
+    assert!(!html.contains("Select file-000.txt") && !html.contains("Actions for file-000.txt"));
+    assert!(html.len() < 60 * 1024, "{} bytes", html.len());
+}

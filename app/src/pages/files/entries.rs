@@ -102,17 +102,28 @@ impl Entry {
 
 impl Entry {
     /// Opens `menu` for this entry (from its ⋯ button or a right click).
-    fn opener(&self, menu: RowMenu) -> impl Fn(leptos::ev::MouseEvent) + 'static + use<> {
+    fn opener(
+        &self,
+        menu: RowMenu,
+    ) -> impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static + use<> {
         let (key, href, download) = (self.key.clone(), self.href.clone(), self.download.clone());
         move |ev| menu.open(&ev, key.clone(), href.clone(), download.clone())
     }
 }
 
-/// The ⋯ button that opens an entry's menu.
+/// The ⋯ button that opens an entry's menu (styled by its place: `.entry-row > button`; no
+/// form holds it, so it needs no `type`), once the page is hydrated.
 #[component]
-fn More(name: String, open: impl Fn(leptos::ev::MouseEvent) + 'static) -> impl IntoView {
-    view! {
-        <button type="button" class="entry-more" aria-label=format!("Actions for {name}") aria-haspopup="menu" on:click=open>"⋯"</button>
+fn More(
+    name: String,
+    menu: RowMenu,
+    open: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    move || {
+        let open = open.clone();
+        menu.ready().then(|| view! {
+            <button aria-label=format!("Actions for {name}") aria-haspopup="menu" on:click=open>"⋯"</button>
+        })
     }
 }
 
@@ -123,12 +134,12 @@ fn Row(entry: Entry, selection: Selection, menu: RowMenu) -> impl IntoView {
         // Rows use the short component classes of style/tailwind.css (`entry-…`): a hundred
         // rows of long utility lists were most of the page's weight.
         <li class="entry-row" data-testid="entry" on:contextmenu=on_row>
-            <Check key=entry.key.clone() name=entry.name.clone() selection/>
+            <Check key=entry.key.clone() name=entry.name.clone() selection menu/>
             <IconView icon=entry.icon/>
             <a href=entry.href.clone()>{entry.name.clone()}</a>
             <span class="entry-size">{entry.size.map(human_size).unwrap_or_else(|| "—".into())}</span>
             <Time at=entry.at.clone() class="entry-date"/>
-            <More name=entry.name.clone() open=on_more/>
+            <More name=entry.name.clone() menu open=on_more/>
         </li>
     }
 }
@@ -144,8 +155,8 @@ fn Card(
     let (on_card, on_more) = (entry.opener(menu), entry.opener(menu));
     view! {
         <li class="entry-card" data-testid="entry" on:contextmenu=on_card>
-            <div class="absolute left-2 top-2"><Check key=entry.key.clone() name=entry.name.clone() selection/></div>
-            <div class="absolute right-1 top-1"><More name=entry.name.clone() open=on_more/></div>
+            <div class="absolute left-2 top-2"><Check key=entry.key.clone() name=entry.name.clone() selection menu/></div>
+            <div class="absolute right-1 top-1"><More name=entry.name.clone() menu open=on_more/></div>
             <div class="flex h-24 items-center justify-center overflow-hidden rounded-md">
                 {match entry.thumb.clone() {
                     Some((src, placeholder, slide)) => view! {
@@ -174,13 +185,18 @@ pub fn Thumb(src: String, placeholder: String) -> impl IntoView {
     }
 }
 
+/// The box that selects an entry, once the page is hydrated (selecting needs JavaScript).
 #[component]
-fn Check(key: String, name: String, selection: Selection) -> impl IntoView {
-    let toggle_key = key.clone();
-    view! {
-        <input type="checkbox" aria-label=format!("Select {name}")
-            prop:checked=move || selection.contains(&key)
-            on:change=move |_| selection.toggle(&toggle_key)/>
+fn Check(key: String, name: String, selection: Selection, menu: RowMenu) -> impl IntoView {
+    move || {
+        let (key, toggle_key) = (key.clone(), key.clone());
+        menu.ready().then(|| {
+            view! {
+                <input type="checkbox" aria-label=format!("Select {name}")
+                    prop:checked=move || selection.contains(&key)
+                    on:change=move |_| selection.toggle(&toggle_key)/>
+            }
+        })
     }
 }
 

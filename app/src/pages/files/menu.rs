@@ -20,9 +20,11 @@ pub struct Target {
     top: f64,
 }
 
-/// The open menu, if any.
+/// The open menu, if any; and whether the page is hydrated (the ⋯ buttons and the boxes that
+/// select do nothing without JavaScript, so the server sends neither: a hundred rows of them
+/// were 15 KB of the page).
 #[derive(Clone, Copy)]
-pub struct RowMenu(RwSignal<Option<Target>>);
+pub struct RowMenu(RwSignal<Option<Target>>, RwSignal<bool>);
 
 /// The menu's size, to keep it inside the window.
 #[cfg(feature = "hydrate")]
@@ -32,7 +34,12 @@ const HEIGHT: f64 = 230.0;
 
 impl RowMenu {
     pub fn new() -> Self {
-        Self(RwSignal::new(None))
+        Self(RwSignal::new(None), RwSignal::new(false))
+    }
+
+    /// Whether the page is hydrated: rows show their ⋯ and their box only then.
+    pub fn ready(self) -> bool {
+        self.1.get()
     }
 
     /// Opens the menu for `key`: under the ⋯ button that was clicked, or at the pointer for
@@ -84,7 +91,7 @@ fn place(ev: &leptos::ev::MouseEvent) -> (f64, f64) {
                 // A right click: the row's ⋯ button takes focus back.
                 ev.current_target()
                     .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    .and_then(|row| row.query_selector(".entry-more").ok().flatten())
+                    .and_then(|row| row.query_selector("button[aria-haspopup]").ok().flatten())
                     .and_then(|b| b.dyn_into().ok())
             });
         });
@@ -120,6 +127,7 @@ const ITEM: &str = "block w-full rounded-md px-3 py-2 text-left text-sm hover:bg
 #[component]
 pub fn RowMenuView(menu: RowMenu, selection: Selection, opened: Opened) -> impl IntoView {
     let list = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| menu.1.set(true));
     // Focus the first item as the menu opens.
     Effect::new(move |_| {
         if menu.0.with(Option::is_some) {
