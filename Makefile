@@ -20,10 +20,10 @@ run: ## Install what is missing, build for release, serve http://127.0.0.1:3000 
 
 dev: ## Live-reloading development server (cargo leptos watch).
 	scripts/bootstrap.sh run
-	cargo leptos watch
+	cargo leptos watch --split
 
 build: ## Release build: server binary + hashed, precompressed site in target/site.
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 
 test: ## Everything CI runs: lint, build, WASM check, unit + integration (SQLite + disk, PostgreSQL + replica + S3 + Redis), deploy/ checks, the 2-instance cluster test, Playwright, schemathesis.
 	scripts/bootstrap.sh test
@@ -48,8 +48,9 @@ unit: ## Unit, service and integration tests on SQLite + local disk.
 integration-services: ## Service, storage and integration suites again on throwaway PostgreSQL (+ streaming replica), S3 (s3s-fs) and Redis.
 	timeout 1200 scripts/with-services.sh cargo test $(SERVER_PKGS) --lib --test storage --test api
 
-wasm-check: ## No server-only crate in the WASM bundle; print its size.
+wasm-check: ## No server-only crate in the WASM bundle; what each page downloads within its budget.
 	scripts/check-wasm-bundle.sh
+	scripts/wasm-budget.py
 
 e2e: ## Playwright in Chromium against the release build (one project with JavaScript off).
 	cd end2end && timeout 900 npx playwright test

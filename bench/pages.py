@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Page weight and Lighthouse scores on the release build, beside the targets of the UI issue.
 
-1. The WASM bundle every hydrated page loads: raw, gzip and brotli (as served), against
-   250 KiB.
+1. The WASM each page loads (the split bundle's main module and its group's chunks), brotli as
+   served, against 150 KiB for share and home pages and 250 KiB for the file manager.
 2. Lighthouse 12 (from npm, in a throwaway directory; Chromium from Debian) on the pages a
    visitor and an owner open first — home, sign-in, a shared folder of pictures, a shared file,
    the files page and a file page (signed in through a session cookie) — on its mobile profile
@@ -12,7 +12,6 @@
     make build && bench/pages.py
 """
 
-import gzip
 import json
 import os
 import shutil
@@ -24,21 +23,18 @@ from pathlib import Path
 from common import ROOT, free_port, http, serve_with_token, server_env, session_cookie
 
 TARGET_KIB = 250
+TARGET_LIGHT_KIB = 150
 TARGET_SCORE = 95
 FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
          "--disable-background-networking --disable-component-update --disable-sync")
 
 
 def bundle() -> None:
-    wasm = sorted((ROOT / "target/site/pkg").glob("*.wasm"))
-    assert wasm, "no WASM bundle: run `make build` first"
-    raw = wasm[0].read_bytes()
-    brotli = Path(f"{wasm[0]}.br")
-    compressed = brotli.stat().st_size if brotli.exists() else None
-    print(f"WASM bundle {wasm[0].name}: {len(raw) / 1024:.0f} KiB raw, "
-          f"{len(gzip.compress(raw, 9)) / 1024:.0f} KiB gzip, "
-          + (f"{compressed / 1024:.0f} KiB brotli" if compressed else "no .br")
-          + f" — target < {TARGET_KIB} KiB")
+    """What each group of pages downloads of the split WASM bundle (scripts/wasm-budget.py)."""
+    print(f"WASM per page, brotli — targets: share and home pages ≤ {TARGET_LIGHT_KIB} KiB, "
+          f"the file manager ≤ {TARGET_KIB} KiB")
+    subprocess.run([str(ROOT / "scripts/wasm-budget.py"), str(ROOT / "target/site/pkg")],
+                   check=False)
 
 
 def lighthouse_binary(workdir: str) -> str:
@@ -86,6 +82,20 @@ def site(port: int, token: str) -> dict[str, str]:
             "files": "/files", "file page": f"/file/{notes}"}
 
 
+def category_score(result: dict, category: str, noindex: bool) -> int:
+    """A category's score out of 100. Share pages are `noindex` on purpose (a link is for the
+    people it is sent to), so their SEO is scored without the "page is crawlable" audit, as the
+    issue asks: the weighted mean of the other audits, as Lighthouse weighs them."""
+    if not (noindex and category == "seo"):
+        return round((result["categories"][category]["score"] or 0) * 100)
+    refs = [ref for ref in result["categories"]["seo"]["auditRefs"]
+            if ref["weight"] and ref["id"] != "is-crawlable"
+            and result["audits"][ref["id"]]["score"] is not None]
+    total = sum(ref["weight"] for ref in refs)
+    return round(100 * sum(ref["weight"] * result["audits"][ref["id"]]["score"]
+                           for ref in refs) / total)
+
+
 def main() -> None:
     bundle()
     chromium = shutil.which("chromium")
@@ -119,8 +129,8 @@ def main() -> None:
                         lines = run.stderr.strip().splitlines() or ["no output"]
                         scores.append(f"{preset} failed: {lines[-1][:80]}")
                         continue
-                    categories = json.loads(report.read_text())["categories"]
-                    values = [round((categories[c]["score"] or 0) * 100) for c in
+                    result = json.loads(report.read_text())
+                    values = [category_score(result, c, noindex=path.startswith("/s/")) for c in
                               ("performance", "accessibility", "best-practices", "seo")]
                     low = [v for v in values if v < TARGET_SCORE]
                     scores.append(f"{preset} {'/'.join(map(str, values))}{' ✗' if low else ''}")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails if a server-only crate reaches the WASM bundle; prints what the browser downloads.
+# Fails if a server-only crate reaches the WASM bundle (scripts/wasm-budget.py weighs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,12 +15,3 @@ if [ -n "$bad" ]; then
 fi
 echo "wasm bundle: $(wc -l <<<"$deps") crates, none server-only"
 
-pkg=target/site/pkg
-if compgen -G "$pkg/pannier.*.wasm" >/dev/null; then
-  for ext in wasm js css; do
-    f="$(ls "$pkg"/pannier.*."$ext" | grep -v '\.\(br\|gz\)$' | head -n1)"
-    raw=$(stat -c %s "$f")
-    br=$(stat -c %s "$f.br" 2>/dev/null || echo "?")
-    printf '  %-4s %8s bytes raw, %8s bytes brotli  (%s)\n' "$ext" "$raw" "$br" "$(basename "$f")"
-  done
-fi

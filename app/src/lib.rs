@@ -12,7 +12,7 @@ mod shell;
 use leptos::prelude::*;
 use leptos_meta::provide_meta_context;
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, LazyRoute, SsrMode, path};
 
 use crate::components::layout::Layout;
 use crate::pages::account::AccountPage;
@@ -38,6 +38,11 @@ pub use shell::{shell, theme_of};
 /// `InOrder`, every `Suspense` resolved in place, so they are complete without JavaScript.
 /// Pages whose title or status depends on data render `Async`: nothing is sent before the data,
 /// so the `<title>` is always there and a signed-out visitor gets a real 302 to sign in.
+///
+/// Every page is a lazy route: its code is in a WASM module of its group (`chunks`, cut by
+/// `cargo leptos --split`), fetched with the page (the server names its files in preload
+/// links) or on the first navigation to it, so a visitor of a share page never downloads the
+/// file manager.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -45,23 +50,147 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
-                    <Route path=path!("sign-in") view=SignInPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("sign-up") view=SignUpPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
-                    <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
-                    <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async/>
-                    <Route path=path!("admin/users") view=AdminAccountsPage ssr=SsrMode::Async/>
-                    <Route path=path!("admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("admin/status") view=AdminStatusPage ssr=SsrMode::Async/>
-                    <Route path=path!("files") view=FilesPage ssr=SsrMode::Async/>
-                    <Route path=path!("files/:id") view=FilesPage ssr=SsrMode::Async/>
-                    <Route path=path!("file/:id") view=FilePage ssr=SsrMode::Async/>
-                    <Route path=path!("s/:slug") view=SharePage ssr=SsrMode::Async/>
-                    <Route path=path!("shares") view=SharesPage ssr=SsrMode::Async/>
-                    <Route path=path!("search") view=SearchPage ssr=SsrMode::Async/>
+                    <Route path=path!("") view={Lazy::<Home>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("sign-in") view={Lazy::<SignIn>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("sign-up") view={Lazy::<SignUp>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("reset-password") view={Lazy::<ResetPassword>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("account") view={Lazy::<Account>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("admin") view={Lazy::<Admin>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("admin/users") view={Lazy::<AdminAccounts>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("admin/audit") view={Lazy::<AdminAudit>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("admin/status") view={Lazy::<AdminStatus>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("files") view={Lazy::<Files>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("files/:id") view={Lazy::<Files>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("file/:id") view={Lazy::<File>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("s/:slug") view={Lazy::<Share>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("shares") view={Lazy::<Shares>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("search") view={Lazy::<Search>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>
     }
+}
+
+/// The pages whose code is fetched together, as one WASM module each: what a visitor of a link
+/// needs, the other public pages, the owner's pages, the admin's. A route per module would
+/// cut finer, but code shared by any set of routes becomes a file of its own: 14 routes made
+/// ~200 files, 45–135 per page, each a round trip on HTTP/1.1. Four groups make at most
+/// 8 per page.
+mod chunks {
+    use super::*;
+
+    /// Pages of one group, passed across the module boundary as a byte.
+    #[derive(Clone, Copy)]
+    #[repr(u8)]
+    pub enum Visitor {
+        Share,
+    }
+
+    #[derive(Clone, Copy)]
+    #[repr(u8)]
+    pub enum Public {
+        Home,
+        SignIn,
+        SignUp,
+        ResetPassword,
+    }
+
+    #[derive(Clone, Copy)]
+    #[repr(u8)]
+    pub enum Owner {
+        Files,
+        File,
+        Shares,
+        Search,
+        Account,
+    }
+
+    #[derive(Clone, Copy)]
+    #[repr(u8)]
+    pub enum Administration {
+        Admin,
+        Accounts,
+        Audit,
+        Status,
+    }
+
+    #[lazy]
+    pub fn visitor(page: Visitor) -> AnyView {
+        match page {
+            Visitor::Share => view! { <SharePage/> }.into_any(),
+        }
+    }
+
+    #[lazy]
+    pub fn public(page: Public) -> AnyView {
+        match page {
+            Public::Home => view! { <HomePage/> }.into_any(),
+            Public::SignIn => view! { <SignInPage/> }.into_any(),
+            Public::SignUp => view! { <SignUpPage/> }.into_any(),
+            Public::ResetPassword => view! { <ResetPasswordPage/> }.into_any(),
+        }
+    }
+
+    #[lazy]
+    pub fn owner(page: Owner) -> AnyView {
+        match page {
+            Owner::Files => view! { <FilesPage/> }.into_any(),
+            Owner::File => view! { <FilePage/> }.into_any(),
+            Owner::Shares => view! { <SharesPage/> }.into_any(),
+            Owner::Search => view! { <SearchPage/> }.into_any(),
+            Owner::Account => view! { <AccountPage/> }.into_any(),
+        }
+    }
+
+    #[lazy]
+    pub fn administration(page: Administration) -> AnyView {
+        match page {
+            Administration::Admin => view! { <AdminPage/> }.into_any(),
+            Administration::Accounts => view! { <AdminAccountsPage/> }.into_any(),
+            Administration::Audit => view! { <AdminAuditPage/> }.into_any(),
+            Administration::Status => view! { <AdminStatusPage/> }.into_any(),
+        }
+    }
+}
+
+/// Declares lazy routes: `Route => group(Page), preload_fn` — the route's view is `Page` of
+/// its group's module, which the router fetches (`preload`) before it navigates there. The
+/// pages load their own data, so a route's data half is empty.
+macro_rules! lazy_routes {
+    ($($route:ident => $group:ident($page:expr), $preload:ident;)*) => {$(
+        #[doc = concat!("The lazy route of `", stringify!($page), "`.")]
+        struct $route;
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            async fn view(_this: Self) -> AnyView {
+                chunks::$group($page).await
+            }
+
+            async fn preload() {
+                #[cfg(feature = "hydrate")]
+                chunks::$preload().await;
+            }
+        }
+    )*};
+}
+
+lazy_routes! {
+    Share => visitor(chunks::Visitor::Share), __preload_visitor;
+    Home => public(chunks::Public::Home), __preload_public;
+    SignIn => public(chunks::Public::SignIn), __preload_public;
+    SignUp => public(chunks::Public::SignUp), __preload_public;
+    ResetPassword => public(chunks::Public::ResetPassword), __preload_public;
+    Files => owner(chunks::Owner::Files), __preload_owner;
+    File => owner(chunks::Owner::File), __preload_owner;
+    Shares => owner(chunks::Owner::Shares), __preload_owner;
+    Search => owner(chunks::Owner::Search), __preload_owner;
+    Account => owner(chunks::Owner::Account), __preload_owner;
+    Admin => administration(chunks::Administration::Admin), __preload_administration;
+    AdminAccounts => administration(chunks::Administration::Accounts), __preload_administration;
+    AdminAudit => administration(chunks::Administration::Audit), __preload_administration;
+    AdminStatus => administration(chunks::Administration::Status), __preload_administration;
 }

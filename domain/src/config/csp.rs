@@ -20,8 +20,10 @@ impl Config {
             "{user_content} {}",
             if self.s3_presigned_downloads { bucket.as_str() } else { "" }
         );
+        // The bundle's WebAssembly (main module and lazy chunks) is fetched, from the assets'
+        // origin when they are on a CDN.
         let connect = format!(
-            "{} {}",
+            "{assets} {} {}",
             if self.s3_direct_uploads { bucket.as_str() } else { "" },
             if live_reload { "ws:" } else { "" }
         );
@@ -99,12 +101,14 @@ mod tests {
         assert!(policy.contains(
             "img-src 'self' data: blob: https://usercontent.example.com https://files.s3.example.net:9000"
         ));
-        assert!(policy.contains("connect-src 'self' https://files.s3.example.net:9000 ws:"));
+        assert!(policy.contains(
+            "connect-src 'self' https://cdn.example.com https://files.s3.example.net:9000 ws:"
+        ));
         let path_style = Config { s3_path_style: true, ..config };
         assert!(
             path_style
                 .page_policy("n", false)
-                .contains("connect-src 'self' https://s3.example.net:9000;")
+                .contains("connect-src 'self' https://cdn.example.com https://s3.example.net:9000;")
         );
     }
 }
