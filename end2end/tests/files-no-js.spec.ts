@@ -12,7 +12,7 @@ test("without JavaScript: upload with the form, make a folder, rename and delete
   await page.getByRole("button", { name: "Upload", exact: true }).click();
   await expect(page.getByRole("link", { name: "report.txt" })).toBeVisible();
   // Without JavaScript times are UTC, the same for every reader.
-  await expect(page.getByTestId("entry").locator("time")).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+  await expect(page.getByTestId("entries").locator("time")).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
 
   await page.getByRole("button", { name: "New folder" }).click();
   await page.getByLabel("New folder name").fill("Archive");

@@ -4,8 +4,10 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+/** The folder's entries: the list's items (rows, or cards in the grid). */
+const entries = (page: Page) => page.getByTestId("entries").locator(":scope > li");
 const entry = (page: Page, name: string) =>
-  page.getByTestId("entry").filter({ has: page.getByRole("link", { name, exact: true }) });
+  entries(page).filter({ has: page.getByRole("link", { name, exact: true }) });
 
 test("drop files and a folder, watch them upload, then browse, rename, move, delete, download", async ({ page }) => {
   await signUpAndOpenFiles(page);
@@ -119,10 +121,10 @@ test("each entry's menu (⋯, a right click) acts on it; dialogs close on Escape
     { name: "a.txt", mimeType: "text/plain", buffer: Buffer.from("aaaa") },
     { name: "b.txt", mimeType: "text/plain", buffer: Buffer.from("bb") },
   ]);
-  await expect(page.getByTestId("entry")).toHaveCount(2);
+  await expect(entries(page)).toHaveCount(2);
   await openNewFolder(page, "Box");
   await page.getByRole("navigation", { name: "Breadcrumb" }).getByRole("link", { name: "Files" }).click();
-  await expect(page.getByTestId("entry")).toHaveCount(3);
+  await expect(entries(page)).toHaveCount(3);
 
   // By keyboard: ⋯ opens the menu with focus on its first item; Escape gives focus back.
   const more = page.getByRole("button", { name: "Actions for a.txt" });
@@ -162,7 +164,7 @@ test("each entry's menu (⋯, a right click) acts on it; dialogs close on Escape
   const remove = page.getByRole("dialog", { name: "Delete 2 items?" });
   await expect(remove.getByTestId("delete-summary")).toContainText("1 file (2 B)");
   await remove.getByRole("button", { name: "Delete", exact: true }).click();
-  await expect(page.getByTestId("entry")).toHaveCount(1);
+  await expect(entries(page)).toHaveCount(1);
 
   // The headers sort (folders stay first): by size, largest first, then the other way.
   await page.getByRole("button", { name: "New folder" }).click();
@@ -172,16 +174,16 @@ test("each entry's menu (⋯, a right click) acts on it; dialogs close on Escape
   await page.getByTestId("file-input").setInputFiles([
     { name: "d.txt", mimeType: "text/plain", buffer: Buffer.from("dddddddd") },
   ]);
-  await expect(page.getByTestId("entry")).toHaveCount(3);
+  await expect(entries(page)).toHaveCount(3);
   const columns = page.getByTestId("columns");
-  const files = page.getByTestId("entry").filter({ hasText: ".txt" });
+  const files = entries(page).filter({ hasText: ".txt" });
   await columns.getByRole("link", { name: "Size" }).click();
   await expect(page).toHaveURL(/sort=size&order=desc/);
   await expect(files.first()).toContainText("d.txt");
   await columns.getByRole("link", { name: /Size/ }).click();
   await expect(page).toHaveURL(/sort=size$/);
   await expect(files.first()).toContainText("c.txt");
-  await expect(page.getByTestId("entry").first()).toContainText("Zed");
+  await expect(entries(page).first()).toContainText("Zed");
 });
 
 test("files dropped anywhere on the page upload, with an overlay while they are over it", async ({ page }) => {
@@ -207,7 +209,7 @@ test("files dropped anywhere on the page upload, with an overlay while they are 
   await expect(time).toHaveText("just now");
   await expect(time).toHaveAttribute("title", new RegExp(String(new Date().getFullYear())));
   // Onto the list, and onto the page's heading: the page stays, the files arrive.
-  await drop('[data-testid="entry"]', "second.txt");
+  await drop('[data-testid="entries"] > li', "second.txt");
   await drop("h1", "third.txt");
   await expect(entry(page, "second.txt")).toBeVisible();
   await expect(entry(page, "third.txt")).toBeVisible();
@@ -220,7 +222,7 @@ test("files dropped anywhere on the page upload, with an overlay while they are 
   });
   await page.dispatchEvent("h1", "dragenter", { dataTransfer: text });
   await expect(page.getByTestId("drop-overlay")).toBeHidden();
-  await expect(page.getByTestId("entry")).toHaveCount(3);
+  await expect(entries(page)).toHaveCount(3);
 });
 
 test("the file page shows Markdown, a CSV and code as they read, and ← → go through the folder", async ({ page }) => {
@@ -263,7 +265,7 @@ test("the file page: Download and Share first, the rest in the ⋯ menu's dialog
     { name: "plan.txt", mimeType: "text/plain", buffer: Buffer.from("the plan") },
     { name: "other.txt", mimeType: "text/plain", buffer: Buffer.from("other") },
   ]);
-  await expect(page.getByTestId("entry")).toHaveCount(2);
+  await expect(entries(page)).toHaveCount(2);
   await entry(page, "plan.txt").getByRole("link").click();
   await expect(page.getByRole("heading", { name: "plan.txt", level: 1 })).toBeVisible();
   await expect(page.getByTestId("file-links")).toContainText("No link shows this file yet");

@@ -86,6 +86,28 @@ test("no console errors or hydration warnings on load", async ({ page }) => {
   expect(problems).toEqual([]);
 });
 
+test("a page loads the code of its own group of pages, the next group on the way there", async ({ page }) => {
+  const modules: string[] = [];
+  page.on("request", (request) => {
+    const name = new URL(request.url()).pathname.split("/").pop() ?? "";
+    if (name.endsWith(".wasm")) modules.push(name);
+  });
+  const group = (name: string) => modules.filter((m) => m.startsWith(`split_${name}_`));
+  await page.goto("/");
+  await expect(page.getByRole("button", { name: "Toggle dark mode" })).toBeEnabled();
+  // The home page: the main module and the public pages' code, named in preload links.
+  expect(group("public")).toHaveLength(1);
+  for (const other of ["visitor", "owner", "administration"]) expect(group(other)).toEqual([]);
+  const preloads = await page.locator('link[rel="preload"][href$=".wasm"]').count();
+  expect(preloads).toBeGreaterThan(1);
+  expect(modules.length).toBeLessThanOrEqual(12);
+  // Signing up leads to the account page: the owner's pages arrive then, not before.
+  await signUp(page, "Group Person");
+  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+  await expect.poll(() => group("owner").length).toBe(1);
+  expect(group("administration")).toEqual([]);
+});
+
 test("on a phone the navigation is behind a menu button that works by touch and keyboard", async ({ browser }) => {
   const page = await (await browser.newContext({ viewport: { width: 360, height: 740 } })).newPage();
   await signUp(page, "Phone Person");

@@ -106,9 +106,9 @@ mod tests {
         ));
         let path_style = Config { s3_path_style: true, ..config };
         assert!(
-            path_style
-                .page_policy("n", false)
-                .contains("connect-src 'self' https://cdn.example.com https://s3.example.net:9000;")
+            path_style.page_policy("n", false).contains(
+                "connect-src 'self' https://cdn.example.com https://s3.example.net:9000;"
+            )
         );
     }
 }

@@ -131,14 +131,15 @@ fn More(
 fn Row(entry: Entry, selection: Selection, menu: RowMenu) -> impl IntoView {
     let (on_row, on_more) = (entry.opener(menu), entry.opener(menu));
     view! {
-        // Rows use the short component classes of style/tailwind.css (`entry-…`): a hundred
-        // rows of long utility lists were most of the page's weight.
-        <li class="entry-row" data-testid="entry" on:contextmenu=on_row>
+        // Rows use the short component classes of style/tailwind.css (`entry-…`), their
+        // children styled by place (`.entry-row > span`): a hundred rows of long utility lists
+        // were most of the page's weight.
+        <li class="entry-row" on:contextmenu=on_row>
             <Check key=entry.key.clone() name=entry.name.clone() selection menu/>
             <IconView icon=entry.icon/>
             <a href=entry.href.clone()>{entry.name.clone()}</a>
-            <span class="entry-size">{entry.size.map(human_size).unwrap_or_else(|| "—".into())}</span>
-            <Time at=entry.at.clone() class="entry-date"/>
+            <span>{entry.size.map(human_size).unwrap_or_else(|| "—".into())}</span>
+            <Time at=entry.at.clone()/>
             <More name=entry.name.clone() menu open=on_more/>
         </li>
     }
@@ -154,7 +155,7 @@ fn Card(
     let view_label = format!("View {} in the gallery", entry.name);
     let (on_card, on_more) = (entry.opener(menu), entry.opener(menu));
     view! {
-        <li class="entry-card" data-testid="entry" on:contextmenu=on_card>
+        <li class="entry-card" on:contextmenu=on_card>
             <div class="absolute left-2 top-2"><Check key=entry.key.clone() name=entry.name.clone() selection menu/></div>
             <div class="absolute right-1 top-1"><More name=entry.name.clone() menu open=on_more/></div>
             <div class="flex h-24 items-center justify-center overflow-hidden rounded-md">
