@@ -79,13 +79,47 @@ pub fn App() -> impl IntoView {
 mod chunks {
     use super::*;
 
-    /// Pages of one group, passed across the module boundary as a byte.
+    /// Names group `name`'s WASM files in `<link rel="preload">` tags of the page's head, so
+    /// they download beside the main module. (On the server the groups are plain functions:
+    /// Leptos' own preloads for `#[lazy]` functions look their manifest up outside the
+    /// request's reactive owner, and went missing on some requests.)
+    #[cfg(feature = "ssr")]
+    pub fn preload(name: &str) {
+        use leptos_meta::Link;
+        let Some(manifest) = use_context::<leptos::WasmSplitManifest>() else { return };
+        let Some(manifest) = manifest.0.try_read_value() else { return };
+        let (pkg, modules, loader) = &*manifest;
+        // Keys are the `#[lazy]` function's name, `_` and a hash of where it is written.
+        let Some(files) = modules
+            .iter()
+            .find_map(|(key, files)| (key.rsplit_once('_')?.0 == name).then_some(files))
+        else {
+            return;
+        };
+        // Leptos puts the nonce in `crossorigin` (any value there means "anonymous"); the
+        // same here, so these preloads match the fetches of its loader.
+        let nonce = leptos::nonce::use_nonce().map(|n| n.to_string()).unwrap_or_default();
+        for file in files {
+            let _ = view! {
+                <Link rel="preload" href=format!("{pkg}/{file}.wasm") as_="fetch" type_="application/wasm" crossorigin=nonce.clone()/>
+            }
+            .to_html();
+        }
+        let _ =
+            view! { <Link rel="modulepreload" href=format!("{pkg}/{loader}") crossorigin=nonce/> }
+                .to_html();
+    }
+
+    // Each group's pages, passed across the module boundary as a byte.
+
+    /// A share link's page.
     #[derive(Clone, Copy)]
     #[repr(u8)]
     pub enum Visitor {
         Share,
     }
 
+    /// The other pages a signed-out visitor opens.
     #[derive(Clone, Copy)]
     #[repr(u8)]
     pub enum Public {
@@ -95,6 +129,7 @@ mod chunks {
         ResetPassword,
     }
 
+    /// The pages of an account's own files.
     #[derive(Clone, Copy)]
     #[repr(u8)]
     pub enum Owner {
@@ -105,6 +140,7 @@ mod chunks {
         Account,
     }
 
+    /// The admin's pages.
     #[derive(Clone, Copy)]
     #[repr(u8)]
     pub enum Administration {
@@ -114,14 +150,14 @@ mod chunks {
         Status,
     }
 
-    #[lazy]
+    #[cfg_attr(feature = "hydrate", lazy)]
     pub fn visitor(page: Visitor) -> AnyView {
         match page {
             Visitor::Share => view! { <SharePage/> }.into_any(),
         }
     }
 
-    #[lazy]
+    #[cfg_attr(feature = "hydrate", lazy)]
     pub fn public(page: Public) -> AnyView {
         match page {
             Public::Home => view! { <HomePage/> }.into_any(),
@@ -131,7 +167,7 @@ mod chunks {
         }
     }
 
-    #[lazy]
+    #[cfg_attr(feature = "hydrate", lazy)]
     pub fn owner(page: Owner) -> AnyView {
         match page {
             Owner::Files => view! { <FilesPage/> }.into_any(),
@@ -142,7 +178,7 @@ mod chunks {
         }
     }
 
-    #[lazy]
+    #[cfg_attr(feature = "hydrate", lazy)]
     pub fn administration(page: Administration) -> AnyView {
         match page {
             Administration::Admin => view! { <AdminPage/> }.into_any(),
@@ -167,7 +203,14 @@ macro_rules! lazy_routes {
             }
 
             async fn view(_this: Self) -> AnyView {
-                chunks::$group($page).await
+                #[cfg(feature = "hydrate")]
+                let page = chunks::$group($page).await;
+                #[cfg(not(feature = "hydrate"))]
+                let page = {
+                    chunks::preload(stringify!($group));
+                    chunks::$group($page)
+                };
+                page
             }
 
             async fn preload() {

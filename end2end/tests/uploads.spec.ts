@@ -95,3 +95,29 @@ test("a real tus client (tus-js-client) uploads, stops, resumes, and the file ar
   const gone = await page.request.head(url, { headers: { "Tus-Resumable": "1.0.0" } });
   expect(gone.status()).toBe(404);
 });
+
+test("a cancelled upload looks cancelled, can be tried again, and leaves no file behind", async ({ page }) => {
+  test.setTimeout(90_000);
+  await signUpAndOpenFiles(page);
+  const path = join(mkdtempSync(join(tmpdir(), "pannier-e2e-")), "half-way.bin");
+  writeFileSync(path, randomBytes(12 * MIB));
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * MIB,
+  });
+  await page.getByTestId("file-input").setInputFiles(path);
+  const item = page.getByTestId("upload-item");
+  await expect(item).toHaveAttribute("data-status", "uploading");
+  await item.getByRole("button", { name: "Cancel" }).click();
+  // Grey and struck through, unlike a running (blue), done (green) or failed (red) upload.
+  await expect(item).toHaveAttribute("data-status", "cancelled");
+  await expect(item).toContainText("Cancelled at");
+  await expect(item.locator("p.line-through")).toHaveCount(1);
+  await expect(item.getByRole("progressbar").locator("div")).toHaveClass(/bg-slate-400/);
+  await expect(item.getByRole("button", { name: "Retry" })).toBeVisible();
+  // Nothing of it is in the folder.
+  await page.reload();
+  await expect(page.getByRole("button", { name: "Upload", exact: true })).toBeHidden();
+  await expect(page.getByRole("link", { name: "half-way.bin", exact: true })).toHaveCount(0);
+});

@@ -80,11 +80,25 @@ pub fn close_on_success(id: &'static str, outcome: impl Into<Outcome>) {
 }
 
 /// Opens dialog `id` as a modal (nothing if it is open already).
+///
+/// The browser gives focus back, on closing, to what had it on opening: when that is an item of
+/// a dropdown (a `<details>`, closed as the dialog opens), its button takes focus first, so
+/// focus returns to something still on the page.
 pub fn show(id: &str) {
     #[cfg(feature = "hydrate")]
     if let Some(dialog) = find(id)
         && !dialog.open()
     {
+        use wasm_bindgen::JsCast;
+        let summary = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .and_then(|active| active.closest("details").ok().flatten())
+            .and_then(|details| details.query_selector("summary").ok().flatten())
+            .and_then(|summary| summary.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(summary) = summary {
+            let _ = summary.focus();
+        }
         let _ = dialog.show_modal();
     }
     #[cfg(not(feature = "hydrate"))]

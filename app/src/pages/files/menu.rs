@@ -143,6 +143,8 @@ pub fn RowMenuView(menu: RowMenu, selection: Selection, opened: Opened) -> impl 
                 selection.focus_on(&target.key);
             }
             menu.close();
+            // The dialog gives focus back to what had it when it opened: the ⋯, not the item.
+            refocus();
             opened.open(id);
         }
     };
