@@ -9,6 +9,16 @@ import * as tus from "tus-js-client";
 const MIB = 1024 * 1024;
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
+/** Limits the page's uplink to `bytesPerSecond` (no limit: -1); returns the DevTools session. */
+async function uplink(page: Page, bytesPerSecond: number) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond,
+  });
+  return cdp;
+}
+
 /** The bytes of the file called `name` in the root folder, through the REST API. */
 async function downloaded(page: Page, name: string): Promise<Buffer> {
   const listing = await (await page.request.get("/api/v1/folders/root")).json();
@@ -27,11 +37,7 @@ test("a large upload pauses, survives a reload and resumes to the exact bytes", 
   writeFileSync(path, bytes);
 
   // A slow uplink, so there is time to pause.
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("Network.enable");
-  await cdp.send("Network.emulateNetworkConditions", {
-    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 4 * MIB,
-  });
+  const cdp = await uplink(page, 4 * MIB);
   await page.getByTestId("file-input").setInputFiles(path);
   const item = page.getByTestId("upload-item");
   const percent = async () => Number(await item.getByRole("progressbar").getAttribute("aria-valuenow"));
@@ -101,11 +107,7 @@ test("a cancelled upload looks cancelled, can be tried again, and leaves no file
   await signUpAndOpenFiles(page);
   const path = join(mkdtempSync(join(tmpdir(), "pannier-e2e-")), "half-way.bin");
   writeFileSync(path, randomBytes(12 * MIB));
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("Network.enable");
-  await cdp.send("Network.emulateNetworkConditions", {
-    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * MIB,
-  });
+  await uplink(page, 2 * MIB);
   await page.getByTestId("file-input").setInputFiles(path);
   const item = page.getByTestId("upload-item");
   await expect(item).toHaveAttribute("data-status", "uploading");
