@@ -10,6 +10,12 @@ import { signUpAndOpenFiles } from "./support";
 async function byKeyboard(page: Page, opener: Locator, name: string, back: Locator, keys: string[] = []) {
   await opener.focus();
   await page.keyboard.press("Enter");
+  if (keys.length) {
+    // A menu opened: its keys go to it only once it has focus (the row menu moves focus to its
+    // first item as it appears; the ⋯ <details> keeps it on its button, now open).
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("role") === "menuitem"
+      || document.activeElement?.closest("details[open]") !== null)).toBe(true);
+  }
   for (const key of keys) await page.keyboard.press(key);
   const dialog = page.getByRole("dialog", { name, exact: true });
   await expect(dialog, name).toBeVisible();
