@@ -153,9 +153,12 @@ def queries(rng: random.Random) -> list[tuple[str, str]]:
             out.append(("substring", word[start:start + 3]))
         elif kind < 0.8:
             out.append(("word type:", f"{word} type:{rng.choice(['image', 'pdf', 'text', 'video'])}"))
-        elif kind < 0.9:
+        elif kind < 0.86:
             out.append(("word ext: modified:",
                         f"{word} ext:{rng.choice(EXTENSIONS)} modified:20{rng.randint(15, 26)}"))
+        elif kind < 0.9:
+            # A word of the name and a folder's (folders are "<word> <n>"): the paths phase.
+            out.append(("word and folder", f"{word} {rng.choice(WORDS)[:4]} {rng.randint(0, 4999)}"))
         else:
             out.append(("three words", f"{word} {rng.choice(WORDS)} {rng.choice(WORDS)[:3]}"))
     return out

@@ -198,6 +198,94 @@ async fn folders_are_found_by_name_and_follow_renames_moves_and_deletes() {
     }
 }
 
+/// The files found for `q` as `path/name`, in order, every page of `limit` read.
+async fn paths_found(app: &TestApp, token: &str, q: &str, limit: u32) -> Vec<String> {
+    let (mut seen, mut cursor) = (Vec::new(), String::new());
+    loop {
+        let query = [("q", q), ("limit", &limit.to_string()), ("cursor", &cursor)];
+        let response = app.api(Method::GET, "/search", token).query(&query).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{q}: {}", response.text().await.unwrap());
+        let page: Value = response.json().await.unwrap();
+        seen.extend(page["hits"].as_array().unwrap().iter().map(|hit| {
+            let path = hit["path"].as_str().unwrap().trim_end_matches('/');
+            format!("{path}/{}", hit["file"]["name"].as_str().unwrap())
+        }));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => return seen,
+        }
+    }
+}
+
+/// Words may be in the folders above a file: a name holding some of them and its folders'
+/// path the rest (`2018 beach` finds `Photos/2018/beach.jpg`), ranked after names holding
+/// every word and before descriptions and texts; paths follow renames and moves of the
+/// folders above at once.
+#[tokio::test]
+async fn words_may_name_the_folders_above_a_file_whose_name_holds_another() {
+    let app = spawn_app().await;
+    let (_, ada) = app.user_with_token("ada@example.com").await;
+    let (_, bob) = app.user_with_token("bob@example.com").await;
+    let photos = app.create_folder(&ada, None, "Photos").await;
+    let y2018 = app.create_folder(&ada, Some(&photos), "2018").await;
+    let y2019 = app.create_folder(&ada, Some(&photos), "2019").await;
+    let sunset = app.create_folder(&ada, Some(&y2018), "Sunset").await;
+    let bobs = app.create_folder(&bob, None, "2018").await;
+    upload(&app, &bob, Some(&bobs), "beach.jpg", b"bob").await;
+    let from_2019 = upload(&app, &ada, Some(&y2019), "beach.jpg", b"1").await;
+    upload(&app, &ada, Some(&y2018), "beach.jpg", b"2").await;
+    upload(&app, &ada, Some(&sunset), "beach-hut.png", b"3").await;
+    upload(&app, &ada, None, "2018-report.txt", b"4").await;
+    let described = upload(&app, &ada, Some(&y2018), "lake.jpg", b"5").await;
+    describe(&app, &ada, &described, "a beach by the lake").await;
+    let found = |q: &'static str| paths_found(&app, &ada, q, 20);
+
+    let in_2018 = ["/Photos/2018/Sunset/beach-hut.png", "/Photos/2018/beach.jpg"];
+    assert_eq!(found("2018 beach").await, in_2018, "newest first, not bob's");
+    assert_eq!(found("beach 2018").await, in_2018, "in any order");
+    assert_eq!(found("photos 2018 beach").await, in_2018, "two folders' words");
+    assert_eq!(found("2018").await, ["/2018-report.txt"], "one word: the name holds it");
+    assert!(found("photos 2018").await.is_empty(), "a name holds one of the words");
+    assert_eq!(found("2018 beach -hut").await, ["/Photos/2018/beach.jpg"], "left out");
+    assert_eq!(found("beach sunset").await, ["/Photos/2018/Sunset/beach-hut.png"]);
+    assert_eq!(found("SUNSÉT BEACH").await.len(), 1, "folded like names");
+
+    // Names that hold every word first, then names and paths, then descriptions and texts;
+    // pages of one walk through all three without repeats.
+    upload(&app, &ada, None, "beach-2018.jpg", b"6").await;
+    describe(&app, &ada, &described, "a beach in 2018").await;
+    let ranked = [
+        "/beach-2018.jpg",
+        "/Photos/2018/Sunset/beach-hut.png",
+        "/Photos/2018/beach.jpg",
+        "/Photos/2018/lake.jpg",
+    ];
+    assert_eq!(found("2018 beach").await, ranked);
+    assert_eq!(paths_found(&app, &ada, "2018 beach", 1).await, ranked);
+
+    // Paths follow renames and moves at once.
+    let renamed =
+        app.api(Method::PATCH, &format!("/folders/{y2018}"), &ada).json(&json!({"name": "Summer"}));
+    assert!(renamed.send().await.unwrap().status().is_success());
+    assert_eq!(found("2018 beach").await, ["/beach-2018.jpg", "/Photos/Summer/lake.jpg"]);
+    assert_eq!(found("summer beach").await.len(), 2);
+    assert_eq!(found("photos sunset beach").await.len(), 1, "a folder below the renamed one");
+    let moved = app
+        .api(Method::PATCH, &format!("/files/{from_2019}"), &ada)
+        .json(&json!({"folder_id": sunset}));
+    assert!(moved.send().await.unwrap().status().is_success());
+    assert_eq!(
+        found("sunset beach").await,
+        ["/Photos/Summer/Sunset/beach-hut.png", "/Photos/Summer/Sunset/beach.jpg"]
+    );
+    let sunset_up = app
+        .api(Method::PATCH, &format!("/folders/{sunset}"), &ada)
+        .json(&json!({"parent_id": y2019}));
+    assert!(sunset_up.send().await.unwrap().status().is_success());
+    assert!(found("summer hut").await.is_empty(), "moved out of Summer");
+    assert_eq!(found("2019 sunset hut").await, ["/Photos/2019/Sunset/beach-hut.png"]);
+}
+
 #[tokio::test]
 async fn filters_narrow_by_type_extension_size_and_date() {
     let app = spawn_app().await;

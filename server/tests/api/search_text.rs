@@ -166,6 +166,11 @@ async fn a_links_visitors_search_within_what_it_shares_and_nothing_past_it() {
         "in: stays inside"
     );
     assert_eq!(search(folder.clone(), "in:Trips money").await.1, ["budget.txt"]);
+    assert_eq!(
+        search(folder.clone(), "trips budget").await.1,
+        Vec::<String>::new(),
+        "no words of the folders above a file: the shared folder's name and the owner's above it"
+    );
     assert_eq!(search(folder.clone(), "budget-2026").await.1, Vec::<String>::new());
     assert_eq!(
         search(chosen.clone(), "money").await.1,

@@ -1,4 +1,4 @@
-//! Runs a parsed [`Query`] over an account's files (or a link's): a page of results in two
+//! Runs a parsed [`Query`] over an account's files (or a link's): a page of results in up to three
 //! phases, their snippets and folder paths; `reindex`. The statements themselves, the only
 //! engine-specific SQL of search, are written in [`sql`].
 
@@ -46,7 +46,8 @@ pub(crate) struct Found {
 }
 
 /// Page `cursor` (from the previous page) of `owner`'s files matching `query`: those whose
-/// names hold every word first, then the rest, each newest upload first.
+/// names hold every word first, then those whose names and folders above hold them, then the
+/// rest, each newest upload first.
 pub async fn search(
     state: &AppState,
     owner: &users::Model,
@@ -142,7 +143,8 @@ async fn find_in(
 ) -> Result<Found, AppError> {
     let limit = limit.clamp(1, MAX_LIMIT);
     let ranked = !query.terms.is_empty();
-    let (mut phase, mut offset) = Phase::of_cursor(cursor, ranked)?;
+    let paths = sql::has_paths(scope, query);
+    let (mut phase, mut offset) = Phase::of_cursor(cursor, ranked, paths)?;
     if query.is_empty() {
         return Ok(Found { files: Vec::new(), folders: Vec::new(), next_cursor: None });
     }
@@ -154,8 +156,9 @@ async fn find_in(
     } else {
         Vec::new()
     };
-    // Names holding every word first, then the rest: each phase read newest first, in the
-    // order its index keeps, so a page stops reading once it is full.
+    // Names holding every word first, then names and the folders above them, then the rest:
+    // each phase read newest first, in the order its index keeps, so a page stops reading
+    // once it is full.
     let mut found: Vec<files::Model> = Vec::new();
     let next_cursor = loop {
         let wanted = limit - found.len() as u64;
@@ -169,9 +172,9 @@ async fn find_in(
             break Some(phase.cursor(offset + wanted));
         }
         found.extend(rows);
-        match phase {
-            Phase::Names => (phase, offset) = (Phase::Others, 0),
-            Phase::Others | Phase::All => break None,
+        match phase.next(paths) {
+            Some(next) => (phase, offset) = (next, 0),
+            None => break None,
         }
     };
     let ids: Vec<Uuid> = found.iter().map(|file| file.id).collect();

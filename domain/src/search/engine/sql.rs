@@ -20,15 +20,23 @@ const SHORT_WORDS_READ: u64 = 20_000;
 pub(super) enum Phase {
     /// Those whose names hold every word.
     Names,
-    /// Those matching by description or text only.
+    /// Those whose names hold some of the words and the folders above them the rest
+    /// (`2018 beach`: `Photos/2018/beach.jpg`).
+    Paths,
+    /// Those matching by description or text.
     Others,
     /// Every match (a query of filters only: there is no name to rank by).
     All,
 }
 
 impl Phase {
-    /// Where a page starts: `cursor` from the previous page (`n20`: the 21st name match).
-    pub(super) fn of_cursor(cursor: Option<&str>, ranked: bool) -> Result<(Self, u64), AppError> {
+    /// Where a page starts: `cursor` from the previous page (`n20`: the 21st name match);
+    /// `paths`: whether the query has a paths phase ([`has_paths`]).
+    pub(super) fn of_cursor(
+        cursor: Option<&str>,
+        ranked: bool,
+        paths: bool,
+    ) -> Result<(Self, u64), AppError> {
         let first = if ranked { Self::Names } else { Self::All };
         let Some(cursor) = cursor.filter(|cursor| !cursor.is_empty()) else {
             return Ok((first, 0));
@@ -36,6 +44,7 @@ impl Phase {
         let (phase, offset) = cursor.split_at_checked(1).unwrap_or_default();
         let phase = match (phase, ranked) {
             ("n", true) => Some(Self::Names),
+            ("p", true) if paths => Some(Self::Paths),
             ("o", true) => Some(Self::Others),
             ("a", false) => Some(Self::All),
             _ => None,
@@ -49,14 +58,31 @@ impl Phase {
         }
     }
 
+    /// The phase after this one, if any.
+    pub(super) fn next(self, paths: bool) -> Option<Self> {
+        match self {
+            Self::Names if paths => Some(Self::Paths),
+            Self::Names | Self::Paths => Some(Self::Others),
+            Self::Others | Self::All => None,
+        }
+    }
+
     pub(super) fn cursor(self, offset: u64) -> String {
         let phase = match self {
             Self::Names => 'n',
+            Self::Paths => 'p',
             Self::Others => 'o',
             Self::All => 'a',
         };
         format!("{phase}{offset}")
     }
+}
+
+/// Whether a search of `query` in `scope` has a paths phase: two words or more (one is in the
+/// name), in an account's own files. Never within a link: the folders above the shared one,
+/// the owner's, are not the visitor's to search by.
+pub(super) fn has_paths(scope: Scope, query: &Query) -> bool {
+    query.terms.len() > 1 && scope.below.is_none() && scope.share.is_none()
 }
 
 /// A statement being written, with its bound values in order.
@@ -141,6 +167,13 @@ impl Sql {
                     self.push(&format!(" AND {in_name}"));
                 }
             }
+            Phase::Paths => {
+                let in_paths = self.in_paths(&owner, query, !sqlite || long.is_empty());
+                self.push(&format!(" AND {in_paths}"));
+                let in_name: Vec<String> =
+                    query.terms.iter().map(|term| self.matches(term, Field::Name)).collect();
+                self.push(&format!(" AND NOT ({})", in_name.join(" AND ")));
+            }
             Phase::Others => {
                 for term in &query.terms {
                     let matches = self.matches(term, Field::Either);
@@ -149,6 +182,10 @@ impl Sql {
                 let in_name: Vec<String> =
                     query.terms.iter().map(|term| self.matches(term, Field::Name)).collect();
                 self.push(&format!(" AND NOT ({})", in_name.join(" AND ")));
+                if has_paths(scope, query) {
+                    let in_paths = self.in_paths(&owner, query, true);
+                    self.push(&format!(" AND NOT {in_paths}"));
+                }
                 if !sqlite {
                     // A file here has a word outside its name: its description's and texts'
                     // indexes find the candidates (walking the account instead folds every
@@ -189,11 +226,12 @@ impl Sql {
             terms.iter().map(|term| fts_string(term.text())).collect::<Vec<_>>().join(joint)
         };
         let from = match phase {
-            // Every long word in the name, in one MATCH of the names index. An extension is in
-            // the name: the index narrows the candidates to names holding it too (the filter
-            // still asks that the name ends with it).
-            Phase::Names | Phase::All => {
-                let mut expression = format!("({})", strings(long, " AND "));
+            // Every long word in the name (some, for the paths phase), in one MATCH of the
+            // names index. An extension is in the name: the index narrows the candidates to
+            // names holding it too (the filter still asks that the name ends with it).
+            Phase::Names | Phase::Paths | Phase::All => {
+                let joint = if phase == Phase::Paths { " OR " } else { " AND " };
+                let mut expression = format!("({})", strings(long, joint));
                 let dotted: Vec<String> =
                     query.extensions.iter().map(|ext| format!(".{ext}")).collect();
                 if !dotted.is_empty() && dotted.iter().all(|ext| ext.chars().nth(2).is_some()) {
@@ -235,6 +273,38 @@ impl Sql {
             "SELECT f.* FROM {from} c CROSS JOIN search_rows r ON r.row = c.row \
              CROSS JOIN files f ON f.id = r.file_id WHERE f.owner_id = {owner}"
         ));
+    }
+
+    /// A condition: each of `query`'s words is in the file's name or the name of a folder above
+    /// it, and some word is in the name (checked when `some_in_name`; a statement whose
+    /// candidates come from names holding some word need not).
+    fn in_paths(&mut self, owner: &str, query: &Query, some_in_name: bool) -> String {
+        let mut each = Vec::new();
+        for term in &query.terms {
+            let in_name = self.matches(term, Field::Name);
+            let above = self.folders_named_and_below(owner, term);
+            each.push(format!("({in_name} OR f.folder_id IN ({above}))"));
+        }
+        if some_in_name {
+            let in_name: Vec<String> =
+                query.terms.iter().map(|term| self.matches(term, Field::Name)).collect();
+            each.push(format!("({})", in_name.join(" OR ")));
+        }
+        format!("({})", each.join(" AND "))
+    }
+
+    /// The ids of `owner`'s folders (not the root) whose names hold `term` and of every folder
+    /// below them, as a subquery: an account has thousands of folders where it has millions
+    /// of files, so a folder's path is never stored per file (a rename would rewrite them all)
+    /// but walked down from the folders a word names.
+    fn folders_named_and_below(&mut self, owner: &str, term: &Term) -> String {
+        let named = self.folder_named(term);
+        format!(
+            "WITH RECURSIVE above(id) AS (SELECT d.id FROM folders d WHERE d.owner_id = {owner} \
+             AND d.parent_id IS NOT NULL AND {named} \
+             UNION SELECT c.id FROM folders c JOIN above ON c.parent_id = above.id) \
+             SELECT id FROM above"
+        )
     }
 
     /// PostgreSQL: the ids of `owner`'s files with `term` in their description or text.
