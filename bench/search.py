@@ -10,7 +10,7 @@ set aside for the load). Then the cost of keeping the index: small-file uploads 
 it and without it. SQLite always; PostgreSQL too when the run has one (`TEST_DATABASE_URL`,
 as `scripts/with-services.sh` gives):
 
-    make build && scripts/with-services.sh bench/search.py [--files 1000000] [--keep]
+    make build && scripts/with-services.sh bench/search.py [--files 1000000] [--keep] [--no-uploads]
 """
 
 import argparse
@@ -348,13 +348,17 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true",
                         help="keep the data (and PostgreSQL database) to look into afterwards")
+    parser.add_argument("--no-uploads", action="store_true",
+                        help="skip the cost of the index per upload (queries only)")
     args = parser.parse_args()
     sqlite_run(args.files, args.keep)
-    upload_cost(None)
+    if not args.no_uploads:
+        upload_cost(None)
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if admin_url:
         postgres_run(admin_url, args.files, args.keep)
-        upload_cost(admin_url)
+        if not args.no_uploads:
+            upload_cost(admin_url)
     else:
         print("PostgreSQL: not measured (run under scripts/with-services.sh)")
     print("target: p99 < 50 ms on both")

@@ -15,6 +15,10 @@ use crate::search::query::{Day, Kind, Query, Term};
 /// How many of an account's newest files a query of only one- or two-character words reads.
 const SHORT_WORDS_READ: u64 = 20_000;
 
+/// The paths phase reads the files of one word — those whose names hold it and those in the
+/// folders it names — when some word has at most this many in all (each counted this far).
+pub(super) const FEW_FILES: u64 = 5_000;
+
 /// Which files one statement reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Phase {
@@ -116,19 +120,24 @@ impl Sql {
         self.text.push_str(text);
     }
 
-    /// The `SELECT` of `limit` files of `phase` from `offset`, newest first.
+    /// The `SELECT` of `limit` files of `phase` from `offset`, newest first; `few`: the word
+    /// whose files the paths phase reads (see [`Sql::few_files`]).
     pub(super) fn select(
         &mut self,
         scope: Scope,
         query: &Query,
-        phase: Phase,
+        (phase, few): (Phase, Option<&Term>),
         limit: u64,
         offset: u64,
     ) {
         let sqlite = !self.postgres();
         let long: Vec<&Term> = query.terms.iter().filter(|term| has_trigram(term)).collect();
         let owner = self.bind(scope.owner);
-        let order = if sqlite && !long.is_empty() {
+        let few = few.filter(|_| phase == Phase::Paths);
+        let order = if let Some(word) = few {
+            self.files_of_word(&owner, word);
+            if sqlite { "c.row DESC" } else { "f.created_at DESC, f.id DESC" }
+        } else if sqlite && !long.is_empty() {
             self.sqlite_candidates(query, &long, phase, &owner);
             "c.row DESC"
         } else {
@@ -168,20 +177,23 @@ impl Sql {
                 }
             }
             Phase::Paths => {
-                let in_paths = self.in_paths(&owner, query, !sqlite || long.is_empty());
+                // On SQLite, the names index finds names holding some long word and not all
+                // (in its MATCH) unless the files of one word are read.
+                let matched = sqlite && few.is_none() && !long.is_empty();
+                let in_paths = self.in_paths(&owner, query, !matched);
                 self.push(&format!(" AND {in_paths}"));
-                let in_name: Vec<String> =
-                    query.terms.iter().map(|term| self.matches(term, Field::Name)).collect();
-                self.push(&format!(" AND NOT ({})", in_name.join(" AND ")));
+                if !matched || long.len() < query.terms.len() {
+                    let in_names = self.names_hold_all(query);
+                    self.push(&format!(" AND NOT {in_names}"));
+                }
             }
             Phase::Others => {
                 for term in &query.terms {
                     let matches = self.matches(term, Field::Either);
                     self.push(&format!(" AND {matches}"));
                 }
-                let in_name: Vec<String> =
-                    query.terms.iter().map(|term| self.matches(term, Field::Name)).collect();
-                self.push(&format!(" AND NOT ({})", in_name.join(" AND ")));
+                let in_names = self.names_hold_all(query);
+                self.push(&format!(" AND NOT {in_names}"));
                 if has_paths(scope, query) {
                     let in_paths = self.in_paths(&owner, query, true);
                     self.push(&format!(" AND NOT {in_paths}"));
@@ -230,8 +242,16 @@ impl Sql {
             // names index. An extension is in the name: the index narrows the candidates to
             // names holding it too (the filter still asks that the name ends with it).
             Phase::Names | Phase::Paths | Phase::All => {
-                let joint = if phase == Phase::Paths { " OR " } else { " AND " };
-                let mut expression = format!("({})", strings(long, joint));
+                let mut expression = format!("({})", strings(long, " AND "));
+                if phase == Phase::Paths {
+                    // Some word, not all (when every word is long enough to be looked up).
+                    let some = strings(long, " OR ");
+                    expression = if long.len() == query.terms.len() {
+                        format!("(({some}) NOT {expression})")
+                    } else {
+                        format!("({some})")
+                    };
+                }
                 let dotted: Vec<String> =
                     query.extensions.iter().map(|ext| format!(".{ext}")).collect();
                 if !dotted.is_empty() && dotted.iter().all(|ext| ext.chars().nth(2).is_some()) {
@@ -273,6 +293,76 @@ impl Sql {
             "SELECT f.* FROM {from} c CROSS JOIN search_rows r ON r.row = c.row \
              CROSS JOIN files f ON f.id = r.file_id WHERE f.owner_id = {owner}"
         ));
+    }
+
+    /// The `FROM` and first condition of a paths phase that reads the files of `word`: those
+    /// whose names hold it and those in the folders it names (a few, counted first), newest
+    /// first.
+    fn files_of_word(&mut self, owner: &str, word: &Term) {
+        let above = self.folders_named_and_below(owner, word);
+        if self.postgres() {
+            let named = self.folded_contains("x.name_fold", word);
+            self.push(&format!(
+                "SELECT f.* FROM files f WHERE f.id IN (SELECT x.id FROM files x \
+                 WHERE x.owner_id = {owner} AND {named} \
+                 UNION SELECT x.id FROM files x WHERE x.folder_id IN ({above})) \
+                 AND f.owner_id = {owner}"
+            ));
+            return;
+        }
+        let named = self.bind(fts_string(word.text()));
+        self.push(&format!(
+            "SELECT f.* FROM (SELECT rowid AS row FROM search_fts WHERE search_fts MATCH {named} \
+             UNION SELECT s.row FROM files x CROSS JOIN search_rows s ON s.file_id = x.id \
+             WHERE x.folder_id IN ({above})) c \
+             CROSS JOIN search_rows r ON r.row = c.row CROSS JOIN files f ON f.id = r.file_id \
+             WHERE f.owner_id = {owner}"
+        ));
+    }
+
+    /// The statement counting, for each of `words` (`c0`, `c1`, …), the files whose names hold
+    /// it and those in the folders it names, each counted up to [`FEW_FILES`] + 1: the paths
+    /// phase reads the files of the word with the fewest when that is few.
+    pub(super) fn few_files(&mut self, owner: Uuid, words: &[&Term]) {
+        let owner = self.bind(owner);
+        let cap = self.bind((FEW_FILES + 1) as i64);
+        let mut counts = Vec::new();
+        for (i, word) in words.iter().enumerate() {
+            let named = if self.postgres() {
+                let named = self.folded_contains("x.name_fold", word);
+                format!("SELECT 1 FROM files x WHERE x.owner_id = {owner} AND {named}")
+            } else {
+                // (Every account's: the names index is one.)
+                let named = self.bind(fts_string(word.text()));
+                format!("SELECT 1 FROM search_fts WHERE search_fts MATCH {named}")
+            };
+            let above = self.folders_named_and_below(&owner, word);
+            counts.push(format!(
+                "(SELECT count(*) FROM ({named} LIMIT {cap}) n) + (SELECT count(*) FROM \
+                 (SELECT 1 FROM files x WHERE x.folder_id IN ({above}) LIMIT {cap}) p) AS c{i}"
+            ));
+        }
+        self.push(&format!("SELECT {}", counts.join(", ")));
+    }
+
+    /// A condition: the file's name holds every word of `query` (on SQLite its long words in
+    /// one MATCH of the names index).
+    fn names_hold_all(&mut self, query: &Query) -> String {
+        let long: Vec<&Term> = query.terms.iter().filter(|term| has_trigram(term)).collect();
+        let mut each = Vec::new();
+        if !self.postgres() && !long.is_empty() {
+            let all: Vec<String> = long.iter().map(|term| fts_string(term.text())).collect();
+            let all = self.bind(all.join(" AND "));
+            each.push(format!(
+                "r.row IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {all})"
+            ));
+        }
+        for term in &query.terms {
+            if self.postgres() || !has_trigram(term) {
+                each.push(self.name_like("f", term));
+            }
+        }
+        format!("({})", each.join(" AND "))
     }
 
     /// A condition: each of `query`'s words is in the file's name or the name of a folder above
@@ -621,7 +711,7 @@ pub(super) fn ts_query(term: &Term) -> Option<String> {
 }
 
 /// Whether `term` is long enough for a trigram index to look it up (three characters).
-fn has_trigram(term: &Term) -> bool {
+pub(super) fn has_trigram(term: &Term) -> bool {
     term.text().chars().nth(2).is_some()
 }
 
