@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use sql::{Phase, Sql};
+use sql::{PathsRead, Phase, Sql};
 
 use super::extract::{MARK_END, MARK_START};
 use super::query::{Query, Term};
@@ -110,8 +110,9 @@ pub(crate) async fn find(
     if transaction.get_database_backend() == DbBackend::Postgres {
         transaction.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan").await?;
     }
+    let query = without_implied(query);
     let found =
-        find_in(&transaction, scope, &without_implied(query), limit, cursor, with_folders).await?;
+        find_in(&transaction, scope, &query, limit, cursor, with_folders, sql::FEW_FILES).await?;
     transaction.commit().await?;
     Ok(found)
 }
@@ -133,6 +134,7 @@ fn without_implied(query: &Query) -> Query {
     query
 }
 
+/// [`find`] in its transaction; `few`: see [`paths_read`].
 async fn find_in(
     db: &DatabaseTransaction,
     scope: Scope,
@@ -140,6 +142,7 @@ async fn find_in(
     limit: u64,
     cursor: Option<&str>,
     with_folders: bool,
+    few: u64,
 ) -> Result<Found, AppError> {
     let limit = limit.clamp(1, MAX_LIMIT);
     let ranked = !query.terms.is_empty();
@@ -160,14 +163,14 @@ async fn find_in(
     // each phase read newest first, in the order its index keeps, so a page stops reading
     // once it is full.
     let mut found: Vec<files::Model> = Vec::new();
-    let mut few = None;
+    let mut reading = None;
     let next_cursor = loop {
         let wanted = limit - found.len() as u64;
-        if phase == Phase::Paths && few.is_none() {
-            few = Some(word_with_few_files(db, scope, query).await?);
+        if phase == Phase::Paths && reading.is_none() {
+            reading = Some(paths_read(db, scope, query, few).await?);
         }
         let mut sql = Sql::new(db.get_database_backend());
-        sql.select(scope, query, (phase, few.flatten()), wanted + 1, offset);
+        sql.select(scope, query, (phase, reading), wanted + 1, offset);
         let statement = Statement::from_sql_and_values(sql.backend, sql.text, sql.values);
         let mut rows = files::Entity::find().from_raw_sql(statement).all(db).await?;
         if rows.len() as u64 > wanted {
@@ -193,32 +196,44 @@ async fn find_in(
     Ok(Found { files, folders, next_cursor })
 }
 
-/// The word of `query` with the fewest files — names holding it and files in the folders it
-/// names — if that is few ([`sql::FEW_FILES`] in all at most): the paths phase then reads
-/// only those. Otherwise it reads the names holding some word, newest first, which fills a page
-/// soon when every word has many files (`receipt chap 1659`: reading every name holding
-/// `receipt` or `chap` for the few in folder `… 1659` took 500 ms at a million files).
-async fn word_with_few_files<'q>(
+/// How the paths phase reads: the files of the word with the fewest — names holding it and
+/// files in the folders it names — if that is `few` or fewer ([`sql::FEW_FILES`]); else the
+/// account's newest files (on PostgreSQL 20,000 of them; on SQLite the names holding some word
+/// among them, read newest first, which fills a page soon when every word has many files).
+/// Reading every name holding some word instead took 500 ms at a million files for `receipt
+/// chap 1659` (few files in folder `… 1659`, every one of the others read to find them).
+async fn paths_read<'q>(
     db: &impl ConnectionTrait,
     scope: Scope,
     query: &'q Query,
-) -> Result<Option<&'q Term>, AppError> {
+    few: u64,
+) -> Result<PathsRead<'q>, AppError> {
     let long: Vec<&Term> = query.terms.iter().filter(|term| sql::has_trigram(term)).collect();
     if long.is_empty() {
-        return Ok(None);
+        // Short words only: the account's newest files, like the other phases.
+        return Ok(PathsRead::Newest(None));
     }
     let mut sql = Sql::new(db.get_database_backend());
-    sql.few_files(scope.owner, &long);
+    sql.paths_plan(scope.owner, &long);
     let statement = Statement::from_sql_and_values(sql.backend, sql.text, sql.values);
-    let Some(row) = db.query_one_raw(statement).await? else { return Ok(None) };
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(PathsRead::Newest(None));
+    };
     let mut fewest = None;
     for (i, word) in long.into_iter().enumerate() {
         let count: i64 = row.try_get("", &format!("c{i}"))?;
-        if count <= sql::FEW_FILES as i64 && fewest.is_none_or(|(least, _)| count < least) {
+        if count <= few as i64 && fewest.is_none_or(|(least, _)| count < least) {
             fewest = Some((count, word));
         }
     }
-    Ok(fewest.map(|(_, word)| word))
+    if let Some((_, word)) = fewest {
+        return Ok(PathsRead::Word(word));
+    }
+    let since = match sql.backend {
+        DbBackend::Postgres => None,
+        _ => row.try_get::<Option<i64>>("", "since")?,
+    };
+    Ok(PathsRead::Newest(since))
 }
 
 /// The snippets of the files' texts where `query`'s words are, by file (none for a file whose
@@ -420,6 +435,89 @@ mod tests {
         let query = super::super::parse("deep").expect("parsed");
         let found = super::find(db, shared, &query, 10, None, false).await.expect("found");
         assert_eq!(found.files.len(), 1, "a link to the big folder finds it");
+    }
+
+    /// The paths phase finds the same files, in the same order, whichever it reads: the files
+    /// of the word with the fewest (names holding it, files in the folders it names), or the
+    /// names holding some word (when no word has few).
+    #[tokio::test]
+    async fn the_paths_phase_finds_the_same_whichever_files_it_reads() {
+        use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+
+        use crate::files::{FileName, create_folder};
+        use crate::ids::FolderRef;
+        let t = TestState::new().await;
+        let ada = t.user("ada@example.com").await;
+        let bob = t.user("bob@example.com").await;
+        let mut folders = Vec::new();
+        for (parent, name) in
+            [(None, "Photos"), (Some(0), "2018"), (Some(1), "Sunset"), (Some(0), "2019")]
+        {
+            let parent = parent.map_or(FolderRef::Root, |i| FolderRef::Id(folders[i]));
+            let name = FileName::parse(name).expect("a name");
+            folders.push(create_folder(&t.state, &ada, parent, &name).await.expect("a folder").id);
+        }
+        let bobs =
+            create_folder(&t.state, &bob, FolderRef::Root, &FileName::parse("2018").unwrap())
+                .await
+                .expect("bob's folder")
+                .id;
+        let placed = [
+            (&ada, None, "beach-2018.jpg"),
+            (&ada, Some(folders[1]), "beach.jpg"),
+            (&ada, Some(folders[2]), "beach-hut.png"),
+            (&ada, Some(folders[3]), "beach 2019.jpg"),
+            (&ada, Some(folders[2]), "sunset-2018.txt"),
+            (&ada, None, "photos of the beach.md"),
+            (&ada, Some(folders[1]), "lake.jpg"),
+            (&ada, Some(folders[2]), "Café sunset.jpg"),
+            (&bob, Some(bobs), "beach.jpg"),
+        ];
+        let db = &t.state.db;
+        for (owner, folder, name) in placed {
+            let file = t.file(owner, name, b"x").await;
+            if let Some(folder) = folder {
+                let moved = "UPDATE files SET folder_id = ? WHERE id = ?";
+                let values = [folder.uuid().into(), file.id.uuid().into()];
+                db.execute_raw(Statement::from_sql_and_values(
+                    db.get_database_backend(),
+                    moved,
+                    values,
+                ))
+                .await
+                .expect("moved");
+            }
+        }
+        let scope = super::Scope { owner: ada.id, below: None, share: None };
+        let queries = [
+            ("2018 beach", 3),
+            ("beach 2018", 3),
+            ("photos 2018 beach", 2),
+            ("beach sunset", 1),
+            ("sunset beach 2018", 1),
+            ("2018 beach -hut", 2),
+            ("beach ph", 4),
+            ("photos beach", 4),
+            ("sunset cafe", 1),
+            ("2018 lake", 1),
+            ("18 beach", 3),
+            ("hut 2019", 0),
+        ];
+        for (q, count) in queries {
+            let query = super::super::parse(q).expect("parsed");
+            let mut found = Vec::new();
+            for few in [super::sql::FEW_FILES, 0] {
+                let transaction = db.begin().await.expect("a transaction");
+                let page = super::find_in(&transaction, scope, &query, 50, None, false, few)
+                    .await
+                    .expect("found");
+                let names: Vec<String> =
+                    page.files.into_iter().map(|(file, _)| file.name).collect();
+                found.push(names);
+            }
+            assert_eq!(found[0], found[1], "{q}");
+            assert_eq!(found[0].len(), count, "{q}: {:?}", found[0]);
+        }
     }
 
     #[test]

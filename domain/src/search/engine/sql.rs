@@ -12,12 +12,23 @@ use crate::db::escape_like;
 use crate::search::extract::{MARK_END, MARK_START};
 use crate::search::query::{Day, Kind, Query, Term};
 
-/// How many of an account's newest files a query of only one- or two-character words reads.
-const SHORT_WORDS_READ: u64 = 20_000;
+/// How many of an account's newest files a query of only one- or two-character words reads,
+/// and the paths phase when no word has few files.
+const NEWEST_READ: u64 = 20_000;
 
 /// The paths phase reads the files of one word — those whose names hold it and those in the
 /// folders it names — when some word has at most this many in all (each counted this far).
 pub(super) const FEW_FILES: u64 = 5_000;
+
+/// How the paths phase reads (from [`Sql::paths_plan`]'s answer).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum PathsRead<'q> {
+    /// The files of this word, which has few.
+    Word(&'q Term),
+    /// The account's newest files ([`NEWEST_READ`]); on SQLite those from this row of the
+    /// names index on (`None`: every row).
+    Newest(Option<i64>),
+}
 
 /// Which files one statement reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,25 +131,30 @@ impl Sql {
         self.text.push_str(text);
     }
 
-    /// The `SELECT` of `limit` files of `phase` from `offset`, newest first; `few`: the word
-    /// whose files the paths phase reads (see [`Sql::few_files`]).
+    /// The `SELECT` of `limit` files of `phase` from `offset`, newest first; `paths`: how the
+    /// paths phase reads.
     pub(super) fn select(
         &mut self,
         scope: Scope,
         query: &Query,
-        (phase, few): (Phase, Option<&Term>),
+        (phase, paths): (Phase, Option<PathsRead>),
         limit: u64,
         offset: u64,
     ) {
         let sqlite = !self.postgres();
         let long: Vec<&Term> = query.terms.iter().filter(|term| has_trigram(term)).collect();
         let owner = self.bind(scope.owner);
-        let few = few.filter(|_| phase == Phase::Paths);
+        let paths = paths.filter(|_| phase == Phase::Paths);
+        let (few, since) = match paths {
+            Some(PathsRead::Word(word)) => (Some(word), None),
+            Some(PathsRead::Newest(since)) => (None, since.map(|row| self.bind(row))),
+            None => (None, None),
+        };
         let order = if let Some(word) = few {
             self.files_of_word(&owner, word);
             if sqlite { "c.row DESC" } else { "f.created_at DESC, f.id DESC" }
         } else if sqlite && !long.is_empty() {
-            self.sqlite_candidates(query, &long, phase, &owner);
+            self.sqlite_candidates(query, &long, phase, &owner, since.as_deref());
             "c.row DESC"
         } else {
             // PostgreSQL (its trigram indexes serve each LIKE, or its index by owner and age
@@ -146,9 +162,10 @@ impl Sql {
             // first, each condition in turn. Words of one or two characters alone have no
             // trigram to look up: they look among the newest files only (as-you-type's first
             // keystrokes; the third reaches everything).
+            //   So does PostgreSQL's paths phase when no word has few files.
             let short_only = !query.terms.is_empty() && long.is_empty();
-            let files = if short_only {
-                let newest = self.bind(SHORT_WORDS_READ as i64);
+            let files = if short_only || phase == Phase::Paths {
+                let newest = self.bind(NEWEST_READ as i64);
                 format!(
                     "(SELECT * FROM files WHERE owner_id = {owner} \
                      ORDER BY created_at DESC, id DESC LIMIT {newest}) f"
@@ -180,7 +197,7 @@ impl Sql {
                 // On SQLite, the names index finds names holding some long word and not all
                 // (in its MATCH) unless the files of one word are read.
                 let matched = sqlite && few.is_none() && !long.is_empty();
-                let in_paths = self.in_paths(&owner, query, !matched);
+                let in_paths = self.in_paths(&owner, query, !matched, since.as_deref());
                 self.push(&format!(" AND {in_paths}"));
                 if !matched || long.len() < query.terms.len() {
                     let in_names = self.names_hold_all(query);
@@ -195,7 +212,7 @@ impl Sql {
                 let in_names = self.names_hold_all(query);
                 self.push(&format!(" AND NOT {in_names}"));
                 if has_paths(scope, query) {
-                    let in_paths = self.in_paths(&owner, query, true);
+                    let in_paths = self.in_paths(&owner, query, true, None);
                     self.push(&format!(" AND NOT {in_paths}"));
                 }
                 if !sqlite {
@@ -233,7 +250,14 @@ impl Sql {
     /// is needed, so a page stops reading once full: read by `c.row DESC`). CROSS JOIN
     /// keeps that order: left to the planner, it walked the account's files and ran the MATCH
     /// once per file (over 30 s at 100,000 files).
-    fn sqlite_candidates(&mut self, query: &Query, long: &[&Term], phase: Phase, owner: &str) {
+    fn sqlite_candidates(
+        &mut self,
+        query: &Query,
+        long: &[&Term],
+        phase: Phase,
+        owner: &str,
+        since: Option<&str>,
+    ) {
         let strings = |terms: &[&Term], joint: &str| {
             terms.iter().map(|term| fts_string(term.text())).collect::<Vec<_>>().join(joint)
         };
@@ -259,7 +283,10 @@ impl Sql {
                     expression.push_str(&format!(" AND ({})", any.join(" OR ")));
                 }
                 let expression = self.bind(expression);
-                format!("(SELECT rowid AS row FROM search_fts WHERE search_fts MATCH {expression})")
+                let since = since.map(|row| format!(" AND rowid >= {row}")).unwrap_or_default();
+                format!(
+                    "(SELECT rowid AS row FROM search_fts WHERE search_fts MATCH {expression}{since})"
+                )
             }
             // A file here has a word outside its name: a long one in its description or
             // text, which the texts index finds (nothing to read when no text holds any), or a
@@ -299,14 +326,13 @@ impl Sql {
     /// whose names hold it and those in the folders it names (a few, counted first), newest
     /// first.
     fn files_of_word(&mut self, owner: &str, word: &Term) {
-        let above = self.folders_named_and_below(owner, word);
+        let below = self.in_folders("x.folder_id", owner, word);
         if self.postgres() {
             let named = self.folded_contains("x.name_fold", word);
             self.push(&format!(
                 "SELECT f.* FROM files f WHERE f.id IN (SELECT x.id FROM files x \
                  WHERE x.owner_id = {owner} AND {named} \
-                 UNION SELECT x.id FROM files x WHERE x.folder_id IN ({above})) \
-                 AND f.owner_id = {owner}"
+                 UNION SELECT x.id FROM files x WHERE {below}) AND f.owner_id = {owner}"
             ));
             return;
         }
@@ -314,20 +340,25 @@ impl Sql {
         self.push(&format!(
             "SELECT f.* FROM (SELECT rowid AS row FROM search_fts WHERE search_fts MATCH {named} \
              UNION SELECT s.row FROM files x CROSS JOIN search_rows s ON s.file_id = x.id \
-             WHERE x.folder_id IN ({above})) c \
+             WHERE {below}) c \
              CROSS JOIN search_rows r ON r.row = c.row CROSS JOIN files f ON f.id = r.file_id \
              WHERE f.owner_id = {owner}"
         ));
     }
 
-    /// The statement counting, for each of `words` (`c0`, `c1`, …), the files whose names hold
-    /// it and those in the folders it names, each counted up to [`FEW_FILES`] + 1: the paths
-    /// phase reads the files of the word with the fewest when that is few.
-    pub(super) fn few_files(&mut self, owner: Uuid, words: &[&Term]) {
+    /// The statement that decides how the paths phase reads: for each of `words` (`c0`, `c1`,
+    /// …) the files in the folders it names and, when those are few, the names holding it
+    /// (each counted up to [`FEW_FILES`] + 1; more than [`FEW_FILES`] in all is many); on
+    /// SQLite also `since`, the row of the account's 20,000th newest file in the names index.
+    pub(super) fn paths_plan(&mut self, owner: Uuid, words: &[&Term]) {
         let owner = self.bind(owner);
-        let cap = self.bind((FEW_FILES + 1) as i64);
-        let mut counts = Vec::new();
+        let (few, cap) = (self.bind(FEW_FILES as i64), self.bind((FEW_FILES + 1) as i64));
+        let (mut counted, mut counts) = (Vec::new(), Vec::new());
         for (i, word) in words.iter().enumerate() {
+            let below = self.in_folders("x.folder_id", &owner, word);
+            counted.push(format!(
+                "(SELECT count(*) FROM (SELECT 1 FROM files x WHERE {below} LIMIT {cap}) p) AS p{i}"
+            ));
             let named = if self.postgres() {
                 let named = self.folded_contains("x.name_fold", word);
                 format!("SELECT 1 FROM files x WHERE x.owner_id = {owner} AND {named}")
@@ -336,13 +367,25 @@ impl Sql {
                 let named = self.bind(fts_string(word.text()));
                 format!("SELECT 1 FROM search_fts WHERE search_fts MATCH {named}")
             };
-            let above = self.folders_named_and_below(&owner, word);
+            // The names are counted only when the folders' files are few.
             counts.push(format!(
-                "(SELECT count(*) FROM ({named} LIMIT {cap}) n) + (SELECT count(*) FROM \
-                 (SELECT 1 FROM files x WHERE x.folder_id IN ({above}) LIMIT {cap}) p) AS c{i}"
+                "CASE WHEN p{i} <= {few} THEN p{i} + \
+                 (SELECT count(*) FROM ({named} LIMIT {cap}) n) ELSE {cap} END AS c{i}"
             ));
         }
-        self.push(&format!("SELECT {}", counts.join(", ")));
+        if !self.postgres() {
+            let last = self.bind((NEWEST_READ - 1) as i64);
+            counts.push(format!(
+                "(SELECT r.row FROM files w CROSS JOIN search_rows r ON r.file_id = w.id \
+                 WHERE w.owner_id = {owner} ORDER BY w.created_at DESC, w.id DESC \
+                 LIMIT 1 OFFSET {last}) AS since"
+            ));
+        }
+        self.push(&format!(
+            "SELECT {} FROM (SELECT {}) counted",
+            counts.join(", "),
+            counted.join(", ")
+        ));
     }
 
     /// A condition: the file's name holds every word of `query` (on SQLite its long words in
@@ -367,20 +410,58 @@ impl Sql {
 
     /// A condition: each of `query`'s words is in the file's name or the name of a folder above
     /// it, and some word is in the name (checked when `some_in_name`; a statement whose
-    /// candidates come from names holding some word need not).
-    fn in_paths(&mut self, owner: &str, query: &Query, some_in_name: bool) -> String {
+    /// candidates come from names holding some word need not). `since`: on SQLite, the first
+    /// row of the names index the statement reads.
+    fn in_paths(
+        &mut self,
+        owner: &str,
+        query: &Query,
+        some_in_name: bool,
+        since: Option<&str>,
+    ) -> String {
         let mut each = Vec::new();
         for term in &query.terms {
-            let in_name = self.matches(term, Field::Name);
-            let above = self.folders_named_and_below(owner, term);
-            each.push(format!("({in_name} OR f.folder_id IN ({above}))"));
+            let in_name = self.name_holds(term, since);
+            let below = self.in_folders("f.folder_id", owner, term);
+            each.push(format!("({in_name} OR {below})"));
         }
         if some_in_name {
             let in_name: Vec<String> =
-                query.terms.iter().map(|term| self.matches(term, Field::Name)).collect();
+                query.terms.iter().map(|term| self.name_holds(term, since)).collect();
             each.push(format!("({})", in_name.join(" OR ")));
         }
         format!("({})", each.join(" AND "))
+    }
+
+    /// A condition: the file's name holds `term` — on PostgreSQL by position, so the planner
+    /// reads the candidates the statement names rather than every name holding a word (a
+    /// paths phase with `LIKE`s read 78,000 names for six results: 500 ms); on SQLite from the
+    /// names index (from row `since` on: a page of the newest files reads only their part).
+    fn name_holds(&mut self, term: &Term, since: Option<&str>) -> String {
+        if self.postgres() {
+            let text = self.bind(term.text().to_owned());
+            return format!("strpos(f.name_fold, pannier_fold({text})) > 0");
+        }
+        if !has_trigram(term) {
+            return self.name_like("f", term);
+        }
+        let expression = self.bind(fts_string(term.text()));
+        let since = since.map(|row| format!(" AND rowid >= {row}")).unwrap_or_default();
+        format!(
+            "r.row IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {expression}{since})"
+        )
+    }
+
+    /// A condition: `column` is the id of a folder whose name holds `term` or of a folder
+    /// below one (PostgreSQL: as an array, which its index on files' folders looks up; as an
+    /// `IN`, the planner guessed many folders and read every file).
+    fn in_folders(&mut self, column: &str, owner: &str, term: &Term) -> String {
+        let folders = self.folders_named_and_below(owner, term);
+        if self.postgres() {
+            format!("{column} = ANY(ARRAY({folders}))")
+        } else {
+            format!("{column} IN ({folders})")
+        }
     }
 
     /// The ids of `owner`'s folders (not the root) whose names hold `term` and of every folder
