@@ -422,8 +422,9 @@ impl Sql {
         let mut each = Vec::new();
         for term in &query.terms {
             let in_name = self.name_holds(term, since);
-            let below = self.in_folders("f.folder_id", owner, term);
-            each.push(format!("({in_name} OR {below})"));
+            // (Not as an array: PostgreSQL looks a row's folder up in an array one by one.)
+            let below = self.folders_named_and_below(owner, term);
+            each.push(format!("({in_name} OR f.folder_id IN ({below}))"));
         }
         if some_in_name {
             let in_name: Vec<String> =
@@ -452,9 +453,10 @@ impl Sql {
         )
     }
 
-    /// A condition: `column` is the id of a folder whose name holds `term` or of a folder
-    /// below one (PostgreSQL: as an array, which its index on files' folders looks up; as an
-    /// `IN`, the planner guessed many folders and read every file).
+    /// A condition for reading files by folder: `column` is the id of a folder whose name
+    /// holds `term` or of a folder below one (PostgreSQL: as an array, which its index on
+    /// files' folders looks up; as an `IN`, the planner guessed many folders and read every
+    /// file).
     fn in_folders(&mut self, column: &str, owner: &str, term: &Term) -> String {
         let folders = self.folders_named_and_below(owner, term);
         if self.postgres() {
