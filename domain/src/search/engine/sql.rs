@@ -329,10 +329,11 @@ impl Sql {
         let below = self.in_folders("x.folder_id", owner, word);
         if self.postgres() {
             let named = self.folded_contains("x.name_fold", word);
+            // An array again: as an `IN`, the planner guessed many and read all of `files`.
             self.push(&format!(
-                "SELECT f.* FROM files f WHERE f.id IN (SELECT x.id FROM files x \
+                "SELECT f.* FROM files f WHERE f.id = ANY(ARRAY(SELECT x.id FROM files x \
                  WHERE x.owner_id = {owner} AND {named} \
-                 UNION SELECT x.id FROM files x WHERE {below}) AND f.owner_id = {owner}"
+                 UNION SELECT x.id FROM files x WHERE {below})) AND f.owner_id = {owner}"
             ));
             return;
         }
@@ -375,10 +376,12 @@ impl Sql {
         }
         if !self.postgres() {
             let last = self.bind((NEWEST_READ - 1) as i64);
+            // The 20,000th newest file by the account's index, then its row (joining each of
+            // the 20,000 to its row on the way took 30–70 ms).
             counts.push(format!(
-                "(SELECT r.row FROM files w CROSS JOIN search_rows r ON r.file_id = w.id \
+                "(SELECT r.row FROM search_rows r WHERE r.file_id = (SELECT w.id FROM files w \
                  WHERE w.owner_id = {owner} ORDER BY w.created_at DESC, w.id DESC \
-                 LIMIT 1 OFFSET {last}) AS since"
+                 LIMIT 1 OFFSET {last})) AS since"
             ));
         }
         self.push(&format!(
