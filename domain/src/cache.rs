@@ -408,6 +408,12 @@ pub(crate) fn shares_epoch() -> u64 {
     CACHES.shares_epoch.load(Ordering::Acquire)
 }
 
+/// The counters that retire what every account has cached (the auth and shares epochs): a test
+/// sharing the process with others tells their changes from its own work by them.
+pub fn process_epochs() -> (u64, u64) {
+    (auth_epoch(), shares_epoch())
+}
+
 /// A link was made, changed or revoked: every cached link and what it shows is retired, in
 /// this process and (through Redis) the others.
 pub(crate) fn shares_changed() {
