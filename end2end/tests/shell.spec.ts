@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 import { signUp } from "./support";
 
 test("home page hydrates and the theme toggle works only after hydration", async ({ page }) => {
@@ -133,4 +133,36 @@ test("on a phone the navigation is behind a menu button that works by touch and 
   await expect(nav.getByRole("button", { name: "Sign out" })).toBeVisible();
   await page.getByRole("heading", { name: "Your files" }).click();
   await expect(nav.getByRole("button", { name: "Sign out" })).toBeHidden();
+});
+
+/** The time the bundle last loaded the page again (`frontend::reload`), if it did. */
+const reloadedAt = (page: Page) =>
+  page.evaluate(() => sessionStorage.getItem("pannier-reloaded-at")).catch(() => null);
+
+test("a page whose code cannot be fetched (a deploy since the tab opened) loads again and works", async ({ page }) => {
+  let fetches = 0;
+  // The owner's pages' module fails once, as a file of the previous build would.
+  await page.route(/\/split_owner_[^/]*\.wasm$/, (route) => (fetches++ === 0 ? route.abort() : route.continue()));
+  await signUp(page, "Reload Person");
+  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+  await expect.poll(() => reloadedAt(page)).not.toBeNull();
+  expect(fetches).toBeGreaterThanOrEqual(2);
+  // Loaded again, the page has its code: it navigates and hydrates.
+  await page.getByRole("link", { name: "Files" }).click();
+  await expect(page.getByRole("heading", { name: "Your files" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Upload", exact: true })).toBeHidden();
+});
+
+test("a module that keeps failing makes the page load again once, not in a loop", async ({ page }) => {
+  await page.route(/\/split_owner_[^/]*\.wasm$/, (route) => route.abort());
+  let loads = 0;
+  page.on("load", () => loads++);
+  await signUp(page, "Failing Person");
+  await expect.poll(() => reloadedAt(page)).not.toBeNull();
+  // The page loaded again (served by the server, without its code): then nothing more.
+  await page.waitForTimeout(3000);
+  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+  const settled = loads;
+  await page.waitForTimeout(3000);
+  expect(loads).toBe(settled);
 });
