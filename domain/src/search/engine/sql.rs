@@ -241,6 +241,18 @@ impl Sql {
                 " AND f.id IN (SELECT file_id FROM share_files WHERE share_id = {share})"
             ));
         }
+        let short = long.len() < query.terms.len();
+        let order = if !sqlite && phase == Phase::Names && short && long.len() > 1 {
+            // PostgreSQL, a word too short for a trigram beside two long ones: the matches
+            // first, then their newest. The planner guesses a third of the names hold the
+            // short word, then walks the account newest first for a page that the long words
+            // together rarely fill (`music 東京 rés`: 845,000 files read, 400 ms; their
+            // indexes together, 12 ms).
+            self.text = format!("WITH m AS MATERIALIZED ({}) SELECT * FROM m", self.text);
+            "m.created_at DESC, m.id DESC"
+        } else {
+            order
+        };
         let (limit, offset) = (self.bind(limit as i64), self.bind(offset as i64));
         self.push(&format!(" ORDER BY {order} LIMIT {limit} OFFSET {offset}"));
     }
@@ -475,12 +487,10 @@ impl Sql {
     /// but walked down from the folders a word names.
     fn folders_named_and_below(&mut self, owner: &str, term: &Term) -> String {
         let named = self.folder_named(term);
-        format!(
-            "WITH RECURSIVE above(id) AS (SELECT d.id FROM folders d WHERE d.owner_id = {owner} \
-             AND d.parent_id IS NOT NULL AND {named} \
-             UNION SELECT c.id FROM folders c JOIN above ON c.parent_id = above.id) \
-             SELECT id FROM above"
-        )
+        and_below(&format!(
+            "SELECT d.id FROM folders d WHERE d.owner_id = {owner} AND d.parent_id IS NOT NULL \
+             AND {named}"
+        ))
     }
 
     /// PostgreSQL: the ids of `owner`'s files with `term` in their description or text.
@@ -561,11 +571,7 @@ impl Sql {
     fn within(&mut self, scope: Scope, query: &Query) -> Option<String> {
         let below = scope.below.map(|top| {
             let top = self.bind(top);
-            format!(
-                "WITH RECURSIVE below(id) AS (SELECT {top} \
-                 UNION SELECT c.id FROM folders c JOIN below ON c.parent_id = below.id) \
-                 SELECT id FROM below"
-            )
+            and_below(&format!("SELECT {top}"))
         });
         let Some(name) = &query.within else { return below };
         let (owner, name) = (self.bind(scope.owner), self.bind(name.to_lowercase()));
@@ -575,11 +581,7 @@ impl Sql {
         if let Some(below) = below {
             named.push_str(&format!(" AND n.id IN ({below})"));
         }
-        Some(format!(
-            "WITH RECURSIVE named(id) AS ({named} \
-             UNION SELECT c.id FROM folders c JOIN named ON c.parent_id = named.id) \
-             SELECT id FROM named"
-        ))
+        Some(and_below(&named))
     }
 
     /// A condition: `term` is in the name of the folder `d`.
@@ -599,12 +601,14 @@ impl Sql {
     /// (SQLite, for words too short for its index).
     fn name_like(&mut self, table: &str, term: &Term) -> String {
         if self.postgres() {
-            let name = if table == "f" {
-                "f.name_fold".to_owned()
-            } else {
-                format!("pannier_fold({table}.name)")
-            };
-            return self.folded_contains(&name, term);
+            if table == "f" {
+                return self.folded_contains("f.name_fold", term);
+            }
+            // Folders are few: a `LIKE` even for a word without trigrams, so the planner
+            // guesses how many names hold it (a position it guesses at a third of them, and
+            // the folders below those too many to hash: they were walked once per file).
+            let pattern = self.bind(format!("%{}%", escape_like(term.text())));
+            return format!("pannier_fold({table}.name) LIKE pannier_fold({pattern}) ESCAPE '\\'");
         }
         let pattern = self.bind(format!("%{}%", escape_like(term.text())));
         format!("{table}.name LIKE {pattern} ESCAPE '\\'")
@@ -640,17 +644,15 @@ impl Sql {
             return format!("({name} OR {description} OR f.id IN ({texts}))");
         }
         if has_trigram(term) {
+            let name = self.name_holds(term, None);
+            if matches!(field, Field::Name) {
+                return name;
+            }
             let expression = self.bind(fts_string(text));
-            let name = format!(
-                "r.row IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {expression})"
+            return format!(
+                "({name} OR r.row IN \
+                 (SELECT rowid FROM search_texts WHERE search_texts MATCH {expression}))"
             );
-            return match field {
-                Field::Name => name,
-                Field::Either => format!(
-                    "({name} OR r.row IN \
-                     (SELECT rowid FROM search_texts WHERE search_texts MATCH {expression}))"
-                ),
-            };
         }
         // Shorter than a trigram (scanned: only this account's rows): LIKE, ASCII case folded.
         match field {
@@ -799,6 +801,16 @@ pub(super) fn ts_query(term: &Term) -> Option<String> {
 /// Whether `term` is long enough for a trigram index to look it up (three characters).
 pub(super) fn has_trigram(term: &Term) -> bool {
     term.text().chars().nth(2).is_some()
+}
+
+/// The ids of the folders `roots` selects and of every folder below them: a subquery the
+/// database walks down.
+fn and_below(roots: &str) -> String {
+    format!(
+        "WITH RECURSIVE below(id) AS ({roots} \
+         UNION SELECT c.id FROM folders c JOIN below ON c.parent_id = below.id) \
+         SELECT id FROM below"
+    )
 }
 
 /// An FTS5 string: matched as a substring by the trigram tokenizer, never as syntax.
