@@ -23,7 +23,7 @@ pub(super) const FEW_FILES: u64 = 5_000;
 /// How the paths phase reads (from [`Sql::paths_plan`]'s answer).
 #[derive(Debug, Clone, Copy)]
 pub(super) enum PathsRead<'q> {
-    /// The files of this word, which has few.
+    /// The files of this word, which has few (on SQLite, read whole: see `paths_of_few`).
     Word(&'q Term),
     /// The account's newest files ([`NEWEST_READ`]); on SQLite those from this row of the
     /// names index on (`None`: every row).
@@ -195,10 +195,14 @@ impl Sql {
             }
             Phase::Paths => {
                 // On SQLite, the names index finds names holding some long word and not all
-                // (in its MATCH) unless the files of one word are read.
+                // (in its MATCH) unless the files of one word are read — those are read whole,
+                // and which words their names and the folders above them hold is checked in
+                // Rust (`paths_of_few`).
                 let matched = sqlite && few.is_none() && !long.is_empty();
-                let in_paths = self.in_paths(&owner, query, !matched, since.as_deref());
-                self.push(&format!(" AND {in_paths}"));
+                if !sqlite || few.is_none() {
+                    let in_paths = self.in_paths(&owner, query, !matched, since.as_deref());
+                    self.push(&format!(" AND {in_paths}"));
+                }
                 if !matched || long.len() < query.terms.len() {
                     let in_names = self.names_hold_all(query);
                     self.push(&format!(" AND NOT {in_names}"));
@@ -253,8 +257,25 @@ impl Sql {
         } else {
             order
         };
+        if sqlite && few.is_some() {
+            // Paged once checked (see `Phase::Paths` above).
+            self.push(&format!(" ORDER BY {order}"));
+            return;
+        }
         let (limit, offset) = (self.bind(limit as i64), self.bind(offset as i64));
         self.push(&format!(" ORDER BY {order} LIMIT {limit} OFFSET {offset}"));
+    }
+
+    /// The folders each word of `query` names and those below them: rows of `word` (its
+    /// place among the words) and `id`.
+    pub(super) fn folders_of_words(&mut self, owner: Uuid, query: &Query) {
+        let owner = self.bind(owner);
+        let mut each = Vec::new();
+        for (i, term) in query.terms.iter().enumerate() {
+            let below = self.folders_named_and_below(&owner, term);
+            each.push(format!("SELECT {i} AS word, id FROM ({below})"));
+        }
+        self.push(&each.join(" UNION ALL "));
     }
 
     /// SQLite, a query with long words: the `FROM` and first condition of a phase whose
