@@ -45,7 +45,7 @@ use uuid::Uuid;
 use crate::AppError;
 use crate::cluster::{Change, announce};
 use crate::entities::{files, settings, share_requests, shares, users};
-use crate::files::{FolderListing, ListQuery};
+use crate::files::{Children, FolderListing, ListQuery};
 use crate::ids::FolderRef;
 use crate::shares::{PublicShare, SharedFile};
 
@@ -152,6 +152,8 @@ struct Caches {
     /// The same pages serialized; under (tree generation, the owner's quota).
     listings_json: Versioned<ListingKey, Bytes, (u64, Option<u64>)>,
     files: Loading<(Uuid, Uuid), files::Model>,
+    /// Owner → their folder tree, for search's walks; weighed by folders.
+    folder_trees: Loading<Uuid, Arc<Children>>,
     shares_epoch: AtomicU64,
     /// Slug hash → the link and its file request's rules.
     links: Loading<String, Link>,
@@ -193,6 +195,15 @@ static CACHES: LazyLock<Caches> = LazyLock::new(|| Caches {
             .build(),
     },
     files: Loading::new("files", 100_000),
+    folder_trees: Loading {
+        name: "folder_trees",
+        entries: moka::future::Cache::builder()
+            // 32 bytes a folder: 16 MB at most.
+            .weigher(|_, tree: &Arc<Children>| u32::try_from(1 + tree.len()).unwrap_or(u32::MAX))
+            .max_capacity(500_000)
+            .time_to_live(TTL)
+            .build(),
+    },
     shares_epoch: AtomicU64::new(0),
     links: Loading::new("links", 100_000),
     shared_files: Versioned::new("shared_files", 100_000),
@@ -401,6 +412,15 @@ pub(crate) async fn file(
     load: impl std::future::Future<Output = Result<files::Model, AppError>>,
 ) -> Result<files::Model, AppError> {
     CACHES.files.get_or_load((owner, id), generation, load).await
+}
+
+/// The owner's folder tree at `generation`, cached or `load`ed.
+pub(crate) async fn folder_tree(
+    owner: Uuid,
+    generation: u64,
+    load: impl std::future::Future<Output = Result<Arc<Children>, AppError>>,
+) -> Result<Arc<Children>, AppError> {
+    CACHES.folder_trees.get_or_load(owner, generation, load).await
 }
 
 /// The current shares epoch; read it before the database, store what was read under it.

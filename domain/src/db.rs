@@ -115,13 +115,20 @@ pub async fn uncounted<F: std::future::Future>(work: F) -> F::Output {
 }
 
 /// Observes every statement `db` runs: its latency and failures in the metrics (by verb),
-/// and its count in `statements`.
+/// and its count in `statements`; each with its time and text at `debug` level, target
+/// `pannier::sql` (`PANNIER_LOG_LEVEL=info,pannier::sql=debug`).
 pub fn observe(db: &mut DatabaseConnection, statements: Statements) {
     db.set_metric_callback(move |query| {
         if UNCOUNTED.try_with(|()| ()).is_err() {
             statements.0.fetch_add(1, Ordering::Relaxed);
         }
         let kind = query_kind(&query.statement.sql);
+        tracing::debug!(
+            target: "pannier::sql",
+            ms = query.elapsed.as_secs_f64() * 1000.0,
+            failed = query.failed,
+            sql = %query.statement.sql,
+        );
         metrics::histogram!("pannier_db_query_duration_seconds", "kind" => kind)
             .record(query.elapsed.as_secs_f64());
         if query.failed {

@@ -73,9 +73,9 @@ pub(crate) use signed::{is_sealed, seal};
 #[cfg(feature = "server")]
 pub use signed::{open_signed, rotate_signing_keys};
 #[cfg(feature = "server")]
-pub use tree::{MAX_DEPTH, MAX_PATH_BYTES};
+pub(crate) use tree::{Children, ancestors, subtree};
 #[cfg(feature = "server")]
-pub(crate) use tree::{ancestors, subtree};
+pub use tree::{MAX_DEPTH, MAX_PATH_BYTES};
 #[cfg(feature = "server")]
 pub use upload::{IdempotencyKey, Upload, Uploader, store_file};
 #[cfg(feature = "server")]

@@ -100,6 +100,57 @@ pub(crate) async fn subtree(
     }
 }
 
+/// An account's folder tree held in memory — each folder's parent, sorted so a folder's
+/// children are found by a binary search — for walks down many subtrees at once without a
+/// statement each (a search's words name folders all over the tree). Read whole with one
+/// statement; kept by [`crate::cache::folder_tree`] until the owner's tree changes.
+#[derive(Debug, Default)]
+pub(crate) struct Children {
+    /// (parent, folder), sorted.
+    edges: Vec<(Uuid, Uuid)>,
+}
+
+impl Children {
+    /// `owner`'s folders.
+    pub(crate) async fn load(db: &impl ConnectionTrait, owner: Uuid) -> Result<Self, AppError> {
+        let rows: Vec<(Uuid, Option<Uuid>)> = folders::Entity::find()
+            .select_only()
+            .column(folders::Column::Id)
+            .column(folders::Column::ParentId)
+            .filter(folders::Column::OwnerId.eq(owner))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut edges: Vec<(Uuid, Uuid)> =
+            rows.into_iter().filter_map(|(id, parent)| Some((parent?, id))).collect();
+        edges.sort_unstable();
+        Ok(Self { edges })
+    }
+
+    /// How many folders (below the root) it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// `roots` and every folder below them, each once (a looping tree cannot make it loop).
+    pub(crate) fn and_below(&self, roots: impl IntoIterator<Item = Uuid>) -> Vec<Uuid> {
+        let mut seen = HashSet::new();
+        let mut found: Vec<Uuid> = roots.into_iter().filter(|id| seen.insert(*id)).collect();
+        let mut next = 0;
+        while let Some(&folder) = found.get(next) {
+            next += 1;
+            let start = self.edges.partition_point(|(parent, _)| *parent < folder);
+            let children = self.edges[start..].iter().take_while(|(parent, _)| *parent == folder);
+            for &(_, child) in children {
+                if seen.insert(child) {
+                    found.push(child);
+                }
+            }
+        }
+        found
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::sea_query::Expr;
@@ -128,5 +179,11 @@ mod tests {
         assert!(matches!(ancestors(&t.state.db, &b).await, Err(AppError::Internal)));
         let (below, levels) = subtree(&t.state.db, a_id).await.unwrap();
         assert_eq!((below.len(), levels), (2, 1), "each folder once");
+        let children = Children::load(&t.state.db, ada.id).await.unwrap();
+        let mut below = children.and_below([b_id, a_id]);
+        below.sort_unstable();
+        let mut both = vec![a_id, b_id];
+        both.sort_unstable();
+        assert_eq!(below, both, "each folder once, held in memory too");
     }
 }

@@ -22,9 +22,10 @@ pub(super) const FEW_FILES: u64 = 5_000;
 
 /// How the paths phase reads (from [`Sql::paths_plan`]'s answer).
 #[derive(Debug, Clone, Copy)]
-pub(super) enum PathsRead<'q> {
-    /// The files of this word, which has few (on SQLite, read whole: see `paths_of_few`).
-    Word(&'q Term),
+pub(super) enum PathsRead {
+    /// The files of the word at this place among the query's words, which has few (on
+    /// SQLite, read whole: see `paths_of_few`).
+    Word(usize),
     /// The account's newest files ([`NEWEST_READ`]); on SQLite those from this row of the
     /// names index on (`None`: every row).
     Newest(Option<i64>),
@@ -132,26 +133,26 @@ impl Sql {
     }
 
     /// The `SELECT` of `limit` files of `phase` from `offset`, newest first; `paths`: how the
-    /// paths phase reads.
+    /// paths phase reads; `below`: the folders below each word, for a query with paths.
     pub(super) fn select(
         &mut self,
         scope: Scope,
         query: &Query,
         (phase, paths): (Phase, Option<PathsRead>),
-        limit: u64,
-        offset: u64,
+        below: &Below,
+        (limit, offset): (u64, u64),
     ) {
         let sqlite = !self.postgres();
         let long: Vec<&Term> = query.terms.iter().filter(|term| has_trigram(term)).collect();
         let owner = self.bind(scope.owner);
         let paths = paths.filter(|_| phase == Phase::Paths);
         let (few, since) = match paths {
-            Some(PathsRead::Word(word)) => (Some(word), None),
+            Some(PathsRead::Word(word)) => (query.terms.get(word).zip(below.get(word)), None),
             Some(PathsRead::Newest(since)) => (None, since.map(|row| self.bind(row))),
             None => (None, None),
         };
-        let order = if let Some(word) = few {
-            self.files_of_word(&owner, word);
+        let order = if let Some((word, below)) = few {
+            self.files_of_word(&owner, word, below);
             if sqlite { "c.row DESC" } else { "f.created_at DESC, f.id DESC" }
         } else if sqlite && !long.is_empty() {
             self.sqlite_candidates(query, &long, phase, &owner, since.as_deref());
@@ -200,11 +201,11 @@ impl Sql {
                 // Rust (`paths_of_few`).
                 let matched = sqlite && few.is_none() && !long.is_empty();
                 if !sqlite || few.is_none() {
-                    let in_paths = self.in_paths(&owner, query, !matched, since.as_deref());
+                    let in_paths = self.in_paths(query, below, !matched, since.as_deref());
                     self.push(&format!(" AND {in_paths}"));
                 }
                 if !matched || long.len() < query.terms.len() {
-                    let in_names = self.names_hold_all(query);
+                    let in_names = self.names_hold_all(query, since.as_deref());
                     self.push(&format!(" AND NOT {in_names}"));
                 }
             }
@@ -213,10 +214,10 @@ impl Sql {
                     let matches = self.matches(term, Field::Either);
                     self.push(&format!(" AND {matches}"));
                 }
-                let in_names = self.names_hold_all(query);
+                let in_names = self.names_hold_all(query, None);
                 self.push(&format!(" AND NOT {in_names}"));
                 if has_paths(scope, query) {
-                    let in_paths = self.in_paths(&owner, query, true, None);
+                    let in_paths = self.in_paths(query, below, true, None);
                     self.push(&format!(" AND NOT {in_paths}"));
                 }
                 if !sqlite {
@@ -266,14 +267,28 @@ impl Sql {
         self.push(&format!(" ORDER BY {order} LIMIT {limit} OFFSET {offset}"));
     }
 
-    /// The folders each word of `query` names and those below them: rows of `word` (its
+    /// The folders (not the root) whose names hold each word of `query`: rows of `word` (its
     /// place among the words) and `id`.
-    pub(super) fn folders_of_words(&mut self, owner: Uuid, query: &Query) {
+    pub(super) fn folders_named(&mut self, owner: Uuid, query: &Query) {
         let owner = self.bind(owner);
         let mut each = Vec::new();
         for (i, term) in query.terms.iter().enumerate() {
-            let below = self.folders_named_and_below(&owner, term);
-            each.push(format!("SELECT {i} AS word, id FROM ({below})"));
+            let word = format!("SELECT CAST({i} AS BIGINT) AS word, d.id FROM");
+            if !self.postgres() && has_trigram(term) {
+                // Read from the index (as a condition, every folder of the account was read
+                // and looked up in it: 1–2 ms a word).
+                let expression = self.bind(fts_string(term.text()));
+                each.push(format!(
+                    "{word} search_folders s CROSS JOIN search_folder_rows r ON r.row = s.rowid \
+                     CROSS JOIN folders d ON d.id = r.folder_id \
+                     WHERE search_folders MATCH {expression} AND d.owner_id = {owner}"
+                ));
+                continue;
+            }
+            let named = self.folder_named(term);
+            each.push(format!(
+                "{word} folders d WHERE d.owner_id = {owner} AND d.parent_id IS NOT NULL AND {named}"
+            ));
         }
         self.push(&each.join(" UNION ALL "));
     }
@@ -356,10 +371,10 @@ impl Sql {
     }
 
     /// The `FROM` and first condition of a paths phase that reads the files of `word`: those
-    /// whose names hold it and those in the folders it names (a few, counted first), newest
-    /// first.
-    fn files_of_word(&mut self, owner: &str, word: &Term) {
-        let below = self.in_folders("x.folder_id", owner, word);
+    /// whose names hold it and those in `folders`, the folders it names and those below (a
+    /// few files, counted first), newest first.
+    fn files_of_word(&mut self, owner: &str, word: &Term, folders: &[Uuid]) {
+        let below = self.in_folders("x.folder_id", folders);
         if self.postgres() {
             let named = self.folded_contains("x.name_fold", word);
             // An array again: as an `IN`, the planner guessed many and read all of `files`.
@@ -381,15 +396,16 @@ impl Sql {
     }
 
     /// The statement that decides how the paths phase reads: for each of `words` (`c0`, `c1`,
-    /// …) the files in the folders it names and, when those are few, the names holding it
+    /// …) the files in its folders (those it names and below) and, when those are few, the
+    /// names holding it
     /// (each counted up to [`FEW_FILES`] + 1; more than [`FEW_FILES`] in all is many); on
     /// SQLite also `since`, the row of the account's 20,000th newest file in the names index.
-    pub(super) fn paths_plan(&mut self, owner: Uuid, words: &[&Term]) {
+    pub(super) fn paths_plan(&mut self, owner: Uuid, words: &[(&Term, &[Uuid])]) {
         let owner = self.bind(owner);
         let (few, cap) = (self.bind(FEW_FILES as i64), self.bind((FEW_FILES + 1) as i64));
         let (mut counted, mut counts) = (Vec::new(), Vec::new());
-        for (i, word) in words.iter().enumerate() {
-            let below = self.in_folders("x.folder_id", &owner, word);
+        for (i, (word, folders)) in words.iter().enumerate() {
+            let below = self.in_folders("x.folder_id", folders);
             counted.push(format!(
                 "(SELECT count(*) FROM (SELECT 1 FROM files x WHERE {below} LIMIT {cap}) p) AS p{i}"
             ));
@@ -425,15 +441,17 @@ impl Sql {
     }
 
     /// A condition: the file's name holds every word of `query` (on SQLite its long words in
-    /// one MATCH of the names index).
-    fn names_hold_all(&mut self, query: &Query) -> String {
+    /// one MATCH of the names index, from row `since` on: names holding several common words
+    /// are few, and finding them all took 10–20 ms at a million names).
+    fn names_hold_all(&mut self, query: &Query, since: Option<&str>) -> String {
         let long: Vec<&Term> = query.terms.iter().filter(|term| has_trigram(term)).collect();
         let mut each = Vec::new();
         if !self.postgres() && !long.is_empty() {
             let all: Vec<String> = long.iter().map(|term| fts_string(term.text())).collect();
             let all = self.bind(all.join(" AND "));
+            let since = since.map(|row| format!(" AND rowid >= {row}")).unwrap_or_default();
             each.push(format!(
-                "r.row IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {all})"
+                "r.row IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {all}{since})"
             ));
         }
         for term in &query.terms {
@@ -445,21 +463,27 @@ impl Sql {
     }
 
     /// A condition: each of `query`'s words is in the file's name or the name of a folder above
-    /// it, and some word is in the name (checked when `some_in_name`; a statement whose
-    /// candidates come from names holding some word need not). `since`: on SQLite, the first
-    /// row of the names index the statement reads.
+    /// it (the file is in one of the word's folders in `below`), and some word is in the name
+    /// (checked when `some_in_name`; a statement whose candidates come from names holding some
+    /// word need not). `since`: on SQLite, the first row of the names index the statement
+    /// reads.
     fn in_paths(
         &mut self,
-        owner: &str,
         query: &Query,
+        below: &Below,
         some_in_name: bool,
         since: Option<&str>,
     ) -> String {
+        debug_assert_eq!(below.len(), query.terms.len(), "the folders below each word");
         let mut each = Vec::new();
-        for term in &query.terms {
+        for (term, folders) in query.terms.iter().zip(below) {
             let in_name = self.name_holds(term, since);
+            if folders.is_empty() {
+                each.push(in_name);
+                continue;
+            }
             // (Not as an array: PostgreSQL looks a row's folder up in an array one by one.)
-            let below = self.folders_named_and_below(owner, term);
+            let below = self.listed(folders);
             each.push(format!("({in_name} OR f.folder_id IN ({below}))"));
         }
         if some_in_name {
@@ -489,29 +513,36 @@ impl Sql {
         )
     }
 
-    /// A condition for reading files by folder: `column` is the id of a folder whose name
-    /// holds `term` or of a folder below one (PostgreSQL: as an array, which its index on
-    /// files' folders looks up; as an `IN`, the planner guessed many folders and read every
-    /// file).
-    fn in_folders(&mut self, column: &str, owner: &str, term: &Term) -> String {
-        let folders = self.folders_named_and_below(owner, term);
+    /// A condition for reading files by folder: `column` is one of `folders` (PostgreSQL: as
+    /// an array, which its index on files' folders looks up; as an `IN`, the planner guessed
+    /// many folders and read every file).
+    fn in_folders(&mut self, column: &str, folders: &[Uuid]) -> String {
         if self.postgres() {
-            format!("{column} = ANY(ARRAY({folders}))")
+            let array = self.uuid_array(folders);
+            format!("{column} = ANY({array})")
         } else {
-            format!("{column} IN ({folders})")
+            let listed = self.listed(folders);
+            format!("{column} IN ({listed})")
         }
     }
 
-    /// The ids of `owner`'s folders (not the root) whose names hold `term` and of every folder
-    /// below them, as a subquery: an account has thousands of folders where it has millions
-    /// of files, so a folder's path is never stored per file (a rename would rewrite them all)
-    /// but walked down from the folders a word names.
-    fn folders_named_and_below(&mut self, owner: &str, term: &Term) -> String {
-        let named = self.folder_named(term);
-        and_below(&format!(
-            "SELECT d.id FROM folders d WHERE d.owner_id = {owner} AND d.parent_id IS NOT NULL \
-             AND {named}"
-        ))
+    /// `ids` as a subquery of one bound value (a folder named by a common word has thousands
+    /// below it, past what SQLite binds one by one): a JSON array on SQLite, whose ids are
+    /// blobs; an array on PostgreSQL.
+    fn listed(&mut self, ids: &[Uuid]) -> String {
+        if self.postgres() {
+            let array = self.uuid_array(ids);
+            return format!("SELECT unnest({array})");
+        }
+        let quoted: Vec<String> = ids.iter().map(|id| format!("\"{}\"", id.simple())).collect();
+        let list = self.bind(format!("[{}]", quoted.join(",")));
+        format!("SELECT unhex(value) FROM json_each({list})")
+    }
+
+    /// PostgreSQL: `ids` as a `uuid[]` of one bound value.
+    fn uuid_array(&mut self, ids: &[Uuid]) -> String {
+        let list = self.bind(ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(","));
+        format!("string_to_array({list}, ',')::uuid[]")
     }
 
     /// PostgreSQL: the ids of `owner`'s files with `term` in their description or text.
@@ -818,6 +849,10 @@ pub(super) fn ts_query(term: &Term) -> Option<String> {
     }
     Some(query)
 }
+
+/// The folders each of a query's words names and every folder below them, by the word's place
+/// among the query's words (from `engine::folders_below`).
+pub(super) type Below = [Vec<Uuid>];
 
 /// Whether `term` is long enough for a trigram index to look it up (three characters).
 pub(super) fn has_trigram(term: &Term) -> bool {
