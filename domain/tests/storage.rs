@@ -43,8 +43,7 @@ async fn write(store: &BlobStore, bytes: &[u8], chunk: usize) -> BlobKey {
     for piece in bytes.chunks(chunk) {
         writer.write(Bytes::copy_from_slice(piece)).await.unwrap();
     }
-    writer.finish().await.unwrap();
-    key
+    writer.finish().await.unwrap()
 }
 
 async fn read(

@@ -13,8 +13,7 @@ async fn stored(store: &BlobStore, bytes: &[u8]) -> BlobKey {
     let key = BlobKey::new_file();
     let mut writer = store.writer(&key).await.unwrap();
     writer.write(Bytes::copy_from_slice(bytes)).await.unwrap();
-    writer.finish().await.unwrap();
-    key
+    writer.finish().await.unwrap()
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ mod m20261130_000012_folded_names;
 mod m20261130_000013_search_texts;
 mod m20261201_000014_upload_keys;
 mod m20261202_000015_account_admin;
+mod m20261202_000016_packed_keys;
 
 /// Runs the statements written for the engine at hand, in order.
 async fn run(manager: &SchemaManager<'_>, sqlite: &[&str], postgres: &[&str]) -> Result<(), DbErr> {
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_search_texts::Migration),
             Box::new(m20261201_000014_upload_keys::Migration),
             Box::new(m20261202_000015_account_admin::Migration),
+            Box::new(m20261202_000016_packed_keys::Migration),
         ]
     }
 }

@@ -2,7 +2,8 @@
 //! a file or a profile picture has its row, and every row its object. Objects no row references
 //! (a crash between writing the bytes and the row, a delete that failed for good) are listed
 //! and, with `repair`, queued for deletion and purged; rows whose object is missing are listed
-//! (their bytes are gone: only a backup brings them back).
+//! (their bytes are gone: only a backup brings them back). A packed object is listed from its
+//! pack's records: one whose row never came is an orphan, one punched or cut off is missing.
 
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
@@ -13,9 +14,10 @@ use super::quota::{purge_deleted_blobs, queue_deletions};
 use crate::AppError;
 use crate::entities::{blob_deletions, files, uploads, users};
 use crate::state::AppState;
+use crate::storage::BlobKey;
 
 /// The kinds of object that rows reference (a thumbnail: through its file's key).
-const KINDS: [&str; 4] = ["blobs", "avatars", "thumbs-small", "thumbs-large"];
+const KINDS: [&str; 5] = ["blobs", "packed", "avatars", "thumbs-small", "thumbs-large"];
 
 /// What a check found (and, with `repair`, removed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,7 +80,8 @@ pub async fn check_storage(
     Ok(report)
 }
 
-/// The key whose row keeps `key`: a thumbnail's file (`thumbs-small/ID` → `blobs/ID`).
+/// The key whose row keeps `key`: a thumbnail's file (`thumbs-small/ID` → `blobs/ID`, which
+/// [`referenced_keys`] holds for packed files too).
 fn referrer(key: &str) -> String {
     match key.split_once('/') {
         Some(("thumbs-small" | "thumbs-large", id)) => format!("blobs/{id}"),
@@ -94,6 +97,12 @@ async fn referenced_keys(db: &impl ConnectionTrait) -> Result<HashSet<String>, A
     keys.extend(
         column(db, uploads::Entity::find().select_only().column(uploads::Column::BlobKey)).await?,
     );
+    let files: Vec<String> = keys
+        .iter()
+        .filter_map(|key| BlobKey::from_stored(key).ok().filter(BlobKey::is_file))
+        .map(|key| key.loose())
+        .collect();
+    keys.extend(files);
     Ok(keys)
 }
 

@@ -109,9 +109,8 @@ where
     let target = Target::resolve(&state.db, who, &upload).await?;
     let limits = Limits::for_uploader(state, who).await?;
 
-    let key = BlobKey::new_file();
-    let writer = state.storage.writer(&key).await?;
-    let received = receive(writer, body, &limits).await?;
+    let writer = state.storage.writer(&BlobKey::new_file()).await?;
+    let (key, received) = receive(writer, body, &limits).await?;
     let file = commit_or_delete(state, who.owner(), &target, &key, &received, None).await?;
     if file.blob_key != key.as_string() {
         // A retry: the first attempt's file; these bytes are a copy nothing points at.
@@ -359,18 +358,20 @@ pub(crate) struct Received {
     pub head: Vec<u8>,
 }
 
+/// Streams `body` into `writer` within `limits`; the key the bytes were stored under.
 async fn receive<S, E>(
     mut writer: BlobWriter,
     mut body: S,
     limits: &Limits,
-) -> Result<Received, AppError>
+) -> Result<(BlobKey, Received), AppError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: Display,
 {
     let mut hasher = Sha256::new();
     let mut head = Vec::new();
-    let mut buffer = BytesMut::with_capacity(WRITE_CHUNK);
+    // Grown as bytes arrive: a 4 KiB upload must not cost a 1 MiB allocation.
+    let mut buffer = BytesMut::new();
     let mut size = 0u64;
     while let Some(chunk) = body.next().await {
         let chunk = match chunk {
@@ -407,8 +408,8 @@ where
         writer.abort().await;
         return Err(err.into());
     }
-    writer.finish().await?;
-    Ok(Received { size, sha256: crate::auth::hex(&hasher.finalize()), head })
+    let key = writer.finish().await?;
+    Ok((key, Received { size, sha256: crate::auth::hex(&hasher.finalize()), head }))
 }
 
 /// `a/b/c` → folder names; `..`, an invalid segment, more than [`MAX_DEPTH`] levels or more

@@ -1,6 +1,6 @@
 //! Local disk: objects under `<data_dir>/blobs/…`, held in memory while small or written to
 //! `<data_dir>/tmp` first, fsynced and renamed into place atomically, so a reader never sees a
-//! partial object.
+//! partial object. A file's bytes held in memory to the end go to a pack instead ([`super::pack`]).
 
 use std::future::Future;
 use std::io::{Read, Seek, SeekFrom};
@@ -13,6 +13,7 @@ use tokio::fs::{self, File};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
+use super::pack::{self, Packer};
 use super::{BlobKey, BlobStream, ByteRange, ObjectStreams, StorageError};
 
 /// Read chunk size: big enough that per-chunk overhead vanishes next to the copy.
@@ -26,16 +27,19 @@ pub struct LocalStore {
     root: PathBuf,
     tmp: PathBuf,
     uploads: PathBuf,
+    packs: PathBuf,
+    packer: std::sync::Arc<Packer>,
 }
 
-/// Objects up to this size are held in memory while they arrive and written, fsynced and put in
-/// place in one blocking call ([`LocalWriter`]).
+/// Objects up to this size are held in memory while they arrive and written in one blocking
+/// call ([`LocalWriter`]); files' bytes then go to a pack.
 const SMALL_WRITE: usize = 128 * 1024;
 
 /// A temp file becoming an object. Its first [`SMALL_WRITE`] bytes are held in memory: an
-/// object that ends within them never has a temp file while it streams, and is written in
-/// one hand-off to a blocking thread instead of one per step (create, write, fsync, rename,
-/// fsync the directory). A larger one spills to its temp file and streams on.
+/// object that ends within them never has a temp file while it streams; a file's bytes are
+/// appended to a pack with others that end at about the same time (one fsync for all), other
+/// objects are written in one hand-off to a blocking thread instead of one per step (create,
+/// write, fsync, rename, fsync the directory). A larger one spills to its temp file and streams on.
 #[derive(Debug)]
 pub struct LocalWriter {
     writing: Writing,
@@ -52,22 +56,42 @@ enum Writing {
 }
 
 impl LocalStore {
-    /// Uses (and creates) `<data_dir>/blobs` and `<data_dir>/tmp`.
+    /// Uses (and creates) `<data_dir>/blobs`, `tmp`, `uploads` and `packs`.
     pub async fn new(data_dir: PathBuf) -> Result<Self, StorageError> {
+        let packs = data_dir.join("packs");
         let store = Self {
             root: data_dir.clone(),
             tmp: data_dir.join("tmp"),
             uploads: data_dir.join("uploads"),
+            packer: std::sync::Arc::new(Packer::new(packs.clone())),
+            packs,
         };
         fs::create_dir_all(&store.tmp).await?;
         fs::create_dir_all(&store.uploads).await?;
+        fs::create_dir_all(&store.packs).await?;
         Ok(store)
     }
 
-    /// `<data_dir>/blobs/ab/<uuid>`: two-character fan-out keeps directories small.
+    /// `<data_dir>/blobs/ab/<uuid>`: two-character fan-out keeps directories small; a packed
+    /// object's pack.
     fn path(&self, key: &BlobKey) -> PathBuf {
+        if let Some(span) = key.span {
+            return pack::path(&self.packs, span.pack);
+        }
         let id = key.id.simple().to_string();
         self.root.join(key.kind).join(&id[..2]).join(key.id.hyphenated().to_string())
+    }
+
+    /// The file holding the object and the bytes of it to read (`range` of the object, or all
+    /// of it): a packed object's range shifted to its place in the pack.
+    fn locate(&self, key: &BlobKey, range: Option<ByteRange>) -> Place {
+        let Some(span) = key.span else {
+            return Place { path: self.path(key), range, record: None };
+        };
+        let ByteRange { start, end } =
+            range.unwrap_or(ByteRange { start: 0, end: span.length - 1 });
+        let range = Some(ByteRange { start: span.offset + start, end: span.offset + end });
+        Place { path: self.path(key), range, record: Some((span.offset, key.id)) }
     }
 
     /// `<data_dir>/uploads/<id>`: the bytes of a resumable upload so far. Kept apart from
@@ -103,10 +127,12 @@ impl LocalStore {
         key: &BlobKey,
         range: Option<ByteRange>,
     ) -> Result<BlobStream, StorageError> {
-        let path = self.path(key);
+        let place = self.locate(key, range);
         // Opening and `fstat` are lookups of metadata that any recent read of the object
-        // keeps in memory; they are done here, like nginx's workers do.
-        let (file, length) = open(&path, range)?;
+        // keeps in memory; they are done here, like nginx's workers do (and a packed object's
+        // id, in the page its first bytes are read from next).
+        let (file, length) = open(&place)?;
+        let range = place.range;
         let start = range.map_or(0, |range| range.start);
         let first = read_cached(&file, start, length.min(READ_CHUNK as u64));
         drop(file);
@@ -115,7 +141,7 @@ impl LocalStore {
             return Ok(futures_util::stream::once(async move { Ok(first) }).boxed());
         }
         let rest = ByteRange { start: start + got, end: start + length - 1 };
-        let mut objects = read_ahead(vec![(path, Some(rest))]);
+        let mut objects = read_ahead(vec![Place { range: Some(rest), record: None, ..place }]);
         let rest = objects
             .next()
             .await
@@ -127,14 +153,31 @@ impl LocalStore {
     }
 
     pub(super) async fn delete(&self, key: &BlobKey) -> Result<(), StorageError> {
+        if let Some(span) = key.span {
+            let packs = self.packs.clone();
+            return blocking(move || pack::punch(&packs, span)).await;
+        }
         match fs::remove_file(self.path(key)).await {
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err.into()),
             _ => Ok(()),
         }
     }
 
-    /// Every object of `kind` (`blobs`, `avatars`) as `(key, last modified)`.
+    /// Every object of `kind` (`blobs`, `packed`, `avatars`…) as `(key, last modified)` (a
+    /// packed object's: its pack's).
     pub(super) async fn list(&self, kind: &str) -> Result<Vec<(String, SystemTime)>, StorageError> {
+        if kind == "packed" {
+            let packs = self.packs.clone();
+            let scanned = tokio::task::spawn_blocking(move || pack::scan(&packs))
+                .await
+                .map_err(std::io::Error::other)??;
+            let keys = scanned.into_iter().flat_map(|pack| {
+                pack.live.into_iter().map(move |(id, span)| {
+                    (BlobKey::of("blobs", id).packed(span).as_string(), pack.modified)
+                })
+            });
+            return Ok(keys.collect());
+        }
         let mut found = Vec::new();
         let Ok(mut fans) = fs::read_dir(self.root.join(kind)).await else { return Ok(found) };
         while let Some(fan) = fans.next_entry().await? {
@@ -150,8 +193,13 @@ impl LocalStore {
         Ok(found)
     }
 
+    /// Removes temp files older than `age`, and packs with no live object left that nothing
+    /// appends to any more ([`pack::remove_empty`]).
     pub(super) async fn remove_stale_writes(&self, age: Duration) -> Result<usize, StorageError> {
-        let mut removed = 0;
+        let packs = self.packs.clone();
+        let mut removed = tokio::task::spawn_blocking(move || pack::remove_empty(&packs, age))
+            .await
+            .map_err(std::io::Error::other)??;
         let mut entries = fs::read_dir(&self.tmp).await?;
         while let Some(entry) = entries.next_entry().await? {
             let modified = entry.metadata().await?.modified()?;
@@ -179,7 +227,7 @@ impl LocalStore {
 /// its thread back and continues once there is room, so slow readers never pin the blocking
 /// pool. A missing object is `NotFound` before any of its bytes; reading stops when the
 /// consumer goes away.
-fn read_ahead(paths: Vec<(PathBuf, Option<ByteRange>)>) -> ObjectStreams {
+fn read_ahead(paths: Vec<Place>) -> ObjectStreams {
     // Holds the next object's stream while the current one is read out.
     let (objects, receiver) = mpsc::channel(1);
     let reader = Reader { objects, pending: None, current: None, rest: paths.into_iter() };
@@ -196,7 +244,7 @@ struct Reader {
     objects: mpsc::Sender<Result<BlobStream, StorageError>>,
     pending: Option<Result<BlobStream, StorageError>>,
     current: Option<(std::fs::File, u64, mpsc::Sender<std::io::Result<Bytes>>)>,
-    rest: std::vec::IntoIter<(PathBuf, Option<ByteRange>)>,
+    rest: std::vec::IntoIter<Place>,
 }
 
 impl Reader {
@@ -248,8 +296,8 @@ impl Reader {
                     return self.resume_when(async move { room.reserve().await.is_ok() });
                 }
             }
-            let Some((path, range)) = self.rest.next() else { return };
-            match open(&path, range) {
+            let Some(place) = self.rest.next() else { return };
+            match open(&place) {
                 Ok((file, length)) => {
                     let (chunks, stream) = chunk_channel();
                     self.pending = Some(Ok(stream));
@@ -277,12 +325,22 @@ impl Reader {
 impl LocalStore {
     /// The objects `keys` one after another ([`read_ahead`]).
     pub(super) fn read_each(&self, keys: Vec<BlobKey>) -> ObjectStreams {
-        read_ahead(keys.iter().map(|key| (self.path(key), None)).collect())
+        read_ahead(keys.iter().map(|key| self.locate(key, None)).collect())
     }
 }
 
-/// Opens an object (seeking to `range`): the file and the bytes to read.
-fn open(path: &Path, range: Option<ByteRange>) -> Result<(std::fs::File, u64), StorageError> {
+/// Where an object's bytes are: a file, the range of it to read (all of it when `None`), and
+/// for a packed object the offset of its bytes and its id, which the record must still hold.
+struct Place {
+    path: PathBuf,
+    range: Option<ByteRange>,
+    record: Option<(u64, uuid::Uuid)>,
+}
+
+/// Opens an object (seeking to its range): the file and the bytes to read. A packed object
+/// deleted meanwhile (its id punched out) is `NotFound`, like a deleted file.
+fn open(place: &Place) -> Result<(std::fs::File, u64), StorageError> {
+    let Place { path, range, record } = place;
     let mut file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -290,7 +348,12 @@ fn open(path: &Path, range: Option<ByteRange>) -> Result<(std::fs::File, u64), S
         }
         Err(err) => return Err(err.into()),
     };
-    let length = match range {
+    if let Some((offset, id)) = *record
+        && !pack::holds(&file, offset, id)
+    {
+        return Err(StorageError::NotFound);
+    }
+    let length = match *range {
         Some(range) => {
             file.seek(SeekFrom::Start(range.start))?;
             range.byte_count()
@@ -403,11 +466,16 @@ impl LocalWriter {
         Ok(())
     }
 
-    /// fsync the file, rename it into place, fsync the directory: durable before visible.
-    pub(super) async fn finish(mut self) -> Result<(), StorageError> {
+    /// A file's bytes held to the end: appended to a pack. Otherwise fsync the file, rename
+    /// it into place, fsync the directory. Durable before visible either way.
+    pub(super) async fn finish(mut self) -> Result<BlobKey, StorageError> {
         let to = self.store.path(&self.key);
         let tmp = self.tmp_path.clone();
         match std::mem::replace(&mut self.writing, Writing::Done) {
+            Writing::Held(held) if self.key.kind == "blobs" && !held.is_empty() => {
+                let span = self.store.packer.append(self.key.id, held.freeze()).await?;
+                Ok(self.key.packed(span))
+            }
             Writing::Held(held) => {
                 blocking(move || {
                     let written = write_whole(&tmp, &held).and_then(|()| place(&tmp, &to));
@@ -416,7 +484,8 @@ impl LocalWriter {
                     }
                     written
                 })
-                .await
+                .await?;
+                Ok(self.key.clone())
             }
             Writing::File(mut file) => {
                 let synced = async {
@@ -428,7 +497,8 @@ impl LocalWriter {
                     return Err(err.into());
                 }
                 drop(file);
-                self.store.publish(&tmp, &self.key).await
+                self.store.publish(&tmp, &self.key).await?;
+                Ok(self.key.clone())
             }
             Writing::Done => Err(closed()),
         }
@@ -542,23 +612,49 @@ mod tests {
         }
     }
 
-    /// Small objects are held until they end; larger ones spill to a temp file; either way the
-    /// object is whole, and an abandoned write leaves no temp file.
+    /// Small objects are held until they end (a file's then packed); larger ones spill to a
+    /// temp file; either way the object is whole — in ranges too — and an abandoned write
+    /// leaves no temp file. A deleted packed object is gone from the listing.
     #[tokio::test]
     async fn objects_held_or_spilled_arrive_whole_and_abandoned_ones_leave_nothing() {
         let dir = tempfile::tempdir().expect("dir");
         let store = LocalStore::new(dir.path().to_path_buf()).await.expect("store");
+        let mut packed = Vec::new();
         for size in [0, 1, SMALL_WRITE, SMALL_WRITE + 1, 5 * SMALL_WRITE / 2] {
             let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-            let key = BlobKey::new_file();
-            let mut writer = store.writer(&key).await.expect("writer");
+            let mut writer = store.writer(&BlobKey::new_file()).await.expect("writer");
             for chunk in bytes.chunks(SMALL_WRITE / 3 + 7) {
                 writer.write(Bytes::copy_from_slice(chunk)).await.expect("write");
             }
-            writer.finish().await.expect("finish");
+            let key = writer.finish().await.expect("finish");
             assert_eq!(read_all(&store, &key).await, bytes, "{size} bytes");
+            let stored = key.as_string();
+            assert_eq!(stored.starts_with("packed/"), (1..=SMALL_WRITE).contains(&size), "{size}");
+            assert_eq!(BlobKey::from_stored(&stored).expect("a key"), key);
+            if size > 2 {
+                let range = ByteRange { start: 1, end: size as u64 - 2 };
+                assert_eq!(read_range(&store, &key, Some(range)).await, &bytes[1..size - 1]);
+            }
+            if key.span.is_some() {
+                packed.push(key);
+            }
         }
         assert_eq!(temp_files(dir.path()), 0);
+        let listed = |store: LocalStore| async move {
+            store
+                .list("packed")
+                .await
+                .expect("list")
+                .into_iter()
+                .map(|(key, _)| key)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(listed(store.clone()).await.len(), 2);
+        store.delete(&packed[0]).await.expect("delete");
+        assert_eq!(listed(store.clone()).await, [packed[1].as_string()]);
+        let deleted = store.read(&packed[0], None).await;
+        assert!(matches!(deleted, Err(StorageError::NotFound)), "not zeros: gone");
+        assert_eq!(read_all(&store, &packed[1]).await.len(), SMALL_WRITE, "its neighbour stays");
 
         let mut spilled = store.writer(&BlobKey::new_file()).await.expect("writer");
         spilled.write(Bytes::from(vec![1u8; SMALL_WRITE + 1])).await.expect("write");

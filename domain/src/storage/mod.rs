@@ -2,6 +2,7 @@
 //! S3 API. Keys are generated here from random UUIDs, never from user input.
 
 mod local;
+mod pack;
 mod s3;
 
 use std::pin::Pin;
@@ -15,6 +16,7 @@ use crate::config::{Config, StorageKind};
 use crate::state::Check;
 
 pub use local::{LocalStore, LocalWriter};
+pub use pack::Span;
 pub use s3::{PartSender, S3Store, S3Writer, SentPart};
 
 /// A stream of bytes read from storage.
@@ -79,26 +81,37 @@ impl From<StorageError> for crate::AppError {
 }
 
 /// Where an object lives. Only made from a fresh UUID or read back from our own database.
+/// A small file's bytes on local disk may sit in a pack ([`Span`]): `packed/<id>/<pack>/<offset>/<length>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobKey {
     kind: &'static str,
     id: uuid::Uuid,
+    span: Option<Span>,
 }
 
 impl BlobKey {
+    fn of(kind: &'static str, id: uuid::Uuid) -> Self {
+        Self { kind, id, span: None }
+    }
+
     /// A new key for a file's bytes.
     pub fn new_file() -> Self {
-        Self { kind: "blobs", id: uuid::Uuid::new_v4() }
+        Self::of("blobs", uuid::Uuid::new_v4())
     }
 
     /// A new key for an avatar image.
     pub fn new_avatar() -> Self {
-        Self { kind: "avatars", id: uuid::Uuid::new_v4() }
+        Self::of("avatars", uuid::Uuid::new_v4())
     }
 
     /// A new key for bytes a resumable upload keeps between requests (an S3 part's beginning).
     pub fn new_upload_tail() -> Self {
-        Self { kind: "uploads", id: uuid::Uuid::new_v4() }
+        Self::of("uploads", uuid::Uuid::new_v4())
+    }
+
+    /// This file's key once its bytes are in a pack at `span`.
+    fn packed(&self, span: Span) -> Self {
+        Self { kind: "packed", id: self.id, span: Some(span) }
     }
 
     /// The key of this file's thumbnail of `size` (the same id under the size's kind): known
@@ -108,32 +121,67 @@ impl BlobKey {
             crate::media::ThumbSize::Small => "thumbs-small",
             crate::media::ThumbSize::Large => "thumbs-large",
         };
-        Self { kind, id: self.id }
+        Self::of(kind, self.id)
     }
 
     /// Whether this is the key of a file's bytes (which may have thumbnails).
     pub fn is_file(&self) -> bool {
-        self.kind == "blobs"
+        matches!(self.kind, "blobs" | "packed")
     }
 
     /// Reads a key stored by [`BlobKey::as_string`]; anything else is refused.
     pub fn from_stored(stored: &str) -> Result<Self, StorageError> {
-        let (kind, id) = stored.split_once('/').ok_or(StorageError::NotFound)?;
-        let kind = match kind {
-            "blobs" => "blobs",
-            "avatars" => "avatars",
-            "uploads" => "uploads",
-            "thumbs-small" => "thumbs-small",
-            "thumbs-large" => "thumbs-large",
+        let mut parts = stored.split('/');
+        let kind = match parts.next() {
+            Some("blobs") => "blobs",
+            Some("packed") => "packed",
+            Some("avatars") => "avatars",
+            Some("uploads") => "uploads",
+            Some("thumbs-small") => "thumbs-small",
+            Some("thumbs-large") => "thumbs-large",
             _ => return Err(StorageError::NotFound),
         };
-        let id = uuid::Uuid::parse_str(id).map_err(|_| StorageError::NotFound)?;
-        Ok(Self { kind, id })
+        let uuid = |part: Option<&str>| part.and_then(|part| uuid::Uuid::parse_str(part).ok());
+        let number = |part: Option<&str>| part.and_then(|part| part.parse::<u64>().ok());
+        let id = uuid(parts.next()).ok_or(StorageError::NotFound)?;
+        let span = match kind {
+            "packed" => {
+                let (pack, offset, length) =
+                    (uuid(parts.next()), number(parts.next()), number(parts.next()));
+                let (Some(pack), Some(offset), Some(length)) = (pack, offset, length) else {
+                    return Err(StorageError::NotFound);
+                };
+                Some(Span { pack, offset, length })
+            }
+            _ => None,
+        };
+        let impossible =
+            |span: Span| span.length == 0 || span.offset.checked_add(span.length).is_none();
+        if parts.next().is_some() || span.is_some_and(impossible) {
+            return Err(StorageError::NotFound);
+        }
+        Ok(Self { kind, id, span })
     }
 
-    /// `blobs/<uuid>`: the S3 object key and the form stored in the database.
+    /// `blobs/<uuid>` (or a packed file's `packed/<uuid>/<pack>/<offset>/<length>`): the S3
+    /// object key and the form stored in the database.
     pub fn as_string(&self) -> String {
-        format!("{}/{}", self.kind, self.id.hyphenated())
+        match self.span {
+            None => format!("{}/{}", self.kind, self.id.hyphenated()),
+            Some(Span { pack, offset, length }) => {
+                format!(
+                    "{}/{}/{}/{offset}/{length}",
+                    self.kind,
+                    self.id.hyphenated(),
+                    pack.hyphenated()
+                )
+            }
+        }
+    }
+
+    /// The key a file's thumbnails are filed under whatever holds its bytes (`blobs/<uuid>`).
+    pub fn loose(&self) -> String {
+        format!("blobs/{}", self.id.hyphenated())
     }
 }
 
@@ -250,7 +298,7 @@ impl BlobStore {
         }
     }
 
-    /// Every stored object of `kind` (`blobs`, `avatars`) as `(key, last modified)`.
+    /// Every stored object of `kind` (`blobs`, `packed`, `avatars`…) as `(key, last modified)`.
     pub async fn list(
         &self,
         kind: &str,
@@ -263,7 +311,8 @@ impl BlobStore {
 
     /// Removes leftovers of writes that never finished (crashed processes): temp files and
     /// Pannier's S3 multipart uploads older than `age` that no resumable upload still tracks
-    /// (`tracked`: their upload ids). Returns how many were removed.
+    /// (`tracked`: their upload ids); and packs whose every object was deleted. Returns how
+    /// many were removed.
     pub async fn remove_stale_writes(
         &self,
         age: Duration,
@@ -308,8 +357,9 @@ impl BlobWriter {
         }
     }
 
-    /// Makes the object durable and visible under its key.
-    pub async fn finish(self) -> Result<(), StorageError> {
+    /// Makes the object durable and visible; the key it is stored under: the writer's, or —
+    /// a file's bytes small enough to hold in memory, on local disk — its place in a pack.
+    pub async fn finish(self) -> Result<BlobKey, StorageError> {
         match self {
             Self::Local(writer) => writer.finish().await,
             Self::S3(writer) => writer.finish().await,
@@ -321,6 +371,37 @@ impl BlobWriter {
         match self {
             Self::Local(writer) => writer.abort().await,
             Self::S3(writer) => writer.abort().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stored keys read back as they were written; anything else is no key of ours.
+    #[test]
+    fn keys_read_back_and_junk_is_refused() {
+        let loose = BlobKey::new_file();
+        let span = Span { pack: uuid::Uuid::new_v4(), offset: 24, length: 4096 };
+        let packed = loose.packed(span);
+        for key in [&loose, &packed, &BlobKey::new_avatar()] {
+            assert_eq!(&BlobKey::from_stored(&key.as_string()).expect("a key"), key);
+        }
+        assert_eq!(packed.loose(), loose.as_string(), "thumbnails filed under the same id");
+        let (id, pack) = (loose.id, span.pack);
+        for junk in [
+            String::new(),
+            format!("../{id}"),
+            format!("blobs/{id}/extra"),
+            format!("packed/{id}"),
+            format!("packed/{id}/{pack}/24"),
+            format!("packed/{id}/{pack}/24/0"),
+            format!("packed/{id}/{pack}/-1/10"),
+            format!("packed/{id}/{pack}/{}/2", u64::MAX),
+            format!("packed/{id}/{pack}/24/10/9"),
+        ] {
+            assert!(BlobKey::from_stored(&junk).is_err(), "{junk}");
         }
     }
 }

@@ -617,13 +617,13 @@ impl S3Writer {
         parts.send(part).await
     }
 
-    pub(super) async fn finish(mut self) -> Result<(), StorageError> {
+    pub(super) async fn finish(mut self) -> Result<BlobKey, StorageError> {
         let rest = self.buffer.split().freeze();
         if self.parts.is_none() {
             // Smaller than one part: a single PutObject.
             self.store.put(&self.key, rest).await?;
             self.finished = true;
-            return Ok(());
+            return Ok(self.key.clone());
         }
         if !rest.is_empty() {
             self.send_part(rest).await?;
@@ -644,7 +644,7 @@ impl S3Writer {
             self.store.abort_multipart(&self.key, &upload_id).await;
         }
         self.finished = true;
-        completed
+        completed.map(|()| self.key.clone())
     }
 
     pub(super) async fn abort(mut self) {

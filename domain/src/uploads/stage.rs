@@ -23,7 +23,7 @@ const WRITE_BUFFER: usize = 1 << 20;
 /// Where one request's bytes go.
 pub(super) enum Sink {
     Local(BufWriter<File>),
-    S3(S3Sink),
+    S3(Box<S3Sink>),
 }
 
 /// Parts recorded before this request, the ones it sends, and the bytes not yet making one.
@@ -75,14 +75,14 @@ impl Sink {
                 let multipart_id = upload.multipart_id.as_deref().ok_or(AppError::Internal)?;
                 let first = i32::try_from(parts.len() + 1).map_err(|_| AppError::Internal)?;
                 let key = stored_key(&upload.blob_key)?;
-                Ok(Self::S3(S3Sink {
+                Ok(Self::S3(Box::new(S3Sink {
                     part_size: store.part_size(),
                     recorded: parts,
                     sender: PartSender::new(store, &key, multipart_id, first),
                     sending: 0,
                     buffer,
                     store: store.clone(),
-                }))
+                })))
             }
         }
     }

@@ -405,7 +405,8 @@ impl TestApp {
     }
 
     /// Objects in storage, finished or partial: files under the data dir's `blobs/`, `avatars/`,
-    /// `tmp/`, `uploads/` and thumbnails', or the bucket's objects plus its unfinished multipart uploads.
+    /// `tmp/`, `uploads/` and thumbnails' and the live objects in its packs, or the bucket's
+    /// objects plus its unfinished multipart uploads.
     pub async fn stored_objects(&self) -> usize {
         if self.config.storage == domain::config::StorageKind::S3 {
             let client = s3_client(&self.config).await;
@@ -413,7 +414,7 @@ impl TestApp {
             let objects = client.list_objects_v2().bucket(&bucket).send().await.unwrap();
             return objects.contents().len() + self.unfinished_s3_uploads();
         }
-        let mut count = 0;
+        let mut count = self.state.storage.list("packed").await.unwrap().len();
         let mut dirs = ["blobs", "avatars", "tmp", "uploads", "thumbs-small", "thumbs-large"]
             .map(|dir| self.data_dir.path().join(dir))
             .to_vec();
