@@ -168,7 +168,7 @@ impl LocalStore {
     pub(super) async fn list(&self, kind: &str) -> Result<Vec<(String, SystemTime)>, StorageError> {
         if kind == "packed" {
             let packs = self.packs.clone();
-            let scanned = tokio::task::spawn_blocking(move || pack::scan(&packs))
+            let scanned = tokio::task::spawn_blocking(move || pack::scan(&packs, None))
                 .await
                 .map_err(std::io::Error::other)??;
             let keys = scanned.into_iter().flat_map(|pack| {

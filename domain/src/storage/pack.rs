@@ -212,8 +212,12 @@ pub(super) struct Scanned {
     pub modified: SystemTime,
 }
 
-/// Every pack in `dir`. A record cut short (a write a crash interrupted) ends its pack's run.
-pub(super) fn scan(dir: &Path) -> std::io::Result<Vec<Scanned>> {
+/// Every pack in `dir` (only those last written before `written_before`, when given: the others'
+/// records are not read). A record cut short (a write a crash interrupted) ends its pack's run.
+pub(super) fn scan(
+    dir: &Path,
+    written_before: Option<SystemTime>,
+) -> std::io::Result<Vec<Scanned>> {
     let mut packs = Vec::new();
     let entries = match std::fs::read_dir(dir) {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(packs),
@@ -227,8 +231,12 @@ pub(super) fn scan(dir: &Path) -> std::io::Result<Vec<Scanned>> {
             file => file?,
         };
         let metadata = file.metadata()?;
+        let modified = metadata.modified()?;
+        if written_before.is_some_and(|before| modified >= before) {
+            continue;
+        }
         let live = records(file, metadata.len(), pack)?;
-        packs.push(Scanned { id: pack, live, modified: metadata.modified()? });
+        packs.push(Scanned { id: pack, live, modified });
     }
     Ok(packs)
 }
@@ -257,14 +265,13 @@ fn records(file: std::fs::File, size: u64, pack: Uuid) -> std::io::Result<Vec<(U
     Ok(live)
 }
 
-/// Removes the packs older than `age` (and than [`SEALED`]: nothing appends to them any more)
-/// with no live object. How many.
+/// Removes the packs not written for `age` (and for [`SEALED`]: nothing appends to them any
+/// more) with no live object; younger packs' records are not read. How many.
 pub(super) fn remove_empty(dir: &Path, age: Duration) -> std::io::Result<usize> {
     let cutoff = SystemTime::now() - age.max(SEALED);
     let mut removed = 0;
-    for pack in scan(dir)? {
-        let empty = pack.live.is_empty() && pack.modified < cutoff;
-        if empty && std::fs::remove_file(path(dir, pack.id)).is_ok() {
+    for pack in scan(dir, Some(cutoff))? {
+        if pack.live.is_empty() && std::fs::remove_file(path(dir, pack.id)).is_ok() {
             removed += 1;
         }
     }
@@ -308,7 +315,7 @@ mod tests {
         for (_, bytes, span) in &objects {
             assert_eq!(&read(dir.path(), *span), bytes);
         }
-        let packs = scan(dir.path()).expect("scan");
+        let packs = scan(dir.path(), None).expect("scan");
         assert_eq!(packs.len(), 1, "one pack while it has room");
         let mut found = packs[0].live.clone();
         let mut made: Vec<_> = objects.iter().map(|(id, _, span)| (*id, *span)).collect();
@@ -319,7 +326,7 @@ mod tests {
         let (gone, _, span) = objects[7].clone();
         punch(dir.path(), span).expect("punch");
         assert!(read(dir.path(), span).iter().all(|&b| b == 0), "its bytes are zeros");
-        let after = scan(dir.path()).expect("scan");
+        let after = scan(dir.path(), None).expect("scan");
         assert_eq!(after[0].live.len(), 299);
         assert!(after[0].live.iter().all(|(id, _)| *id != gone));
         assert_eq!(remove_empty(dir.path(), Duration::ZERO).expect("remove"), 0, "still live");
@@ -335,7 +342,11 @@ mod tests {
         let file = std::fs::File::options().write(true).open(&pack).unwrap();
         let end = file.metadata().unwrap().len();
         file.write_all_at(&[200, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3], end).unwrap(); // 200 promised
-        assert_eq!(scan(dir.path()).unwrap()[0].live.len(), 1, "the cut record is not an object");
+        assert_eq!(
+            scan(dir.path(), None).unwrap()[0].live.len(),
+            1,
+            "the cut record is not an object"
+        );
 
         std::fs::remove_file(&pack).unwrap();
         let second = packer.append(Uuid::new_v4(), Bytes::from_static(b"second")).await.unwrap();
@@ -352,6 +363,6 @@ mod tests {
             .set_modified(old)
             .unwrap();
         assert_eq!(remove_empty(dir.path(), Duration::ZERO).unwrap(), 1);
-        assert!(scan(dir.path()).unwrap().is_empty());
+        assert!(scan(dir.path(), None).unwrap().is_empty());
     }
 }
