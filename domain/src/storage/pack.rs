@@ -9,7 +9,7 @@
 //! once, the bytes read as zeros and the nil id marks the record dead, while its length still
 //! leads to the next. Only the process that made a pack appends to it; it starts a new one
 //! when the pack reaches [`PACK_SIZE`], after [`IDLE`] without writes, or when the pack is gone.
-//! A pack left with no live record is removed once it is older than [`SEALED`].
+//! A pack left with no live record is removed once it was not written for [`SEALED`].
 
 use std::io::Read;
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -23,8 +23,10 @@ use uuid::Uuid;
 
 use super::StorageError;
 
-/// Bytes before each object: its length and its id.
-const HEADER: u64 = 24;
+/// Bytes of an object's id, the last of its header (right before its bytes).
+const ID: u64 = 16;
+/// Bytes before each object: its length (8) and its id.
+const HEADER: u64 = 8 + ID;
 /// A pack this large gets no more objects.
 const PACK_SIZE: u64 = 64 << 20;
 /// A pack not written for this long gets no more objects (so one seen unwritten for
@@ -177,8 +179,8 @@ pub(super) fn path(dir: &Path, id: Uuid) -> PathBuf {
 /// Whether the record whose bytes start at `offset` in `pack` still holds object `id` (not
 /// deleted: punching zeroes the id).
 pub(super) fn holds(pack: &std::fs::File, offset: u64, id: Uuid) -> bool {
-    let mut held = [0; 16];
-    offset.checked_sub(16).is_some_and(|at| pack.read_exact_at(&mut held, at).is_ok())
+    let mut held = [0; ID as usize];
+    offset.checked_sub(ID).is_some_and(|at| pack.read_exact_at(&mut held, at).is_ok())
         && held == *id.as_bytes()
 }
 
@@ -189,7 +191,7 @@ pub(super) fn punch(dir: &Path, span: Span) -> std::io::Result<()> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         file => file?,
     };
-    let start = span.offset.saturating_sub(HEADER - 8);
+    let start = span.offset.saturating_sub(ID);
     let length = span.offset + span.length - start;
     #[cfg(target_os = "linux")]
     {
